@@ -1,0 +1,54 @@
+# The only way anyone runs things here. `make run` and `make test` work on a
+# fresh machine with Python 3.11 and make.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+DEMO_EMPLOYEES ?= 300
+DEMO_SEED ?= 1
+
+.PHONY: run test lint format worker migrate seed demo clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11（python3.11 或 python3）"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+var:
+	mkdir -p var
+
+migrate: $(VENV)/.installed var
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_policy
+
+demo: seed
+	$(PY) manage.py demo --employees $(DEMO_EMPLOYEES) --seed $(DEMO_SEED)
+
+run: demo
+	$(PY) manage.py ensure_admin
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run --settings=config.settings.test
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+worker: $(VENV)/.installed
+	@test -n "$$CELERY_BROKER_URL" || { echo "设置 CELERY_BROKER_URL=redis://127.0.0.1:6379/0 后再启动 worker"; exit 1; }
+	$(VENV)/bin/celery -A config worker --beat --loglevel=info --concurrency=2
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

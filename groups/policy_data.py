@@ -1,0 +1,85 @@
+"""The four groups of §4 as data: what seed_policy creates.
+
+Eligibility and content are rows HR can edit afterwards; seed_policy only
+creates what is missing, it never overwrites HR's edits.
+"""
+
+from __future__ import annotations
+
+from groups.models import ChatGroup, EligibilityRule
+from members.models import WORKSHOP_DIRECTOR_RANK, Employee
+
+CONTENT_KINDS = {
+    "confidential": "机密事项（请示、审议、决议、会签、批复）",
+    "major_matters": "高层管理重大事项",
+    "daily_office": "日常办公",
+    "emergency": "应急处理",
+    "sales_production": "与销售相关的生产、技术开发、质量管理、订单管理",
+    "news": "部门和公司工作动态",
+    "plans_summaries": "计划、总结",
+    "notices": "通知、公告",
+    "work_communication": "员工之间的因公交流",
+    "approved_release": "经部门领导、公司领导批准发布的信息",
+    "holiday_greetings": "节日祝福",
+    "leisure": "工作外娱乐交流",
+}
+
+# §4: the six departments of 俊马产销管理机制.
+PRODUCTION_SALES_DEPARTMENTS = ["总经办", "销售部", "生产部", "品质部", "技术部", "PMC部"]
+
+K = EligibilityRule.Kind
+
+GROUPS = [
+    {
+        "code": "management",
+        "name": "俊马管理群",
+        "function": "高层管理的重大事项、日常办公和应急处理的请示、审议、决议、会签和批复等机密性内容发布",
+        "content": ["confidential", "major_matters", "daily_office", "emergency"],
+        "is_confidential": True,
+        # §4: 各部门负责人、车间主任及以上人员
+        "rules": [
+            {"kind": K.DEPARTMENT_HEAD},
+            {"kind": K.MIN_RANK, "min_rank": WORKSHOP_DIRECTOR_RANK},
+        ],
+    },
+    {
+        "code": "production_sales",
+        "name": "俊马产销管理机制",
+        "function": "与销售密切相关的生产、技术开发、质量管理、订单管理等相关工作的公布、沟通和处理内容",
+        "content": ["sales_production", "work_communication"],
+        "is_confidential": False,
+        # §4: 总经办、销售、生产、品质、技术、PMC相关人员
+        "rules": [{"kind": K.DEPARTMENT, "department": d} for d in PRODUCTION_SALES_DEPARTMENTS],
+    },
+    {
+        "code": "work",
+        "name": "俊马工作群",
+        "function": (
+            "面向全体员工公开发布部门和公司的工作动态、计划、总结、通知、公告、应急和节日祝福等信息，"
+            "员工之间的因公交流、沟通和处理等内容，以及经部门领导、公司领导批准发布的信息内容"
+        ),
+        "content": [
+            "news",
+            "plans_summaries",
+            "notices",
+            "emergency",
+            "holiday_greetings",
+            "work_communication",
+            "approved_release",
+        ],
+        "is_confidential": False,
+        # §4: 公司行管人员
+        "rules": [{"kind": K.CATEGORY, "category": Employee.Category.ADMIN}],
+    },
+    {
+        "code": "leisure",
+        "name": "俊马欢乐谷",
+        "function": "节日祝福，工作外娱乐交流",
+        "content": ["holiday_greetings", "leisure"],
+        "is_confidential": False,
+        # §4: 公司全员
+        "rules": [{"kind": K.EVERYONE}],
+    },
+]
+
+NAMING_DEFAULT = ChatGroup.NamingConvention.DEPARTMENT_NAME

@@ -1,0 +1,41 @@
+"""Keep object permissions in step with who runs each group, however it changed.
+
+The rule itself lives in groups.services; these receivers only say when to apply it.
+"""
+
+from __future__ import annotations
+
+from django.db.models.signals import m2m_changed, post_save
+from django.dispatch import receiver
+
+from groups import services
+from groups.models import ChatGroup
+from members.models import Employee
+
+
+@receiver(post_save, sender=ChatGroup)
+def group_saved(sender, instance: ChatGroup, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        services.chat_group_sync_permissions(group=instance)
+
+
+@receiver(m2m_changed, sender=ChatGroup.admins.through)
+def group_admins_changed(sender, instance, action: str, reverse: bool, **kwargs) -> None:
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if reverse:  # employee.administered_groups.add(...)
+        for group in ChatGroup.objects.filter(pk__in=kwargs.get("pk_set") or []):
+            services.chat_group_sync_permissions(group=group)
+        if action == "post_clear":
+            services.chat_group_sync_all_permissions()
+    else:
+        services.chat_group_sync_permissions(group=instance)
+
+
+@receiver(post_save, sender=Employee)
+def employee_login_changed(sender, instance: Employee, raw: bool = False, **kwargs) -> None:
+    if raw:
+        return
+    if instance.loaded_user_id != instance.user_id:
+        services.chat_group_sync_all_permissions()
+    instance.loaded_user_id = instance.user_id

@@ -1,0 +1,58 @@
+"""The roles of the policy as Django auth groups, with their model permissions.
+
+Object-level rights (a group's creator and admins on that group) are not here:
+groups.services grants them when a group is staffed.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+HR = "HR"  # §7.1: 人力资源部 supervises everything
+FINANCE = "Finance"  # turns appraisal results into pay
+COMPANY_LEADERS = "Company leaders"  # approve announcements, issue directives (§7.2)
+DEPARTMENT_HEADS = "Department heads"  # §9.12: supervise their own department
+GROUP_ADMINS = "Group admins"  # §5.2: content admins of a group
+
+OUR_APPS = ("members", "groups", "violations", "appraisal")
+
+# "app.codename" strings per role; "app.*" means every permission of the app.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    HR: [f"{app}.*" for app in OUR_APPS],
+    FINANCE: ["members.view_employee", "members.view_department", "appraisal.*"],
+    COMPANY_LEADERS: [
+        "members.view_employee",
+        "members.view_department",
+        "members.view_position",
+        "groups.view_chatgroup",
+        "groups.view_eligibilityrule",
+        "violations.view_rule",
+    ],
+    DEPARTMENT_HEADS: ["members.view_employee", "members.view_department", "violations.view_rule"],
+    GROUP_ADMINS: ["members.view_employee", "violations.view_rule"],
+}
+
+
+def _permissions(specs: list[str]) -> list[Permission]:
+    perms: list[Permission] = []
+    for spec in specs:
+        app, codename = spec.split(".")
+        qs = Permission.objects.filter(content_type__app_label=app)
+        if codename != "*":
+            qs = qs.filter(codename=codename)
+            if not qs.exists():
+                raise LookupError(f"no permission {spec}")
+        perms.extend(qs)
+    return perms
+
+
+@transaction.atomic
+def seed_roles() -> dict[str, Group]:
+    """Create the role groups and add their permissions (never removes any HR added)."""
+    roles = {}
+    for name, specs in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.add(*_permissions(specs))
+        roles[name] = group
+    return roles

@@ -1,0 +1,74 @@
+"""factory_boy factories for every model the tests need."""
+
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+
+from groups.models import ChatGroup, EligibilityRule
+from members.models import Department, Employee, Position
+from violations.models import Rule
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password("pw")
+    is_staff = True
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+
+    name = factory.Sequence(lambda n: f"部门{n}")
+
+
+class PositionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Position
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"岗位{n}")
+    rank = 1
+
+
+class EmployeeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Employee
+
+    employee_no = factory.Sequence(lambda n: f"T{n:05d}")
+    name = factory.Sequence(lambda n: f"员工{n}")
+    department = factory.SubFactory(DepartmentFactory)
+    rank = 1
+    category = Employee.Category.PRODUCTION
+
+    class Params:
+        left = factory.Trait(status=Employee.Status.LEFT, left_on=factory.Faker("past_date"))
+
+
+class ChatGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChatGroup
+
+    code = factory.Sequence(lambda n: f"group{n}")
+    name = factory.Sequence(lambda n: f"测试群{n}")
+
+
+class EligibilityRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EligibilityRule
+
+    group = factory.SubFactory(ChatGroupFactory)
+    kind = EligibilityRule.Kind.EVERYONE
+
+
+class RuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Rule
+
+    code = factory.Sequence(lambda n: f"99.{n}")
+    title_zh = factory.Sequence(lambda n: f"测试条款{n}")
