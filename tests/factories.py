@@ -5,7 +5,7 @@ from __future__ import annotations
 import factory
 from django.contrib.auth import get_user_model
 
-from groups.models import ChatGroup, EligibilityRule
+from groups.models import ChatGroup, ContentKind, EligibilityRule
 from members.models import Department, Employee, Position
 from violations.models import Rule
 
@@ -56,6 +56,14 @@ class ChatGroupFactory(factory.django.DjangoModelFactory):
 
     code = factory.Sequence(lambda n: f"group{n}")
     name = factory.Sequence(lambda n: f"测试群{n}")
+
+
+class ContentKindFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContentKind
+
+    code = factory.Sequence(lambda n: f"kind{n}")
+    name = factory.Sequence(lambda n: f"内容{n}")
 
 
 class EligibilityRuleFactory(factory.django.DjangoModelFactory):

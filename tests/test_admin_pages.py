@@ -1,0 +1,95 @@
+"""Every changelist and change page opens, and no changelist does a query per row."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from members.services import department_set_head
+from tests.factories import (
+    ChatGroupFactory,
+    ContentKindFactory,
+    DepartmentFactory,
+    EligibilityRuleFactory,
+    EmployeeFactory,
+    PositionFactory,
+    RuleFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _employee():
+    employee = EmployeeFactory(position=PositionFactory())
+    department_set_head(department=employee.department, head=employee)
+    return employee
+
+
+def _group():
+    group = ChatGroupFactory(creator=EmployeeFactory())
+    group.admins.add(EmployeeFactory(), EmployeeFactory())
+    EligibilityRuleFactory(group=group)
+    return group
+
+
+MAKERS = {
+    "members.employee": _employee,
+    "members.department": lambda: DepartmentFactory(head=EmployeeFactory()),
+    "members.position": PositionFactory,
+    "groups.chatgroup": _group,
+    "groups.eligibilityrule": lambda: EligibilityRuleFactory(
+        kind="department", department=DepartmentFactory()
+    ),
+    "groups.contentkind": ContentKindFactory,
+    "violations.rule": RuleFactory,
+}
+
+
+def test_every_model_of_ours_is_in_the_admin():
+    ours = {
+        f"{model._meta.app_label}.{model._meta.model_name}"
+        for model in admin.site._registry
+        if model._meta.app_label in {"members", "groups", "violations", "appraisal"}
+    }
+    assert ours == set(MAKERS)
+
+
+def _changelist_queries(client, label: str) -> int:
+    app, model = label.split(".")
+    url = reverse(f"admin:{app}_{model}_changelist")
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("label", sorted(MAKERS))
+def test_changelist_query_count_does_not_grow_with_rows(client, superuser, label):
+    client.force_login(superuser)
+    for _ in range(3):
+        MAKERS[label]()
+    few = _changelist_queries(client, label)
+    for _ in range(20):
+        MAKERS[label]()
+    many = _changelist_queries(client, label)
+    assert many == few, f"{label}: {few} queries for 3 rows, {many} for 23"
+
+
+@pytest.mark.parametrize("label", sorted(MAKERS))
+def test_change_and_history_pages_open(client, superuser, label):
+    client.force_login(superuser)
+    obj = MAKERS[label]()
+    app, model = label.split(".")
+    assert client.get(reverse(f"admin:{app}_{model}_change", args=[obj.pk])).status_code == 200
+    assert client.get(reverse(f"admin:{app}_{model}_add")).status_code == 200
+    assert client.get(reverse(f"admin:{app}_{model}_history", args=[obj.pk])).status_code == 200
+
+
+def test_admin_is_in_chinese_by_default(client, superuser):
+    client.force_login(superuser)
+    page = client.get(reverse("admin:index")).content.decode()
+    assert "微信群合规管理" in page
+    assert "员工" in page
