@@ -6,7 +6,9 @@ creates what is missing, it never overwrites HR's edits.
 
 from __future__ import annotations
 
-from groups.models import ChatGroup, EligibilityRule
+from dataclasses import dataclass
+
+from groups.models import ChatGroup, EligibilityRule, Finding, RosterAction
 from members.models import WORKSHOP_DIRECTOR_RANK, Employee
 
 CONTENT_KINDS = {
@@ -83,3 +85,34 @@ GROUPS = [
 ]
 
 NAMING_DEFAULT = ChatGroup.NamingConvention.DEPARTMENT_NAME
+
+
+S = Finding.Severity
+A = RosterAction.Kind
+F = Finding.Kind
+
+
+@dataclass(frozen=True)
+class FindingSpec:
+    clause: str
+    severity: int
+    action: str | None  # RosterAction.Kind, or None when nothing is to be done in WeChat
+    advice: str
+
+
+# One place for what each kind of finding means: its clause, how bad it is and
+# what the group's creator should do about it.
+FINDING_SPECS: dict[str, FindingSpec] = {
+    F.DEPARTED: FindingSpec("5.3.c", S.CRITICAL, A.REMOVE, "立即移出：已离职人员不得留在群内"),
+    F.STRANGER: FindingSpec("5.3.c", S.HIGH, A.REMOVE, "移出：与公司无关的人员"),
+    F.INELIGIBLE: FindingSpec("5.3.a", S.MEDIUM, A.REMOVE, "移出：不符合本群入群条件"),
+    F.MISSING: FindingSpec("5.1", S.MEDIUM, A.ADD, "拉入群：符合入群条件但不在群内"),
+    F.NOT_REAL_NAME: FindingSpec("5.3.b", S.LOW, A.RENAME, "提醒改为实名"),
+    F.AMBIGUOUS: FindingSpec("5.3.b", S.MEDIUM, A.RESOLVE, "人力资源部确认是哪位员工"),
+    F.DUPLICATE_ACCOUNT: FindingSpec("6.3", S.HIGH, A.RESOLVE, "核实账号归属，移出多余账号"),
+    F.OVER_CAPACITY: FindingSpec(
+        "4", S.MEDIUM, A.RESOLVE, "超出人数上限：移出人员或启用同系列新群"
+    ),
+    F.LEFT_GROUP: FindingSpec("9.5", S.MEDIUM, None, "人力资源部决定是否按 §9.5 处理"),
+    F.JOINED: FindingSpec("4", S.INFO, None, ""),
+}

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from collections.abc import Iterable
+from datetime import date
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
-from groups.models import ChatGroup, EligibilityRule
+from groups.models import (
+    ChatGroup,
+    EligibilityRule,
+    Finding,
+    MembershipException,
+    RosterAction,
+    RosterSnapshot,
+)
+from groups.policy_data import FINDING_SPECS
 from members.models import Department, Employee
 
 
@@ -54,4 +66,135 @@ def chat_groups_visible_to(user) -> QuerySet[ChatGroup]:
         return base
     return get_objects_for_user(
         user, "groups.view_chatgroup", klass=base, accept_global_perms=False
+    )
+
+
+def active_exceptions(group: ChatGroup, *, today: date | None = None) -> dict[int, str]:
+    """employee id -> MembershipException.Kind for the family's exceptions in force today."""
+    today = today or timezone.localdate()
+    return dict(
+        MembershipException.objects.filter(group=group.rules_group)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .values_list("employee_id", "kind")
+    )
+
+
+def eligible_employee_ids(
+    group: ChatGroup, *, among: Iterable[int] | None = None, today: date | None = None
+) -> set[int]:
+    """Ids of the eligible employees, rules first, then approved exceptions on top.
+
+    ``among`` limits the question to some employees (the members of a snapshot),
+    so the query stays as small as the roster, not the company.
+    """
+    exceptions = active_exceptions(group, today=today)
+    qs = eligible_employees(group)
+    included = Employee.objects.active().filter(
+        pk__in=[pk for pk, kind in exceptions.items() if kind == MembershipException.Kind.INCLUDE]
+    )
+    if among is not None:
+        among = list(among)
+        qs = qs.filter(pk__in=among)
+        included = included.filter(pk__in=among)
+    ids = set(qs.values_list("pk", flat=True)) | set(included.values_list("pk", flat=True))
+    return {pk for pk in ids if exceptions.get(pk) != MembershipException.Kind.EXCLUDE}
+
+
+def findings_for_report(*, group: ChatGroup, snapshot) -> list[dict]:
+    """The group's open findings plus this snapshot's events, as plain data (--json, exports)."""
+    findings = (
+        Finding.objects.filter(group=group)
+        .filter(
+            Q(status=Finding.Status.OPEN)
+            | Q(
+                kind__in=[Finding.Kind.LEFT_GROUP, Finding.Kind.JOINED],
+                subject__endswith=f"@{snapshot.pk}",
+            )
+        )
+        .select_related("employee")
+        .order_by("-severity", "kind", "display_name", "pk")
+    )
+    return [
+        {
+            "kind": f.kind,
+            "clause": f.clause,
+            "action": FINDING_SPECS[f.kind].action,
+            "display_name": f.display_name,
+            "employee_no": f.employee.employee_no if f.employee else None,
+        }
+        for f in findings
+    ]
+
+
+def can_view_roster(user, group: ChatGroup) -> bool:
+    """Who may see a group's members and findings.
+
+    HR (the model permission) sees every roster; a group's admins see theirs; its
+    creator too, except for a confidential group, whose roster only HR and that
+    group's admins see (§6.1, the management group).
+    """
+    if user.has_perm("groups.view_rostersnapshot") or user.has_perm("groups.moderate", group):
+        return True
+    return not group.is_confidential and user.has_perm("groups.manage_roster", group)
+
+
+def can_upload_roster(user, group: ChatGroup) -> bool:
+    """HR, and the group's creator and admins, may capture its roster (§5.1, §5.2)."""
+    return (
+        user.has_perm("groups.add_rostersnapshot")
+        or user.has_perm("groups.manage_roster", group)
+        or user.has_perm("groups.moderate", group)
+    )
+
+
+def roster_groups_visible_to(user) -> QuerySet[ChatGroup]:
+    """The groups whose rosters, findings and to-dos ``user`` may see (see can_view_roster)."""
+    if user.has_perm("groups.view_rostersnapshot"):
+        return ChatGroup.objects.all()
+    moderated = get_objects_for_user(
+        user, "groups.moderate", klass=ChatGroup, accept_global_perms=False
+    )
+    created = get_objects_for_user(
+        user, "groups.manage_roster", klass=ChatGroup, accept_global_perms=False
+    ).filter(is_confidential=False)
+    return ChatGroup.objects.filter(
+        Q(pk__in=moderated.values("pk")) | Q(pk__in=created.values("pk"))
+    )
+
+
+def groups_for_changelist(user) -> QuerySet[ChatGroup]:
+    """The group list with its latest snapshot's figures and open findings, in one query."""
+    latest = RosterSnapshot.objects.filter(group=OuterRef("pk")).order_by("-taken_at", "-pk")
+    return chat_groups_visible_to(user).annotate(
+        latest_taken_at=Subquery(latest.values("taken_at")[:1]),
+        latest_member_count=Subquery(latest.values("member_count")[:1]),
+        latest_flagged=Subquery(latest.values("members_with_findings")[:1]),
+        latest_reconciled_at=Subquery(latest.values("reconciled_at")[:1]),
+        open_findings=Count(
+            "findings", filter=Q(findings__status=Finding.Status.OPEN), distinct=True
+        ),
+        admin_count=Count("admins", distinct=True),
+    )
+
+
+def open_findings_by_kind(group: ChatGroup) -> list[tuple[str, list[Finding]]]:
+    """The group's open findings grouped by kind, worst kind first (the group page)."""
+    findings = (
+        Finding.objects.filter(group=group, status=Finding.Status.OPEN)
+        .select_related("employee__department", "action")
+        .order_by("-severity", "kind", "display_name", "pk")
+    )
+    grouped: dict[str, list[Finding]] = {}
+    for finding in findings:
+        grouped.setdefault(finding.kind, []).append(finding)
+    labels = dict(Finding.Kind.choices)
+    return [(labels[kind], items) for kind, items in grouped.items()]
+
+
+def todo_for_creator(group: ChatGroup) -> QuerySet:
+    """Open roster actions of a group (and, for a family's first group, MISSING ones), oldest due first."""
+    return (
+        RosterAction.objects.filter(group=group, status=RosterAction.Status.OPEN)
+        .select_related("finding__employee__department", "assignee", "group")
+        .order_by("due_on", "finding__kind", "pk")
     )

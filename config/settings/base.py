@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -133,6 +134,17 @@ MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
 MAX_IMPORT_ROWS = env.int("MAX_IMPORT_ROWS", default=50_000)
 
 # ------------------------------------------------------------------------------
+# Roster reconciliation (§5.1) — README.md, "Configuration"
+# ------------------------------------------------------------------------------
+# Days the group's creator has to carry out a roster action.
+ROSTER_ACTION_DUE_DAYS = env.int("ROSTER_ACTION_DUE_DAYS", default=2)
+# Days past the due date before an overdue action is proposed as a §5.1 case.
+ROSTER_ACTION_GRACE_DAYS = env.int("ROSTER_ACTION_GRACE_DAYS", default=3)
+# Most rows one roster file may have (WeChat caps a group at 500; leave room for
+# an over-capacity group, refuse anything absurd).
+MAX_ROSTER_ROWS = env.int("MAX_ROSTER_ROWS", default=2_000)
+
+# ------------------------------------------------------------------------------
 # django-import-export — https://django-import-export.readthedocs.io/en/latest/installation.html
 # ------------------------------------------------------------------------------
 # Off by default, so every staff user could import and export (PITFALLS.md).
@@ -162,7 +174,19 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE: dict = {}
+# Loaded into django-celery-beat's tables on start; HR can change times in the admin.
+CELERY_BEAT_SCHEDULE = {
+    # §4/§5: reconcile every group's latest roster at night.
+    "reconcile-all-nightly": {
+        "task": "groups.reconcile_all",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # §5.1: remind creators of overdue roster actions each morning; escalate past grace.
+    "roster-actions-overdue-daily": {
+        "task": "groups.handle_overdue_roster_actions",
+        "schedule": crontab(hour=8, minute=30),
+    },
+}
 
 # ------------------------------------------------------------------------------
 # Logging — https://docs.djangoproject.com/en/5.2/topics/logging/

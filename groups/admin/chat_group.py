@@ -1,0 +1,309 @@
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from groups import selectors
+from groups.exports import todo_workbook
+from groups.models import ChatGroup, ContentKind, EligibilityRule, ReconciliationRun
+from groups.services import reconcile_start
+from groups.services.roster import RosterImportError, roster_snapshot_import
+
+
+class EligibilityRuleInline(admin.TabularInline):
+    model = EligibilityRule
+    extra = 0
+    fields = ["kind", "min_rank", "department", "category", "clause"]
+    autocomplete_fields = ["department"]
+
+
+class RosterUploadForm(forms.Form):
+    file = forms.FileField(
+        label="成员名单文件",
+        help_text="xlsx 或 csv（UTF-8 / GBK），列：群昵称（必填）、微信号、备注。",
+    )
+    taken_at = forms.DateTimeField(
+        label="采集时间",
+        required=False,
+        help_text="从微信复制名单的时间；留空为现在。",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        # Django's upload settings do not cap file size (PITFALLS.md): we do.
+        if upload.size > settings.MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                f"文件大小 {upload.size // 1024} KB 超过上限 {settings.MAX_UPLOAD_BYTES // 1024} KB。"
+            )
+        return upload
+
+
+@admin.register(ChatGroup)
+class ChatGroupAdmin(SimpleHistoryAdmin):
+    """HR sees every group; a creator or admin sees the groups they run (§5.1, §5.2).
+
+    The changelist is filtered through groups.selectors, not guardian's
+    GuardedModelAdmin, which does not filter it (PITFALLS.md).
+    """
+
+    list_display = [
+        "name",
+        "code",
+        "family",
+        "creator",
+        "admin_count",
+        "latest_snapshot",
+        "member_count",
+        "compliance",
+        "open_findings",
+        "is_confidential",
+        "is_active",
+    ]
+    list_filter = ["is_active", "is_confidential", "naming_convention"]
+    search_fields = ["name", "code"]
+    autocomplete_fields = ["creator", "admins", "family"]
+    filter_horizontal = ["allowed_content"]
+    readonly_fields = ["eligible_count"]
+    inlines = [EligibilityRuleInline]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "family", "is_active"]}),
+        ("§4 功能与内容", {"fields": ["function", "allowed_content", "is_confidential"]}),
+        ("§5 管理", {"fields": ["creator", "admins", "member_cap", "naming_convention"]}),
+        ("入群条件", {"fields": ["eligible_count"]}),
+    ]
+    change_form_template = "admin/groups/chatgroup/change_form.html"
+
+    def get_queryset(self, request):
+        return selectors.groups_for_changelist(request.user)
+
+    def _has_any_object_permission(self, request) -> bool:
+        return selectors.chat_groups_visible_to(request.user).exists()
+
+    def has_module_permission(self, request) -> bool:
+        return super().has_module_permission(request) or self._has_any_object_permission(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        if super().has_view_permission(request, obj):
+            return True
+        if obj is None:
+            return self._has_any_object_permission(request)
+        return request.user.has_perm("groups.view_chatgroup", obj)
+
+    # -- columns -------------------------------------------------------------
+
+    @admin.display(description="管理员人数", ordering="admin_count")
+    def admin_count(self, obj: ChatGroup) -> int:
+        return obj.admin_count
+
+    @admin.display(description="最近快照", ordering="latest_taken_at")
+    def latest_snapshot(self, obj: ChatGroup):
+        return timezone.localtime(obj.latest_taken_at) if obj.latest_taken_at else "—"
+
+    @admin.display(description="成员数", ordering="latest_member_count")
+    def member_count(self, obj: ChatGroup):
+        return obj.latest_member_count if obj.latest_member_count is not None else "—"
+
+    @admin.display(description="合规率")
+    def compliance(self, obj: ChatGroup) -> str:
+        # Members without findings / members, of the latest reconciled snapshot.
+        if not obj.latest_reconciled_at or not obj.latest_member_count:
+            return "—"
+        rate = (obj.latest_member_count - obj.latest_flagged) / obj.latest_member_count
+        return f"{rate:.0%}"
+
+    @admin.display(description="待处理问题", ordering="open_findings")
+    def open_findings(self, obj: ChatGroup):
+        if not obj.open_findings:
+            return 0
+        url = reverse("admin:groups_finding_changelist")
+        return format_html(
+            '<a href="{}?group__id__exact={}&status__exact=open">{}</a>',
+            url,
+            obj.pk,
+            obj.open_findings,
+        )
+
+    @admin.display(description="符合入群条件的在职员工")
+    def eligible_count(self, obj: ChatGroup) -> str:
+        if obj.pk is None:
+            return "—"
+        return f"{selectors.eligible_employees(obj).count()} 人"
+
+    # -- the group page: latest snapshot, findings, upload, run ---------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        group = self.get_object(request, object_id)
+        extra = extra_context or {}
+        if group is not None:
+            extra.update(self._roster_context(request, group))
+        return super().change_view(request, object_id, form_url, extra)
+
+    def _roster_context(self, request, group: ChatGroup) -> dict:
+        user = request.user
+        context = {
+            "can_upload_roster": selectors.can_upload_roster(user, group),
+            "can_view_roster": selectors.can_view_roster(user, group),
+        }
+        if context["can_view_roster"]:
+            context["latest_snapshot"] = group.snapshots.order_by("-taken_at", "-pk").first()
+            context["findings_by_kind"] = selectors.open_findings_by_kind(group)
+            context["latest_run"] = group.runs.order_by("-created_at", "-pk").first()
+        return context
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/roster/upload/",
+                wrap(self.upload_roster_view),
+                name="groups_chatgroup_upload_roster",
+            ),
+            path(
+                "<path:object_id>/reconcile/",
+                wrap(self.reconcile_view),
+                name="groups_chatgroup_reconcile",
+            ),
+            path(
+                "<path:object_id>/todo.xlsx",
+                wrap(self.todo_export_view),
+                name="groups_chatgroup_todo_export",
+            ),
+            path("runs/<int:run_id>/", wrap(self.run_view), name="groups_reconciliation_run"),
+            path(
+                "runs/<int:run_id>/status/",
+                wrap(self.run_status_view),
+                name="groups_reconciliation_run_status",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _group_or_404(self, request, object_id) -> ChatGroup:
+        group = self.get_object(request, object_id)
+        if group is None or not self.has_view_permission(request, group):
+            raise PermissionDenied
+        return group
+
+    def upload_roster_view(self, request, object_id):
+        group = self._group_or_404(request, object_id)
+        if not selectors.can_upload_roster(request.user, group):
+            raise PermissionDenied
+        form = RosterUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                snapshot = roster_snapshot_import(
+                    group=group,
+                    data=upload.read(),
+                    filename=upload.name,
+                    taken_at=form.cleaned_data["taken_at"],
+                    actor=request.user,
+                )
+            except RosterImportError as exc:
+                for error in exc.errors:
+                    form.add_error("file", error)
+            else:
+                run = reconcile_start(snapshot=snapshot, actor=request.user)
+                self.message_user(
+                    request,
+                    f"已保存 {snapshot.member_count} 名成员的快照，开始核对。",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:groups_reconciliation_run", run_id=run.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": group,
+            "form": form,
+            "title": f"上传成员名单：{group.name}",
+        }
+        return TemplateResponse(request, "admin/groups/chatgroup/upload_roster.html", context)
+
+    def reconcile_view(self, request, object_id):
+        group = self._group_or_404(request, object_id)
+        if request.method != "POST" or not selectors.can_upload_roster(request.user, group):
+            raise PermissionDenied
+        snapshot = group.snapshots.order_by("-taken_at", "-pk").first()
+        if snapshot is None:
+            self.message_user(request, "该群还没有成员快照，请先上传名单。", messages.WARNING)
+            return redirect("admin:groups_chatgroup_change", object_id=group.pk)
+        run = reconcile_start(snapshot=snapshot, actor=request.user)
+        return redirect("admin:groups_reconciliation_run", run_id=run.pk)
+
+    def todo_export_view(self, request, object_id):
+        group = self._group_or_404(request, object_id)
+        if not selectors.can_view_roster(request.user, group):
+            raise PermissionDenied
+        content = todo_workbook(group)
+        response = HttpResponse(
+            content,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        stamp = timezone.localdate().isoformat()
+        response["Content-Disposition"] = (
+            f'attachment; filename="todo-{group.code}-{stamp}.xlsx"; '
+            f"filename*=UTF-8''todo-{group.code}-{stamp}.xlsx"
+        )
+        return response
+
+    def _run_or_404(self, request, run_id) -> ReconciliationRun:
+        run = get_object_or_404(ReconciliationRun.objects.select_related("group"), pk=run_id)
+        if not selectors.can_view_roster(request.user, run.group) and not (
+            selectors.can_upload_roster(request.user, run.group)
+            and run.started_by_id == request.user.pk
+        ):
+            raise PermissionDenied
+        return run
+
+    def run_view(self, request, run_id):
+        run = self._run_or_404(request, run_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": run.group,
+            "run": run,
+            "status_url": reverse("admin:groups_reconciliation_run_status", args=[run.pk]),
+            "title": f"核对 {run.group.name}",
+        }
+        return TemplateResponse(request, "admin/groups/reconciliationrun/progress.html", context)
+
+    def run_status_view(self, request, run_id):
+        run = self._run_or_404(request, run_id)
+        return JsonResponse(
+            {
+                "status": run.status,
+                "status_display": run.get_status_display(),
+                "progress": run.progress,
+                "summary": run.summary,
+                "error": run.error,
+                "finished": run.status
+                in (
+                    ReconciliationRun.Status.DONE,
+                    ReconciliationRun.Status.SKIPPED,
+                    ReconciliationRun.Status.FAILED,
+                ),
+            }
+        )
+
+
+@admin.register(ContentKind)
+class ContentKindAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(EligibilityRule)
+class EligibilityRuleAdmin(admin.ModelAdmin):
+    list_display = ["group", "kind", "min_rank", "department", "category", "clause"]
+    list_filter = ["kind", "group"]
+    list_select_related = ["group", "department"]
+    autocomplete_fields = ["group", "department"]

@@ -1,0 +1,55 @@
+"""Spreadsheets HR hands out: the creator's to-do list for one group (§5.1)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from common.spreadsheets import escape_formula, write_xlsx
+from groups import selectors
+from groups.models import ChatGroup
+
+TODO_HEADERS = [
+    "微信群",
+    "待办",
+    "问题",
+    "条款",
+    "群昵称",
+    "微信号",
+    "工号",
+    "姓名",
+    "部门",
+    "说明",
+    "建议处理",
+    "截止日期",
+    "负责人",
+]
+
+
+def todo_rows(group: ChatGroup):
+    """One row per open roster action; text escaped so Excel never runs it as a formula."""
+    for action in selectors.todo_for_creator(group):
+        finding = action.finding
+        employee = finding.employee
+        texts = [
+            action.group.name,
+            action.get_kind_display(),
+            finding.get_kind_display(),
+            f"§{finding.clause}",
+            finding.display_name,
+            finding.wechat_id,
+            employee.employee_no if employee else "",
+            employee.name if employee else "",
+            employee.department.path if employee else "",
+            finding.detail,
+            finding.recommended_action,
+        ]
+        yield [
+            *(escape_formula(t) for t in texts),
+            action.due_on,
+            escape_formula(action.assignee.name) if action.assignee else "",
+        ]
+
+
+def todo_workbook(group: ChatGroup) -> bytes:
+    title = f"{group.name} 待办 {timezone.localdate():%Y-%m-%d}"[:31]
+    return write_xlsx(TODO_HEADERS, todo_rows(group), title=title.replace("/", "-"))

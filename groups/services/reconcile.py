@@ -1,0 +1,556 @@
+"""Reconciliation: a roster snapshot against the group's rules, into findings and actions.
+
+The policy's core check (§4, §5.1, §5.3.a–c, §6.3, §9.5). For one snapshot:
+
+1. match every member to an employee: WeChat id, then HR's remembered decision
+   (MemberIdentity), then the real name in the display name — never a guess
+   between two people with the same name (AMBIGUOUS instead);
+2. work out which findings the snapshot shows;
+3. make the open findings of the group equal to that set: keep the ones still
+   there, open the new ones (each with a RosterAction for the creator, §5.1),
+   resolve the ones the snapshot shows fixed (closing their action).
+
+Idempotent: findings are keyed by (group, kind, subject) with a unique
+constraint on open ones, so running the same snapshot twice, or two workers at
+once, changes nothing the second time. The number of queries does not depend on
+the number of members (tests/groups/test_reconcile_queries.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
+
+from groups import naming, selectors
+from groups.matching import Match, ReconEmployee, match_members
+from groups.models import (
+    ChatGroup,
+    Finding,
+    ReconciliationRun,
+    RosterAction,
+    RosterMember,
+    RosterSnapshot,
+)
+from groups.policy_data import FINDING_SPECS
+from members.models import Employee
+
+K = Finding.Kind
+S = Finding.Severity
+A = RosterAction.Kind
+
+
+# Findings about the members of this group's snapshot: resolved when a later
+# snapshot no longer shows them.
+GROUP_KINDS = frozenset(
+    {
+        K.DEPARTED,
+        K.STRANGER,
+        K.INELIGIBLE,
+        K.NOT_REAL_NAME,
+        K.AMBIGUOUS,
+        K.DUPLICATE_ACCOUNT,
+        K.OVER_CAPACITY,
+    }
+)
+# Findings that count a member as non-compliant in the compliance rate.
+MEMBER_KINDS = GROUP_KINDS - {K.OVER_CAPACITY}
+# Events between two snapshots: made once per snapshot, never resolved by a later one.
+EVENT_KINDS = frozenset({K.LEFT_GROUP, K.JOINED})
+
+
+@dataclass
+class Seen:
+    """A finding the snapshot shows."""
+
+    kind: str
+    subject: str
+    employee_id: int | None = None
+    display_name: str = ""
+    wechat_id: str = ""
+    detail: str = ""
+    member_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class ReconcileResult:
+    run: ReconciliationRun | None
+    snapshot: RosterSnapshot
+    skipped: bool = False
+    note: str = ""
+    opened: int = 0
+    kept: int = 0
+    resolved: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "group": self.snapshot.group.code,
+            "snapshot": self.snapshot.pk,
+            "run": self.run.pk if self.run else None,
+            "skipped": self.skipped,
+            "note": self.note,
+            "opened": self.opened,
+            "kept": self.kept,
+            "resolved": self.resolved,
+            "counts": self.counts,
+        }
+
+
+# ---------------------------------------------------------------------------
+# 2. What the snapshot shows
+# ---------------------------------------------------------------------------
+
+
+def _findings_for_members(
+    group: ChatGroup,
+    members: list[RosterMember],
+    matches: dict[int, Match],
+    employees: dict[int, ReconEmployee],
+    shared_wechat: dict[str, list[int]],
+    eligible: set[int],
+) -> list[Seen]:
+    seen: list[Seen] = []
+    convention = group.naming_convention
+    rows_of: dict[int, list[RosterMember]] = defaultdict(list)
+    for member in members:
+        match = matches[member.pk]
+        base = {"display_name": member.display_name, "wechat_id": member.wechat_id}
+        if match.employee_id is None:
+            if match.method == RosterMember.Match.AMBIGUOUS:
+                who = "、".join(
+                    f"{employees[pk].name}（{employees[pk].employee_no}，{employees[pk].department_path}）"
+                    for pk in match.candidates
+                )
+                seen.append(
+                    Seen(
+                        K.AMBIGUOUS,
+                        f"n:{member.display_name}",
+                        detail=f"可能是：{who}",
+                        member_ids=[member.pk],
+                        **base,
+                    )
+                )
+            else:
+                seen.append(
+                    Seen(
+                        K.STRANGER,
+                        f"n:{member.display_name}",
+                        detail="无法对应到任何员工（§5.3.c）",
+                        member_ids=[member.pk],
+                        **base,
+                    )
+                )
+            continue
+        employee = employees[match.employee_id]
+        rows_of[employee.pk].append(member)
+        if employee.status == Employee.Status.LEFT:
+            # §3: someone who left is never allowed to stay, eligible or not.
+            seen.append(
+                Seen(
+                    K.DEPARTED,
+                    f"e:{employee.pk}",
+                    employee.pk,
+                    detail=f"{employee.name}（{employee.employee_no}）已离职",
+                    member_ids=[member.pk],
+                    **base,
+                )
+            )
+            continue
+        if employee.pk not in eligible:
+            seen.append(
+                Seen(
+                    K.INELIGIBLE,
+                    f"e:{employee.pk}",
+                    employee.pk,
+                    detail=f"{employee.department_path} 的 {employee.name} 不符合本群入群条件",
+                    member_ids=[member.pk],
+                    **base,
+                )
+            )
+        if not naming.follows_convention(
+            member.display_name,
+            real_name=employee.name,
+            department_path=employee.department_path,
+            convention=convention,
+        ):
+            expected = naming.suggested_display_name(
+                real_name=employee.name,
+                department_name=employee.department_name,
+                convention=convention,
+            )
+            seen.append(
+                Seen(
+                    K.NOT_REAL_NAME,
+                    f"e:{employee.pk}",
+                    employee.pk,
+                    detail=f"群昵称应为“{expected}”",
+                    member_ids=[member.pk],
+                    **base,
+                )
+            )
+    # §6.3: one employee on two accounts in this group.
+    for pk, rows in rows_of.items():
+        if len(rows) > 1:
+            names = "、".join(m.display_name for m in rows)
+            seen.append(
+                Seen(
+                    K.DUPLICATE_ACCOUNT,
+                    f"e:{pk}",
+                    pk,
+                    display_name=rows[0].display_name,
+                    wechat_id=rows[0].wechat_id,
+                    detail=f"同一员工在群内有 {len(rows)} 个账号：{names}",
+                    member_ids=[m.pk for m in rows],
+                )
+            )
+    # §6.3: one WeChat id recorded on two employees.
+    for member in members:
+        ids = shared_wechat.get(member.wechat_id)
+        if ids:
+            who = "、".join(f"{employees[pk].name}（{employees[pk].employee_no}）" for pk in ids)
+            seen.append(
+                Seen(
+                    K.DUPLICATE_ACCOUNT,
+                    f"w:{member.wechat_id}",
+                    display_name=member.display_name,
+                    wechat_id=member.wechat_id,
+                    detail=f"微信号 {member.wechat_id} 登记在多名员工名下：{who}",
+                    member_ids=[member.pk],
+                )
+            )
+    if len(members) > group.member_cap:
+        seen.append(
+            Seen(
+                K.OVER_CAPACITY,
+                "group",
+                detail=f"{len(members)} 人，上限 {group.member_cap} 人",
+            )
+        )
+    return seen
+
+
+def _events(
+    snapshot: RosterSnapshot,
+    previous: RosterSnapshot | None,
+    members: list[RosterMember],
+    matches: dict[int, Match],
+    eligible: set[int],
+) -> list[Seen]:
+    """LEFT_GROUP and JOINED between the previous snapshot and this one."""
+    if previous is None:
+        return []
+    before = list(previous.members.values_list("employee_id", "display_name", "wechat_id"))
+    before_keys = {f"e:{pk}" if pk else f"n:{name}" for pk, name, _ in before}
+    now_keys = set()
+    seen: list[Seen] = []
+    suffix = f"@{snapshot.pk}"
+    for member in members:
+        pk = matches[member.pk].employee_id
+        key = f"e:{pk}" if pk else f"n:{member.display_name}"
+        now_keys.add(key)
+        if key not in before_keys:
+            seen.append(
+                Seen(
+                    K.JOINED,
+                    key + suffix,
+                    pk,
+                    member.display_name,
+                    member.wechat_id,
+                    detail="新入群",
+                    member_ids=[member.pk],
+                )
+            )
+    # Someone who left and was eligible there is a possible §9.5 case for HR to
+    # decide; an active employee only (a departed one leaving is the fix).
+    for pk, name, wechat_id in before:
+        if pk and f"e:{pk}" not in now_keys and pk in eligible:
+            seen.append(
+                Seen(
+                    K.LEFT_GROUP,
+                    f"e:{pk}{suffix}",
+                    pk,
+                    name,
+                    wechat_id,
+                    detail="符合入群条件的成员退出了本群",
+                )
+            )
+    return seen
+
+
+def _missing(group: ChatGroup, eligible_all: set[int], in_family: set[int]) -> list[Seen]:
+    """§5.1: eligible employees in none of the family's groups."""
+    return [
+        Seen(K.MISSING, f"e:{pk}", pk, detail="符合入群条件但不在群内")
+        for pk in sorted(eligible_all - in_family)
+    ]
+
+
+# ---------------------------------------------------------------------------
+# 3. Applying: open, keep, resolve
+# ---------------------------------------------------------------------------
+
+
+def _due_on(today: dt.date) -> dt.date:
+    return today + dt.timedelta(days=settings.ROSTER_ACTION_DUE_DAYS)
+
+
+def _apply(
+    *,
+    group: ChatGroup,
+    snapshot: RosterSnapshot,
+    seen: list[Seen],
+    kinds: frozenset[str],
+    now: dt.datetime,
+    result: ReconcileResult,
+) -> list[Finding]:
+    """Make the open findings of ``kinds`` in ``group`` equal to ``seen``. Constant queries."""
+    wanted = {(s.kind, s.subject): s for s in seen if s.kind in kinds}
+    existing = {
+        (f.kind, f.subject): f
+        for f in Finding.objects.filter(group=group, kind__in=kinds, status=Finding.Status.OPEN)
+    }
+    if kinds & EVENT_KINDS:  # events of this snapshot, open or already decided
+        existing.update(
+            {
+                (f.kind, f.subject): f
+                for f in Finding.objects.filter(
+                    group=group, kind__in=kinds & EVENT_KINDS, subject__endswith=f"@{snapshot.pk}"
+                )
+            }
+        )
+    to_create, to_update, to_resolve = [], [], []
+    for key, s in wanted.items():
+        finding = existing.get(key)
+        if finding is None:
+            spec = FINDING_SPECS[s.kind]
+            to_create.append(
+                Finding(
+                    group=group,
+                    kind=s.kind,
+                    subject=s.subject,
+                    clause=spec.clause,
+                    severity=spec.severity,
+                    employee_id=s.employee_id,
+                    display_name=s.display_name,
+                    wechat_id=s.wechat_id,
+                    detail=s.detail,
+                    recommended_action=spec.advice,
+                    first_seen=snapshot,
+                    last_seen=snapshot,
+                    # JOINED is information only: nothing stays open for it.
+                    status=Finding.Status.RESOLVED if s.kind == K.JOINED else Finding.Status.OPEN,
+                    resolved_at=now if s.kind == K.JOINED else None,
+                    decision=Finding.Decision.PENDING if s.kind == K.LEFT_GROUP else "",
+                )
+            )
+        elif finding.kind not in EVENT_KINDS and (
+            finding.last_seen_id != snapshot.pk
+            or (finding.display_name, finding.wechat_id, finding.detail)
+            != (s.display_name, s.wechat_id, s.detail)
+        ):
+            finding.last_seen = snapshot
+            finding.display_name, finding.wechat_id, finding.detail = (
+                s.display_name,
+                s.wechat_id,
+                s.detail,
+            )
+            to_update.append(finding)
+    for key, finding in existing.items():
+        if key not in wanted and finding.kind not in EVENT_KINDS:
+            finding.status = Finding.Status.RESOLVED
+            finding.resolved_by = snapshot
+            finding.resolved_at = now
+            to_resolve.append(finding)
+
+    created = Finding.objects.bulk_create(to_create, batch_size=500)
+    Finding.objects.bulk_update(
+        to_update, ["last_seen", "display_name", "wechat_id", "detail"], batch_size=500
+    )
+    Finding.objects.bulk_update(
+        to_resolve, ["status", "resolved_by", "resolved_at"], batch_size=500
+    )
+    if to_resolve:
+        # §5.1: a later snapshot that shows the fix closes the creator's to-do.
+        RosterAction.objects.filter(
+            finding__in=[f.pk for f in to_resolve], status=RosterAction.Status.OPEN
+        ).update(status=RosterAction.Status.DONE, closed_at=now)
+    actions = [
+        RosterAction(
+            finding=f,
+            group=group,
+            kind=FINDING_SPECS[f.kind].action,
+            assignee_id=group.creator_id,
+            due_on=_due_on(timezone.localdate(now)),
+        )
+        for f in created
+        if FINDING_SPECS[f.kind].action and f.status == Finding.Status.OPEN
+    ]
+    RosterAction.objects.bulk_create(actions, batch_size=500)
+    result.opened += len(created)
+    result.kept += len(wanted) - len(created)
+    result.resolved += len(to_resolve)
+    return created
+
+
+# ---------------------------------------------------------------------------
+# The service
+# ---------------------------------------------------------------------------
+
+
+def _set_progress(run: ReconciliationRun | None, progress: int, status: str | None = None) -> None:
+    if run is None:
+        return
+    run.progress = progress
+    fields = ["progress"]
+    if status:
+        run.status = status
+        fields.append("status")
+    # Outside the reconciliation's own transaction, so the admin sees it move.
+    ReconciliationRun.objects.filter(pk=run.pk).update(**{f: getattr(run, f) for f in fields})
+
+
+def snapshot_reconcile(
+    *, snapshot: RosterSnapshot, run: ReconciliationRun | None = None
+) -> ReconcileResult:
+    """Reconcile one snapshot; see the module docstring for what it guarantees.
+
+    A snapshot that is no longer its group's latest is skipped: reconciling an
+    older picture would reopen what a newer one showed fixed.
+    """
+    result = ReconcileResult(run=run, snapshot=snapshot)
+    _set_progress(run, 5, ReconciliationRun.Status.RUNNING)
+    now = timezone.now()
+    with transaction.atomic():
+        # One reconciliation of a group at a time (PostgreSQL row lock; SQLite
+        # serialises writers with IMMEDIATE transactions). The unique
+        # constraint on open findings is the last line either way.
+        group = (
+            ChatGroup.objects.select_for_update()
+            .select_related("family", "creator")
+            .get(pk=snapshot.group_id)
+        )
+        latest = RosterSnapshot.objects.filter(group=group).latest()
+        if latest.pk != snapshot.pk:
+            result.skipped = True
+            result.note = f"已有更新的快照 #{latest.pk}，本快照不再核对"
+            _finish(run, result, ReconciliationRun.Status.SKIPPED)
+            return result
+
+        members = list(snapshot.members.all())
+        matches, employees, shared_wechat = match_members(group, members)
+        changed = []
+        for member in members:
+            m = matches[member.pk]
+            if (member.employee_id, member.match) != (m.employee_id, m.method):
+                member.employee_id, member.match = m.employee_id, m.method
+                changed.append(member)
+        RosterMember.objects.bulk_update(changed, ["employee", "match"], batch_size=500)
+        _set_progress(run, 40)
+
+        matched = {m.employee_id for m in matches.values() if m.employee_id}
+        previous = (
+            RosterSnapshot.objects.filter(group=group, taken_at__lte=snapshot.taken_at)
+            .exclude(pk=snapshot.pk)
+            .order_by("-taken_at", "-pk")
+            .first()
+        )
+        previous_ids = (
+            set(previous.members.exclude(employee=None).values_list("employee_id", flat=True))
+            if previous
+            else set()
+        )
+        eligible = selectors.eligible_employee_ids(group, among=matched | previous_ids)
+        seen = _findings_for_members(group, members, matches, employees, shared_wechat, eligible)
+        seen += _events(snapshot, previous, members, matches, eligible)
+        _apply(
+            group=group,
+            snapshot=snapshot,
+            seen=seen,
+            kinds=GROUP_KINDS | EVENT_KINDS,
+            now=now,
+            result=result,
+        )
+        result.counts = _count_kinds(seen)
+        _set_progress(run, 70)
+
+        result.note = _reconcile_family_missing(
+            group=group, snapshot=snapshot, now=now, result=result
+        )
+
+        flagged = {pk for s in seen if s.kind in MEMBER_KINDS for pk in s.member_ids}
+        snapshot.members_with_findings = len(flagged)
+        snapshot.reconciled_at = now
+        RosterSnapshot.objects.filter(pk=snapshot.pk).update(
+            members_with_findings=len(flagged), reconciled_at=now
+        )
+    _finish(run, result, ReconciliationRun.Status.DONE)
+    return result
+
+
+def _reconcile_family_missing(
+    *, group: ChatGroup, snapshot: RosterSnapshot, now: dt.datetime, result: ReconcileResult
+) -> str:
+    """MISSING is a question for the whole family: eligible but in none of its groups.
+
+    Findings go on the family's first group. Returns a note when it cannot be
+    answered yet (a group of the family has no snapshot).
+    """
+    root = group.rules_group
+    family = ChatGroup.objects.filter(Q(pk=root.pk) | Q(family=root), is_active=True).annotate(
+        latest_snapshot=Subquery(
+            RosterSnapshot.objects.filter(group=OuterRef("pk"))
+            .order_by("-taken_at", "-pk")
+            .values("pk")[:1]
+        )
+    )
+    latest_ids = []
+    for member_group in family:
+        if member_group.latest_snapshot is None:
+            return f"{member_group} 尚无成员快照，暂不判断应入群未入群"
+        latest_ids.append(member_group.latest_snapshot)
+    in_family = set(
+        RosterMember.objects.filter(snapshot__in=latest_ids)
+        .exclude(employee=None)
+        .values_list("employee_id", flat=True)
+    )
+    seen = _missing(root, selectors.eligible_employee_ids(root), in_family)
+    _apply(
+        group=root,
+        snapshot=snapshot,
+        seen=seen,
+        kinds=frozenset({K.MISSING}),
+        now=now,
+        result=result,
+    )
+    if seen:
+        result.counts[K.MISSING] = len(seen)
+    return ""
+
+
+def _count_kinds(seen: list[Seen]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for s in seen:
+        counts[s.kind] = counts.get(s.kind, 0) + 1
+    return counts
+
+
+def _finish(run: ReconciliationRun | None, result: ReconcileResult, status: str) -> None:
+    if run is None:
+        return
+    run.status = status
+    run.progress = 100
+    run.finished_at = timezone.now()
+    run.summary = {
+        "opened": result.opened,
+        "kept": result.kept,
+        "resolved": result.resolved,
+        "counts": result.counts,
+        "note": result.note,
+    }
+    run.save(update_fields=["status", "progress", "finished_at", "summary"])

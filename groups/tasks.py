@@ -1,0 +1,31 @@
+"""Celery tasks: load ids, call a service. Safe to retry and to run twice at once
+(the services are idempotent; acks_late redelivers a task whose worker died)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from groups.models import ReconciliationRun, RosterSnapshot
+from groups.services import reconcile_start_all, run_reconciliation
+from groups.services.actions import roster_actions_handle_overdue
+
+
+@shared_task(name="groups.reconcile_group")
+def reconcile_group(snapshot_id: int, run_id: int | None = None) -> dict:
+    snapshot = RosterSnapshot.objects.filter(pk=snapshot_id).first()
+    if snapshot is None:  # deleted since it was queued: nothing to do
+        return {"snapshot": snapshot_id, "skipped": "snapshot not found"}
+    run = ReconciliationRun.objects.filter(pk=run_id).first() if run_id else None
+    return run_reconciliation(snapshot=snapshot, run=run).as_dict()
+
+
+@shared_task(name="groups.reconcile_all")
+def reconcile_all() -> int:
+    """Nightly: a run per group with a snapshot, each dispatched as its own task."""
+    return len(reconcile_start_all(actor=None))
+
+
+@shared_task(name="groups.handle_overdue_roster_actions")
+def handle_overdue_roster_actions() -> dict:
+    result = roster_actions_handle_overdue()
+    return {"reminded": result.reminded, "emails": result.emails, "proposed": result.proposed_cases}

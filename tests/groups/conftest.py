@@ -1,0 +1,87 @@
+"""A small company and helpers to capture rosters, for the reconciliation tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+from django.utils import timezone
+
+from groups.models import ChatGroup, EligibilityRule
+from groups.services.roster import RosterRow, roster_snapshot_create
+from members.models import Employee
+from members.services import department_get_or_create_by_path, department_set_head
+from tests.factories import ChatGroupFactory, EligibilityRuleFactory, EmployeeFactory
+
+
+@dataclass
+class Company:
+    hr_head: Employee
+    zhang_wei_production: Employee
+    zhang_wei_sales: Employee
+    li_na: Employee
+    wang_fang: Employee
+    departed: Employee
+    production_worker: Employee
+    office: ChatGroup  # eligible: category 行管
+
+
+@pytest.fixture
+def company(db) -> Company:
+    hr = department_get_or_create_by_path(path="人力资源部")
+    production = department_get_or_create_by_path(path="生产部/一车间")
+    sales = department_get_or_create_by_path(path="销售部")
+    admin = Employee.Category.ADMIN
+    people = {
+        "hr_head": EmployeeFactory(name="赵敏", department=hr, category=admin, employee_no="JM001"),
+        # Same-name colleagues, as every company of this size has.
+        "zhang_wei_production": EmployeeFactory(
+            name="张伟", department=production, category=admin, employee_no="JM002"
+        ),
+        "zhang_wei_sales": EmployeeFactory(
+            name="张伟", department=sales, category=admin, employee_no="JM003"
+        ),
+        "li_na": EmployeeFactory(
+            name="李娜", department=sales, category=admin, employee_no="JM004", wechat_id="lina88"
+        ),
+        "wang_fang": EmployeeFactory(name="王芳", department=hr, category=admin, employee_no="JM005"),
+        "departed": EmployeeFactory(
+            name="陈静",
+            department=sales,
+            category=admin,
+            employee_no="JM006",
+            wechat_id="chenjing",
+            status=Employee.Status.LEFT,
+            left_on=dt.date(2026, 3, 1),
+        ),
+        "production_worker": EmployeeFactory(
+            name="刘洋", department=production, category=Employee.Category.PRODUCTION, employee_no="JM007"
+        ),
+    }
+    department_set_head(department=hr, head=people["hr_head"])
+    office = ChatGroupFactory(code="office", name="办公群", creator=people["hr_head"])
+    EligibilityRuleFactory(group=office, kind=EligibilityRule.Kind.CATEGORY, category=admin)
+    return Company(office=office, **people)
+
+
+_clock = {"t": timezone.now() - dt.timedelta(days=30)}
+
+
+def capture(group: ChatGroup, *rows, taken_at: dt.datetime | None = None):
+    """Store a snapshot of ``rows``: display names, or (display name, wechat id) pairs."""
+    if taken_at is None:
+        _clock["t"] += dt.timedelta(hours=1)
+        taken_at = _clock["t"]
+    parsed = [
+        RosterRow(row_number=i + 2, display_name=r, wechat_id="")
+        if isinstance(r, str)
+        else RosterRow(row_number=i + 2, display_name=r[0], wechat_id=r[1])
+        for i, r in enumerate(rows)
+    ]
+    return roster_snapshot_create(group=group, rows=parsed, taken_at=taken_at)
+
+
+# The office group's full, correct roster: every 行管 employee, named 部门-姓名.
+def compliant_rows() -> list[str]:
+    return ["人力资源部-赵敏", "一车间-张伟", "销售部-张伟", "销售部-李娜", "人力资源部-王芳"]
