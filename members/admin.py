@@ -1,10 +1,18 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.http import content_disposition_header
+from import_export.admin import ImportExportMixin
+from import_export.forms import ExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
-from members import selectors
+from common.spreadsheets import SPREADSHEET_FORMATS, SpreadsheetError, SpreadsheetImportForm
+from members import importing, selectors
 from members.models import Department, Employee, Position
+from members.resources import EmployeeResource
 
 
 @admin.register(Department)
@@ -32,7 +40,7 @@ class PositionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(SimpleHistoryAdmin):
+class EmployeeAdmin(ImportExportMixin, SimpleHistoryAdmin):
     list_display = [
         "employee_no",
         "name",
@@ -57,9 +65,75 @@ class EmployeeAdmin(SimpleHistoryAdmin):
         ("联系方式与账号", {"fields": ["wechat_id", "phone", "user"]}),
     ]
 
+    # Import/export (PITFALLS.md): gated by members.import_employee / members.export_employee
+    # (IMPORT_EXPORT_*_PERMISSION_CODE); files read through common.spreadsheets, so that CSV
+    # in UTF-8 or GBK and xlsx all work and hostile files are refused; all columns always, so
+    # that an export imports back as it is.
+    resource_classes = [EmployeeResource]
+    import_formats = SPREADSHEET_FORMATS
+    export_formats = SPREADSHEET_FORMATS
+    import_form_class = SpreadsheetImportForm
+    export_form_class = ExportForm
+    import_template_name = "admin/members/employee/import.html"
+    import_export_change_list_template = "admin/members/employee/change_list.html"
+
     def get_queryset(self, request):
+        # The export builds its queryset from this too, with the changelist's filters.
         return selectors.employees_for_list()
 
     @admin.display(description="部门负责人", boolean=True, ordering="is_head")
     def head_flag(self, obj: Employee) -> bool:
         return obj.is_department_head
+
+    def get_urls(self):
+        template_url = path(
+            "import/template/",
+            self.admin_site.admin_view(self.import_template_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_import_template",
+        )
+        return [template_url, *super().get_urls()]
+
+    def import_template_view(self, request):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        response = HttpResponse(
+            importing.employee_import_template(), content_type=SPREADSHEET_FORMATS[0].CONTENT_TYPE
+        )
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=importing.TEMPLATE_FILENAME
+        )
+        return response
+
+    def get_import_data_kwargs(self, **kwargs):
+        # One bad row and nothing is written — in the confirm step as in the preview.
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        kwargs.setdefault("use_transactions", True)
+        kwargs.setdefault("rollback_on_validation_errors", True)
+        return kwargs
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, SpreadsheetError):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        result = getattr(response, "context_data", {}).get("result")
+        if result is not None:
+            response.context_data["error_lines"] = importing.import_error_lines(result)
+            response.context_data["summary"] = importing.import_summary(result)
+        return response
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            # The file changed under us between preview and confirm: nothing was written.
+            for line in importing.import_error_lines(result):
+                messages.error(request, line)
+            opts = self.opts
+            url = reverse(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_import")
+            return HttpResponseRedirect(url)
+        return super().process_result(result, request)
+
+    def add_success_message(self, result, request):
+        messages.success(request, f"导入完成：{importing.import_summary(result)}。")

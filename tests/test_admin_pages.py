@@ -7,7 +7,16 @@ from django.contrib import admin
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from groups.models import (
+    Finding,
+    MemberIdentity,
+    MembershipException,
+    ReconciliationRun,
+    RosterAction,
+)
+from groups.services import run_reconciliation
 from members.services import department_set_head
 from tests.factories import (
     ChatGroupFactory,
@@ -18,6 +27,7 @@ from tests.factories import (
     PositionFactory,
     RuleFactory,
 )
+from violations.models import Case
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +45,55 @@ def _group():
     return group
 
 
+def _snapshot():
+    from tests.groups.conftest import capture
+
+    group = ChatGroupFactory(creator=EmployeeFactory())
+    EligibilityRuleFactory(group=group)
+    employee = EmployeeFactory()
+    snapshot = capture(group, "路人", f"{employee.department.name}-{employee.name}")
+    run_reconciliation(snapshot=snapshot)
+    return snapshot
+
+
+def _finding():
+    return Finding.objects.filter(last_seen=_snapshot()).first()
+
+
+def _action():
+    return RosterAction.objects.filter(finding=_finding()).first()
+
+
+def _run():
+    return ReconciliationRun.objects.create(group=ChatGroupFactory(), snapshot=_snapshot())
+
+
+def _identity():
+    return MemberIdentity.objects.create(
+        group=ChatGroupFactory(), display_name="小王", employee=EmployeeFactory()
+    )
+
+
+def _exception():
+    return MembershipException.objects.create(
+        group=ChatGroupFactory(),
+        employee=EmployeeFactory(),
+        kind=MembershipException.Kind.INCLUDE,
+        reason="借调",
+        approved_by=EmployeeFactory(),
+    )
+
+
+def _case():
+    return Case.objects.create(
+        rule=RuleFactory(),
+        employee=EmployeeFactory(),
+        group=ChatGroupFactory(),
+        occurred_at=timezone.now(),
+        description="经过",
+    )
+
+
 MAKERS = {
     "members.employee": _employee,
     "members.department": lambda: DepartmentFactory(head=EmployeeFactory()),
@@ -45,6 +104,20 @@ MAKERS = {
     ),
     "groups.contentkind": ContentKindFactory,
     "violations.rule": RuleFactory,
+    "violations.case": _case,
+    "groups.rostersnapshot": _snapshot,
+    "groups.finding": _finding,
+    "groups.rosteraction": _action,
+    "groups.reconciliationrun": _run,
+    "groups.memberidentity": _identity,
+    "groups.membershipexception": _exception,
+}
+# Made by the system, never added by hand in the admin.
+NO_ADD_PAGE = {
+    "groups.rostersnapshot",
+    "groups.finding",
+    "groups.rosteraction",
+    "groups.reconciliationrun",
 }
 
 
@@ -84,8 +157,10 @@ def test_change_and_history_pages_open(client, superuser, label):
     obj = MAKERS[label]()
     app, model = label.split(".")
     assert client.get(reverse(f"admin:{app}_{model}_change", args=[obj.pk])).status_code == 200
-    assert client.get(reverse(f"admin:{app}_{model}_add")).status_code == 200
-    assert client.get(reverse(f"admin:{app}_{model}_history", args=[obj.pk])).status_code == 200
+    expected = 403 if label in NO_ADD_PAGE else 200
+    assert client.get(reverse(f"admin:{app}_{model}_add")).status_code == expected
+    history = client.get(reverse(f"admin:{app}_{model}_history", args=[obj.pk]))
+    assert history.status_code == 200
 
 
 def test_admin_is_in_chinese_by_default(client, superuser):

@@ -78,6 +78,8 @@ TEMPLATES = [
 # ------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The stock backend with SQLite's real parameter limit (config/sqlite3/base.py).
+    DATABASES["default"]["ENGINE"] = "config.sqlite3"
     # A worker and the web process write at the same time: WAL lets readers go on
     # while one writes, and IMMEDIATE takes the write lock at BEGIN so that two
     # writers queue instead of failing with "database is locked" (PITFALLS.md).

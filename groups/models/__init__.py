@@ -9,6 +9,7 @@ from groups.models.chat_group import (
     EligibilityRule,
 )
 from groups.models.roster import (
+    BULK_BATCH,
     Finding,
     MemberIdentity,
     MembershipException,
@@ -19,6 +20,7 @@ from groups.models.roster import (
 )
 
 __all__ = [
+    "BULK_BATCH",
     "WECHAT_MEMBER_CAP",
     "ChatGroup",
     "ChatGroupGroupObjectPermission",

@@ -17,6 +17,10 @@ from django.utils import timezone
 from groups.models.chat_group import ChatGroup
 from members.models import Employee
 
+# Rows per bulk query: a whole roster (≤ 500 members, a few findings each) in one
+# query, while staying under PostgreSQL's 65,535 parameters (~17 per finding).
+BULK_BATCH = 2000
+
 ERROR_SNAPSHOT_IMMUTABLE = "成员快照保存后不能修改；请上传新的快照。"
 
 

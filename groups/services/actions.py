@@ -39,7 +39,7 @@ def roster_actions_handle_overdue(*, today: dt.date | None = None) -> OverdueRes
     result = OverdueResult()
     overdue = list(
         RosterAction.objects.filter(status=RosterAction.Status.OPEN, due_on__lt=today)
-        .select_related("group", "assignee__user", "finding")
+        .select_related("group", "assignee__user", "finding__employee")
         .order_by("assignee_id", "due_on", "pk")
     )
     to_remind = [a for a in overdue if a.last_reminded_on != today]

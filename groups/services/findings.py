@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from groups.models import ChatGroup, Finding, MemberIdentity
+from groups.naming import normalize_display_name
 from groups.services.runs import reconcile_start
 from members.models import Employee
 from violations.models import Case
@@ -30,7 +31,7 @@ def member_identity_remember(
     """
     identity, _ = MemberIdentity.objects.update_or_create(
         group=group,
-        display_name=display_name.strip(),
+        display_name=normalize_display_name(display_name),
         defaults={"employee": employee, "note": note, "decided_by": actor},
     )
     latest = group.snapshots.order_by("-taken_at", "-pk").first()

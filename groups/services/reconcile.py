@@ -30,6 +30,7 @@ from django.utils import timezone
 from groups import naming, selectors
 from groups.matching import Match, ReconEmployee, match_members
 from groups.models import (
+    BULK_BATCH,
     ChatGroup,
     Finding,
     ReconciliationRun,
@@ -368,12 +369,12 @@ def _apply(
             finding.resolved_at = now
             to_resolve.append(finding)
 
-    created = Finding.objects.bulk_create(to_create, batch_size=500)
+    created = Finding.objects.bulk_create(to_create, batch_size=BULK_BATCH)
     Finding.objects.bulk_update(
-        to_update, ["last_seen", "display_name", "wechat_id", "detail"], batch_size=500
+        to_update, ["last_seen", "display_name", "wechat_id", "detail"], batch_size=BULK_BATCH
     )
     Finding.objects.bulk_update(
-        to_resolve, ["status", "resolved_by", "resolved_at"], batch_size=500
+        to_resolve, ["status", "resolved_by", "resolved_at"], batch_size=BULK_BATCH
     )
     if to_resolve:
         # §5.1: a later snapshot that shows the fix closes the creator's to-do.
@@ -391,7 +392,7 @@ def _apply(
         for f in created
         if FINDING_SPECS[f.kind].action and f.status == Finding.Status.OPEN
     ]
-    RosterAction.objects.bulk_create(actions, batch_size=500)
+    RosterAction.objects.bulk_create(actions, batch_size=BULK_BATCH)
     result.opened += len(created)
     result.kept += len(wanted) - len(created)
     result.resolved += len(to_resolve)
@@ -450,7 +451,7 @@ def snapshot_reconcile(
             if (member.employee_id, member.match) != (m.employee_id, m.method):
                 member.employee_id, member.match = m.employee_id, m.method
                 changed.append(member)
-        RosterMember.objects.bulk_update(changed, ["employee", "match"], batch_size=500)
+        RosterMember.objects.bulk_update(changed, ["employee", "match"], batch_size=BULK_BATCH)
         _set_progress(run, 40)
 
         matched = {m.employee_id for m in matches.values() if m.employee_id}

@@ -16,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.spreadsheets import SpreadsheetError, cell_text, map_headers, read_table
-from groups.models import ChatGroup, RosterMember, RosterSnapshot
+from groups.models import BULK_BATCH, ChatGroup, RosterMember, RosterSnapshot
+from groups.naming import normalize_display_name
 
 ROSTER_COLUMNS = {
     # canonical: (Chinese header first, then aliases); only the display name is required.
@@ -76,7 +77,10 @@ def parse_roster(data: bytes, *, filename: str = "") -> list[RosterRow]:
     for row_number, cells in table.rows:
         values = {}
         for key, index in columns.items():
-            values[key] = cell_text(cells[index] if index < len(cells) else None)
+            # Full-width forms (－, （, ｌｉｎａ) folded, runs of spaces collapsed, emoji kept.
+            values[key] = normalize_display_name(
+                cell_text(cells[index] if index < len(cells) else None)
+            )
         if not values.get("display_name"):
             continue  # a blank line, or a line with only a remark
         for key, value in values.items():
@@ -136,7 +140,7 @@ def roster_snapshot_create(
             )
             for row in rows
         ],
-        batch_size=500,
+        batch_size=BULK_BATCH,
     )
     return snapshot
 

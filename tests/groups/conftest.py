@@ -45,7 +45,9 @@ def company(db) -> Company:
         "li_na": EmployeeFactory(
             name="李娜", department=sales, category=admin, employee_no="JM004", wechat_id="lina88"
         ),
-        "wang_fang": EmployeeFactory(name="王芳", department=hr, category=admin, employee_no="JM005"),
+        "wang_fang": EmployeeFactory(
+            name="王芳", department=hr, category=admin, employee_no="JM005"
+        ),
         "departed": EmployeeFactory(
             name="陈静",
             department=sales,
@@ -56,7 +58,10 @@ def company(db) -> Company:
             left_on=dt.date(2026, 3, 1),
         ),
         "production_worker": EmployeeFactory(
-            name="刘洋", department=production, category=Employee.Category.PRODUCTION, employee_no="JM007"
+            name="刘洋",
+            department=production,
+            category=Employee.Category.PRODUCTION,
+            employee_no="JM007",
         ),
     }
     department_set_head(department=hr, head=people["hr_head"])

@@ -114,7 +114,8 @@ def test_same_name_without_department_is_ambiguous_never_a_guess(company):
     assert member.match == RosterMember.Match.AMBIGUOUS
     assert (K.AMBIGUOUS, "张伟") in open_findings(company.office)
     detail = Finding.objects.get(kind=K.AMBIGUOUS).detail
-    assert "JM002" in detail and "JM003" in detail
+    assert "JM002" in detail
+    assert "JM003" in detail
 
 
 def test_same_name_is_told_apart_by_department_in_the_display_name(company):
@@ -159,7 +160,8 @@ def test_one_wechat_id_on_two_employees_is_a_duplicate_account(company):
     rows = [r for r in compliant_rows() if r != "销售部-李娜"] + [("某人", "lina88")]
     reconcile(company.office, *rows)
     finding = Finding.objects.get(kind=K.DUPLICATE_ACCOUNT, subject="w:lina88")
-    assert "JM004" in finding.detail and "JM005" in finding.detail
+    assert "JM004" in finding.detail
+    assert "JM005" in finding.detail
 
 
 def test_over_capacity(company):
@@ -224,7 +226,8 @@ def test_reconciling_the_same_snapshot_twice_changes_nothing(company):
     second = snapshot_reconcile(snapshot=snapshot)
     assert list(Finding.objects.order_by("pk").values()) == findings
     assert list(RosterAction.objects.order_by("pk").values()) == actions
-    assert first.opened == len(findings) and second.opened == 0
+    assert first.opened == len(findings)
+    assert second.opened == 0
 
 
 def test_a_later_snapshot_showing_the_fix_closes_finding_and_action(company):

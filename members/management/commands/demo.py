@@ -1,0 +1,56 @@
+"""python manage.py demo --employees N [--seed S] — a demo company; safe to run again.
+
+Same N and seed → the same company; running again changes nothing, a larger N
+adds employees. Persona logins (hr, finance, leader, head, groupadmin) are
+created only when DEMO_PASSWORD is set, all with that password.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from members.demo import (
+    ERROR_SIZE,
+    MAX_EMPLOYEES,
+    MIN_EMPLOYEES,
+    PERSONA_ROLES,
+    demo_company_apply,
+    demo_company_build,
+)
+
+LOGIN_ENV = "DEMO_PASSWORD"
+
+
+class Command(BaseCommand):
+    help = "创建演示公司（部门、岗位、员工、群管理员；可重复运行，结果由人数和种子决定）。"
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--employees", type=int, required=True, help="员工人数")
+        parser.add_argument("--seed", type=int, default=1, help="随机种子（默认 1）")
+
+    def handle(self, *args, employees: int, seed: int, **options) -> None:
+        if not MIN_EMPLOYEES <= employees <= MAX_EMPLOYEES:
+            raise CommandError(ERROR_SIZE)
+        password = os.environ.get(LOGIN_ENV) or None
+        company = demo_company_build(employees=employees, seed=seed, today=timezone.localdate())
+        summary = demo_company_apply(company=company, password=password)
+        self.stdout.write(
+            f"演示公司（种子 {seed}）：部门 {summary.departments} / "
+            f"员工 {summary.employees}（在职 {summary.active}，离职 {summary.left}）/ "
+            f"生产 {summary.production}，行管 {summary.admin} / 同名 {summary.namesake_groups} 组"
+        )
+        self.stdout.write(f"本次新建员工 {summary.created}，更新 {summary.updated}。")
+        usernames = "、".join(PERSONA_ROLES)
+        if password and summary.personas:
+            touched = "、".join(summary.personas)
+            self.stdout.write(f"演示账号 {touched} 已创建或更新，密码为 {LOGIN_ENV} 的值。")
+        elif password:
+            self.stdout.write(f"演示账号 {usernames} 已存在，未改变。")
+        else:
+            self.stdout.write(
+                f"未设置 {LOGIN_ENV}，未创建演示账号。如需 {usernames}，请运行："
+                f"{LOGIN_ENV}=<密码> python manage.py demo --employees {employees} --seed {seed}"
+            )

@@ -1,0 +1,419 @@
+"""The employee sheet (员工表) HR exchanges with the app: one row per employee, keyed by 工号.
+
+Widgets and hooks only parse and normalise cells; what a row means for the org chart is decided
+by members.services (creating a sub-department from "生产部/一车间", creating a position,
+making someone a department's head). Every error names its spreadsheet row and its column in
+the words of the sheet, and one bad row means nothing is written: callers run import_data with
+use_transactions=True and rollback_on_validation_errors=True.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models
+from import_export import fields, resources, widgets
+
+from common.spreadsheets import (
+    SpreadsheetError,
+    cell_text,
+    escape_formula,
+    map_headers,
+    normalize_text,
+    parse_date_cell,
+    parse_yes_no,
+    unescape_formula,
+)
+from members import selectors, services
+from members.models import PATH_SEPARATOR, Department, Employee, Position
+
+ERROR_EMPLOYEE_NO_REQUIRED = "工号不能为空。"
+ERROR_NAME_REQUIRED = "姓名不能为空。"
+ERROR_UNKNOWN_CATEGORY = "无法识别的人员类别“{value}”：可填{accepted}。"
+ERROR_UNKNOWN_STATUS = "无法识别的状态“{value}”：可填{accepted}。"
+ERROR_BAD_RANK = "职级应是不小于 1 的整数，“{value}”不是。"
+ERROR_POSITION_TOO_LONG = "岗位名称不能超过 {limit} 个字。"
+ERROR_DUPLICATE_EMPLOYEE_NO = "工号“{employee_no}”与第{first_row}行重复：一个工号只能出现一次。"
+ERROR_SECOND_HEAD = "第{first_row}行已指定“{department}”的负责人：一个部门只能有一位负责人。"
+LOCATED_ERROR = "第{row}行「{column}」：{message}"
+ROW_ERROR = "第{row}行：{message}"
+
+RANK_MAX = 32767  # PositiveSmallIntegerField
+# Columns the file must have; the others may be left out (and then leave the data as it is).
+REQUIRED_COLUMNS = ("employee_no", "name", "department")
+# Other headers accepted for each column, besides its Chinese header and its field name.
+# Compared ignoring case, spaces, "_", "-" and full-width forms (common.spreadsheets).
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "employee_no": ("员工编号", "编号", "No.", "No", "emp_no", "employee_id", "staff_no"),
+    "name": ("名字", "full_name", "employee_name"),
+    "department": ("所属部门", "dept"),
+    "position": ("职位", "title", "job_title"),
+    "rank": ("级别", "level", "grade"),
+    "category": ("类别", "人员分类"),
+    "department_head": ("是否部门负责人", "负责人", "is_head", "head", "dept_head"),
+    "status": ("在职状态", "state"),
+    "left_on": ("离职时间", "leave_date", "left_date", "date_left"),
+    "wechat_id": ("微信", "wechat", "weixin"),
+    "phone": ("手机", "电话", "联系电话", "mobile", "tel"),
+}
+# Set on the instance from the 部门负责人 cell: "heads the department of this row".
+HEAD_FLAG = "heads_own_department"
+
+
+class TextWidget(widgets.CharWidget):
+    """Normalised text; undoes our own export's formula escaping so that a round trip is exact."""
+
+    def __init__(self, required: str | None = None) -> None:
+        super().__init__(coerce_to_string=True, allow_blank=True)
+        self.required = required  # the message for a blank cell, when one is not allowed
+
+    def clean(self, value, row=None, **kwargs) -> str:
+        text = unescape_formula(cell_text(value))
+        if not text and self.required:
+            raise ValueError(self.required)
+        return text
+
+
+class DepartmentWidget(widgets.Widget):
+    """A department by its path, "生产部/一车间"; the service creates missing levels."""
+
+    def __init__(self) -> None:
+        super().__init__(coerce_to_string=True)
+        self.cache: dict[str, Department] = {}  # one lookup per path, not per row
+
+    def clean(self, value, row=None, **kwargs) -> Department:
+        path = PATH_SEPARATOR.join(services.split_department_path(cell_text(value)))
+        if path not in self.cache:
+            try:
+                self.cache[path] = services.department_get_or_create_by_path(path=path)
+            except ValidationError as error:  # a level name too long, for instance
+                raise ValueError("；".join(error.messages)) from error
+        return self.cache[path]
+
+    def render(self, value, obj=None, **kwargs) -> str:
+        return value.path if value else ""
+
+
+class PositionWidget(widgets.Widget):
+    """A position by name (blank: none); the service creates a new one with its default rank."""
+
+    def __init__(self) -> None:
+        super().__init__(coerce_to_string=True)
+        self.cache: dict[str, Position] = {}
+
+    def clean(self, value, row=None, **kwargs) -> Position | None:
+        name = cell_text(value)
+        if not name:
+            return None
+        limit = Position._meta.get_field("name").max_length
+        if len(name) > limit:
+            raise ValueError(ERROR_POSITION_TOO_LONG.format(limit=limit))
+        if name not in self.cache:
+            self.cache[name] = services.position_get_or_create(name=name)
+        return self.cache[name]
+
+    def render(self, value, obj=None, **kwargs) -> str:
+        return value.name if value else ""
+
+
+class RankWidget(widgets.Widget):
+    """职级: an integer from 1 ("5" and "5级" too); blank gives None (the position's default)."""
+
+    def __init__(self) -> None:
+        super().__init__(coerce_to_string=False)  # exported as a number
+
+    def clean(self, value, row=None, **kwargs) -> int | None:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            number = int(value) if float(value).is_integer() else 0
+        else:
+            text = cell_text(value)
+            if not text:
+                return None
+            digits = text.removesuffix("级").strip()
+            number = int(digits) if re.fullmatch(r"\d{1,5}", digits) else 0
+        if not 1 <= number <= RANK_MAX:
+            raise ValueError(ERROR_BAD_RANK.format(value=cell_text(value)))
+        return number
+
+
+class ChoiceWidget(widgets.Widget):
+    """A choice by its Chinese label or its value (行管 or admin); blank gives None."""
+
+    def __init__(self, choices: type[models.TextChoices], error: str) -> None:
+        super().__init__(coerce_to_string=True)
+        self.choices = choices
+        self.error = error
+        self.lookup: dict[str, str] = {}
+        for member in choices:
+            self.lookup[normalize_text(str(member.label)).casefold()] = member.value
+            self.lookup[member.value.casefold()] = member.value
+
+    def clean(self, value, row=None, **kwargs) -> str | None:
+        text = cell_text(value)
+        if not text:
+            return None
+        try:
+            return self.lookup[text.casefold()]
+        except KeyError:
+            accepted = "、".join(f"“{label}”" for label in self.choices.labels)
+            raise ValueError(self.error.format(value=text, accepted=accepted)) from None
+
+    def render(self, value, obj=None, **kwargs) -> str:
+        return str(self.choices(value).label) if value else ""
+
+
+class YesNoWidget(widgets.Widget):
+    def clean(self, value, row=None, **kwargs) -> bool | None:
+        return parse_yes_no(value)
+
+    def render(self, value, obj=None, **kwargs) -> str:
+        return "是" if value else "否"
+
+
+class DateCellWidget(widgets.Widget):
+    """A real Excel date or text like 2024-03-01, 2024/3/1, 2024年3月1日; exported as a date."""
+
+    def __init__(self) -> None:
+        super().__init__(coerce_to_string=False)
+
+    def clean(self, value, row=None, **kwargs):
+        return parse_date_cell(value)
+
+    def render(self, value, obj=None, **kwargs):
+        return value
+
+
+class EmployeeResource(resources.ModelResource):
+    employee_no = fields.Field(
+        attribute="employee_no",
+        column_name="工号",
+        widget=TextWidget(required=ERROR_EMPLOYEE_NO_REQUIRED),
+    )
+    name = fields.Field(
+        attribute="name", column_name="姓名", widget=TextWidget(required=ERROR_NAME_REQUIRED)
+    )
+    department = fields.Field(attribute="department", column_name="部门", widget=DepartmentWidget())
+    position = fields.Field(attribute="position", column_name="岗位", widget=PositionWidget())
+    # Blank rank, category, head flag or status leave the employee's value as it is (a new
+    # employee gets the default); blank text clears the text.
+    rank = fields.Field(
+        attribute="rank", column_name="职级", widget=RankWidget(), saves_null_values=False
+    )
+    category = fields.Field(
+        attribute="category",
+        column_name="人员类别",
+        widget=ChoiceWidget(Employee.Category, ERROR_UNKNOWN_CATEGORY),
+        saves_null_values=False,
+    )
+    department_head = fields.Field(
+        attribute=HEAD_FLAG, column_name="部门负责人", widget=YesNoWidget(), saves_null_values=False
+    )
+    status = fields.Field(
+        attribute="status",
+        column_name="状态",
+        widget=ChoiceWidget(Employee.Status, ERROR_UNKNOWN_STATUS),
+        saves_null_values=False,
+    )
+    left_on = fields.Field(attribute="left_on", column_name="离职日期", widget=DateCellWidget())
+    wechat_id = fields.Field(attribute="wechat_id", column_name="微信号", widget=TextWidget())
+    phone = fields.Field(attribute="phone", column_name="手机号", widget=TextWidget())
+
+    class Meta:
+        model = Employee
+        fields = (
+            "employee_no",
+            "name",
+            "department",
+            "position",
+            "rank",
+            "category",
+            "department_head",
+            "status",
+            "left_on",
+            "wechat_id",
+            "phone",
+        )
+        import_order = fields
+        export_order = fields
+        import_id_fields = ("employee_no",)
+        skip_unchanged = True  # re-importing the same sheet writes nothing, not even history
+        report_skipped = True
+        clean_model_instances = True
+        use_transactions = True
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._column_of = {f.attribute: f.column_name for f in self.fields.values()}
+        self._attribute_of = {f.column_name: f.attribute for f in self.fields.values()}
+        self._row_numbers: list[int] | None = None
+        self._file_errors: dict[int, list[tuple[str, str]]] = {}
+        self._row = 0
+        self._employee_changed = True
+
+    def get_queryset(self):
+        return selectors.employees_for_list()
+
+    # --- rows and their numbers ----------------------------------------------------------
+    def _sheet_row(self, index: int) -> int:
+        """The row number Excel shows for the dataset's ``index``-th row (from 1)."""
+        if self._row_numbers:
+            return self._row_numbers[index - 1]
+        return index + 1  # a plain Dataset: the header is row 1
+
+    def _located(self, column: str | None, message: str) -> str:
+        if column is None:
+            return ROW_ERROR.format(row=self._row, message=message)
+        return LOCATED_ERROR.format(row=self._row, column=column, message=message)
+
+    # --- import hooks --------------------------------------------------------------------
+    def before_import(self, dataset, **kwargs) -> None:
+        self._row_numbers = getattr(dataset, "row_numbers", None)
+        self._file_errors = {}
+        for field in self.fields.values():
+            if hasattr(field.widget, "cache"):
+                field.widget.cache = {}  # a dry run's objects were rolled back
+        columns = {
+            name: (field.column_name, *HEADER_ALIASES.get(name, ()))
+            for name, field in self.fields.items()
+        }
+        try:
+            mapping = map_headers(dataset.headers or [], columns, required=REQUIRED_COLUMNS)
+        except SpreadsheetError:
+            dataset.wipe()  # no row can be read without its headers: report them alone
+            raise
+        headers = list(dataset.headers)
+        for name, index in mapping.items():
+            headers[index] = self.fields[name].column_name
+        dataset.headers = headers
+        self._check_whole_file(dataset)
+
+    def _check_whole_file(self, dataset) -> None:
+        """Errors that need more than one row: a repeated 工号, two heads for one department."""
+        employee_no = self.fields["employee_no"]
+        head = self.fields["department_head"]
+        department = self.fields["department"]
+        first_row_of: dict[str, int] = {}
+        head_row_of: dict[str, int] = {}
+        for index, row in enumerate(dataset.dict, start=1):
+            sheet_row = self._sheet_row(index)
+            errors = self._file_errors.setdefault(index, [])
+            try:
+                number = employee_no.widget.clean(row[employee_no.column_name])
+            except ValueError:
+                number = ""  # reported with the row itself
+            if number:
+                first = first_row_of.setdefault(number, sheet_row)
+                if first != sheet_row:
+                    message = ERROR_DUPLICATE_EMPLOYEE_NO.format(
+                        employee_no=number, first_row=first
+                    )
+                    errors.append((employee_no.column_name, message))
+            if head.column_name not in row:
+                continue
+            try:
+                is_head = head.widget.clean(row[head.column_name])
+                path_parts = services.split_department_path(cell_text(row[department.column_name]))
+            except ValueError:
+                continue  # reported with the row itself
+            if is_head:
+                path = PATH_SEPARATOR.join(path_parts)
+                first = head_row_of.setdefault(path, sheet_row)
+                if first != sheet_row:
+                    message = ERROR_SECOND_HEAD.format(department=path, first_row=first)
+                    errors.append((head.column_name, message))
+
+    def before_import_row(self, row, **kwargs) -> None:
+        self._row = self._sheet_row(kwargs["row_number"])
+
+    def get_instance(self, instance_loader, row):
+        try:
+            return super().get_instance(instance_loader, row)
+        except ValueError:
+            return None  # a blank 工号: import_instance() reports it with its row and column
+
+    def after_init_instance(self, instance, new, row, **kwargs) -> None:
+        # What the sheet's 部门负责人 column shows for this employee now (as export writes it).
+        setattr(instance, HEAD_FLAG, not new and instance.department.head_id == instance.pk)
+
+    def import_instance(self, instance, row, **kwargs) -> None:
+        errors: dict[str, list[str]] = {}
+        for field in self.get_import_fields():
+            try:
+                self.import_field(field, instance, row, **kwargs)
+            except ValueError as error:
+                errors.setdefault(field.column_name, []).append(str(error))
+        for column, message in self._file_errors.get(kwargs["row_number"], []):
+            errors.setdefault(column, []).append(message)
+        rank_column = self.fields["rank"].column_name
+        blank_rank = not cell_text(row.get(rank_column))
+        if blank_rank and (rank_column in row or instance.pk is None) and instance.position:
+            instance.rank = instance.position.rank  # the position's default rank
+        if errors:
+            raise ValidationError(
+                {
+                    column: [self._located(column, message) for message in messages]
+                    for column, messages in errors.items()
+                }
+            )
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """The model's own checks too, with their messages located like ours."""
+        errors = dict(import_validation_errors or {})
+        exclude = {self._attribute_of[column] for column in errors if column in self._attribute_of}
+        try:
+            instance.full_clean(exclude=exclude, validate_unique=validate_unique)
+        except ValidationError as error:
+            for attribute, messages in error.message_dict.items():
+                column = self._column_of.get(attribute)
+                located = [self._located(column, message) for message in messages]
+                errors.setdefault(column or NON_FIELD_ERRORS, []).extend(located)
+        if errors:
+            raise ValidationError(errors)
+
+    def skip_row(self, instance, original, row, import_validation_errors=None) -> bool:
+        self._employee_changed = (
+            original is None
+            or original.pk is None
+            or any(
+                field.get_value(instance) != field.get_value(original)
+                for field in self.get_import_fields()
+                if field.attribute != HEAD_FLAG
+            )
+        )
+        return super().skip_row(instance, original, row, import_validation_errors)
+
+    def do_instance_save(self, instance, is_create) -> None:
+        # Only the head flag changed: Department.head records that, and saving the employee
+        # would add a history row that says nothing.
+        if is_create or self._employee_changed:
+            super().do_instance_save(instance, is_create)
+
+    def after_save_instance(self, instance, row, **kwargs) -> None:
+        wanted = getattr(instance, HEAD_FLAG, None)
+        if instance.pk is None or wanted is None:
+            return  # not saved (a dry run without transactions), or the cell was blank
+        department = instance.department
+        if wanted and department.head_id != instance.pk:
+            services.department_set_head(department=department, head=instance)
+        elif not wanted and department.head_id == instance.pk:
+            services.department_set_head(department=department, head=None)
+
+    def after_import(self, dataset, result, **kwargs) -> None:
+        super().after_import(dataset, result, **kwargs)
+        # The library numbers data rows from 1; HR reads the row numbers Excel shows.
+        for invalid in result.invalid_rows:
+            invalid.number = self._sheet_row(invalid.number)
+        for error_row in result.error_rows:
+            error_row.number = self._sheet_row(error_row.number)
+            for error in error_row.errors:
+                error.number = error_row.number
+
+    # --- export --------------------------------------------------------------------------
+    def dehydrate_department_head(self, employee: Employee) -> str:
+        return "是" if employee.department.head_id == employee.pk else "否"
+
+    def export_field(self, field, instance, **kwargs):
+        value = super().export_field(field, instance, **kwargs)
+        # OWASP CSV injection; numbers and dates stay as they are (PITFALLS.md).
+        return escape_formula(value) if isinstance(value, str) else value

@@ -1,0 +1,86 @@
+"""The number of queries of one group's reconciliation does not grow with its members."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from groups.models import EligibilityRule
+from groups.services import run_reconciliation
+from groups.services.actions import roster_actions_handle_overdue
+from members.services import department_get_or_create_by_path
+from tests.factories import ChatGroupFactory, EligibilityRuleFactory, EmployeeFactory
+from tests.groups.conftest import capture
+
+pytestmark = pytest.mark.django_db
+
+
+def _group_with_members(n: int):
+    """n members: mostly compliant, with every kind of anomaly in proportion."""
+    dept = department_get_or_create_by_path(path=f"生产部/车间{n}")
+    creator = EmployeeFactory(department=dept)
+    group = ChatGroupFactory(creator=creator)
+    EligibilityRuleFactory(group=group, kind=EligibilityRule.Kind.CATEGORY, category="admin")
+    rows = []
+    for i in range(n):
+        kind = i % 10
+        name = f"员{n:03d}{i:03d}"
+        if kind == 0:  # departed
+            e = EmployeeFactory(name=name, department=dept, category="admin", left=True)
+        elif kind == 1:  # ineligible
+            e = EmployeeFactory(name=name, department=dept, category="production")
+        else:
+            e = EmployeeFactory(
+                name=name, department=dept, category="admin", wechat_id=f"wx{n}-{i}"
+            )
+        if kind == 2:
+            rows.append("路人甲" + str(i))  # stranger
+        elif kind == 3:
+            rows.append((f"{e.name}的昵称", e.wechat_id))  # nickname (NOT_REAL_NAME)
+        elif kind == 4:
+            continue  # missing
+        else:
+            rows.append(f"{dept.name}-{e.name}")
+    EmployeeFactory(name=f"员{n:03d}000", department=dept, category="admin")  # same name
+    return group, rows
+
+
+def _queries(fn) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    return len(ctx.captured_queries)
+
+
+def _reconcile_twice(n: int) -> tuple[int, int]:
+    group, rows = _group_with_members(n)
+    first = capture(group, *rows)
+    q1 = _queries(lambda: run_reconciliation(snapshot=first))
+    second = capture(group, *rows[: len(rows) // 2])  # half fixed, half still there
+    q2 = _queries(lambda: run_reconciliation(snapshot=second))
+    return q1, q2
+
+
+def test_reconcile_query_count_does_not_grow_with_members():
+    small = _reconcile_twice(50)
+    large = _reconcile_twice(500)
+    assert large == small, f"50 members: {small} queries, 500 members: {large}"
+    assert max(small) <= 30, small  # a bound, so that a new query per phase is noticed
+
+
+def test_overdue_handling_query_count_does_not_grow_with_actions(seeded):
+    def setup(n):
+        group, rows = _group_with_members(n)
+        run_reconciliation(snapshot=capture(group, *rows))
+
+    setup(50)
+    later = timezone.localdate() + dt.timedelta(days=30)
+    few = _queries(lambda: roster_actions_handle_overdue(today=later))
+    setup(500)
+    later2 = later + dt.timedelta(days=1)
+    many = _queries(lambda: roster_actions_handle_overdue(today=later2))
+    # One case proposal per (group, creator, due date) batch, not per action.
+    assert many <= few + 8, (few, many)
