@@ -463,6 +463,11 @@ def _xlsx_cell(sheet, value: object) -> object:
     return value
 
 
+def _sheet_title(name: str) -> str:
+    """Excel refuses \\ / ? * [ ] : in a sheet's name, and more than 31 characters."""
+    return re.sub(r"[\\/?*\[\]:]", "-", name)[:31] or "Sheet1"
+
+
 def write_xlsx(
     headers: Sequence[str],
     rows: Iterable[Sequence[object]],
@@ -482,7 +487,7 @@ def write_xlsx(
         **{name: ((), body) for name, body in (extra_sheets or {}).items()},
     }
     for name, (head, body) in sheets.items():
-        sheet = workbook.create_sheet(name)
+        sheet = workbook.create_sheet(_sheet_title(name))
         for index in range(max(len(head), 1)):
             dimension = sheet.column_dimensions[get_column_letter(index + 1)]
             dimension.width = 16

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
@@ -174,7 +174,15 @@ def groups_for_changelist(user) -> QuerySet[ChatGroup]:
             "findings", filter=Q(findings__status=Finding.Status.OPEN), distinct=True
         ),
         admin_count=Count("admins", distinct=True),
+        roster_visible=_roster_visible(user),
     )
+
+
+def _roster_visible(user):
+    """An annotation: may ``user`` see this group's roster figures (see can_view_roster)."""
+    if user.has_perm("groups.view_rostersnapshot"):
+        return Value(True)
+    return Exists(roster_groups_visible_to(user).filter(pk=OuterRef("pk")))
 
 
 def open_findings_by_kind(group: ChatGroup) -> list[tuple[str, list[Finding]]]:

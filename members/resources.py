@@ -136,6 +136,9 @@ class RankWidget(widgets.Widget):
             raise ValueError(ERROR_BAD_RANK.format(value=cell_text(value)))
         return number
 
+    def render(self, value, obj=None, **kwargs) -> int | None:
+        return value
+
 
 class ChoiceWidget(widgets.Widget):
     """A choice by its Chinese label or its value (行管 or admin); blank gives None."""
@@ -181,7 +184,7 @@ class DateCellWidget(widgets.Widget):
         return parse_date_cell(value)
 
     def render(self, value, obj=None, **kwargs):
-        return value
+        return "" if value is None else value
 
 
 class EmployeeResource(resources.ModelResource):
@@ -361,8 +364,15 @@ class EmployeeResource(resources.ModelResource):
         """The model's own checks too, with their messages located like ours."""
         errors = dict(import_validation_errors or {})
         exclude = {self._attribute_of[column] for column in errors if column in self._attribute_of}
+        # Cheaper per row, same rules: the department and position were just fetched or made
+        # by the services (no "does it exist" query needed), and the model's check constraints
+        # are the ones Employee.clean() and the 工号 widget already enforce in Python (the
+        # database still holds them).
+        exclude |= {"department", "position"}
         try:
-            instance.full_clean(exclude=exclude, validate_unique=validate_unique)
+            instance.full_clean(
+                exclude=exclude, validate_unique=validate_unique, validate_constraints=False
+            )
         except ValidationError as error:
             for attribute, messages in error.message_dict.items():
                 column = self._column_of.get(attribute)
@@ -390,9 +400,12 @@ class EmployeeResource(resources.ModelResource):
             super().do_instance_save(instance, is_create)
 
     def after_save_instance(self, instance, row, **kwargs) -> None:
-        wanted = getattr(instance, HEAD_FLAG, None)
+        # The cell itself, not HEAD_FLAG: a blank cell keeps the flag computed for the old
+        # department, which must not make a moved head the head of the new one.
+        head = self.fields["department_head"]
+        wanted = head.clean(row) if head.column_name in row else None
         if instance.pk is None or wanted is None:
-            return  # not saved (a dry run without transactions), or the cell was blank
+            return  # not saved (a dry run without transactions), or nothing asked
         department = instance.department
         if wanted and department.head_id != instance.pk:
             services.department_set_head(department=department, head=instance)

@@ -80,3 +80,48 @@ class RuleFactory(factory.django.DjangoModelFactory):
 
     code = factory.Sequence(lambda n: f"99.{n}")
     title_zh = factory.Sequence(lambda n: f"测试条款{n}")
+
+
+class StaffUserFactory(UserFactory):
+    """A staff user with the given permissions: StaffUserFactory(permissions=["members.import_employee"])."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def permissions(self, create: bool, extracted: list[str] | None, **kwargs) -> None:
+        from django.contrib.auth.models import Permission
+
+        for spec in extracted or []:
+            app_label, codename = spec.split(".")
+            self.user_permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+
+
+def xlsx_bytes(rows: list[list], *, sheet_title: str = "Sheet1") -> bytes:
+    """An xlsx file (as Excel would save it) whose first sheet holds ``rows``."""
+    import io
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = sheet_title
+    for row in rows:
+        sheet.append(row)
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def csv_bytes(rows: list[list], *, encoding: str = "utf-8", delimiter: str = ",") -> bytes:
+    """A CSV file in ``encoding`` ("utf-8-sig" for Excel's "CSV UTF-8", "gbk" for plain CSV)."""
+    import csv
+    import io
+
+    output = io.StringIO(newline="")
+    writer = csv.writer(output, delimiter=delimiter)
+    for row in rows:
+        writer.writerow(["" if value is None else value for value in row])
+    return output.getvalue().encode(encoding)

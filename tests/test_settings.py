@@ -62,6 +62,7 @@ def test_local_defaults_are_sqlite_debug_chinese_shanghai_and_eager_celery():
     assert s["tz"] == "Asia/Shanghai"
     assert s["use_tz"] is True
     assert s["eager"] is True
+    assert s["broker"] == "memory://"
     assert s["serializer"] == "json"
     assert s["accept"] == ["json"]
     assert s["acks_late"] is True

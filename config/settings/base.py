@@ -160,9 +160,11 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # ------------------------------------------------------------------------------
 # Celery — https://docs.celeryq.dev/en/stable/userguide/configuration.html
 # ------------------------------------------------------------------------------
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
+_BROKER_FROM_ENV = env("CELERY_BROKER_URL", default="")
 # Unset broker: run tasks in-process (the embedded default, no Redis needed).
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# "memory://" so that nothing ever reaches for Celery's default amqp://localhost.
+CELERY_TASK_ALWAYS_EAGER = not _BROKER_FROM_ENV
+CELERY_BROKER_URL = _BROKER_FROM_ENV or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None) or None
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
@@ -12,9 +11,11 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from common.spreadsheets import SpreadsheetError, check_size
 from groups import selectors
 from groups.exports import todo_workbook
 from groups.models import ChatGroup, ContentKind, EligibilityRule, ReconciliationRun
+from groups.models.roster import compliance_display
 from groups.services import reconcile_start
 from groups.services.roster import RosterImportError, roster_snapshot_import
 
@@ -40,11 +41,12 @@ class RosterUploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        # Django's upload settings do not cap file size (PITFALLS.md): we do.
-        if upload.size > settings.MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(
-                f"文件大小 {upload.size // 1024} KB 超过上限 {settings.MAX_UPLOAD_BYTES // 1024} KB。"
-            )
+        # Django's upload settings do not cap file size (PITFALLS.md): refuse
+        # before reading the file into memory.
+        try:
+            check_size(upload.size)
+        except SpreadsheetError as exc:
+            raise forms.ValidationError(str(exc)) from exc
         return upload
 
 
@@ -105,24 +107,31 @@ class ChatGroupAdmin(SimpleHistoryAdmin):
     def admin_count(self, obj: ChatGroup) -> int:
         return obj.admin_count
 
+    # A confidential group's roster figures are shown only to those who may see
+    # its roster (§6.1); roster_visible is annotated by the selector.
+
     @admin.display(description="最近快照", ordering="latest_taken_at")
     def latest_snapshot(self, obj: ChatGroup):
-        return timezone.localtime(obj.latest_taken_at) if obj.latest_taken_at else "—"
+        if not obj.roster_visible or not obj.latest_taken_at:
+            return "—"
+        return timezone.localtime(obj.latest_taken_at)
 
     @admin.display(description="成员数", ordering="latest_member_count")
     def member_count(self, obj: ChatGroup):
-        return obj.latest_member_count if obj.latest_member_count is not None else "—"
+        if not obj.roster_visible or obj.latest_member_count is None:
+            return "—"
+        return obj.latest_member_count
 
     @admin.display(description="合规率")
     def compliance(self, obj: ChatGroup) -> str:
-        # Members without findings / members, of the latest reconciled snapshot.
-        if not obj.latest_reconciled_at or not obj.latest_member_count:
+        if not obj.roster_visible or not obj.latest_reconciled_at:
             return "—"
-        rate = (obj.latest_member_count - obj.latest_flagged) / obj.latest_member_count
-        return f"{rate:.0%}"
+        return compliance_display(obj.latest_member_count, obj.latest_flagged)
 
     @admin.display(description="待处理问题", ordering="open_findings")
     def open_findings(self, obj: ChatGroup):
+        if not obj.roster_visible:
+            return "—"
         if not obj.open_findings:
             return 0
         url = reverse("admin:groups_finding_changelist")

@@ -50,7 +50,7 @@ class RosterSnapshotAdmin(RosterScopedAdmin):
         "reconciled_at",
         "uploaded_by",
     ]
-    list_filter = ["group"]
+    list_filter = [("group", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["group", "uploaded_by"]
     date_hierarchy = "taken_at"
     readonly_fields = [
@@ -95,7 +95,13 @@ class FindingAdmin(RosterScopedAdmin):
         "decision",
         "last_seen",
     ]
-    list_filter = ["status", "kind", "severity", "group", "decision"]
+    list_filter = [
+        "status",
+        "kind",
+        "severity",
+        ("group", admin.RelatedOnlyFieldListFilter),
+        "decision",
+    ]
     search_fields = ["display_name", "wechat_id", "employee__name", "employee__employee_no"]
     list_select_related = ["group", "employee", "last_seen__group"]
     readonly_fields = [
@@ -166,7 +172,7 @@ class RosterActionAdmin(RosterScopedAdmin):
         "reminder_count",
         "escalated_at",
     ]
-    list_filter = ["status", "kind", "group", "due_on"]
+    list_filter = ["status", "kind", ("group", admin.RelatedOnlyFieldListFilter), "due_on"]
     search_fields = ["finding__display_name", "finding__employee__name", "assignee__name"]
     list_select_related = ["group", "assignee", "finding__employee"]
     readonly_fields = [
@@ -200,7 +206,7 @@ class MemberIdentityAdmin(admin.ModelAdmin):
     """HR's decision about who a display name is; remembered for later snapshots."""
 
     list_display = ["group", "display_name", "employee", "decided_by", "decided_at", "note"]
-    list_filter = ["group"]
+    list_filter = [("group", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["display_name", "employee__name", "employee__employee_no"]
     list_select_related = ["group", "employee", "decided_by"]
     autocomplete_fields = ["group", "employee"]
@@ -221,7 +227,7 @@ class MemberIdentityAdmin(admin.ModelAdmin):
 @admin.register(MembershipException)
 class MembershipExceptionAdmin(admin.ModelAdmin):
     list_display = ["group", "employee", "kind", "reason", "approved_by", "valid_until"]
-    list_filter = ["kind", "group"]
+    list_filter = ["kind", ("group", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["employee__name", "employee__employee_no", "reason"]
     list_select_related = ["group", "employee", "approved_by"]
     autocomplete_fields = ["group", "employee", "approved_by"]
@@ -230,7 +236,7 @@ class MembershipExceptionAdmin(admin.ModelAdmin):
 @admin.register(ReconciliationRun)
 class ReconciliationRunAdmin(RosterScopedAdmin):
     list_display = ["pk", "group", "snapshot", "status", "progress", "started_by", "created_at"]
-    list_filter = ["status", "group"]
+    list_filter = ["status", ("group", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["group", "snapshot__group", "started_by"]
     readonly_fields = [
         "group",

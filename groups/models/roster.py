@@ -24,6 +24,18 @@ BULK_BATCH = 2000
 ERROR_SNAPSHOT_IMMUTABLE = "成员快照保存后不能修改；请上传新的快照。"
 
 
+def compliance_rate(member_count: int, members_with_findings: int) -> float | None:
+    """Members without findings / members; None for an empty roster."""
+    if not member_count:
+        return None
+    return (member_count - members_with_findings) / member_count
+
+
+def compliance_display(member_count: int, members_with_findings: int) -> str:
+    rate = compliance_rate(member_count, members_with_findings)
+    return "—" if rate is None else f"{rate:.0%}"
+
+
 class RosterSnapshot(models.Model):
     group = models.ForeignKey(
         ChatGroup, verbose_name="微信群", on_delete=models.PROTECT, related_name="snapshots"
@@ -66,14 +78,15 @@ class RosterSnapshot(models.Model):
     @property
     def compliance_rate(self) -> float | None:
         """Members without findings / members (None before the first reconciliation)."""
-        if self.reconciled_at is None or not self.member_count:
+        if self.reconciled_at is None:
             return None
-        return (self.member_count - self.members_with_findings) / self.member_count
+        return compliance_rate(self.member_count, self.members_with_findings)
 
     @property
     def compliance_display(self) -> str:
-        rate = self.compliance_rate
-        return "—" if rate is None else f"{rate:.0%}"
+        if self.reconciled_at is None:
+            return "—"
+        return compliance_display(self.member_count, self.members_with_findings)
 
 
 class RosterMember(models.Model):

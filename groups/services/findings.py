@@ -48,7 +48,9 @@ def finding_decide_left_group(*, finding: Finding, propose_case: bool, actor=Non
     come with the case workflow); either way the finding is closed.
     """
     finding = (
-        Finding.objects.select_for_update().select_related("group", "employee").get(pk=finding.pk)
+        Finding.objects.select_for_update(of=("self",))
+        .select_related("group", "employee", "first_seen")
+        .get(pk=finding.pk)
     )
     if finding.kind != Finding.Kind.LEFT_GROUP or finding.status != Finding.Status.OPEN:
         raise ValueError(ERROR_NOT_A_PENDING_LEFT_GROUP)

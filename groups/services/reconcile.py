@@ -238,15 +238,20 @@ def _findings_for_members(
 
 def _events(
     snapshot: RosterSnapshot,
-    previous: RosterSnapshot | None,
+    previous_members: list[RosterMember] | None,
     members: list[RosterMember],
     matches: dict[int, Match],
     eligible: set[int],
 ) -> list[Seen]:
-    """LEFT_GROUP and JOINED between the previous snapshot and this one."""
-    if previous is None:
+    """LEFT_GROUP and JOINED between the previous snapshot and this one.
+
+    The previous snapshot's members are matched again with this run (``matches``
+    covers both): its stored matches may be missing, when its own run was
+    skipped because this newer snapshot arrived first.
+    """
+    if previous_members is None:
         return []
-    before = list(previous.members.values_list("employee_id", "display_name", "wechat_id"))
+    before = [(matches[m.pk].employee_id, m.display_name, m.wechat_id) for m in previous_members]
     before_keys = {f"e:{pk}" if pk else f"n:{name}" for pk, name, _ in before}
     now_keys = set()
     seen: list[Seen] = []
@@ -432,7 +437,7 @@ def snapshot_reconcile(
         # serialises writers with IMMEDIATE transactions). The unique
         # constraint on open findings is the last line either way.
         group = (
-            ChatGroup.objects.select_for_update()
+            ChatGroup.objects.select_for_update(of=("self",))
             .select_related("family", "creator")
             .get(pk=snapshot.group_id)
         )
@@ -444,7 +449,15 @@ def snapshot_reconcile(
             return result
 
         members = list(snapshot.members.all())
-        matches, employees, shared_wechat = match_members(group, members)
+        previous = (
+            RosterSnapshot.objects.filter(group=group, taken_at__lte=snapshot.taken_at)
+            .exclude(pk=snapshot.pk)
+            .order_by("-taken_at", "-pk")
+            .first()
+        )
+        previous_members = list(previous.members.all()) if previous else None
+        # Both snapshots matched in one go: same queries, same answers for both.
+        matches, employees, shared_wechat = match_members(group, members + (previous_members or []))
         changed = []
         for member in members:
             m = matches[member.pk]
@@ -455,20 +468,9 @@ def snapshot_reconcile(
         _set_progress(run, 40)
 
         matched = {m.employee_id for m in matches.values() if m.employee_id}
-        previous = (
-            RosterSnapshot.objects.filter(group=group, taken_at__lte=snapshot.taken_at)
-            .exclude(pk=snapshot.pk)
-            .order_by("-taken_at", "-pk")
-            .first()
-        )
-        previous_ids = (
-            set(previous.members.exclude(employee=None).values_list("employee_id", flat=True))
-            if previous
-            else set()
-        )
-        eligible = selectors.eligible_employee_ids(group, among=matched | previous_ids)
+        eligible = selectors.eligible_employee_ids(group, among=matched)
         seen = _findings_for_members(group, members, matches, employees, shared_wechat, eligible)
-        seen += _events(snapshot, previous, members, matches, eligible)
+        seen += _events(snapshot, previous_members, members, matches, eligible)
         _apply(
             group=group,
             snapshot=snapshot,
