@@ -8,6 +8,7 @@ from celery import shared_task
 from groups.models import ReconciliationRun, RosterSnapshot
 from groups.services import reconcile_start_all, run_reconciliation
 from groups.services.actions import roster_actions_handle_overdue
+from groups.services.runs import reconcile_runs
 
 
 @shared_task(name="groups.reconcile_group")
@@ -19,9 +20,15 @@ def reconcile_group(snapshot_id: int, run_id: int | None = None) -> dict:
     return run_reconciliation(snapshot=snapshot, run=run).as_dict()
 
 
+@shared_task(name="groups.reconcile_family")
+def reconcile_family(run_ids: list[int]) -> list[dict]:
+    """One family's runs in order (queued by reconcile_all)."""
+    return [result.as_dict() for result in reconcile_runs(run_ids)]
+
+
 @shared_task(name="groups.reconcile_all")
 def reconcile_all() -> int:
-    """Nightly: a run per group with a snapshot, each dispatched as its own task."""
+    """Nightly: a run per group with a snapshot, queued as one task per group family."""
     return len(reconcile_start_all(actor=None))
 
 

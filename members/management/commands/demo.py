@@ -12,6 +12,7 @@ import os
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from groups.demo import demo_rosters_apply
 from members.demo import (
     ERROR_SIZE,
     MAX_EMPLOYEES,
@@ -43,6 +44,11 @@ class Command(BaseCommand):
             f"生产 {summary.production}，行管 {summary.admin} / 同名 {summary.namesake_groups} 组"
         )
         self.stdout.write(f"本次新建员工 {summary.created}，更新 {summary.updated}。")
+        rosters = demo_rosters_apply(seed=seed)
+        self.stdout.write(
+            f"微信群 {rosters.groups} 个（本次新增 {rosters.new_groups}），"
+            f"本次导入成员快照 {rosters.snapshots} 份、{rosters.members} 人次，并已核对。"
+        )
         usernames = "、".join(PERSONA_ROLES)
         if password and summary.personas:
             touched = "、".join(summary.personas)
