@@ -346,10 +346,15 @@ def test_demo_password_later_adds_logins_to_an_existing_company(db, monkeypatch)
 # --- cost -------------------------------------------------------------------------------
 
 
+def apply_company(employees: int, password: str | None = None) -> None:
+    """The company half of `demo` (the rosters half is bounded in tests/groups/test_demo_rosters.py)."""
+    demo_company_apply(company=build(employees), password=password)
+
+
 def count_queries_then_roll_back(employees: int) -> int:
     with transaction.atomic():
         with CaptureQueriesContext(connection) as queries:
-            run_demo(employees)
+            apply_company(employees)
         transaction.set_rollback(True)
     return len(queries)
 
@@ -363,14 +368,14 @@ def test_a_first_run_for_twice_the_people_costs_only_a_few_more_batches(
     # ~80 rows per INSERT on SQLite: 300 more employees (and history rows) are
     # about 10 more batches; an N+1 would be 300 more queries.
     with django_assert_max_num_queries(baseline + EXTRA_QUERIES_PER_300_EMPLOYEES):
-        run_demo(600)
+        apply_company(600)
 
 
 @pytest.mark.parametrize("employees", [300, 600])
 def test_a_second_run_costs_the_same_at_any_size(
     db, with_password, django_assert_max_num_queries, employees
 ):
-    run_demo(employees)
+    apply_company(employees, password=PASSWORD)
 
     with django_assert_max_num_queries(MAX_RERUN_QUERIES):
-        run_demo(employees)
+        apply_company(employees, password=PASSWORD)
