@@ -19,7 +19,6 @@ the number of members (tests/groups/test_reconcile_queries.py).
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -27,8 +26,8 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from groups import naming, selectors
-from groups.matching import Match, ReconEmployee, match_members
+from groups import selectors
+from groups.matching import match_members
 from groups.models import (
     BULK_BATCH,
     ChatGroup,
@@ -39,43 +38,17 @@ from groups.models import (
     RosterSnapshot,
 )
 from groups.policy_data import FINDING_SPECS
-from members.models import Employee
+from groups.services.detect import (
+    EVENT_KINDS,
+    GROUP_KINDS,
+    MEMBER_KINDS,
+    Seen,
+    events_between,
+    findings_for_members,
+    missing_from_family,
+)
 
 K = Finding.Kind
-S = Finding.Severity
-A = RosterAction.Kind
-
-
-# Findings about the members of this group's snapshot: resolved when a later
-# snapshot no longer shows them.
-GROUP_KINDS = frozenset(
-    {
-        K.DEPARTED,
-        K.STRANGER,
-        K.INELIGIBLE,
-        K.NOT_REAL_NAME,
-        K.AMBIGUOUS,
-        K.DUPLICATE_ACCOUNT,
-        K.OVER_CAPACITY,
-    }
-)
-# Findings that count a member as non-compliant in the compliance rate.
-MEMBER_KINDS = GROUP_KINDS - {K.OVER_CAPACITY}
-# Events between two snapshots: made once per snapshot, never resolved by a later one.
-EVENT_KINDS = frozenset({K.LEFT_GROUP, K.JOINED})
-
-
-@dataclass
-class Seen:
-    """A finding the snapshot shows."""
-
-    kind: str
-    subject: str
-    employee_id: int | None = None
-    display_name: str = ""
-    wechat_id: str = ""
-    detail: str = ""
-    member_ids: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -104,201 +77,7 @@ class ReconcileResult:
 
 
 # ---------------------------------------------------------------------------
-# 2. What the snapshot shows
-# ---------------------------------------------------------------------------
-
-
-def _findings_for_members(
-    group: ChatGroup,
-    members: list[RosterMember],
-    matches: dict[int, Match],
-    employees: dict[int, ReconEmployee],
-    shared_wechat: dict[str, list[int]],
-    eligible: set[int],
-) -> list[Seen]:
-    seen: list[Seen] = []
-    convention = group.naming_convention
-    rows_of: dict[int, list[RosterMember]] = defaultdict(list)
-    for member in members:
-        match = matches[member.pk]
-        base = {"display_name": member.display_name, "wechat_id": member.wechat_id}
-        if match.employee_id is None:
-            if match.method == RosterMember.Match.AMBIGUOUS:
-                who = "、".join(
-                    f"{employees[pk].name}（{employees[pk].employee_no}，{employees[pk].department_path}）"
-                    for pk in match.candidates
-                )
-                seen.append(
-                    Seen(
-                        K.AMBIGUOUS,
-                        f"n:{member.display_name}",
-                        detail=f"可能是：{who}",
-                        member_ids=[member.pk],
-                        **base,
-                    )
-                )
-            else:
-                seen.append(
-                    Seen(
-                        K.STRANGER,
-                        f"n:{member.display_name}",
-                        detail="无法对应到任何员工（§5.3.c）",
-                        member_ids=[member.pk],
-                        **base,
-                    )
-                )
-            continue
-        employee = employees[match.employee_id]
-        rows_of[employee.pk].append(member)
-        if employee.status == Employee.Status.LEFT:
-            # §3: someone who left is never allowed to stay, eligible or not.
-            seen.append(
-                Seen(
-                    K.DEPARTED,
-                    f"e:{employee.pk}",
-                    employee.pk,
-                    detail=f"{employee.name}（{employee.employee_no}）已离职",
-                    member_ids=[member.pk],
-                    **base,
-                )
-            )
-            continue
-        if employee.pk not in eligible:
-            seen.append(
-                Seen(
-                    K.INELIGIBLE,
-                    f"e:{employee.pk}",
-                    employee.pk,
-                    detail=f"{employee.department_path} 的 {employee.name} 不符合本群入群条件",
-                    member_ids=[member.pk],
-                    **base,
-                )
-            )
-        if not naming.follows_convention(
-            member.display_name,
-            real_name=employee.name,
-            department_path=employee.department_path,
-            convention=convention,
-        ):
-            expected = naming.suggested_display_name(
-                real_name=employee.name,
-                department_name=employee.department_name,
-                convention=convention,
-            )
-            seen.append(
-                Seen(
-                    K.NOT_REAL_NAME,
-                    f"e:{employee.pk}",
-                    employee.pk,
-                    detail=f"群昵称应为“{expected}”",
-                    member_ids=[member.pk],
-                    **base,
-                )
-            )
-    # §6.3: one employee on two accounts in this group.
-    for pk, rows in rows_of.items():
-        if len(rows) > 1:
-            names = "、".join(m.display_name for m in rows)
-            seen.append(
-                Seen(
-                    K.DUPLICATE_ACCOUNT,
-                    f"e:{pk}",
-                    pk,
-                    display_name=rows[0].display_name,
-                    wechat_id=rows[0].wechat_id,
-                    detail=f"同一员工在群内有 {len(rows)} 个账号：{names}",
-                    member_ids=[m.pk for m in rows],
-                )
-            )
-    # §6.3: one WeChat id recorded on two employees.
-    for member in members:
-        ids = shared_wechat.get(member.wechat_id)
-        if ids:
-            who = "、".join(f"{employees[pk].name}（{employees[pk].employee_no}）" for pk in ids)
-            seen.append(
-                Seen(
-                    K.DUPLICATE_ACCOUNT,
-                    f"w:{member.wechat_id}",
-                    display_name=member.display_name,
-                    wechat_id=member.wechat_id,
-                    detail=f"微信号 {member.wechat_id} 登记在多名员工名下：{who}",
-                    member_ids=[member.pk],
-                )
-            )
-    if len(members) > group.member_cap:
-        seen.append(
-            Seen(
-                K.OVER_CAPACITY,
-                "group",
-                detail=f"{len(members)} 人，上限 {group.member_cap} 人",
-            )
-        )
-    return seen
-
-
-def _events(
-    snapshot: RosterSnapshot,
-    previous_members: list[RosterMember] | None,
-    members: list[RosterMember],
-    matches: dict[int, Match],
-    eligible: set[int],
-) -> list[Seen]:
-    """LEFT_GROUP and JOINED between the previous snapshot and this one.
-
-    The previous snapshot's members are matched again with this run (``matches``
-    covers both): its stored matches may be missing, when its own run was
-    skipped because this newer snapshot arrived first.
-    """
-    if previous_members is None:
-        return []
-    before = [(matches[m.pk].employee_id, m.display_name, m.wechat_id) for m in previous_members]
-    before_keys = {f"e:{pk}" if pk else f"n:{name}" for pk, name, _ in before}
-    now_keys = set()
-    seen: list[Seen] = []
-    suffix = f"@{snapshot.pk}"
-    for member in members:
-        pk = matches[member.pk].employee_id
-        key = f"e:{pk}" if pk else f"n:{member.display_name}"
-        now_keys.add(key)
-        if key not in before_keys:
-            seen.append(
-                Seen(
-                    K.JOINED,
-                    key + suffix,
-                    pk,
-                    member.display_name,
-                    member.wechat_id,
-                    detail="新入群",
-                    member_ids=[member.pk],
-                )
-            )
-    # Someone who left and was eligible there is a possible §9.5 case for HR to
-    # decide; an active employee only (a departed one leaving is the fix).
-    for pk, name, wechat_id in before:
-        if pk and f"e:{pk}" not in now_keys and pk in eligible:
-            seen.append(
-                Seen(
-                    K.LEFT_GROUP,
-                    f"e:{pk}{suffix}",
-                    pk,
-                    name,
-                    wechat_id,
-                    detail="符合入群条件的成员退出了本群",
-                )
-            )
-    return seen
-
-
-def _missing(group: ChatGroup, eligible_all: set[int], in_family: set[int]) -> list[Seen]:
-    """§5.1: eligible employees in none of the family's groups."""
-    return [
-        Seen(K.MISSING, f"e:{pk}", pk, detail="符合入群条件但不在群内")
-        for pk in sorted(eligible_all - in_family)
-    ]
-
-
-# ---------------------------------------------------------------------------
-# 3. Applying: open, keep, resolve
+# Applying: open, keep, resolve
 # ---------------------------------------------------------------------------
 
 
@@ -499,8 +278,8 @@ def snapshot_reconcile(
 
         matched = {m.employee_id for m in matches.values() if m.employee_id}
         eligible = selectors.eligible_employee_ids(group, among=matched)
-        seen = _findings_for_members(group, members, matches, employees, shared_wechat, eligible)
-        seen += _events(snapshot, previous_members, members, matches, eligible)
+        seen = findings_for_members(group, members, matches, employees, shared_wechat, eligible)
+        seen += events_between(snapshot, previous_members, members, matches, eligible)
         _apply(
             group=group,
             snapshot=snapshot,
@@ -554,7 +333,7 @@ def _reconcile_family_missing(
         .exclude(employee=None)
         .values_list("employee_id", flat=True)
     )
-    seen = _missing(root, selectors.eligible_employee_ids(root), in_family)
+    seen = missing_from_family(root, selectors.eligible_employee_ids(root), in_family)
     _apply(
         group=root,
         snapshot=snapshot,
