@@ -11,12 +11,10 @@ from dataclasses import dataclass, field
 
 from groups import naming
 from groups.matching import Match, ReconEmployee
-from groups.models import ChatGroup, Finding, RosterAction, RosterMember, RosterSnapshot
+from groups.models import ChatGroup, Finding, RosterMember, RosterSnapshot
 from members.models import Employee
 
 K = Finding.Kind
-S = Finding.Severity
-A = RosterAction.Kind
 
 
 # Findings about the members of this group's snapshot: resolved when a later
