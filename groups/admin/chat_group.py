@@ -61,17 +61,15 @@ class ChatGroupAdmin(SimpleHistoryAdmin):
     list_display = [
         "name",
         "code",
-        "family",
         "creator",
         "admin_count",
         "latest_snapshot",
         "member_count",
         "compliance",
         "open_findings",
-        "is_confidential",
         "is_active",
     ]
-    list_filter = ["is_active", "is_confidential", "naming_convention"]
+    list_filter = ["is_active", "is_confidential", "naming_convention", "family"]
     search_fields = ["name", "code"]
     autocomplete_fields = ["creator", "admins", "family"]
     filter_horizontal = ["allowed_content"]
