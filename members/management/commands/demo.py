@@ -45,10 +45,11 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"本次新建员工 {summary.created}，更新 {summary.updated}。")
         rosters = demo_rosters_apply(seed=seed)
-        self.stdout.write(
-            f"微信群 {rosters.groups} 个（本次新增 {rosters.new_groups}），"
-            f"本次导入成员快照 {rosters.snapshots} 份、{rosters.members} 人次，并已核对。"
-        )
+        if rosters.snapshots:
+            done = f"导入成员快照 {rosters.snapshots} 份（{rosters.members} 人次）并已核对。"
+        else:
+            done = "各群已有成员快照，未重复导入。"
+        self.stdout.write(f"微信群 {rosters.groups} 个（本次新增 {rosters.new_groups}）；{done}")
         usernames = "、".join(PERSONA_ROLES)
         if password and summary.personas:
             touched = "、".join(summary.personas)
