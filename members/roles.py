@@ -20,7 +20,14 @@ OUR_APPS = ("members", "groups", "violations", "appraisal")
 # "app.codename" strings per role; "app.*" means every permission of the app.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     HR: [f"{app}.*" for app in OUR_APPS],
-    FINANCE: ["members.view_employee", "members.view_department", "appraisal.*"],
+    # Finance sees every case for the appraisal, never its evidence (no view_evidence).
+    FINANCE: [
+        "members.view_employee",
+        "members.view_department",
+        "violations.view_rule",
+        "violations.view_case",
+        "appraisal.*",
+    ],
     COMPANY_LEADERS: [
         "members.view_employee",
         "members.view_department",
@@ -28,6 +35,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "groups.view_chatgroup",
         "groups.view_eligibilityrule",
         "violations.view_rule",
+        "violations.view_case",
     ],
     DEPARTMENT_HEADS: ["members.view_employee", "members.view_department", "violations.view_rule"],
     GROUP_ADMINS: ["members.view_employee", "violations.view_rule"],

@@ -7,10 +7,11 @@ is versioned).
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -44,6 +45,34 @@ class Rule(models.Model):
         "处分", max_length=16, choices=Sanction.choices, default=Sanction.REMINDER
     )
     is_active = models.BooleanField("启用", default=True)
+    # Repeat offences (data, per rule): the 2nd offence of this rule by the same
+    # employee within the window counts ×factor; from the nth on, the sanction
+    # goes one level up.
+    repeat_window_days = models.PositiveSmallIntegerField(
+        "累犯统计期（天）", default=90, validators=[MinValueValidator(1)]
+    )
+    repeat_points_factor = models.DecimalField(
+        "累犯扣分倍数",
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("1.5"),
+        validators=[MinValueValidator(Decimal("1"))],
+    )
+    repeat_escalate_at = models.PositiveSmallIntegerField(
+        "第几次起处分升级",
+        default=3,
+        validators=[MinValueValidator(2)],
+        help_text="统计期内同一条款第几次违规起，处分提高一级。",
+    )
+    # §9.8/§9.12: the offender's department head answers for part of it.
+    head_share = models.DecimalField(
+        "部门负责人连带比例",
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+        help_text="如 0.5：确认后为违规员工的部门负责人生成一条连带记录，扣分为其一半（§9.8、§9.12）。",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -55,11 +84,23 @@ class Rule(models.Model):
         return f"§{self.code} {self.title_zh}"
 
 
+SANCTION_ORDER = list(Sanction.values)
+
+
+def sanction_one_up(sanction: str) -> str:
+    """The next heavier sanction; 移交处理 stays the heaviest."""
+    index = SANCTION_ORDER.index(sanction)
+    return SANCTION_ORDER[min(index + 1, len(SANCTION_ORDER) - 1)]
+
+
 class Case(models.Model):
-    """A suspected or confirmed breach of one rule by one employee.
+    """A suspected or confirmed breach of one rule by one employee (§7.1).
 
     Other parts of the system (reconciliation, directives, screening) only ever
     *propose* a case, through violations.services.case_propose; HR decides.
+    State changes go through violations.services (one function per transition,
+    each writing a CaseTransition); points and sanction are fixed at
+    confirmation and never change afterwards.
     """
 
     class State(models.TextChoices):
@@ -67,8 +108,8 @@ class Case(models.Model):
         CONFIRMED = "confirmed", "已确认"
         DISMISSED = "dismissed", "已驳回"
         APPEALED = "appealed", "申诉中"
-        UPHELD = "upheld", "维持"
-        OVERTURNED = "overturned", "撤销"
+        UPHELD = "upheld", "申诉驳回（维持）"
+        OVERTURNED = "overturned", "申诉成立（撤销）"
 
     class Source(models.TextChoices):
         MANUAL = "manual", "人工登记"
@@ -76,6 +117,7 @@ class Case(models.Model):
         DIRECTIVE = "directive", "指令逾期"
         QUESTION = "question", "问题逾期未回复"
         SCREENING = "screening", "内容筛查"
+        JOINT = "joint", "连带责任"
 
     rule = models.ForeignKey(
         Rule, verbose_name="条款", on_delete=models.PROTECT, related_name="cases"
@@ -91,7 +133,7 @@ class Case(models.Model):
         on_delete=models.PROTECT,
         related_name="cases",
     )
-    occurred_at = models.DateTimeField("发生时间")
+    occurred_at = models.DateTimeField("发生时间", db_index=True)
     source = models.CharField("来源", max_length=16, choices=Source.choices, default=Source.MANUAL)
     # The event that produced a proposal ("roster-action:42"): the same event
     # never makes two cases (unique with source).
@@ -108,6 +150,29 @@ class Case(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # §9.8/§9.12 joint liability: the head's case points to the offender's.
+    joint_of = models.ForeignKey(
+        "self",
+        verbose_name="连带于",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="joint_cases",
+    )
+    # Fixed at confirmation (rule default × repeat escalation, or HR's override).
+    points = models.DecimalField("扣分", max_digits=6, decimal_places=2, null=True, blank=True)
+    sanction = models.CharField("处分", max_length=16, choices=Sanction.choices, blank=True)
+    offence_number = models.PositiveSmallIntegerField("统计期内第几次", null=True, blank=True)
+    override_reason = models.CharField("调整扣分的理由", max_length=255, blank=True)
+    confirmed_at = models.DateTimeField("确认时间", null=True, blank=True, db_index=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="确认人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
     history = HistoricalRecords()
 
@@ -115,13 +180,113 @@ class Case(models.Model):
         verbose_name = "违规案件"
         verbose_name_plural = "违规案件"
         ordering = ["-created_at", "-pk"]
+        permissions = [
+            ("decide_case", "可以确认或驳回违规、裁决申诉（人力资源部）"),
+            ("view_evidence", "可以查看违规证据"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "source_key"],
                 condition=~models.Q(source_key=""),
                 name="case_one_per_source_event",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=["proposed", "dismissed"])
+                | models.Q(points__isnull=False, confirmed_at__isnull=False),
+                name="case_confirmed_has_points",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"#{self.pk} §{self.rule.code} {self.employee}"
+
+    @property
+    def counts_for_appraisal(self) -> bool:
+        """Confirmed and not overturned: what the appraisal deducts (§7.1)."""
+        return self.state in (self.State.CONFIRMED, self.State.APPEALED, self.State.UPHELD)
+
+
+class CaseTransition(models.Model):
+    """The audit record of one state change: who, when, why."""
+
+    case = models.ForeignKey(
+        Case, verbose_name="案件", on_delete=models.CASCADE, related_name="transitions"
+    )
+    from_state = models.CharField("原状态", max_length=12, choices=Case.State.choices, blank=True)
+    to_state = models.CharField("新状态", max_length=12, choices=Case.State.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField("时间", auto_now_add=True)
+    comment = models.TextField("意见", blank=True)
+
+    class Meta:
+        verbose_name = "案件记录"
+        verbose_name_plural = "案件记录"
+        ordering = ["case", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_from_state_display() or '—'} → {self.get_to_state_display()}"
+
+
+def evidence_path(instance: Evidence, filename: str) -> str:
+    # Never the user's file name on disk: the content decides the extension.
+    return f"evidence/{instance.case_id}/{uuid.uuid4().hex}.{instance.extension}"
+
+
+class Evidence(models.Model):
+    """A screenshot or PDF attached to a case; stored under the private MEDIA_ROOT and
+    served only through a view that checks who may see the case."""
+
+    class Kind(models.TextChoices):
+        PNG = "image/png", "PNG 图片"
+        JPEG = "image/jpeg", "JPEG 图片"
+        GIF = "image/gif", "GIF 图片"
+        WEBP = "image/webp", "WebP 图片"
+        PDF = "application/pdf", "PDF 文件"
+
+    EXTENSIONS = {
+        Kind.PNG: "png",
+        Kind.JPEG: "jpg",
+        Kind.GIF: "gif",
+        Kind.WEBP: "webp",
+        Kind.PDF: "pdf",
+    }
+
+    case = models.ForeignKey(
+        Case, verbose_name="案件", on_delete=models.CASCADE, related_name="evidence"
+    )
+    file = models.FileField("文件", upload_to=evidence_path)
+    original_name = models.CharField("原文件名", max_length=255)
+    content_type = models.CharField("类型", max_length=32, choices=Kind.choices)
+    size = models.PositiveIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="上传人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "证据"
+        verbose_name_plural = "证据"
+        ordering = ["case", "uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def extension(self) -> str:
+        return self.EXTENSIONS[self.content_type]
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")

@@ -147,6 +147,14 @@ ROSTER_ACTION_GRACE_DAYS = env.int("ROSTER_ACTION_GRACE_DAYS", default=3)
 MAX_ROSTER_ROWS = env.int("MAX_ROSTER_ROWS", default=2_000)
 
 # ------------------------------------------------------------------------------
+# Violation cases (§7.1) — README.md, "Configuration"
+# ------------------------------------------------------------------------------
+# Days after confirmation in which the employee (or HR for them) may appeal.
+CASE_APPEAL_WINDOW_DAYS = env.int("CASE_APPEAL_WINDOW_DAYS", default=7)
+# Largest evidence file (screenshot or PDF).
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+
+# ------------------------------------------------------------------------------
 # django-import-export — https://django-import-export.readthedocs.io/en/latest/installation.html
 # ------------------------------------------------------------------------------
 # Off by default, so every staff user could import and export (PITFALLS.md).

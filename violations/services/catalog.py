@@ -1,17 +1,18 @@
-"""Writes to the rule catalog."""
+"""The rule catalog's seed: one rule per clause of conduct (clauses.md)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
-from violations.models import Case, Rule, Sanction
+from violations.models import Rule, Sanction
 
 S = Sanction
 # The clauses of clauses.md that are rules of conduct, with default points and
 # sanction. Defaults only: HR edits them in the admin (clauses.md, intro).
 # (code, 中文名称, English title, points, sanction, active)
+# §7.2 and §9.8 make the offender's department head answer for half (JOINT_SHARES).
 RULE_CATALOG = [
     (
         "5.1",
@@ -134,6 +135,9 @@ RULE_CATALOG = [
 ]
 
 
+JOINT_SHARES = {"7.2": Decimal("0.5"), "9.8": Decimal("0.5")}
+
+
 @transaction.atomic
 def seed_rule_catalog() -> list[Rule]:
     """Create the catalog's missing rules; rules HR already edited are left alone."""
@@ -148,48 +152,9 @@ def seed_rule_catalog() -> list[Rule]:
                 default_points=Decimal(points),
                 sanction=sanction,
                 is_active=active,
+                head_share=JOINT_SHARES.get(code, Decimal("0")),
             )
             rule.full_clean()
             rule.save()
         rules.append(rule)
     return rules
-
-
-ERROR_UNKNOWN_RULE = "违规条款 §{code} 不存在或未启用。"
-
-
-def case_propose(
-    *,
-    rule_code: str,
-    employee,
-    source: str,
-    source_key: str,
-    description: str,
-    occurred_at,
-    group=None,
-    reported_by=None,
-) -> tuple[Case, bool]:
-    """Propose a case for HR to review; the same source event never makes two.
-
-    Returns (case, created). Safe to call twice at once: the unique constraint on
-    (source, source_key) decides, and the loser gets the winner's case.
-    """
-    rule = Rule.objects.filter(code=rule_code, is_active=True).first()
-    if rule is None:
-        raise ValueError(ERROR_UNKNOWN_RULE.format(code=rule_code))
-    defaults = {
-        "rule": rule,
-        "employee": employee,
-        "group": group,
-        "description": description,
-        "occurred_at": occurred_at,
-        "reported_by": reported_by,
-        "state": Case.State.PROPOSED,
-    }
-    try:
-        with transaction.atomic():
-            return Case.objects.get_or_create(
-                source=source, source_key=source_key, defaults=defaults
-            )
-    except IntegrityError:
-        return Case.objects.get(source=source, source_key=source_key), False
