@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 admin.site.site_header = "微信群合规管理"
@@ -9,4 +9,7 @@ admin.site.index_title = "公司内部微信群管理办法"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("evidence/", include("violations.urls")),
+    path("me/", include("violations.me_urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
 ]
