@@ -152,7 +152,7 @@ class FindingAdmin(RosterScopedAdmin):
             finding_decide_left_group(finding=f, propose_case=propose, actor=request.user)
             for f in findings
         ]
-        skipped = queryset.count() - len(done)
+        skipped = queryset.count() - len(findings)
         self.message_user(request, f"已处理 {len(done)} 条退群记录。", messages.SUCCESS)
         if skipped:
             self.message_user(

@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from groups.models import RosterAction
-from violations.models import Case
+from violations.models import Case, Rule
 from violations.services import case_propose
 
 REMINDER_SUBJECT = "【微信群管理】{count} 项群成员待办已逾期"
@@ -73,7 +73,9 @@ def roster_actions_handle_overdue(*, today: dt.date | None = None) -> OverdueRes
 
     grace = dt.timedelta(days=settings.ROSTER_ACTION_GRACE_DAYS)
     batches: dict[tuple, list[RosterAction]] = defaultdict(list)
-    for action in overdue:
+    # HR may switch §5.1 off in the catalog: then overdue to-dos are only reminded.
+    escalating = Rule.objects.filter(code="5.1", is_active=True).exists()
+    for action in overdue if escalating else ():
         if action.escalated_at is None and action.assignee_id and action.due_on + grace < today:
             batches[(action.group_id, action.assignee_id, action.due_on)].append(action)
     now = timezone.now()

@@ -110,3 +110,13 @@ def test_reconcile_all_queues_a_run_per_group_and_runs_them(
     # One family: MISSING judged once, by its last run, with both groups matched.
     assert [r.summary["counts"].get("missing", 0) for r in runs] == [0, 0]
     assert runs[1].summary["counts"] == {"stranger": 1}
+
+
+def test_with_rule_5_1_switched_off_overdue_to_dos_are_only_reminded(overdue):
+    from violations.models import Rule
+
+    Rule.objects.filter(code="5.1").update(is_active=False)
+    result = roster_actions_handle_overdue(today=TODAY + dt.timedelta(days=30))
+    assert result.reminded == 2
+    assert result.proposed_cases == 0
+    assert not RosterAction.objects.filter(escalated_at__isnull=False).exists()
