@@ -62,6 +62,8 @@ def chat_groups_visible_to(user) -> QuerySet[ChatGroup]:
     """Groups the user may see: all with the model permission (HR, leaders),
     else those they create or administer (object permissions, §5.1/§5.2)."""
     base = ChatGroup.objects.select_related("family", "creator")
+    if not user.is_authenticated:  # guardian has no anonymous user here (ANONYMOUS_USER_NAME)
+        return base.none()
     if user.has_perm("groups.view_chatgroup"):
         return base
     return get_objects_for_user(
@@ -149,6 +151,8 @@ def can_upload_roster(user, group: ChatGroup) -> bool:
 
 def roster_groups_visible_to(user) -> QuerySet[ChatGroup]:
     """The groups whose rosters, findings and to-dos ``user`` may see (see can_view_roster)."""
+    if not user.is_authenticated:
+        return ChatGroup.objects.none()
     if user.has_perm("groups.view_rostersnapshot"):
         return ChatGroup.objects.all()
     moderated = get_objects_for_user(

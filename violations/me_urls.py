@@ -1,6 +1,14 @@
 """The employee's own self-service pages (not the admin): their cases, and appeals."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+from django.views.generic import RedirectView
+
+from violations import me_views
 
 app_name = "me"
-urlpatterns: list = []
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="me:case_list", permanent=False)),
+    path("cases/", me_views.case_list, name="case_list"),
+    path("cases/<int:pk>/", me_views.case_detail, name="case_detail"),
+    path("cases/<int:pk>/appeal/", me_views.case_appeal_submit, name="case_appeal"),
+]

@@ -104,7 +104,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+# The plain login page (the admin login refuses employees without staff status).
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "me:case_list"
 
 # django-guardian — https://django-guardian.readthedocs.io/en/stable/configuration.html
 ANONYMOUS_USER_NAME = None  # nobody anonymous holds object permissions here

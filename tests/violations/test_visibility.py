@@ -114,7 +114,9 @@ def test_who_files_cases_for_which_group(world, who, group, allowed):
     assert can_file_case(world["users"][who], world[group]) is allowed
 
 
-def test_visibility_costs_a_few_queries_whatever_the_number_of_cases(world, django_assert_max_num_queries):
+def test_visibility_costs_a_few_queries_whatever_the_number_of_cases(
+    world, django_assert_max_num_queries
+):
     user = world["users"]["head"]
     user = type(user).objects.get(pk=user.pk)
     with django_assert_max_num_queries(8):

@@ -21,6 +21,8 @@ from members.demo import (
     demo_company_apply,
     demo_company_build,
 )
+from violations.demo import demo_cases_apply
+from violations.models import Case
 
 LOGIN_ENV = "DEMO_PASSWORD"
 
@@ -50,6 +52,11 @@ class Command(BaseCommand):
         else:
             done = "各群已有成员快照，未重复导入。"
         self.stdout.write(f"微信群 {rosters.groups} 个（本次新增 {rosters.new_groups}）；{done}")
+        cases = demo_cases_apply(
+            seed=seed, reserved_employee_nos=[p.employee_no for p in company.personas]
+        )
+        states = "，".join(f"{Case.State(state).label} {n}" for state, n in cases.by_state.items())
+        self.stdout.write(f"违规案件 {cases.total} 件（{states}）；本次新建 {cases.created} 件。")
         usernames = "、".join(PERSONA_ROLES)
         if password and summary.personas:
             touched = "、".join(summary.personas)

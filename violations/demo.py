@@ -1,0 +1,394 @@
+"""Demo cases: the case workflow (§7.1) as HR meets it, in every state (issue: demo data).
+
+On the demo company (members.demo) with its reconciled rosters (groups.demo), a
+deterministic mix of cases, every one made through violations.services exactly as
+the pages would: proposals from reconciliation, screening, overdue directives and
+questions; cases filed by a group's admin; HR's confirmations (a repeat offence
+that escalates, a §9.8 case that makes the department head's joint case, an
+override with its reason) and dismissals; appeals pending, upheld and overturned.
+
+Four eyes need two HR logins: ``demo-hr-1`` (an HR clerk and so an admin of every
+group: files cases, registers appeals for employees, decides appeals) and
+``demo-hr-2`` (confirms and dismisses). They have unusable passwords — nobody logs
+in as them; the persona logins of members.demo are for that. The cases that go to
+appeal are proposals no one reported, so that reporter, confirmer and appeal
+decider always differ.
+
+Running it again adds nothing: the demo's proposals carry source keys starting
+with ``demo:``, and once they exist the step is skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from groups.models import ChatGroup, Finding
+from groups.services.findings import finding_decide_left_group
+from groups.services.staffing import HR_DEPARTMENT
+from members import roles
+from members.demo import workshop_path
+from members.models import Department, Employee
+from violations.models import Case
+from violations.services import (
+    case_appeal,
+    case_confirm,
+    case_decide_appeal,
+    case_dismiss,
+    case_file,
+    case_propose,
+    seed_rule_catalog,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractUser
+
+DEMO_KEY_PREFIX = "demo:"
+DEMO_HR_USERNAMES = ("demo-hr-1", "demo-hr-2")
+# The workshop whose director is the "head" persona (members.demo): their own §9.9 case
+# shows on /me/cases/ when they log in.
+HEAD_PERSONA_DEPARTMENT = workshop_path(1)
+S = Case.State
+
+
+@dataclass(frozen=True)
+class DemoCasesSummary:
+    created: int  # cases made by this run (joint cases included)
+    total: int  # cases in the database
+    by_state: dict[str, int]  # state value -> count, every state listed
+
+
+@transaction.atomic
+def demo_cases_apply(
+    *,
+    seed: int,
+    now: dt.datetime | None = None,
+    reserved_employee_nos: Iterable[str] = (),
+) -> DemoCasesSummary:
+    """Give the demo company its cases, once; returns the counts by state.
+
+    Needs the demo company (roles, groups, departments with heads). Deterministic
+    for a seed and a company; a second call creates nothing. The two HR logins are
+    linked to HR clerks who are not in ``reserved_employee_nos`` (the personas'
+    employees, whose logins members.demo links).
+    """
+    created = 0
+    if not Case.objects.filter(source_key__startswith=DEMO_KEY_PREFIX).exists():
+        created = _make_cases(
+            seed=seed, now=now or timezone.now(), reserved=set(reserved_employee_nos)
+        )
+    return _summary(created)
+
+
+def _make_cases(*, seed: int, now: dt.datetime, reserved: set[str]) -> int:
+    before = Case.objects.count()
+    rules = {rule.code: rule for rule in seed_rule_catalog()}
+    clerk, reviewer = _demo_hr_logins(reserved)
+    rng = random.Random(f"{seed}:cases")  # noqa: S311 — demo data, not cryptography
+    groups = {g.code: g for g in ChatGroup.objects.filter(family=None)}
+    anyone, office = _offenders(rng)
+
+    def days_ago(days: int, hour: int = 10) -> dt.datetime:
+        moment = timezone.localtime(now) - dt.timedelta(days=days)
+        return min(moment.replace(hour=hour, minute=rng.randrange(60), second=0), now)
+
+    def propose(code, employee, group, source, key, description, occurred_at) -> Case:
+        case, _ = case_propose(
+            rule_code=code,
+            employee=employee,
+            group=group,
+            source=source,
+            source_key=DEMO_KEY_PREFIX + key,
+            description=description,
+            occurred_at=occurred_at,
+        )
+        return case
+
+    def file(code, employee, group, description, occurred_at) -> Case:
+        # demo-hr-1 is an HR clerk, hence an admin of every group (§5.2).
+        return case_file(
+            rule=rules[code],
+            employee=employee,
+            group=group,
+            occurred_at=occurred_at,
+            description=description,
+            actor=clerk,
+        )
+
+    def confirm(case: Case, comment: str = "", **override) -> Case:
+        return case_confirm(case=case, actor=reviewer, comment=comment, **override)
+
+    def appeal(case: Case, reason: str) -> Case:
+        return case_appeal(
+            case=case, actor=clerk, comment=f"员工本人提出（人力资源部代为登记）：{reason}"
+        )
+
+    leisure, work, management = groups["leisure"], groups["work"], groups["management"]
+
+    # --- proposed: waiting in HR's queue --------------------------------------------------
+    # §5.3.b from reconciliation: a nickname instead of the real name.
+    finding = _open_finding(Finding.Kind.NOT_REAL_NAME)
+    if finding is not None:
+        propose(
+            "5.3.b",
+            finding.employee,
+            finding.group,
+            Case.Source.RECONCILIATION,
+            f"finding:{finding.pk}",
+            f"群成员核对：{finding.group.name} 中 {finding.employee} 的群昵称为“{finding.display_name}”，"
+            "未使用真实姓名，提醒后仍未改正（§5.3.b）。",
+            finding.first_seen.taken_at,
+        )
+    # §9.5: HR decides that someone leaving a group is a case (never automatic).
+    left = _open_finding(Finding.Kind.LEFT_GROUP)
+    if left is not None:
+        finding_decide_left_group(finding=left, propose_case=True, actor=clerk)
+    # §9.4 filed by the group's admin.
+    file(
+        "9.4",
+        anyone[0],
+        leisure,
+        "在群内发布“棋牌娱乐送彩金”链接，域名在屏蔽名单内；群管理员已撤回并截图（§9.4）。",
+        days_ago(2, hour=21),
+    )
+    # §9.11 from screening: candidates only, HR decides.
+    propose(
+        "9.11",
+        anyone[1],
+        leisure,
+        Case.Source.SCREENING,
+        "screening:ads",
+        "内容筛查命中广告关键词：连续三天发布微商代购广告（§9.11）。",
+        days_ago(1, hour=12),
+    )
+
+    # --- confirmed ------------------------------------------------------------------------
+    # §9.7 three times within the window: ×1.5 from the 2nd, one sanction up from the 3rd.
+    repeat_offender = anyone[2]
+    images = [
+        propose(
+            "9.7",
+            repeat_offender,
+            leisure,
+            Case.Source.SCREENING,
+            "screening:images",
+            "内容筛查：单日在群内发布图片 38 张，超过本群每日 20 张的上限（§9.7）。",
+            days_ago(50),
+        ),
+        file(
+            "9.7",
+            repeat_offender,
+            leisure,
+            "单日发布图片 45 张，刷屏影响他人阅读，群管理员提醒后仍继续（§9.7）。",
+            days_ago(30),
+        ),
+        file(
+            "9.7",
+            repeat_offender,
+            leisure,
+            "单日发布图片 52 张，第三次超过上限（§9.7）。",
+            days_ago(6),
+        ),
+    ]
+    for case in images:  # in the order they happened, so each counts the ones before
+        confirm(case, "筛查记录与群聊截图一致。")
+    # §9.8: the offender's department head answers for half (joint case).
+    dodger = office[0]
+    confirm(
+        propose(
+            "9.8",
+            dodger,
+            work,
+            Case.Source.DIRECTIVE,
+            "directive:stocktake",
+            "总经办在工作群发布月度盘点安排并 @ 本人，本人已读未回复，逾期 3 天未执行（§7.2、§9.8）。",
+            days_ago(12, hour=9),
+        ),
+        "群聊记录显示已读未回复，部门负责人承担连带责任。",
+    )
+    # §9.9 against the head persona's workshop director: their own case on /me/cases/.
+    director = Department.objects.get(path=HEAD_PERSONA_DEPARTMENT).head
+    confirm(
+        propose(
+            "9.9",
+            director,
+            management,
+            Case.Source.QUESTION,
+            "question:overtime",
+            "管理群内提出的“一车间本周加班安排”问题，回复时限 24 小时，逾期 2 天未回复（§9.9）。",
+            days_ago(3, hour=16),
+        ),
+        "问题记录属实。",
+    )
+    # §6.2 with HR's override of the points, reason given.
+    confirm(
+        file(
+            "6.2",
+            office[1],
+            work,
+            "将工作群内的新品报价截图转发到个人朋友圈，约 2 小时后删除（§6.2）。",
+            days_ago(9, hour=20),
+        ),
+        "截图为证。",
+        points=Decimal("3"),
+        override_reason="初次发生且已主动删除，酌情减轻。",
+    )
+
+    # --- dismissed ------------------------------------------------------------------------
+    case_dismiss(
+        case=file(
+            "5.3.d",
+            office[2],
+            work,
+            "在工作群转发“公司将裁员”的消息（§5.3.d）。",
+            days_ago(8, hour=14),
+        ),
+        actor=reviewer,
+        comment="经核实为转发的行业新闻原文，并非公司内部小道消息，不构成违规。",
+    )
+    ineligible = _open_finding(Finding.Kind.INELIGIBLE)
+    case_dismiss(
+        case=propose(
+            "5.3.a",
+            ineligible.employee if ineligible else anyone[3],
+            ineligible.group if ineligible else work,
+            Case.Source.RECONCILIATION,
+            f"finding:{ineligible.pk}" if ineligible else "reconciliation:ineligible",
+            "群成员核对：不符合该群的入群条件（§5.3.a）。",
+            ineligible.first_seen.taken_at if ineligible else days_ago(1),
+        ),
+        actor=reviewer,
+        comment="部门负责人批准其临时入群参与项目协作，不作处理。",
+    )
+
+    # --- appealed, upheld, overturned (proposals nobody reported: three different people) --
+    appeal(
+        confirm(
+            propose(
+                "9.3",
+                anyone[4],
+                leisure,
+                Case.Source.SCREENING,
+                "screening:insult",
+                "内容筛查命中辱骂用语：在群内与同事争执时使用侮辱性言语（§9.3）。",
+                days_ago(4, hour=22),
+            ),
+            "群聊截图属实。",
+        ),
+        "当时是与同乡朋友开玩笑，对方并未介意，请求撤销。",
+    )
+    case_decide_appeal(
+        case=appeal(
+            confirm(
+                propose(
+                    "9.10",
+                    anyone[5],
+                    leisure,
+                    Case.Source.SCREENING,
+                    "screening:negative",
+                    "内容筛查：多次在群内发布抱怨公司的负面言论（§9.10）。",
+                    days_ago(5, hour=23),
+                ),
+                "群聊记录属实。",
+            ),
+            "只是发发牢骚，没有恶意。",
+        ),
+        actor=clerk,
+        uphold=True,
+        comment="言论内容属实且多次发生，维持原处理。",
+    )
+    # §7.2 overturned: the head's joint case is overturned with it.
+    case_decide_appeal(
+        case=appeal(
+            confirm(
+                propose(
+                    "7.2",
+                    office[3],
+                    work,
+                    Case.Source.DIRECTIVE,
+                    "directive:report",
+                    "工作群内布置的周报提交任务，截止时间已过 2 天未提交（§7.2）。",
+                    days_ago(6, hour=9),
+                ),
+                "逾期属实。",
+            ),
+            "指令发出时本人在外地出差，已提前向主管请假，有审批记录。",
+        ),
+        actor=clerk,
+        uphold=False,
+        comment="请假审批记录属实，逾期有正当理由，撤销处理，部门负责人连带记录一并撤销。",
+    )
+    return Case.objects.count() - before
+
+
+def _demo_hr_logins(reserved: set[str]) -> tuple[AbstractUser, AbstractUser]:
+    """demo-hr-1 and demo-hr-2: HR role, unusable passwords, linked to free HR clerks."""
+    user_model = get_user_model()
+    hr_role = Group.objects.get(name=roles.HR)
+    clerks = list(
+        Employee.objects.active()
+        .filter(department__path=HR_DEPARTMENT, user__isnull=True, headed_departments=None)
+        .exclude(employee_no__in=reserved)
+        .order_by("employee_no")
+    )
+    users = []
+    for username in DEMO_HR_USERNAMES:
+        user = user_model.objects.filter(username=username).first()
+        if user is None:
+            user = user_model(username=username, is_staff=True)
+            user.set_unusable_password()
+            user.full_clean()
+            user.save()
+        user.groups.add(hr_role)
+        if not Employee.objects.filter(user=user).exists() and clerks:
+            clerk = clerks.pop(0)
+            clerk.user = user
+            clerk.save(update_fields=["user"])
+        users.append(user)
+    return users[0], users[1]
+
+
+def _offenders(rng: random.Random) -> tuple[list[Employee], list[Employee]]:
+    """(anyone, office staff): active employees who head nothing, work outside HR and have
+    no login, in a seeded order; office staff (行管) are the ones in the work group (§4)."""
+    candidates = list(
+        Employee.objects.active()
+        .filter(user__isnull=True, headed_departments=None, department__head__isnull=False)
+        .exclude(department__path=HR_DEPARTMENT)
+        .select_related("department")
+        .order_by("employee_no")
+    )
+    rng.shuffle(candidates)
+    office = [e for e in candidates if e.category == Employee.Category.ADMIN]
+    others = [e for e in candidates if e.category != Employee.Category.ADMIN]
+    # Distinct people for the "anyone" slots, so no case becomes a repeat offence by chance.
+    return _cycle(others or candidates, 6), _cycle(office or candidates, 4)
+
+
+def _cycle(people: list[Employee], n: int) -> list[Employee]:
+    return [people[i % len(people)] for i in range(n)]
+
+
+def _open_finding(kind: str) -> Finding | None:
+    return (
+        Finding.objects.filter(kind=kind, status=Finding.Status.OPEN, employee__isnull=False)
+        .select_related("employee", "group", "first_seen")
+        .order_by("group__code", "subject")
+        .first()
+    )
+
+
+def _summary(created: int) -> DemoCasesSummary:
+    counts = dict(Case.objects.values_list("state").annotate(n=Count("pk")).order_by())
+    by_state = {state: counts.get(state, 0) for state in S.values}
+    return DemoCasesSummary(created=created, total=sum(by_state.values()), by_state=by_state)
