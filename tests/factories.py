@@ -125,3 +125,28 @@ def csv_bytes(rows: list[list], *, encoding: str = "utf-8", delimiter: str = ","
     for row in rows:
         writer.writerow(["" if value is None else value for value in row])
     return output.getvalue().encode(encoding)
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    """A proposed case, made directly (no transition row): for lists and permissions.
+    Tests of the workflow file cases through violations.services.case_file."""
+
+    class Meta:
+        model = "violations.Case"
+
+    rule = factory.SubFactory(RuleFactory)
+    employee = factory.SubFactory(EmployeeFactory)
+    group = factory.SubFactory(ChatGroupFactory)
+    occurred_at = factory.LazyFunction(_now)
+    description = factory.Sequence(lambda n: f"经过{n}")
+
+
+# Leading bytes that evidence_inspect accepts, padded to look like a file.
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
+PDF_BYTES = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
