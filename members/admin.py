@@ -7,8 +7,8 @@ from django.urls import path, reverse
 from django.utils.http import content_disposition_header
 from import_export.admin import ImportExportMixin
 from import_export.forms import ExportForm
-from simple_history.admin import SimpleHistoryAdmin
 
+from common.admin import HistoryAdmin
 from common.spreadsheets import SPREADSHEET_FORMATS, SpreadsheetError, SpreadsheetImportForm
 from members import importing, selectors
 from members.models import Department, Employee, Position
@@ -16,7 +16,7 @@ from members.resources import EmployeeResource
 
 
 @admin.register(Department)
-class DepartmentAdmin(SimpleHistoryAdmin):
+class DepartmentAdmin(HistoryAdmin):
     list_display = ["path", "head", "employee_count"]
     search_fields = ["name", "path"]
     autocomplete_fields = ["parent", "head"]
@@ -40,7 +40,7 @@ class PositionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(ImportExportMixin, SimpleHistoryAdmin):
+class EmployeeAdmin(ImportExportMixin, HistoryAdmin):
     list_display = [
         "employee_no",
         "name",

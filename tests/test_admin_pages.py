@@ -168,3 +168,26 @@ def test_admin_is_in_chinese_by_default(client, superuser):
     page = client.get(reverse("admin:index")).content.decode()
     assert "微信群合规管理" in page
     assert "员工" in page
+
+
+@pytest.mark.parametrize("label", ["members.employee", "members.department", "groups.chatgroup"])
+def test_a_view_only_user_cannot_revert_history(client, seeded, label):
+    """simple_history saves its revert form for anyone who may view the history."""
+    from django.contrib.auth.models import Group
+
+    from members.roles import COMPANY_LEADERS
+    from tests.factories import UserFactory
+
+    leader = UserFactory(username="leader")
+    leader.groups.add(Group.objects.get(name=COMPANY_LEADERS))
+    obj = MAKERS[label]()
+    model = type(obj)
+    obj.save()  # a second history row to revert to
+    version = obj.history.earliest()
+    client.force_login(leader)
+    app, name = label.split(".")
+    url = reverse(f"admin:{app}_{name}_simple_history", args=[obj.pk, version.history_id])
+    before = model.objects.filter(pk=obj.pk).values().get()
+    response = client.post(url, {"name": "改掉了"})
+    assert response.status_code == 403
+    assert model.objects.filter(pk=obj.pk).values().get() == before

@@ -9,8 +9,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
+from common.admin import HistoryAdmin
 from common.spreadsheets import SpreadsheetError, check_size
 from groups import selectors
 from groups.exports import todo_workbook
@@ -51,7 +51,7 @@ class RosterUploadForm(forms.Form):
 
 
 @admin.register(ChatGroup)
-class ChatGroupAdmin(SimpleHistoryAdmin):
+class ChatGroupAdmin(HistoryAdmin):
     """HR sees every group; a creator or admin sees the groups they run (§5.1, §5.2).
 
     The changelist is filtered through groups.selectors, not guardian's
@@ -204,7 +204,12 @@ class ChatGroupAdmin(SimpleHistoryAdmin):
         group = self._group_or_404(request, object_id)
         if not selectors.can_upload_roster(request.user, group):
             raise PermissionDenied
-        form = RosterUploadForm(request.POST or None, request.FILES or None)
+        # Bound on every POST, even an empty one, so that a missing file is an error.
+        form = (
+            RosterUploadForm(request.POST, request.FILES)
+            if request.method == "POST"
+            else RosterUploadForm()
+        )
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:

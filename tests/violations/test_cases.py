@@ -460,3 +460,17 @@ def test_a_refused_file_when_filing_stores_no_case(org, hr):
         )
     assert not Case.objects.exists()
     assert not Evidence.objects.exists()
+
+
+def test_a_refused_file_leaves_no_file_on_disk(org, hr, settings):
+    with pytest.raises(EvidenceError):
+        case_file(
+            rule=Rule.objects.get(code="9.4"),
+            employee=org["offender"],
+            group=org["group"],
+            occurred_at=timezone.now(),
+            description="第一个文件合格，第二个不合格",
+            actor=hr[0],
+            evidence=[("ok.png", PNG), ("virus.png", b"MZ" + b"\x00" * 40)],
+        )
+    assert not list(settings.MEDIA_ROOT.rglob("*.*"))

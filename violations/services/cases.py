@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from violations.models import Case, CaseTransition, Rule, sanction_one_up
-from violations.services.evidence import evidence_add
+from violations.services.evidence import evidence_add, evidence_inspect
 
 S = Case.State
 ALLOWED = {
@@ -166,12 +166,15 @@ def case_file(
 ) -> Case:
     """A case filed by hand (HR, or a group's admin/creator for their group), with its evidence.
 
-    Nothing is stored if any evidence file is refused.
+    Nothing is stored — no row, no file on disk — if any evidence file is refused:
+    every file is inspected before the first is written.
     """
     from violations.selectors import can_file_case  # selectors import models only
 
     if not can_file_case(actor, group):
         raise CaseError(ERROR_FILE_FORBIDDEN)
+    for name, data in evidence:
+        evidence_inspect(data, name=name)
     case = Case(
         rule=rule,
         employee=employee,

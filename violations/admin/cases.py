@@ -1,0 +1,386 @@
+"""Cases in the admin (§7.1): filing with evidence, the case page and timeline, HR's queue.
+
+Who sees which case is violations.selectors' call (HR, leaders and finance all;
+a group's admins and creator their groups'; a department head their department's,
+§9.12); state changes only through violations.services.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from common.admin import HistoryAdmin
+from members.models import Department, Employee
+from violations import selectors
+from violations.admin.decisions import CaseDecisionActions
+from violations.forms import CaseFileForm, EvidenceAddForm
+from violations.models import Case, CaseTransition, Evidence, Rule
+from violations.services import (
+    CaseError,
+    EvidenceError,
+    case_file,
+    evidence_add,
+)
+
+QUEUE_PAGE_SIZE = 50
+
+
+def evidence_preview(evidence: Evidence) -> str:
+    """A thumbnail (images) or a link (PDF), both served by violations.views."""
+    return render_to_string("admin/violations/evidence_preview.html", {"evidence": evidence})
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows of a case, shown to whoever may open the case (CaseAdmin checked it) — also to
+    those who see it through object permissions, without the model permission. The
+    inline's get_queryset is therefore not filtered by the model permission; the formset
+    limits it to the case, and get_inline_instances asks has_view_permission with the case."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class CaseTransitionInline(ReadOnlyInline):
+    """The case's timeline: every state change, who made it and why, oldest first."""
+
+    model = CaseTransition
+    fields = ["at", "from_state", "to_state", "actor", "comment"]
+    readonly_fields = fields
+    ordering = ["at", "pk"]
+    verbose_name_plural = "处理记录"
+
+    def get_queryset(self, request):
+        return CaseTransition.objects.select_related("actor").order_by(*self.ordering)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return obj is not None  # whoever may open the case reads its timeline
+
+
+class EvidenceInline(ReadOnlyInline):
+    model = Evidence
+    fields = ["preview", "original_name", "content_type", "size", "uploaded_by", "uploaded_at"]
+    readonly_fields = fields
+    ordering = ["uploaded_at", "pk"]
+
+    def get_queryset(self, request):
+        return Evidence.objects.select_related("uploaded_by").order_by(*self.ordering)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        # Finance sees the case for the appraisal, never its evidence.
+        return obj is not None and selectors.can_view_evidence(request.user, obj)
+
+    @admin.display(description="预览")
+    def preview(self, obj: Evidence) -> str:
+        return evidence_preview(obj)
+
+
+# -- the case list -------------------------------------------------------------------------
+
+
+class DepartmentFilter(admin.SimpleListFilter):
+    """The offender's department, listing only departments that have visible cases."""
+
+    title = "部门"
+    parameter_name = "department"
+
+    def lookups(self, request, model_admin):
+        present = model_admin.get_queryset(request).order_by().values("employee__department_id")
+        return [(d.pk, d.path) for d in Department.objects.filter(pk__in=present)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()
+        return queryset.filter(employee__department_id=int(value))
+
+
+DECIDED_FIELDS = [
+    "state",
+    "points",
+    "sanction",
+    "offence_number",
+    "override_reason",
+    "confirmed_at",
+    "confirmed_by",
+]
+SOURCE_FIELDS = ["source", "source_key", "reported_by", "created_at", "joint_of"]
+FACT_FIELDS = ["rule", "employee", "group", "occurred_at", "description"]
+
+
+@admin.register(Case)
+class CaseAdmin(CaseDecisionActions, HistoryAdmin):
+    """Cases: filed here or proposed by other parts; HR confirms, dismisses and decides appeals
+    through the actions below, each calling one service per case."""
+
+    list_display = [
+        "case_number",
+        "rule",
+        "employee",
+        "department",
+        "group",
+        "state",
+        "points",
+        "sanction",
+        "source",
+        "occurred_at",
+        "reported_by",
+        "created_at",
+    ]
+    list_display_links = ["case_number", "rule"]
+    list_filter = [
+        "state",
+        "rule",
+        ("group", admin.RelatedOnlyFieldListFilter),
+        DepartmentFilter,
+        "source",
+    ]
+    date_hierarchy = "occurred_at"
+    search_fields = ["employee__name", "employee__employee_no", "description"]
+    add_fieldsets = [(None, {"fields": [*FACT_FIELDS, "evidence"]})]
+    fieldsets = [
+        ("案件", {"fields": FACT_FIELDS}),
+        ("处理结果", {"fields": DECIDED_FIELDS}),
+        ("来源", {"fields": SOURCE_FIELDS}),
+    ]
+    actions = ["confirm_cases", "dismiss_cases", "uphold_appeals", "overturn_appeals"]
+    change_list_template = "admin/violations/case/change_list.html"
+    change_form_template = "admin/violations/case/change_form.html"
+
+    def get_queryset(self, request):
+        # The selector decides who sees what and loads what the list shows (one query).
+        return selectors.cases_visible_to(request.user)
+
+    # -- permissions ------------------------------------------------------------------------
+
+    def _sees_some_case(self, request) -> bool:
+        return selectors.cases_visible_to(request.user).exists()
+
+    def _files_somewhere(self, request) -> bool:
+        user = request.user
+        return (
+            selectors.can_file_case(user, None) or selectors.groups_user_can_file_for(user).exists()
+        )
+
+    def has_module_permission(self, request) -> bool:
+        return (
+            super().has_module_permission(request)
+            or self._sees_some_case(request)
+            or self._files_somewhere(request)
+        )
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        if super().has_view_permission(request, obj):
+            return True
+        if obj is None:
+            return self._sees_some_case(request) or self._files_somewhere(request)
+        return selectors.can_view_case(request.user, obj)
+
+    def has_add_permission(self, request) -> bool:
+        return self._files_somewhere(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser  # a case is a record: decided, never deleted
+
+    def revert_disabled(self, request, obj=None) -> bool:
+        return True
+
+    def revert_allowed(self, request, object_id) -> bool:
+        return False  # a revert would change the state behind the services' back
+
+    # -- columns ----------------------------------------------------------------------------
+
+    @admin.display(description="编号", ordering="pk")
+    def case_number(self, obj: Case) -> str:
+        return f"#{obj.pk}"
+
+    @admin.display(description="部门", ordering="employee__department__path")
+    def department(self, obj: Case) -> str:
+        return obj.employee.department.path
+
+    # -- forms ------------------------------------------------------------------------------
+
+    def get_fieldsets(self, request, obj=None):
+        return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = CaseFileForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        if obj.state != Case.State.PROPOSED:
+            return [*FACT_FIELDS, *DECIDED_FIELDS, *SOURCE_FIELDS]  # decided: a record
+        return [*DECIDED_FIELDS, *SOURCE_FIELDS]
+
+    def get_autocomplete_fields(self, request):
+        # The employee search is the Employee admin's: offered to those who may use it.
+        employee_admin = self.admin_site.get_model_admin(Employee)
+        return ["employee"] if employee_admin.has_view_permission(request) else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "group":
+            # §5.2: a group's admins and creator file for their own groups only.
+            kwargs["queryset"] = selectors.groups_user_can_file_for(request.user)
+            kwargs["required"] = not selectors.can_file_case(request.user, None)
+        elif db_field.name == "rule":
+            kwargs["queryset"] = Rule.objects.filter(is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_inlines(self, request, obj):
+        return [] if obj is None else [EvidenceInline, CaseTransitionInline]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """登记违规: the facts and evidence in one form; case_file stores all or nothing."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form_class = self.get_form(request, None, change=False)
+        if request.method == "POST":
+            form = form_class(request.POST, request.FILES)
+            if form.is_valid():
+                case = self._file(request, form)
+                if case is not None:
+                    self.log_addition(request, case, [{"added": {}}])
+                    return self.response_add(request, case)
+        else:
+            form = form_class(initial=self.get_changeform_initial_data(request))
+        return self._render_add_form(request, form, form_url, extra_context)
+
+    def _file(self, request, form) -> Case | None:
+        data = form.cleaned_data
+        try:
+            return case_file(
+                rule=data["rule"],
+                employee=data["employee"],
+                group=data["group"],
+                occurred_at=data["occurred_at"],
+                description=data["description"],
+                evidence=data["evidence"],
+                actor=request.user,
+            )
+        except EvidenceError as exc:
+            form.add_error("evidence", str(exc))
+        except CaseError as exc:
+            form.add_error(None, str(exc))
+        return None
+
+    def _render_add_form(self, request, form, form_url, extra_context):
+        fieldsets = self.get_fieldsets(request)
+        admin_form = admin.helpers.AdminForm(form, list(fieldsets), {}, [], model_admin=self)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "登记违规",
+            "subtitle": None,
+            "adminform": admin_form,
+            "object_id": None,
+            "original": None,
+            "is_popup": False,
+            "to_field": None,
+            "media": self.media + admin_form.media,
+            "inline_admin_formsets": [],
+            "errors": admin.helpers.AdminErrorList(form, []),
+            "preserved_filters": self.get_preserved_filters(request),
+            **(extra_context or {}),
+        }
+        return self.render_change_form(request, context, add=True, form_url=form_url)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        case = self.get_object(request, unquote(object_id))
+        extra = dict(extra_context or {})
+        if case is not None:
+            extra["can_add_evidence"] = self._can_add_evidence(request, case)
+        return super().change_view(request, object_id, form_url, extra)
+
+    def changelist_view(self, request, extra_context=None):
+        extra = dict(extra_context or {})
+        extra["has_decide_permission"] = self.has_decide_permission(request)
+        return super().changelist_view(request, extra)
+
+    # -- more evidence for a filed case -------------------------------------------------------
+
+    def _can_add_evidence(self, request, case: Case) -> bool:
+        user = request.user
+        return selectors.can_view_evidence(user, case) and selectors.can_file_case(user, case.group)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("queue/", wrap(self.queue_view), name="violations_case_queue"),
+            path(
+                "<path:object_id>/evidence/add/",
+                wrap(self.evidence_add_view),
+                name="violations_case_add_evidence",
+            ),
+            *super().get_urls(),
+        ]
+
+    def evidence_add_view(self, request, object_id):
+        case = self.get_object(request, unquote(object_id))
+        if case is None:
+            raise Http404
+        if not self._can_add_evidence(request, case):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = EvidenceAddForm(request.POST, request.FILES)
+        else:
+            form = EvidenceAddForm()
+        if form.is_bound and form.is_valid():
+            files = form.cleaned_data["evidence"]
+            try:
+                with transaction.atomic():  # all the files or none
+                    for name, data in files:
+                        evidence_add(case=case, data=data, name=name, actor=request.user)
+            except EvidenceError as exc:
+                form.add_error("evidence", str(exc))
+            else:
+                self.message_user(request, f"已为案件 #{case.pk} 补充 {len(files)} 个证据文件。")
+                return redirect("admin:violations_case_change", case.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": case,
+            "form": form,
+            "title": f"补充证据：案件 #{case.pk}",
+        }
+        return TemplateResponse(request, "admin/violations/case/add_evidence.html", context)
+
+    # -- HR's work queue ---------------------------------------------------------------------
+
+    def queue_view(self, request):
+        """Proposed cases, oldest first, with their evidence: what HR decides next."""
+        if not self.has_decide_permission(request):
+            raise PermissionDenied
+        page = Paginator(selectors.proposed_queue(), QUEUE_PAGE_SIZE).get_page(request.GET.get("p"))
+        changelist = reverse("admin:violations_case_changelist")
+        # The changelist's "o" counts columns from 0, the action checkbox first (HR has actions).
+        oldest_first = self.list_display.index("created_at") + 1
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "待审核违规（先登记的在前）",
+            "page": page,
+            "bulk_url": f"{changelist}?state__exact={Case.State.PROPOSED}&o={oldest_first}",
+        }
+        return TemplateResponse(request, "admin/violations/case/queue.html", context)
