@@ -1,0 +1,245 @@
+"""Computing a period (§7.1): one Result per employee, one Line per counted case.
+
+What counts: every case that stands — confirmed, under appeal, or upheld
+(overturned and dismissed ones do not) — with the points and sanction fixed on
+it at confirmation, that happened within the period (Asia/Shanghai dates).
+§9.8 joint-liability cases count for the department head and are marked.
+
+Idempotent and all-or-nothing: the period's rows are replaced in one
+transaction, under a row lock on the period (PostgreSQL; SQLite serialises
+writers), with unique constraints as the last guard — two runs at once, or a
+run twice, give the same rows, and a run that dies leaves the previous ones.
+
+Corrections of a locked period (a case confirmed or overturned after the lock)
+never touch it: they become adjustment Lines in the first not-locked period
+after it, naming the period and case they correct.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from appraisal.models import GradeBand, Line, Period, Result, period_bounds
+from members.models import Employee
+from violations.models import Case, Sanction
+
+ZERO = Decimal("0")
+COUNTING = [Case.State.CONFIRMED, Case.State.APPEALED, Case.State.UPHELD]
+# 警告次数: cases whose sanction is a warning or heavier.
+WARNING_SANCTIONS = {Sanction.WARNING, Sanction.SERIOUS_WARNING, Sanction.REFER}
+BATCH = 2000
+
+ERROR_LOCKED = "考核期间 {code} 已锁定，不能再计算；之后确认的更正会计入下一个未锁定的期间。"
+ERROR_NOT_COMPUTED = "考核期间 {code} 还没有计算，不能锁定。"
+ERROR_ALREADY_LOCKED = "考核期间 {code} 已经锁定。"
+ERROR_NOT_HR = "只有人力资源部可以计算或锁定考核期间。"
+
+
+class AppraisalError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class ComputeSummary:
+    period: str
+    employees: int
+    lines: int
+    adjustments: int
+    deducted: Decimal
+
+
+@transaction.atomic
+def period_get_or_create(*, code: str) -> Period:
+    """The period named ``code`` (2026-11, 2026-Q4), created open if new."""
+    kind, starts, ends = period_bounds(code)
+    period, _ = Period.objects.get_or_create(
+        code=code, defaults={"kind": kind, "starts_on": starts, "ends_on": ends}
+    )
+    return period
+
+
+def _local_range(starts: dt.date, ends: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(starts, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(ends + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    return start, end
+
+
+def _counting_cases(starts: dt.date, ends: dt.date) -> list[dict]:
+    start, end = _local_range(starts, ends)
+    return list(
+        Case.objects.filter(state__in=COUNTING, occurred_at__gte=start, occurred_at__lt=end)
+        .order_by("employee_id", "occurred_at", "pk")
+        .values(
+            "pk",
+            "employee_id",
+            "points",
+            "sanction",
+            "occurred_at",
+            "joint_of_id",
+            "rule__code",
+            "rule__title_zh",
+        )
+    )
+
+
+def _line(period: Period, case: dict, points: Decimal, corrects: Period | None = None) -> Line:
+    return Line(
+        period=period,
+        employee_id=case["employee_id"],
+        case_id=case["pk"],
+        clause=case["rule__code"],
+        rule_title=case["rule__title_zh"],
+        sanction=case["sanction"],
+        occurred_on=timezone.localtime(case["occurred_at"]).date(),
+        points=points,
+        is_joint=case["joint_of_id"] is not None,
+        corrects=corrects,
+    )
+
+
+def _adjustments(period: Period) -> list[Line]:
+    """Corrections of locked periods whose first not-locked successor is ``period``."""
+    later_open = list(
+        Period.objects.exclude(state=Period.State.LOCKED)
+        .order_by("starts_on")
+        .values_list("pk", "starts_on")
+    )
+    lines: list[Line] = []
+    for locked in Period.objects.filter(state=Period.State.LOCKED, ends_on__lt=period.starts_on):
+        successor = next((pk for pk, starts in later_open if starts > locked.ends_on), None)
+        if successor != period.pk:
+            continue
+        # What the locked period and the adjustments already locked elsewhere recorded.
+        recorded: dict[int, Decimal] = defaultdict(lambda: ZERO)
+        for case_id, points in Line.objects.filter(
+            period=locked, corrects__isnull=True
+        ).values_list("case_id", "points"):
+            recorded[case_id] += points
+        for case_id, points in Line.objects.filter(
+            corrects=locked, period__state=Period.State.LOCKED
+        ).values_list("case_id", "points"):
+            recorded[case_id] += points
+        now_counting = {c["pk"]: c for c in _counting_cases(locked.starts_on, locked.ends_on)}
+        missing = set(recorded) - set(now_counting)
+        gone = {
+            c["pk"]: c
+            for c in Case.objects.filter(pk__in=missing).values(
+                "pk",
+                "employee_id",
+                "points",
+                "sanction",
+                "occurred_at",
+                "joint_of_id",
+                "rule__code",
+                "rule__title_zh",
+            )
+        }
+        for case_id in sorted(set(recorded) | set(now_counting)):
+            desired = now_counting[case_id]["points"] if case_id in now_counting else ZERO
+            delta = desired - recorded[case_id]
+            if delta:
+                case = now_counting.get(case_id) or gone[case_id]
+                lines.append(_line(period, case, delta, corrects=locked))
+    return lines
+
+
+def _grade(score: Decimal, bands: list[tuple[Decimal, str]]) -> str:
+    return next((grade for minimum, grade in bands if score >= minimum), "")
+
+
+@transaction.atomic
+def period_compute(*, period: Period, actor=None) -> ComputeSummary:
+    """Compute ``period`` (see the module docstring for what it guarantees)."""
+    if actor is not None and not actor.has_perm("appraisal.compute_period"):
+        raise AppraisalError(ERROR_NOT_HR)
+    period = Period.objects.select_for_update().get(pk=period.pk)
+    if period.state == Period.State.LOCKED:
+        raise AppraisalError(ERROR_LOCKED.format(code=period.code))
+
+    cases = _counting_cases(period.starts_on, period.ends_on)
+    lines = [_line(period, case, case["points"]) for case in cases]
+    adjustments = _adjustments(period)
+    lines += adjustments
+
+    deducted: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    warnings: dict[int, int] = defaultdict(int)
+    for line in lines:
+        deducted[line.employee_id] += line.points
+        if line.corrects_id is None and line.sanction in WARNING_SANCTIONS:
+            warnings[line.employee_id] += 1
+    bands = list(GradeBand.objects.values_list("min_score", "grade"))
+    cap = period.deduction_cap
+    employees = _appraised_employees(period, with_lines=set(deducted))
+    results = []
+    for employee_id, department_path in employees:
+        total = max(deducted[employee_id], ZERO)
+        if cap is not None:
+            total = min(total, cap)
+        final = period.base_score - total
+        results.append(
+            Result(
+                period=period,
+                employee_id=employee_id,
+                department_path=department_path,
+                base_score=period.base_score,
+                deducted=total,
+                warnings=warnings[employee_id],
+                final_score=final,
+                grade=_grade(final, bands),
+            )
+        )
+    # Replace, in this one transaction: a failure leaves the previous rows.
+    Line.objects.filter(period=period).delete()
+    Result.objects.filter(period=period).delete()
+    Result.objects.bulk_create(results, batch_size=BATCH)
+    Line.objects.bulk_create(lines, batch_size=BATCH)
+    period.state = Period.State.COMPUTED
+    period.computed_at = timezone.now()
+    period.computed_by = actor
+    period.save(update_fields=["state", "computed_at", "computed_by"])
+    return ComputeSummary(
+        period=period.code,
+        employees=len(results),
+        lines=len(lines) - len(adjustments),
+        adjustments=len(adjustments),
+        deducted=sum((r.deducted for r in results), ZERO),
+    )
+
+
+def _appraised_employees(period: Period, *, with_lines: set[int]) -> list[tuple[int, str]]:
+    """(id, department path) of everyone appraised: the active, those who left during or
+    after the period, and anyone with a line (whatever their status)."""
+    rows = list(
+        Employee.objects.filter(
+            Q(status=Employee.Status.ACTIVE) | Q(left_on__gte=period.starts_on)
+        ).values_list("pk", "department__path")
+    )
+    missing = with_lines - {pk for pk, _ in rows}
+    if missing:
+        rows += Employee.objects.filter(pk__in=missing).values_list("pk", "department__path")
+    return rows
+
+
+@transaction.atomic
+def period_lock(*, period: Period, actor=None) -> Period:
+    """HR locks a computed period: from now on it never changes."""
+    if actor is not None and not actor.has_perm("appraisal.lock_period"):
+        raise AppraisalError(ERROR_NOT_HR)
+    period = Period.objects.select_for_update().get(pk=period.pk)
+    if period.state == Period.State.LOCKED:
+        raise AppraisalError(ERROR_ALREADY_LOCKED.format(code=period.code))
+    if period.state != Period.State.COMPUTED:
+        raise AppraisalError(ERROR_NOT_COMPUTED.format(code=period.code))
+    period.state = Period.State.LOCKED
+    period.locked_at = timezone.now()
+    period.locked_by = actor
+    period.save(update_fields=["state", "locked_at", "locked_by"])
+    return period

@@ -1,0 +1,21 @@
+"""Celery tasks: load ids, call a service (idempotent: the period's rows are replaced)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from appraisal.models import Period
+from appraisal.services import period_compute
+
+
+@shared_task(name="appraisal.compute_period")
+def compute_period(period_id: int) -> dict:
+    period = Period.objects.get(pk=period_id)
+    summary = period_compute(period=period)
+    return {
+        "period": summary.period,
+        "employees": summary.employees,
+        "lines": summary.lines,
+        "adjustments": summary.adjustments,
+        "deducted": str(summary.deducted),
+    }
