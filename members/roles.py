@@ -20,13 +20,21 @@ OUR_APPS = ("members", "groups", "violations", "appraisal")
 # "app.codename" strings per role; "app.*" means every permission of the app.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     HR: [f"{app}.*" for app in OUR_APPS],
-    # Finance sees every case for the appraisal, never its evidence (no view_evidence).
+    # Finance sees every case for the appraisal, never its evidence (no view_evidence);
+    # exports results and imports its pay sheet; HR alone computes and locks (§7.1).
     FINANCE: [
         "members.view_employee",
         "members.view_department",
         "violations.view_rule",
         "violations.view_case",
-        "appraisal.*",
+        "appraisal.view_period",
+        "appraisal.view_result",
+        "appraisal.view_line",
+        "appraisal.view_gradeband",
+        "appraisal.view_settlement",
+        "appraisal.view_settlementimport",
+        "appraisal.export_period",
+        "appraisal.import_settlement",
     ],
     COMPANY_LEADERS: [
         "members.view_employee",
@@ -39,6 +47,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     DEPARTMENT_HEADS: ["members.view_employee", "members.view_department", "violations.view_rule"],
     GROUP_ADMINS: ["members.view_employee", "violations.view_rule"],
+}
+
+
+# Rights a role must never hold, taken away even if an earlier seed granted them.
+ROLE_FORBIDDEN: dict[str, list[str]] = {
+    FINANCE: ["appraisal.compute_period", "appraisal.lock_period", "violations.view_evidence"],
 }
 
 
@@ -57,10 +71,12 @@ def _permissions(specs: list[str]) -> list[Permission]:
 
 @transaction.atomic
 def seed_roles() -> dict[str, Group]:
-    """Create the role groups and add their permissions (never removes any HR added)."""
+    """Create the role groups and add their permissions; HR's own additions stay, except
+    the few a role must never hold (ROLE_FORBIDDEN)."""
     roles = {}
     for name, specs in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.add(*_permissions(specs))
+        group.permissions.remove(*_permissions(ROLE_FORBIDDEN.get(name, [])))
         roles[name] = group
     return roles
