@@ -180,7 +180,9 @@ def period_compute(*, period: Period, actor=None) -> ComputeSummary:
     employees = _appraised_employees(period, with_lines=set(deducted))
     results = []
     for employee_id, department_path in employees:
-        total = max(deducted[employee_id], ZERO)
+        # Negative when a correction of a locked period gives back more than this
+        # period takes: the net credit is what payroll must see (not clamped).
+        total = deducted[employee_id]
         if cap is not None:
             total = min(total, cap)
         final = period.base_score - total

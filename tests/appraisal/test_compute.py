@@ -1,0 +1,271 @@
+"""Computing a period, on a hand-checked example (§7.1, §9.8): escalation, joint liability,
+overturned cases, the cap, adjustments after lock, idempotence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from appraisal.models import GradeBand, Line, Period, Result
+from appraisal.services import AppraisalError, period_compute, period_get_or_create, period_lock
+from appraisal.tasks import compute_period
+from members.roles import FINANCE, HR
+from members.services import department_get_or_create_by_path, department_set_head
+from tests.factories import ChatGroupFactory, EmployeeFactory, UserFactory
+from violations.models import Rule
+from violations.services import case_appeal, case_confirm, case_decide_appeal, case_file
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+TZ = timezone.get_current_timezone()
+
+
+def at(day: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(day).replace(hour=10, tzinfo=TZ)
+
+
+@pytest.fixture
+def hr(seeded):
+    role = Group.objects.get(name=HR)
+    users = [UserFactory(username=f"hr{i}") for i in range(3)]
+    for user in users:
+        user.groups.add(role)
+    return users
+
+
+@pytest.fixture
+def staff():
+    sales = department_get_or_create_by_path(path="销售部")
+    head = EmployeeFactory(name="郭杰华", employee_no="S01", department=sales)
+    department_set_head(department=sales, head=head)
+    return {
+        "head": head,
+        "a": EmployeeFactory(name="李娜", employee_no="S02", department=sales),
+        "b": EmployeeFactory(name="王芳", employee_no="S03", department=sales),
+        "group": ChatGroupFactory(),
+    }
+
+
+def confirmed(staff, hr, who: str, code: str, day: str):
+    case = case_file(
+        rule=Rule.objects.get(code=code),
+        employee=staff[who],
+        group=staff["group"],
+        occurred_at=at(day),
+        description=f"§{code}",
+        actor=hr[0],
+    )
+    return case_confirm(case=case, actor=hr[1], comment="属实")
+
+
+def overturn(case, staff, hr):
+    case_appeal(case=case, actor=hr[0], comment="员工申诉")
+    return case_decide_appeal(case=case, actor=hr[2], uphold=False, comment="申诉成立")
+
+
+@pytest.fixture
+def october(staff, hr):
+    """The hand-checked month. Expected (base 100):
+    李娜 S02: §9.4 on 10-05 = 3.00 (warning) + §9.4 again on 10-20 = 3 × 1.5 = 4.50 → 7.50, 2 warnings
+    王芳 S03: §9.8 on 10-10 = 2.00 (warning); §9.3 on 10-15 overturned → not counted → 2.00, 1 warning
+    郭杰华 S01 (head of 销售部): §9.8 joint liability 50 % of 2.00 = 1.00 (warning) → 1.00, 1 warning
+    Not counted: a proposed case, and a case of 11-02 (next month).
+    """
+    cases = {
+        "a1": confirmed(staff, hr, "a", "9.4", "2026-10-05"),
+        "a2": confirmed(staff, hr, "a", "9.4", "2026-10-20"),
+        "b1": confirmed(staff, hr, "b", "9.8", "2026-10-10"),
+        "b2": overturn(confirmed(staff, hr, "b", "9.3", "2026-10-15"), staff, hr),
+        "a_next_month": confirmed(staff, hr, "a", "9.7", "2026-11-02"),
+    }
+    case_file(
+        rule=Rule.objects.get(code="5.3.b"),
+        employee=staff["a"],
+        group=staff["group"],
+        occurred_at=at("2026-10-07"),
+        description="未审核",
+        actor=hr[0],
+    )
+    return period_get_or_create(code="2026-10"), cases
+
+
+def table(period) -> dict[str, tuple]:
+    return {
+        r.employee.employee_no: (r.deducted, r.warnings, r.final_score, r.grade)
+        for r in Result.objects.filter(period=period).select_related("employee")
+    }
+
+
+def test_the_hand_checked_month(october, hr):
+    period, cases = october
+    summary = period_compute(period=period, actor=hr[0])
+    assert table(period) == {
+        "S02": (D("7.50"), 2, D("92.50"), ""),
+        "S03": (D("2.00"), 1, D("98.00"), ""),
+        "S01": (D("1.00"), 1, D("99.00"), ""),
+    }
+    lines = {
+        (line.employee.employee_no, line.case_id): (line.clause, line.points, line.is_joint)
+        for line in Line.objects.filter(period=period).select_related("employee")
+    }
+    joint = cases["b1"].joint_cases.get()
+    assert lines == {
+        ("S02", cases["a1"].pk): ("9.4", D("3.00"), False),
+        ("S02", cases["a2"].pk): ("9.4", D("4.50"), False),
+        ("S03", cases["b1"].pk): ("9.8", D("2.00"), False),
+        ("S01", joint.pk): ("9.8", D("1.00"), True),
+    }
+    assert summary.lines == 4
+    assert summary.deducted == D("10.50")
+    period.refresh_from_db()
+    assert period.state == Period.State.COMPUTED
+    assert period.computed_by == hr[0]
+
+
+def test_the_cap_and_the_grades_are_data(october, hr):
+    period, _ = october
+    period.deduction_cap = D("5")
+    period.save()
+    GradeBand.objects.create(grade="A", min_score=D("95"))
+    GradeBand.objects.create(grade="B", min_score=D("80"))
+    period_compute(period=period, actor=hr[0])
+    assert table(period)["S02"] == (D("5.00"), 2, D("95.00"), "A")
+    assert table(period)["S03"] == (D("2.00"), 1, D("98.00"), "A")
+
+
+def test_computing_twice_gives_the_same_rows(october, hr):
+    period, _ = october
+    period_compute(period=period, actor=hr[0])
+    first = (table(period), sorted(Line.objects.values_list("case_id", "points", "is_joint")))
+    period_compute(period=period, actor=hr[0])
+    again = (table(period), sorted(Line.objects.values_list("case_id", "points", "is_joint")))
+    assert again == first
+    assert Result.objects.filter(period=period).count() == 3
+
+
+def test_a_failing_run_leaves_the_previous_result(october, hr, monkeypatch):
+    period, _ = october
+    period_compute(period=period, actor=hr[0])
+    before = table(period)
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("worker died")
+
+    monkeypatch.setattr(Line.objects, "bulk_create", explode)
+    with pytest.raises(RuntimeError):
+        period_compute(period=period, actor=hr[0])
+    assert table(period) == before
+
+
+def test_a_locked_period_never_changes_corrections_go_to_the_next_open_one(october, staff, hr):
+    period, cases = october
+    period_compute(period=period, actor=hr[0])
+    period_lock(period=period, actor=hr[0])
+    locked_rows = table(period)
+
+    # After the lock: a late case of October is confirmed, and one is overturned.
+    late = confirmed(staff, hr, "b", "9.4", "2026-10-25")
+    overturn(cases["a2"], staff, hr)
+    with pytest.raises(AppraisalError, match="已锁定"):
+        period_compute(period=period, actor=hr[0])
+    assert table(period) == locked_rows
+
+    november = period_get_or_create(code="2026-11")
+    summary = period_compute(period=november, actor=hr[0])
+    adjustments = {
+        (line.employee.employee_no, line.case_id): line.points
+        for line in Line.objects.filter(period=november, corrects=period).select_related("employee")
+    }
+    assert adjustments == {("S03", late.pk): D("3.00"), ("S02", cases["a2"].pk): D("-4.50")}
+    assert summary.adjustments == 2
+    # 李娜 in November: §9.7 on 11-02 (1.00, a reminder) − 4.50 given back = a net credit
+    # of 3.50, shown as such so that payroll returns it.
+    assert table(november)["S02"] == (D("-3.50"), 0, D("103.50"), "")
+    assert table(november)["S03"] == (D("3.00"), 0, D("97.00"), "")
+
+    # Locking November and computing December: the corrections are not made twice.
+    period_lock(period=november, actor=hr[0])
+    december = period_get_or_create(code="2026-12")
+    assert period_compute(period=december, actor=hr[0]).adjustments == 0
+
+
+def test_only_hr_computes_and_locks(october, hr):
+    period, _ = october
+    finance = UserFactory(username="fin")
+    finance.groups.add(Group.objects.get(name=FINANCE))
+    with pytest.raises(AppraisalError, match="人力资源部"):
+        period_compute(period=period, actor=finance)
+    period_compute(period=period, actor=hr[0])
+    with pytest.raises(AppraisalError, match="人力资源部"):
+        period_lock(period=period, actor=finance)
+
+
+def test_lock_needs_a_computed_period_and_happens_once(october, hr):
+    period, _ = october
+    with pytest.raises(AppraisalError, match="还没有计算"):
+        period_lock(period=period, actor=hr[0])
+    period_compute(period=period, actor=hr[0])
+    period_lock(period=period, actor=hr[0])
+    with pytest.raises(AppraisalError, match="已经锁定"):
+        period_lock(period=period, actor=hr[0])
+
+
+@pytest.mark.parametrize(
+    ("code", "kind", "starts", "ends"),
+    [
+        ("2026-02", "monthly", "2026-02-01", "2026-02-28"),
+        ("2026-12", "monthly", "2026-12-01", "2026-12-31"),
+        ("2026-Q4", "quarterly", "2026-10-01", "2026-12-31"),
+        ("2027-Q1", "quarterly", "2027-01-01", "2027-03-31"),
+    ],
+)
+def test_period_codes(code, kind, starts, ends):
+    period = period_get_or_create(code=code)
+    assert (period.kind, period.starts_on.isoformat(), period.ends_on.isoformat()) == (
+        kind,
+        starts,
+        ends,
+    )
+
+
+@pytest.mark.parametrize("code", ["2026-13", "2026/11", "26-11", "2026-Q5"])
+def test_bad_period_codes_are_refused(code):
+    with pytest.raises(ValueError, match="2026-11"):
+        period_get_or_create(code=code)
+
+
+def test_the_celery_task_and_the_command(october, hr):
+    period, _ = october
+    report = compute_period.delay(period.pk).get()
+    assert report["employees"] == 3
+    assert report["deducted"] == "10.50"
+    out = StringIO()
+    call_command("compute_appraisal", "--period", "2026-10", "--lock", stdout=out)
+    assert "已锁定" in out.getvalue()
+    with pytest.raises(CommandError, match="已锁定"):
+        call_command("compute_appraisal", "--period", "2026-10")
+    with pytest.raises(CommandError, match="2026-11"):
+        call_command("compute_appraisal", "--period", "November")
+
+
+def test_query_count_does_not_grow_with_employees_or_cases(october, staff, hr):
+    period, _ = october
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            period_compute(period=period, actor=hr[0])
+        return len(ctx.captured_queries)
+
+    few = queries()
+    for i in range(30):
+        employee = EmployeeFactory(department=staff["a"].department)
+        confirmed({**staff, "x": employee}, hr, "x", "9.10", f"2026-10-{i % 28 + 1:02d}")
+    assert queries() == few
