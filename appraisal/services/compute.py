@@ -35,6 +35,17 @@ COUNTING = [Case.State.CONFIRMED, Case.State.APPEALED, Case.State.UPHELD]
 # 警告次数: cases whose sanction is a warning or heavier.
 WARNING_SANCTIONS = {Sanction.WARNING, Sanction.SERIOUS_WARNING, Sanction.REFER}
 BATCH = 2000
+# What a Line needs of a case (read as plain values: a period has up to 100,000).
+CASE_FIELDS = (
+    "pk",
+    "employee_id",
+    "points",
+    "sanction",
+    "occurred_at",
+    "joint_of_id",
+    "rule__code",
+    "rule__title_zh",
+)
 
 ERROR_LOCKED = "考核期间 {code} 已锁定，不能再计算；之后确认的更正会计入下一个未锁定的期间。"
 ERROR_NOT_COMPUTED = "考核期间 {code} 还没有计算，不能锁定。"
@@ -77,16 +88,7 @@ def _counting_cases(starts: dt.date, ends: dt.date) -> list[dict]:
     return list(
         Case.objects.filter(state__in=COUNTING, occurred_at__gte=start, occurred_at__lt=end)
         .order_by("employee_id", "occurred_at", "pk")
-        .values(
-            "pk",
-            "employee_id",
-            "points",
-            "sanction",
-            "occurred_at",
-            "joint_of_id",
-            "rule__code",
-            "rule__title_zh",
-        )
+        .values(*CASE_FIELDS)
     )
 
 
@@ -129,19 +131,7 @@ def _adjustments(period: Period) -> list[Line]:
             recorded[case_id] += points
         now_counting = {c["pk"]: c for c in _counting_cases(locked.starts_on, locked.ends_on)}
         missing = set(recorded) - set(now_counting)
-        gone = {
-            c["pk"]: c
-            for c in Case.objects.filter(pk__in=missing).values(
-                "pk",
-                "employee_id",
-                "points",
-                "sanction",
-                "occurred_at",
-                "joint_of_id",
-                "rule__code",
-                "rule__title_zh",
-            )
-        }
+        gone = {c["pk"]: c for c in Case.objects.filter(pk__in=missing).values(*CASE_FIELDS)}
         for case_id in sorted(set(recorded) | set(now_counting)):
             desired = now_counting[case_id]["points"] if case_id in now_counting else ZERO
             delta = desired - recorded[case_id]
