@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from simple_history.admin import SimpleHistoryAdmin
+
+from common.importing import import_error_lines, import_summary
+from common.spreadsheets import SpreadsheetError
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -22,3 +27,34 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
     def revert_allowed(self, request, object_id) -> bool:
         return self.has_change_permission(request, self.get_object(request, unquote(object_id)))
+
+
+class ClerkImportMixin:
+    """For an ImportMixin admin: file problems on the form, one line per row error
+    (no tracebacks), and a refused confirmation sent back to the import page.
+
+    The template shows ``error_lines`` and ``summary`` (see members' import.html).
+    """
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, SpreadsheetError):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        result = getattr(response, "context_data", {}).get("result")
+        if result is not None:
+            response.context_data["error_lines"] = import_error_lines(result)
+            response.context_data["summary"] = import_summary(result)
+        return response
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            # The data changed between preview and confirmation: nothing was written.
+            for line in import_error_lines(result):
+                messages.error(request, line)
+            opts = self.opts
+            return redirect(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_import")
+        return super().process_result(result, request)

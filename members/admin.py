@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseRedirect
-from django.urls import path, reverse
+from django.http import HttpResponse
+from django.urls import path
 from django.utils.http import content_disposition_header
 from import_export.admin import ImportExportMixin
 from import_export.forms import ExportForm
 
-from common.admin import HistoryAdmin
-from common.spreadsheets import SPREADSHEET_FORMATS, SpreadsheetError, SpreadsheetImportForm
+from common.admin import ClerkImportMixin, HistoryAdmin
+from common.importing import import_summary
+from common.spreadsheets import SPREADSHEET_FORMATS, SpreadsheetImportForm
 from members import importing, selectors
 from members.models import Department, Employee, Position
 from members.resources import EmployeeResource
@@ -40,7 +41,7 @@ class PositionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(ImportExportMixin, HistoryAdmin):
+class EmployeeAdmin(ClerkImportMixin, ImportExportMixin, HistoryAdmin):
     list_display = [
         "employee_no",
         "name",
@@ -111,29 +112,5 @@ class EmployeeAdmin(ImportExportMixin, HistoryAdmin):
         kwargs.setdefault("rollback_on_validation_errors", True)
         return kwargs
 
-    def add_data_read_fail_error_to_form(self, form, e):
-        if isinstance(e, SpreadsheetError):
-            form.add_error("import_file", str(e))
-        else:
-            super().add_data_read_fail_error_to_form(form, e)
-
-    def import_action(self, request, **kwargs):
-        response = super().import_action(request, **kwargs)
-        result = getattr(response, "context_data", {}).get("result")
-        if result is not None:
-            response.context_data["error_lines"] = importing.import_error_lines(result)
-            response.context_data["summary"] = importing.import_summary(result)
-        return response
-
-    def process_result(self, result, request):
-        if result.has_errors() or result.has_validation_errors():
-            # The file changed under us between preview and confirm: nothing was written.
-            for line in importing.import_error_lines(result):
-                messages.error(request, line)
-            opts = self.opts
-            url = reverse(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_import")
-            return HttpResponseRedirect(url)
-        return super().process_result(result, request)
-
     def add_success_message(self, result, request):
-        messages.success(request, f"导入完成：{importing.import_summary(result)}。")
+        messages.success(request, f"导入完成：{import_summary(result)}。")

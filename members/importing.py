@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from import_export.results import Result, RowResult
+from import_export.results import RowResult
 
+from common.importing import SUMMARY, import_error_lines
 from common.spreadsheets import SpreadsheetError, TableDataset, read_table, write_xlsx
-from members.resources import ROW_ERROR, EmployeeResource
+from members.resources import EmployeeResource
 
-SUMMARY = "新增 {new} / 更新 {updated} / 未变 {unchanged}"
 TEMPLATE_FILENAME = "员工导入模板.xlsx"
 TEMPLATE_SHEET = "员工"
 TEMPLATE_NOTES_SHEET = "填写说明"
@@ -72,30 +72,6 @@ class ImportReport:
     @property
     def summary(self) -> str:
         return SUMMARY.format(new=self.new, updated=self.updated, unchanged=self.unchanged)
-
-
-def import_summary(result: Result) -> str:
-    return SUMMARY.format(
-        new=result.totals[RowResult.IMPORT_TYPE_NEW],
-        updated=result.totals[RowResult.IMPORT_TYPE_UPDATE],
-        unchanged=result.totals[RowResult.IMPORT_TYPE_SKIP],
-    )
-
-
-def import_error_lines(result: Result) -> list[str]:
-    """Every error of an import, one line each (第3行「人员类别」：……), file errors first."""
-    lines = [str(error.error) for error in result.base_errors]
-    by_row: list[tuple[int, str]] = []
-    for error_row in result.error_rows:  # unexpected failures, not a cell's fault
-        for error in error_row.errors:
-            by_row.append(
-                (error_row.number, ROW_ERROR.format(row=error_row.number, message=error.error))
-            )
-    for invalid in result.invalid_rows:  # messages already name their row and column
-        for messages in invalid.error_dict.values():
-            by_row.extend((invalid.number, message) for message in messages)
-    by_row.sort(key=lambda item: item[0])
-    return lines + [line for _, line in by_row]
 
 
 def employee_import_file(*, data: bytes, filename: str = "", dry_run: bool = False) -> ImportReport:

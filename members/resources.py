@@ -15,6 +15,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from import_export import fields, resources, widgets
 
+from common.importing import ROW_ERROR
 from common.spreadsheets import (
     SpreadsheetError,
     cell_text,
@@ -37,7 +38,6 @@ ERROR_POSITION_TOO_LONG = "岗位名称不能超过 {limit} 个字。"
 ERROR_DUPLICATE_EMPLOYEE_NO = "工号“{employee_no}”与第{first_row}行重复：一个工号只能出现一次。"
 ERROR_SECOND_HEAD = "第{first_row}行已指定“{department}”的负责人：一个部门只能有一位负责人。"
 LOCATED_ERROR = "第{row}行「{column}」：{message}"
-ROW_ERROR = "第{row}行：{message}"
 
 RANK_MAX = 32767  # PositiveSmallIntegerField
 # Columns the file must have; the others may be left out (and then leave the data as it is).

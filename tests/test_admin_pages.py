@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from appraisal.models import GradeBand, Line, Result, Settlement, SettlementImport
 from groups.models import (
     Finding,
     MemberIdentity,
@@ -94,6 +95,63 @@ def _case():
     )
 
 
+_counter = iter(range(1, 10_000))
+
+
+def _period():
+    from appraisal.services import period_get_or_create
+
+    n = next(_counter)
+    return period_get_or_create(code=f"{2000 + n // 12}-{n % 12 + 1:02d}")
+
+
+def _gradeband():
+    n = next(_counter)
+    return GradeBand.objects.create(grade=f"G{n}", min_score=n)
+
+
+def _result():
+    employee = EmployeeFactory()
+    return Result.objects.create(
+        period=_period(),
+        employee=employee,
+        department_path=employee.department.path,
+        base_score=100,
+        deducted=2,
+        warnings=1,
+        final_score=98,
+    )
+
+
+def _line():
+    case = _case()
+    return Line.objects.create(
+        period=_period(),
+        employee=case.employee,
+        case=case,
+        clause=case.rule.code,
+        rule_title=case.rule.title_zh,
+        occurred_on=timezone.localdate(),
+        points=2,
+    )
+
+
+def _settlement_import():
+    from django.core.files.base import ContentFile
+
+    record = SettlementImport(period=_period(), file_name="pay.xlsx", rows=1)
+    record.file.save("pay.xlsx", ContentFile(b"x"), save=False)
+    record.save()
+    return record
+
+
+def _settlement():
+    record = _settlement_import()
+    return Settlement.objects.create(
+        period=record.period, employee=EmployeeFactory(), amount=10, imported_in=record
+    )
+
+
 MAKERS = {
     "members.employee": _employee,
     "members.department": lambda: DepartmentFactory(head=EmployeeFactory()),
@@ -111,6 +169,12 @@ MAKERS = {
     "groups.reconciliationrun": _run,
     "groups.memberidentity": _identity,
     "groups.membershipexception": _exception,
+    "appraisal.period": _period,
+    "appraisal.gradeband": _gradeband,
+    "appraisal.result": _result,
+    "appraisal.line": _line,
+    "appraisal.settlement": _settlement,
+    "appraisal.settlementimport": _settlement_import,
 }
 # Made by the system, never added by hand in the admin.
 NO_ADD_PAGE = {
@@ -118,6 +182,10 @@ NO_ADD_PAGE = {
     "groups.finding",
     "groups.rosteraction",
     "groups.reconciliationrun",
+    "appraisal.result",
+    "appraisal.line",
+    "appraisal.settlement",
+    "appraisal.settlementimport",
 }
 
 

@@ -1,4 +1,4 @@
-"""The employee's own self-service pages (not the admin): their cases, and appeals."""
+"""The employee's own self-service pages (not the admin): their cases, appeals, and appraisal."""
 
 from django.urls import path
 from django.views.generic import RedirectView
@@ -11,4 +11,5 @@ urlpatterns = [
     path("cases/", me_views.case_list, name="case_list"),
     path("cases/<int:pk>/", me_views.case_detail, name="case_detail"),
     path("cases/<int:pk>/appeal/", me_views.case_appeal_submit, name="case_appeal"),
+    path("appraisal/", me_views.appraisal, name="appraisal"),
 ]

@@ -1,11 +1,14 @@
-"""The employee's own pages (/me/): my cases, each with its timeline, evidence and appeal (§7.1).
+"""The employee's own pages (/me/): my cases, each with its timeline, evidence and appeal (§7.1),
+and my appraisal: each period's result with the lines it counted.
 
 "My cases" means the cases of the employee linked to the login, whoever the login
-is: HR, who may see every case in the admin, sees only their own here.
+is: HR, who may see every case in the admin, sees only their own here (and the
+same for the appraisal).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from functools import wraps
 
 from django.contrib import messages
@@ -17,8 +20,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from appraisal.selectors import lines_visible_to, results_visible_to
 from violations.me_forms import AppealForm
-from violations.models import Case, Evidence
+from violations.models import Case, Evidence, Sanction
 from violations.selectors import can_view_evidence, cases_visible_to
 from violations.services import CaseError, case_appeal
 from violations.services.cases import appeal_deadline
@@ -110,3 +114,22 @@ def evidence_url(evidence: Evidence) -> str:
         return reverse("evidence:file", args=[evidence.pk])
     except NoReverseMatch:  # the evidence view is built alongside; its path is fixed
         return f"/evidence/{evidence.pk}/"
+
+
+@employee_required
+def appraisal(request: HttpRequest) -> HttpResponse:
+    """我的考核: my results, newest period first, each with its lines (two queries)."""
+    employee = request.user.employee
+    results = results_visible_to(request.user).filter(employee=employee)
+    lines = lines_visible_to(request.user).filter(employee=employee)
+    by_period = defaultdict(list)
+    for line in lines.order_by("occurred_on", "case_id", "pk"):
+        label = Sanction(line.sanction).label if line.sanction in Sanction.values else ""
+        by_period[line.period_id].append((line, label))
+    periods = [
+        (result, by_period[result.period_id])
+        for result in results.order_by("-period__starts_on", "-period_id")
+    ]
+    return render(
+        request, "violations/me/appraisal.html", {"employee": employee, "periods": periods}
+    )

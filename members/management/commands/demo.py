@@ -12,6 +12,7 @@ import os
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from appraisal.demo import demo_appraisal_apply
 from groups.demo import demo_rosters_apply
 from members.demo import (
     ERROR_SIZE,
@@ -57,6 +58,11 @@ class Command(BaseCommand):
         )
         states = "，".join(f"{Case.State(state).label} {n}" for state, n in cases.by_state.items())
         self.stdout.write(f"违规案件 {cases.total} 件（{states}）；本次新建 {cases.created} 件。")
+        appraisal = demo_appraisal_apply(today=timezone.localdate())
+        self.stdout.write(
+            f"考核期间 {appraisal.period} {'已计算' if appraisal.computed else '已有结果，未重算'}："
+            f"{appraisal.employees} 名员工，扣分明细 {appraisal.lines} 条，扣分合计 {appraisal.deducted}。"
+        )
         usernames = "、".join(PERSONA_ROLES)
         if password and summary.personas:
             touched = "、".join(summary.personas)

@@ -1,0 +1,64 @@
+"""What finance deducted: the imports kept, the settlements, and the import with its preview."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from import_export.admin import ImportMixin
+
+from appraisal.admin.base import ReadOnlyAdmin
+from appraisal.models import Settlement, SettlementImport
+from appraisal.resources import (
+    SETTLEMENT_FORMATS,
+    SettlementConfirmImportForm,
+    SettlementImportForm,
+    SettlementResource,
+)
+from common.admin import ClerkImportMixin
+from common.importing import import_summary
+
+
+@admin.register(SettlementImport)
+class SettlementImportAdmin(ReadOnlyAdmin):
+    list_display = [
+        "period",
+        "file_name",
+        "imported_by",
+        "imported_at",
+        "rows",
+        "created",
+        "updated",
+        "unchanged",
+    ]
+    list_filter = ["period"]
+    list_select_related = ["period", "imported_by"]
+    # The stored file holds everyone's pay: listed by name, not served from here.
+    exclude = ["file"]
+
+
+@admin.register(Settlement)
+class SettlementAdmin(ClerkImportMixin, ImportMixin, ReadOnlyAdmin):
+    """What payroll deducted, from finance's sheet: imported (appraisal.import_settlement,
+    through IMPORT_EXPORT_IMPORT_PERMISSION_CODE) with a preview, never edited by hand.
+    appraisal.resources checks and plans the rows, appraisal.services.settlements writes them."""
+
+    list_display = ["period", "employee", "amount", "note", "imported_in"]
+    list_filter = ["period"]
+    search_fields = ["employee__employee_no", "employee__name"]
+    list_select_related = ["period", "employee", "imported_in__period"]
+    resource_classes = [SettlementResource]
+    import_formats = SETTLEMENT_FORMATS
+    import_form_class = SettlementImportForm
+    confirm_form_class = SettlementConfirmImportForm
+    import_template_name = "admin/appraisal/settlement/import.html"
+
+    def get_confirm_form_initial(self, request, import_form):
+        # The period chosen on the first page goes with the file to the confirmation.
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["period"] = import_form.cleaned_data["period"].pk
+        return initial
+
+    def add_success_message(self, result, request):
+        record = result.settlement_import
+        done = f"导入完成（导入记录 #{record.pk}，{record.period}）：{import_summary(result)}。"
+        messages.success(request, done)

@@ -1,0 +1,295 @@
+"""Exporting a period (issue 5, point 3): one xlsx workbook for HR and finance.
+
+Sheets, in this order:
+
+- 汇总 — one row per Result, by 工号: the sheet finance fills in and returns (it stays
+  first and its header stays row 1, since the settlement import reads the first sheet);
+- 明细 — one row per Line, adjustments of locked periods included (调整的期间);
+- 部门 — per-department totals of the Results, by the department each was computed with.
+
+What it guarantees:
+
+- Safe to open. Every text cell a spreadsheet could run as a formula (starting with
+  ``= + - @``, tab, CR or NUL) gets a leading ``'`` (PITFALLS.md, "Hostile spreadsheets"),
+  and every text is written as a string cell — never a formula, never an error value such
+  as ``#N/A``, never refused for a control character. Numbers stay numbers (points and
+  scores formatted ``0.00``), dates stay dates.
+- Flat memory. openpyxl's write-only mode streams each row to a temporary file, and the
+  rows come from ``values_list().iterator()``, never as model instances: 100,000 lines
+  cost what 1,000 do (bench/appraisal_export.py, docs/performance.md).
+- A fixed number of queries (four), whatever the size of the company.
+
+Any state may be exported; only a locked period's figures are final. The sheets are read
+one query each and not under one transaction (on SQLite that would hold the write lock for
+the whole export), so a recompute of an unlocked period during its export can leave them
+out of step: export it again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import IO
+
+import openpyxl
+from django.db.models import Avg, Count, OuterRef, Subquery, Sum
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.rich_text import CellRichText
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from appraisal.models import Line, Period, Result
+from common.spreadsheets import escape_formula
+from violations.models import Sanction
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SUMMARY_SHEET = "汇总"
+LINES_SHEET = "明细"
+DEPARTMENTS_SHEET = "部门"
+CHUNK_SIZE = 2000
+SCORE_FORMAT = "0.00"
+DATE_FORMAT = "yyyy-mm-dd"
+CENT = Decimal("0.01")
+YES, NO = "是", "否"
+SANCTION_LABELS = {value: str(label) for value, label in Sanction.choices}
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    width: int  # in Excel's character widths; a Chinese character takes two
+    number_format: str | None = None  # for numbers and dates; None: text, or a plain count
+
+
+SUMMARY_COLUMNS = (
+    Column("工号", 12),
+    Column("姓名", 12),
+    Column("部门", 24),
+    Column("扣分合计", 10, SCORE_FORMAT),
+    Column("警告次数", 10),
+    Column("最终得分", 10, SCORE_FORMAT),
+)
+GRADE_COLUMN = Column("等级", 8)  # only when some result has a grade
+LINE_COLUMNS = (
+    Column("工号", 12),
+    Column("姓名", 12),
+    Column("部门", 24),
+    Column("案件编号", 10),
+    Column("条款", 9),
+    Column("条款名称", 32),
+    Column("处分", 10),
+    Column("发生日期", 12, DATE_FORMAT),
+    Column("扣分", 9, SCORE_FORMAT),
+    Column("连带责任", 10),
+    Column("调整的期间", 12),
+)
+DEPARTMENT_COLUMNS = (
+    Column("部门", 28),
+    Column("人数", 8),
+    Column("扣分合计", 10, SCORE_FORMAT),
+    Column("警告次数", 10),
+    Column("平均得分", 10, SCORE_FORMAT),
+)
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    period: str
+    state: str  # Period.State
+    results: int  # rows of 汇总
+    lines: int  # rows of 明细
+    departments: int  # rows of 部门
+
+    @property
+    def locked(self) -> bool:
+        return self.state == Period.State.LOCKED
+
+
+def period_workbook_filename(period: Period) -> str:
+    """What a download of ``period_workbook`` is called: 考核结果-2026-11.xlsx."""
+    return f"考核结果-{period.code}.xlsx"
+
+
+def period_workbook(period: Period, out: str | os.PathLike[str] | IO[bytes]) -> ExportSummary:
+    """Write ``period`` as an xlsx workbook to ``out`` (a path or a binary file; see the
+    module docstring for the sheets and what is guaranteed). Four queries."""
+    with_grade = Result.objects.filter(period=period).exclude(grade="").exists()
+    workbook = openpyxl.Workbook(write_only=True)
+    summary_columns = (*SUMMARY_COLUMNS, GRADE_COLUMN) if with_grade else SUMMARY_COLUMNS
+    results = _write_sheet(
+        workbook, SUMMARY_SHEET, summary_columns, _summary_rows(period, with_grade)
+    )
+    lines = _write_sheet(workbook, LINES_SHEET, LINE_COLUMNS, _line_rows(period))
+    departments = _write_sheet(
+        workbook, DEPARTMENTS_SHEET, DEPARTMENT_COLUMNS, _department_rows(period)
+    )
+    workbook.save(out)
+    return ExportSummary(period.code, period.state, results, lines, departments)
+
+
+# -- rows: plain values from values_list(), text through _text() ------------------------------
+
+
+def _summary_rows(period: Period, with_grade: bool) -> Iterator[list]:
+    fields = ["employee__employee_no", "employee__name", "department_path"]
+    fields += ["deducted", "warnings", "final_score"] + (["grade"] if with_grade else [])
+    rows = (
+        Result.objects.filter(period=period)
+        .order_by("employee__employee_no")
+        .values_list(*fields)
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+    for employee_no, name, department, deducted, warnings, final_score, *grade in rows:
+        yield [
+            _text(employee_no),
+            _text(name),
+            _text(department),
+            deducted,
+            warnings,
+            final_score,
+            *map(_text, grade),
+        ]
+
+
+def _line_rows(period: Period) -> Iterator[list]:
+    # The department the employee's result was computed with, as on 汇总: a locked period
+    # keeps the org chart it was computed on. Unique per (period, employee): one index probe.
+    department = Subquery(
+        Result.objects.filter(period=period, employee=OuterRef("employee"))
+        .order_by()
+        .values("department_path")[:1]
+    )
+    rows = (
+        Line.objects.filter(period=period)
+        .annotate(department=department)
+        .order_by("employee__employee_no", "occurred_on", "case_id", "pk")
+        .values_list(
+            "employee__employee_no",
+            "employee__name",
+            "department",
+            "case_id",
+            "clause",
+            "rule_title",
+            "sanction",
+            "occurred_on",
+            "points",
+            "is_joint",
+            "corrects__code",
+        )
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+    for (
+        employee_no,
+        name,
+        department_path,
+        case_id,
+        clause,
+        rule_title,
+        sanction,
+        occurred_on,
+        points,
+        is_joint,
+        corrects,
+    ) in rows:
+        yield [
+            _text(employee_no),
+            _text(name),
+            _text(department_path),
+            case_id,
+            _text(f"§{clause}"),
+            _text(rule_title),
+            SANCTION_LABELS.get(sanction) or _text(sanction),
+            occurred_on,
+            points,
+            YES if is_joint else NO,
+            _text(corrects),
+        ]
+
+
+def _department_rows(period: Period) -> Iterator[list]:
+    rows = (
+        Result.objects.filter(period=period)
+        .order_by("department_path")
+        .values("department_path")
+        .annotate(
+            people=Count("pk"),
+            deducted=Sum("deducted"),
+            warnings=Sum("warnings"),
+            average=Avg("final_score"),
+        )
+    )
+    for row in rows:
+        yield [
+            _text(row["department_path"]),
+            row["people"],
+            _cents(row["deducted"]),
+            row["warnings"],
+            _cents(row["average"]),
+        ]
+
+
+def _cents(value: Decimal | float | None) -> Decimal | None:
+    """Sums and averages to two decimals (SQLite computes them in floating point)."""
+    return None if value is None else Decimal(str(value)).quantize(CENT, ROUND_HALF_UP)
+
+
+# -- cells ---------------------------------------------------------------------------------
+
+
+def _text(value: str | None) -> str | CellRichText | None:
+    """A text cell: never a formula, never an error value, never refused by openpyxl."""
+    if not value:
+        return None
+    value = escape_formula(value)  # a leading ' for = + - @ tab CR NUL
+    if ILLEGAL_CHARACTERS_RE.search(value):  # control characters openpyxl raises on
+        value = ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", value)
+    if value in ERROR_CODES:  # openpyxl writes a plain "#N/A" as an error value, not as text
+        return CellRichText(value)
+    return value
+
+
+def _write_sheet(
+    workbook: openpyxl.Workbook,
+    title: str,
+    columns: Sequence[Column],
+    rows: Iterable[list],
+) -> int:
+    """Append a sheet with a bold, frozen, filterable header; return the data rows written.
+
+    A formatted column (numbers, dates) has one styled cell that every row reuses (openpyxl
+    writes an appended row at once), and text goes in as plain str, escaped: a styled or
+    typed cell made per value, as write_xlsx() does, made this export 30 % slower
+    (docs/performance.md).
+    """
+    sheet = workbook.create_sheet(title)
+    # Views and column widths are written before the first row: set them first.
+    sheet.freeze_panes = "A2"
+    for index, column in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    bold = Font(bold=True)
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, column.header)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    formatted = []
+    for index, column in enumerate(columns):
+        if column.number_format:
+            cell = WriteOnlyCell(sheet)
+            cell.number_format = column.number_format
+            formatted.append((index, cell))
+    count = 0
+    for row in rows:
+        for index, cell in formatted:
+            value = row[index]
+            if value is not None:
+                cell.value = value
+                row[index] = cell
+        sheet.append(row)
+        count += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
+    return count
