@@ -7,8 +7,12 @@ from appraisal.services.compute import (
     period_get_or_create,
     period_lock,
 )
+from appraisal.services.settlements import SettlementChange, SettlementReport, settlement_import
 
 __all__ = [
+    "SettlementChange",
+    "SettlementReport",
+    "settlement_import",
     "AppraisalError",
     "ComputeSummary",
     "period_compute",

@@ -438,8 +438,8 @@ UPDATED_FIELDS = ("amount", "note", "imported_in")
 def _write_updates(changed: list[Settlement]) -> None:
     """Write UPDATED_FIELDS of ``changed``: one UPDATE … FROM (VALUES …) per batch.
 
-    QuerySet.bulk_update builds a CASE expression per row and field in Python: 13 s for
-    20,000 settlements here, this 0.5 s (docs/performance.md) — the technique of
+    QuerySet.bulk_update builds a CASE expression per row and field in Python: with history,
+    8.1 s for 20,000 settlements here, this 1.6 s (docs/performance.md) — the technique of
     groups/services/reconcile.py::_store_matches (PostgreSQL, and SQLite ≥ 3.33). The casts
     type the parameters for PostgreSQL.
     """
