@@ -50,6 +50,9 @@ class SettlementAdmin(ClerkImportMixin, ImportMixin, ReadOnlyAdmin):
     import_form_class = SettlementImportForm
     confirm_form_class = SettlementConfirmImportForm
     import_template_name = "admin/appraisal/settlement/import.html"
+    # SettlementImport is the audit row of each import (who, when, file, counts):
+    # no admin LogEntry per row on top (20,000 for one sheet).
+    skip_admin_log = True
 
     def get_confirm_form_initial(self, request, import_form):
         # The period chosen on the first page goes with the file to the confirmation.
