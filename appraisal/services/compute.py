@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -35,6 +35,7 @@ COUNTING = [Case.State.CONFIRMED, Case.State.APPEALED, Case.State.UPHELD]
 # 警告次数: cases whose sanction is a warning or heavier.
 WARNING_SANCTIONS = {Sanction.WARNING, Sanction.SERIOUS_WARNING, Sanction.REFER}
 BATCH = 2000
+TZ = timezone.get_default_timezone()  # Asia/Shanghai: a case belongs to its local day
 # What a Line needs of a case (read as plain values: a period has up to 100,000).
 CASE_FIELDS = (
     "pk",
@@ -100,7 +101,7 @@ def _line(period: Period, case: dict, points: Decimal, corrects: Period | None =
         clause=case["rule__code"],
         rule_title=case["rule__title_zh"],
         sanction=case["sanction"],
-        occurred_on=timezone.localtime(case["occurred_at"]).date(),
+        occurred_on=case["occurred_at"].astimezone(TZ).date(),
         points=points,
         is_joint=case["joint_of_id"] is not None,
         corrects=corrects,
@@ -139,6 +140,26 @@ def _adjustments(period: Period) -> list[Line]:
                 case = now_counting.get(case_id) or gone[case_id]
                 lines.append(_line(period, case, delta, corrects=locked))
     return lines
+
+
+def _insert(model, objects: list) -> None:
+    """INSERT ``objects`` with executemany, in batches.
+
+    QuerySet.bulk_create compiled every value of 120,000 rows into SQL in Python:
+    70 % of a 20,000-employee computation. The rows are plain values here
+    (ids, Decimals, dates, text), which both drivers bind as they are.
+    """
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    q = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608 — names from our model, values bound
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    attnames = [f.attname for f in fields]
+    with connection.cursor() as cursor:
+        for start in range(0, len(objects), BATCH):
+            batch = objects[start : start + BATCH]
+            cursor.executemany(sql, [tuple(getattr(o, a) for a in attnames) for o in batch])
 
 
 def _grade(score: Decimal, bands: list[tuple[Decimal, str]]) -> str:
@@ -191,8 +212,8 @@ def period_compute(*, period: Period, actor=None) -> ComputeSummary:
     # Replace, in this one transaction: a failure leaves the previous rows.
     Line.objects.filter(period=period).delete()
     Result.objects.filter(period=period).delete()
-    Result.objects.bulk_create(results, batch_size=BATCH)
-    Line.objects.bulk_create(lines, batch_size=BATCH)
+    _insert(Result, results)
+    _insert(Line, lines)
     period.state = Period.State.COMPUTED
     period.computed_at = timezone.now()
     period.computed_by = actor
