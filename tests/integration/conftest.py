@@ -36,8 +36,9 @@ def celery_worker(transactional_db):
     except redis.RedisError as exc:
         _unavailable(f"Redis is not reachable at {REDIS_URL}: {exc}")
     redis.Redis.from_url(REDIS_URL).flushdb()  # no task left over from an earlier run
-    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
-    app.conf.update(broker_url=REDIS_URL, task_always_eager=False)
+    saved = {key: app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager")}
+    # Results on Redis too, so that a test can wait for a task's return value.
+    app.conf.update(broker_url=REDIS_URL, result_backend=REDIS_URL, task_always_eager=False)
     _forget_broker_connections()
     try:
         with start_worker(
@@ -55,7 +56,7 @@ def celery_worker(transactional_db):
 
 
 def _forget_broker_connections() -> None:
-    """Drop the connection and producer pools Celery caches on first use.
+    """Drop the connection pools and the result backend Celery caches on first use.
 
     Eager tests before this one may have made them with the embedded default
     broker; left in place, .delay() would publish there, not to REDIS_URL.
@@ -63,3 +64,4 @@ def _forget_broker_connections() -> None:
     """
     app._pool = None
     app.amqp._producer_pool = None
+    app._local.__dict__.pop("backend", None)  # the result backend, cached per thread
