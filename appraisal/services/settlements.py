@@ -33,10 +33,11 @@ from pathlib import PurePath
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
 from appraisal.models import Period, Result, Settlement, SettlementImport
+from common.db import update_from_values
 from common.spreadsheets import (
     XLSX_MAGIC,
     Cell,
@@ -436,29 +437,8 @@ UPDATED_FIELDS = ("amount", "note", "imported_in")
 
 
 def _write_updates(changed: list[Settlement]) -> None:
-    """Write UPDATED_FIELDS of ``changed``: one UPDATE … FROM (VALUES …) per batch.
-
-    QuerySet.bulk_update builds a CASE expression per row and field in Python: with history,
-    8.1 s for 20,000 settlements here, this 1.6 s (docs/performance.md) — the technique of
-    groups/services/reconcile.py::_store_matches (PostgreSQL, and SQLite ≥ 3.33). The casts
-    type the parameters for PostgreSQL.
-    """
-    fields = [Settlement._meta.pk, *(Settlement._meta.get_field(f) for f in UPDATED_FIELDS)]
-    q = connection.ops.quote_name
-    table = q(Settlement._meta.db_table)
-    row = "(" + ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in fields) + ")"
-    assignments = ", ".join(
-        f"{q(f.column)} = v.column{index}" for index, f in enumerate(fields[1:], start=2)
-    )
-    for start in range(0, len(changed), BATCH):
-        batch = changed[start : start + BATCH]
-        params = [f.get_db_prep_save(getattr(s, f.attname), connection) for s in batch for f in fields]  # fmt: skip
-        sql = (
-            f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row] * len(batch))}) AS v "  # noqa: S608 — names from our model, values bound
-            f"WHERE {table}.{q(fields[0].column)} = v.column1"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+    # bulk_update with history: 8.1 s for 20,000 settlements, this 1.6 s (docs/performance.md)
+    update_from_values(Settlement, changed, UPDATED_FIELDS, batch=BATCH)
 
 
 @transaction.atomic

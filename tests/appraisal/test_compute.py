@@ -158,14 +158,14 @@ def test_a_failing_run_leaves_the_previous_result(october, hr, monkeypatch):
 
     from appraisal.services import compute
 
-    real_insert = compute._insert
+    real_insert = compute.insert_many
 
-    def dies_after_the_results(model, objects):
+    def dies_after_the_results(model, objects, **kwargs):
         if model is Line:  # the results are already replaced when the worker dies
             raise RuntimeError("worker died")
-        real_insert(model, objects)
+        real_insert(model, objects, **kwargs)
 
-    monkeypatch.setattr(compute, "_insert", dies_after_the_results)
+    monkeypatch.setattr(compute, "insert_many", dies_after_the_results)
     with pytest.raises(RuntimeError):
         period_compute(period=period, actor=hr[0])
     assert table(period) == before
