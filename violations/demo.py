@@ -102,6 +102,13 @@ def _make_cases(*, seed: int, now: dt.datetime, reserved: set[str]) -> int:
         moment = timezone.localtime(now) - dt.timedelta(days=days)
         return min(moment.replace(hour=hour, minute=rng.randrange(60), second=0), now)
 
+    def last_month(day: int, hour: int = 10) -> dt.datetime:
+        # Decided cases happened last month, so that the demo's computed period (last
+        # month's, appraisal.demo) has deductions to show and export.
+        end = timezone.localtime(now).replace(day=1) - dt.timedelta(days=1)
+        moment = end.replace(day=min(day, end.day), hour=hour, minute=rng.randrange(60))
+        return moment.replace(second=0, microsecond=0)
+
     def propose(code, employee, group, source, key, description, occurred_at) -> Case:
         case, _ = case_propose(
             rule_code=code,
@@ -183,21 +190,21 @@ def _make_cases(*, seed: int, now: dt.datetime, reserved: set[str]) -> int:
             Case.Source.SCREENING,
             "screening:images",
             "内容筛查：单日在群内发布图片 38 张，超过本群每日 20 张的上限（§9.7）。",
-            days_ago(50),
+            last_month(3),
         ),
         file(
             "9.7",
             repeat_offender,
             leisure,
             "单日发布图片 45 张，刷屏影响他人阅读，群管理员提醒后仍继续（§9.7）。",
-            days_ago(30),
+            last_month(14),
         ),
         file(
             "9.7",
             repeat_offender,
             leisure,
             "单日发布图片 52 张，第三次超过上限（§9.7）。",
-            days_ago(6),
+            last_month(26),
         ),
     ]
     for case in images:  # in the order they happened, so each counts the ones before
@@ -212,7 +219,7 @@ def _make_cases(*, seed: int, now: dt.datetime, reserved: set[str]) -> int:
             Case.Source.DIRECTIVE,
             "directive:stocktake",
             "总经办在工作群发布月度盘点安排并 @ 本人，本人已读未回复，逾期 3 天未执行（§7.2、§9.8）。",
-            days_ago(12, hour=9),
+            last_month(9, hour=9),
         ),
         "群聊记录显示已读未回复，部门负责人承担连带责任。",
     )
@@ -226,7 +233,7 @@ def _make_cases(*, seed: int, now: dt.datetime, reserved: set[str]) -> int:
             Case.Source.QUESTION,
             "question:overtime",
             "管理群内提出的“一车间本周加班安排”问题，回复时限 24 小时，逾期 2 天未回复（§9.9）。",
-            days_ago(3, hour=16),
+            last_month(18, hour=16),
         ),
         "问题记录属实。",
     )
@@ -237,7 +244,7 @@ def _make_cases(*, seed: int, now: dt.datetime, reserved: set[str]) -> int:
             office[1],
             work,
             "将工作群内的新品报价截图转发到个人朋友圈，约 2 小时后删除（§6.2）。",
-            days_ago(9, hour=20),
+            last_month(22, hour=20),
         ),
         "截图为证。",
         points=Decimal("3"),
@@ -281,7 +288,7 @@ def _make_cases(*, seed: int, now: dt.datetime, reserved: set[str]) -> int:
                 Case.Source.SCREENING,
                 "screening:insult",
                 "内容筛查命中辱骂用语：在群内与同事争执时使用侮辱性言语（§9.3）。",
-                days_ago(4, hour=22),
+                last_month(20, hour=22),
             ),
             "群聊截图属实。",
         ),
@@ -297,7 +304,7 @@ def _make_cases(*, seed: int, now: dt.datetime, reserved: set[str]) -> int:
                     Case.Source.SCREENING,
                     "screening:negative",
                     "内容筛查：多次在群内发布抱怨公司的负面言论（§9.10）。",
-                    days_ago(5, hour=23),
+                    last_month(24, hour=23),
                 ),
                 "群聊记录属实。",
             ),
@@ -318,7 +325,7 @@ def _make_cases(*, seed: int, now: dt.datetime, reserved: set[str]) -> int:
                     Case.Source.DIRECTIVE,
                     "directive:report",
                     "工作群内布置的周报提交任务，截止时间已过 2 天未提交（§7.2）。",
-                    days_ago(6, hour=9),
+                    last_month(27, hour=9),
                 ),
                 "逾期属实。",
             ),
