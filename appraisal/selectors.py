@@ -14,21 +14,12 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from appraisal.models import Line, Result
 from members.models import Department
-
-
-def _headed_paths_q(user) -> Q:
-    """§9.12: results of the departments the user's employee heads, with sub-departments."""
-    employee = getattr(user, "employee", None)
-    q = Q(pk__in=[])
-    if employee is None:
-        return q
-    for department in Department.objects.filter(head=employee):
-        q |= department.subtree_q("department_")  # department_path, department_path__startswith
-    return q
+from members.selectors import headed_departments_q
 
 
 def _visible_results_q(user) -> Q:
-    return Q(employee__user=user) | _headed_paths_q(user)
+    # department_path, department_path__startswith: the department computed with.
+    return Q(employee__user=user) | headed_departments_q(user, "department_")
 
 
 def results_visible_to(user) -> QuerySet[Result]:
@@ -58,10 +49,4 @@ def departments_visible_to(user) -> QuerySet[Department]:
     """The departments whose results ``user`` may list (the admin's department filter)."""
     if user.has_perm("appraisal.view_result"):
         return Department.objects.all()
-    employee = getattr(user, "employee", None)
-    if employee is None:
-        return Department.objects.none()
-    q = Q(pk__in=[])
-    for department in Department.objects.filter(head=employee):
-        q |= department.subtree_q()
-    return Department.objects.filter(q)
+    return Department.objects.filter(headed_departments_q(user))

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from members.models import Employee
+from members.models import Department, Employee
 
 
 def employees_for_list() -> QuerySet[Employee]:
     """Employees with what a list shows (department, position, head flag) in one query."""
     return Employee.objects.select_related("department", "position", "user").with_head_flag()
+
+
+def headed_departments_q(user, prefix: str = "") -> Q:
+    """§9.12: the departments the user's employee heads, with their sub-departments.
+
+    ``prefix`` is the lookup path to the department's ``path`` field
+    ("employee__department__", or "department_" for Result.department_path).
+    Matches nothing for a user who heads no department.
+    """
+    q = Q(pk__in=[])
+    employee = getattr(user, "employee", None)
+    if employee is None:
+        return q
+    for department in Department.objects.filter(head=employee):
+        q |= department.subtree_q(prefix)
+    return q

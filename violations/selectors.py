@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
 from groups.models import ChatGroup
-from members.models import Department
+from members.selectors import headed_departments_q
 from violations.models import Case
 
 GROUP_PERMS = ["groups.moderate", "groups.manage_roster"]
@@ -19,15 +19,14 @@ def _run_groups(user) -> QuerySet[ChatGroup]:
     )
 
 
-def _headed_department_q(user, prefix: str = "") -> Q:
-    """§9.12: the departments the user's employee heads, with their sub-departments."""
-    employee = getattr(user, "employee", None)
-    if employee is None:
-        return Q(pk__in=[])
-    q = Q(pk__in=[])
-    for department in Department.objects.filter(head=employee):
-        q |= department.subtree_q(prefix)
-    return q
+def _scoped_q(user) -> Q:
+    """Cases a user sees without the model permission: their own, their groups'
+    (§5.1/§5.2), their departments' (§9.12)."""
+    return (
+        Q(employee__user=user)
+        | Q(group__in=_run_groups(user))
+        | headed_departments_q(user, "employee__department__")
+    )
 
 
 def cases_visible_to(user) -> QuerySet[Case]:
@@ -44,9 +43,7 @@ def cases_visible_to(user) -> QuerySet[Case]:
         return qs.none()
     if user.has_perm("violations.view_case"):
         return qs
-    q = Q(employee__user=user) | Q(group__in=_run_groups(user))
-    heads = _headed_department_q(user, "employee__department__")
-    return qs.filter(q | heads).distinct()
+    return qs.filter(_scoped_q(user)).distinct()
 
 
 def can_view_case(user, case: Case) -> bool:
@@ -54,12 +51,14 @@ def can_view_case(user, case: Case) -> bool:
 
 
 def can_view_evidence(user, case: Case) -> bool:
-    """Evidence is for those who judge or run the group — not for Finance (appraisal only)."""
+    """Evidence is for those who judge (HR), run the group, head the department, or
+    the employee themselves — not for seeing every case for the appraisal (Finance,
+    leaders), unless one of those roles applies to this case too."""
     if user.has_perm("violations.view_evidence"):
         return True
-    if user.has_perm("violations.view_case"):
-        return False  # sees every case for the appraisal, but not the evidence
-    return can_view_case(user, case)
+    if not user.is_authenticated:
+        return False
+    return Case.objects.filter(_scoped_q(user), pk=case.pk).exists()
 
 
 def can_file_case(user, group: ChatGroup | None) -> bool:

@@ -118,11 +118,16 @@ class PeriodAdmin(HistoryAdmin):
         return False  # a revert would change the state behind the services' back
 
     def save_model(self, request, obj, form, change) -> None:
-        super().save_model(request, obj, form, change)
         if change and obj.state == Period.State.COMPUTED and form.changed_data:
+            # New base score or cap: the computed results no longer match, so the
+            # period must be computed again before it can be locked (§7.1).
+            obj.state = Period.State.OPEN
+            super().save_model(request, obj, form, change)
             self.message_user(
                 request, CHANGED_AFTER_COMPUTE.format(code=obj.code), messages.WARNING
             )
+            return
+        super().save_model(request, obj, form, change)
 
     # -- permissions of the actions and the export ----------------------------------------------
 

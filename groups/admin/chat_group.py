@@ -69,7 +69,13 @@ class ChatGroupAdmin(HistoryAdmin):
         "open_findings",
         "is_active",
     ]
-    list_filter = ["is_active", "is_confidential", "naming_convention", "family"]
+    # Related-only: the plain filter would list every group, confidential ones too.
+    list_filter = [
+        "is_active",
+        "is_confidential",
+        "naming_convention",
+        ("family", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["name", "code"]
     autocomplete_fields = ["creator", "admins", "family"]
     filter_horizontal = ["allowed_content"]

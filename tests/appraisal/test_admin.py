@@ -25,7 +25,7 @@ from appraisal.models import (
     Settlement,
     SettlementImport,
 )
-from appraisal.services import period_get_or_create, period_lock
+from appraisal.services import AppraisalError, period_get_or_create, period_lock
 from appraisal.services.compute import ERROR_LOCKED, ERROR_NOT_COMPUTED
 from tests.appraisal.test_visibility import appraised, confirmed  # noqa: F401 — fixture
 from tests.factories import EmployeeFactory, StaffUserFactory
@@ -181,6 +181,11 @@ def test_changing_the_scoring_of_a_computed_period_asks_for_a_recompute(hr_clien
     url = reverse("admin:appraisal_period_change", args=[period.pk])
     response = hr_client.post(url, {"base_score": "100", "deduction_cap": "5"}, follow=True)
     assert any("请重新计算" in m for m in messages_of(response))
+    period.refresh_from_db()
+    # The results no longer match the settings: no lock until computed again.
+    assert period.state == Period.State.OPEN
+    with pytest.raises(AppraisalError, match="还没有计算"):
+        period_lock(period=period)
 
 
 def test_period_list_counts_results_and_lines(hr_client, appraised):  # noqa: F811

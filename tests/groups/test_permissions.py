@@ -132,3 +132,11 @@ def test_creator_cannot_edit_the_group_itself(client, seeded, alice):
     assert response.status_code == 403
     mine.refresh_from_db()
     assert mine.name == "我的群"
+
+
+def test_the_group_list_filters_name_no_group_the_user_cannot_see(client, seeded, alice):
+    ChatGroupFactory(creator=alice, name="我的群")
+    client.force_login(alice.user)
+    page = client.get(reverse("admin:groups_chatgroup_changelist")).content.decode()
+    assert "我的群" in page
+    assert "俊马管理群" not in page  # confidential, and not theirs

@@ -121,3 +121,12 @@ def test_visibility_costs_a_few_queries_whatever_the_number_of_cases(
     user = type(user).objects.get(pk=user.pk)
     with django_assert_max_num_queries(8):
         list(cases_visible_to(user))
+
+
+def test_finance_sees_the_evidence_of_their_own_case(world):
+    """Seeing every case for the appraisal does not take away what a role on this case gives."""
+    seller = world["users"]["seller"]
+    seller.groups.add(Group.objects.get(name=FINANCE))
+    seller = type(seller).objects.get(pk=seller.pk)
+    assert can_view_evidence(seller, world["cases"]["seller_in_mine"]) is True
+    assert can_view_evidence(seller, world["cases"]["worker_in_other"]) is False
