@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Model
 
 DEFAULT_BATCH = 1000
+# Fields whose Python values the drivers would not store right without the field's
+# own preparation (aware datetimes on SQLite, JSON): insert_many refuses them.
+UNPREPARED_FIELDS = (models.DateTimeField, models.JSONField, models.FileField)
 
 
 def update_from_values(
@@ -56,6 +59,9 @@ def insert_many(model: type[Model], objects: Sequence[Model], *, batch: int = 20
     (with Django's adapters) and psycopg bind natively; no signals, no pk set back.
     """
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    unsafe = [f.name for f in fields if isinstance(f, UNPREPARED_FIELDS)]
+    if unsafe:  # their values need the field's own preparation: use bulk_create
+        raise TypeError(f"insert_many cannot bind {model.__name__}.{', '.join(unsafe)} as is")
     q = connection.ops.quote_name
     sql = (
         f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608 — names from our model, values bound

@@ -79,9 +79,8 @@ def period_get_or_create(*, code: str) -> Period:
 
 
 def _local_range(starts: dt.date, ends: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    tz = timezone.get_current_timezone()
-    start = dt.datetime.combine(starts, dt.time.min, tzinfo=tz)
-    end = dt.datetime.combine(ends + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    start = dt.datetime.combine(starts, dt.time.min, tzinfo=TZ)
+    end = dt.datetime.combine(ends + dt.timedelta(days=1), dt.time.min, tzinfo=TZ)
     return start, end
 
 
