@@ -16,7 +16,12 @@ from groups.models import (
     RosterMember,
     RosterSnapshot,
 )
-from groups.services.findings import finding_decide_left_group, member_identity_remember
+from groups.services.findings import (
+    finding_decide_left_group,
+    member_identity_forget,
+    member_identity_remember,
+)
+from violations.services import CaseError
 
 
 class RosterMemberInline(admin.TabularInline):
@@ -121,6 +126,7 @@ class FindingAdmin(RosterScopedAdmin):
         "resolved_by",
         "resolved_at",
         "decision",
+        "decided_by",
         "created_at",
     ]
     actions = ["decide_no_case", "decide_propose_case"]
@@ -147,11 +153,18 @@ class FindingAdmin(RosterScopedAdmin):
         self._decide(request, queryset, propose=True)
 
     def _decide(self, request, queryset, *, propose: bool) -> None:
-        findings = queryset.filter(kind=Finding.Kind.LEFT_GROUP, status=Finding.Status.OPEN)
-        done = [
-            finding_decide_left_group(finding=f, propose_case=propose, actor=request.user)
-            for f in findings
-        ]
+        findings = list(queryset.filter(kind=Finding.Kind.LEFT_GROUP, status=Finding.Status.OPEN))
+        done = []
+        for finding in findings:
+            try:
+                done.append(
+                    finding_decide_left_group(
+                        finding=finding, propose_case=propose, actor=request.user
+                    )
+                )
+            # §9.5 switched off in the catalog, or another clerk decided it a moment ago.
+            except (CaseError, ValueError) as exc:
+                self.message_user(request, f"{finding}：{exc}", messages.ERROR)
         skipped = queryset.count() - len(findings)
         self.message_user(request, f"已处理 {len(done)} 条退群记录。", messages.SUCCESS)
         if skipped:
@@ -211,6 +224,17 @@ class MemberIdentityAdmin(admin.ModelAdmin):
     list_select_related = ["group", "employee", "decided_by"]
     autocomplete_fields = ["group", "employee"]
     fields = ["group", "display_name", "employee", "note"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The decision is about one display name in one group: change who, not which name.
+        return ["group", "display_name"] if obj is not None else []
+
+    def delete_model(self, request, obj) -> None:
+        member_identity_forget(identity=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for identity in queryset:
+            member_identity_forget(identity=identity, actor=request.user)
 
     def save_model(self, request, obj, form, change) -> None:
         saved = member_identity_remember(

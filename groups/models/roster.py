@@ -298,6 +298,14 @@ class Finding(models.Model):
     decision = models.CharField(
         "人力资源部决定", max_length=16, choices=Decision.choices, blank=True
     )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="决定人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:

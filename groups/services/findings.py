@@ -34,10 +34,22 @@ def member_identity_remember(
         display_name=normalize_display_name(display_name),
         defaults={"employee": employee, "note": note, "decided_by": actor},
     )
-    latest = group.snapshots.order_by("-taken_at", "-pk").first()
+    _reconcile_latest(group, actor)
+    return identity
+
+
+@transaction.atomic
+def member_identity_forget(*, identity: MemberIdentity, actor=None) -> None:
+    """Forget HR's decision and reconcile the group again, so the member is matched afresh."""
+    group = identity.group
+    identity.delete()
+    _reconcile_latest(group, actor)
+
+
+def _reconcile_latest(group: ChatGroup, actor) -> None:
+    latest = group.snapshots.first()  # Meta.ordering: the latest first
     if latest is not None:
         reconcile_start(snapshot=latest, actor=actor)
-    return identity
 
 
 @transaction.atomic
@@ -68,5 +80,6 @@ def finding_decide_left_group(*, finding: Finding, propose_case: bool, actor=Non
     finding.decision = Finding.Decision.PROPOSE_CASE if propose_case else Finding.Decision.NO_CASE
     finding.status = Finding.Status.RESOLVED
     finding.resolved_at = timezone.now()
-    finding.save(update_fields=["decision", "status", "resolved_at"])
+    finding.decided_by = actor
+    finding.save(update_fields=["decision", "status", "resolved_at", "decided_by"])
     return finding

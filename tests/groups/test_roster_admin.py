@@ -685,3 +685,41 @@ def test_back_to_back_uploads_still_see_who_left(
     # §9.5: 王芳 left between the two snapshots; nobody joined.
     assert Finding.objects.filter(kind=K.LEFT_GROUP, employee=company.wang_fang).exists()
     assert not Finding.objects.filter(kind=K.JOINED).exists()
+
+
+def test_a_left_group_decision_records_who_made_it(client, hr_user, company):
+    from groups.models import Finding
+
+    reconciled(company.office, *compliant_rows())
+    reconciled(company.office, *[r for r in compliant_rows() if r != "人力资源部-王芳"])
+    finding = Finding.objects.get(kind=Finding.Kind.LEFT_GROUP)
+    client.force_login(hr_user)
+    client.post(
+        reverse("admin:groups_finding_changelist"),
+        {"action": "decide_no_case", "_selected_action": [finding.pk]},
+    )
+    finding.refresh_from_db()
+    assert (finding.decision, finding.decided_by) == (Finding.Decision.NO_CASE, hr_user)
+
+
+def test_forgetting_an_identity_reconciles_the_group_again(
+    client, hr_user, company, django_capture_on_commit_callbacks
+):
+    from groups.models import Finding, MemberIdentity
+
+    rows = [r for r in compliant_rows() if r != "一车间-张伟"] + ["张伟"]
+    reconciled(company.office, *rows)
+    identity = MemberIdentity.objects.create(
+        group=company.office, display_name="张伟", employee=company.zhang_wei_production
+    )
+    reconciled(company.office, *rows)
+    assert not Finding.objects.filter(kind=Finding.Kind.AMBIGUOUS, status="open").exists()
+    client.force_login(hr_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("admin:groups_memberidentity_delete", args=[identity.pk]), {"post": "yes"}
+        )
+    assert not MemberIdentity.objects.exists()
+    assert Finding.objects.filter(kind=Finding.Kind.AMBIGUOUS, status="open").exists()
+    page = client.get(reverse("admin:groups_memberidentity_add"))
+    assert page.status_code == 200
