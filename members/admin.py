@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import HttpResponse
 from django.urls import path
 from django.utils.http import content_disposition_header
@@ -24,8 +25,6 @@ class DepartmentAdmin(HistoryAdmin):
     list_select_related = ["head"]
 
     def get_queryset(self, request):
-        from django.db.models import Count
-
         return super().get_queryset(request).annotate(_employee_count=Count("employees"))
 
     @admin.display(description="人数", ordering="_employee_count")

@@ -87,13 +87,12 @@ class CaseFileForm(forms.ModelForm):
         model = Case
         fields = ["rule", "employee", "group", "occurred_at", "description"]
 
-    def __init__(self, *args, group_required: bool = False, **kwargs) -> None:
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        group = self.fields["group"]
-        group.error_messages["invalid_choice"] = ERROR_FILE_GROUP
-        if group_required:
-            group.required = True
-            group.error_messages["required"] = ERROR_GROUP_REQUIRED
+        # Whether the group is required is the admin's call (CaseAdmin.formfield_for_foreignkey).
+        self.fields["group"].error_messages.update(
+            invalid_choice=ERROR_FILE_GROUP, required=ERROR_GROUP_REQUIRED
+        )
 
 
 class EvidenceAddForm(forms.Form):

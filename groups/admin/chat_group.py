@@ -9,7 +9,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import content_disposition_header
 
+from appraisal.exports import XLSX_CONTENT_TYPE
 from common.admin import HistoryAdmin
 from common.spreadsheets import SpreadsheetError, check_size
 from groups import selectors
@@ -168,7 +170,7 @@ class ChatGroupAdmin(HistoryAdmin):
             "can_view_roster": selectors.can_view_roster(user, group),
         }
         if context["can_view_roster"]:
-            context["latest_snapshot"] = group.snapshots.order_by("-taken_at", "-pk").first()
+            context["latest_snapshot"] = group.snapshots.first()  # Meta.ordering: the latest first
             context["findings_by_kind"] = selectors.open_findings_by_kind(group)
             context["latest_run"] = group.runs.order_by("-created_at", "-pk").first()
         return context
@@ -250,7 +252,7 @@ class ChatGroupAdmin(HistoryAdmin):
         group = self._group_or_404(request, object_id)
         if request.method != "POST" or not selectors.can_upload_roster(request.user, group):
             raise PermissionDenied
-        snapshot = group.snapshots.order_by("-taken_at", "-pk").first()
+        snapshot = group.snapshots.first()  # Meta.ordering: the latest first
         if snapshot is None:
             self.message_user(request, "该群还没有成员快照，请先上传名单。", messages.WARNING)
             return redirect("admin:groups_chatgroup_change", object_id=group.pk)
@@ -261,15 +263,10 @@ class ChatGroupAdmin(HistoryAdmin):
         group = self._group_or_404(request, object_id)
         if not selectors.can_view_roster(request.user, group):
             raise PermissionDenied
-        content = todo_workbook(group)
-        response = HttpResponse(
-            content,
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
         stamp = timezone.localdate().isoformat()
-        response["Content-Disposition"] = (
-            f'attachment; filename="todo-{group.code}-{stamp}.xlsx"; '
-            f"filename*=UTF-8''todo-{group.code}-{stamp}.xlsx"
+        response = HttpResponse(todo_workbook(group), content_type=XLSX_CONTENT_TYPE)
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=f"todo-{group.code}-{stamp}.xlsx"
         )
         return response
 
