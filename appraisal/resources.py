@@ -25,6 +25,7 @@ from import_export.forms import ConfirmImportForm
 
 from appraisal.models import Period, Settlement
 from appraisal.services import settlements
+from common.importing import renumber_rows
 from common.spreadsheets import (
     CSVFormat,
     Row,
@@ -248,13 +249,7 @@ class SettlementResource(resources.ModelResource):
         self.delete_instances.clear()
 
     def after_import(self, dataset, result, **kwargs) -> None:
-        # The library numbers data rows from 1; finance reads the row numbers Excel shows.
-        for invalid in result.invalid_rows:
-            invalid.number = self._sheet_row(invalid.number)
-        for error_row in result.error_rows:
-            error_row.number = self._sheet_row(error_row.number)
-            for error in error_row.errors:
-                error.number = error_row.number
+        renumber_rows(result, self._sheet_row)
         if (
             self._dry_run
             or self.plan is None

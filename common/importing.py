@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from import_export.results import Result, RowResult
 
 ROW_ERROR = "第{row}行：{message}"
@@ -30,3 +32,17 @@ def import_error_lines(result: Result) -> list[str]:
             by_row.extend((invalid.number, message) for message in messages)
     by_row.sort(key=lambda item: item[0])
     return lines + [line for _, line in by_row]
+
+
+def renumber_rows(result: Result, sheet_row: Callable[[int], int]) -> None:
+    """Give the result's invalid and failed rows the numbers Excel shows.
+
+    django-import-export numbers data rows from 1; a clerk reads the sheet's row
+    numbers (header = row 1, blank lines skipped), which ``sheet_row`` maps to.
+    """
+    for invalid in result.invalid_rows:
+        invalid.number = sheet_row(invalid.number)
+    for error_row in result.error_rows:
+        error_row.number = sheet_row(error_row.number)
+        for error in error_row.errors:
+            error.number = error_row.number

@@ -562,13 +562,18 @@ class CSVFormat(SpreadsheetFormat):
 SPREADSHEET_FORMATS = [XLSXFormat, CSVFormat]
 
 
+def validate_upload_size(upload):
+    """A form's clean_<file>: refuse an oversized upload before anything reads it
+    (Django's upload settings do not cap file data: PITFALLS.md)."""
+    try:
+        check_size(upload.size)
+    except SpreadsheetError as error:
+        raise forms.ValidationError(str(error)) from error
+    return upload
+
+
 class SpreadsheetImportForm(ImportForm):
     """The admin's import form, refusing an oversized file before anything reads it."""
 
     def clean_import_file(self):
-        upload = self.cleaned_data["import_file"]
-        try:
-            check_size(upload.size)
-        except SpreadsheetError as error:
-            raise forms.ValidationError(str(error)) from error
-        return upload
+        return validate_upload_size(self.cleaned_data["import_file"])

@@ -15,7 +15,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from import_export import fields, resources, widgets
 
-from common.importing import ROW_ERROR
+from common.importing import ROW_ERROR, renumber_rows
 from common.spreadsheets import (
     SpreadsheetError,
     cell_text,
@@ -414,13 +414,7 @@ class EmployeeResource(resources.ModelResource):
 
     def after_import(self, dataset, result, **kwargs) -> None:
         super().after_import(dataset, result, **kwargs)
-        # The library numbers data rows from 1; HR reads the row numbers Excel shows.
-        for invalid in result.invalid_rows:
-            invalid.number = self._sheet_row(invalid.number)
-        for error_row in result.error_rows:
-            error_row.number = self._sheet_row(error_row.number)
-            for error in error_row.errors:
-                error.number = error_row.number
+        renumber_rows(result, self._sheet_row)
 
     # --- export --------------------------------------------------------------------------
     def dehydrate_department_head(self, employee: Employee) -> str:

@@ -13,7 +13,7 @@ from django.utils.http import content_disposition_header
 
 from appraisal.exports import XLSX_CONTENT_TYPE
 from common.admin import HistoryAdmin
-from common.spreadsheets import SpreadsheetError, check_size
+from common.spreadsheets import validate_upload_size
 from groups import selectors
 from groups.exports import todo_workbook
 from groups.models import ChatGroup, ContentKind, EligibilityRule, ReconciliationRun
@@ -42,14 +42,7 @@ class RosterUploadForm(forms.Form):
     )
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        # Django's upload settings do not cap file size (PITFALLS.md): refuse
-        # before reading the file into memory.
-        try:
-            check_size(upload.size)
-        except SpreadsheetError as exc:
-            raise forms.ValidationError(str(exc)) from exc
-        return upload
+        return validate_upload_size(self.cleaned_data["file"])
 
 
 @admin.register(ChatGroup)

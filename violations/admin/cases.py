@@ -30,6 +30,7 @@ from violations.services import (
     case_file,
     evidence_add,
 )
+from violations.services.cases import CONFIRMATION_FIELDS
 
 QUEUE_PAGE_SIZE = 50
 
@@ -115,15 +116,7 @@ class DepartmentFilter(admin.SimpleListFilter):
         return queryset.filter(employee__department_id=int(value))
 
 
-DECIDED_FIELDS = [
-    "state",
-    "points",
-    "sanction",
-    "offence_number",
-    "override_reason",
-    "confirmed_at",
-    "confirmed_by",
-]
+DECIDED_FIELDS = ["state", *CONFIRMATION_FIELDS]
 SOURCE_FIELDS = ["source", "source_key", "reported_by", "created_at", "joint_of"]
 FACT_FIELDS = ["rule", "employee", "group", "occurred_at", "description"]
 

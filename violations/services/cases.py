@@ -37,6 +37,15 @@ ALLOWED = {
     (S.APPEALED, S.OVERTURNED),
 }
 CENT = Decimal("0.01")
+# What confirmation fixes on a case, for good (the admin shows them read-only).
+CONFIRMATION_FIELDS = (
+    "points",
+    "sanction",
+    "offence_number",
+    "override_reason",
+    "confirmed_at",
+    "confirmed_by",
+)
 
 ERROR_FORBIDDEN = "案件 #{pk} 当前为“{current}”，不能改为“{target}”。"
 ERROR_NOT_HR = "只有人力资源部（有“确认或驳回违规”权限的人）可以这样做。"
@@ -262,14 +271,7 @@ def case_confirm(
         S.CONFIRMED,
         actor=actor,
         comment=comment,
-        fields=(
-            "points",
-            "sanction",
-            "offence_number",
-            "override_reason",
-            "confirmed_at",
-            "confirmed_by",
-        ),
+        fields=CONFIRMATION_FIELDS,
     )
     _make_joint_case(case, actor)
     return case
