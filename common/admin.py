@@ -58,3 +58,14 @@ class ClerkImportMixin:
             opts = self.opts
             return redirect(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_import")
         return super().process_result(result, request)
+
+
+class WrittenByServicesMixin:
+    """For rows that only services write (snapshots, findings, runs, results…): listed
+    and opened in the admin, never added or edited there."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from common.admin import WrittenByServicesMixin
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows that services write (a computation, a finance import): listed, never edited."""
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+class ReadOnlyAdmin(WrittenByServicesMixin, admin.ModelAdmin):
+    """Rows that services write (a computation, a finance import): listed, never edited
+    nor deleted."""
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
+from common.admin import WrittenByServicesMixin
 from groups.admin.mixins import RosterScopedAdmin
 from groups.models import (
     Finding,
@@ -43,8 +44,9 @@ class RosterMemberInline(admin.TabularInline):
 
 
 @admin.register(RosterSnapshot)
-class RosterSnapshotAdmin(RosterScopedAdmin):
-    """Snapshots are evidence: uploaded from the group's page, never edited."""
+class RosterSnapshotAdmin(WrittenByServicesMixin, RosterScopedAdmin):
+    """Snapshots are evidence: uploaded from the group's page (where parsing and
+    checks live), never edited."""
 
     list_display = [
         "group",
@@ -76,18 +78,13 @@ class RosterSnapshotAdmin(RosterScopedAdmin):
     def compliance_display(self, obj: RosterSnapshot) -> str:
         return obj.compliance_display
 
-    def has_add_permission(self, request) -> bool:
-        return False  # upload from the group's page: parsing and checks live there
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser
 
 
 @admin.register(Finding)
-class FindingAdmin(RosterScopedAdmin):
+class FindingAdmin(WrittenByServicesMixin, RosterScopedAdmin):
+    # Findings: made by reconciliation only.
     list_display = [
         "kind",
         "severity",
@@ -135,12 +132,6 @@ class FindingAdmin(RosterScopedAdmin):
     def clause_link(self, obj: Finding) -> str:
         return f"§{obj.clause}"
 
-    def has_add_permission(self, request) -> bool:
-        return False  # findings come from reconciliation only
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
     def has_decide_permission(self, request) -> bool:
         return request.user.has_perm("groups.change_finding")
 
@@ -174,7 +165,8 @@ class FindingAdmin(RosterScopedAdmin):
 
 
 @admin.register(RosterAction)
-class RosterActionAdmin(RosterScopedAdmin):
+class RosterActionAdmin(WrittenByServicesMixin, RosterScopedAdmin):
+    # To-dos: closed by the next snapshot that shows the fix (§5.1).
     list_display = [
         "kind",
         "group",
@@ -206,12 +198,6 @@ class RosterActionAdmin(RosterScopedAdmin):
     def finding_link(self, obj: RosterAction) -> str:
         url = reverse("admin:groups_finding_change", args=[obj.finding_id])
         return format_html('<a href="{}">{}</a>', url, obj.finding)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False  # closed by the next snapshot that shows the fix (§5.1)
 
 
 @admin.register(MemberIdentity)
@@ -258,7 +244,8 @@ class MembershipExceptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReconciliationRun)
-class ReconciliationRunAdmin(RosterScopedAdmin):
+class ReconciliationRunAdmin(WrittenByServicesMixin, RosterScopedAdmin):
+    # Runs: started from the group's page or the schedule.
     list_display = ["pk", "group", "snapshot", "status", "progress", "started_by", "created_at"]
     list_filter = ["status", ("group", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["group", "snapshot__group", "started_by"]
@@ -273,9 +260,3 @@ class ReconciliationRunAdmin(RosterScopedAdmin):
         "summary",
         "error",
     ]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
