@@ -7,8 +7,8 @@ from datetime import date
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
-from guardian.shortcuts import get_objects_for_user
 
+from common.permissions import objects_for_user
 from groups.models import (
     ChatGroup,
     EligibilityRule,
@@ -66,9 +66,7 @@ def chat_groups_visible_to(user) -> QuerySet[ChatGroup]:
         return base.none()
     if user.has_perm("groups.view_chatgroup"):
         return base
-    return get_objects_for_user(
-        user, "groups.view_chatgroup", klass=base, accept_global_perms=False
-    )
+    return objects_for_user(user, "groups.view_chatgroup", klass=base, accept_global_perms=False)
 
 
 def active_exceptions(group: ChatGroup, *, today: date | None = None) -> dict[int, str]:
@@ -155,10 +153,10 @@ def roster_groups_visible_to(user) -> QuerySet[ChatGroup]:
         return ChatGroup.objects.none()
     if user.has_perm("groups.view_rostersnapshot"):
         return ChatGroup.objects.all()
-    moderated = get_objects_for_user(
+    moderated = objects_for_user(
         user, "groups.moderate", klass=ChatGroup, accept_global_perms=False
     )
-    created = get_objects_for_user(
+    created = objects_for_user(
         user, "groups.manage_roster", klass=ChatGroup, accept_global_perms=False
     ).filter(is_confidential=False)
     return ChatGroup.objects.filter(

@@ -26,3 +26,18 @@ def headed_departments_q(user, prefix: str = "") -> Q:
     for department in Department.objects.filter(head=employee):
         q |= department.subtree_q(prefix)
     return q
+
+
+def person_label(user) -> str:
+    """A login shown as the person behind it: 姓名（工号）, never the login name when
+    an employee is linked; "—" for nobody. Callers select_related("<fk>__employee")
+    so that lists stay one query."""
+    if user is None:
+        return "—"
+    try:
+        employee = user.employee
+    except Employee.DoesNotExist:
+        employee = None
+    if employee is not None:
+        return str(employee)
+    return user.get_full_name() or user.get_username()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
-from guardian.shortcuts import get_objects_for_user
 
+from common.permissions import objects_for_user
 from groups.models import ChatGroup
 from members.selectors import headed_departments_q
 from violations.models import Case
@@ -14,7 +14,7 @@ GROUP_PERMS = ["groups.moderate", "groups.manage_roster"]
 
 def _run_groups(user) -> QuerySet[ChatGroup]:
     """Groups the user administers or created (object permissions, §5.1/§5.2)."""
-    return get_objects_for_user(
+    return objects_for_user(
         user, GROUP_PERMS, klass=ChatGroup, any_perm=True, accept_global_perms=False
     )
 
