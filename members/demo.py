@@ -123,13 +123,19 @@ OFFICE_POSITIONS = {
 }
 WORKSHOP_POSITIONS = {"组长": 8, "质检员": 10, "操作工": 30, "普工": 48, "文员": 4}
 # Logins to try the roles with (STYLE.md personas); demo_company_build picks the employees.
-PERSONA_ROLES = {
+# None: a plain employee's login (not staff, no role): only their own pages (/me/).
+PERSONA_ROLES: dict[str, str | None] = {
     "hr": roles.HR,
     "finance": roles.FINANCE,
     "leader": roles.COMPANY_LEADERS,
     "head": roles.DEPARTMENT_HEADS,
     "groupadmin": roles.GROUP_ADMINS,
+    "creator": roles.DEPARTMENT_HEADS,  # heads 生产部 and created 俊马欢乐谷 (§5.1)
+    "employee": None,
 }
+# §5.1: the group whose creator is the "creator" persona, not the HR head (every other group's).
+CREATOR_PERSONA_GROUP = "leisure"
+CREATOR_PERSONA_DEPARTMENT = WORKSHOP_PARENT
 
 
 @dataclass(frozen=True)
@@ -156,7 +162,7 @@ class DemoDepartment:
 class DemoPersona:
     username: str
     employee_no: str
-    role: str  # a role name of members.roles
+    role: str | None  # a role name of members.roles; None: a plain employee, not staff
 
 
 @dataclass(frozen=True)
@@ -165,6 +171,10 @@ class DemoCompany:
     positions: tuple[tuple[str, int], ...]
     employees: tuple[DemoEmployee, ...]
     personas: tuple[DemoPersona, ...]
+    group_creators: tuple[tuple[str, str], ...] = ()  # (group code, 工号) other than the default
+
+    def persona(self, username: str) -> DemoPersona:
+        return next(p for p in self.personas if p.username == username)
 
 
 @dataclass(frozen=True)
@@ -262,6 +272,10 @@ def demo_company_build(*, employees: int, seed: int, today: date) -> DemoCompany
         "leader": heads["总经办"],  # the general manager
         "head": heads[workshop_path(1)],
         "groupadmin": hr_clerk.employee_no,  # an admin of every group (§5.2)
+        "creator": heads[CREATOR_PERSONA_DEPARTMENT],  # §5.1 creator of 俊马欢乐谷
+        # A line worker with a department head; violations.demo gives them cases in several
+        # states, one of them still open to appeal, for their /me/ pages.
+        "employee": _plain_employee(hires).employee_no,
     }
     personas = tuple(
         DemoPersona(username, persona_employees[username], role)
@@ -272,6 +286,25 @@ def demo_company_build(*, employees: int, seed: int, today: date) -> DemoCompany
         positions=tuple(POSITION_RANKS.items()),
         employees=tuple(hires),
         personas=personas,
+        group_creators=((CREATOR_PERSONA_GROUP, persona_employees["creator"]),),
+    )
+
+
+def _plain_employee(hires: list[DemoEmployee]) -> DemoEmployee:
+    """The first line worker hired after the founders who is still here and took no one's name.
+
+    Chosen among the earliest hires, so it is the same person at every company size.
+    """
+    return next(
+        (
+            e
+            for index, e in enumerate(hires)
+            if index >= len(FOUNDING_PLAN)
+            and e.category == Employee.Category.PRODUCTION
+            and e.status == Employee.Status.ACTIVE
+            and namesake_rule(index) is None
+        ),
+        hires[-1],
     )
 
 
@@ -370,7 +403,8 @@ def demo_company_apply(*, company: DemoCompany, password: str | None) -> DemoSum
     departments, positions and employees match the company (by path, name,
     工号), writing only what differs, with history rows for what it writes;
     each department has its head; each group has its default creator and
-    admins (§5.1, §5.2); persona logins exist only when ``password`` is given;
+    admins (§5.1, §5.2), except 俊马欢乐谷, created by the 生产部 head (the
+    "creator" persona); persona logins exist only when ``password`` is given;
     groups' object permissions match their creator and admins.
     """
     role_groups = roles.seed_roles()
@@ -388,9 +422,23 @@ def demo_company_apply(*, company: DemoCompany, password: str | None) -> DemoSum
         personas = _apply_personas(company.personas, by_no, role_groups, password)
     for group in ChatGroup.objects.all():
         chat_group_assign_default_staff(group=group)
+    _apply_group_creators(company.group_creators, by_no)
     # Bulk writes send no signals: sync the groups' object permissions here.
     chat_group_sync_all_permissions()
     return _summary(created, updated, personas)
+
+
+def _apply_group_creators(
+    creators: tuple[tuple[str, str], ...], by_no: dict[str, Employee]
+) -> None:
+    """§5.1: a group created by someone other than the HR head (so a creator who is not HR
+    can be tried); the object permissions follow in chat_group_sync_all_permissions."""
+    groups = ChatGroup.objects.in_bulk([code for code, _ in creators], field_name="code")
+    for code, employee_no in creators:
+        group, creator = groups.get(code), by_no[employee_no]
+        if group is not None and group.creator_id != creator.pk:
+            group.creator = creator
+            group.save(update_fields=["creator"])
 
 
 def _apply_positions(specs: tuple[tuple[str, int], ...]) -> dict[str, Position]:
@@ -493,8 +541,11 @@ def _apply_personas(
     for persona in personas:
         user = users.get(persona.username)
         changed = user is None
+        is_staff = persona.role is not None
         if user is None:
-            user = user_model(username=persona.username, is_staff=True, password=password_hash())
+            user = user_model(
+                username=persona.username, is_staff=is_staff, password=password_hash()
+            )
             user.full_clean()
             user.save()
         else:
@@ -504,14 +555,14 @@ def _apply_personas(
             if not verified[user.password]:
                 user.password = password_hash()
                 update_fields.append("password")
-            if not user.is_staff:
-                user.is_staff = True
+            if user.is_staff != is_staff:
+                user.is_staff = is_staff
                 update_fields.append("is_staff")
             if update_fields:
                 user.save(update_fields=update_fields)
                 changed = True
-        role = role_groups[persona.role]
-        if not user.groups.filter(pk=role.pk).exists():
+        role = role_groups[persona.role] if persona.role else None
+        if role is not None and not user.groups.filter(pk=role.pk).exists():
             user.groups.add(role)
             changed = True
         employee = by_no[persona.employee_no]

@@ -74,29 +74,37 @@ def demo_cases_apply(
     seed: int,
     now: dt.datetime | None = None,
     reserved_employee_nos: Iterable[str] = (),
+    own_cases_employee_no: str | None = None,
 ) -> DemoCasesSummary:
     """Give the demo company its cases, once; returns the counts by state.
 
     Needs the demo company (roles, groups, departments with heads). Deterministic
     for a seed and a company; a second call creates nothing. The two HR logins are
     linked to HR clerks who are not in ``reserved_employee_nos`` (the personas'
-    employees, whose logins members.demo links).
+    employees, whose logins members.demo links). ``own_cases_employee_no`` (the
+    "employee" persona's) gets a proposed case, three confirmed ones still open to
+    appeal and an upheld appeal, so that their /me/ pages show every kind of case.
     """
     created = 0
     if not Case.objects.filter(source_key__startswith=DEMO_KEY_PREFIX).exists():
         created = _make_cases(
-            seed=seed, now=now or timezone.now(), reserved=set(reserved_employee_nos)
+            seed=seed,
+            now=now or timezone.now(),
+            reserved=set(reserved_employee_nos),
+            own_cases_employee_no=own_cases_employee_no,
         )
     return _summary(created)
 
 
-def _make_cases(*, seed: int, now: dt.datetime, reserved: set[str]) -> int:
+def _make_cases(
+    *, seed: int, now: dt.datetime, reserved: set[str], own_cases_employee_no: str | None
+) -> int:
     before = Case.objects.count()
     rules = {rule.code: rule for rule in seed_rule_catalog()}
     clerk, reviewer = _demo_hr_logins(reserved)
     rng = random.Random(f"{seed}:cases")  # noqa: S311 — demo data, not cryptography
     groups = {g.code: g for g in ChatGroup.objects.filter(family=None)}
-    anyone, office = _offenders(rng)
+    anyone, office = _offenders(rng, own_cases_employee_no)
 
     def days_ago(days: int, hour: int = 10) -> dt.datetime:
         moment = timezone.localtime(now) - dt.timedelta(days=days)
@@ -365,9 +373,22 @@ def _demo_hr_logins(reserved: set[str]) -> tuple[AbstractUser, AbstractUser]:
     return users[0], users[1]
 
 
-def _offenders(rng: random.Random) -> tuple[list[Employee], list[Employee]]:
+# The "anyone" slots the employee persona takes: §9.4 proposed, §9.7 confirmed three
+# times (open to appeal for CASE_APPEAL_WINDOW_DAYS after the demo ran), §9.10 upheld.
+OWN_CASES_SLOTS = (0, 2, 5)
+
+
+def _offenders(
+    rng: random.Random, own_cases_employee_no: str | None = None
+) -> tuple[list[Employee], list[Employee]]:
     """(anyone, office staff): active employees who head nothing, work outside HR and have
-    no login, in a seeded order; office staff (行管) are the ones in the work group (§4)."""
+    no login, in a seeded order; office staff (行管) are the ones in the work group (§4).
+    The employee of ``own_cases_employee_no`` (login or not) takes OWN_CASES_SLOTS."""
+    own = (
+        Employee.objects.filter(employee_no=own_cases_employee_no).first()
+        if own_cases_employee_no
+        else None
+    )
     candidates = list(
         Employee.objects.active()
         .filter(user__isnull=True, headed_departments=None, department__head__isnull=False)
@@ -376,10 +397,17 @@ def _offenders(rng: random.Random) -> tuple[list[Employee], list[Employee]]:
         .order_by("employee_no")
     )
     rng.shuffle(candidates)
+    if own is not None:
+        candidates = [e for e in candidates if e.pk != own.pk]
     office = [e for e in candidates if e.category == Employee.Category.ADMIN]
     others = [e for e in candidates if e.category != Employee.Category.ADMIN]
-    # Distinct people for the "anyone" slots, so no case becomes a repeat offence by chance.
-    return _cycle(others or candidates, 6), _cycle(office or candidates, 4)
+    # Distinct people for the "anyone" slots, so no case becomes a repeat offence by chance
+    # (the employee persona's slots are cases of different rules).
+    anyone = _cycle(others or candidates, 6)
+    if own is not None:
+        rest = iter(anyone)
+        anyone = [own if slot in OWN_CASES_SLOTS else next(rest) for slot in range(6)]
+    return anyone, _cycle(office or candidates, 4)
 
 
 def _cycle(people: list[Employee], n: int) -> list[Employee]:

@@ -17,6 +17,7 @@ from guardian.shortcuts import get_perms
 from groups.models import ChatGroup
 from members import roles
 from members.demo import (
+    CREATOR_PERSONA_GROUP,
     ERROR_SIZE,
     PERSONA_ROLES,
     POSITION_RANKS,
@@ -263,9 +264,17 @@ def test_groups_get_the_hr_head_as_creator_and_hr_staff_as_admins(company):
     hr = Department.objects.get(path="人力资源部")
     hr_staff = set(Employee.objects.active().filter(department=hr))
     assert len(hr_staff) >= 2
-    for group in ChatGroup.objects.all():
+    for group in ChatGroup.objects.exclude(code=CREATOR_PERSONA_GROUP):
         assert group.creator_id == hr.head_id
+    for group in ChatGroup.objects.all():
         assert set(group.admins.all()) == hr_staff
+
+
+def test_the_leisure_group_is_created_by_the_production_head_not_hr(company):
+    # §5.1: one group's creator is not HR, so the "creator" persona has a group of their own.
+    leisure = ChatGroup.objects.get(code=CREATOR_PERSONA_GROUP)
+    assert leisure.creator == Department.objects.get(path="生产部").head
+    assert leisure.creator.department.path != "人力资源部"
 
 
 # --- persona logins ---------------------------------------------------------------------
@@ -289,6 +298,7 @@ def test_no_persona_logins_without_demo_password(db, no_password):
         ("leader", roles.COMPANY_LEADERS, "总经办"),
         ("head", roles.DEPARTMENT_HEADS, "生产部/一车间"),
         ("groupadmin", roles.GROUP_ADMINS, "人力资源部"),
+        ("creator", roles.DEPARTMENT_HEADS, "生产部"),
     ],
 )
 def test_persona_logins_with_demo_password(db, with_password, username, role, department):
@@ -307,7 +317,29 @@ def test_the_personas_are_the_ones_the_command_names(db, with_password):
 
     usernames = set(get_user_model().objects.values_list("username", flat=True))
     assert usernames == set(PERSONA_ROLES) | set(DEMO_HR_USERNAMES)
-    assert "hr、finance、leader、head、groupadmin" in out
+    assert "hr、finance、leader、head、groupadmin、creator、employee" in out
+
+
+def test_the_employee_persona_is_a_plain_line_worker_not_staff(db, with_password):
+    run_demo(300)
+
+    user = authenticate(username="employee", password=PASSWORD)
+    assert user is not None
+    assert not user.is_staff
+    assert not user.is_superuser
+    assert not user.groups.exists()
+    assert not user.get_all_permissions()
+    employee = user.employee
+    assert employee.is_active
+    assert employee.category == Employee.Category.PRODUCTION
+    assert not employee.headed_departments.exists()
+    assert employee.department.path.startswith("生产部/")
+
+
+def test_the_employee_persona_is_the_same_person_at_every_size():
+    assert {build(n).persona("employee") for n in (30, 300, 3000)} == {
+        build(30).persona("employee")
+    }
 
 
 def test_the_leader_is_the_general_manager_and_the_head_heads_a_department(db, with_password):
@@ -322,10 +354,15 @@ def test_group_creator_and_admin_logins_get_object_permissions(db, with_password
     run_demo(300)
     users = get_user_model().objects
     hr, groupadmin = users.get(username="hr"), users.get(username="groupadmin")
+    creator = users.get(username="creator")
 
     for group in ChatGroup.objects.all():
-        assert set(get_perms(hr, group)) == {"view_chatgroup", "manage_roster", "moderate"}
+        hr_creates = group.code != CREATOR_PERSONA_GROUP
+        hr_perms = {"view_chatgroup", "moderate"} | ({"manage_roster"} if hr_creates else set())
+        assert set(get_perms(hr, group)) == hr_perms
         assert set(get_perms(groupadmin, group)) == {"view_chatgroup", "moderate"}
+        creator_perms = set() if hr_creates else {"view_chatgroup", "manage_roster"}
+        assert set(get_perms(creator, group)) == creator_perms
 
 
 def test_logins_that_run_no_group_get_no_object_permissions(db, with_password):

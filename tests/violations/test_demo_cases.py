@@ -172,3 +172,20 @@ def test_persona_logins_keep_their_employees(client, monkeypatch):
     personas = {users.get(username=name).employee.pk for name in ("hr", "groupadmin")}
     assert len(clerks) == 2
     assert not clerks & personas
+
+
+def test_the_employee_persona_sees_cases_in_several_states_and_may_appeal_one(
+    client, monkeypatch
+):
+    monkeypatch.setenv("DEMO_PASSWORD", PASSWORD)
+    run_demo()
+    assert client.login(username="employee", password=PASSWORD)
+
+    response = client.get("/me/cases/")
+
+    cases = list(response.context["cases"])
+    assert {c.employee.user.username for c in cases} == {"employee"}
+    assert {c.state for c in cases} >= {S.PROPOSED, S.CONFIRMED, S.UPHELD}
+    confirmed = next(c for c in cases if c.state == S.CONFIRMED)
+    assert "提交申诉" in client.get(f"/me/cases/{confirmed.pk}/").content.decode()
+    assert client.get("/admin/").status_code == 302  # not staff: sent to the login page

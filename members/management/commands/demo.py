@@ -1,8 +1,8 @@
 """python manage.py demo --employees N [--seed S] — a demo company; safe to run again.
 
 Same N and seed → the same company; running again changes nothing, a larger N
-adds employees. Persona logins (hr, finance, leader, head, groupadmin) are
-created only when DEMO_PASSWORD is set, all with that password.
+adds employees. Persona logins (hr, finance, leader, head, groupadmin, creator,
+employee) are created only when DEMO_PASSWORD is set, all with that password.
 """
 
 from __future__ import annotations
@@ -54,7 +54,9 @@ class Command(BaseCommand):
             done = "各群已有成员快照，未重复导入。"
         self.stdout.write(f"微信群 {rosters.groups} 个（本次新增 {rosters.new_groups}）；{done}")
         cases = demo_cases_apply(
-            seed=seed, reserved_employee_nos=[p.employee_no for p in company.personas]
+            seed=seed,
+            reserved_employee_nos=[p.employee_no for p in company.personas],
+            own_cases_employee_no=company.persona("employee").employee_no,
         )
         states = "，".join(f"{Case.State(state).label} {n}" for state, n in cases.by_state.items())
         self.stdout.write(f"违规案件 {cases.total} 件（{states}）；本次新建 {cases.created} 件。")
