@@ -9,11 +9,13 @@ from __future__ import annotations
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-HR = "HR"  # §7.1: 人力资源部 supervises everything
-FINANCE = "Finance"  # turns appraisal results into pay
-COMPANY_LEADERS = "Company leaders"  # approve announcements, issue directives (§7.2)
-DEPARTMENT_HEADS = "Department heads"  # §9.12: supervise their own department
-GROUP_ADMINS = "Group admins"  # §5.2: content admins of a group
+# The names HR sees in the admin (用户组). Renamed from English ones by the data migration
+# members/0003_role_names_in_chinese; refer to a role only through these constants.
+HR = "人力资源部"  # §7.1: 人力资源部 supervises everything
+FINANCE = "财务"  # turns appraisal results into pay
+COMPANY_LEADERS = "公司领导"  # approve announcements, issue directives (§7.2)
+DEPARTMENT_HEADS = "部门负责人"  # §9.12: supervise their own department
+GROUP_ADMINS = "群管理员"  # §5.2: content admins of a group
 
 OUR_APPS = ("members", "groups", "violations", "appraisal")
 

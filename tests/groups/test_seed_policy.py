@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from groups.models import ChatGroup, ContentKind, EligibilityRule
 from members.models import Department, Position
-from members.roles import ROLE_PERMISSIONS
+from members.roles import HR, ROLE_PERMISSIONS
 from violations.models import Rule
 from violations.services import RULE_CATALOG
 
@@ -69,7 +69,7 @@ def test_seed_policy_seeds_every_rule_of_conduct_and_the_roles(seeded):
     assert Rule.objects.get(code="9.5").sanction == "warning"  # §9.5 给以警告处分
     assert Rule.objects.get(code="9.6").is_active is False  # never a deduction by default
     assert set(Group.objects.values_list("name", flat=True)) == set(ROLE_PERMISSIONS)
-    hr = Group.objects.get(name="HR")
+    hr = Group.objects.get(name=HR)
     assert hr.permissions.filter(codename="import_employee").exists()
     assert hr.permissions.filter(codename="change_rule").exists()
 
