@@ -1,20 +1,31 @@
 from __future__ import annotations
 
+import base64
+
 from django.contrib import admin, messages
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import content_disposition_header
 from import_export.admin import ImportExportMixin
 from import_export.forms import ExportForm
 
 from common.admin import ClerkImportMixin, HistoryAdmin
 from common.importing import import_summary
-from common.spreadsheets import SPREADSHEET_FORMATS, SpreadsheetImportForm
-from members import importing, selectors
+from common.spreadsheets import SPREADSHEET_FORMATS, SpreadsheetImportForm, write_xlsx
+from members import importing, selectors, services
 from members.models import Department, Employee, Position
 from members.resources import EmployeeResource
+
+EXPORT_FILENAME = "员工-{date}.{extension}"
+INVITES_FILENAME = "设置密码链接-{date}.xlsx"
+INVITES_HEADERS = ("工号", "姓名", "部门", "登录账号", "设置密码链接", "有效期至", "结果")
 
 
 @admin.register(Department)
@@ -39,6 +50,19 @@ class PositionAdmin(admin.ModelAdmin):
     list_filter = ["rank"]
 
 
+class HasLoginFilter(admin.SimpleListFilter):
+    title = "登录账号"
+    parameter_name = "has_login"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "已开通"), ("no", "未开通")]  # strings: facet counts compare them
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(user__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(Employee)
 class EmployeeAdmin(ClerkImportMixin, ImportExportMixin, HistoryAdmin):
     list_display = [
@@ -52,18 +76,80 @@ class EmployeeAdmin(ClerkImportMixin, ImportExportMixin, HistoryAdmin):
         "status",
         "left_on",
         "wechat_id",
+        "login_name",
     ]
     list_display_links = ["employee_no", "name"]
-    list_filter = ["status", "category", "rank", "department"]
-    search_fields = ["name", "employee_no", "wechat_id", "phone"]
+    list_filter = ["status", "category", "rank", "department", HasLoginFilter]
+    search_fields = ["name", "employee_no", "wechat_id", "phone", "user__username"]
     autocomplete_fields = ["department", "position", "user"]
     ordering = ["employee_no"]
     list_per_page = 50
+    actions = ["invite_logins"]
     fieldsets = [
         (None, {"fields": ["employee_no", "name", "department", "position", "rank", "category"]}),
         ("状态", {"fields": ["status", "left_on"]}),
         ("联系方式与账号", {"fields": ["wechat_id", "phone", "user"]}),
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        # Picking any login needs the user admin, which is the superuser's alone; HR links
+        # logins through the employee sheet's 登录账号 column or the invite action.
+        if request.user.is_superuser:
+            return self.fieldsets
+        contact = {"fields": ["wechat_id", "phone", "login_name"]}
+        return [*self.fieldsets[:-1], ("联系方式与账号", contact)]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if request.user.is_superuser else [*readonly, "login_name"]
+
+    @admin.display(description="登录账号", ordering="user__username")
+    def login_name(self, obj: Employee) -> str:
+        # The login itself, as text: a link to the user admin would answer 403 to all but
+        # a superuser.
+        return obj.user.get_username() if obj.user_id else "—"
+
+    def has_invite_permission(self, request) -> bool:
+        return request.user.has_perm(services.INVITE_PERMISSION)
+
+    @admin.action(description="开通登录账号并生成设置密码链接", permissions=["invite"])
+    def invite_logins(self, request, queryset):
+        invites = services.employee_logins_invite(employees=queryset, actor=request.user)
+        linked = [invite for invite in invites if invite.link]
+        self.message_user(
+            request,
+            f"已处理 {len(invites)} 位员工，生成 {len(linked)} 条设置密码链接。",
+            messages.SUCCESS if linked else messages.WARNING,
+        )
+        today = timezone.localdate()
+        rows = [
+            (
+                invite.employee.employee_no,
+                invite.employee.name,
+                invite.employee.department.path,
+                invite.username,
+                request.build_absolute_uri(invite.link) if invite.link else "",
+                timezone.localtime(invite.expires_at).strftime("%Y-%m-%d %H:%M")
+                if invite.expires_at
+                else "",
+                invite.outcome,
+            )
+            for invite in invites
+        ]
+        workbook = write_xlsx(INVITES_HEADERS, rows, title="设置密码链接")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "设置密码链接",
+            "headers": INVITES_HEADERS,
+            "rows": rows,
+            "xlsx_filename": INVITES_FILENAME.format(date=today.isoformat()),
+            "xlsx_data": base64.b64encode(workbook).decode(),
+            "xlsx_type": SPREADSHEET_FORMATS[0].CONTENT_TYPE,
+        }
+        response = TemplateResponse(request, "admin/members/employee/login_invites.html", context)
+        add_never_cache_headers(response)  # the links are shown once, never kept anywhere
+        return response
 
     # Import/export (PITFALLS.md): gated by members.import_employee / members.export_employee
     # (IMPORT_EXPORT_*_PERMISSION_CODE); files read through common.spreadsheets, so that CSV
@@ -104,6 +190,20 @@ class EmployeeAdmin(ClerkImportMixin, ImportExportMixin, HistoryAdmin):
         )
         return response
 
+    def get_export_filename(self, request, queryset, file_format):
+        return EXPORT_FILENAME.format(
+            date=timezone.localdate().isoformat(), extension=file_format.get_extension()
+        )
+
+    def _do_file_export(self, file_format, request, queryset, export_form=None):
+        # The library writes filename="员工-….xlsx" as it is, which is not valid for a
+        # non-ASCII name (RFC 6266): browsers then save "Employee" or garbage.
+        response = super()._do_file_export(file_format, request, queryset, export_form)
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=self.get_export_filename(request, queryset, file_format)
+        )
+        return response
+
     def get_import_data_kwargs(self, **kwargs):
         # One bad row and nothing is written — in the confirm step as in the preview.
         kwargs = super().get_import_data_kwargs(**kwargs)
@@ -113,3 +213,37 @@ class EmployeeAdmin(ClerkImportMixin, ImportExportMixin, HistoryAdmin):
 
     def add_success_message(self, result, request):
         messages.success(request, f"导入完成：{import_summary(result)}。")
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(auth_admin.UserAdmin):
+    """Django's user admin, for superusers alone (auth.change_user lets one make oneself
+    superuser); HR opens logins from the employee list. Each login shows its person."""
+
+    list_display = ["username", "person", "is_staff", "is_superuser", "is_active", "last_login"]
+    list_select_related = ["employee"]
+    search_fields = [*auth_admin.UserAdmin.search_fields, "employee__name", "employee__employee_no"]
+
+    @admin.display(description="员工", ordering="employee__employee_no")
+    def person(self, obj) -> str:
+        employee = getattr(obj, "employee", None)
+        return str(employee) if employee else "—"
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser

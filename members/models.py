@@ -175,6 +175,9 @@ class Employee(models.Model):
         permissions = [
             ("import_employee", "可以导入员工表"),
             ("export_employee", "可以导出员工表"),
+            # HR opens logins for employees without auth.change_user (which would let
+            # them make themselves superuser): see members.services.employee_logins_invite.
+            ("invite_employee", "可以为员工开通登录账号"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -37,6 +37,7 @@ ERROR_BAD_RANK = "职级应是不小于 1 的整数，“{value}”不是。"
 ERROR_POSITION_TOO_LONG = "岗位名称不能超过 {limit} 个字。"
 ERROR_DUPLICATE_EMPLOYEE_NO = "工号“{employee_no}”与第{first_row}行重复：一个工号只能出现一次。"
 ERROR_SECOND_HEAD = "第{first_row}行已指定“{department}”的负责人：一个部门只能有一位负责人。"
+ERROR_DUPLICATE_LOGIN = "登录账号“{username}”与第{first_row}行重复：一个账号只能关联一位员工。"
 LOCATED_ERROR = "第{row}行「{column}」：{message}"
 
 RANK_MAX = 32767  # PositiveSmallIntegerField
@@ -56,9 +57,13 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "left_on": ("离职时间", "leave_date", "left_date", "date_left"),
     "wechat_id": ("微信", "wechat", "weixin"),
     "phone": ("手机", "电话", "联系电话", "mobile", "tel"),
+    "login": ("账号", "登录名", "用户名", "username", "login", "account"),
 }
 # Set on the instance from the 部门负责人 cell: "heads the department of this row".
 HEAD_FLAG = "heads_own_department"
+# Set on the instance from the 登录账号 cell; the login itself is found or made by
+# members.services.employee_login_for when the row is imported.
+LOGIN_NAME = "login_name"
 
 
 class TextWidget(widgets.CharWidget):
@@ -73,6 +78,13 @@ class TextWidget(widgets.CharWidget):
         if not text and self.required:
             raise ValueError(self.required)
         return text
+
+
+class LoginWidget(TextWidget):
+    """登录账号: a login name; blank gives None, so that the employee's login stays as it is."""
+
+    def clean(self, value, row=None, **kwargs) -> str | None:
+        return super().clean(value, row, **kwargs) or None
 
 
 class DepartmentWidget(widgets.Widget):
@@ -221,6 +233,11 @@ class EmployeeResource(resources.ModelResource):
     left_on = fields.Field(attribute="left_on", column_name="离职日期", widget=DateCellWidget())
     wechat_id = fields.Field(attribute="wechat_id", column_name="微信号", widget=TextWidget())
     phone = fields.Field(attribute="phone", column_name="手机号", widget=TextWidget())
+    # Optional: a new login (no usable password, not staff) or an unlinked one is linked to
+    # the employee; a login of another employee is an error. Blank leaves the login alone.
+    login = fields.Field(
+        attribute=LOGIN_NAME, column_name="登录账号", widget=LoginWidget(), saves_null_values=False
+    )
 
     class Meta:
         model = Employee
@@ -236,6 +253,7 @@ class EmployeeResource(resources.ModelResource):
             "left_on",
             "wechat_id",
             "phone",
+            "login",
         )
         import_order = fields
         export_order = fields
@@ -292,15 +310,26 @@ class EmployeeResource(resources.ModelResource):
         self._check_whole_file(dataset)
 
     def _check_whole_file(self, dataset) -> None:
-        """Errors that need more than one row: a repeated 工号, two heads for one department."""
+        """Errors that need more than one row: a repeated 工号 or 登录账号, two heads for one
+        department."""
         employee_no = self.fields["employee_no"]
         head = self.fields["department_head"]
         department = self.fields["department"]
+        login = self.fields["login"]
         first_row_of: dict[str, int] = {}
         head_row_of: dict[str, int] = {}
+        login_row_of: dict[str, int] = {}
         for index, row in enumerate(dataset.dict, start=1):
             sheet_row = self._sheet_row(index)
             errors = self._file_errors.setdefault(index, [])
+            username = (
+                login.widget.clean(row[login.column_name]) if login.column_name in row else None
+            )
+            if username:
+                first = login_row_of.setdefault(username, sheet_row)
+                if first != sheet_row:
+                    message = ERROR_DUPLICATE_LOGIN.format(username=username, first_row=first)
+                    errors.append((login.column_name, message))
             try:
                 number = employee_no.widget.clean(row[employee_no.column_name])
             except ValueError:
@@ -338,6 +367,7 @@ class EmployeeResource(resources.ModelResource):
     def after_init_instance(self, instance, new, row, **kwargs) -> None:
         # What the sheet's 部门负责人 column shows for this employee now (as export writes it).
         setattr(instance, HEAD_FLAG, not new and instance.department.head_id == instance.pk)
+        setattr(instance, LOGIN_NAME, self.dehydrate_login(instance))
 
     def import_instance(self, instance, row, **kwargs) -> None:
         errors: dict[str, list[str]] = {}
@@ -348,6 +378,13 @@ class EmployeeResource(resources.ModelResource):
                 errors.setdefault(field.column_name, []).append(str(error))
         for column, message in self._file_errors.get(kwargs["row_number"], []):
             errors.setdefault(column, []).append(message)
+        login_column = self.fields["login"].column_name
+        username = getattr(instance, LOGIN_NAME)
+        if username != self.dehydrate_login(instance) and login_column not in errors:
+            try:
+                instance.user, _ = services.employee_login_for(employee=instance, username=username)
+            except ValidationError as error:
+                errors.setdefault(login_column, []).extend(error.messages)
         rank_column = self.fields["rank"].column_name
         blank_rank = not cell_text(row.get(rank_column))
         if blank_rank and (rank_column in row or instance.pk is None) and instance.position:
@@ -419,6 +456,9 @@ class EmployeeResource(resources.ModelResource):
     # --- export --------------------------------------------------------------------------
     def dehydrate_department_head(self, employee: Employee) -> str:
         return "是" if employee.department.head_id == employee.pk else "否"
+
+    def dehydrate_login(self, employee: Employee) -> str:
+        return employee.user.get_username() if employee.user_id else ""
 
     def export_field(self, field, instance, **kwargs):
         value = super().export_field(field, instance, **kwargs)

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from members.models import PATH_SEPARATOR, Department, Employee, Position
 
@@ -24,6 +37,15 @@ STANDARD_POSITIONS = {"总经理": 9, "副总经理": 8, "总监": 7, "经理": 
 
 ERROR_EMPTY_DEPARTMENT_PATH = "部门不能为空。"
 ERROR_EMPTY_DEPARTMENT_SEGMENT = "部门路径“{path}”中有空的层级。"
+ERROR_LOGIN_INVALID = (
+    "登录账号“{username}”不可用：只能用字母、数字、汉字和 @ . + - _，最多 {limit} 个字符。"
+)
+ERROR_LOGIN_TAKEN = "登录账号“{username}”已关联员工{employee}：一个账号只能关联一位员工。"
+ERROR_INVITE_FORBIDDEN = "你没有为员工开通登录账号的权限。"
+
+INVITE_PERMISSION = "members.invite_employee"
+REASON_LOGIN_LINKED = "关联登录账号 {username}"
+REASON_LINK_ISSUED = "生成设置密码链接（登录账号 {username}）"
 
 
 def split_department_path(path: str) -> list[str]:
@@ -75,3 +97,116 @@ def seed_org_chart() -> None:
         department_get_or_create_by_path(path=name)
     for name, rank in STANDARD_POSITIONS.items():
         Position.objects.get_or_create(name=name, defaults={"rank": rank})
+
+
+# --- logins ---------------------------------------------------------------------------------
+def employee_login_for(*, employee: Employee, username: str) -> tuple[AbstractBaseUser, bool]:
+    """The login called ``username`` for ``employee`` and whether it is new, without linking
+    it (the caller saves the employee).
+
+    An existing login is reused when no other employee holds it; otherwise a new one is made
+    with no usable password and no staff status: the employee sets a password through a
+    link (employee_logins_invite), and only a superuser makes anyone staff.
+    Raises ValidationError (ERROR_LOGIN_INVALID, ERROR_LOGIN_TAKEN).
+    """
+    User = get_user_model()
+    limit = User._meta.get_field(User.USERNAME_FIELD).max_length
+    try:
+        if not username or len(username) > limit:
+            raise ValidationError("")
+        User.username_validator(username)
+    except ValidationError:
+        raise ValidationError(ERROR_LOGIN_INVALID.format(username=username, limit=limit)) from None
+    user = User.objects.filter(**{User.USERNAME_FIELD: username}).select_related("employee")
+    user = user.first()
+    if user is None:
+        user = User(**{User.USERNAME_FIELD: username}, is_staff=False, is_superuser=False)
+        user.set_unusable_password()
+        user.full_clean()
+        user.save()
+        return user, True
+    holder = getattr(user, "employee", None)
+    if holder is not None and holder.pk != employee.pk:
+        raise ValidationError(ERROR_LOGIN_TAKEN.format(username=username, employee=holder))
+    return user, False
+
+
+@dataclass(frozen=True)
+class LoginInvite:
+    """What employee_logins_invite did for one employee; ``link`` is a path, or "" for none."""
+
+    employee: Employee
+    username: str
+    outcome: str
+    link: str = ""
+    expires_at: dt.datetime | None = None
+
+
+OUTCOME_CREATED = "新开通账号"
+OUTCOME_LINKED = "关联已有账号"
+OUTCOME_EXISTING = "已有账号，重新生成链接"
+OUTCOME_IN_USE = "已设置密码，未生成链接（员工用自己的密码登录）"
+OUTCOME_STAFF = "后台账号，未生成链接（请联系系统管理员）"
+OUTCOME_INACTIVE = "账号已停用，未生成链接"
+OUTCOME_LEFT = "已离职，不开通账号"
+
+
+@transaction.atomic
+def employee_logins_invite(*, employees: Iterable[Employee], actor) -> list[LoginInvite]:
+    """Give each employee a login and, for a first password, a one-time set-password link.
+
+    An employee without a login gets one named after the 工号 (employee_login_for: reused if
+    nobody else holds it, else created with no usable password, never staff). A link
+    (Django's password-reset token, valid PASSWORD_RESET_TIMEOUT; void once the password is
+    set) is made only for an active, non-staff login without a usable password: HR can
+    never take over an account that has a password or reaches the admin. No password is
+    ever made or shown. Each employee touched gets a history row by ``actor`` saying what
+    was done. Departed employees are skipped; a 工号 taken by another employee's login is
+    reported, not taken. Raises PermissionDenied without members.invite_employee.
+    """
+    if not actor.has_perm(INVITE_PERMISSION):
+        raise PermissionDenied(ERROR_INVITE_FORBIDDEN)
+    pks = [employee.pk for employee in employees]
+    locked = Employee.objects.select_for_update(of=("self",)).filter(pk__in=pks)
+    locked = locked.select_related("user", "department")
+    expires_at = timezone.now() + dt.timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+    invites = []
+    for employee in locked.order_by("employee_no"):
+        invites.append(_invite(employee=employee, actor=actor, expires_at=expires_at))
+    return invites
+
+
+def _invite(*, employee: Employee, actor, expires_at: dt.datetime) -> LoginInvite:
+    if not employee.is_active:
+        username = employee.user.get_username() if employee.user else ""
+        return LoginInvite(employee, username, OUTCOME_LEFT)
+    outcomes, reasons = [], []
+    if employee.user is None:
+        try:
+            user, created = employee_login_for(employee=employee, username=employee.employee_no)
+        except ValidationError as error:
+            return LoginInvite(employee, "", "；".join(error.messages))
+        employee.user = user
+        outcomes.append(OUTCOME_CREATED if created else OUTCOME_LINKED)
+        reasons.append(REASON_LOGIN_LINKED.format(username=user.get_username()))
+    user = employee.user
+    username = user.get_username()
+    link = ""
+    if user.is_staff or user.is_superuser:
+        outcomes.append(OUTCOME_STAFF)
+    elif not user.is_active:
+        outcomes.append(OUTCOME_INACTIVE)
+    elif user.has_usable_password():
+        outcomes.append(OUTCOME_IN_USE)
+    else:
+        uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+        token = default_token_generator.make_token(user)
+        link = reverse("password_reset_confirm", kwargs={"uidb64": uidb64, "token": token})
+        outcomes = outcomes or [OUTCOME_EXISTING]
+        reasons.append(REASON_LINK_ISSUED.format(username=username))
+    if reasons:
+        employee._history_user = actor
+        employee._change_reason = "；".join(reasons)
+        employee.full_clean()
+        employee.save()
+    return LoginInvite(employee, username, "；".join(outcomes), link, expires_at if link else None)

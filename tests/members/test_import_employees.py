@@ -41,7 +41,7 @@ from tests.factories import (
     xlsx_bytes,
 )
 
-HEADERS = ["工号", "姓名", "部门", "岗位", "职级", "人员类别", "部门负责人", "状态", "离职日期", "微信号", "手机号"]  # fmt: skip
+HEADERS = ["工号", "姓名", "部门", "岗位", "职级", "人员类别", "部门负责人", "状态", "离职日期", "微信号", "手机号", "登录账号"]  # fmt: skip
 ENGLISH_HEADERS = ["No.", "name", "department", "position", "rank", "category", "is_head", "status", "leave_date", "wechat", "mobile"]  # fmt: skip
 XLSX, CSV = "0", "1"  # the admin's format choices, in SPREADSHEET_FORMATS order
 
@@ -59,6 +59,7 @@ def employee_row(**values) -> list:
         "离职日期": None,
         "微信号": "zhangsan",
         "手机号": "13800000001",
+        "登录账号": None,
     }
     row.update(values)
     return [row[header] for header in HEADERS]
@@ -345,7 +346,7 @@ def test_every_error_is_listed_in_row_order():
 
 @pytest.mark.django_db
 def test_row_numbers_are_the_ones_excel_shows_across_blank_rows():
-    data = xlsx_bytes([HEADERS, [None] * 11, employee_row(), [None] * 11, employee_row(工号="E2", 人员类别="?")])  # fmt: skip
+    data = xlsx_bytes([HEADERS, [None] * 12, employee_row(), [None] * 12, employee_row(工号="E2", 人员类别="?")])  # fmt: skip
 
     report = run_import(data)
 

@@ -1,0 +1,257 @@
+"""The members admin as HR reads it: Chinese whatever the browser asks for, Chinese role and
+file names, people by name, every list filter and facet count working."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from members import roles
+from members.services import department_set_head
+from tests.factories import (
+    DepartmentFactory,
+    EmployeeFactory,
+    PositionFactory,
+    StaffUserFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+ENGLISH_BROWSER = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}  # what headless Chromium sends
+
+
+@pytest.fixture
+def hr(seeded):
+    user = UserFactory(username="hr1")
+    user.groups.add(Group.objects.get(name=roles.HR))
+    return user
+
+
+# --- 简体中文 whatever Accept-Language says --------------------------------------------------
+def test_admin_is_chinese_for_an_english_browser(client, superuser):
+    client.force_login(superuser)
+
+    page = client.get(reverse("admin:index"), **ENGLISH_BROWSER).content.decode()
+
+    assert "最近动作" in page
+    assert "Recent actions" not in page
+
+
+def test_the_admin_javascript_catalogue_is_chinese_for_an_english_browser(client, superuser):
+    """The filter_horizontal widget's "Choose all" / "Remove all" come from here."""
+    client.force_login(superuser)
+
+    catalogue = client.get(reverse("admin:jsi18n"), **ENGLISH_BROWSER).content.decode()
+
+    assert '"Choose all": "\\u5168\\u9009"' in catalogue or '"Choose all": "全选"' in catalogue
+
+
+def test_the_add_user_help_text_is_chinese_for_an_english_browser(client, superuser):
+    client.force_login(superuser)
+
+    page = client.get(reverse("admin:auth_user_add"), **ENGLISH_BROWSER).content.decode()
+
+    assert "First, enter a username and password" not in page
+    assert "用户名" in page
+
+
+def test_english_only_when_the_user_chose_it(client, superuser, settings):
+    client.force_login(superuser)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    page = client.get(reverse("admin:index")).content.decode()
+
+    assert "Recent actions" in page
+
+
+def test_a_language_cookie_we_do_not_offer_falls_back_to_chinese(client, superuser, settings):
+    client.force_login(superuser)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "xx"
+
+    assert "最近动作" in client.get(reverse("admin:index")).content.decode()
+
+
+# --- role names -------------------------------------------------------------------------------
+def test_roles_have_chinese_names(seeded):
+    assert set(Group.objects.values_list("name", flat=True)) == {
+        "人力资源部",
+        "财务",
+        "公司领导",
+        "部门负责人",
+        "群管理员",
+    }
+
+
+def _migration():
+    import importlib
+
+    return importlib.import_module("members.migrations.0003_role_names_in_chinese")
+
+
+def test_the_migration_renames_old_roles_in_place_keeping_members_and_rights(db):
+    from django.apps import apps
+
+    old = Group.objects.create(name="HR")
+    old.permissions.add(Permission.objects.get(codename="import_employee"))
+    user = UserFactory()
+    user.groups.add(old)
+
+    _migration().forwards(apps, None)
+
+    old.refresh_from_db()
+    assert old.name == roles.HR
+    assert list(user.groups.all()) == [old]
+    assert old.permissions.filter(codename="import_employee").exists()
+
+
+def test_the_migration_merges_an_old_role_into_a_new_one_made_by_hand(db):
+    from django.apps import apps
+
+    old = Group.objects.create(name="Finance")
+    old.permissions.add(Permission.objects.get(codename="view_employee"))
+    user = UserFactory()
+    user.groups.add(old)
+    new = Group.objects.create(name=roles.FINANCE)
+
+    _migration().forwards(apps, None)
+
+    assert not Group.objects.filter(name="Finance").exists()
+    assert list(user.groups.all()) == [new]
+    assert new.permissions.filter(codename="view_employee").exists()
+
+
+# --- download names ---------------------------------------------------------------------------
+def _attachment(filename: str) -> str:
+    return f"attachment; filename*=utf-8''{quote(filename)}"
+
+
+def test_the_export_is_named_in_chinese(client, hr):
+    EmployeeFactory()
+    client.force_login(hr)
+
+    response = client.post(reverse("admin:members_employee_export"), {"format": "0", "resource": "0"})  # fmt: skip
+
+    today = timezone.localdate().isoformat()
+    assert response["Content-Disposition"] == _attachment(f"员工-{today}.xlsx")
+
+
+def test_the_template_is_named_in_chinese(client, hr):
+    client.force_login(hr)
+
+    response = client.get(reverse("admin:members_employee_import_template"))
+
+    assert response["Content-Disposition"] == _attachment("员工导入模板.xlsx")
+
+
+# --- the user admin: superusers only, each login with its person ----------------------------
+def test_the_user_list_shows_the_person_behind_each_login(client, superuser):
+    EmployeeFactory(name="张三", employee_no="E001", user=UserFactory(username="zs"))
+    client.force_login(superuser)
+
+    page = client.get(reverse("admin:auth_user_changelist")).content.decode()
+
+    assert "张三（E001）" in page
+
+
+def test_the_user_list_costs_the_same_queries_for_more_logins(client, superuser):
+    client.force_login(superuser)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("admin:auth_user_changelist")).status_code == 200
+        return len(captured)
+
+    for _ in range(2):
+        EmployeeFactory(user=UserFactory())
+    few = queries()
+    for _ in range(10):
+        EmployeeFactory(user=UserFactory())
+    assert queries() == few
+
+
+@pytest.mark.parametrize("perms", [[], ["auth.view_user", "auth.change_user"]])
+def test_the_user_admin_is_for_superusers_alone(client, hr, perms):
+    for spec in perms:
+        app, codename = spec.split(".")
+        hr.user_permissions.add(Permission.objects.get(content_type__app_label=app, codename=codename))  # fmt: skip
+    client.force_login(hr)
+
+    assert client.get(reverse("admin:auth_user_changelist")).status_code == 403
+    assert client.get(reverse("admin:auth_user_change", args=[hr.pk])).status_code == 403
+    assert "/admin/auth/" not in client.get(reverse("admin:index")).content.decode()
+
+
+# --- every list filter and facet count opens ------------------------------------------------
+CHANGELISTS = [
+    "admin:members_employee_changelist",
+    "admin:members_department_changelist",
+    "admin:members_position_changelist",
+    "admin:auth_user_changelist",
+]
+
+
+@pytest.fixture
+def org(db):
+    workshop = DepartmentFactory(name="一车间", parent=DepartmentFactory(name="生产部"))
+    director = EmployeeFactory(department=workshop, position=PositionFactory(name="主任", rank=5), rank=5, user=UserFactory())  # fmt: skip
+    department_set_head(department=workshop, head=director)
+    EmployeeFactory(department=workshop, left=True)
+    EmployeeFactory(category="admin", user=UserFactory(is_staff=False))
+
+
+@pytest.mark.usefixtures("org")
+@pytest.mark.parametrize("url_name", CHANGELISTS)
+def test_every_filter_choice_opens_with_and_without_facet_counts(client, superuser, url_name):
+    client.force_login(superuser)
+    url = reverse(url_name)
+    response = client.get(url, {"_facets": "True"})
+    assert response.status_code == 200
+    seen = 0
+    for spec in response.context["cl"].filter_specs:
+        for choice in spec.choices(response.context["cl"]):
+            for extra in ("", "&_facets=True"):
+                page = client.get(url + choice["query_string"] + extra)
+                assert page.status_code == 200, (choice["query_string"], extra)
+                seen += 1
+    assert seen or url_name == "admin:members_department_changelist"
+
+
+@pytest.mark.usefixtures("org")
+def test_hr_uses_every_employee_filter_with_facet_counts(client, hr):
+    client.force_login(hr)
+    url = reverse("admin:members_employee_changelist")
+    response = client.get(url, {"_facets": "True"})
+    assert response.status_code == 200
+    for spec in response.context["cl"].filter_specs:
+        for choice in spec.choices(response.context["cl"]):
+            assert client.get(url + choice["query_string"] + "&_facets=True").status_code == 200
+
+
+def test_the_has_login_filter_selects_employees_with_and_without_a_login(client, hr):
+    with_login = EmployeeFactory(user=UserFactory(is_staff=False))
+    without = EmployeeFactory()
+    client.force_login(hr)
+    url = reverse("admin:members_employee_changelist")
+
+    def listed(value: str) -> set[int]:
+        return {e.pk for e in client.get(url, {"has_login": value}).context["cl"].result_list}
+
+    assert listed("yes") == {with_login.pk}
+    assert listed("no") == {without.pk}
+
+
+def test_a_staff_user_without_rights_is_offered_no_invite(client):
+    clerk = StaffUserFactory(permissions=["members.view_employee"])
+    client.force_login(clerk)
+
+    page = client.get(reverse("admin:members_employee_changelist")).content.decode()
+
+    assert "invite_logins" not in page

@@ -1,0 +1,290 @@
+"""Employees' logins: the sheet's 登录账号 column, HR's invite action, the set-password link,
+and the way between the admin and the employee's own pages."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+
+import openpyxl
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+
+from members import services
+from members.models import Employee
+from members.resources import ERROR_DUPLICATE_LOGIN, LOCATED_ERROR, EmployeeResource
+from members.roles import FINANCE, HR
+from members.services import ERROR_LOGIN_INVALID, ERROR_LOGIN_TAKEN, employee_logins_invite
+from tests.factories import EmployeeFactory, UserFactory
+from tests.members.test_import_employees import employee_row, run_import, sheet
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+CHANGELIST = "admin:members_employee_changelist"
+
+
+def located(row: int, message: str) -> str:
+    return LOCATED_ERROR.format(row=row, column="登录账号", message=message)
+
+
+def written() -> tuple[int, ...]:
+    return (User.objects.count(), Employee.objects.count(), Employee.history.count())
+
+
+# --- the sheet's 登录账号 column --------------------------------------------------------------
+def test_a_new_login_is_created_without_password_or_staff_and_linked():
+    report = run_import(sheet(employee_row(登录账号="zhangsan")))
+
+    assert report.errors == ()
+    user = Employee.objects.get(employee_no="E001").user
+    assert user.username == "zhangsan"
+    assert (user.has_usable_password(), user.is_staff, user.is_superuser) == (False, False, False)
+
+
+def test_an_existing_unlinked_login_is_linked_not_copied():
+    existing = UserFactory(username="zhangsan", is_staff=False)
+
+    report = run_import(sheet(employee_row(登录账号="zhangsan")))
+
+    assert report.errors == ()
+    assert Employee.objects.get(employee_no="E001").user == existing
+    assert User.objects.count() == 1
+    existing.refresh_from_db()
+    assert existing.check_password("pw")  # its password is not touched
+
+
+def test_a_login_of_another_employee_is_a_row_error_and_nothing_is_written():
+    lisi = EmployeeFactory(employee_no="E009", name="李四", user=UserFactory(username="lisi"))
+    before = written()
+
+    report = run_import(
+        sheet(employee_row(), employee_row(工号="E002", 姓名="王五", 登录账号="lisi"))
+    )
+
+    message = ERROR_LOGIN_TAKEN.format(username="lisi", employee="李四（E009）")
+    assert report.errors == (located(3, message),)
+    assert written() == before
+    assert User.objects.get(username="lisi").employee == lisi
+
+
+@pytest.mark.parametrize("bad", ["张 三", "a/b", "x" * 151])
+def test_a_login_name_django_refuses_is_a_row_error(bad):
+    before = written()
+
+    report = run_import(sheet(employee_row(登录账号=bad)))
+
+    assert report.errors == (located(2, ERROR_LOGIN_INVALID.format(username=bad, limit=150)),)
+    assert written() == before
+
+
+def test_one_login_on_two_rows_is_an_error():
+    report = run_import(
+        sheet(employee_row(登录账号="zs"), employee_row(工号="E002", 姓名="李四", 登录账号="zs"))
+    )
+
+    assert report.errors == (located(3, ERROR_DUPLICATE_LOGIN.format(username="zs", first_row=2)),)
+    assert not User.objects.exists()
+
+
+def test_a_blank_login_leaves_the_link_alone_and_reimport_changes_nothing():
+    run_import(sheet(employee_row(登录账号="zhangsan")))
+    before = written()
+
+    assert run_import(sheet(employee_row(登录账号=None))).unchanged == 1
+    assert run_import(sheet(employee_row(登录账号="zhangsan"))).unchanged == 1
+    assert written() == before
+    assert Employee.objects.get().user.username == "zhangsan"
+
+
+def test_dry_run_creates_no_login():
+    report = run_import(sheet(employee_row(登录账号="zhangsan")), dry_run=True)
+
+    assert (report.errors, report.new) == ((), 1)
+    assert not User.objects.exists()
+
+
+def test_export_shows_the_login_and_imports_back_unchanged():
+    run_import(sheet(employee_row(登录账号="zhangsan")))
+
+    exported = EmployeeResource().export()
+
+    assert exported.dict[0]["登录账号"] == "zhangsan"
+    from tests.factories import xlsx_bytes
+
+    assert run_import(xlsx_bytes([exported.headers, *exported])).unchanged == 1
+
+
+# --- HR's invite action ---------------------------------------------------------------------
+@pytest.fixture
+def hr(seeded):
+    user = UserFactory(username="hr1")
+    user.groups.add(Group.objects.get(name=HR))
+    return user
+
+
+@pytest.fixture
+def finance(seeded):
+    user = UserFactory(username="fin1")
+    user.groups.add(Group.objects.get(name=FINANCE))
+    return user
+
+
+def invite(client, *employees):
+    return client.post(
+        reverse(CHANGELIST),
+        {"action": "invite_logins", "_selected_action": [e.pk for e in employees]},
+    )
+
+
+def links_on(page: str) -> list[str]:
+    return re.findall(r'value="(http://testserver/accounts/reset/[^"]+)"', page)
+
+
+def test_hr_opens_logins_and_gets_one_link_each_shown_once(client, hr):
+    zhang = EmployeeFactory(employee_no="E100", name="张三")
+    li = EmployeeFactory(employee_no="E101", name="李四")
+    client.force_login(hr)
+
+    response = invite(client, zhang, li)
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    page = response.content.decode()
+    assert len(links_on(page)) == 2
+    zhang.refresh_from_db()
+    assert zhang.user.username == "E100"
+    assert (zhang.user.has_usable_password(), zhang.user.is_staff) == (False, False)
+    record = zhang.history.latest()
+    assert record.history_user == hr
+    assert "关联登录账号 E100" in record.history_change_reason
+    assert "生成设置密码链接" in record.history_change_reason
+
+
+def test_the_download_holds_the_links_with_chinese_headers(client, hr):
+    zhang = EmployeeFactory(employee_no="E100", name="张三")
+    client.force_login(hr)
+
+    page = invite(client, zhang).content.decode()
+
+    data = re.search(r'href="data:[^;]+;base64,([^"]+)"', page).group(1)
+    rows = list(openpyxl.load_workbook(io.BytesIO(base64.b64decode(data))).active.values)
+    assert rows[0][:5] == ("工号", "姓名", "部门", "登录账号", "设置密码链接")
+    assert rows[1][4] == links_on(page)[0]
+    assert 'download="设置密码链接-' in page
+
+
+def test_finance_is_not_offered_the_action_and_cannot_post_it(client, finance):
+    zhang = EmployeeFactory(employee_no="E100")
+    client.force_login(finance)
+
+    listing = client.get(reverse(CHANGELIST))
+    assert "invite_logins" not in listing.content.decode()
+    invite(client, zhang)
+
+    zhang.refresh_from_db()
+    assert zhang.user is None
+    assert not User.objects.filter(username="E100").exists()
+    with pytest.raises(PermissionDenied):
+        employee_logins_invite(employees=[zhang], actor=finance)
+
+
+def test_no_link_for_a_login_with_a_password_or_a_staff_login(hr):
+    with_password = EmployeeFactory(user=UserFactory(is_staff=False))
+    staff = EmployeeFactory(user=UserFactory(is_staff=True))
+    staff.user.set_unusable_password()
+    staff.user.save()
+    departed = EmployeeFactory(left=True)
+
+    invites = employee_logins_invite(employees=[with_password, staff, departed], actor=hr)
+
+    assert [invite.link for invite in invites] == ["", "", ""]
+    outcomes = {invite.employee.pk: invite.outcome for invite in invites}
+    assert outcomes == {
+        with_password.pk: services.OUTCOME_IN_USE,
+        staff.pk: services.OUTCOME_STAFF,
+        departed.pk: services.OUTCOME_LEFT,
+    }
+    departed.refresh_from_db()
+    assert departed.user is None
+
+
+def test_a_job_number_held_as_login_by_someone_else_is_reported(hr):
+    EmployeeFactory(name="李四", employee_no="E009", user=UserFactory(username="E100"))
+    zhang = EmployeeFactory(employee_no="E100")
+
+    [result] = employee_logins_invite(employees=[zhang], actor=hr)
+
+    assert result.outcome == ERROR_LOGIN_TAKEN.format(username="E100", employee="李四（E009）")
+    assert result.link == ""
+
+
+def test_the_link_sets_a_password_and_the_employee_logs_in_to_their_cases(client, hr):
+    zhang = EmployeeFactory(employee_no="E100", name="张三")
+    [result] = employee_logins_invite(employees=[zhang], actor=hr)
+
+    form = client.get(result.link, follow=True)
+    assert form.status_code == 200
+    assert "设置密码" in form.content.decode()
+    assert "E100" in form.content.decode()
+    set_password_url = form.redirect_chain[-1][0]
+    done = client.post(
+        set_password_url,
+        {"new_password1": "Qing-2026-shui", "new_password2": "Qing-2026-shui"},
+        follow=True,
+    )
+    assert "密码已设置" in done.content.decode()
+
+    client.logout()
+    login = client.post(
+        reverse("login"), {"username": "E100", "password": "Qing-2026-shui"}, follow=True
+    )
+    assert login.redirect_chain[-1][0] == reverse("me:case_list")
+    assert login.status_code == 200
+    assert "张三" in login.content.decode()
+    # The link is void once used.
+    again = client.get(result.link, follow=True)
+    assert "链接已失效" in again.content.decode()
+
+
+def test_a_mismatched_password_is_explained_in_chinese(client, hr):
+    [result] = employee_logins_invite(employees=[EmployeeFactory()], actor=hr)
+    url = client.get(result.link, follow=True).redirect_chain[-1][0]
+
+    response = client.post(url, {"new_password1": "Qing-2026-shui", "new_password2": "other-1"})
+
+    assert str(SetPasswordForm.error_messages["password_mismatch"]) in response.content.decode()
+
+
+def test_hr_sees_the_login_as_text_not_a_link_to_the_user_admin(client, hr):
+    zhang = EmployeeFactory(user=UserFactory(username="zhangsan", is_staff=False))
+    client.force_login(hr)
+
+    page = client.get(reverse("admin:members_employee_change", args=[zhang.pk])).content.decode()
+
+    assert "zhangsan" in page
+    assert "/admin/auth/user/" not in page
+
+
+# --- between the admin and the employee's pages ---------------------------------------------
+def test_admin_header_links_to_my_pages_for_a_login_with_an_employee(client, hr):
+    client.force_login(hr)
+    assert reverse("me:case_list") not in client.get(reverse("admin:index")).content.decode()
+
+    EmployeeFactory(user=hr)
+    assert reverse("me:case_list") in client.get(reverse("admin:index")).content.decode()
+
+
+def test_my_pages_link_to_the_admin_for_staff_only(client):
+    worker = EmployeeFactory(user=UserFactory(is_staff=False))
+    client.force_login(worker.user)
+    assert 'href="/admin/"' not in client.get(reverse("me:case_list")).content.decode()
+
+    staff = EmployeeFactory(user=UserFactory(is_staff=True))
+    client.force_login(staff.user)
+    page = client.get(reverse("me:case_list")).content.decode()
+    assert 'href="/admin/">管理后台</a>' in page
