@@ -17,7 +17,6 @@ after it, naming the period and case they correct.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,27 +26,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from appraisal.models import GradeBand, Line, Period, Result, period_bounds
+from appraisal.selectors import TZ, ZERO, corrections_of, counting_cases
 from common.db import insert_many
 from members.models import Employee
-from violations.models import Case, Sanction
+from violations.models import Sanction
 
-ZERO = Decimal("0")
-COUNTING = [Case.State.CONFIRMED, Case.State.APPEALED, Case.State.UPHELD]
 # 警告次数: cases whose sanction is a warning or heavier.
 WARNING_SANCTIONS = {Sanction.WARNING, Sanction.SERIOUS_WARNING, Sanction.REFER}
 BATCH = 2000
-TZ = timezone.get_default_timezone()  # Asia/Shanghai: a case belongs to its local day
-# What a Line needs of a case (read as plain values: a period has up to 100,000).
-CASE_FIELDS = (
-    "pk",
-    "employee_id",
-    "points",
-    "sanction",
-    "occurred_at",
-    "joint_of_id",
-    "rule__code",
-    "rule__title_zh",
-)
 
 ERROR_LOCKED = "考核期间 {code} 已锁定，不能再计算；之后确认的更正会计入下一个未锁定的期间。"
 ERROR_NOT_COMPUTED = "考核期间 {code} 还没有计算，不能锁定。"
@@ -78,21 +64,6 @@ def period_get_or_create(*, code: str) -> Period:
     return period
 
 
-def _local_range(starts: dt.date, ends: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime.combine(starts, dt.time.min, tzinfo=TZ)
-    end = dt.datetime.combine(ends + dt.timedelta(days=1), dt.time.min, tzinfo=TZ)
-    return start, end
-
-
-def _counting_cases(starts: dt.date, ends: dt.date) -> list[dict]:
-    start, end = _local_range(starts, ends)
-    return list(
-        Case.objects.filter(state__in=COUNTING, occurred_at__gte=start, occurred_at__lt=end)
-        .order_by("employee_id", "occurred_at", "pk")
-        .values(*CASE_FIELDS)
-    )
-
-
 def _line(period: Period, case: dict, points: Decimal, corrects: Period | None = None) -> Line:
     return Line(
         period=period,
@@ -120,25 +91,8 @@ def _adjustments(period: Period) -> list[Line]:
         successor = next((pk for pk, starts in later_open if starts > locked.ends_on), None)
         if successor != period.pk:
             continue
-        # What the locked period and the adjustments already locked elsewhere recorded.
-        recorded: dict[int, Decimal] = defaultdict(lambda: ZERO)
-        for case_id, points in Line.objects.filter(
-            period=locked, corrects__isnull=True
-        ).values_list("case_id", "points"):
-            recorded[case_id] += points
-        for case_id, points in Line.objects.filter(
-            corrects=locked, period__state=Period.State.LOCKED
-        ).values_list("case_id", "points"):
-            recorded[case_id] += points
-        now_counting = {c["pk"]: c for c in _counting_cases(locked.starts_on, locked.ends_on)}
-        missing = set(recorded) - set(now_counting)
-        gone = {c["pk"]: c for c in Case.objects.filter(pk__in=missing).values(*CASE_FIELDS)}
-        for case_id in sorted(set(recorded) | set(now_counting)):
-            desired = now_counting[case_id]["points"] if case_id in now_counting else ZERO
-            delta = desired - recorded[case_id]
-            if delta:
-                case = now_counting.get(case_id) or gone[case_id]
-                lines.append(_line(period, case, delta, corrects=locked))
+        for case, delta in corrections_of(locked):
+            lines.append(_line(period, case, delta, corrects=locked))
     return lines
 
 
@@ -155,7 +109,7 @@ def period_compute(*, period: Period, actor=None) -> ComputeSummary:
     if period.state == Period.State.LOCKED:
         raise AppraisalError(ERROR_LOCKED.format(code=period.code))
 
-    cases = _counting_cases(period.starts_on, period.ends_on)
+    cases = counting_cases(period.starts_on, period.ends_on)
     lines = [_line(period, case, case["points"]) for case in cases]
     adjustments = _adjustments(period)
     lines += adjustments
