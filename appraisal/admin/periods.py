@@ -1,4 +1,10 @@
-"""Periods in the admin: added by code, computed and locked by HR, exported (§7.1)."""
+"""Periods in the admin: added by code, computed and locked by HR, exported (§7.1).
+
+The period's page has 计算 and 锁定 buttons (each its own small form, outside the change
+form) that call the same services as the list's actions; it links to its results and
+lines, and tells HR when a locked period's corrections wait for a period that does not
+exist yet, with a button that creates it.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +15,47 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from appraisal.admin.base import LinksForTheViewerMixin, may_open
 from appraisal.exports import XLSX_CONTENT_TYPE, period_workbook, period_workbook_filename
-from appraisal.models import GradeBand, Line, Period, Result
-from appraisal.services import AppraisalError, period_compute, period_lock
+from appraisal.models import GradeBand, Line, Period, Result, period_bounds
+from appraisal.selectors import WaitingCorrections, corrections_waiting
+from appraisal.services import AppraisalError, period_compute, period_get_or_create, period_lock
 from common.admin import HistoryAdmin
+from members.selectors import person_label
 
 CHANGED_AFTER_COMPUTE = "考核期间 {code} 的计分设置已修改，请重新计算后再锁定。"
+COMPUTED = (
+    "{period} 已计算：{employees} 名员工，扣分明细 {lines} 条，调整 {adjustments} 条，"
+    "扣分合计 {deducted}。"
+)
+LOCKED = "考核期间 {code} 已锁定。"
+# §7.1: corrections of a locked period go to the first not-locked period after it.
+WAITING = (
+    "考核期间 {locked} 已锁定，之后有 {n} 件案件的扣分改变（{cases}）。更正要计入它之后"
+    "第一个未锁定的考核期间，但现在没有这样的期间：请新建考核期间 {needed}，再计算它。"
+)
+CREATED_NEXT = "已新建考核期间 {code}。请计算它，锁定期间的更正会作为调整计入。"
+ALREADY_EXISTS = "考核期间 {code} 已存在。"
 PERIOD_FIELDS = ["code", "kind", "starts_on", "ends_on", "state"]
 SCORING_FIELDS = ["base_score", "deduction_cap"]
-RUN_FIELDS = ["computed_at", "computed_by", "locked_at", "locked_by"]
+RUN_FIELDS = ["computed_at", "computed_by_name", "locked_at", "locked_by_name"]
+PEOPLE = ["computed_by__employee", "locked_by__employee"]
+
+
+def waiting_message(waiting: WaitingCorrections) -> str:
+    cases = "、".join(f"案件 #{pk} {points:+}" for pk, points in waiting.corrections)
+    return WAITING.format(
+        locked=waiting.locked.code,
+        n=len(waiting.corrections),
+        cases=cases,
+        needed=waiting.needed,
+    )
 
 
 def _count_per_period(model) -> Coalesce:
@@ -36,10 +69,22 @@ def _count_per_period(model) -> Coalesce:
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
+def rows_url(model, period: Period) -> str:
+    """The list of ``model`` (Result, Line) filtered by ``period``."""
+    opts = model._meta
+    changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    return f"{changelist}?period__id__exact={period.pk}"
+
+
+def change_url(period: Period) -> str:
+    return reverse("admin:appraisal_period_change", args=[period.pk])
+
+
 @admin.register(Period)
-class PeriodAdmin(HistoryAdmin):
+class PeriodAdmin(LinksForTheViewerMixin, HistoryAdmin):
     """A period is added by its code alone (Period.clean fills kind and dates), computed and
-    locked by HR through the actions; once locked its page is read-only."""
+    locked by HR through the actions or the page's buttons; once locked its page is
+    read-only."""
 
     list_display = [
         "code",
@@ -48,13 +93,13 @@ class PeriodAdmin(HistoryAdmin):
         "result_count",
         "line_count",
         "computed_at",
-        "computed_by",
+        "computed_by_name",
         "locked_at",
-        "locked_by",
+        "locked_by_name",
     ]
     list_filter = ["kind", "state"]
     search_fields = ["code"]
-    list_select_related = ["computed_by", "locked_by"]
+    list_select_related = PEOPLE
     actions = ["compute_periods", "lock_periods"]
     add_fieldsets = [(None, {"fields": ["code", *SCORING_FIELDS]})]
     fieldsets = [
@@ -67,6 +112,7 @@ class PeriodAdmin(HistoryAdmin):
         return (
             super()
             .get_queryset(request)
+            .select_related(*PEOPLE)
             .annotate(result_count=_count_per_period(Result), line_count=_count_per_period(Line))
         )
 
@@ -78,8 +124,28 @@ class PeriodAdmin(HistoryAdmin):
     def line_count(self, obj: Period) -> int:
         return obj.line_count
 
+    # The counts link to the rows behind them, for whoever may open those lists.
+    @admin.display(description="人数", ordering="result_count")
+    def result_count_link(self, obj: Period) -> str:
+        return format_html('<a href="{}">{}</a>', rows_url(Result, obj), obj.result_count)
+
+    @admin.display(description="扣分明细", ordering="line_count")
+    def line_count_link(self, obj: Period) -> str:
+        return format_html('<a href="{}">{}</a>', rows_url(Line, obj), obj.line_count)
+
+    @admin.display(description="计算人")
+    def computed_by_name(self, obj: Period) -> str:
+        return person_label(obj.computed_by)
+
+    @admin.display(description="锁定人")
+    def locked_by_name(self, obj: Period) -> str:
+        return person_label(obj.locked_by)
+
     def get_list_display(self, request):
-        shown = super().get_list_display(request)
+        shown = list(super().get_list_display(request))
+        for model, name in [(Result, "result_count"), (Line, "line_count")]:
+            if may_open(self.admin_site, request, model):
+                shown[shown.index(name)] = f"{name}_link"
         return [*shown, "export_link"] if self.has_export_permission(request) else shown
 
     @admin.display(description="导出")
@@ -140,21 +206,99 @@ class PeriodAdmin(HistoryAdmin):
     def has_lock_permission(self, request) -> bool:
         return request.user.has_perm("appraisal.lock_period")
 
-    # -- the workbook (汇总, 明细, 部门) ------------------------------------------------------------
+    def may_create_next(self, request) -> bool:
+        return self.has_add_permission(request) and self.has_compute_permission(request)
 
     def get_urls(self):
-        export = self.admin_site.admin_view(self.export_view)
+        view = self.admin_site.admin_view
         return [
-            path("<path:object_id>/export/", export, name="appraisal_period_export"),
+            path(
+                "<path:object_id>/export/", view(self.export_view), name="appraisal_period_export"
+            ),
+            path(
+                "<path:object_id>/compute/",
+                view(self.compute_view),
+                name="appraisal_period_compute",
+            ),
+            path("<path:object_id>/lock/", view(self.lock_view), name="appraisal_period_lock"),
+            path("create-next/", view(self.create_next_view), name="appraisal_period_create_next"),
             *super().get_urls(),
         ]
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra = {
-            **(extra_context or {}),
-            "has_export_permission": self.has_export_permission(request),
-        }
-        return super().change_view(request, object_id, form_url, extra)
+    # -- the page: buttons, links to its rows, corrections waiting ----------------------------
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(
+                has_export_permission=self.has_export_permission(request),
+                can_compute=self.has_compute_permission(request)
+                and obj.state != Period.State.LOCKED,
+                can_lock=self.has_lock_permission(request) and obj.state == Period.State.COMPUTED,
+                results_url=rows_url(Result, obj)
+                if may_open(self.admin_site, request, Result)
+                else None,
+                lines_url=rows_url(Line, obj) if may_open(self.admin_site, request, Line) else None,
+                waiting=self.waiting_for(request, only=obj),
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {**(extra_context or {}), "waiting": self.waiting_for(request)}
+        return super().changelist_view(request, extra)
+
+    def waiting_for(self, request, only: Period | None = None) -> list[dict]:
+        """What HR is told about corrections waiting for a period (none for the others)."""
+        if not self.may_create_next(request):
+            return []
+        return [
+            {"message": waiting_message(w), "needed": w.needed}
+            for w in corrections_waiting()
+            if only is None or w.locked.pk == only.pk
+        ]
+
+    def _posted_period(self, request, object_id, allowed: bool) -> Period:
+        if not allowed:
+            raise PermissionDenied
+        period = self.get_object(request, unquote(object_id))
+        if period is None:
+            raise Http404
+        return period
+
+    def compute_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        period = self._posted_period(request, object_id, self.has_compute_permission(request))
+        self._compute_one(request, period)
+        return redirect(change_url(period))
+
+    def lock_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        period = self._posted_period(request, object_id, self.has_lock_permission(request))
+        self._lock_one(request, period)
+        return redirect(change_url(period))
+
+    def create_next_view(self, request):
+        """HR creates, in one click, the period a locked period's corrections wait for."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.may_create_next(request):
+            raise PermissionDenied
+        code = request.POST.get("code", "").strip()
+        try:
+            period_bounds(code)
+        except ValueError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return redirect("admin:appraisal_period_changelist")
+        existed = Period.objects.filter(code=code).exists()
+        period = period_get_or_create(code=code)
+        if existed:
+            self.message_user(request, ALREADY_EXISTS.format(code=code), messages.WARNING)
+        else:
+            self.message_user(request, CREATED_NEXT.format(code=code), messages.SUCCESS)
+        return redirect(change_url(period))
+
+    # -- the workbook (汇总, 明细, 部门) ------------------------------------------------------------
 
     def export_view(self, request, object_id):
         if not self.has_export_permission(request):
@@ -173,28 +317,46 @@ class PeriodAdmin(HistoryAdmin):
             content_type=XLSX_CONTENT_TYPE,
         )
 
-    # -- actions: one service call per period ----------------------------------------------------
+    # -- compute and lock: one service call per period, from an action or a button ------------
+
+    def _compute_one(self, request, period: Period) -> None:
+        # In the request, not on the worker: the result (or the refusal) is reported here
+        # and the period records who computed it. Recomputing replaces the rows (idempotent).
+        try:
+            summary = period_compute(period=period, actor=request.user)
+        except AppraisalError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        self.message_user(
+            request,
+            COMPUTED.format(
+                period=summary.period,
+                employees=summary.employees,
+                lines=summary.lines,
+                adjustments=summary.adjustments,
+                deducted=summary.deducted,
+            ),
+            messages.SUCCESS,
+        )
+
+    def _lock_one(self, request, period: Period) -> None:
+        try:
+            period_lock(period=period, actor=request.user)
+        except AppraisalError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            self.message_user(request, LOCKED.format(code=period.code), messages.SUCCESS)
 
     @admin.action(description="计算所选考核期间", permissions=["compute"])
     def compute_periods(self, request, queryset):
-        # In the request, not on the worker: the result (or the refusal) is reported here
-        # and the period records who computed it. Recomputing replaces the rows (idempotent).
         for period in queryset.order_by("starts_on"):
-            try:
-                summary = period_compute(period=period, actor=request.user)
-            except AppraisalError as exc:
-                self.message_user(request, str(exc), messages.ERROR)
-                continue
-            self.message_user(
-                request,
-                f"{summary.period} 已计算：{summary.employees} 名员工，扣分明细 {summary.lines} 条，"
-                f"调整 {summary.adjustments} 条，扣分合计 {summary.deducted}。",
-                messages.SUCCESS,
-            )
+            self._compute_one(request, period)
 
     @admin.action(description="锁定所选考核期间（锁定后不再改变）", permissions=["lock"])
     def lock_periods(self, request, queryset):
         periods = list(queryset.order_by("starts_on"))
+        for period in periods:
+            period.computed_by_label = person_label(period.computed_by)
         if "apply" not in request.POST:
             context = {
                 **self.admin_site.each_context(request),
@@ -205,12 +367,7 @@ class PeriodAdmin(HistoryAdmin):
             }
             return TemplateResponse(request, "admin/appraisal/period/lock_confirm.html", context)
         for period in periods:
-            try:
-                period_lock(period=period, actor=request.user)
-            except AppraisalError as exc:
-                self.message_user(request, str(exc), messages.ERROR)
-            else:
-                self.message_user(request, f"考核期间 {period.code} 已锁定。", messages.SUCCESS)
+            self._lock_one(request, period)
         return None
 
 

@@ -1,17 +1,22 @@
-"""Results and lines in the admin: read-only, scoped by appraisal.selectors (§9.12)."""
+"""Results and lines in the admin: read-only, scoped by appraisal.selectors (§9.12).
+
+Links go only where the viewer may follow them: 扣分明细 for whoever may open the lines,
+a case, an employee or a period for whoever may open its page; clause codes read §9.4.
+"""
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.html import format_html
 
 from appraisal import selectors
-from appraisal.admin.base import ReadOnlyAdmin
+from appraisal.admin.base import ReadOnlyAdmin, may_open
 from appraisal.models import Line, Result
 from members.models import PATH_SEPARATOR
-from violations.models import Sanction
+from violations.models import Case, Sanction
+from violations.selectors import cases_visible_to
 
 
 class ScopedAdmin(ReadOnlyAdmin):
@@ -35,6 +40,14 @@ class ScopedAdmin(ReadOnlyAdmin):
             return self.visible(request).exists()
         return self.visible(request).filter(pk=obj.pk).exists()
 
+    @admin.display(description="考核期间")
+    def period_shown(self, obj) -> str:
+        return self.link_for_viewer(obj, obj.period)
+
+    @admin.display(description="员工")
+    def employee_shown(self, obj) -> str:
+        return self.link_for_viewer(obj, obj.employee)
+
 
 class DepartmentFilter(admin.SimpleListFilter):
     """The department the result was computed with, sub-departments included."""
@@ -55,6 +68,43 @@ class DepartmentFilter(admin.SimpleListFilter):
         )
 
 
+def clause_order(code: str) -> tuple:
+    """§9.2 before §9.10, §5.3 before §5.3.b."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in code.split("."))
+
+
+class ClauseFilter(admin.SimpleListFilter):
+    """The clauses of the lines the viewer sees, as §9.4, in clause order."""
+
+    title = "条款"
+    parameter_name = "clause"
+
+    def lookups(self, request, model_admin):
+        codes = (
+            selectors.lines_visible_to(request.user)
+            .order_by()
+            .values_list("clause", flat=True)
+            .distinct()
+        )
+        return [(code, f"§{code}") for code in sorted(codes, key=clause_order)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(clause=value) if value else queryset
+
+
+RESULT_FIELDS = [
+    "period_shown",
+    "employee_shown",
+    "department_path",
+    "base_score",
+    "deducted",
+    "warnings",
+    "final_score",
+    "grade",
+]
+
+
 @admin.register(Result)
 class ResultAdmin(ScopedAdmin):
     list_display = [
@@ -71,9 +121,18 @@ class ResultAdmin(ScopedAdmin):
     list_filter = ["period", DepartmentFilter, "grade"]
     search_fields = ["employee__employee_no", "employee__name"]
     list_select_related = ["period", "employee"]
+    fields = RESULT_FIELDS
+    readonly_fields = RESULT_FIELDS
 
     def visible(self, request):
         return selectors.results_visible_to(request.user)
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        # A group admin or a head with no line to see would get a 403 there.
+        if may_open(self.admin_site, request, Line):
+            return shown
+        return [name for name in shown if name != "lines_link"]
 
     @admin.display(description="明细")
     def lines_link(self, obj: Result) -> str:
@@ -82,13 +141,27 @@ class ResultAdmin(ScopedAdmin):
         return format_html('<a href="{}{}">扣分明细</a>', url, query)
 
 
+LINE_FIELDS = [
+    "period_shown",
+    "employee_shown",
+    "case_shown",
+    "clause_shown",
+    "rule_title",
+    "sanction_label",
+    "occurred_on",
+    "points",
+    "is_joint",
+    "corrects_shown",
+]
+
+
 @admin.register(Line)
 class LineAdmin(ScopedAdmin):
     list_display = [
         "period",
         "employee",
         "case_link",
-        "clause",
+        "clause_shown",
         "rule_title",
         "sanction_label",
         "occurred_on",
@@ -96,18 +169,41 @@ class LineAdmin(ScopedAdmin):
         "is_joint",
         "corrects",
     ]
-    list_filter = ["period", "clause", "is_joint", "corrects"]
+    list_filter = ["period", ClauseFilter, "is_joint", "corrects"]
     search_fields = ["employee__employee_no", "employee__name"]
     list_select_related = ["period", "employee", "corrects"]
+    fields = LINE_FIELDS
+    readonly_fields = LINE_FIELDS
 
     def visible(self, request):
         return selectors.lines_visible_to(request.user)
 
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.has_perm("violations.view_case"):
+            return qs
+        # Whether the viewer may open each line's case, in the list's one query.
+        opens = cases_visible_to(request.user).filter(pk=OuterRef("case_id"))
+        return qs.annotate(case_opens=Exists(opens))
+
     @admin.display(description="案件", ordering="case_id")
     def case_link(self, obj: Line) -> str:
-        # The case page checks again who may open it (violations.selectors).
+        if not getattr(obj, "case_opens", True):
+            return f"#{obj.case_id}"
         url = reverse("admin:violations_case_change", args=[obj.case_id])
         return format_html('<a href="{}">#{}</a>', url, obj.case_id)
+
+    @admin.display(description="案件")
+    def case_shown(self, obj: Line) -> str:
+        return self.link_for_viewer(obj, Case(pk=obj.case_id), text=f"#{obj.case_id}")
+
+    @admin.display(description="条款", ordering="clause")
+    def clause_shown(self, obj: Line) -> str:
+        return f"§{obj.clause}"
+
+    @admin.display(description="调整的期间")
+    def corrects_shown(self, obj: Line) -> str:
+        return self.link_for_viewer(obj, obj.corrects)
 
     @admin.display(description="处分", ordering="sanction")
     def sanction_label(self, obj: Line) -> str:

@@ -15,6 +15,19 @@ from appraisal.resources import (
 )
 from common.admin import ClerkImportMixin
 from common.importing import import_summary
+from members.selectors import person_label
+
+IMPORT_FIELDS = [
+    "period_shown",
+    "file_name",
+    "imported_by_name",
+    "imported_at",
+    "rows",
+    "created",
+    "updated",
+    "unchanged",
+]
+SETTLEMENT_FIELDS = ["period_shown", "employee_shown", "amount", "note", "imported_in_shown"]
 
 
 @admin.register(SettlementImport)
@@ -22,7 +35,7 @@ class SettlementImportAdmin(ReadOnlyAdmin):
     list_display = [
         "period",
         "file_name",
-        "imported_by",
+        "imported_by_name",
         "imported_at",
         "rows",
         "created",
@@ -30,9 +43,21 @@ class SettlementImportAdmin(ReadOnlyAdmin):
         "unchanged",
     ]
     list_filter = ["period"]
-    list_select_related = ["period", "imported_by"]
+    list_select_related = ["period", "imported_by__employee"]
     # The stored file holds everyone's pay: listed by name, not served from here.
-    exclude = ["file"]
+    fields = IMPORT_FIELDS
+    readonly_fields = IMPORT_FIELDS
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("period", "imported_by__employee")
+
+    @admin.display(description="考核期间")
+    def period_shown(self, obj: SettlementImport) -> str:
+        return self.link_for_viewer(obj, obj.period)
+
+    @admin.display(description="导入人")
+    def imported_by_name(self, obj: SettlementImport) -> str:
+        return person_label(obj.imported_by)
 
 
 @admin.register(Settlement)
@@ -45,6 +70,8 @@ class SettlementAdmin(ClerkImportMixin, ImportMixin, ReadOnlyAdmin):
     list_filter = ["period"]
     search_fields = ["employee__employee_no", "employee__name"]
     list_select_related = ["period", "employee", "imported_in__period"]
+    fields = SETTLEMENT_FIELDS
+    readonly_fields = SETTLEMENT_FIELDS
     resource_classes = [SettlementResource]
     import_formats = SETTLEMENT_FORMATS
     import_form_class = SettlementImportForm
@@ -53,6 +80,18 @@ class SettlementAdmin(ClerkImportMixin, ImportMixin, ReadOnlyAdmin):
     # SettlementImport is the audit row of each import (who, when, file, counts):
     # no admin LogEntry per row on top (20,000 for one sheet).
     skip_admin_log = True
+
+    @admin.display(description="考核期间")
+    def period_shown(self, obj: Settlement) -> str:
+        return self.link_for_viewer(obj, obj.period)
+
+    @admin.display(description="员工")
+    def employee_shown(self, obj: Settlement) -> str:
+        return self.link_for_viewer(obj, obj.employee)
+
+    @admin.display(description="来自导入")
+    def imported_in_shown(self, obj: Settlement) -> str:
+        return self.link_for_viewer(obj, obj.imported_in)
 
     def get_confirm_form_initial(self, request, import_form):
         # The period chosen on the first page goes with the file to the confirmation.
