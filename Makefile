@@ -6,8 +6,12 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 DEMO_EMPLOYEES ?= 300
 DEMO_SEED ?= 1
+# The demo personas' password (hr, finance, leader, …): `DEMO_PASSWORD=... make run` sets another.
+DEMO_PASSWORD ?= junma-demo
+# The browser the e2e tests drive: Debian's chromium (`playwright install` cannot download one).
+E2E_CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint format worker migrate seed demo clean
+.PHONY: run test e2e lint format worker migrate seed demo clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11（python3.11 或 python3）"; exit 1; }
@@ -26,7 +30,7 @@ seed: migrate
 	$(PY) manage.py seed_policy
 
 demo: seed
-	$(PY) manage.py demo --employees $(DEMO_EMPLOYEES) --seed $(DEMO_SEED)
+	DEMO_PASSWORD='$(DEMO_PASSWORD)' $(PY) manage.py demo --employees $(DEMO_EMPLOYEES) --seed $(DEMO_SEED)
 
 run: demo
 	$(PY) manage.py ensure_admin
@@ -37,6 +41,13 @@ test: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run --settings=config.settings.test
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Real-browser tests (tests/e2e, marker e2e; not part of `make test`): Playwright drives
+# chromium headless against a live server. Screenshots: test-artifacts/e2e/.
+# pytest exits 5 when it selected no test: make fails then too.
+e2e: $(VENV)/.installed
+	@test -x $(E2E_CHROMIUM) || { echo "需要 chromium：apt-get install chromium（或设置 E2E_CHROMIUM）"; exit 1; }
+	E2E_CHROMIUM=$(E2E_CHROMIUM) $(VENV)/bin/pytest -m e2e tests/e2e $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
