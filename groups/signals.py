@@ -36,6 +36,10 @@ def group_admins_changed(sender, instance, action: str, reverse: bool, **kwargs)
 def employee_login_changed(sender, instance: Employee, raw: bool = False, **kwargs) -> None:
     if raw:
         return
-    if instance.loaded_user_id != instance.user_id:
+    # Only an employee who creates or administers a group passes rights to a login: the
+    # many logins opened at once by an employee sheet or HR's invite skip the full pass.
+    if instance.loaded_user_id != instance.user_id and (
+        instance.created_groups.exists() or instance.administered_groups.exists()
+    ):
         services.chat_group_sync_all_permissions()
     instance.loaded_user_id = instance.user_id

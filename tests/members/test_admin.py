@@ -255,3 +255,19 @@ def test_a_staff_user_without_rights_is_offered_no_invite(client):
     page = client.get(reverse("admin:members_employee_changelist")).content.decode()
 
     assert "invite_logins" not in page
+
+
+# --- who changed a row: a person, never a login name ----------------------------------------
+@pytest.mark.parametrize("model", ["employee", "department"])
+def test_history_names_who_changed_it_without_linking_the_user_admin(client, hr, model):
+    EmployeeFactory(name="赵敏", employee_no="HR01", user=hr)
+    client.force_login(hr)
+    obj = EmployeeFactory() if model == "employee" else DepartmentFactory()
+    obj._history_user = hr
+    obj.save()
+
+    page = client.get(reverse(f"admin:members_{model}_history", args=[obj.pk])).content.decode()
+
+    assert "赵敏（HR01）" in page
+    assert "hr1" not in page  # neither in the list nor in the header's welcome
+    assert "/admin/auth/user/" not in page
