@@ -288,3 +288,18 @@ def test_my_pages_link_to_the_admin_for_staff_only(client):
     client.force_login(staff.user)
     page = client.get(reverse("me:case_list")).content.decode()
     assert 'href="/admin/">管理后台</a>' in page
+
+
+def test_hr_adds_and_edits_employees_without_the_login_picker(client, hr):
+    zhang = EmployeeFactory(user=UserFactory(username="zhangsan", is_staff=False))
+    client.force_login(hr)
+
+    assert client.get(reverse("admin:members_employee_add")).status_code == 200
+    url = reverse("admin:members_employee_change", args=[zhang.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields}
+    response = client.post(url, {**data, "name": "张三丰"})
+
+    assert response.status_code == 302
+    zhang.refresh_from_db()
+    assert (zhang.name, zhang.user.username) == ("张三丰", "zhangsan")
