@@ -18,6 +18,7 @@ ERROR_TOO_MANY_FILES = "一次最多上传 {limit} 个证据文件。"
 ERROR_OVERRIDE_ONE_CASE = "调整扣分只能逐个案件进行：请只选择一个案件。"
 ERROR_FILE_GROUP = "你不能为这个群登记违规：只能选择你担任群主或管理员的群。"
 ERROR_GROUP_REQUIRED = "请选择发生违规的群。"
+ERROR_DECISION_COMMENT = "请填写处理意见。"
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -140,3 +141,18 @@ class ConfirmForm(DecisionForm):
         if self.case_count != 1 and self.data.get("points"):
             raise forms.ValidationError(ERROR_OVERRIDE_ONE_CASE)
         return cleaned
+
+
+class CaseDecideForm(ConfirmForm):
+    """The 处理 box of one case's page: 处理意见 always; for a proposal, optionally other
+    points than the rule's, with a reason (case_confirm checks both)."""
+
+    def __init__(self, *args, case: Case, **kwargs) -> None:
+        super().__init__(*args, case_count=1, **kwargs)
+        comment = self.fields["comment"]
+        comment.label = "处理意见"
+        comment.help_text = "写入案件的处理记录；必填。"
+        comment.error_messages["required"] = ERROR_DECISION_COMMENT
+        if case.state != Case.State.PROPOSED:
+            del self.fields["points"]
+            del self.fields["override_reason"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from violations.forms import EvidenceFilesField
+
 ERROR_REASON_REQUIRED = "请填写申诉理由。"
 
 
@@ -16,3 +18,4 @@ class AppealForm(forms.Form):
         ),
         error_messages={"required": ERROR_REASON_REQUIRED},
     )
+    attachments = EvidenceFilesField(label="申诉材料（可选）")

@@ -24,7 +24,7 @@ from appraisal.selectors import lines_visible_to, results_visible_to
 from violations.me_forms import AppealForm
 from violations.models import Case, Evidence, Sanction
 from violations.selectors import can_view_evidence, cases_visible_to
-from violations.services import CaseError, case_appeal
+from violations.services import CaseError, EvidenceError, case_appeal
 from violations.services.cases import appeal_deadline
 
 APPEAL_SENT = "申诉已提交，人力资源部将由确认人以外的同事裁决，结果会显示在本页。"
@@ -67,11 +67,16 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def case_appeal_submit(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404(own_cases(request.user), pk=pk)
-    form = AppealForm(request.POST)
+    form = AppealForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            case_appeal(case=case, actor=request.user, comment=form.cleaned_data["reason"])
-        except CaseError as error:
+            case_appeal(
+                case=case,
+                actor=request.user,
+                comment=form.cleaned_data["reason"],
+                attachments=form.cleaned_data["attachments"],
+            )
+        except (CaseError, EvidenceError) as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, APPEAL_SENT)

@@ -24,6 +24,13 @@ class Sanction(models.TextChoices):
     REFER = "refer", "移交处理"
 
 
+def clause_sort_key(code: str) -> str:
+    """ "9.10" → "00090010", "5.3.b" → "00050003b": §9.2 sorts before §9.10 as text, on
+    SQLite and PostgreSQL alike (digits and lower-case letters only, so no collation
+    reorders it)."""
+    return "".join(part.zfill(4) if part.isdigit() else part for part in code.split("."))
+
+
 class Rule(models.Model):
     code = models.CharField(
         "条款",
@@ -73,15 +80,24 @@ class Rule(models.Model):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
         help_text="如 0.5：确认后为违规员工的部门负责人生成一条连带记录，扣分为其一半（§9.8、§9.12）。",
     )
+    # Derived from code on every save: the clause order (§9.2 before §9.10).
+    sort_key = models.CharField("排序", max_length=64, editable=False, default="")
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = "违规条款"
         verbose_name_plural = "违规条款"
-        ordering = ["code"]
+        ordering = ["sort_key", "code"]
 
     def __str__(self) -> str:
         return f"§{self.code} {self.title_zh}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.sort_key = clause_sort_key(self.code)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "code" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "sort_key"}
+        super().save(*args, **kwargs)
 
 
 SANCTION_ORDER = list(Sanction.values)
@@ -274,6 +290,8 @@ class Evidence(models.Model):
         related_name="+",
     )
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+    # Attached by the employee to their appeal, not by whoever filed the case.
+    for_appeal = models.BooleanField("申诉材料", default=False)
 
     class Meta:
         verbose_name = "证据"

@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 from common.permissions import objects_for_user
 from groups.models import ChatGroup
 from members.selectors import headed_departments_q
-from violations.models import Case
+from violations.models import Case, CaseTransition
 
 GROUP_PERMS = ["groups.moderate", "groups.manage_roster"]
 
@@ -37,7 +37,11 @@ def cases_visible_to(user) -> QuerySet[Case]:
     (sub-departments included); everyone with a login sees their own.
     """
     qs = Case.objects.select_related(
-        "rule", "employee__department", "group", "reported_by", "confirmed_by"
+        "rule",
+        "employee__department",
+        "group",
+        "reported_by__employee",
+        "confirmed_by__employee",
     )
     if not user.is_authenticated:
         return qs.none()
@@ -76,11 +80,58 @@ def groups_user_can_file_for(user) -> QuerySet[ChatGroup]:
     return _run_groups(user)
 
 
+# What HR is asked to do with a case waiting in the queue, by its state.
+QUEUE_ASKS = {
+    Case.State.PROPOSED: "确认或驳回",
+    Case.State.APPEALED: "裁决申诉（维持或撤销）",
+}
+
+
 def proposed_queue() -> QuerySet[Case]:
-    """HR's work queue: proposed cases, oldest first, evidence prefetched for thumbnails."""
+    """HR's work queue: proposed cases and appeals, oldest first, evidence prefetched for
+    thumbnails; ``QUEUE_ASKS`` says what each one asks of HR."""
     return (
-        Case.objects.filter(state=Case.State.PROPOSED)
-        .select_related("rule", "employee__department", "group", "reported_by")
+        Case.objects.filter(state__in=list(QUEUE_ASKS))
+        .select_related("rule", "employee__department", "group", "reported_by__employee")
         .prefetch_related("evidence")
         .order_by("created_at", "pk")
     )
+
+
+def appeal_of(case: Case) -> CaseTransition | None:
+    """The appeal of ``case`` (its reason is the transition's comment), latest first."""
+    return (
+        case.transitions.filter(to_state=Case.State.APPEALED)
+        .select_related("actor__employee")
+        .order_by("-at", "-pk")
+        .first()
+    )
+
+
+# Source events in words (Case.source_key is an idempotency key, not for people).
+EVENT_KINDS = {
+    "screening": "内容筛查记录",
+    "directive": "逾期的群内指令",
+    "question": "逾期未回复的问题",
+    "reconciliation": "群成员核对",
+}
+DEMO_PREFIX = "demo:"
+
+
+def source_event_label(source_key: str) -> str:
+    """``finding:12`` → 群成员核对发现 #12, ``demo:screening:ads`` → 演示数据：内容筛查记录 …"""
+    if not source_key:
+        return "—"
+    prefix = ""
+    if source_key.startswith(DEMO_PREFIX):
+        prefix, source_key = "演示数据：", source_key.removeprefix(DEMO_PREFIX)
+    kind, _, rest = source_key.partition(":")
+    if kind == "finding" and rest.isdigit():
+        text = f"群成员核对发现 #{rest}"
+    elif kind == "joint" and rest.isdigit():
+        text = f"案件 #{rest} 的部门负责人连带责任（§9.8、§9.12）"
+    elif kind == "roster-actions":
+        text = f"群成员待办逾期（截止 {rest.rsplit(':', 1)[-1]}）"
+    else:
+        text = EVENT_KINDS.get(kind, "其他来源事件")
+    return prefix + text

@@ -8,7 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.template.defaultfilters import filesizeformat
@@ -18,20 +17,17 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from groups.models import ChatGroup
-from members.roles import FINANCE, HR
-from members.services import department_get_or_create_by_path, department_set_head
 from tests.factories import (
     PDF_BYTES,
     PNG_BYTES,
     CaseFactory,
-    ChatGroupFactory,
     EmployeeFactory,
-    UserFactory,
 )
+from tests.violations.conftest import filed
 from violations.admin.cases import DepartmentFilter
 from violations.forms import ERROR_FILE_GROUP, ERROR_OVERRIDE_ONE_CASE, MAX_EVIDENCE_FILES
-from violations.models import Case, CaseTransition, Evidence, Rule
-from violations.services import case_appeal, case_confirm, case_file, evidence_add
+from violations.models import Case, CaseTransition, Evidence
+from violations.services import case_confirm, evidence_add
 from violations.services.cases import (
     ERROR_OWN_CONFIRMATION,
     ERROR_OWN_REPORT,
@@ -46,87 +42,6 @@ EXE_BYTES = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x
 CHANGELIST = "admin:violations_case_changelist"
 ADD = "admin:violations_case_add"
 QUEUE = "admin:violations_case_queue"
-
-
-# -- personas and a small company --------------------------------------------------------
-
-
-def _user(name: str, role: str | None = None, **kwargs):
-    user = UserFactory(username=name, **kwargs)
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    return user
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def world(seeded):
-    """Sales (head 郭杰华, offender 李娜), production (刘洋); 办公群 run by 赵敏 (creator)
-    and 王芳 (admin), 别的群 run by nobody with a login; HR ×2, Finance, an outsider."""
-    sales = department_get_or_create_by_path(path="销售部")
-    production = department_get_or_create_by_path(path="生产部")
-    head = EmployeeFactory(name="郭杰华", department=sales, user=_user("head"))
-    department_set_head(department=sales, head=head)
-    offender = EmployeeFactory(
-        name="李娜",
-        employee_no="JM004",
-        department=sales,
-        user=_user("lina", is_staff=False),
-    )
-    worker = EmployeeFactory(name="刘洋", employee_no="JM007", department=production)
-    creator = EmployeeFactory(name="赵敏", department=production, user=_user("creator"))
-    group_admin = EmployeeFactory(name="王芳", department=production, user=_user("groupadmin"))
-    mine = ChatGroupFactory(code="office", name="办公群", creator=creator)
-    mine.admins.add(group_admin)
-    other = ChatGroupFactory(code="other", name="别的群")
-    return {
-        "sales": sales,
-        "production": production,
-        "offender": offender,
-        "worker": worker,
-        "mine": mine,
-        "other": other,
-        "rule": Rule.objects.get(code="9.4"),
-        "hr": _user("hr1", HR),
-        "hr2": _user("hr2", HR),
-        "finance": _user("finance", FINANCE),
-        "head": head.user,
-        "creator": creator.user,
-        "groupadmin": group_admin.user,
-        "outsider": _user("outsider"),
-    }
-
-
-@pytest.fixture
-def cases(world):
-    """One case per visibility boundary."""
-    return {
-        "offender_in_mine": CaseFactory(
-            rule=world["rule"], employee=world["offender"], group=world["mine"]
-        ),
-        "offender_in_other": CaseFactory(
-            rule=world["rule"], employee=world["offender"], group=world["other"]
-        ),
-        "worker_in_other": CaseFactory(
-            rule=world["rule"], employee=world["worker"], group=world["other"]
-        ),
-    }
-
-
-def filed(world, *, by="groupadmin", group="mine", employee="offender") -> Case:
-    """A case filed through the service (with its first transition), reported by ``by``."""
-    return case_file(
-        rule=world["rule"],
-        employee=world[employee],
-        group=world[group],
-        occurred_at=timezone.now() - dt.timedelta(days=1),
-        description="群内发布赌博链接",
-        actor=world[by],
-    )
 
 
 def changelist_rows(client, query: str = "") -> list[Case]:
@@ -158,10 +73,19 @@ def test_changelist_shows_each_persona_the_cases_they_may_see(client, world, cas
 
 
 @pytest.mark.parametrize("who", ["groupadmin", "head"])
-def test_a_case_outside_ones_scope_does_not_open(client, world, cases, who):
+def test_a_case_outside_ones_scope_is_refused_as_such(client, world, cases, who):
+    """Told it is outside their scope (403), not that it "may have been deleted"."""
     client.force_login(world[who])
     url = reverse("admin:violations_case_change", args=[cases["worker_in_other"].pk])
     response = client.get(url)
+    assert response.status_code == 403
+    assert "may have been deleted" not in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["hr", "head"])
+def test_a_missing_case_is_still_missing(client, world, cases, who):
+    client.force_login(world[who])
+    response = client.get(reverse("admin:violations_case_change", args=[999_999]))
     assert response.status_code == 302  # the admin's "does not exist" redirect
     assert response["Location"] == reverse("admin:index")
 
@@ -617,13 +541,6 @@ def test_decisions_are_not_offered_without_the_decide_permission(client, world, 
     client.post(reverse(CHANGELIST), data)
     case.refresh_from_db()
     assert case.state == S.PROPOSED
-
-
-@pytest.fixture
-def appealed(world):
-    case = filed(world)
-    case_confirm(case=case, actor=world["hr2"], comment="确认")
-    return case_appeal(case=case, actor=world["offender"].user, comment="我没有发过")
 
 
 @pytest.mark.parametrize(

@@ -174,9 +174,7 @@ def test_persona_logins_keep_their_employees(client, monkeypatch):
     assert not clerks & personas
 
 
-def test_the_employee_persona_sees_cases_in_several_states_and_may_appeal_one(
-    client, monkeypatch
-):
+def test_the_employee_persona_sees_cases_in_several_states_and_may_appeal_one(client, monkeypatch):
     monkeypatch.setenv("DEMO_PASSWORD", PASSWORD)
     run_demo()
     assert client.login(username="employee", password=PASSWORD)

@@ -9,21 +9,30 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
-from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from common.admin import HistoryAdmin
 from members.models import Department, Employee
+from members.selectors import person_label
 from violations import selectors
 from violations.admin.decisions import CaseDecisionActions
+from violations.admin.display import (
+    READONLY_DISPLAY,
+    CaseDisplay,
+    CaseTransitionInline,
+    EvidenceInline,
+    ReadableHistoryAdmin,
+    attach_links,
+    evidence_preview,
+)
 from violations.forms import CaseFileForm, EvidenceAddForm
-from violations.models import Case, CaseTransition, Evidence, Rule
+from violations.models import Case, Rule
 from violations.services import (
     CaseError,
     EvidenceError,
@@ -33,65 +42,7 @@ from violations.services import (
 from violations.services.cases import CONFIRMATION_FIELDS
 
 QUEUE_PAGE_SIZE = 50
-
-
-def evidence_preview(evidence: Evidence) -> str:
-    """A thumbnail (images) or a link (PDF), both served by violations.views."""
-    return render_to_string("admin/violations/evidence_preview.html", {"evidence": evidence})
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """Rows of a case, shown to whoever may open the case (CaseAdmin checked it) — also to
-    those who see it through object permissions, without the model permission. The
-    inline's get_queryset is therefore not filtered by the model permission; the formset
-    limits it to the case, and get_inline_instances asks has_view_permission with the case."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class CaseTransitionInline(ReadOnlyInline):
-    """The case's timeline: every state change, who made it and why, oldest first."""
-
-    model = CaseTransition
-    fields = ["at", "from_state", "to_state", "actor", "comment"]
-    readonly_fields = fields
-    ordering = ["at", "pk"]
-    verbose_name_plural = "处理记录"
-
-    def get_queryset(self, request):
-        return CaseTransition.objects.select_related("actor").order_by(*self.ordering)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return obj is not None  # whoever may open the case reads its timeline
-
-
-class EvidenceInline(ReadOnlyInline):
-    model = Evidence
-    fields = ["preview", "original_name", "content_type", "size", "uploaded_by", "uploaded_at"]
-    readonly_fields = fields
-    ordering = ["uploaded_at", "pk"]
-
-    def get_queryset(self, request):
-        return Evidence.objects.select_related("uploaded_by").order_by(*self.ordering)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        # Finance sees the case for the appraisal, never its evidence.
-        return obj is not None and selectors.can_view_evidence(request.user, obj)
-
-    @admin.display(description="预览")
-    def preview(self, obj: Evidence) -> str:
-        return evidence_preview(obj)
+ERROR_OUT_OF_SCOPE = "此案件不在你的查看范围内。"
 
 
 # -- the case list -------------------------------------------------------------------------
@@ -105,10 +56,13 @@ class DepartmentFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         present = model_admin.get_queryset(request).order_by().values("employee__department_id")
-        return [(d.pk, d.path) for d in Department.objects.filter(pk__in=present)]
+        departments = Department.objects.filter(pk__in=present).order_by("path")
+        # Values as text, as they come from the query string: facet counting (显示计数)
+        # hands queryset() the lookups' own values, not the request's.
+        return [(str(d.pk), d.path) for d in departments]
 
     def queryset(self, request, queryset):
-        value = self.value()
+        value = str(self.value() or "")
         if not value:
             return queryset
         if not value.isdigit():
@@ -118,11 +72,12 @@ class DepartmentFilter(admin.SimpleListFilter):
 
 DECIDED_FIELDS = ["state", *CONFIRMATION_FIELDS]
 SOURCE_FIELDS = ["source", "source_key", "reported_by", "created_at", "joint_of"]
+APPEAL_STATES = (Case.State.APPEALED, Case.State.UPHELD, Case.State.OVERTURNED)
 FACT_FIELDS = ["rule", "employee", "group", "occurred_at", "description"]
 
 
 @admin.register(Case)
-class CaseAdmin(CaseDecisionActions, HistoryAdmin):
+class CaseAdmin(CaseDisplay, CaseDecisionActions, ReadableHistoryAdmin, HistoryAdmin):
     """Cases: filed here or proposed by other parts; HR confirms, dismisses and decides appeals
     through the actions below, each calling one service per case."""
 
@@ -137,7 +92,7 @@ class CaseAdmin(CaseDecisionActions, HistoryAdmin):
         "sanction",
         "source",
         "occurred_at",
-        "reported_by",
+        "reporter",
         "created_at",
     ]
     list_display_links = ["case_number", "rule"]
@@ -151,11 +106,6 @@ class CaseAdmin(CaseDecisionActions, HistoryAdmin):
     date_hierarchy = "occurred_at"
     search_fields = ["employee__name", "employee__employee_no", "description"]
     add_fieldsets = [(None, {"fields": [*FACT_FIELDS, "evidence"]})]
-    fieldsets = [
-        ("案件", {"fields": FACT_FIELDS}),
-        ("处理结果", {"fields": DECIDED_FIELDS}),
-        ("来源", {"fields": SOURCE_FIELDS}),
-    ]
     actions = ["confirm_cases", "dismiss_cases", "uphold_appeals", "overturn_appeals"]
     change_list_template = "admin/violations/case/change_list.html"
     change_form_template = "admin/violations/case/change_form.html"
@@ -195,6 +145,27 @@ class CaseAdmin(CaseDecisionActions, HistoryAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser  # a case is a record: decided, never deleted
 
+    def get_object(self, request, object_id, from_field=None):
+        case = super().get_object(request, object_id, from_field)
+        return None if case is None else attach_links(request, self, case)
+
+    def get_case_or_refuse(self, request, object_id) -> Case:
+        """The case, 403 if it exists outside the user's scope (not the admin's "may have
+        been deleted"), 404 if there is no such case."""
+        case = self.get_object(request, unquote(object_id))
+        if case is None:
+            if self._exists(object_id):
+                raise PermissionDenied(ERROR_OUT_OF_SCOPE)
+            raise Http404("没有这个案件。")
+        return case
+
+    @staticmethod
+    def _exists(object_id) -> bool:
+        try:
+            return Case.objects.filter(pk=unquote(object_id)).exists()
+        except (ValueError, TypeError, ValidationError):
+            return False
+
     def revert_disabled(self, request, obj=None) -> bool:
         return True
 
@@ -213,8 +184,21 @@ class CaseAdmin(CaseDecisionActions, HistoryAdmin):
 
     # -- forms ------------------------------------------------------------------------------
 
+    def _facts_editable(self, request, obj: Case) -> bool:
+        return obj.state == Case.State.PROPOSED and self.has_change_permission(request, obj)
+
     def get_fieldsets(self, request, obj=None):
-        return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
+        if obj is None:
+            return self.add_fieldsets
+
+        def shown(fields, editable=False):
+            return [f if editable else READONLY_DISPLAY.get(f, f) for f in fields]
+
+        return [
+            ("案件", {"fields": shown(FACT_FIELDS, self._facts_editable(request, obj))}),
+            ("处理结果", {"fields": shown(DECIDED_FIELDS)}),
+            ("来源", {"fields": shown(SOURCE_FIELDS)}),
+        ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -224,9 +208,14 @@ class CaseAdmin(CaseDecisionActions, HistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        if obj.state != Case.State.PROPOSED:
-            return [*FACT_FIELDS, *DECIDED_FIELDS, *SOURCE_FIELDS]  # decided: a record
-        return [*DECIDED_FIELDS, *SOURCE_FIELDS]
+        # A decided case is a record; a proposal's facts are HR's to correct.
+        editable = FACT_FIELDS if self._facts_editable(request, obj) else []
+        return [
+            field
+            for _, options in self.get_fieldsets(request, obj)
+            for field in options["fields"]
+            if field not in editable
+        ]
 
     def get_autocomplete_fields(self, request):
         # The employee search is the Employee admin's: offered to those who may use it.
@@ -300,11 +289,26 @@ class CaseAdmin(CaseDecisionActions, HistoryAdmin):
         return self.render_change_form(request, context, add=True, form_url=form_url)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        case = self.get_object(request, unquote(object_id))
-        extra = dict(extra_context or {})
-        if case is not None:
-            extra["can_add_evidence"] = self._can_add_evidence(request, case)
+        if not self._exists(object_id):  # really missing: the admin's own answer
+            return super().change_view(request, object_id, form_url, extra_context)
+        case = self.get_case_or_refuse(request, object_id)
+        extra = {
+            **(extra_context or {}),
+            "can_add_evidence": self._can_add_evidence(request, case),
+            **self.appeal_context(request, case),
+            **self.decide_context(request, case),
+        }
         return super().change_view(request, object_id, form_url, extra)
+
+    def appeal_context(self, request, case: Case) -> dict:
+        """The appeal (its reason and the employee's materials), shown where it is decided."""
+        appeal = selectors.appeal_of(case) if case.state in APPEAL_STATES else None
+        if appeal is None:
+            return {}
+        materials = []
+        if selectors.can_view_evidence(request.user, case):
+            materials = [evidence_preview(e) for e in case.evidence.filter(for_appeal=True)]
+        return {"appeal": appeal, "appeal_by": person_label(appeal.actor), "materials": materials}
 
     def changelist_view(self, request, extra_context=None):
         extra = dict(extra_context or {})
@@ -322,6 +326,11 @@ class CaseAdmin(CaseDecisionActions, HistoryAdmin):
         return [
             path("queue/", wrap(self.queue_view), name="violations_case_queue"),
             path(
+                "<path:object_id>/decide/",
+                wrap(self.decide_view),
+                name="violations_case_decide",
+            ),
+            path(
                 "<path:object_id>/evidence/add/",
                 wrap(self.evidence_add_view),
                 name="violations_case_add_evidence",
@@ -330,9 +339,7 @@ class CaseAdmin(CaseDecisionActions, HistoryAdmin):
         ]
 
     def evidence_add_view(self, request, object_id):
-        case = self.get_object(request, unquote(object_id))
-        if case is None:
-            raise Http404
+        case = self.get_case_or_refuse(request, object_id)
         if not self._can_add_evidence(request, case):
             raise PermissionDenied
         if request.method == "POST":
@@ -362,7 +369,7 @@ class CaseAdmin(CaseDecisionActions, HistoryAdmin):
     # -- HR's work queue ---------------------------------------------------------------------
 
     def queue_view(self, request):
-        """Proposed cases, oldest first, with their evidence: what HR decides next."""
+        """Proposals and appeals, oldest first, with their evidence: what HR decides next."""
         if not self.has_decide_permission(request):
             raise PermissionDenied
         page = Paginator(selectors.proposed_queue(), QUEUE_PAGE_SIZE).get_page(request.GET.get("p"))
@@ -372,8 +379,10 @@ class CaseAdmin(CaseDecisionActions, HistoryAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "待审核违规（先登记的在前）",
+            "title": "待处理：待审核的案件和申诉（先登记的在前）",
             "page": page,
+            "rows": [(case, selectors.QUEUE_ASKS[case.state]) for case in page.object_list],
             "bulk_url": f"{changelist}?state__exact={Case.State.PROPOSED}&o={oldest_first}",
+            "appeals_url": f"{changelist}?state__exact={Case.State.APPEALED}&o={oldest_first}",
         }
         return TemplateResponse(request, "admin/violations/case/queue.html", context)

@@ -1,16 +1,22 @@
-"""HR's decisions on cases as admin actions: confirm, dismiss, uphold, overturn.
+"""HR's decisions on cases: confirm, dismiss, uphold, overturn — as list actions for many
+cases and as the 处理 box on the case page for one.
 
-Each shows a confirmation page with a required comment, then calls one service
-per case, each in its own transaction, and reports every refusal (four eyes,
-wrong state) by case.
+Both call the same service per case through DECISIONS, each in its own transaction;
+the services enforce who may decide and four eyes, and a refusal is reported by case.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
-from violations.forms import ConfirmForm, DecisionForm
+from violations.forms import CaseDecideForm, ConfirmForm, DecisionForm
 from violations.models import Case, Sanction
 from violations.services import (
     CaseError,
@@ -19,6 +25,65 @@ from violations.services import (
     case_dismiss,
     repeat_offence,
 )
+
+S = Case.State
+ERROR_UNKNOWN_DECISION = "请选择一个处理结果。"
+
+
+@dataclass(frozen=True)
+class Decision:
+    verb: str  # the button's text and the messages' verb
+    state: str  # the state a case must be in to be offered this decision
+    apply: Callable[[Case, object, dict], object]  # (case, actor, cleaned form data)
+
+
+def _confirm(case, actor, data) -> None:
+    case_confirm(
+        case=case,
+        actor=actor,
+        comment=data["comment"],
+        points=data.get("points"),
+        override_reason=data.get("override_reason", ""),
+    )
+
+
+DECISIONS = {
+    "confirm": Decision("确认", S.PROPOSED, _confirm),
+    "dismiss": Decision(
+        "驳回",
+        S.PROPOSED,
+        lambda case, actor, data: case_dismiss(case=case, actor=actor, comment=data["comment"]),
+    ),
+    "uphold": Decision(
+        "维持",
+        S.APPEALED,
+        lambda case, actor, data: case_decide_appeal(
+            case=case, actor=actor, uphold=True, comment=data["comment"]
+        ),
+    ),
+    "overturn": Decision(
+        "撤销",
+        S.APPEALED,
+        lambda case, actor, data: case_decide_appeal(
+            case=case, actor=actor, uphold=False, comment=data["comment"]
+        ),
+    ),
+}
+
+
+def decisions_for(case: Case) -> list[tuple[str, Decision]]:
+    """The buttons of the case page's 处理 box: 确认/驳回 for a proposal, 维持/撤销 for an appeal."""
+    return [(key, decision) for key, decision in DECISIONS.items() if decision.state == case.state]
+
+
+def offence_preview(case: Case) -> dict:
+    """What confirming would fix, shown before HR confirms."""
+    offence = repeat_offence(case)
+    return {
+        "points": offence.points,
+        "sanction": Sanction(offence.sanction).label,
+        "number": offence.number,
+    }
 
 
 class CaseDecisionActions:
@@ -29,72 +94,44 @@ class CaseDecisionActions:
 
     @admin.action(description="确认所选案件（填写意见）", permissions=["decide"])
     def confirm_cases(self, request, queryset):
-        def confirm(case, data):
-            case_confirm(
-                case=case,
-                actor=request.user,
-                comment=data["comment"],
-                points=data.get("points"),
-                override_reason=data.get("override_reason", ""),
-            )
-
-        return self._decide(
-            request, queryset, "confirm_cases", "确认", confirm, ConfirmForm, preview=True
-        )
+        return self._decide(request, queryset, "confirm_cases", "confirm", ConfirmForm, True)
 
     @admin.action(description="驳回所选案件（填写理由）", permissions=["decide"])
     def dismiss_cases(self, request, queryset):
-        def dismiss(case, data):
-            case_dismiss(case=case, actor=request.user, comment=data["comment"])
-
-        return self._decide(request, queryset, "dismiss_cases", "驳回", dismiss)
+        return self._decide(request, queryset, "dismiss_cases", "dismiss")
 
     @admin.action(description="申诉不成立：维持原处理", permissions=["decide"])
     def uphold_appeals(self, request, queryset):
-        def uphold(case, data):
-            case_decide_appeal(case=case, actor=request.user, uphold=True, comment=data["comment"])
-
-        return self._decide(request, queryset, "uphold_appeals", "维持", uphold)
+        return self._decide(request, queryset, "uphold_appeals", "uphold")
 
     @admin.action(description="申诉成立：撤销处理", permissions=["decide"])
     def overturn_appeals(self, request, queryset):
-        def overturn(case, data):
-            case_decide_appeal(case=case, actor=request.user, uphold=False, comment=data["comment"])
+        return self._decide(request, queryset, "overturn_appeals", "overturn")
 
-        return self._decide(request, queryset, "overturn_appeals", "撤销", overturn)
+    def _apply(self, request, case: Case, key: str, data: dict) -> bool:
+        """One decision on one case; a refusal becomes a message naming the case."""
+        decision = DECISIONS[key]
+        try:
+            decision.apply(case, request.user, data)
+        except CaseError as exc:
+            self.message_user(request, f"案件 #{case.pk} 未{decision.verb}：{exc}", messages.ERROR)
+            return False
+        return True
 
-    @staticmethod
-    def _offence(case: Case) -> dict:
-        """What confirming would fix, shown before HR confirms."""
-        offence = repeat_offence(case)
-        return {
-            "points": offence.points,
-            "sanction": Sanction(offence.sanction).label,
-            "number": offence.number,
-        }
-
-    def _decide(
-        self, request, queryset, action, verb, decide, form_class=DecisionForm, *, preview=False
-    ):
+    def _decide(self, request, queryset, action, key, form_class=DecisionForm, preview=False):
         """Show the confirmation page with the comment; on "apply", decide case by case."""
+        verb = DECISIONS[key].verb
         cases = list(queryset.order_by("created_at", "pk"))
         bound = "apply" in request.POST
         form = form_class(request.POST if bound else None, case_count=len(cases))
         if bound and form.is_valid():
-            done = []
-            for case in cases:
-                try:
-                    decide(case, form.cleaned_data)
-                except CaseError as exc:
-                    self.message_user(request, f"案件 #{case.pk} 未{verb}：{exc}", messages.ERROR)
-                else:
-                    done.append(f"#{case.pk}")
+            done = [f"#{c.pk}" for c in cases if self._apply(request, c, key, form.cleaned_data)]
             if done:
                 self.message_user(
                     request, f"已{verb} {len(done)} 个案件：{'、'.join(done)}。", messages.SUCCESS
                 )
             return None
-        rows = [(case, self._offence(case) if preview else None) for case in cases]
+        rows = [(case, offence_preview(case) if preview else None) for case in cases]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -106,3 +143,38 @@ class CaseDecisionActions:
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/violations/case/decide.html", context)
+
+    # -- the 处理 box on the case page (its own form and URL, outside the change form) --------
+
+    def decide_context(self, request, case: Case) -> dict:
+        """What the case page shows HR who may decide it; nothing for anyone else."""
+        if not self.has_decide_permission(request) or not decisions_for(case):
+            return {}
+        return {
+            "decide_form": CaseDecideForm(case=case),
+            "decisions": decisions_for(case),
+            "offence": offence_preview(case) if case.state == S.PROPOSED else None,
+        }
+
+    def decide_view(self, request, object_id):
+        """POST <id>/decide/: one decision with its comment, then back to the case page."""
+        case = self.get_case_or_refuse(request, object_id)
+        if not self.has_decide_permission(request):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        back = redirect("admin:violations_case_change", case.pk)
+        key = request.POST.get("decision", "")
+        if key not in DECISIONS:
+            self.message_user(request, ERROR_UNKNOWN_DECISION, messages.ERROR)
+            return back
+        form = CaseDecideForm(request.POST, case=case)
+        if not form.is_valid():
+            verb = DECISIONS[key].verb
+            for errors in form.errors.values():
+                for error in errors:
+                    self.message_user(request, f"案件 #{case.pk} 未{verb}：{error}", messages.ERROR)
+        elif self._apply(request, case, key, form.cleaned_data):
+            verb = DECISIONS[key].verb
+            self.message_user(request, f"已{verb}案件 #{case.pk}。", messages.SUCCESS)
+        return back

@@ -5,15 +5,16 @@ from __future__ import annotations
 from django.contrib import admin
 
 from common.admin import HistoryAdmin
+from violations.admin.display import ReadableHistoryAdmin
 from violations.models import Rule
 
 
 @admin.register(Rule)
-class RuleAdmin(HistoryAdmin):
+class RuleAdmin(ReadableHistoryAdmin, HistoryAdmin):
     """The catalog HR edits; every change is kept in the rule's history (§8)."""
 
     list_display = [
-        "code",
+        "clause",
         "title_zh",
         "default_points",
         "sanction",
@@ -23,7 +24,7 @@ class RuleAdmin(HistoryAdmin):
         "head_share",
         "is_active",
     ]
-    list_display_links = ["code", "title_zh"]
+    list_display_links = ["clause", "title_zh"]
     list_filter = ["sanction", "is_active"]
     search_fields = ["code", "title_zh", "title_en", "description"]
     fieldsets = [
@@ -40,5 +41,6 @@ class RuleAdmin(HistoryAdmin):
         ("连带责任（§9.8、§9.12）", {"fields": ["head_share"]}),
     ]
 
-
-# -- evidence, shown through the evidence view only (never MEDIA_URL) ---------------------
+    @admin.display(description="条款", ordering="sort_key")
+    def clause(self, obj: Rule) -> str:
+        return f"§{obj.code}"

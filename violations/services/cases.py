@@ -330,10 +330,21 @@ def appeal_deadline(case: Case) -> dt.datetime | None:
 
 
 @transaction.atomic
-def case_appeal(*, case: Case, actor, comment: str, now: dt.datetime | None = None) -> Case:
-    """The employee (or HR for them) appeals a confirmed case within the window."""
+def case_appeal(
+    *,
+    case: Case,
+    actor,
+    comment: str,
+    attachments: list[tuple[str, bytes]] = (),
+    now: dt.datetime | None = None,
+) -> Case:
+    """The employee (or HR for them) appeals a confirmed case within the window, with
+    optional materials (screenshots, PDF), stored as the case's evidence marked for the
+    appeal — all of them or, if one is refused, none and no appeal."""
     case = _locked(case)
     comment = _require_comment(comment)
+    for name, data in attachments:
+        evidence_inspect(data, name=name)
     is_self = actor is not None and case.employee.user_id == actor.pk
     if not (is_self or _is_hr(actor)):
         raise CaseError(ERROR_APPEAL_NOT_YOURS)
@@ -345,7 +356,10 @@ def case_appeal(*, case: Case, actor, comment: str, now: dt.datetime | None = No
                 days=settings.CASE_APPEAL_WINDOW_DAYS, deadline=timezone.localtime(deadline)
             )
         )
-    return _move(case, S.APPEALED, actor=actor, comment=comment)
+    _move(case, S.APPEALED, actor=actor, comment=comment)
+    for name, data in attachments:
+        evidence_add(case=case, data=data, name=name, actor=actor, for_appeal=True)
+    return case
 
 
 @transaction.atomic

@@ -49,8 +49,11 @@ def evidence_inspect(data: bytes, *, name: str = "") -> str:
 
 
 @transaction.atomic
-def evidence_add(*, case: Case, data: bytes, name: str, actor=None) -> Evidence:
-    """Attach a checked file to ``case`` under the private MEDIA_ROOT; returns the Evidence."""
+def evidence_add(
+    *, case: Case, data: bytes, name: str, actor=None, for_appeal: bool = False
+) -> Evidence:
+    """Attach a checked file to ``case`` under the private MEDIA_ROOT; returns the Evidence.
+    ``for_appeal``: the employee's material for their appeal."""
     content_type = evidence_inspect(data, name=name)
     evidence = Evidence(
         case=case,
@@ -59,6 +62,7 @@ def evidence_add(*, case: Case, data: bytes, name: str, actor=None) -> Evidence:
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
         uploaded_by=actor,
+        for_appeal=for_appeal,
     )
     evidence.file.save("upload", ContentFile(data), save=False)
     evidence.save()

@@ -1,0 +1,100 @@
+"""Personas and a small company for the case tests (§5.2, §7.1, §9.12)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from members.roles import FINANCE, HR
+from members.services import department_get_or_create_by_path, department_set_head
+from tests.factories import CaseFactory, ChatGroupFactory, EmployeeFactory, UserFactory
+from violations.models import Case, Rule
+from violations.services import case_appeal, case_confirm, case_file
+
+
+def _user(name: str, role: str | None = None, **kwargs):
+    user = UserFactory(username=name, **kwargs)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def world(seeded):
+    """Sales (head 郭杰华, offender 李娜), production (刘洋); 办公群 run by 赵敏 (creator)
+    and 王芳 (admin), 别的群 run by nobody with a login; HR ×2, Finance, an outsider."""
+    sales = department_get_or_create_by_path(path="销售部")
+    production = department_get_or_create_by_path(path="生产部")
+    head = EmployeeFactory(name="郭杰华", department=sales, user=_user("head"))
+    department_set_head(department=sales, head=head)
+    offender = EmployeeFactory(
+        name="李娜",
+        employee_no="JM004",
+        department=sales,
+        user=_user("lina", is_staff=False),
+    )
+    worker = EmployeeFactory(name="刘洋", employee_no="JM007", department=production)
+    creator = EmployeeFactory(name="赵敏", department=production, user=_user("creator"))
+    group_admin = EmployeeFactory(name="王芳", department=production, user=_user("groupadmin"))
+    mine = ChatGroupFactory(code="office", name="办公群", creator=creator)
+    mine.admins.add(group_admin)
+    other = ChatGroupFactory(code="other", name="别的群")
+    return {
+        "sales": sales,
+        "production": production,
+        "offender": offender,
+        "worker": worker,
+        "mine": mine,
+        "other": other,
+        "rule": Rule.objects.get(code="9.4"),
+        "hr": _user("hr1", HR),
+        "hr2": _user("hr2", HR),
+        "finance": _user("finance", FINANCE),
+        "head": head.user,
+        "creator": creator.user,
+        "groupadmin": group_admin.user,
+        "outsider": _user("outsider"),
+    }
+
+
+@pytest.fixture
+def cases(world):
+    """One case per visibility boundary."""
+    return {
+        "offender_in_mine": CaseFactory(
+            rule=world["rule"], employee=world["offender"], group=world["mine"]
+        ),
+        "offender_in_other": CaseFactory(
+            rule=world["rule"], employee=world["offender"], group=world["other"]
+        ),
+        "worker_in_other": CaseFactory(
+            rule=world["rule"], employee=world["worker"], group=world["other"]
+        ),
+    }
+
+
+def filed(world, *, by="groupadmin", group="mine", employee="offender") -> Case:
+    """A case filed through the service (with its first transition), reported by ``by``."""
+    return case_file(
+        rule=world["rule"],
+        employee=world[employee],
+        group=world[group],
+        occurred_at=timezone.now() - dt.timedelta(days=1),
+        description="群内发布赌博链接",
+        actor=world[by],
+    )
+
+
+@pytest.fixture
+def appealed(world):
+    case = filed(world)
+    case_confirm(case=case, actor=world["hr2"], comment="确认")
+    return case_appeal(case=case, actor=world["offender"].user, comment="我没有发过")

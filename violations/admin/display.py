@@ -1,0 +1,231 @@
+"""How a case shows what it points to: a link only where the viewer may follow it, people by
+name (members.selectors.person_label), never a login linked to /admin/auth/user/N/;
+its timeline and evidence rows; its history in words.
+
+Django's read-only foreign-key display links to the target's admin page without asking
+whether the viewer may open it; the case page uses the display methods below instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import admin
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
+from django.contrib.auth import get_user_model
+from django.db.models import Model
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from simple_history.models import DeletedObject
+from simple_history.template_utils import HistoricalRecordContextHelper
+
+from members.selectors import person_label
+from violations import selectors
+from violations.models import Case, CaseTransition, Evidence
+
+
+def may_open(request, model_admin: admin.ModelAdmin, obj: Model) -> bool:
+    """Whether the viewer may open ``obj``'s admin page (its admin's own answer)."""
+    site = model_admin.admin_site
+    if not site.is_registered(type(obj)):
+        return False
+    target = site.get_model_admin(type(obj))
+    return target.has_view_permission(request, obj) or target.has_change_permission(request, obj)
+
+
+def admin_link(request, model_admin: admin.ModelAdmin, obj: Model | None, text: str = "") -> str:
+    """A link to ``obj``'s admin page for those who may open it, plain text for the others."""
+    if obj is None:
+        return "—"
+    text = text or str(obj)
+    if not may_open(request, model_admin, obj):
+        return text
+    opts = obj._meta
+    try:
+        url = reverse(
+            f"{model_admin.admin_site.name}:{opts.app_label}_{opts.model_name}_change",
+            args=[obj.pk],
+        )
+    except NoReverseMatch:
+        return text
+    return format_html('<a href="{}">{}</a>', url, text)
+
+
+# The case's foreign keys as they are shown read-only: (field, display method).
+READONLY_DISPLAY = {
+    "rule": "rule_link",
+    "employee": "employee_link",
+    "group": "group_link",
+    "joint_of": "joint_of_link",
+    "reported_by": "reporter",
+    "confirmed_by": "confirmer",
+    "source_key": "source_event",
+}
+LINKED = ["rule", "employee", "group", "joint_of"]
+
+
+def attach_links(request, model_admin: admin.ModelAdmin, case: Case) -> Case:
+    """Work out once per page which of the case's targets the viewer may open; the
+    display methods of CaseDisplay read the result (they get the case, not the request)."""
+    case.viewer_links = {
+        name: admin_link(request, model_admin, getattr(case, name)) for name in LINKED
+    }
+    return case
+
+
+def _linked(case: Case, name: str) -> str:
+    links = getattr(case, "viewer_links", None)
+    if links is not None:
+        return links[name]
+    target = getattr(case, name)
+    return "—" if target is None else str(target)  # no request, no link (e.g. history)
+
+
+class CaseDisplay:
+    """Mixed into CaseAdmin: the read-only fields of a case page."""
+
+    @admin.display(description="条款")
+    def rule_link(self, obj: Case) -> str:
+        return _linked(obj, "rule")
+
+    @admin.display(description="员工")
+    def employee_link(self, obj: Case) -> str:
+        return _linked(obj, "employee")
+
+    @admin.display(description="微信群")
+    def group_link(self, obj: Case) -> str:
+        return _linked(obj, "group")
+
+    @admin.display(description="连带于")
+    def joint_of_link(self, obj: Case) -> str:
+        return _linked(obj, "joint_of")
+
+    @admin.display(description="报告人", ordering="reported_by")
+    def reporter(self, obj: Case) -> str:
+        return person_label(obj.reported_by)
+
+    @admin.display(description="确认人")
+    def confirmer(self, obj: Case) -> str:
+        return person_label(obj.confirmed_by)
+
+    @admin.display(description="来源事件")
+    def source_event(self, obj: Case) -> str:
+        return selectors.source_event_label(obj.source_key)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # No add/edit/delete/view icons beside the case's rule, employee and group: those
+        # pages belong to other roles, and a case is filed against what exists.
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widget = getattr(formfield, "widget", None)
+        if isinstance(widget, RelatedFieldWidgetWrapper):
+            widget.can_add_related = widget.can_change_related = False
+            widget.can_delete_related = widget.can_view_related = False
+        return formfield
+
+
+# -- the case's rows: timeline and evidence ------------------------------------------------
+
+
+def evidence_preview(evidence: Evidence) -> str:
+    """A thumbnail (images) or a link (PDF), both served by violations.views."""
+    return render_to_string("admin/violations/evidence_preview.html", {"evidence": evidence})
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows of a case, shown to whoever may open the case (CaseAdmin checked it) — also to
+    those who see it through object permissions, without the model permission. The
+    inline's get_queryset is therefore not filtered by the model permission; the formset
+    limits it to the case, and get_inline_instances asks has_view_permission with the case."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class CaseTransitionInline(ReadOnlyInline):
+    """The case's timeline: every state change, who made it and why, oldest first."""
+
+    model = CaseTransition
+    fields = ["at", "from_state", "to_state", "actor_label", "comment"]
+    readonly_fields = fields
+    ordering = ["at", "pk"]
+    verbose_name_plural = "处理记录"
+
+    def get_queryset(self, request):
+        return CaseTransition.objects.select_related("actor__employee").order_by(*self.ordering)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return obj is not None  # whoever may open the case reads its timeline
+
+    @admin.display(description="操作人")
+    def actor_label(self, obj: CaseTransition) -> str:
+        return person_label(obj.actor) if obj.actor_id else "系统"
+
+
+class EvidenceInline(ReadOnlyInline):
+    model = Evidence
+    fields = [
+        "preview",
+        "original_name",
+        "content_type",
+        "size",
+        "for_appeal",
+        "uploader",
+        "uploaded_at",
+    ]
+    readonly_fields = fields
+    ordering = ["uploaded_at", "pk"]
+
+    def get_queryset(self, request):
+        return Evidence.objects.select_related("uploaded_by__employee").order_by(*self.ordering)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        # Finance sees the case for the appraisal, never its evidence.
+        return obj is not None and selectors.can_view_evidence(request.user, obj)
+
+    @admin.display(description="预览")
+    def preview(self, obj: Evidence) -> str:
+        return evidence_preview(obj)
+
+    @admin.display(description="上传人")
+    def uploader(self, obj: Evidence) -> str:
+        return person_label(obj.uploaded_by)
+
+
+# -- the history page ------------------------------------------------------------------------
+
+
+class ReadableHistory(HistoricalRecordContextHelper):
+    """A case's or rule's history in words: choices by their labels (处分 警告, not
+    "warning"), logins as people, nothing for an empty value."""
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if value is None or value == "" or (isinstance(value, DeletedObject) and value.pk is None):
+            return "—"
+        if field.choices:
+            return dict(field.flatchoices).get(value, value)
+        if isinstance(value, dt.datetime):
+            return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+        if field.is_relation and field.related_model is get_user_model():
+            return person_label(value) if not isinstance(value, DeletedObject) else str(value)
+        return super().prepare_delta_change_value(change, value)
+
+
+class ReadableHistoryAdmin:
+    """Mixed into a HistoryAdmin: its history page through ReadableHistory."""
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ReadableHistory(self.model, historical_record)
