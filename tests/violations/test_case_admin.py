@@ -24,7 +24,7 @@ from tests.factories import (
     EmployeeFactory,
 )
 from tests.violations.conftest import filed
-from violations.admin.cases import DepartmentFilter
+from violations.admin.cases import ERROR_OUT_OF_SCOPE, DepartmentFilter
 from violations.forms import ERROR_FILE_GROUP, ERROR_OVERRIDE_ONE_CASE, MAX_EVIDENCE_FILES
 from violations.models import Case, CaseTransition, Evidence
 from violations.services import case_confirm, evidence_add
@@ -79,6 +79,7 @@ def test_a_case_outside_ones_scope_is_refused_as_such(client, world, cases, who)
     url = reverse("admin:violations_case_change", args=[cases["worker_in_other"].pk])
     response = client.get(url)
     assert response.status_code == 403
+    assert ERROR_OUT_OF_SCOPE in response.content.decode()
     assert "may have been deleted" not in response.content.decode()
 
 
