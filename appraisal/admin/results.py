@@ -15,7 +15,7 @@ from appraisal import selectors
 from appraisal.admin.base import ReadOnlyAdmin, may_open
 from appraisal.models import Line, Result
 from members.models import PATH_SEPARATOR
-from violations.models import Case, Sanction
+from violations.models import Case, Sanction, clause_sort_key
 from violations.selectors import cases_visible_to
 
 
@@ -68,11 +68,6 @@ class DepartmentFilter(admin.SimpleListFilter):
         )
 
 
-def clause_order(code: str) -> tuple:
-    """§9.2 before §9.10, §5.3 before §5.3.b."""
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in code.split("."))
-
-
 class ClauseFilter(admin.SimpleListFilter):
     """The clauses of the lines the viewer sees, as §9.4, in clause order."""
 
@@ -86,7 +81,7 @@ class ClauseFilter(admin.SimpleListFilter):
             .values_list("clause", flat=True)
             .distinct()
         )
-        return [(code, f"§{code}") for code in sorted(codes, key=clause_order)]
+        return [(code, f"§{code}") for code in sorted(codes, key=clause_sort_key)]
 
     def queryset(self, request, queryset):
         value = self.value()
