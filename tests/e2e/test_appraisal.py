@@ -82,7 +82,10 @@ def test_19_finance_downloads_the_workbook_and_imports_it_back(open_page, demo, 
     assert workbook.sheetnames == [SUMMARY_SHEET, LINES_SHEET, DEPARTMENTS_SHEET]
     summary = workbook[SUMMARY_SHEET]
     header = [cell.value for cell in summary[1]]
-    rows = [dict(zip(header, row, strict=True)) for row in summary.iter_rows(min_row=2, values_only=True)]  # fmt: skip
+    rows = [
+        dict(zip(header, row, strict=True))
+        for row in summary.iter_rows(min_row=2, values_only=True)
+    ]
     mine = next(row for row in rows if row["工号"] == worker.employee_no)
     assert (mine["姓名"], mine["部门"], Decimal(str(mine["扣分合计"]))) == (
         worker.name,

@@ -88,7 +88,8 @@ def appealed(demo) -> Case:
 
 
 def upheld(demo) -> Case:
-    return case_decide_appeal(case=appealed(demo), actor=user(demo.hr), uphold=True, comment=DECISION)  # fmt: skip
+    hr = user(demo.hr)
+    return case_decide_appeal(case=appealed(demo), actor=hr, uphold=True, comment=DECISION)
 
 
 def case_page(page: Page, case: Case) -> None:

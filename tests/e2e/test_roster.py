@@ -74,7 +74,7 @@ def test_02_roster_upload_reconcile_and_identity(open_page, demo):
     group = ChatGroup.objects.get(code="work")  # 俊马工作群: every 行管 employee (§4)
     staff = list(
         eligible_employees(group)
-        .filter(user__isnull=True)  # nobody who logs in here
+        .filter(user__isnull=True, headed_departments__isnull=True)  # plain colleagues
         .select_related("department")
         .order_by("employee_no")
     )
@@ -85,7 +85,8 @@ def test_02_roster_upload_reconcile_and_identity(open_page, demo):
 
     # 1. The xlsx list: one colleague not yet in, a supplier's rep who should not be.
     rows = [[display(e, group), "", ""] for e in everyone if e != late]
-    upload(page, group, "工作群成员.xlsx", xlsx_bytes([HEADER, *rows, ["路人甲", "lurenjia", "供应商"]]), XLSX)  # fmt: skip
+    xlsx = xlsx_bytes([HEADER, *rows, ["路人甲", "lurenjia", "供应商"]])
+    upload(page, group, "工作群成员.xlsx", xlsx, XLSX)
     progress_finishes(page)
     shot(page, "02-roster-xlsx-progress")
     group_page(page, group)
@@ -97,7 +98,8 @@ def test_02_roster_upload_reconcile_and_identity(open_page, demo):
     # 2. A GBK csv (Excel's plain "CSV" on a Chinese Windows) a day later: the colleague
     # joined, the outsider was removed, someone renamed themselves "Lily".
     rows = [[display(e, group), "", ""] for e in everyone if e != renamed]
-    upload(page, group, "工作群成员.csv", csv_bytes([HEADER, *rows, ["Lily", "lily_2026", ""]], encoding="gbk"), "text/csv")  # fmt: skip
+    gbk = csv_bytes([HEADER, *rows, ["Lily", "lily_2026", ""]], encoding="gbk")
+    upload(page, group, "工作群成员.csv", gbk, "text/csv")
     progress_finishes(page)
     shot(page, "04-roster-csv-progress")
     group_page(page, group)
