@@ -8,7 +8,10 @@ The policy's core check (§4, §5.1, §5.3.a–c, §6.3, §9.5). For one snapsho
 2. work out which findings the snapshot shows;
 3. make the open findings of the group equal to that set: keep the ones still
    there, open the new ones (each with a RosterAction for the creator, §5.1),
-   resolve the ones the snapshot shows fixed (closing their action).
+   resolve the ones the snapshot shows fixed (closing their action). Events
+   (§9.5 退群, 新入群) belong to their snapshot: a run of the same snapshot that no
+   longer sees one (HR confirmed who a "new" name is) closes a still-pending
+   退群 and drops the 新入群; HR's decisions are never undone.
 
 Idempotent: findings are keyed by (group, kind, subject) with a unique
 constraint on open ones, so running the same snapshot twice, or two workers at
@@ -110,7 +113,7 @@ def _apply(
                 )
             }
         )
-    to_create, to_update, to_resolve = [], [], []
+    to_create, to_update, to_resolve, stale_events = [], [], [], []
     for key, s in wanted.items():
         finding = existing.get(key)
         if finding is None:
@@ -147,24 +150,45 @@ def _apply(
                 s.detail,
             )
             to_update.append(finding)
+        elif _closed_by_reconciliation(finding):
+            # §9.5: seen leaving again (HR forgot the identity that explained it): back
+            # to HR's pending question. to_resolve also carries these status writes.
+            finding.status = Finding.Status.OPEN
+            finding.resolved_by = None
+            finding.resolved_at = None
+            finding.decision = Finding.Decision.PENDING
+            to_resolve.append(finding)
+            result.opened += 1
     for key, finding in existing.items():
-        if key not in wanted and finding.kind not in EVENT_KINDS:
+        if key in wanted:
+            continue
+        if finding.kind not in EVENT_KINDS or _pending_left_group(finding):
+            # A pending §9.5 question no longer seen: the member was there after all,
+            # under a name HR has since confirmed (MemberIdentity). Nobody decided it.
+            if finding.kind == K.LEFT_GROUP:
+                finding.decision = ""
             finding.status = Finding.Status.RESOLVED
             finding.resolved_by = snapshot
             finding.resolved_at = now
             to_resolve.append(finding)
+        elif finding.kind == K.JOINED:
+            # "新入群" under a name now known to be someone who was already there.
+            stale_events.append(finding.pk)
 
     created = Finding.objects.bulk_create(to_create, batch_size=BULK_BATCH)
     Finding.objects.bulk_update(
         to_update, ["last_seen", "display_name", "wechat_id", "detail"], batch_size=BULK_BATCH
     )
     Finding.objects.bulk_update(
-        to_resolve, ["status", "resolved_by", "resolved_at"], batch_size=BULK_BATCH
+        to_resolve, ["status", "resolved_by", "resolved_at", "decision"], batch_size=BULK_BATCH
     )
-    if to_resolve:
+    if stale_events:
+        Finding.objects.filter(pk__in=stale_events).delete()
+    resolved = [f for f in to_resolve if f.status == Finding.Status.RESOLVED]
+    if resolved:
         # §5.1: a later snapshot that shows the fix closes the creator's to-do.
         RosterAction.objects.filter(
-            finding__in=[f.pk for f in to_resolve], status=RosterAction.Status.OPEN
+            finding__in=[f.pk for f in resolved], status=RosterAction.Status.OPEN
         ).update(status=RosterAction.Status.DONE, closed_at=now)
     actions = [
         RosterAction(
@@ -179,9 +203,26 @@ def _apply(
     ]
     RosterAction.objects.bulk_create(actions, batch_size=BULK_BATCH)
     result.opened += len(created)
-    result.kept += len(wanted) - len(created)
-    result.resolved += len(to_resolve)
+    result.kept += len(wanted) - len(created) - (len(to_resolve) - len(resolved))
+    result.resolved += len(resolved)
     return created
+
+
+def _pending_left_group(finding: Finding) -> bool:
+    return (
+        finding.kind == K.LEFT_GROUP
+        and finding.status == Finding.Status.OPEN
+        and finding.decision == Finding.Decision.PENDING
+    )
+
+
+def _closed_by_reconciliation(finding: Finding) -> bool:
+    """A §9.5 event a run closed (not HR: no decision), which a later run may reopen."""
+    return (
+        finding.kind == K.LEFT_GROUP
+        and finding.status == Finding.Status.RESOLVED
+        and not finding.decision
+    )
 
 
 # ---------------------------------------------------------------------------

@@ -16,6 +16,11 @@ from groups.models import (
     RosterMember,
 )
 from groups.services import snapshot_reconcile
+from groups.services.findings import (
+    finding_decide_left_group,
+    member_identity_forget,
+    member_identity_remember,
+)
 from tests.factories import ChatGroupFactory, EmployeeFactory
 from tests.groups.conftest import capture, compliant_rows
 
@@ -298,3 +303,72 @@ def test_new_employee_is_missing_after_the_next_reconciliation(company):
     )
     snapshot_reconcile(snapshot=snapshot)
     assert open_findings(company.office) == {(K.MISSING, newcomer.employee_no)}
+
+
+def test_confirming_who_the_stranger_is_closes_their_left_group(
+    company, superuser, django_capture_on_commit_callbacks
+):
+    # §9.5: 王芳 was in the group under her real name; the next list shows a nickname
+    # without a WeChat id, so she looks gone and a stranger looks new.
+    reconcile(company.office, *compliant_rows())
+    rows = [r for r in compliant_rows() if r != "人力资源部-王芳"] + ["芳芳🌸"]
+    snapshot, _ = reconcile(company.office, *rows)
+    assert open_findings(company.office) == {
+        (K.LEFT_GROUP, "JM005"),
+        (K.MISSING, "JM005"),
+        (K.STRANGER, "芳芳🌸"),
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        member_identity_remember(
+            group=company.office, display_name="芳芳🌸", employee=company.wang_fang, actor=superuser
+        )
+    # She never left: what remains is the nickname (§5.3.b), not a §9.5 question for HR.
+    assert open_findings(company.office) == {(K.NOT_REAL_NAME, "JM005")}
+    left = Finding.objects.get(kind=K.LEFT_GROUP)
+    assert (left.status, left.resolved_by, left.decision) == (
+        Finding.Status.RESOLVED,
+        snapshot,
+        "",
+    )
+    assert not Finding.objects.filter(kind=K.JOINED).exists()  # nor did 芳芳🌸 join
+
+
+def test_forgetting_that_identity_puts_the_left_group_question_back(
+    company, superuser, django_capture_on_commit_callbacks
+):
+    reconcile(company.office, *compliant_rows())
+    rows = [r for r in compliant_rows() if r != "人力资源部-王芳"] + ["芳芳🌸"]
+    reconcile(company.office, *rows)
+    with django_capture_on_commit_callbacks(execute=True):
+        identity = member_identity_remember(
+            group=company.office, display_name="芳芳🌸", employee=company.wang_fang, actor=superuser
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        member_identity_forget(identity=identity, actor=superuser)
+    left = Finding.objects.get(kind=K.LEFT_GROUP)
+    assert (left.status, left.resolved_by, left.decision) == (
+        Finding.Status.OPEN,
+        None,
+        Finding.Decision.PENDING,
+    )
+    assert (K.LEFT_GROUP, "JM005") in open_findings(company.office)
+
+
+def test_a_decided_left_group_stays_decided_when_the_member_is_identified(
+    company, superuser, django_capture_on_commit_callbacks
+):
+    reconcile(company.office, *compliant_rows())
+    rows = [r for r in compliant_rows() if r != "人力资源部-王芳"] + ["芳芳🌸"]
+    reconcile(company.office, *rows)
+    left = Finding.objects.get(kind=K.LEFT_GROUP)
+    finding_decide_left_group(finding=left, propose_case=False, actor=superuser)
+    with django_capture_on_commit_callbacks(execute=True):
+        member_identity_remember(
+            group=company.office, display_name="芳芳🌸", employee=company.wang_fang, actor=superuser
+        )
+    left.refresh_from_db()
+    assert (left.status, left.decision, left.decided_by) == (
+        Finding.Status.RESOLVED,
+        Finding.Decision.NO_CASE,
+        superuser,
+    )
