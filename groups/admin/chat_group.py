@@ -15,6 +15,7 @@ from appraisal.exports import XLSX_CONTENT_TYPE
 from common.admin import HistoryAdmin
 from common.spreadsheets import validate_upload_size
 from groups import selectors
+from groups.admin.mixins import ViewerLinksMixin, linked_field
 from groups.exports import todo_workbook
 from groups.models import ChatGroup, ContentKind, EligibilityRule, ReconciliationRun
 from groups.models.roster import compliance_display
@@ -22,11 +23,47 @@ from groups.services import reconcile_start
 from groups.services.roster import RosterImportError, roster_snapshot_import
 
 
+class ClauseInput(forms.TextInput):
+    """The clause code typed without its "§", shown with it (§4, §5.3.a)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        return format_html("§ {}", super().render(name, value, attrs, renderer))
+
+
+def clause_label(clause: str) -> str:
+    return f"§{clause}" if clause else "—"
+
+
 class EligibilityRuleInline(admin.TabularInline):
     model = EligibilityRule
     extra = 0
     fields = ["kind", "min_rank", "department", "category", "clause"]
+    # For those who only view the group (its admins, creator, company leaders): the
+    # department as text (they may not open departments), the clause with its §.
+    view_only_fields = ["kind", "min_rank", "department_name", "category", "clause_shown"]
     autocomplete_fields = ["department"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "clause":
+            kwargs["widget"] = ClauseInput(attrs={"size": 8})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def _view_only(self, request, obj) -> bool:
+        return not self.has_change_permission(request, obj)
+
+    def get_fields(self, request, obj=None):
+        return self.view_only_fields if self._view_only(request, obj) else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.view_only_fields if self._view_only(request, obj) else []
+
+    @admin.display(description="部门")
+    def department_name(self, rule: EligibilityRule) -> str:
+        return str(rule.department) if rule.department_id else "—"
+
+    @admin.display(description="条款")
+    def clause_shown(self, rule: EligibilityRule) -> str:
+        return clause_label(rule.clause)
 
 
 class RosterUploadForm(forms.Form):
@@ -46,7 +83,7 @@ class RosterUploadForm(forms.Form):
 
 
 @admin.register(ChatGroup)
-class ChatGroupAdmin(HistoryAdmin):
+class ChatGroupAdmin(ViewerLinksMixin, HistoryAdmin):
     """HR sees every group; a creator or admin sees the groups they run (§5.1, §5.2).
 
     The changelist is filtered through groups.selectors, not guardian's
@@ -73,7 +110,6 @@ class ChatGroupAdmin(HistoryAdmin):
     ]
     search_fields = ["name", "code"]
     autocomplete_fields = ["creator", "admins", "family"]
-    filter_horizontal = ["allowed_content"]
     readonly_fields = ["eligible_count"]
     inlines = [EligibilityRuleInline]
     fieldsets = [
@@ -83,9 +119,21 @@ class ChatGroupAdmin(HistoryAdmin):
         ("入群条件", {"fields": ["eligible_count"]}),
     ]
     change_form_template = "admin/groups/chatgroup/change_form.html"
+    # Who only views the group sees these foreign keys linked only where they may go.
+    view_only_swaps = {"family": "family_shown", "creator": "creator_shown"}
 
     def get_queryset(self, request):
         return selectors.groups_for_changelist(request.user)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "allowed_content":
+            # A dozen content kinds: checkboxes, not filter_horizontal, whose Django 5.2
+            # strings ("Choose all %s" …) have no Chinese translation.
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    family_shown = linked_field(ChatGroup, "family")
+    creator_shown = linked_field(ChatGroup, "creator")
 
     def _has_any_object_permission(self, request) -> bool:
         return selectors.chat_groups_visible_to(request.user).exists()
@@ -161,6 +209,8 @@ class ChatGroupAdmin(HistoryAdmin):
         context = {
             "can_upload_roster": selectors.can_upload_roster(user, group),
             "can_view_roster": selectors.can_view_roster(user, group),
+            # 确认身份 is HR's decision (§5.3.b): the link only for those who may make it.
+            "can_add_identity": user.has_perm("groups.add_memberidentity"),
         }
         if context["can_view_roster"]:
             context["latest_snapshot"] = group.snapshots.first()  # Meta.ordering: the latest first
@@ -292,6 +342,7 @@ class ChatGroupAdmin(HistoryAdmin):
                 "status_display": run.get_status_display(),
                 "progress": run.progress,
                 "summary": run.summary,
+                "summary_text": run.summary_text,
                 "error": run.error,
                 "finished": run.status
                 in (
@@ -310,8 +361,24 @@ class ContentKindAdmin(admin.ModelAdmin):
 
 
 @admin.register(EligibilityRule)
-class EligibilityRuleAdmin(admin.ModelAdmin):
-    list_display = ["group", "kind", "min_rank", "department", "category", "clause"]
+class EligibilityRuleAdmin(ViewerLinksMixin, admin.ModelAdmin):
+    list_display = ["group", "kind", "min_rank", "department", "category", "clause_shown"]
+    view_only_swaps = {
+        "group": "group_shown",
+        "department": "department_shown",
+        "clause": "clause_shown",
+    }
+    group_shown = linked_field(EligibilityRule, "group")
+    department_shown = linked_field(EligibilityRule, "department")
     list_filter = ["kind", "group"]
     list_select_related = ["group", "department"]
     autocomplete_fields = ["group", "department"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "clause":
+            kwargs["widget"] = ClauseInput(attrs={"size": 8})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description="条款", ordering="clause")
+    def clause_shown(self, rule: EligibilityRule) -> str:
+        return clause_label(rule.clause)

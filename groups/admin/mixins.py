@@ -1,11 +1,99 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
 
 from groups.selectors import can_view_roster, roster_groups_visible_to
+from members.selectors import person_label
 
 
-class RosterScopedAdmin(admin.ModelAdmin):
+def admin_link(request, target, text: str | None = None) -> str:
+    """``target`` as a link to its admin page when the viewer may open it, else as plain text.
+
+    A link the viewer cannot follow is not shown (issue 8: a creator without
+    members.view_employee got 403 from every employee link on the group's pages).
+    A login is shown as the person behind it and never linked: /admin/auth/user/N/
+    is for the superuser's user admin, not for a clerk reading a finding.
+    """
+    if target is None:
+        return "—"
+    if isinstance(target, get_user_model()):
+        return person_label(target)
+    label = str(target) if text is None else text
+    if request is None or not admin.site.is_registered(type(target)):
+        return label
+    if not admin.site.get_model_admin(type(target)).has_view_permission(request, target):
+        return label
+    opts = target._meta
+    try:
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[target.pk])
+    except NoReverseMatch:
+        return label
+    return format_html('<a href="{}">{}</a>', url, label)
+
+
+class ViewerLinksMixin:
+    """Lets the display methods of a change page link only where the viewer may go.
+
+    Django links every read-only foreign key to the related admin page, whoever
+    looks. Admins using this mixin show such fields through display methods that
+    call ``self.link(obj, target)``; the viewer's request travels on the object
+    the page was built from (one object per request, so no shared state).
+    """
+
+    # On a page the viewer may only view: field name -> the display method shown instead.
+    view_only_swaps: dict[str, str] = {}
+
+    def _viewing_only(self, request, obj) -> bool:
+        return obj is not None and not self.has_change_permission(request, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self.view_only_swaps or not self._viewing_only(request, obj):
+            return fieldsets
+        swap = self.view_only_swaps
+
+        def swapped(field):
+            if isinstance(field, (list, tuple)):
+                return type(field)(swap.get(f, f) for f in field)
+            return swap.get(field, field)
+
+        return [
+            (name, {**options, "fields": [swapped(f) for f in options["fields"]]})
+            for name, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if self.view_only_swaps and self._viewing_only(request, obj):
+            readonly += self.view_only_swaps.values()
+        return readonly
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj._viewer_request = request
+        return obj
+
+    def link(self, obj, target, text: str | None = None) -> str:
+        return admin_link(getattr(obj, "_viewer_request", None), target, text)
+
+
+def linked_field(model, name: str):
+    """A display method showing foreign key ``name`` of ``model`` through ViewerLinksMixin.link,
+    under the field's own verbose name."""
+
+    @admin.display(description=model._meta.get_field(name).verbose_name, ordering=name)
+    def show(self, obj):
+        return self.link(obj, getattr(obj, name))
+
+    show.__name__ = f"{name}_shown"
+    return show
+
+
+class RosterScopedAdmin(ViewerLinksMixin, admin.ModelAdmin):
     """For models that belong to a group's roster (snapshots, findings, to-dos …).
 
     HR (model permissions) sees all; a group's admins and creator see their own

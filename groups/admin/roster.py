@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from common.admin import WrittenByServicesMixin
-from groups.admin.mixins import RosterScopedAdmin
+from groups.admin.mixins import RosterScopedAdmin, linked_field
 from groups.models import (
     Finding,
     MemberIdentity,
@@ -22,12 +22,13 @@ from groups.services.findings import (
     member_identity_forget,
     member_identity_remember,
 )
+from members.selectors import person_label
 from violations.services import CaseError
 
 
 class RosterMemberInline(admin.TabularInline):
     model = RosterMember
-    fields = ["row_number", "display_name", "wechat_id", "remark", "employee", "match"]
+    fields = ["row_number", "display_name", "wechat_id", "remark", "employee_name", "match"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -35,6 +36,12 @@ class RosterMemberInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("employee")
+
+    # Text, not Django's link to the employee: a creator may not open employees,
+    # and one permission check per member of a 500-member list is not worth a link.
+    @admin.display(description="匹配员工")
+    def employee_name(self, obj: RosterMember) -> str:
+        return str(obj.employee) if obj.employee_id else "—"
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -55,16 +62,16 @@ class RosterSnapshotAdmin(WrittenByServicesMixin, RosterScopedAdmin):
         "members_with_findings",
         "compliance_display",
         "reconciled_at",
-        "uploaded_by",
+        "uploaded_by_name",
     ]
     list_filter = [("group", admin.RelatedOnlyFieldListFilter)]
-    list_select_related = ["group", "uploaded_by"]
+    list_select_related = ["group", "uploaded_by__employee"]
     date_hierarchy = "taken_at"
     readonly_fields = [
-        "group",
+        "group_shown",
         "taken_at",
         "uploaded_at",
-        "uploaded_by",
+        "uploaded_by_name",
         "file_name",
         "member_count",
         "reconciled_at",
@@ -73,6 +80,12 @@ class RosterSnapshotAdmin(WrittenByServicesMixin, RosterScopedAdmin):
     ]
     fields = readonly_fields
     inlines = [RosterMemberInline]
+
+    group_shown = linked_field(RosterSnapshot, "group")
+
+    @admin.display(description="上传人", ordering="uploaded_by")
+    def uploaded_by_name(self, obj: RosterSnapshot) -> str:
+        return person_label(obj.uploaded_by)
 
     @admin.display(description="合规率")
     def compliance_display(self, obj: RosterSnapshot) -> str:
@@ -106,31 +119,42 @@ class FindingAdmin(WrittenByServicesMixin, RosterScopedAdmin):
     ]
     search_fields = ["display_name", "wechat_id", "employee__name", "employee__employee_no"]
     list_select_related = ["group", "employee", "last_seen__group"]
+    # The subject key ("e:12@34") is the reconciliation's bookkeeping, not shown.
     readonly_fields = [
-        "group",
+        "group_shown",
         "kind",
-        "subject",
-        "clause",
+        "clause_link",
         "severity",
         "status",
-        "employee",
+        "employee_shown",
         "display_name",
         "wechat_id",
         "detail",
         "recommended_action",
-        "first_seen",
-        "last_seen",
-        "resolved_by",
+        "first_seen_shown",
+        "last_seen_shown",
+        "resolved_by_shown",
         "resolved_at",
         "decision",
-        "decided_by",
+        "decided_by_name",
         "created_at",
     ]
+    fields = readonly_fields
     actions = ["decide_no_case", "decide_propose_case"]
+
+    group_shown = linked_field(Finding, "group")
+    employee_shown = linked_field(Finding, "employee")
+    first_seen_shown = linked_field(Finding, "first_seen")
+    last_seen_shown = linked_field(Finding, "last_seen")
+    resolved_by_shown = linked_field(Finding, "resolved_by")
 
     @admin.display(description="条款", ordering="clause")
     def clause_link(self, obj: Finding) -> str:
         return f"§{obj.clause}"
+
+    @admin.display(description="决定人")
+    def decided_by_name(self, obj: Finding) -> str:
+        return person_label(obj.decided_by)
 
     def has_decide_permission(self, request) -> bool:
         return request.user.has_perm("groups.change_finding")
@@ -144,6 +168,9 @@ class FindingAdmin(WrittenByServicesMixin, RosterScopedAdmin):
         self._decide(request, queryset, propose=True)
 
     def _decide(self, request, queryset, *, propose: bool) -> None:
+        # Counted before deciding: the changelist's own filter (status=open) is part of
+        # ``queryset``, so a count taken afterwards misses what was just decided.
+        selected = queryset.count()
         findings = list(queryset.filter(kind=Finding.Kind.LEFT_GROUP, status=Finding.Status.OPEN))
         done = []
         for finding in findings:
@@ -156,8 +183,9 @@ class FindingAdmin(WrittenByServicesMixin, RosterScopedAdmin):
             # §9.5 switched off in the catalog, or another clerk decided it a moment ago.
             except (CaseError, ValueError) as exc:
                 self.message_user(request, f"{finding}：{exc}", messages.ERROR)
-        skipped = queryset.count() - len(findings)
-        self.message_user(request, f"已处理 {len(done)} 条退群记录。", messages.SUCCESS)
+        if done:
+            self.message_user(request, f"已处理 {len(done)} 条退群记录。", messages.SUCCESS)
+        skipped = selected - len(findings)
         if skipped:
             self.message_user(
                 request, f"{skipped} 条不是待决定的退群记录，未处理。", messages.WARNING
@@ -171,6 +199,7 @@ class RosterActionAdmin(WrittenByServicesMixin, RosterScopedAdmin):
         "kind",
         "group",
         "finding_link",
+        "clause",
         "assignee",
         "due_on",
         "status",
@@ -181,10 +210,11 @@ class RosterActionAdmin(WrittenByServicesMixin, RosterScopedAdmin):
     search_fields = ["finding__display_name", "finding__employee__name", "assignee__name"]
     list_select_related = ["group", "assignee", "finding__employee"]
     readonly_fields = [
-        "finding",
-        "group",
+        "finding_link",
+        "clause",
+        "group_shown",
         "kind",
-        "assignee",
+        "assignee_shown",
         "due_on",
         "status",
         "closed_at",
@@ -194,22 +224,36 @@ class RosterActionAdmin(WrittenByServicesMixin, RosterScopedAdmin):
         "created_at",
     ]
 
+    fields = readonly_fields
+
+    group_shown = linked_field(RosterAction, "group")
+    assignee_shown = linked_field(RosterAction, "assignee")
+
     @admin.display(description="问题")
     def finding_link(self, obj: RosterAction) -> str:
+        # Whoever sees a to-do sees its group's findings (same roster scope).
         url = reverse("admin:groups_finding_change", args=[obj.finding_id])
         return format_html('<a href="{}">{}</a>', url, obj.finding)
+
+    @admin.display(description="条款", ordering="finding__clause")
+    def clause(self, obj: RosterAction) -> str:
+        return f"§{obj.finding.clause}"
 
 
 @admin.register(MemberIdentity)
 class MemberIdentityAdmin(admin.ModelAdmin):
     """HR's decision about who a display name is; remembered for later snapshots."""
 
-    list_display = ["group", "display_name", "employee", "decided_by", "decided_at", "note"]
+    list_display = ["group", "display_name", "employee", "decided_by_name", "decided_at", "note"]
     list_filter = [("group", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["display_name", "employee__name", "employee__employee_no"]
-    list_select_related = ["group", "employee", "decided_by"]
+    list_select_related = ["group", "employee", "decided_by__employee"]
     autocomplete_fields = ["group", "employee"]
     fields = ["group", "display_name", "employee", "note"]
+
+    @admin.display(description="确认人", ordering="decided_by")
+    def decided_by_name(self, obj: MemberIdentity) -> str:
+        return person_label(obj.decided_by)
 
     def get_readonly_fields(self, request, obj=None):
         # The decision is about one display name in one group: change who, not which name.
@@ -246,17 +290,37 @@ class MembershipExceptionAdmin(admin.ModelAdmin):
 @admin.register(ReconciliationRun)
 class ReconciliationRunAdmin(WrittenByServicesMixin, RosterScopedAdmin):
     # Runs: started from the group's page or the schedule.
-    list_display = ["pk", "group", "snapshot", "status", "progress", "started_by", "created_at"]
-    list_filter = ["status", ("group", admin.RelatedOnlyFieldListFilter)]
-    list_select_related = ["group", "snapshot__group", "started_by"]
-    readonly_fields = [
+    list_display = [
+        "pk",
         "group",
         "snapshot",
         "status",
         "progress",
-        "started_by",
+        "started_by_name",
+        "created_at",
+    ]
+    list_filter = ["status", ("group", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["group", "snapshot__group", "started_by__employee"]
+    readonly_fields = [
+        "group_shown",
+        "snapshot_shown",
+        "status",
+        "progress",
+        "started_by_name",
         "created_at",
         "finished_at",
-        "summary",
+        "summary_text",
         "error",
     ]
+    fields = readonly_fields
+
+    group_shown = linked_field(ReconciliationRun, "group")
+    snapshot_shown = linked_field(ReconciliationRun, "snapshot")
+
+    @admin.display(description="发起人", ordering="started_by")
+    def started_by_name(self, obj: ReconciliationRun) -> str:
+        return person_label(obj.started_by) if obj.started_by_id else "系统"
+
+    @admin.display(description="结果")
+    def summary_text(self, obj: ReconciliationRun) -> str:
+        return obj.summary_text

@@ -421,3 +421,26 @@ class ReconciliationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group} #{self.pk} {self.get_status_display()}"
+
+    @property
+    def summary_text(self) -> str:
+        return run_summary_text(self.summary)
+
+
+def run_summary_text(summary: dict) -> str:
+    """A run's result in words, for its page and progress bar: the counts of opened, kept
+    and resolved findings, what the snapshot showed by kind (with its label), the note."""
+    if not summary:
+        return "—"
+    text = (
+        f"新增问题 {summary.get('opened', 0)}，仍存在 {summary.get('kept', 0)}，"
+        f"已解决 {summary.get('resolved', 0)}。"
+    )
+    counts = summary.get("counts") or {}
+    seen = [f"{label} {counts[kind]}" for kind, label in Finding.Kind.choices if counts.get(kind)]
+    if seen:
+        text += f"本次名单：{'、'.join(seen)}。"
+    note = summary.get("note") or ""
+    if note:
+        text += note if note.endswith("。") else f"{note}。"
+    return text

@@ -6,13 +6,15 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from groups.models import ChatGroup, EligibilityRule
 from groups.services.roster import RosterRow, roster_snapshot_create
 from members.models import Employee
+from members.roles import GROUP_ADMINS, HR, seed_roles
 from members.services import department_get_or_create_by_path, department_set_head
-from tests.factories import ChatGroupFactory, EligibilityRuleFactory, EmployeeFactory
+from tests.factories import ChatGroupFactory, EligibilityRuleFactory, EmployeeFactory, UserFactory
 
 
 @dataclass
@@ -68,6 +70,40 @@ def company(db) -> Company:
     office = ChatGroupFactory(code="office", name="办公群", creator=people["hr_head"])
     EligibilityRuleFactory(group=office, kind=EligibilityRule.Kind.CATEGORY, category=admin)
     return Company(office=office, **people)
+
+
+# -- personas (STYLE.md): who looks at a group's pages ------------------------------
+
+
+@pytest.fixture
+def hr_user(db):
+    """人力资源部: the HR role, every groups.* permission."""
+    seed_roles()
+    user = UserFactory(username="hr")
+    user.groups.add(Group.objects.get(name=HR))
+    return user
+
+
+@pytest.fixture
+def creator(company):
+    """The office group's creator (赵敏) with a login and no role: object permissions only."""
+    user = UserFactory(username="zhaomin")
+    company.hr_head.user = user
+    company.hr_head.save()
+    return user
+
+
+@pytest.fixture
+def group_admin(company):
+    """An admin of the office group (§5.2) with the Group admins role (may view employees,
+    not departments)."""
+    seed_roles()
+    admin = EmployeeFactory(
+        name="孙丽", department=company.hr_head.department, user=UserFactory(username="groupadmin")
+    )
+    admin.user.groups.add(Group.objects.get(name=GROUP_ADMINS))
+    company.office.admins.add(admin)
+    return admin.user
 
 
 _clock = {"t": timezone.now() - dt.timedelta(days=30)}

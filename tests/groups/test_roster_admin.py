@@ -7,7 +7,6 @@ import io
 
 import openpyxl
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -25,7 +24,6 @@ from groups.models import (
     RosterSnapshot,
 )
 from groups.services import snapshot_reconcile
-from members.roles import HR, seed_roles
 from tests.factories import ChatGroupFactory, EmployeeFactory, UserFactory
 from tests.groups.conftest import capture, compliant_rows
 from violations.models import Case
@@ -41,22 +39,7 @@ FORMULA = '=HYPERLINK("http://x","y")'
 # -- personas ------------------------------------------------------------------
 
 
-@pytest.fixture
-def hr_user(db):
-    """人力资源部: the HR role, every groups.* permission."""
-    seed_roles()
-    user = UserFactory(username="hr")
-    user.groups.add(Group.objects.get(name=HR))
-    return user
-
-
-@pytest.fixture
-def creator(company):
-    """The office group's creator (赵敏) with a login and no role: object permissions only."""
-    user = UserFactory(username="zhaomin")
-    company.hr_head.user = user
-    company.hr_head.save()
-    return user
+# hr_user, creator and group_admin: tests/groups/conftest.py
 
 
 @pytest.fixture
@@ -597,6 +580,39 @@ def _decide(client, action: str, finding: Finding):
         reverse("admin:groups_finding_changelist"),
         {"action": action, "_selected_action": [finding.pk], "index": 0},
     )
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_deciding_from_the_open_list_counts_before_the_change(client, hr_user, left_group):
+    # The list HR decides from is filtered to open findings; counted after the decision,
+    # the one just decided had left it and the page said "-1 条不是待决定的退群记录".
+    client.force_login(hr_user)
+    url = reverse("admin:groups_finding_changelist") + "?status__exact=open"
+    response = client.post(
+        url,
+        {"action": "decide_no_case", "_selected_action": [left_group.pk], "index": 0},
+        follow=True,
+    )
+    assert _messages(response) == ["已处理 1 条退群记录。"]
+
+
+def test_deciding_a_mixed_selection_names_what_was_skipped(client, hr_user, left_group):
+    missing = Finding.objects.get(kind=K.MISSING, status=Finding.Status.OPEN)
+    client.force_login(hr_user)
+    url = reverse("admin:groups_finding_changelist") + "?status__exact=open"
+    response = client.post(
+        url,
+        {
+            "action": "decide_propose_case",
+            "_selected_action": [left_group.pk, missing.pk],
+            "index": 0,
+        },
+        follow=True,
+    )
+    assert _messages(response) == ["已处理 1 条退群记录。", "1 条不是待决定的退群记录，未处理。"]
 
 
 def test_proposing_a_left_group_case_makes_one_proposed_9_5_case(client, hr_user, left_group):

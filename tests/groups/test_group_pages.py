@@ -1,0 +1,480 @@
+"""The group's pages as each role sees them (issue 8): forms a browser keeps, only links the
+viewer can follow, people by name, clauses with §, a run's result in words, list filters
+with their counts."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from django.urls import reverse
+
+from groups.models import (
+    EligibilityRule,
+    Finding,
+    MemberIdentity,
+    MembershipException,
+    ReconciliationRun,
+    RosterAction,
+    RosterSnapshot,
+)
+from groups.models.roster import run_summary_text
+from groups.services import run_reconciliation
+from groups.services.findings import finding_decide_left_group
+from tests.factories import EmployeeFactory, UserFactory
+from tests.groups.conftest import capture, compliant_rows
+
+pytestmark = pytest.mark.django_db
+K = Finding.Kind
+
+
+# -- the scene: the office group after two lists, every kind of row its pages show -------
+
+
+@pytest.fixture
+def office(company, hr_user):
+    """Two lists of the office group: 王芳 gone (§9.5, decided by HR), a stranger, a bare
+    张伟 (ambiguous), 陈静 who left (§5.3.c); a run HR started; an identity HR confirmed;
+    an exception; a department rule."""
+    group = company.office
+    EligibilityRule.objects.create(
+        group=group,
+        kind=EligibilityRule.Kind.DEPARTMENT,
+        department=company.hr_head.department,
+        clause="4",
+    )
+    first = capture(group, *compliant_rows())
+    run_reconciliation(snapshot=first)
+    rows = [r for r in compliant_rows() if r != "人力资源部-王芳"]
+    latest = capture(group, *rows, "快递小哥", "张伟", ("销售部-陈静", "chenjing"))
+    run = ReconciliationRun.objects.create(group=group, snapshot=latest, started_by=hr_user)
+    run_reconciliation(snapshot=latest, run=run)
+    finding_decide_left_group(
+        finding=Finding.objects.get(kind=K.LEFT_GROUP), propose_case=False, actor=hr_user
+    )
+    RosterSnapshot.objects.filter(pk=latest.pk).update(uploaded_by=hr_user)
+    MemberIdentity.objects.create(
+        group=group, display_name="娜娜", employee=company.li_na, decided_by=hr_user
+    )
+    MembershipException.objects.create(
+        group=group,
+        employee=company.production_worker,
+        kind=MembershipException.Kind.INCLUDE,
+        reason="借调到办公室",
+        approved_by=company.hr_head,
+    )
+    return group
+
+
+def change_url(group) -> str:
+    return reverse("admin:groups_chatgroup_change", args=[group.pk])
+
+
+# -- reading pages the way a browser does ---------------------------------------------------
+
+
+class Page(HTMLParser):
+    """Links, forms and their nesting, and the visible text of one page."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.links: list[str] = []
+        self.text: list[str] = []
+        self.nested_forms: list[str] = []  # ids of forms that start inside another form
+        self.top_forms: set[str] = set()
+        self.form_targets: list[str] = []  # form="…" of buttons and inputs
+        self._forms = 0
+        self._hidden = 0
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            if self._forms:
+                self.nested_forms.append(attrs.get("id") or "?")
+            elif attrs.get("id"):
+                self.top_forms.add(attrs["id"])
+            self._forms += 1
+        elif tag == "a" and attrs.get("href"):
+            self.links.append(attrs["href"])
+        elif tag in ("button", "input") and attrs.get("form"):
+            self.form_targets.append(attrs["form"])
+        elif tag in ("script", "style"):
+            self._hidden += 1
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._forms -= 1
+        elif tag in ("script", "style"):
+            self._hidden -= 1
+
+    def handle_data(self, data):
+        if not self._hidden and data.strip():
+            self.text.append(data.strip())
+
+
+def page(client, url: str) -> Page:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return Page(response.content.decode())
+
+
+# -- 1. the 重新核对 button's form is one a browser keeps --------------------------------------
+
+
+def test_reconcile_button_names_a_form_that_is_not_nested(client, hr_user, office):
+    client.force_login(hr_user)
+    html = client.get(change_url(office)).content.decode()
+    parsed = Page(html)
+    assert parsed.nested_forms == []  # browsers drop a form inside a form
+    assert '<button type="submit" form="reconcile-form"' in html
+    assert "重新核对最新快照" in parsed.text
+    assert "reconcile-form" in parsed.top_forms
+    assert set(parsed.form_targets) <= parsed.top_forms
+    reconcile = reverse("admin:groups_chatgroup_reconcile", args=[office.pk])
+    assert f'<form id="reconcile-form" method="post" action="{reconcile}">' in html
+
+
+@pytest.mark.parametrize("persona", ["hr_user", "group_admin", "creator"])
+def test_no_groups_page_nests_a_form(client, request, office, persona):
+    client.force_login(request.getfixturevalue(persona))
+    run = ReconciliationRun.objects.get()
+    urls = [
+        change_url(office),
+        reverse("admin:groups_chatgroup_upload_roster", args=[office.pk]),
+        reverse("admin:groups_reconciliation_run", args=[run.pk]),
+        reverse("admin:groups_finding_changelist"),
+    ]
+    for url in urls:
+        assert page(client, url).nested_forms == [], url
+
+
+# -- 4. links a role cannot follow are not shown --------------------------------------------
+
+
+def identity_link(group) -> str:
+    return reverse("admin:groups_memberidentity_add") + f"?group={group.pk}"
+
+
+def test_hr_sees_the_confirm_identity_link(client, hr_user, office):
+    client.force_login(hr_user)
+    parsed = page(client, change_url(office))
+    assert "确认身份" in parsed.text
+    assert any(link.startswith(identity_link(office)) for link in parsed.links)
+
+
+@pytest.mark.parametrize("persona", ["group_admin", "creator"])
+def test_group_admin_and_creator_see_the_finding_without_the_link(client, request, office, persona):
+    client.force_login(request.getfixturevalue(persona))
+    parsed = page(client, change_url(office))
+    assert "快递小哥" in parsed.text  # the finding, yes (§5.1, §5.2)
+    assert "同名待确认（1）" in parsed.text
+    assert "确认身份" not in parsed.text  # HR's decision, not theirs
+    assert not any("memberidentity" in link for link in parsed.links)
+
+
+def _shape(url: str) -> str:
+    """One page per URL shape: digits folded, one query of each page (the filters and
+    sorting of each list: test_every_filter_survives_the_facet_counts)."""
+    parts = urlsplit(url)
+    query = parts.query.replace("_changelist_filters", "")
+    return re.sub(r"\d+", "N", parts.path) + ("?" if query else "")
+
+
+def _links_followed(client, start: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Walk the groups pages from ``start``, GET every link they show once per shape.
+
+    Returns {link: status} for each link tried (with the page it was on) and every
+    link to a user's admin page seen.
+    """
+    statuses: dict[str, int] = {}
+    user_links: list[str] = []
+    queue = [(url, "start") for url in start]
+    seen: set[str] = set()
+    while queue:
+        url, found_on = queue.pop(0)
+        shape = _shape(url)
+        if shape in seen:
+            continue
+        seen.add(shape)
+        response = client.get(url)
+        statuses[f"{url} (on {found_on})"] = response.status_code
+        # Pages of the groups app are read for their links; a list's own variants
+        # (filters, sorting: their query) are only opened, the lists above cover them.
+        if response.status_code != 200 or not url.startswith("/admin/groups/") or "?" in url:
+            continue
+        if "text/html" not in response["Content-Type"]:
+            continue
+        for href in Page(response.content.decode()).links:
+            if href.startswith(("#", "javascript:", "mailto:")):
+                continue
+            target = urljoin(url, href)
+            parts = urlsplit(target)
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+            if target.startswith("/admin/auth/user/"):
+                user_links.append(f"{target} (on {url})")
+            if target.startswith(("/admin/logout/", "/static/", "/admin/jsi18n/")):
+                continue
+            queue.append((target, url))
+    return statuses, user_links
+
+
+@pytest.mark.parametrize("persona", ["hr_user", "group_admin", "creator"])
+def test_every_link_on_the_groups_pages_can_be_followed(client, request, office, persona):
+    # group_admin may view employees but not departments; the creator neither: links to
+    # what they may not open were Django's read-only foreign keys, shown to anyone.
+    client.force_login(request.getfixturevalue(persona))
+    statuses, user_links = _links_followed(
+        client, [change_url(office), reverse("admin:app_list", args=["groups"])]
+    )
+    refused = {link: status for link, status in statuses.items() if status not in (200, 302)}
+    assert refused == {}
+    assert user_links == []  # people are shown by name, never as /admin/auth/user/N/
+    assert len(statuses) > 20  # the walk did reach the pages
+
+
+def test_creator_sees_employees_as_text_hr_as_links(client, hr_user, creator, office):
+    finding = Finding.objects.get(kind=K.DEPARTED)
+    url = reverse("admin:groups_finding_change", args=[finding.pk])
+    employee_url = reverse("admin:members_employee_change", args=[finding.employee_id])
+    client.force_login(hr_user)
+    assert employee_url in page(client, url).links
+    client.force_login(creator)
+    parsed = page(client, url)
+    assert employee_url not in parsed.links
+    assert "陈静（JM006）" in parsed.text
+
+
+@pytest.fixture
+def leader(hr_user):
+    """公司领导: views every group and its rules (not departments' pages? they may)."""
+    from django.contrib.auth.models import Group
+
+    from members.roles import COMPANY_LEADERS
+
+    user = UserFactory(username="leader")
+    user.groups.add(Group.objects.get(name=COMPANY_LEADERS))
+    return user
+
+
+def test_who_views_the_group_sees_the_rules_as_text(client, leader, office):
+    client.force_login(leader)
+    parsed = page(client, change_url(office))
+    department = reverse("admin:members_department_change", args=[office.creator.department_id])
+    assert department not in parsed.links  # the inline's rows are text for a viewer
+    assert "人力资源部" in parsed.text
+    assert "§4" in parsed.text
+
+
+def test_a_family_link_only_for_who_may_open_the_first_group(client, group_admin, office):
+    from tests.factories import ChatGroupFactory
+
+    root = ChatGroupFactory(code="root", name="系列首群")
+    office.family = root
+    office.save()
+    client.force_login(group_admin)
+    parsed = page(client, change_url(office))
+    assert change_url(root) not in parsed.links
+    assert "系列首群" in parsed.text
+
+
+# -- people by name ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def hr_person(hr_user):
+    """HR's login belongs to an employee: shown as 姓名（工号）."""
+    EmployeeFactory(name="周敏", employee_no="JM099", user=hr_user)
+    return hr_user
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "admin:groups_rostersnapshot_changelist",
+        "admin:groups_reconciliationrun_changelist",
+        "admin:groups_memberidentity_changelist",
+    ],
+)
+def test_lists_show_who_did_it_by_name_never_by_login(client, hr_person, office, url):
+    client.force_login(hr_person)
+    parsed = page(client, reverse(url))
+    assert "周敏（JM099）" in parsed.text
+    assert "hr" not in parsed.text
+
+
+def test_finding_page_shows_who_decided_by_name(client, hr_person, office):
+    finding = Finding.objects.get(kind=K.LEFT_GROUP)
+    client.force_login(hr_person)
+    parsed = page(client, reverse("admin:groups_finding_change", args=[finding.pk]))
+    assert "周敏（JM099）" in parsed.text
+    assert "hr" not in parsed.text
+    assert not any("/admin/auth/" in link for link in parsed.links)
+
+
+def test_snapshot_page_shows_the_uploader_by_name(client, hr_person, company):
+    snapshot = capture(company.office, *compliant_rows())
+    RosterSnapshot.objects.filter(pk=snapshot.pk).update(uploaded_by=hr_person)
+    client.force_login(hr_person)
+    parsed = page(client, reverse("admin:groups_rostersnapshot_change", args=[snapshot.pk]))
+    assert "周敏（JM099）" in parsed.text
+    assert not any("/admin/auth/" in link for link in parsed.links)
+
+
+# -- 5. raw values: the run's result in words, clauses with § -----------------------------
+
+
+def test_run_summary_in_words():
+    summary = {
+        "opened": 3,
+        "kept": 1,
+        "resolved": 2,
+        "counts": {K.STRANGER: 1, K.LEFT_GROUP: 1, K.DEPARTED: 2},
+        "note": "欢乐谷2群 尚无成员快照，暂不判断应入群未入群",
+    }
+    assert run_summary_text(summary) == (
+        "新增问题 3，仍存在 1，已解决 2。本次名单：离职人员仍在群 2、无关人员 1、退群 1。"
+        "欢乐谷2群 尚无成员快照，暂不判断应入群未入群。"
+    )
+    assert run_summary_text({}) == "—"
+
+
+def test_run_admin_page_shows_the_result_in_words_not_json(client, hr_user, office):
+    run = ReconciliationRun.objects.get()
+    client.force_login(hr_user)
+    parsed = page(client, reverse("admin:groups_reconciliationrun_change", args=[run.pk]))
+    text = " ".join(parsed.text)
+    assert run.summary_text in parsed.text
+    assert "无关人员 1" in run.summary_text
+    assert '"opened"' not in text
+    assert "{" not in text
+    status = client.get(reverse("admin:groups_reconciliation_run_status", args=[run.pk]))
+    assert status.json()["summary_text"] == run.summary_text
+
+
+def test_finding_page_shows_the_clause_with_its_section_sign(client, hr_user, office):
+    finding = Finding.objects.get(kind=K.STRANGER)
+    client.force_login(hr_user)
+    parsed = page(client, reverse("admin:groups_finding_change", args=[finding.pk]))
+    assert "§5.3.c" in parsed.text
+    assert "5.3.c" not in [t for t in parsed.text if not t.startswith("§")]
+    assert "n:快递小哥" not in parsed.text  # the reconciliation's bookkeeping key
+
+
+def test_todo_list_and_page_show_the_clause(client, hr_user, office):
+    action = RosterAction.objects.get(finding__kind=K.STRANGER)
+    client.force_login(hr_user)
+    assert "§5.3.c" in page(client, reverse("admin:groups_rosteraction_changelist")).text
+    change = reverse("admin:groups_rosteraction_change", args=[action.pk])
+    assert "§5.3.c" in page(client, change).text
+
+
+def test_eligibility_rules_show_the_clause_with_its_section_sign(client, hr_user, office):
+    client.force_login(hr_user)  # edits them: "§" before the input
+    html = client.get(change_url(office)).content.decode()
+    assert re.search(r'§ <input type="text" name="rules-0-clause" value="4"', html)
+    rules = page(client, reverse("admin:groups_eligibilityrule_changelist"))
+    assert "§4" in rules.text
+
+
+def test_allowed_content_is_checkboxes_not_the_english_selector(client, hr_user, office):
+    from tests.factories import ContentKindFactory
+
+    ContentKindFactory(name="工作通知")
+    client.force_login(hr_user)
+    html = client.get(change_url(office)).content.decode()
+    assert "SelectFilter2.js" not in html
+    assert '<input type="checkbox" name="allowed_content"' in html
+    assert "selectfilter" not in html
+
+
+ENGLISH_OF_DJANGO = ["By ", "All", "Show counts", "Hide counts", "Yes", "No", "Unknown"]
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "chatgroup",
+        "finding",
+        "rosteraction",
+        "rostersnapshot",
+        "reconciliationrun",
+        "memberidentity",
+        "membershipexception",
+        "eligibilityrule",
+    ],
+)
+def test_changelist_filters_and_choices_are_chinese(client, hr_user, office, model):
+    client.force_login(hr_user)
+    text = page(client, reverse(f"admin:groups_{model}_changelist") + "?_facets=True").text
+    assert not [t for t in text if any(t.startswith(word) for word in ENGLISH_OF_DJANGO)]
+
+
+# -- 6. every list filter, with 显示计数, as HR and as a group admin ----------------------------
+
+GROUP_ADMIN_LISTS = ["chatgroup", "finding", "rosteraction", "rostersnapshot", "reconciliationrun"]
+HR_LISTS = [*GROUP_ADMIN_LISTS, "memberidentity", "membershipexception", "eligibilityrule"]
+
+
+@pytest.fixture
+def second_group(office, group_admin):
+    """Another group the group admin runs, with rows of every kind: two groups make every
+    group filter show (a filter with one choice is not drawn)."""
+    from tests.factories import ChatGroupFactory
+
+    group = ChatGroupFactory(code="second", name="第二群", creator=office.creator)
+    group.admins.add(group_admin.employee)
+    run_reconciliation(snapshot=capture(group, "路人丙"))
+    MemberIdentity.objects.create(group=group, display_name="丙", employee=None)
+    return group
+
+
+def _list_links(client, url: str) -> list[str]:
+    """The links of a changelist to itself (filters, sorting, dates, the facet toggle),
+    one per set of query keys."""
+    path = urlsplit(url).path
+    by_keys: dict[tuple[str, ...], str] = {}
+    for href in page(client, url).links:
+        link = urljoin(url, href)
+        parts = urlsplit(link)
+        if parts.path == path and parts.query:
+            keys = tuple(sorted({pair.split("=")[0] for pair in parts.query.split("&")}))
+            by_keys.setdefault(keys, link)
+    return sorted(by_keys.values())
+
+
+@pytest.mark.parametrize(
+    ("persona", "model"),
+    [("hr_user", m) for m in HR_LISTS] + [("group_admin", m) for m in GROUP_ADMIN_LISTS],
+)
+def test_every_filter_survives_the_facet_counts(
+    client, request, office, second_group, persona, model
+):
+    client.force_login(request.getfixturevalue(persona))
+    base = reverse(f"admin:groups_{model}_changelist")
+    response = client.get(base)
+    assert response.status_code == 200
+    if response.context["cl"].has_filters:
+        assert any("_facets" in link for link in _list_links(client, base))
+    with_counts = _list_links(client, base + "?_facets=True")
+    assert with_counts
+    for url in with_counts:
+        assert client.get(url).status_code == 200, url
+    for url in _list_links(client, base):
+        assert client.get(url).status_code == 200, url
+
+
+def test_a_group_admin_filter_names_only_their_groups(client, group_admin, office):
+    from tests.factories import ChatGroupFactory
+
+    ChatGroupFactory(code="elsewhere", name="别人的群")
+    client.force_login(group_admin)
+    response = client.get(reverse("admin:groups_finding_changelist") + "?_facets=True")
+    assert "别人的群" not in response.content.decode()
+
+
+def test_outsider_login_sees_nothing_of_the_group(client, office):
+    client.force_login(UserFactory(username="nobody"))
+    assert client.get(change_url(office)).status_code == 403
