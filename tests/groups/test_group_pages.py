@@ -323,6 +323,15 @@ def test_snapshot_page_shows_the_uploader_by_name(client, hr_person, company):
     assert not any("/admin/auth/" in link for link in parsed.links)
 
 
+def test_group_history_names_who_changed_it(client, hr_person, office):
+    office._history_user = hr_person  # as HistoryRequestMiddleware records an admin's save
+    office.save()
+    client.force_login(hr_person)
+    parsed = page(client, reverse("admin:groups_chatgroup_history", args=[office.pk]))
+    assert "周敏（JM099）" in parsed.text
+    assert not any("/admin/auth/" in link for link in parsed.links)
+
+
 # -- 5. raw values: the run's result in words, clauses with § -----------------------------
 
 
