@@ -356,7 +356,7 @@ class ChatGroupAdmin(ViewerLinksMixin, PeopleHistoryAdmin):
 
 @admin.register(ContentKind)
 class ContentKindAdmin(admin.ModelAdmin):
-    list_display = ["code", "name"]
+    list_display = ["name", "code"]  # the name opens the row; the code is for the seed data
     search_fields = ["code", "name"]
 
 
