@@ -102,17 +102,37 @@ class EmployeeAdmin(ClerkImportMixin, ImportExportMixin, PeopleHistoryAdmin):
         ("联系方式与账号", {"fields": ["wechat_id", "phone", "user"]}),
     ]
 
+    # Shown as text to a viewer who may not open the target: Django's read-only display of a
+    # foreign key links to the target's admin page without asking (a 403 for that viewer).
+    PLAIN_FOREIGN_KEYS = {"department": "department_text", "position": "position_text"}
+
     def get_fieldsets(self, request, obj=None):
         # Picking any login needs the user admin, which is the superuser's alone; HR links
         # logins through the employee sheet's 登录账号 column or the invite action.
-        if request.user.is_superuser:
-            return self.fieldsets
-        contact = {"fields": ["wechat_id", "phone", "login_name"]}
-        return [*self.fieldsets[:-1], ("联系方式与账号", contact)]
+        swap = {} if request.user.is_superuser else {"user": "login_name"}
+        if not self.has_change_permission(request, obj):
+            for field, display in self.PLAIN_FOREIGN_KEYS.items():
+                target = self.admin_site.get_model_admin(
+                    self.model._meta.get_field(field).related_model
+                )
+                if not target.has_view_or_change_permission(request):
+                    swap[field] = display
+        return [
+            (name, {**options, "fields": [swap.get(f, f) for f in options["fields"]]})
+            for name, options in self.fieldsets
+        ]
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
-        return readonly if request.user.is_superuser else [*readonly, "login_name"]
+        return [*readonly, "login_name", *self.PLAIN_FOREIGN_KEYS.values()]
+
+    @admin.display(description="部门")
+    def department_text(self, obj: Employee) -> str:
+        return str(obj.department)
+
+    @admin.display(description="岗位")
+    def position_text(self, obj: Employee) -> str:
+        return str(obj.position) if obj.position_id else "—"
 
     @admin.display(description="登录账号", ordering="user__username")
     def login_name(self, obj: Employee) -> str:

@@ -271,3 +271,30 @@ def test_history_names_who_changed_it_without_linking_the_user_admin(client, hr,
     assert "赵敏（HR01）" in page
     assert "hr1" not in page  # neither in the list nor in the header's welcome
     assert "/admin/auth/user/" not in page
+
+
+@pytest.mark.parametrize(
+    ("role", "hidden"),
+    [
+        (roles.FINANCE, ["position"]),
+        (roles.DEPARTMENT_HEADS, ["position"]),
+        (roles.GROUP_ADMINS, ["position", "department"]),
+    ],
+)
+def test_a_viewer_sees_no_link_to_a_page_they_may_not_open(client, seeded, role, hidden):
+    employee = EmployeeFactory(position=PositionFactory(name="主任"))
+    viewer = UserFactory()
+    viewer.groups.add(Group.objects.get(name=role))
+    client.force_login(viewer)
+
+    page = client.get(reverse("admin:members_employee_change", args=[employee.pk]))
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "主任" in html
+    assert employee.department.path in html
+    for model in hidden:
+        assert f"/admin/members/{model}/" not in html
+    if "department" not in hidden:
+        department = reverse("admin:members_department_change", args=[employee.department.pk])
+        assert department in html  # a page this viewer may open stays a link
