@@ -159,12 +159,12 @@ def fetch(client: Client, url: str) -> tuple[int, str, str, str]:
         return 500, "", "", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
     content_type = response.get("Content-Type", "")
     if response.streaming:
+        # A download can fail while it streams, too. The test client closes the response
+        # when the content is consumed (closing it again would close the database connection).
         try:
-            b"".join(response.streaming_content)  # a download fails while streaming, too
+            b"".join(response.streaming_content)
         except Exception as exc:  # noqa: BLE001
             return 500, content_type, "", f"{type(exc).__name__}: {exc}"
-        finally:
-            response.close()
         return response.status_code, content_type, "", ""
     body = response.content.decode(errors="replace") if "html" in content_type else ""
     if response.status_code in (301, 302, 303, 307, 308):
