@@ -7,10 +7,11 @@ import html
 import re
 
 import pytest
+from django.contrib import admin
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.test import RequestFactory
-from django.urls import get_resolver
+from django.urls import get_resolver, path
 
 from tests.factories import EmployeeFactory, StaffUserFactory, UserFactory
 
@@ -100,3 +101,16 @@ def test_log_in_with_another_account_logs_out_and_opens_the_login_page(client):
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/?next=/admin/auth/user/"
     assert client.get("/admin/").status_code == 302  # logged out
+
+
+urlpatterns = [path("admin/", admin.site.urls)]  # for the test below: no /me/, no /accounts/
+
+
+@pytest.mark.urls(__name__)
+def test_the_403_page_renders_whatever_urls_are_missing(client):
+    client.force_login(StaffUserFactory(permissions=["members.view_employee"]))
+
+    response = client.get("/admin/auth/user/")
+
+    assert response.status_code == 403
+    assert 'href="/admin/"' in response.content.decode()
