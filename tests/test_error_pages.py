@@ -114,3 +114,13 @@ def test_the_403_page_renders_whatever_urls_are_missing(client):
 
     assert response.status_code == 403
     assert 'href="/admin/"' in response.content.decode()
+
+
+def test_a_server_error_is_a_chinese_page_with_a_way_back():
+    request = RequestFactory().get("/admin/")
+    response = get_resolver().resolve_error_handler(500)(request)
+    body = response.content.decode()
+    assert response.status_code == 500
+    assert "服务器出错" in body
+    assert 'href="/admin/"' in body
+    assert "Server Error" not in body
