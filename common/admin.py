@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -10,6 +12,27 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from common.importing import import_error_lines, import_summary
 from common.spreadsheets import SpreadsheetError
+
+
+def once_per_request(method):
+    """Answer an admin's ``method(self, request)`` once per request and admin class.
+
+    The admin asks "may this user see any row here?" of every model admin each time it
+    builds the app list — twice on the index page (the page and the sidebar) — and again
+    for every list and change page: for a group's admin or creator each answer is an
+    object-permission query. Permissions do not change within one request (every write
+    redirects), so the first answer serves the rest.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, request):
+        memo = request.__dict__.setdefault("_admin_answers", {})
+        key = (type(self), method.__name__)
+        if key not in memo:
+            memo[key] = method(self, request)
+        return memo[key]
+
+    return wrapper
 
 
 class HistoryAdmin(SimpleHistoryAdmin):

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from appraisal import selectors
 from appraisal.admin.base import ReadOnlyAdmin, may_open
 from appraisal.models import Line, Result
+from common.admin import once_per_request
 from members.models import PATH_SEPARATOR
 from violations.models import Case, Sanction, clause_sort_key
 from violations.selectors import cases_visible_to
@@ -30,14 +31,18 @@ class ScopedAdmin(ReadOnlyAdmin):
         ordering = self.get_ordering(request)
         return qs.order_by(*ordering) if ordering else qs
 
+    @once_per_request
+    def _sees_some_row(self, request) -> bool:
+        return self.visible(request).exists()
+
     def has_module_permission(self, request) -> bool:
-        return super().has_module_permission(request) or self.visible(request).exists()
+        return super().has_module_permission(request) or self._sees_some_row(request)
 
     def has_view_permission(self, request, obj=None) -> bool:
         if super().has_view_permission(request, obj):
             return True
         if obj is None:
-            return self.visible(request).exists()
+            return self._sees_some_row(request)
         return self.visible(request).filter(pk=obj.pk).exists()
 
     @admin.display(description="考核期间")

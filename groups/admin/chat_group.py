@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 
 from appraisal.exports import XLSX_CONTENT_TYPE
+from common.admin import once_per_request
 from common.spreadsheets import validate_upload_size
 from groups import selectors
 from groups.admin.mixins import ViewerLinksMixin, linked_field
@@ -135,6 +136,7 @@ class ChatGroupAdmin(ViewerLinksMixin, PeopleHistoryAdmin):
     family_shown = linked_field(ChatGroup, "family")
     creator_shown = linked_field(ChatGroup, "creator")
 
+    @once_per_request
     def _has_any_object_permission(self, request) -> bool:
         return selectors.chat_groups_visible_to(request.user).exists()
 

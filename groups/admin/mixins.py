@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
+from common.admin import once_per_request
 from groups.selectors import can_view_roster, roster_groups_visible_to
 from members.selectors import person_label
 
@@ -109,6 +110,7 @@ class RosterScopedAdmin(ViewerLinksMixin, admin.ModelAdmin):
             return qs
         return qs.filter(**{f"{self.group_field}__in": roster_groups_visible_to(request.user)})
 
+    @once_per_request
     def _sees_some_group(self, request) -> bool:
         return roster_groups_visible_to(request.user).exists()
 

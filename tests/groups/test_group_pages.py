@@ -9,6 +9,8 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from groups.models import (
@@ -487,3 +489,17 @@ def test_a_group_admin_filter_names_only_their_groups(client, group_admin, offic
 def test_outsider_login_sees_nothing_of_the_group(client, office):
     client.force_login(UserFactory(username="nobody"))
     assert client.get(change_url(office)).status_code == 403
+
+
+# The index builds the app list twice (page and sidebar) and asks every admin whether a
+# group's admin sees any row: 46 queries before common.admin.once_per_request, 22 after.
+INDEX_QUERIES_FOR_A_GROUP_ADMIN = 24
+
+
+def test_the_admin_index_asks_each_admin_once_for_a_group_admin(client, group_admin):
+    client.force_login(group_admin)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("admin:index"))
+    assert response.status_code == 200
+    assert "微信群" in response.content.decode()
+    assert len(ctx.captured_queries) <= INDEX_QUERIES_FOR_A_GROUP_ADMIN

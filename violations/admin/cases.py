@@ -17,7 +17,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from common.admin import HistoryAdmin
+from common.admin import HistoryAdmin, once_per_request
 from members.models import Department, Employee
 from members.selectors import person_label
 from violations import selectors
@@ -116,9 +116,11 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, ReadableHistoryAdmin, HistoryA
 
     # -- permissions ------------------------------------------------------------------------
 
+    @once_per_request
     def _sees_some_case(self, request) -> bool:
         return selectors.cases_visible_to(request.user).exists()
 
+    @once_per_request
     def _files_somewhere(self, request) -> bool:
         user = request.user
         return (
