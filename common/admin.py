@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.formats import date_format
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import DeletedObject
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from common.importing import import_error_lines, import_summary
+from common.people import person_label
 from common.spreadsheets import SpreadsheetError
 
 
@@ -35,13 +42,41 @@ def once_per_request(method):
     return wrapper
 
 
+class ReadableHistory(HistoricalRecordContextHelper):
+    """A row's history in words: choices by their labels (处分 警告, not "warning"), local
+    times, logins as people, a dash for an empty value."""
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if value is None or value == "" or (isinstance(value, DeletedObject) and value.pk is None):
+            return "—"
+        if field.choices:
+            return dict(field.flatchoices).get(value, value)
+        if isinstance(value, dt.datetime):
+            return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+        if field.is_relation and field.related_model is get_user_model():
+            return person_label(value) if not isinstance(value, DeletedObject) else str(value)
+        return super().prepare_delta_change_value(change, value)
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
-    """SimpleHistoryAdmin whose "revert to this version" needs the change permission.
+    """SimpleHistoryAdmin for every app: the history page in words and with people's names,
+    and a "revert to this version" that needs the change permission.
 
     simple_history's revert form saves a POST for anyone who may *view* the
     history (SIMPLE_HISTORY_REVERT_DISABLED only hides the button): a user with
-    view rights could rewrite a group or an employee that way.
+    view rights could rewrite a group or an employee that way. Its list names who changed
+    a row by login, linked to the user admin, which only a superuser may open.
     """
+
+    object_history_list_template = "admin/history_people_list.html"
+
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        queryset = super().get_history_queryset(request, history_manager, pk_name, object_id)
+        return queryset.select_related("history_user__employee")
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ReadableHistory(self.model, historical_record)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST" and not self.revert_allowed(request, object_id):

@@ -28,19 +28,8 @@ INVITES_FILENAME = "设置密码链接-{date}.xlsx"
 INVITES_HEADERS = ("工号", "姓名", "部门", "登录账号", "设置密码链接", "有效期至", "结果")
 
 
-class PeopleHistoryAdmin(HistoryAdmin):
-    """The history page names who changed a row as a person (姓名（工号）), not a login name,
-    and links the user admin for superusers only."""
-
-    object_history_list_template = "admin/members/object_history_list.html"
-
-    def get_history_queryset(self, request, history_manager, pk_name, object_id):
-        queryset = super().get_history_queryset(request, history_manager, pk_name, object_id)
-        return queryset.select_related("history_user__employee")
-
-
 @admin.register(Department)
-class DepartmentAdmin(PeopleHistoryAdmin):
+class DepartmentAdmin(HistoryAdmin):
     list_display = ["path", "head", "employee_count"]
     search_fields = ["name", "path"]
     autocomplete_fields = ["parent", "head"]
@@ -75,7 +64,7 @@ class HasLoginFilter(admin.SimpleListFilter):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(ClerkImportMixin, ImportExportMixin, PeopleHistoryAdmin):
+class EmployeeAdmin(ClerkImportMixin, ImportExportMixin, HistoryAdmin):
     list_display = [
         "employee_no",
         "name",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from common.people import person_label  # noqa: F401 — where the apps look for it
 from members.models import Department, Employee
 
 
@@ -26,18 +27,3 @@ def headed_departments_q(user, prefix: str = "") -> Q:
     for department in Department.objects.filter(head=employee):
         q |= department.subtree_q(prefix)
     return q
-
-
-def person_label(user) -> str:
-    """A login shown as the person behind it: 姓名（工号）, never the login name when
-    an employee is linked; "—" for nobody. Callers select_related("<fk>__employee")
-    so that lists stay one query."""
-    if user is None:
-        return "—"
-    try:
-        employee = user.employee
-    except Employee.DoesNotExist:
-        employee = None
-    if employee is not None:
-        return str(employee)
-    return user.get_full_name() or user.get_username()

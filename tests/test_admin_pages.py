@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.apps import apps
 from django.contrib import admin
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -10,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appraisal.models import GradeBand, Line, Result, Settlement, SettlementImport
+from common.admin import HistoryAdmin
 from groups.models import (
     Finding,
     MemberIdentity,
@@ -259,3 +261,32 @@ def test_a_view_only_user_cannot_revert_history(client, seeded, label):
     response = client.post(url, {"name": "改掉了"})
     assert response.status_code == 403
     assert model.objects.filter(pk=obj.pk).values().get() == before
+
+
+HISTORY_LABELS = sorted(
+    label
+    for label in MAKERS
+    if isinstance(admin.site.get_model_admin(apps.get_model(label)), HistoryAdmin)
+)
+
+
+@pytest.mark.parametrize("label", HISTORY_LABELS)
+def test_history_names_who_changed_a_row_as_a_person_without_a_user_link(client, seeded, label):
+    """simple_history lists the login name linked to /admin/auth/user/N/, which only a
+    superuser may open; every HistoryAdmin names the person instead."""
+    from django.contrib.auth.models import Group
+
+    from members.roles import HR
+    from tests.factories import UserFactory
+
+    hr = UserFactory(username="hr-clerk")
+    hr.groups.add(Group.objects.get(name=HR))
+    changer = EmployeeFactory(name="钱多多", user=UserFactory(username="qdd")).user
+    obj = MAKERS[label]()
+    obj.history.update(history_user=changer)
+    client.force_login(hr)
+    app, model = label.split(".")
+    page = client.get(reverse(f"admin:{app}_{model}_history", args=[obj.pk])).content.decode()
+    assert "钱多多" in page
+    assert "/admin/auth/user/" not in page
+    assert ">qdd<" not in page

@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 
 from appraisal.exports import XLSX_CONTENT_TYPE
-from common.admin import once_per_request
+from common.admin import HistoryAdmin, once_per_request
 from common.spreadsheets import validate_upload_size
 from groups import selectors
 from groups.admin.mixins import ViewerLinksMixin, linked_field
@@ -21,7 +21,6 @@ from groups.models import ChatGroup, ContentKind, EligibilityRule, Reconciliatio
 from groups.models.roster import compliance_display
 from groups.services import reconcile_start
 from groups.services.roster import RosterImportError, roster_snapshot_import
-from members.admin import PeopleHistoryAdmin
 
 
 class ClauseInput(forms.TextInput):
@@ -84,7 +83,7 @@ class RosterUploadForm(forms.Form):
 
 
 @admin.register(ChatGroup)
-class ChatGroupAdmin(ViewerLinksMixin, PeopleHistoryAdmin):
+class ChatGroupAdmin(ViewerLinksMixin, HistoryAdmin):
     """HR sees every group; a creator or admin sees the groups they run (§5.1, §5.2).
 
     The changelist is filtered through groups.selectors, not guardian's

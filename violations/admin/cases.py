@@ -27,7 +27,6 @@ from violations.admin.display import (
     CaseDisplay,
     CaseTransitionInline,
     EvidenceInline,
-    ReadableHistoryAdmin,
     attach_links,
     evidence_preview,
 )
@@ -43,6 +42,8 @@ from violations.services.cases import CONFIRMATION_FIELDS
 
 QUEUE_PAGE_SIZE = 50
 ERROR_OUT_OF_SCOPE = "此案件不在你的查看范围内。"
+ERROR_NO_SUCH_CASE = "没有这个案件。"
+MESSAGE_EVIDENCE_ADDED = "已为案件 #{pk} 补充 {count} 个证据文件。"
 
 
 # -- the case list -------------------------------------------------------------------------
@@ -77,7 +78,7 @@ FACT_FIELDS = ["rule", "employee", "group", "occurred_at", "description"]
 
 
 @admin.register(Case)
-class CaseAdmin(CaseDisplay, CaseDecisionActions, ReadableHistoryAdmin, HistoryAdmin):
+class CaseAdmin(CaseDisplay, CaseDecisionActions, HistoryAdmin):
     """Cases: filed here or proposed by other parts; HR confirms, dismisses and decides appeals
     through the actions below, each calling one service per case."""
 
@@ -158,7 +159,7 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, ReadableHistoryAdmin, HistoryA
         if case is None:
             if self._exists(object_id):
                 raise PermissionDenied(ERROR_OUT_OF_SCOPE)
-            raise Http404("没有这个案件。")
+            raise Http404(ERROR_NO_SUCH_CASE)
         return case
 
     @staticmethod
@@ -357,7 +358,8 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, ReadableHistoryAdmin, HistoryA
             except EvidenceError as exc:
                 form.add_error("evidence", str(exc))
             else:
-                self.message_user(request, f"已为案件 #{case.pk} 补充 {len(files)} 个证据文件。")
+                added = MESSAGE_EVIDENCE_ADDED.format(pk=case.pk, count=len(files))
+                self.message_user(request, added)
                 return redirect("admin:violations_case_change", case.pk)
         context = {
             **self.admin_site.each_context(request),

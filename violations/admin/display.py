@@ -1,6 +1,6 @@
 """How a case shows what it points to: a link only where the viewer may follow it, people by
 name (members.selectors.person_label), never a login linked to /admin/auth/user/N/;
-its timeline and evidence rows; its history in words.
+its timeline and evidence rows (its history in words: common.admin.HistoryAdmin).
 
 Django's read-only foreign-key display links to the target's admin page without asking
 whether the viewer may open it; the case page uses the display methods below instead.
@@ -8,19 +8,12 @@ whether the viewer may open it; the case page uses the display methods below ins
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import admin
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
-from django.contrib.auth import get_user_model
 from django.db.models import Model
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
-from simple_history.models import DeletedObject
-from simple_history.template_utils import HistoricalRecordContextHelper
 
 from members.selectors import person_label
 from violations import selectors
@@ -202,30 +195,3 @@ class EvidenceInline(ReadOnlyInline):
     @admin.display(description="上传人")
     def uploader(self, obj: Evidence) -> str:
         return person_label(obj.uploaded_by)
-
-
-# -- the history page ------------------------------------------------------------------------
-
-
-class ReadableHistory(HistoricalRecordContextHelper):
-    """A case's or rule's history in words: choices by their labels (处分 警告, not
-    "warning"), logins as people, nothing for an empty value."""
-
-    def prepare_delta_change_value(self, change, value):
-        field = self.model._meta.get_field(change.field)
-        if value is None or value == "" or (isinstance(value, DeletedObject) and value.pk is None):
-            return "—"
-        if field.choices:
-            return dict(field.flatchoices).get(value, value)
-        if isinstance(value, dt.datetime):
-            return date_format(timezone.localtime(value), "DATETIME_FORMAT")
-        if field.is_relation and field.related_model is get_user_model():
-            return person_label(value) if not isinstance(value, DeletedObject) else str(value)
-        return super().prepare_delta_change_value(change, value)
-
-
-class ReadableHistoryAdmin:
-    """Mixed into a HistoryAdmin: its history page through ReadableHistory."""
-
-    def get_historical_record_context_helper(self, request, historical_record):
-        return ReadableHistory(self.model, historical_record)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from django.contrib import admin
 
 from common.admin import HistoryAdmin
-from violations.admin.display import ReadableHistoryAdmin
 from violations.models import Rule
 
 
 @admin.register(Rule)
-class RuleAdmin(ReadableHistoryAdmin, HistoryAdmin):
+class RuleAdmin(HistoryAdmin):
     """The catalog HR edits; every change is kept in the rule's history (§8)."""
 
     list_display = [
