@@ -111,6 +111,8 @@ def findings_for_report(*, group: ChatGroup, snapshot) -> list[dict]:
                 subject__endswith=f"@{snapshot.pk}",
             )
         )
+        # A 新入群 a later run found to be a known member is kept for the record only.
+        .exclude(kind=Finding.Kind.JOINED, resolved_by__isnull=False)
         .select_related("employee")
         .order_by("-severity", "kind", "display_name", "pk")
     )

@@ -11,7 +11,8 @@ The policy's core check (§4, §5.1, §5.3.a–c, §6.3, §9.5). For one snapsho
    resolve the ones the snapshot shows fixed (closing their action). Events
    (§9.5 退群, 新入群) belong to their snapshot: a run of the same snapshot that no
    longer sees one (HR confirmed who a "new" name is) closes a still-pending
-   退群 and drops the 新入群; HR's decisions are never undone.
+   退群 and marks the 新入群 resolved by this snapshot (kept for the record, left
+   out of the report); HR's decisions are never undone.
 
 Idempotent: findings are keyed by (group, kind, subject) with a unique
 constraint on open ones, so running the same snapshot twice, or two workers at
@@ -113,7 +114,8 @@ def _apply(
                 )
             }
         )
-    to_create, to_update, to_resolve, stale_events = [], [], [], []
+    to_create, to_update, to_resolve = [], [], []
+    withdrawn = []  # 新入群 events whose "not new after all" mark changes: no counts
     for key, s in wanted.items():
         finding = existing.get(key)
         if finding is None:
@@ -159,6 +161,11 @@ def _apply(
             finding.decision = Finding.Decision.PENDING
             to_resolve.append(finding)
             result.opened += 1
+        elif _withdrawn_joined(finding):
+            # Seen joining again (the identity was forgotten): information once more.
+            finding.resolved_by = None
+            finding.resolved_at = now
+            withdrawn.append(finding)
     for key, finding in existing.items():
         if key in wanted:
             continue
@@ -171,24 +178,30 @@ def _apply(
             finding.resolved_by = snapshot
             finding.resolved_at = now
             to_resolve.append(finding)
-        elif finding.kind == K.JOINED:
-            # "新入群" under a name now known to be someone who was already there.
-            stale_events.append(finding.pk)
+        elif finding.kind == K.JOINED and not _withdrawn_joined(finding):
+            # "新入群" under a name now known to be someone who was already there: kept
+            # for the record, resolved by this snapshot like any finding it shows fixed.
+            finding.status = Finding.Status.RESOLVED
+            finding.resolved_by = snapshot
+            finding.resolved_at = now
+            finding.decision = ""
+            withdrawn.append(finding)
 
     created = Finding.objects.bulk_create(to_create, batch_size=BULK_BATCH)
     Finding.objects.bulk_update(
         to_update, ["last_seen", "display_name", "wechat_id", "detail"], batch_size=BULK_BATCH
     )
     Finding.objects.bulk_update(
-        to_resolve, ["status", "resolved_by", "resolved_at", "decision"], batch_size=BULK_BATCH
+        to_resolve + withdrawn,
+        ["status", "resolved_by", "resolved_at", "decision"],
+        batch_size=BULK_BATCH,
     )
-    if stale_events:
-        Finding.objects.filter(pk__in=stale_events).delete()
     resolved = [f for f in to_resolve if f.status == Finding.Status.RESOLVED]
-    if resolved:
+    closed = resolved + [f for f in withdrawn if f.resolved_by_id]
+    if closed:
         # §5.1: a later snapshot that shows the fix closes the creator's to-do.
         RosterAction.objects.filter(
-            finding__in=[f.pk for f in resolved], status=RosterAction.Status.OPEN
+            finding__in=[f.pk for f in closed], status=RosterAction.Status.OPEN
         ).update(status=RosterAction.Status.DONE, closed_at=now)
     actions = [
         RosterAction(
@@ -214,6 +227,14 @@ def _pending_left_group(finding: Finding) -> bool:
         and finding.status == Finding.Status.OPEN
         and finding.decision == Finding.Decision.PENDING
     )
+
+
+def _withdrawn_joined(finding: Finding) -> bool:
+    """A 新入群 a run found to be a member who was already there (resolved by a snapshot).
+
+    A 新入群 is resolved when it is made (information only), by no snapshot.
+    """
+    return finding.kind == K.JOINED and finding.resolved_by_id is not None
 
 
 def _closed_by_reconciliation(finding: Finding) -> bool:

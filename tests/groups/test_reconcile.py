@@ -15,6 +15,7 @@ from groups.models import (
     RosterAction,
     RosterMember,
 )
+from groups.selectors import findings_for_report
 from groups.services import snapshot_reconcile
 from groups.services.findings import (
     finding_decide_left_group,
@@ -330,7 +331,58 @@ def test_confirming_who_the_stranger_is_closes_their_left_group(
         snapshot,
         "",
     )
-    assert not Finding.objects.filter(kind=K.JOINED).exists()  # nor did 芳芳🌸 join
+    # Nor did 芳芳🌸 join: the 新入群 stays for the record, resolved by the snapshot.
+    joined = Finding.objects.get(kind=K.JOINED)
+    assert (joined.display_name, joined.status, joined.resolved_by, joined.decision) == (
+        "芳芳🌸",
+        Finding.Status.RESOLVED,
+        snapshot,
+        "",
+    )
+    report = findings_for_report(group=company.office, snapshot=snapshot)
+    assert K.JOINED not in {f["kind"] for f in report}
+
+
+def test_a_joined_event_found_to_be_a_known_member_stays_put_on_a_rerun(
+    company, superuser, django_capture_on_commit_callbacks
+):
+    reconcile(company.office, *compliant_rows())
+    rows = [r for r in compliant_rows() if r != "人力资源部-王芳"] + ["芳芳🌸"]
+    snapshot, _ = reconcile(company.office, *rows)
+    with django_capture_on_commit_callbacks(execute=True):
+        member_identity_remember(
+            group=company.office, display_name="芳芳🌸", employee=company.wang_fang, actor=superuser
+        )
+    findings = list(Finding.objects.order_by("pk").values())
+    actions = list(RosterAction.objects.order_by("pk").values())
+    again = snapshot_reconcile(snapshot=snapshot)
+    assert list(Finding.objects.order_by("pk").values()) == findings
+    assert list(RosterAction.objects.order_by("pk").values()) == actions
+    assert (again.opened, again.resolved) == (0, 0)
+
+
+def test_forgetting_that_identity_makes_the_joined_event_new_again(
+    company, superuser, django_capture_on_commit_callbacks
+):
+    reconcile(company.office, *compliant_rows())
+    rows = [r for r in compliant_rows() if r != "人力资源部-王芳"] + ["芳芳🌸"]
+    snapshot, _ = reconcile(company.office, *rows)
+    joined_pk = Finding.objects.get(kind=K.JOINED).pk
+    with django_capture_on_commit_callbacks(execute=True):
+        identity = member_identity_remember(
+            group=company.office, display_name="芳芳🌸", employee=company.wang_fang, actor=superuser
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        member_identity_forget(identity=identity, actor=superuser)
+    joined = Finding.objects.get(kind=K.JOINED)
+    assert (joined.pk, joined.status, joined.resolved_by) == (
+        joined_pk,
+        Finding.Status.RESOLVED,
+        None,
+    )
+    assert K.JOINED in {
+        f["kind"] for f in findings_for_report(group=company.office, snapshot=snapshot)
+    }
 
 
 def test_forgetting_that_identity_puts_the_left_group_question_back(
