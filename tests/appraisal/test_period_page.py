@@ -6,7 +6,6 @@ facet counts for each role."""
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
@@ -23,6 +22,7 @@ from appraisal.services.compute import ERROR_NOT_COMPUTED
 from members.roles import GROUP_ADMINS
 from tests.appraisal.test_visibility import appraised, confirmed  # noqa: F401 — fixture
 from tests.factories import EmployeeFactory, StaffUserFactory, UserFactory
+from tests.html import Page
 from violations.models import Case
 from violations.services import case_appeal, case_decide_appeal
 
@@ -48,67 +48,6 @@ def lock_url(period: Period) -> str:
 
 def messages_of(response) -> list[str]:
     return [str(m) for m in response.context["messages"]]
-
-
-class Page(HTMLParser):
-    """What a browser would make of a page: its forms (nested ones flagged), the buttons
-    of each, and its links."""
-
-    def __init__(self, html: str):
-        super().__init__()
-        self.forms: list[dict] = []
-        self.open: list[dict] = []
-        self.nested: list[dict] = []
-        self.links: list[tuple[str, str]] = []
-        self._link: list | None = None
-        self._button: list | None = None
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            form = {"id": attrs.get("id"), "action": attrs.get("action"), "buttons": []}
-            if self.open:
-                self.nested.append(form)
-            self.forms.append(form)
-            self.open.append(form)
-        elif tag == "a" and attrs.get("href"):
-            self._link = [attrs["href"], ""]
-        elif tag == "button":
-            self._button = [""]
-        elif tag == "input" and attrs.get("type") == "submit" and self.open:
-            self.open[-1]["buttons"].append(attrs.get("value", ""))
-
-    def handle_endtag(self, tag):
-        if tag == "form" and self.open:
-            self.open.pop()
-        elif tag == "a" and self._link is not None:
-            self.links.append((self._link[0], self._link[1].strip()))
-            self._link = None
-        elif tag == "button" and self._button is not None:
-            if self.open:
-                self.open[-1]["buttons"].append(self._button[0].strip())
-            self._button = None
-
-    def handle_data(self, data):
-        if self._link is not None:
-            self._link[1] += data
-        if self._button is not None:
-            self._button[0] += data
-
-    def buttons(self) -> list[str]:
-        return [text for form in self.forms for text in form["buttons"]]
-
-    def form_with(self, text: str) -> dict:
-        return next(form for form in self.forms if text in form["buttons"])
-
-    def hrefs_to(self, path: str) -> list[tuple[str, str]]:
-        """Links to ``path`` with a query (the filtered rows; not the menu's plain link)."""
-        return [
-            (href, text)
-            for href, text in self.links
-            if urlsplit(href).path == path and urlsplit(href).query
-        ]
 
 
 def parsed(client, url: str) -> Page:
@@ -387,7 +326,7 @@ def _result_page(client, name: str) -> Page:
 
 def test_a_result_links_its_employee_and_period_for_hr(hr_client):
     result = Result.objects.get(employee__name="张伟")
-    hrefs = {href for href, _ in _result_page(hr_client, "张伟").links}
+    hrefs = {href for href, _ in _result_page(hr_client, "张伟").anchors}
     assert reverse("admin:members_employee_change", args=[result.employee_id]) in hrefs
     assert page(result.period) in hrefs
 
@@ -395,7 +334,7 @@ def test_a_result_links_its_employee_and_period_for_hr(hr_client):
 def test_a_head_without_the_employee_list_sees_names_not_links(client, users):
     client.force_login(users["head"])  # heads 生产部, holds no members.view_employee
     html = _result_page(client, "张伟")
-    paths = {urlsplit(href).path for href, _ in html.links}
+    paths = {urlsplit(href).path for href, _ in html.anchors}
     assert not any(p.startswith("/admin/members/employee/") for p in paths)
     assert not any(p.startswith("/admin/appraisal/period/") for p in paths)
     text = client.get(

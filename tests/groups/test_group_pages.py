@@ -5,7 +5,6 @@ with their counts."""
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -27,6 +26,7 @@ from groups.services import run_reconciliation
 from groups.services.findings import finding_decide_left_group
 from tests.factories import EmployeeFactory, UserFactory
 from tests.groups.conftest import capture, compliant_rows
+from tests.html import Page
 
 pytestmark = pytest.mark.django_db
 K = Finding.Kind
@@ -77,46 +77,6 @@ def change_url(group) -> str:
 # -- reading pages the way a browser does ---------------------------------------------------
 
 
-class Page(HTMLParser):
-    """Links, forms and their nesting, and the visible text of one page."""
-
-    def __init__(self, html: str):
-        super().__init__()
-        self.links: list[str] = []
-        self.text: list[str] = []
-        self.nested_forms: list[str] = []  # ids of forms that start inside another form
-        self.top_forms: set[str] = set()
-        self.form_targets: list[str] = []  # form="…" of buttons and inputs
-        self._forms = 0
-        self._hidden = 0
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            if self._forms:
-                self.nested_forms.append(attrs.get("id") or "?")
-            elif attrs.get("id"):
-                self.top_forms.add(attrs["id"])
-            self._forms += 1
-        elif tag == "a" and attrs.get("href"):
-            self.links.append(attrs["href"])
-        elif tag in ("button", "input") and attrs.get("form"):
-            self.form_targets.append(attrs["form"])
-        elif tag in ("script", "style"):
-            self._hidden += 1
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._forms -= 1
-        elif tag in ("script", "style"):
-            self._hidden -= 1
-
-    def handle_data(self, data):
-        if not self._hidden and data.strip():
-            self.text.append(data.strip())
-
-
 def page(client, url: str) -> Page:
     response = client.get(url)
     assert response.status_code == 200, url
@@ -130,7 +90,7 @@ def test_reconcile_button_names_a_form_that_is_not_nested(client, hr_user, offic
     client.force_login(hr_user)
     html = client.get(change_url(office)).content.decode()
     parsed = Page(html)
-    assert parsed.nested_forms == []  # browsers drop a form inside a form
+    assert parsed.nested == []  # browsers drop a form inside a form
     assert '<button type="submit" form="reconcile-form"' in html
     assert "重新核对最新快照" in parsed.text
     assert "reconcile-form" in parsed.top_forms
@@ -150,7 +110,7 @@ def test_no_groups_page_nests_a_form(client, request, office, persona):
         reverse("admin:groups_finding_changelist"),
     ]
     for url in urls:
-        assert page(client, url).nested_forms == [], url
+        assert page(client, url).nested == [], url
 
 
 # -- 4. links a role cannot follow are not shown --------------------------------------------

@@ -5,7 +5,6 @@ appeals, links only where the viewer may follow them, people by name, rules in c
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,6 +12,7 @@ from django.urls import reverse
 
 from members.selectors import person_label
 from tests.factories import PNG_BYTES, EmployeeFactory, RuleFactory
+from tests.html import Page
 from tests.violations.conftest import filed
 from violations.admin.cases import DepartmentFilter
 from violations.forms import ERROR_DECISION_COMMENT
@@ -71,25 +71,6 @@ def test_facet_counts_count_each_department(client, world, cases):
 # -- 2. the 处理 box on the case page --------------------------------------------------------
 
 
-class FormNesting(HTMLParser):
-    """For every <form>, the ids of the forms it sits in (browsers drop nested forms)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.open: list[str] = []
-        self.found: dict[str, list[str]] = {}
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "form":
-            form_id = dict(attrs).get("id") or f"form-{len(self.found)}"
-            self.found[form_id] = list(self.open)
-            self.open.append(form_id)
-
-    def handle_endtag(self, tag):
-        if tag == "form" and self.open:
-            self.open.pop()
-
-
 def buttons(html: str) -> list[str]:
     return re.findall(r'<button type="submit" name="decision"[^>]*>([^<]*)</button>', html)
 
@@ -98,10 +79,9 @@ def test_hr_sees_the_decide_box_outside_the_change_form(client, world):
     case = filed(world)
     client.force_login(world["hr"])
     html = client.get(page_url(case)).content.decode()
-    nesting = FormNesting()
-    nesting.feed(html)
-    assert "case_form" in nesting.found  # the admin's change form is there
-    assert nesting.found["case-decide-form"] == []  # and the decide form is not inside it
+    parents = {form["id"]: form["parents"] for form in Page(html).forms}
+    assert "case_form" in parents  # the admin's change form is there
+    assert parents["case-decide-form"] == []  # and the decide form is not inside it
     assert f'action="{decide_url(case)}"' in html
     assert buttons(html) == ["确认", "驳回"]
     assert re.search(r'<label for="id_comment"[^>]*>处理意见', html)
