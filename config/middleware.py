@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 
 class ChineseFirstLocaleMiddleware(LocaleMiddleware):
@@ -25,6 +26,8 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
         request.LANGUAGE_CODE = translation.get_language()
 
     def process_response(self, request, response):
-        # The parent also adds "Vary: Accept-Language", which no longer changes the page.
+        # The parent also adds "Vary: Accept-Language", which no longer changes the page; the
+        # language cookie does, so a shared cache must not serve one user's language to another.
+        patch_vary_headers(response, ["Cookie"])
         response.headers.setdefault("Content-Language", translation.get_language())
         return response

@@ -2,6 +2,12 @@
 
 Renamed in place, so that who holds which role and each role's permissions stay. Where a
 group with the new name exists already (made by hand), the old one is merged into it.
+
+Merging keeps the old group's members and model permissions but deletes the old group, and
+with it any object permissions granted to that group (django-guardian's group object
+permission rows cascade): grant them again to the new group by hand. Our own services grant
+object permissions to users, not to these role groups. Run `seed_policy` after migrating
+(docs/permissions.md): it gives each role its current permissions, e.g. HR's invite_employee.
 """
 
 from django.db import migrations

@@ -79,6 +79,15 @@ def test_a_language_cookie_we_do_not_offer_falls_back_to_chinese(client, superus
     assert "最近动作" in client.get(reverse("admin:index")).content.decode()
 
 
+def test_responses_vary_on_the_cookie_that_chooses_the_language(client, settings):
+    # A shared cache must not serve the English page to everyone once someone chose English.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    response = client.get("/")  # touches no session, so nothing else adds the header
+
+    assert "Cookie" in response["Vary"]
+
+
 # --- role names -------------------------------------------------------------------------------
 def test_roles_have_chinese_names(seeded):
     assert set(Group.objects.values_list("name", flat=True)) == {
