@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from members.views import InvitePasswordSetView
+
 admin.site.site_header = "微信群合规管理"
 admin.site.site_title = "微信群合规管理"
 admin.site.index_title = "公司内部微信群管理办法"
@@ -11,5 +13,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("evidence/", include("violations.urls")),
     path("me/", include("violations.me_urls")),
+    # HR's set-password links (members.views): before Django's own view at the same path.
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        InvitePasswordSetView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
 ]

@@ -66,7 +66,9 @@ TEMPLATE_NOTES = (
         "登录账号",
         "否",
         "员工登录本系统用的账号，如工号或 zhangsan。没有的账号会新开通（还没有密码），"
-        "未关联员工的已有账号会关联到本行员工；已关联其他员工的账号会报错。留空不变。"
+        "未关联员工、还没有密码的普通账号会关联到本行员工；后台管理账号、已设置密码或已关联"
+        "其他员工的账号会报错，已有账号的员工也不能改关联别的账号。需要“开通登录账号”的权限。"
+        "留空不变。"
         "开通后在员工列表选中员工，用“开通登录账号并生成设置密码链接”把链接私下发给员工。",
     ),
     ("", "", "第 2 行是示例：导入前请删掉或改成真实员工。只读取第一个工作表。"),
@@ -86,8 +88,13 @@ class ImportReport:
         return SUMMARY.format(new=self.new, updated=self.updated, unchanged=self.unchanged)
 
 
-def employee_import_file(*, data: bytes, filename: str = "", dry_run: bool = False) -> ImportReport:
+def employee_import_file(
+    *, data: bytes, filename: str = "", dry_run: bool = False, actor=None
+) -> ImportReport:
     """Import an employee sheet (xlsx or CSV bytes): all rows, or — on any error — none.
+
+    ``actor`` is the user importing (None: the command line); a 登录账号 that would link a
+    login needs members.invite_employee.
 
     With ``dry_run`` the import runs in a transaction that is rolled back, so the report
     (counts or errors) is exactly what a real import would give.
@@ -103,6 +110,7 @@ def employee_import_file(*, data: bytes, filename: str = "", dry_run: bool = Fal
         use_transactions=True,
         rollback_on_validation_errors=True,
         file_name=filename,
+        user=actor,
     )
     if result.has_errors() or result.has_validation_errors():
         return ImportReport(errors=tuple(import_error_lines(result)), dry_run=dry_run)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import models
 from import_export import fields, resources, widgets
 
@@ -62,7 +62,8 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 # Set on the instance from the 部门负责人 cell: "heads the department of this row".
 HEAD_FLAG = "heads_own_department"
 # Set on the instance from the 登录账号 cell; the login itself is found or made by
-# members.services.employee_login_for when the row is imported.
+# members.services.employee_login_get_or_create when the row is imported, as the importer
+# (import_data's ``user``; None is the command line), who needs members.invite_employee.
 LOGIN_NAME = "login_name"
 
 
@@ -271,6 +272,7 @@ class EmployeeResource(resources.ModelResource):
         self._file_errors: dict[int, list[tuple[str, str]]] = {}
         self._row = 0
         self._employee_changed = True
+        self._actor = None
 
     def get_queryset(self):
         return selectors.employees_for_list()
@@ -290,6 +292,7 @@ class EmployeeResource(resources.ModelResource):
     # --- import hooks --------------------------------------------------------------------
     def before_import(self, dataset, **kwargs) -> None:
         self._row_numbers = getattr(dataset, "row_numbers", None)
+        self._actor = kwargs.get("user")  # the admin passes request.user
         self._file_errors = {}
         for field in self.fields.values():
             if hasattr(field.widget, "cache"):
@@ -382,9 +385,13 @@ class EmployeeResource(resources.ModelResource):
         username = getattr(instance, LOGIN_NAME)
         if username != self.dehydrate_login(instance) and login_column not in errors:
             try:
-                instance.user, _ = services.employee_login_for(employee=instance, username=username)
+                instance.user, _ = services.employee_login_get_or_create(
+                    employee=instance, username=username, actor=self._actor
+                )
             except ValidationError as error:
                 errors.setdefault(login_column, []).extend(error.messages)
+            except PermissionDenied:
+                errors.setdefault(login_column, []).append(services.ERROR_INVITE_FORBIDDEN)
         rank_column = self.fields["rank"].column_name
         blank_rank = not cell_text(row.get(rank_column))
         if blank_rank and (rank_column in row or instance.pk is None) and instance.position:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -18,6 +17,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from members.models import PATH_SEPARATOR, Department, Employee, Position
+from members.tokens import invite_token_generator
 
 # Created by seed_policy: the departments the policy names (§4) plus HR and
 # finance, which run the groups (§5.2) and pay (§7.1).
@@ -42,6 +42,9 @@ ERROR_LOGIN_INVALID = (
 )
 ERROR_LOGIN_TAKEN = "登录账号“{username}”已关联员工{employee}：一个账号只能关联一位员工。"
 ERROR_INVITE_FORBIDDEN = "你没有为员工开通登录账号的权限。"
+ERROR_LOGIN_PRIVILEGED = "登录账号“{username}”是后台管理账号，不能关联到员工：请联系系统管理员。"
+ERROR_LOGIN_IN_USE = "登录账号“{username}”已设置密码，不能关联到员工：请联系系统管理员。"
+ERROR_LOGIN_REPLACE = "该员工已关联登录账号“{current}”，不能改为“{username}”：请联系系统管理员。"
 
 INVITE_PERMISSION = "members.invite_employee"
 REASON_LOGIN_LINKED = "关联登录账号 {username}"
@@ -100,15 +103,38 @@ def seed_org_chart() -> None:
 
 
 # --- logins ---------------------------------------------------------------------------------
-def employee_login_for(*, employee: Employee, username: str) -> tuple[AbstractBaseUser, bool]:
-    """The login called ``username`` for ``employee`` and whether it is new, without linking
-    it (the caller saves the employee).
+def login_may_get_invite_link(user) -> bool:
+    """Whether HR may give ``user`` a set-password link: an active login of an employee that
+    never reaches the admin and has no password yet. Checked when the link is made and again
+    when it is used (members.views.InvitePasswordSetView)."""
+    return (
+        user.is_active
+        and not user.is_staff
+        and not user.is_superuser
+        and not user.has_usable_password()
+        and Employee.objects.filter(user=user).exists()
+    )
 
-    An existing login is reused when no other employee holds it; otherwise a new one is made
-    with no usable password and no staff status: the employee sets a password through a
-    link (employee_logins_invite), and only a superuser makes anyone staff.
-    Raises ValidationError (ERROR_LOGIN_INVALID, ERROR_LOGIN_TAKEN).
+
+@transaction.atomic
+def employee_login_get_or_create(
+    *, employee: Employee, username: str, actor
+) -> tuple[AbstractBaseUser, bool]:
+    """The login called ``username`` for ``employee`` and whether it is new, without linking
+    it (the caller saves the employee). ``actor=None`` is the command line.
+
+    A new login has no usable password and no staff status: the employee sets a password
+    through a link (employee_logins_invite), and only a superuser makes anyone staff. An
+    existing login is reused only when no employee holds it and it could itself get such a
+    link: never a staff or superuser login (linking one to a head's record would give it the
+    head's §9.12 scope and the group rights the record carries) nor one with a password. An
+    employee's existing login is never swapped for another one here.
+    Raises PermissionDenied without members.invite_employee, ValidationError
+    (ERROR_LOGIN_INVALID, ERROR_LOGIN_TAKEN, ERROR_LOGIN_PRIVILEGED, ERROR_LOGIN_IN_USE,
+    ERROR_LOGIN_REPLACE).
     """
+    if actor is not None and not actor.has_perm(INVITE_PERMISSION):
+        raise PermissionDenied(ERROR_INVITE_FORBIDDEN)
     User = get_user_model()
     limit = User._meta.get_field(User.USERNAME_FIELD).max_length
     try:
@@ -119,6 +145,14 @@ def employee_login_for(*, employee: Employee, username: str) -> tuple[AbstractBa
         raise ValidationError(ERROR_LOGIN_INVALID.format(username=username, limit=limit)) from None
     user = User.objects.filter(**{User.USERNAME_FIELD: username}).select_related("employee")
     user = user.first()
+    current = employee.user_id if employee.pk else None
+    if current is not None and (user is None or user.pk != current):
+        previous = User.objects.filter(pk=current).first()
+        raise ValidationError(
+            ERROR_LOGIN_REPLACE.format(
+                username=username, current=previous.get_username() if previous else ""
+            )
+        )
     if user is None:
         user = User(**{User.USERNAME_FIELD: username}, is_staff=False, is_superuser=False)
         user.set_unusable_password()
@@ -128,6 +162,11 @@ def employee_login_for(*, employee: Employee, username: str) -> tuple[AbstractBa
     holder = getattr(user, "employee", None)
     if holder is not None and holder.pk != employee.pk:
         raise ValidationError(ERROR_LOGIN_TAKEN.format(username=username, employee=holder))
+    if holder is None:
+        if user.is_staff or user.is_superuser:
+            raise ValidationError(ERROR_LOGIN_PRIVILEGED.format(username=username))
+        if user.has_usable_password():
+            raise ValidationError(ERROR_LOGIN_IN_USE.format(username=username))
     return user, False
 
 
@@ -149,20 +188,23 @@ OUTCOME_IN_USE = "已设置密码，未生成链接（员工用自己的密码�
 OUTCOME_STAFF = "后台账号，未生成链接（请联系系统管理员）"
 OUTCOME_INACTIVE = "账号已停用，未生成链接"
 OUTCOME_LEFT = "已离职，不开通账号"
+OUTCOME_INVALID = "员工资料有误，未开通账号、未生成链接（请先在员工页更正）：{errors}"
 
 
 @transaction.atomic
 def employee_logins_invite(*, employees: Iterable[Employee], actor) -> list[LoginInvite]:
     """Give each employee a login and, for a first password, a one-time set-password link.
 
-    An employee without a login gets one named after the 工号 (employee_login_for: reused if
-    nobody else holds it, else created with no usable password, never staff). A link
-    (Django's password-reset token, valid PASSWORD_RESET_TIMEOUT; void once the password is
-    set) is made only for an active, non-staff login without a usable password: HR can
+    An employee without a login gets one named after the 工号 (employee_login_get_or_create:
+    reused if nobody holds it and it is neither staff nor has a password, else created with
+    no usable password, never staff). A link (members.tokens: valid PASSWORD_RESET_TIMEOUT,
+    void once the password is set or the login is made staff, superuser or inactive, and
+    checked again when used by members.views.InvitePasswordSetView) is made only for an active, non-staff login without a usable password: HR can
     never take over an account that has a password or reaches the admin. No password is
     ever made or shown. Each employee touched gets a history row by ``actor`` saying what
-    was done. Departed employees are skipped; a 工号 taken by another employee's login is
-    reported, not taken. Raises PermissionDenied without members.invite_employee.
+    was done. Departed employees are skipped; a 工号 taken by another employee's login, or an
+    employee whose record no longer validates, is reported as that employee's outcome (the
+    others still get their links), not taken. Raises PermissionDenied without members.invite_employee.
     """
     if not actor.has_perm(INVITE_PERMISSION):
         raise PermissionDenied(ERROR_INVITE_FORBIDDEN)
@@ -172,7 +214,15 @@ def employee_logins_invite(*, employees: Iterable[Employee], actor) -> list[Logi
     expires_at = timezone.now() + dt.timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
     invites = []
     for employee in locked.order_by("employee_no"):
-        invites.append(_invite(employee=employee, actor=actor, expires_at=expires_at))
+        login = employee.user
+        try:
+            with transaction.atomic():  # one employee's bad data spoils only their own row
+                invites.append(_invite(employee=employee, actor=actor, expires_at=expires_at))
+        except ValidationError as error:
+            employee.user = login  # a login made for them was rolled back with the row
+            username = login.get_username() if login else ""
+            outcome = OUTCOME_INVALID.format(errors="；".join(error.messages))
+            invites.append(LoginInvite(employee, username, outcome))
     return invites
 
 
@@ -183,7 +233,9 @@ def _invite(*, employee: Employee, actor, expires_at: dt.datetime) -> LoginInvit
     outcomes, reasons = [], []
     if employee.user is None:
         try:
-            user, created = employee_login_for(employee=employee, username=employee.employee_no)
+            user, created = employee_login_get_or_create(
+                employee=employee, username=employee.employee_no, actor=actor
+            )
         except ValidationError as error:
             return LoginInvite(employee, "", "；".join(error.messages))
         employee.user = user
@@ -200,7 +252,7 @@ def _invite(*, employee: Employee, actor, expires_at: dt.datetime) -> LoginInvit
         outcomes.append(OUTCOME_IN_USE)
     else:
         uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
-        token = default_token_generator.make_token(user)
+        token = invite_token_generator.make_token(user)
         link = reverse("password_reset_confirm", kwargs={"uidb64": uidb64, "token": token})
         outcomes = outcomes or [OUTCOME_EXISTING]
         reasons.append(REASON_LINK_ISSUED.format(username=username))

@@ -11,15 +11,27 @@ import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import SetPasswordForm
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from members import services
 from members.models import Employee
 from members.resources import ERROR_DUPLICATE_LOGIN, LOCATED_ERROR, EmployeeResource
 from members.roles import FINANCE, HR
-from members.services import ERROR_LOGIN_INVALID, ERROR_LOGIN_TAKEN, employee_logins_invite
+from members.services import (
+    ERROR_INVITE_FORBIDDEN,
+    ERROR_LOGIN_IN_USE,
+    ERROR_LOGIN_INVALID,
+    ERROR_LOGIN_PRIVILEGED,
+    ERROR_LOGIN_REPLACE,
+    ERROR_LOGIN_TAKEN,
+    employee_logins_invite,
+)
+from members.tokens import invite_token_generator
 from tests.factories import EmployeeFactory, UserFactory
 from tests.members.test_import_employees import employee_row, run_import, sheet
 
@@ -47,7 +59,7 @@ def test_a_new_login_is_created_without_password_or_staff_and_linked():
 
 
 def test_an_existing_unlinked_login_is_linked_not_copied():
-    existing = UserFactory(username="zhangsan", is_staff=False)
+    existing = UserFactory(username="zhangsan", is_staff=False, password=None)
 
     report = run_import(sheet(employee_row(登录账号="zhangsan")))
 
@@ -55,7 +67,80 @@ def test_an_existing_unlinked_login_is_linked_not_copied():
     assert Employee.objects.get(employee_no="E001").user == existing
     assert User.objects.count() == 1
     existing.refresh_from_db()
-    assert existing.check_password("pw")  # its password is not touched
+    assert not existing.has_usable_password()
+
+
+@pytest.mark.parametrize("rights", [{"is_staff": True}, {"is_superuser": True, "is_staff": True}])
+def test_a_staff_or_superuser_login_is_not_linked_by_the_sheet(rights):
+    # A staff login linked to a head's record would gain the head's §9.12 scope.
+    admin_login = UserFactory(username="boss", password=None, **rights)
+    before = written()
+
+    report = run_import(sheet(employee_row(登录账号="boss", 部门负责人="是")))
+
+    assert report.errors == (located(2, ERROR_LOGIN_PRIVILEGED.format(username="boss")),)
+    assert written() == before
+    admin_login.refresh_from_db()
+    assert getattr(admin_login, "employee", None) is None
+
+
+def test_a_login_with_a_password_is_not_linked_by_the_sheet():
+    UserFactory(username="zhangsan", is_staff=False)  # password "pw"
+    before = written()
+
+    report = run_import(sheet(employee_row(登录账号="zhangsan")))
+
+    assert report.errors == (located(2, ERROR_LOGIN_IN_USE.format(username="zhangsan")),)
+    assert written() == before
+
+
+def test_the_sheet_does_not_move_an_employee_to_another_login():
+    run_import(sheet(employee_row(登录账号="zhangsan")))
+    UserFactory(username="other", is_staff=False, password=None)
+    before = written()
+
+    report = run_import(sheet(employee_row(登录账号="other")))
+
+    message = ERROR_LOGIN_REPLACE.format(username="other", current="zhangsan")
+    assert report.errors == (located(2, message),)
+    assert written() == before
+    assert Employee.objects.get().user.username == "zhangsan"
+
+
+def test_the_login_column_needs_the_invite_permission(hr):
+    clerk = UserFactory(username="clerk")  # may be given import_employee, not invite_employee
+    before = written()
+
+    report = run_import(sheet(employee_row(登录账号="zhangsan")), actor=clerk)
+
+    assert report.errors == (located(2, ERROR_INVITE_FORBIDDEN),)
+    assert written() == before
+    # HR may; and a clerk re-importing the sheet as exported (login unchanged) may too.
+    assert run_import(sheet(employee_row(登录账号="zhangsan")), actor=hr).errors == ()
+    assert run_import(sheet(employee_row(登录账号="zhangsan")), actor=clerk).unchanged == 1
+
+
+def test_the_admin_import_reports_the_missing_invite_permission(client, seeded):
+    clerk = UserFactory(username="clerk")
+    clerk.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="members",
+            codename__in=["view_employee", "add_employee", "change_employee", "import_employee"],
+        )
+    )
+    client.force_login(clerk)
+
+    response = client.post(
+        reverse("admin:members_employee_import"),
+        {
+            "format": "0",
+            "import_file": SimpleUploadedFile("员工.xlsx", sheet(employee_row(登录账号="zs"))),
+        },
+    )
+
+    assert response.status_code == 200
+    assert located(2, ERROR_INVITE_FORBIDDEN) in response.content.decode()
+    assert not User.objects.filter(username="zs").exists()
 
 
 def test_a_login_of_another_employee_is_a_row_error_and_nothing_is_written():
@@ -303,3 +388,118 @@ def test_hr_adds_and_edits_employees_without_the_login_picker(client, hr):
     assert response.status_code == 302
     zhang.refresh_from_db()
     assert (zhang.name, zhang.user.username) == ("张三丰", "zhangsan")
+
+
+# --- what a kept link can still do ----------------------------------------------------------
+PASSWORD = "Qing-2026-shui"
+
+
+def set_password_through(client, link: str):
+    """Follow ``link`` and post a new password wherever it leads; returns the last page."""
+    page = client.get(link, follow=True)
+    url = page.redirect_chain[-1][0] if page.redirect_chain else link
+    return page, client.post(url, {"new_password1": PASSWORD, "new_password2": PASSWORD})
+
+
+@pytest.mark.parametrize("promotion", [{"is_staff": True}, {"is_superuser": True}])
+def test_a_link_kept_until_the_login_is_promoted_is_refused(client, hr, promotion):
+    zhang = EmployeeFactory(employee_no="E100")
+    [result] = employee_logins_invite(employees=[zhang], actor=hr)
+    user = User.objects.get(username="E100")
+    for name, value in promotion.items():
+        setattr(user, name, value)
+    user.save()
+
+    page, posted = set_password_through(client, result.link)
+
+    assert "new_password1" not in page.content.decode()
+    assert "new_password1" not in posted.content.decode()
+    user.refresh_from_db()
+    assert not user.has_usable_password()
+
+
+@pytest.mark.parametrize("rights", [{"is_staff": True}, {"is_superuser": True}, {}])
+def test_the_page_refuses_a_staff_login_or_a_login_without_employee_whatever_the_token(
+    client, rights
+):
+    # A valid token for a login HR must not reach (made by hand, or before a change the
+    # token does not cover): the page checks the login itself.
+    user = UserFactory(username="boss", password=None, **{"is_staff": False, **rights})
+    if rights:
+        EmployeeFactory(user=user)  # else: a login of no employee
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    link = reverse(
+        "password_reset_confirm",
+        kwargs={"uidb64": uidb64, "token": invite_token_generator.make_token(user)},
+    )
+
+    page, posted = set_password_through(client, link)
+
+    assert "new_password1" not in page.content.decode()
+    assert "请联系系统管理员" in page.content.decode()
+    user.refresh_from_db()
+    assert not user.has_usable_password()
+
+
+def test_a_link_works_once(client, hr):
+    zhang = EmployeeFactory(employee_no="E100")
+    [result] = employee_logins_invite(employees=[zhang], actor=hr)
+    set_password_through(client, result.link)
+    user = User.objects.get(username="E100")
+    assert user.check_password(PASSWORD)
+    client.logout()
+
+    page = client.get(result.link, follow=True)
+    url = page.redirect_chain[-1][0] if page.redirect_chain else result.link
+    again = client.post(
+        url, {"new_password1": "Other-2026-pass", "new_password2": "Other-2026-pass"}
+    )
+
+    assert "new_password1" not in page.content.decode()
+    assert "链接已失效" in again.content.decode()
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_django_password_reset_tokens_do_not_open_the_page(client, hr):
+    from django.contrib.auth.tokens import default_token_generator
+
+    zhang = EmployeeFactory(employee_no="E100")
+    employee_logins_invite(employees=[zhang], actor=hr)
+    user = User.objects.get(username="E100")
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+
+    page, _ = set_password_through(client, f"/accounts/reset/{uidb64}/{token}/")
+
+    assert "new_password1" not in page.content.decode()
+
+
+def test_the_invite_does_not_link_a_staff_login_named_after_the_job_number(hr):
+    UserFactory(username="E100", password=None, is_staff=True)
+    zhang = EmployeeFactory(employee_no="E100")
+
+    [result] = employee_logins_invite(employees=[zhang], actor=hr)
+
+    assert result.outcome == ERROR_LOGIN_PRIVILEGED.format(username="E100")
+    assert result.link == ""
+    zhang.refresh_from_db()
+    assert zhang.user is None
+
+
+def test_one_employee_with_invalid_data_does_not_stop_the_others(hr):
+    broken = EmployeeFactory(employee_no="E100")
+    fine = EmployeeFactory(employee_no="E101")
+    Employee.objects.filter(pk=broken.pk).update(category="retired")  # no longer a choice
+
+    invites = employee_logins_invite(employees=[broken, fine], actor=hr)
+
+    outcomes = {invite.employee.pk: invite for invite in invites}
+    assert outcomes[broken.pk].link == ""
+    assert outcomes[broken.pk].outcome.startswith(services.OUTCOME_INVALID.split("{")[0])
+    assert "retired" in outcomes[broken.pk].outcome
+    assert outcomes[fine.pk].link
+    assert not User.objects.filter(username="E100").exists()
+    assert User.objects.filter(username="E101").exists()
+    broken.refresh_from_db()
+    assert broken.user is None
