@@ -23,9 +23,14 @@ from django.utils.html import format_html
 
 from appraisal.admin.base import LinksForTheViewerMixin, may_open
 from appraisal.exports import XLSX_CONTENT_TYPE, period_workbook, period_workbook_filename
-from appraisal.models import GradeBand, Line, Period, Result, period_bounds
+from appraisal.models import GradeBand, Line, Period, Result
 from appraisal.selectors import WaitingCorrections, corrections_waiting
-from appraisal.services import AppraisalError, period_compute, period_get_or_create, period_lock
+from appraisal.services import (
+    AppraisalError,
+    period_compute,
+    period_create_for_corrections,
+    period_lock,
+)
 from common.admin import HistoryAdmin
 from members.selectors import person_label
 
@@ -272,11 +277,11 @@ class PeriodAdmin(LinksForTheViewerMixin, HistoryAdmin):
         return redirect(change_url(period))
 
     def lock_view(self, request, object_id):
+        """The page's 锁定 button: the list action's confirmation first, then the lock."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         period = self._posted_period(request, object_id, self.has_lock_permission(request))
-        self._lock_one(request, period)
-        return redirect(change_url(period))
+        return self._lock_confirmed(request, [period], page=period) or redirect(change_url(period))
 
     def create_next_view(self, request):
         """HR creates, in one click, the period a locked period's corrections wait for."""
@@ -285,17 +290,16 @@ class PeriodAdmin(LinksForTheViewerMixin, HistoryAdmin):
         if not self.may_create_next(request):
             raise PermissionDenied
         code = request.POST.get("code", "").strip()
+        existing = Period.objects.filter(code=code).first()
+        if existing is not None:  # a second click, or another HR was quicker
+            self.message_user(request, ALREADY_EXISTS.format(code=code), messages.WARNING)
+            return redirect(change_url(existing))
         try:
-            period_bounds(code)
-        except ValueError as exc:
+            period = period_create_for_corrections(code=code, actor=request.user)
+        except AppraisalError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return redirect("admin:appraisal_period_changelist")
-        existed = Period.objects.filter(code=code).exists()
-        period = period_get_or_create(code=code)
-        if existed:
-            self.message_user(request, ALREADY_EXISTS.format(code=code), messages.WARNING)
-        else:
-            self.message_user(request, CREATED_NEXT.format(code=code), messages.SUCCESS)
+        self.message_user(request, CREATED_NEXT.format(code=code), messages.SUCCESS)
         return redirect(change_url(period))
 
     # -- the workbook (汇总, 明细, 部门) ------------------------------------------------------------
@@ -352,23 +356,31 @@ class PeriodAdmin(LinksForTheViewerMixin, HistoryAdmin):
         for period in queryset.order_by("starts_on"):
             self._compute_one(request, period)
 
-    @admin.action(description="锁定所选考核期间（锁定后不再改变）", permissions=["lock"])
-    def lock_periods(self, request, queryset):
-        periods = list(queryset.order_by("starts_on"))
-        for period in periods:
-            period.computed_by_label = person_label(period.computed_by)
+    def _lock_confirmed(
+        self, request, periods: list[Period], page: Period | None = None
+    ) -> TemplateResponse | None:
+        """§7.1: a lock is irreversible, so every way to lock (the list action, the page's
+        button) shows the periods first; the confirmation posts ``apply`` back to the same
+        URL, and only that locks. Returns the confirmation page, or None once locked."""
         if "apply" not in request.POST:
+            for period in periods:
+                period.computed_by_label = person_label(period.computed_by)
             context = {
                 **self.admin_site.each_context(request),
                 "opts": self.opts,
                 "title": "锁定考核期间",
                 "periods": periods,
+                "page": page,
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             }
             return TemplateResponse(request, "admin/appraisal/period/lock_confirm.html", context)
         for period in periods:
             self._lock_one(request, period)
         return None
+
+    @admin.action(description="锁定所选考核期间（锁定后不再改变）", permissions=["lock"])
+    def lock_periods(self, request, queryset):
+        return self._lock_confirmed(request, list(queryset.order_by("starts_on")))
 
 
 @admin.register(GradeBand)

@@ -4,6 +4,7 @@ from appraisal.services.compute import (
     AppraisalError,
     ComputeSummary,
     period_compute,
+    period_create_for_corrections,
     period_get_or_create,
     period_lock,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "AppraisalError",
     "ComputeSummary",
     "period_compute",
+    "period_create_for_corrections",
     "period_get_or_create",
     "period_lock",
 ]

@@ -21,12 +21,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from appraisal.models import GradeBand, Line, Period, Result, period_bounds
-from appraisal.selectors import TZ, ZERO, corrections_of, counting_cases
+from appraisal.selectors import TZ, ZERO, corrections_of, corrections_waiting, counting_cases
 from common.db import insert_many
 from members.models import Employee
 from violations.models import Sanction
@@ -39,6 +40,10 @@ ERROR_LOCKED = "考核期间 {code} 已锁定，不能再计算；之后确认�
 ERROR_NOT_COMPUTED = "考核期间 {code} 还没有计算，不能锁定。"
 ERROR_ALREADY_LOCKED = "考核期间 {code} 已经锁定。"
 ERROR_NOT_HR = "只有人力资源部可以计算或锁定考核期间。"
+ERROR_NOT_HR_CREATE = "只有人力资源部可以新建考核期间。"
+ERROR_NOT_WAITED_FOR = (
+    "没有锁定期间的更正在等待考核期间 {code}，未新建。其他考核期间请用“增加考核期间”添加。"
+)
 
 
 class AppraisalError(Exception):
@@ -61,6 +66,33 @@ def period_get_or_create(*, code: str) -> Period:
     period, _ = Period.objects.get_or_create(
         code=code, defaults={"kind": kind, "starts_on": starts, "ends_on": ends}
     )
+    return period
+
+
+@transaction.atomic
+def period_create_for_corrections(*, code: str, actor) -> Period:
+    """HR creates the period ``code`` that a locked period's corrections wait for (§7.1:
+    they go to the first not-locked period after it, and none exists yet).
+
+    Only such a code is accepted (selectors.corrections_waiting names them); any other
+    raises AppraisalError and creates nothing. The period starts open, validated by
+    full_clean; its history names ``actor``.
+    """
+    if not (actor.has_perm("appraisal.add_period") and actor.has_perm("appraisal.compute_period")):
+        raise AppraisalError(ERROR_NOT_HR_CREATE)
+    try:
+        kind, starts, ends = period_bounds(code)
+    except ValueError as exc:
+        raise AppraisalError(str(exc)) from exc
+    if code not in {waiting.needed for waiting in corrections_waiting()}:
+        raise AppraisalError(ERROR_NOT_WAITED_FOR.format(code=code))
+    period = Period(code=code, kind=kind, starts_on=starts, ends_on=ends)
+    try:
+        period.full_clean()
+    except ValidationError as exc:  # e.g. created by another HR a moment ago
+        raise AppraisalError("；".join(exc.messages)) from exc
+    period._history_user = actor
+    period.save()
     return period
 
 

@@ -17,8 +17,18 @@ from django.urls import reverse
 from appraisal.admin.periods import CREATED_NEXT
 from appraisal.models import Line, Period, Result, period_after
 from appraisal.selectors import corrections_waiting
-from appraisal.services import period_compute, period_get_or_create, period_lock
-from appraisal.services.compute import ERROR_NOT_COMPUTED
+from appraisal.services import (
+    AppraisalError,
+    period_compute,
+    period_create_for_corrections,
+    period_get_or_create,
+    period_lock,
+)
+from appraisal.services.compute import (
+    ERROR_NOT_COMPUTED,
+    ERROR_NOT_HR_CREATE,
+    ERROR_NOT_WAITED_FOR,
+)
 from members.roles import GROUP_ADMINS
 from tests.appraisal.test_visibility import appraised, confirmed  # noqa: F401 — fixture
 from tests.factories import EmployeeFactory, StaffUserFactory, UserFactory
@@ -88,11 +98,32 @@ def test_hr_computes_then_locks_with_the_buttons_on_the_period_page(hr_client, u
     # Computed: it may be computed again, or locked.
     assert {"计算", "锁定"} <= set(Page(response.content.decode()).buttons())
 
-    response = hr_client.post(lock_url(period), follow=True)
+    hr_client.post(lock_url(period))  # the confirmation first (see below)
+    response = hr_client.post(lock_url(period), {"apply": "1"}, follow=True)
     period.refresh_from_db()
     assert (period.state, period.locked_by) == (State.LOCKED, users["hr"])
+    assert response.redirect_chain[-1][0] == page(period)
     assert "考核期间 2026-09 已锁定。" in messages_of(response)
     assert {"计算", "锁定"} & set(Page(response.content.decode()).buttons()) == set()
+
+
+def test_the_lock_button_asks_for_the_same_confirmation_as_the_list_action(
+    hr_client,
+    appraised,  # noqa: F811
+):
+    period = appraised["period"]  # computed
+    confirmation = hr_client.post(lock_url(period))
+    assert confirmation.status_code == 200
+    assert confirmation.templates[0].name == "admin/appraisal/period/lock_confirm.html"
+    period.refresh_from_db()
+    assert (period.state, period.locked_by) == (State.COMPUTED, None)  # §7.1: not yet
+    html = Page(confirmation.content.decode())
+    assert html.form_with("确认锁定")["action"] is None  # posted back to the button's URL
+    assert (page(period), period.code) in html.anchors
+
+    hr_client.post(lock_url(period), {"apply": "1"})
+    period.refresh_from_db()
+    assert (period.state, period.locked_by) == (State.LOCKED, appraised["users"]["hr"])
 
 
 def test_each_button_is_its_own_form_outside_the_change_form(hr_client, appraised):  # noqa: F811
@@ -106,7 +137,7 @@ def test_each_button_is_its_own_form_outside_the_change_form(hr_client, appraise
 
 def test_locking_before_computing_is_refused_in_chinese(hr_client):
     period = period_get_or_create(code="2026-09")
-    response = hr_client.post(lock_url(period), follow=True)
+    response = hr_client.post(lock_url(period), {"apply": "1"}, follow=True)
     period.refresh_from_db()
     assert period.state == State.OPEN
     assert ERROR_NOT_COMPUTED.format(code="2026-09") in messages_of(response)
@@ -126,6 +157,7 @@ def test_finance_sees_no_buttons_and_is_refused_them(finance_client, appraised):
     assert {"计算", "锁定"} & set(html.buttons()) == set()
     assert finance_client.post(compute_url(period)).status_code == 403
     assert finance_client.post(lock_url(period)).status_code == 403
+    assert finance_client.post(lock_url(period), {"apply": "1"}).status_code == 403
     period.refresh_from_db()
     assert period.state == State.COMPUTED
     assert period.locked_by is None
@@ -270,6 +302,36 @@ def test_finance_is_not_offered_to_create_the_period(finance_client, locked_with
     assert "新建考核期间" not in finance_client.get(reverse(PERIODS)).content.decode()
     url = reverse("admin:appraisal_period_create_next")
     assert finance_client.post(url, {"code": "2026-11"}).status_code == 403
+    assert not Period.objects.filter(code="2026-11").exists()
+
+
+def test_a_code_no_correction_waits_for_is_refused_and_creates_nothing(
+    hr_client, locked_with_late_case
+):
+    url = reverse("admin:appraisal_period_create_next")
+    response = hr_client.post(url, {"code": "2027-05"}, follow=True)
+    assert ERROR_NOT_WAITED_FOR.format(code="2027-05") in messages_of(response)
+    assert not Period.objects.filter(code="2027-05").exists()
+    assert [w.needed for w in corrections_waiting()] == ["2026-11"]  # still waiting
+
+
+def test_the_period_created_for_corrections_names_who_created_it(users, locked_with_late_case):
+    november = period_create_for_corrections(code="2026-11", actor=users["hr"])
+    assert (november.kind, str(november.starts_on), november.state) == (
+        Period.Kind.MONTHLY,
+        "2026-11-01",
+        State.OPEN,
+    )
+    assert (november.history.get().history_type, november.history.get().history_user) == (
+        "+",
+        users["hr"],
+    )
+    assert corrections_waiting() == []
+
+
+def test_only_hr_creates_the_period_for_corrections(users, locked_with_late_case):
+    with pytest.raises(AppraisalError, match=ERROR_NOT_HR_CREATE):
+        period_create_for_corrections(code="2026-11", actor=users["finance"])
     assert not Period.objects.filter(code="2026-11").exists()
 
 
