@@ -54,3 +54,12 @@ class ReadOnlyAdmin(LinksForTheViewerMixin, WrittenByServicesMixin, admin.ModelA
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    # The period and the employee most of these rows belong to, linked for whoever may open them.
+    @admin.display(description="考核期间")
+    def period_shown(self, obj) -> str:
+        return self.link_for_viewer(obj, obj.period)
+
+    @admin.display(description="员工")
+    def employee_shown(self, obj) -> str:
+        return self.link_for_viewer(obj, obj.employee)

@@ -45,14 +45,6 @@ class ScopedAdmin(ReadOnlyAdmin):
             return self._sees_some_row(request)
         return self.visible(request).filter(pk=obj.pk).exists()
 
-    @admin.display(description="考核期间")
-    def period_shown(self, obj) -> str:
-        return self.link_for_viewer(obj, obj.period)
-
-    @admin.display(description="员工")
-    def employee_shown(self, obj) -> str:
-        return self.link_for_viewer(obj, obj.employee)
-
 
 class DepartmentFilter(admin.SimpleListFilter):
     """The department the result was computed with, sub-departments included."""

@@ -51,10 +51,6 @@ class SettlementImportAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("period", "imported_by__employee")
 
-    @admin.display(description="考核期间")
-    def period_shown(self, obj: SettlementImport) -> str:
-        return self.link_for_viewer(obj, obj.period)
-
     @admin.display(description="导入人")
     def imported_by_name(self, obj: SettlementImport) -> str:
         return person_label(obj.imported_by)
@@ -80,14 +76,6 @@ class SettlementAdmin(ClerkImportMixin, ImportMixin, ReadOnlyAdmin):
     # SettlementImport is the audit row of each import (who, when, file, counts):
     # no admin LogEntry per row on top (20,000 for one sheet).
     skip_admin_log = True
-
-    @admin.display(description="考核期间")
-    def period_shown(self, obj: Settlement) -> str:
-        return self.link_for_viewer(obj, obj.period)
-
-    @admin.display(description="员工")
-    def employee_shown(self, obj: Settlement) -> str:
-        return self.link_for_viewer(obj, obj.employee)
 
     @admin.display(description="来自导入")
     def imported_in_shown(self, obj: Settlement) -> str:

@@ -521,3 +521,14 @@ def test_changelist_query_count_does_not_grow_with_rows(client, appraised, who, 
     _more_appraised(appraised, 15)
     many = _queries(client, reverse(url))
     assert many == few, f"{few} queries for a few rows, {many} for 15 more"
+
+
+@pytest.mark.parametrize("name", ["period_shown", "employee_shown"])
+def test_the_period_and_employee_links_are_written_once_for_every_read_only_admin(name):
+    from appraisal.admin.base import ReadOnlyAdmin
+    from appraisal.admin.results import LineAdmin, ResultAdmin
+    from appraisal.admin.settlements import SettlementAdmin, SettlementImportAdmin
+
+    admins = [ResultAdmin, LineAdmin, SettlementAdmin]
+    admins += [SettlementImportAdmin] if name == "period_shown" else []
+    assert {getattr(model_admin, name) for model_admin in admins} == {getattr(ReadOnlyAdmin, name)}
