@@ -11,8 +11,15 @@ URL shape (digits in the path folded, query keys sorted, values folded). Then:
 - a 403 is the Chinese page with a way back (templates/403.html), never "403 Forbidden";
 - no link shown to a role answers 403 for that role: a link the role cannot follow must
   not be shown;
-- the URL shapes the superuser reached but this persona was not linked to answer no 5xx,
-  and a 403 among them is the Chinese page too.
+- no link shown to a role answers 404 (a broken link);
+- on every HTML page, no <form> starts inside another and every form="…" of a button or
+  input names a form that exists and is not nested (browsers drop nested forms; tests/html.py);
+- each persona reaches the pages of its work (MUST_REACH): a crawl that lands on the login
+  page fails; the visitor and the employee open no admin page but the login;
+- before the crawls HR dismisses a proposed case through its page, so that its history
+  names a user; no page any persona but the superuser sees links to /admin/auth/user/;
+- the URL shapes the superuser reached but this persona was not linked to, and the decided
+  case's pages, answer no 5xx, and a 403 among them is the Chinese page too.
 
 Run with ``-s`` to see the number of URL shapes each persona visited; with CRAWL_LOG_DIR
 set, each persona's visited URLs (status, CPU seconds, URL, linked from) are written there.
@@ -25,7 +32,6 @@ import re
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from io import StringIO
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
@@ -35,6 +41,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
+from django.urls import reverse
+
+from tests.html import Page
+from violations.models import Case
 
 DEMO_EMPLOYEES = 30
 PASSWORD = "crawl-demo-pass"  # noqa: S105 — the demo personas' password, tests only
@@ -55,6 +65,36 @@ CARRIED_KEYS = {"next", "_changelist_filters"}
 DATE_HIERARCHY_KEY = re.compile(r"__(year|month|day)$")
 ERROR_PAGE_MARK = "无权访问"
 WAYS_BACK = ('href="/admin/"', 'href="/me/cases/"', 'action="/accounts/logout/"')
+USER_ADMIN = "/admin/auth/user/"  # only the superuser may open it (or be linked to it)
+LOGIN_PAGES = {"/admin/login/", "/accounts/login/"}
+
+# The pages each persona must reach by links (URL shapes' paths, digits folded): a crawl
+# that lands on the login page, or loses a menu, fails here instead of passing on fewer
+# pages. (The visitor and the employee are also held to no admin page but the login.)
+CASE_PAGE = "/admin/violations/case/<n>/change/"
+GROUP_PAGE = "/admin/groups/chatgroup/<n>/change/"
+PERIOD_PAGE = "/admin/appraisal/period/<n>/change/"
+FINDING_PAGE = "/admin/groups/finding/<n>/change/"
+MUST_REACH = {
+    "anonymous": {"/admin/login/", "/accounts/login/"},
+    SUPERUSER: {CASE_PAGE, GROUP_PAGE, PERIOD_PAGE, "/admin/auth/user/<n>/change/"},
+    "hr": {
+        CASE_PAGE,
+        "/admin/violations/case/queue/",
+        "/admin/violations/case/<n>/history/",
+        GROUP_PAGE,
+        PERIOD_PAGE,
+        "/admin/members/employee/import/",
+        "/me/cases/",
+    },
+    "finance": {PERIOD_PAGE, "/admin/appraisal/settlement/import/", "/admin/appraisal/result/"},
+    "leader": {CASE_PAGE, GROUP_PAGE, PERIOD_PAGE},
+    "head": {CASE_PAGE, "/admin/members/employee/<n>/change/", "/me/cases/<n>/"},
+    "groupadmin": {GROUP_PAGE, FINDING_PAGE, "/admin/violations/case/add/"},
+    "creator": {GROUP_PAGE, FINDING_PAGE, "/admin/groups/chatgroup/<n>/roster/upload/"},
+    "employee": {"/me/cases/<n>/", "/me/appraisal/"},
+}
+ONLY_LOGIN_IN_ADMIN = {"anonymous", "employee"}  # not staff: the admin shows them its login
 
 
 def query_keys(url: str) -> set[str]:
@@ -80,53 +120,11 @@ def follows(page: str, link: str) -> bool:
     return all(DATE_HIERARCHY_KEY.search(key) for key in query_keys(link) - page_keys)
 
 
-class PageLinks(HTMLParser):
-    """The targets of a page's links (<a href>) and of its GET forms, filled in as a browser
-    would submit them untouched (the search box gets SEARCH_TERM)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[str] = []
-        self._form: dict | None = None
-        self._select: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {name: value or "" for name, value in attrs}
-        if tag == "a" and a.get("href"):
-            self.links.append(a["href"])
-        elif tag == "form":
-            get = a.get("method", "get").lower() == "get"
-            self._form = {"action": a.get("action", ""), "fields": []} if get else None
-        elif self._form is None:
-            return
-        elif tag == "input" and a.get("name"):
-            kind = a.get("type", "text").lower()
-            if kind in {"submit", "button", "image", "file", "reset"}:
-                return
-            if kind in {"checkbox", "radio"} and "checked" not in a:
-                return
-            value = SEARCH_TERM if a["name"] == "q" else a.get("value", "")
-            self._form["fields"].append((a["name"], value))
-        elif tag == "select" and a.get("name"):
-            self._select = a["name"]
-        elif tag == "option" and self._select is not None:
-            self._form["fields"].append((self._select, a.get("value", "")))
-            self._select = None  # the first option stands for the select
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "select":
-            self._select = None
-        elif tag == "form" and self._form is not None:
-            action = self._form["action"].split("?")[0]
-            self.links.append(f"{action}?{urlencode(self._form['fields'])}")
-            self._form = None
-
-
 @dataclass
 class Visit:
     url: str
     status: int
-    found_on: str  # the page that linked here ("" for a start page or a requested shape)
+    found_on: str  # the page that linked here ("" for a start page or a requested URL)
     error: str = ""  # the exception a request raised (a 500 in production)
     seconds: float = 0.0
 
@@ -136,6 +134,8 @@ class Crawl:
     persona: str
     visits: dict[tuple, Visit] = field(default_factory=dict)  # by URL shape
     seconds: float = 0.0
+    page_defects: list[str] = field(default_factory=list)  # forms a browser breaks, 403 pages
+    user_links: list[str] = field(default_factory=list)  # pages linking to the user admin
 
     def failures(self, *, linked: bool) -> list[str]:
         problems = []
@@ -147,7 +147,27 @@ class Crawl:
                 problems.append(f"{where}: {visit.status} {visit.error}")
             elif visit.status == 403 and linked and visit.found_on:
                 problems.append(f"{where}: 403 for a link shown to this role")
+            elif visit.status == 404 and linked and visit.found_on:
+                problems.append(f"{where}: 404, a broken link")
         return problems
+
+    def reached(self) -> set[str]:
+        """The paths (digits folded) of the pages that answered 200."""
+        return {shape[0] for shape, visit in self.visits.items() if visit.status == 200}
+
+    def look_at(self, url: str, status: int, body: str, *, linked: bool) -> Page | None:
+        """Check a page as a browser would show it; returns it parsed (None if not HTML)."""
+        if not body:
+            return None
+        page = Page(body)
+        where = f"{self.persona} GET {url}" + ("" if linked else " (not linked)")
+        self.page_defects += [f"{where}: {problem}" for problem in page.form_problems()]
+        if status == 403 and (problem := forbidden_page_problem(body)):
+            self.page_defects.append(f"{where}: {problem}")
+        to_user_admin = sorted({h for h in page.links if urlsplit(h).path.startswith(USER_ADMIN)})
+        if to_user_admin:
+            self.user_links.append(f"{where} links to {', '.join(to_user_admin)}")
+        return page
 
 
 def fetch(client: Client, url: str) -> tuple[int, str, str, str]:
@@ -172,11 +192,16 @@ def fetch(client: Client, url: str) -> tuple[int, str, str, str]:
     return response.status_code, content_type, body, ""
 
 
-def links_on(page_url: str, body: str) -> list[str]:
-    parser = PageLinks()
-    parser.feed(body)
+def links_on(page_url: str, page: Page) -> list[str]:
+    """The page's links and its GET forms as a browser would submit them untouched (the
+    search box gets SEARCH_TERM), as same-site URLs the crawler may request."""
+    hrefs = list(page.links)
+    for form in page.forms:
+        if form["method"] == "get" and not form["parents"]:
+            fields = [(k, SEARCH_TERM if k == "q" else v) for k, v in form["fields"]]
+            hrefs.append(f"{(form['action'] or '').split('?')[0]}?{urlencode(fields)}")
     found = []
-    for href in parser.links:
+    for href in hrefs:
         target = urljoin("http://testserver" + page_url, href.strip())
         parts = urlsplit(target)
         if parts.scheme not in ("http", "https") or parts.netloc != "testserver":
@@ -187,12 +212,10 @@ def links_on(page_url: str, body: str) -> list[str]:
     return found
 
 
-def crawl(client: Client, persona: str) -> tuple[Crawl, list[str]]:
-    """Breadth-first from START, one page per URL shape; returns the crawl and the 403
-    pages that are not the Chinese one."""
+def crawl(client: Client, persona: str) -> Crawl:
+    """Breadth-first from START, one page per URL shape."""
     started = time.process_time()
     result = Crawl(persona)
-    bad_403: list[str] = []
     queue = deque((url, "") for url in START)
     while queue:
         url, found_on = queue.popleft()
@@ -202,15 +225,11 @@ def crawl(client: Client, persona: str) -> tuple[Crawl, list[str]]:
         began = time.process_time()
         status, _, body, error = fetch(client, url)
         result.visits[shape] = Visit(url, status, found_on, error, time.process_time() - began)
-        if status == 403:
-            problem = forbidden_page_problem(body)
-            if problem:
-                bad_403.append(f"{persona} GET {url}: {problem}")
-            continue
-        if status < 400 and body and expands(url):
-            queue.extend((link, url) for link in links_on(url, body) if follows(url, link))
+        page = result.look_at(url, status, body, linked=True)
+        if page is not None and status < 400 and expands(url):
+            queue.extend((link, url) for link in links_on(url, page) if follows(url, link))
     result.seconds = time.process_time() - started
-    return result, bad_403
+    return result
 
 
 def forbidden_page_problem(body: str) -> str:
@@ -228,7 +247,8 @@ def forbidden_page_problem(body: str) -> str:
 @pytest.fixture(scope="module")
 def demo_company(django_db_setup, django_db_blocker):
     """The demo company with its persona logins and the superuser, in one transaction that
-    is rolled back after the module (each test runs in a savepoint inside it)."""
+    is rolled back after the module (each test runs in a savepoint inside it); yields the
+    pages of the case HR decided (see hr_decides_a_case)."""
     with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as mp:
         mp.setenv("DEMO_PASSWORD", PASSWORD)
         mp.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
@@ -237,10 +257,32 @@ def demo_company(django_db_setup, django_db_blocker):
         try:
             call_command("demo", employees=DEMO_EMPLOYEES, stdout=StringIO())
             call_command("ensure_admin", stdout=StringIO())
-            yield
+            yield hr_decides_a_case()
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+
+
+def hr_decides_a_case() -> list[str]:
+    """HR dismisses a proposed case with the 处理 box of its page, as in a browser: the demo
+    writes its data without a request, so until now no history names who made a change,
+    and a history page's link to that user (/admin/auth/user/N/) could not be seen. Returns
+    the case's change and history pages, which every persona then requests."""
+    hr = get_user_model().objects.get(username="hr")
+    case = Case.objects.filter(state=Case.State.PROPOSED).exclude(reported_by=hr).first()
+    client = client_for("hr")
+    response = client.post(
+        reverse("admin:violations_case_decide", args=[case.pk]),
+        {"decision": "dismiss", "comment": "群昵称已改正，驳回。"},
+    )
+    assert response.status_code == 302, response.status_code
+    case.refresh_from_db()
+    assert case.state == Case.State.DISMISSED
+    assert case.history.latest().history_user == hr  # recorded by HistoryRequestMiddleware
+    return [
+        reverse("admin:violations_case_change", args=[case.pk]),
+        reverse("admin:violations_case_history", args=[case.pk]),
+    ]
 
 
 def client_for(persona: str) -> Client:
@@ -251,7 +293,7 @@ def client_for(persona: str) -> Client:
 
 
 @pytest.fixture(scope="module")
-def superuser_crawl(demo_company, django_db_blocker) -> tuple[Crawl, list[str]]:
+def superuser_crawl(demo_company, django_db_blocker) -> Crawl:
     with django_db_blocker.unblock(), transaction.atomic():
         found = crawl(client_for(SUPERUSER), SUPERUSER)
         transaction.set_rollback(True)
@@ -261,20 +303,34 @@ def superuser_crawl(demo_company, django_db_blocker) -> tuple[Crawl, list[str]]:
 # --- the tests ------------------------------------------------------------------------------
 
 
-def request_unlinked(client: Client, persona: str, found: Crawl, superuser: Crawl):
-    """The superuser's URL shapes this persona was not linked to, requested as this persona."""
+def request_unlinked(client: Client, persona: str, urls: list[str]) -> Crawl:
+    """``urls`` (the superuser's URL shapes this persona was not linked to, and the decided
+    case's pages) requested as this persona, each page checked as a linked one is."""
     began = time.process_time()
     unlinked = Crawl(persona)
-    bad_403 = []
-    for shape, visit in superuser.visits.items():
-        if shape in found.visits:
-            continue
-        status, _, body, error = fetch(client, visit.url)
-        unlinked.visits[shape] = Visit(visit.url, status, "", error)
-        if status == 403 and (problem := forbidden_page_problem(body)):
-            bad_403.append(f"{persona} GET {visit.url} (not linked): {problem}")
+    for url in urls:
+        status, _, body, error = fetch(client, url)
+        unlinked.visits[url_shape(url) + (url,)] = Visit(url, status, "", error)
+        unlinked.look_at(url, status, body, linked=False)
     unlinked.seconds = time.process_time() - began
-    return unlinked, bad_403
+    return unlinked
+
+
+def unreached(found: Crawl) -> list[str]:
+    """The pages this persona must reach but did not (MUST_REACH); for the visitor and the
+    employee, the admin pages other than its login that answered them."""
+    reached = found.reached()
+    problems = [
+        f"{found.persona} reached no page {path} by links"
+        for path in sorted(MUST_REACH[found.persona] - reached)
+    ]
+    if found.persona in ONLY_LOGIN_IN_ADMIN:
+        problems += [
+            f"{found.persona} opened {path}, an admin page other than the login"
+            for path in sorted(reached)
+            if path.startswith("/admin/") and path not in LOGIN_PAGES
+        ]
+    return problems
 
 
 def report(found: Crawl, unlinked: Crawl) -> None:
@@ -283,12 +339,11 @@ def report(found: Crawl, unlinked: Crawl) -> None:
     print(  # noqa: T201
         f"\ncrawl {found.persona}: {len(found.visits)} URL shapes followed "
         f"({', '.join(f'{s}: {n}' for s, n in sorted(counts.items()))}) in "
-        f"{found.seconds:.1f} s CPU; {len(unlinked.visits)} more of the superuser's requested "
-        f"in {unlinked.seconds:.1f} s"
+        f"{found.seconds:.1f} s CPU; {len(unlinked.visits)} more requested (the superuser's "
+        f"and the decided case's) in {unlinked.seconds:.1f} s"
     )
-    for visit in found.visits.values():
-        if visit.status == 404 and visit.found_on:  # a broken link: reported, not failed
-            print(f"  404 {visit.url} (linked from {visit.found_on})")  # noqa: T201
+    must = ", ".join(sorted(MUST_REACH[found.persona] & found.reached()))
+    print(f"  must reach, reached: {must}")  # noqa: T201
     slowest = sorted(found.visits.values(), key=lambda v: -v.seconds)[:SHOW_SLOWEST]
     print("  slowest: " + ", ".join(f"{v.url} {v.seconds:.2f} s" for v in slowest))  # noqa: T201
     if log_dir := os.environ.get("CRAWL_LOG_DIR"):
@@ -302,17 +357,17 @@ def report(found: Crawl, unlinked: Crawl) -> None:
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_every_page_a_persona_can_reach_answers(db, superuser_crawl, persona):
-    if persona == SUPERUSER:
-        found, bad_403 = superuser_crawl
-    else:
-        found, bad_403 = crawl(client_for(persona), persona)
-    unlinked, unlinked_bad_403 = request_unlinked(
-        client_for(persona), persona, found, superuser_crawl[0]
-    )
+def test_every_page_a_persona_can_reach_answers(db, demo_company, superuser_crawl, persona):
+    found = superuser_crawl if persona == SUPERUSER else crawl(client_for(persona), persona)
+    urls = [v.url for shape, v in superuser_crawl.visits.items() if shape not in found.visits]
+    urls += [url for url in demo_company if url not in {v.url for v in found.visits.values()}]
+    unlinked = request_unlinked(client_for(persona), persona, urls)
     report(found, unlinked)
 
+    # Every failure at once: 5xx, a 403 or 404 behind a shown link, a 403 page not ours,
+    # a form a browser drops or a button naming no form, a page not reached, a user link.
     problems = found.failures(linked=True) + unlinked.failures(linked=False)
-    problems += bad_403 + unlinked_bad_403
+    problems += found.page_defects + unlinked.page_defects + unreached(found)
+    if persona != SUPERUSER:
+        problems += found.user_links + unlinked.user_links
     assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems)
-    assert len(found.visits) > len(START)
