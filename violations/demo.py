@@ -8,11 +8,11 @@ that escalates, a §9.8 case that makes the department head's joint case, an
 override with its reason) and dismissals; appeals pending, upheld and overturned.
 
 Four eyes need two HR logins: ``demo-hr-1`` (an HR clerk and so an admin of every
-group: files cases, registers appeals for employees, decides appeals) and
-``demo-hr-2`` (confirms and dismisses). They have unusable passwords — nobody logs
+group: files cases, decides appeals) and ``demo-hr-2`` (confirms and dismisses,
+registers appeals for employees). They have unusable passwords — nobody logs
 in as them; the persona logins of members.demo are for that. The cases that go to
 appeal are proposals no one reported, so that reporter, confirmer and appeal
-decider always differ.
+decider always differ, and nobody decides an appeal they registered.
 
 Running it again adds nothing: the demo's proposals carry source keys starting
 with ``demo:``, and once they exist the step is skipped.
@@ -144,8 +144,10 @@ def _make_cases(
         return case_confirm(case=case, actor=reviewer, comment=comment, **override)
 
     def appeal(case: Case, reason: str) -> Case:
+        # Registered by the confirmer, so that the clerk may decide it: nobody decides
+        # an appeal they filed (violations.services.cases.own_interest).
         return case_appeal(
-            case=case, actor=clerk, comment=f"员工本人提出（人力资源部代为登记）：{reason}"
+            case=case, actor=reviewer, comment=f"员工本人提出（人力资源部代为登记）：{reason}"
         )
 
     leisure, work, management = groups["leisure"], groups["work"], groups["management"]

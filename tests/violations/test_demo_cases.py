@@ -92,9 +92,12 @@ def test_four_eyes_hold_for_every_decision(demo):
     ).select_related("case")
     assert decided.count() == 2
     for decision in decided:
+        appeal = decision.case.transitions.get(to_state=S.APPEALED)
         assert decision.actor_id not in (
             decision.case.confirmed_by_id,
             decision.case.reported_by_id,
+            decision.case.employee.user_id,
+            appeal.actor_id,  # nobody decides an appeal they filed
         )
 
 

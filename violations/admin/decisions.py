@@ -25,9 +25,14 @@ from violations.services import (
     case_dismiss,
     repeat_offence,
 )
+from violations.services.cases import own_interest
 
 S = Case.State
 ERROR_UNKNOWN_DECISION = "请选择一个处理结果。"
+# What HR reads after deciding, on the case page and from the list (verb: Decision.verb).
+MESSAGE_REFUSED = "案件 #{pk} 未{verb}：{reason}"
+MESSAGE_DECIDED = "已{verb}案件 #{pk}。"
+MESSAGE_DECIDED_MANY = "已{verb} {count} 个案件：{numbers}。"
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,8 @@ class CaseDecisionActions:
         try:
             decision.apply(case, request.user, data)
         except CaseError as exc:
-            self.message_user(request, f"案件 #{case.pk} 未{decision.verb}：{exc}", messages.ERROR)
+            refused = MESSAGE_REFUSED.format(pk=case.pk, verb=decision.verb, reason=exc)
+            self.message_user(request, refused, messages.ERROR)
             return False
         return True
 
@@ -127,9 +133,10 @@ class CaseDecisionActions:
         if bound and form.is_valid():
             done = [f"#{c.pk}" for c in cases if self._apply(request, c, key, form.cleaned_data)]
             if done:
-                self.message_user(
-                    request, f"已{verb} {len(done)} 个案件：{'、'.join(done)}。", messages.SUCCESS
+                decided = MESSAGE_DECIDED_MANY.format(
+                    verb=verb, count=len(done), numbers="、".join(done)
                 )
+                self.message_user(request, decided, messages.SUCCESS)
             return None
         rows = [(case, offence_preview(case) if preview else None) for case in cases]
         context = {
@@ -147,9 +154,13 @@ class CaseDecisionActions:
     # -- the 处理 box on the case page (its own form and URL, outside the change form) --------
 
     def decide_context(self, request, case: Case) -> dict:
-        """What the case page shows HR who may decide it; nothing for anyone else."""
+        """What the case page shows HR who may decide it; nothing for anyone else, and for
+        HR who is party to the case (theirs, or an appeal they filed) only why not."""
         if not self.has_decide_permission(request) or not decisions_for(case):
             return {}
+        refused = own_interest(case, request.user)
+        if refused:
+            return {"decide_refused": refused}
         return {
             "decide_form": CaseDecideForm(case=case),
             "decisions": decisions_for(case),
@@ -173,8 +184,11 @@ class CaseDecisionActions:
             verb = DECISIONS[key].verb
             for errors in form.errors.values():
                 for error in errors:
-                    self.message_user(request, f"案件 #{case.pk} 未{verb}：{error}", messages.ERROR)
+                    refused = MESSAGE_REFUSED.format(pk=case.pk, verb=verb, reason=error)
+                    self.message_user(request, refused, messages.ERROR)
         elif self._apply(request, case, key, form.cleaned_data):
             verb = DECISIONS[key].verb
-            self.message_user(request, f"已{verb}案件 #{case.pk}。", messages.SUCCESS)
+            self.message_user(
+                request, MESSAGE_DECIDED.format(verb=verb, pk=case.pk), messages.SUCCESS
+            )
         return back

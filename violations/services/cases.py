@@ -5,6 +5,8 @@ and changes nothing.
 
 Fairness rules enforced here, whoever calls:
 - only HR (``violations.decide_case``) confirms, dismisses and decides appeals;
+- nobody decides about themselves: not their own case (confirm, dismiss, decide its appeal),
+  not an appeal they filed (HR appealing for the employee) — see own_interest();
 - four eyes: nobody confirms or dismisses a case they reported, and nobody decides
   the appeal of a case they confirmed;
 - an appeal comes from the employee (their login) or from HR for them, within
@@ -51,6 +53,10 @@ ERROR_FORBIDDEN = "案件 #{pk} 当前为“{current}”，不能改为“{targe
 ERROR_NOT_HR = "只有人力资源部（有“确认或驳回违规”权限的人）可以这样做。"
 ERROR_OWN_REPORT = "不能确认或驳回自己报告的案件（四眼原则）。"
 ERROR_OWN_CONFIRMATION = "不能裁决自己确认的案件的申诉（四眼原则）。"
+ERROR_OWN_CASE = "不能处理自己的案件：请另一位人力资源部同事处理（本人不裁决与自己有关的事）。"
+ERROR_OWN_APPEAL = (
+    "不能裁决自己提出的申诉：请另一位人力资源部同事处理（本人不裁决与自己有关的事）。"
+)
 ERROR_COMMENT_REQUIRED = "请填写意见。"
 ERROR_REASON_REQUIRED = "调整扣分时必须填写理由。"
 ERROR_NEGATIVE_POINTS = "扣分不能为负数。"
@@ -79,6 +85,27 @@ def _record(case: Case, from_state: str, actor, comment: str) -> CaseTransition:
     return CaseTransition.objects.create(
         case=case, from_state=from_state, to_state=case.state, actor=actor, comment=comment
     )
+
+
+def own_interest(case: Case, actor) -> str:
+    """Why ``actor`` may not decide ``case`` in its present state, being party to it:
+    ERROR_OWN_CASE for their own case, ERROR_OWN_APPEAL for an appeal they filed;
+    "" if neither. The services refuse on it; the case page hides its 处理 box."""
+    if actor is None or actor.pk is None:
+        return ""
+    if case.employee.user_id == actor.pk:
+        return ERROR_OWN_CASE
+    if case.state == S.APPEALED:
+        appeal = case.transitions.filter(to_state=S.APPEALED).order_by("-at", "-pk").first()
+        if appeal is not None and appeal.actor_id == actor.pk:
+            return ERROR_OWN_APPEAL
+    return ""
+
+
+def _refuse_own_interest(case: Case, actor) -> None:
+    reason = own_interest(case, actor)
+    if reason:
+        raise CaseError(reason)
 
 
 def _check_move(case: Case, target: str) -> None:
@@ -249,6 +276,7 @@ def case_confirm(
     case = _locked(case)
     if not _is_hr(actor):
         raise CaseError(ERROR_NOT_HR)
+    _refuse_own_interest(case, actor)
     if case.reported_by_id is not None and case.reported_by_id == actor.pk:
         raise CaseError(ERROR_OWN_REPORT)
     _check_move(case, S.CONFIRMED)
@@ -313,6 +341,7 @@ def case_dismiss(*, case: Case, actor, comment: str) -> Case:
     comment = _require_comment(comment)
     if not _is_hr(actor):
         raise CaseError(ERROR_NOT_HR)
+    _refuse_own_interest(case, actor)
     if case.reported_by_id is not None and case.reported_by_id == actor.pk:
         raise CaseError(ERROR_OWN_REPORT)
     return _move(case, S.DISMISSED, actor=actor, comment=comment)
@@ -364,13 +393,14 @@ def case_appeal(
 
 @transaction.atomic
 def case_decide_appeal(*, case: Case, actor, uphold: bool, comment: str) -> Case:
-    """HR, other than the confirmer, upholds or overturns; overturning also
-    overturns the head's joint case (§9.8). Points never change: an overturned
-    case simply stops counting."""
+    """HR, other than the confirmer, the employee and whoever filed the appeal, upholds
+    or overturns; overturning also overturns the head's joint case (§9.8). Points never
+    change: an overturned case simply stops counting."""
     case = _locked(case)
     comment = _require_comment(comment)
     if not _is_hr(actor):
         raise CaseError(ERROR_NOT_HR)
+    _refuse_own_interest(case, actor)
     if case.confirmed_by_id == actor.pk:
         raise CaseError(ERROR_OWN_CONFIRMATION)
     _move(case, S.UPHELD if uphold else S.OVERTURNED, actor=actor, comment=comment)
