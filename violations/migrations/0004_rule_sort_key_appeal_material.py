@@ -2,7 +2,11 @@
 
 from django.db import migrations, models
 
-from violations.models import clause_sort_key
+
+# Frozen here: violations.models.clause_sort_key may change, this migration must not.
+def clause_sort_key(code: str) -> str:
+    """ "9.10" → "00090010", "5.3.b" → "00050003b"."""
+    return "".join(part.zfill(4) if part.isdigit() else part for part in code.split("."))
 
 
 def fill_sort_keys(apps, schema_editor):
