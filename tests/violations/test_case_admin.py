@@ -8,8 +8,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -17,14 +19,22 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from groups.models import ChatGroup
+from members.services import department_get_or_create_by_path, department_set_head
 from tests.factories import (
     PDF_BYTES,
     PNG_BYTES,
     CaseFactory,
     EmployeeFactory,
+    UserFactory,
 )
 from tests.violations.conftest import filed
-from violations.admin.cases import ERROR_OUT_OF_SCOPE, DepartmentFilter
+from violations.admin.cases import (
+    ERROR_NO_SUCH_CASE,
+    ERROR_OUT_OF_SCOPE,
+    MESSAGE_EVIDENCE_ADDED,
+    DepartmentFilter,
+)
+from violations.admin.decisions import MESSAGE_DECIDED_MANY, MESSAGE_REFUSED
 from violations.forms import ERROR_FILE_GROUP, ERROR_OVERRIDE_ONE_CASE, MAX_EVIDENCE_FILES
 from violations.models import Case, CaseTransition, Evidence
 from violations.services import case_confirm, evidence_add
@@ -117,6 +127,39 @@ def test_department_filter_lists_only_departments_with_visible_cases(client, wor
     client.force_login(world["hr"])
     rows = changelist_rows(client, f"?department={world['production'].pk}")
     assert [case.pk for case in rows] == [cases["worker_in_other"].pk]
+
+
+@pytest.fixture
+def workshop_case(world):
+    """A case in 生产部/一车间, under 生产部 (§9.12: a department's scope takes in its own)."""
+    workshop = department_get_or_create_by_path(path="生产部/一车间")
+    welder = EmployeeFactory(name="孙磊", department=workshop)
+    return CaseFactory(rule=world["rule"], employee=welder, group=world["other"])
+
+
+def test_department_filter_takes_in_sub_departments(client, world, cases, workshop_case):
+    client.force_login(world["hr"])
+    rows = changelist_rows(client, f"?department={world['production'].pk}")
+    assert {case.pk for case in rows} == {cases["worker_in_other"].pk, workshop_case.pk}
+    workshop = workshop_case.employee.department
+    assert [c.pk for c in changelist_rows(client, f"?department={workshop.pk}")] == [
+        workshop_case.pk
+    ]
+
+
+def test_department_filter_offers_the_department_above_a_sub_departments_cases(
+    client, world, workshop_case
+):
+    production = world["production"]
+    head = EmployeeFactory(name="周强", department=production, user=UserFactory(username="周强"))
+    department_set_head(department=production, head=head)
+    client.force_login(head.user)  # sees 一车间's case only (§9.12), none in 生产部 itself
+    response = client.get(reverse(CHANGELIST) + "?_facets=True")
+    spec = next(s for s in response.context["cl"].filter_specs if isinstance(s, DepartmentFilter))
+    shown = [choice["display"] for choice in spec.choices(response.context["cl"])]
+    assert shown[1:] == ["生产部 (1)", "生产部/一车间 (1)"]
+    rows = changelist_rows(client, f"?department={production.pk}")
+    assert [case.pk for case in rows] == [workshop_case.pk]
 
 
 def test_search_by_name_and_employee_number(client, world, cases):
@@ -391,11 +434,22 @@ def test_group_admin_adds_evidence_to_a_filed_case(client, world):
     url = reverse("admin:violations_case_add_evidence", args=[case.pk])
     page = client.get(reverse("admin:violations_case_change", args=[case.pk]))
     assert url in page.content.decode()
-    response = client.post(url, {"evidence": [SimpleUploadedFile("more.pdf", PDF_BYTES)]})
-    assert response.status_code == 302
+    files = {"evidence": [SimpleUploadedFile("more.pdf", PDF_BYTES)]}
+    response = client.post(url, files, follow=True)
+    assert response.redirect_chain == [
+        (reverse("admin:violations_case_change", args=[case.pk]), 302)
+    ]
+    assert MESSAGE_EVIDENCE_ADDED.format(pk=case.pk, count=1) in messages_of(response)
     assert list(case.evidence.values_list("original_name", "content_type")) == [
         ("more.pdf", Evidence.Kind.PDF)
     ]
+
+
+def test_a_case_that_does_not_exist_is_a_404_in_words(rf, world):
+    request = rf.post("/")
+    request.user = world["hr"]
+    with pytest.raises(Http404, match=ERROR_NO_SUCH_CASE):
+        admin.site.get_model_admin(Case).get_case_or_refuse(request, "999999")
 
 
 def test_adding_a_renamed_executable_to_a_case_stores_nothing(client, world, tmp_path):
@@ -460,7 +514,9 @@ def test_bulk_confirm_with_a_comment_fixes_points_and_writes_the_record(client, 
             world["hr"],
             "证据确凿",
         )
-    assert f"已确认 2 个案件：#{first.pk}、#{second.pk}。" in messages_of(response)
+    assert MESSAGE_DECIDED_MANY.format(
+        verb="确认", count=2, numbers=f"#{first.pk}、#{second.pk}"
+    ) in messages_of(response)
 
 
 def test_bulk_confirm_without_a_comment_changes_nothing(client, world):
@@ -481,8 +537,8 @@ def test_four_eyes_refusal_is_reported_and_the_others_are_confirmed(client, worl
     client.force_login(world["hr"])
     _, response = act(client, "confirm_cases", [own, theirs], comment="ok")
     shown = messages_of(response)
-    assert f"案件 #{own.pk} 未确认：{ERROR_OWN_REPORT}" in shown
-    assert f"已确认 1 个案件：#{theirs.pk}。" in shown
+    assert MESSAGE_REFUSED.format(pk=own.pk, verb="确认", reason=ERROR_OWN_REPORT) in shown
+    assert MESSAGE_DECIDED_MANY.format(verb="确认", count=1, numbers=f"#{theirs.pk}") in shown
     own.refresh_from_db()
     theirs.refresh_from_db()
     assert (own.state, theirs.state) == (S.PROPOSED, S.CONFIRMED)
@@ -492,7 +548,9 @@ def test_single_case_points_override_needs_a_reason(client, world):
     case = filed(world)
     client.force_login(world["hr"])
     _, response = act(client, "confirm_cases", [case], comment="ok", points="5")
-    assert f"案件 #{case.pk} 未确认：{ERROR_REASON_REQUIRED}" in messages_of(response)
+    assert MESSAGE_REFUSED.format(
+        pk=case.pk, verb="确认", reason=ERROR_REASON_REQUIRED
+    ) in messages_of(response)
     case.refresh_from_db()
     assert case.state == S.PROPOSED
 
@@ -520,7 +578,9 @@ def test_bulk_dismiss_with_a_reason(client, world):
     case.refresh_from_db()
     assert case.state == S.DISMISSED
     assert case.transitions.last().comment == "证据不足"
-    assert f"已驳回 1 个案件：#{case.pk}。" in messages_of(response)
+    assert MESSAGE_DECIDED_MANY.format(verb="驳回", count=1, numbers=f"#{case.pk}") in messages_of(
+        response
+    )
 
 
 def test_bulk_dismiss_without_a_reason_changes_nothing(client, world):
@@ -555,7 +615,9 @@ def test_appeal_decision_actions(client, world, appealed, action, state, verb):
     assert appealed.state == state
     last = appealed.transitions.last()
     assert (last.from_state, last.to_state, last.comment) == (S.APPEALED, state, "复核结论")
-    assert f"已{verb} 1 个案件：#{appealed.pk}。" in messages_of(response)
+    assert MESSAGE_DECIDED_MANY.format(
+        verb=verb, count=1, numbers=f"#{appealed.pk}"
+    ) in messages_of(response)
 
 
 def test_appeal_decision_needs_a_comment(client, world, appealed):
@@ -569,7 +631,9 @@ def test_appeal_decision_needs_a_comment(client, world, appealed):
 def test_the_confirmer_cannot_decide_the_appeal(client, world, appealed):
     client.force_login(world["hr2"])
     _, response = act(client, "uphold_appeals", [appealed], comment="维持")
-    assert f"案件 #{appealed.pk} 未维持：{ERROR_OWN_CONFIRMATION}" in messages_of(response)
+    assert MESSAGE_REFUSED.format(
+        pk=appealed.pk, verb="维持", reason=ERROR_OWN_CONFIRMATION
+    ) in messages_of(response)
     appealed.refresh_from_db()
     assert appealed.state == S.APPEALED
 

@@ -18,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from common.admin import HistoryAdmin, once_per_request
-from members.models import Department, Employee
+from members.models import PATH_SEPARATOR, Department, Employee
 from members.selectors import person_label
 from violations import selectors
 from violations.admin.decisions import CaseDecisionActions
@@ -50,25 +50,38 @@ MESSAGE_EVIDENCE_ADDED = "已为案件 #{pk} 补充 {count} 个证据文件。"
 
 
 class DepartmentFilter(admin.SimpleListFilter):
-    """The offender's department, listing only departments that have visible cases."""
+    """The offender's department with its sub-departments (§9.12: 生产部 takes in
+    生产部/一车间), listing the departments that have visible cases and those above them."""
 
     title = "部门"
     parameter_name = "department"
 
     def lookups(self, request, model_admin):
-        present = model_admin.get_queryset(request).order_by().values("employee__department_id")
-        departments = Department.objects.filter(pk__in=present).order_by("path")
+        present = (
+            model_admin.get_queryset(request)
+            .order_by()
+            .values_list("employee__department__path", flat=True)
+        )
+        paths = set()
+        for own_path in present.distinct():
+            parts = own_path.split(PATH_SEPARATOR)
+            paths.update(PATH_SEPARATOR.join(parts[:n]) for n in range(1, len(parts) + 1))
+        departments = Department.objects.filter(path__in=paths).order_by("path")
+        self._departments = {str(d.pk): d for d in departments}
         # Values as text, as they come from the query string: facet counting (显示计数)
         # hands queryset() the lookups' own values, not the request's.
-        return [(str(d.pk), d.path) for d in departments]
+        return [(pk, d.path) for pk, d in self._departments.items()]
 
     def queryset(self, request, queryset):
         value = str(self.value() or "")
         if not value:
             return queryset
-        if not value.isdigit():
+        department = self._departments.get(value)
+        if department is None and value.isdigit():  # chosen, but no visible case in it
+            department = Department.objects.filter(pk=int(value)).first()
+        if department is None:
             return queryset.none()
-        return queryset.filter(employee__department_id=int(value))
+        return queryset.filter(department.subtree_q("employee__department__"))
 
 
 DECIDED_FIELDS = ["state", *CONFIRMATION_FIELDS]
