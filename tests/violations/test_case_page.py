@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template import engines
 from django.urls import reverse
 
 from members.selectors import person_label
@@ -15,6 +16,7 @@ from tests.factories import PNG_BYTES, EmployeeFactory, RuleFactory
 from tests.html import Page
 from tests.violations.conftest import filed
 from violations.admin.cases import DepartmentFilter
+from violations.admin.decisions import MESSAGE_DECIDED, MESSAGE_REFUSED
 from violations.forms import ERROR_DECISION_COMMENT
 from violations.models import Case, Evidence, Rule, clause_sort_key
 from violations.selectors import source_event_label
@@ -34,6 +36,10 @@ def page_url(case: Case) -> str:
 
 def decide_url(case: Case) -> str:
     return reverse("admin:violations_case_decide", args=[case.pk])
+
+
+def history_url(case: Case) -> str:
+    return reverse("admin:violations_case_history", args=[case.pk])
 
 
 def messages_of(response) -> list[str]:
@@ -122,7 +128,7 @@ def test_hr_decides_a_proposal_on_its_page(client, world, decision, state, verb)
         world["hr"],
         "核实属实",
     )
-    assert f"已{verb}案件 #{case.pk}。" in messages_of(response)
+    assert MESSAGE_DECIDED.format(verb=verb, pk=case.pk) in messages_of(response)
 
 
 @pytest.mark.parametrize(
@@ -138,7 +144,7 @@ def test_hr_decides_an_appeal_on_its_page(client, world, appealed, decision, sta
     assert appealed.state == state
     last = appealed.transitions.order_by("at", "pk").last()
     assert (last.from_state, last.to_state, last.comment) == (S.APPEALED, state, "复核结论")
-    assert f"已{verb}案件 #{appealed.pk}。" in messages_of(response)
+    assert MESSAGE_DECIDED.format(verb=verb, pk=appealed.pk) in messages_of(response)
 
 
 def test_confirming_on_the_page_may_set_other_points_with_a_reason(client, world):
@@ -157,7 +163,9 @@ def test_an_empty_comment_is_refused_and_nothing_changes(client, world, comment)
     response = client.post(
         decide_url(case), {"decision": "dismiss", "comment": comment}, follow=True
     )
-    assert f"案件 #{case.pk} 未驳回：{ERROR_DECISION_COMMENT}" in messages_of(response)
+    assert MESSAGE_REFUSED.format(
+        pk=case.pk, verb="驳回", reason=ERROR_DECISION_COMMENT
+    ) in messages_of(response)
     assert ERROR_DECISION_COMMENT in response.content.decode()
     case.refresh_from_db()
     assert case.state == S.PROPOSED
@@ -168,7 +176,9 @@ def test_four_eyes_on_the_page_own_report(client, world):
     case = filed(world, by="hr")
     client.force_login(world["hr"])
     response = client.post(decide_url(case), {"decision": "confirm", "comment": "ok"}, follow=True)
-    assert f"案件 #{case.pk} 未确认：{ERROR_OWN_REPORT}" in messages_of(response)
+    assert MESSAGE_REFUSED.format(pk=case.pk, verb="确认", reason=ERROR_OWN_REPORT) in messages_of(
+        response
+    )
     case.refresh_from_db()
     assert case.state == S.PROPOSED
 
@@ -178,7 +188,9 @@ def test_four_eyes_on_the_page_own_confirmation(client, world, appealed):
     response = client.post(
         decide_url(appealed), {"decision": "uphold", "comment": "维持"}, follow=True
     )
-    assert f"案件 #{appealed.pk} 未维持：{ERROR_OWN_CONFIRMATION}" in messages_of(response)
+    assert MESSAGE_REFUSED.format(
+        pk=appealed.pk, verb="维持", reason=ERROR_OWN_CONFIRMATION
+    ) in messages_of(response)
     appealed.refresh_from_db()
     assert appealed.state == S.APPEALED
 
@@ -188,7 +200,10 @@ def test_a_decision_the_state_does_not_allow_is_refused_in_words(client, world, 
     response = client.post(
         decide_url(appealed), {"decision": "dismiss", "comment": "x"}, follow=True
     )
-    assert any(m.startswith(f"案件 #{appealed.pk} 未驳回：") for m in messages_of(response))
+    assert any(
+        m.startswith(MESSAGE_REFUSED.format(pk=appealed.pk, verb="驳回", reason=""))
+        for m in messages_of(response)
+    )
     appealed.refresh_from_db()
     assert appealed.state == S.APPEALED
 
@@ -324,15 +339,38 @@ def test_no_add_edit_delete_or_view_icons_beside_rule_employee_and_group(client,
 
 
 def test_people_on_the_case_page_are_names_never_links_to_logins(client, world):
+    EmployeeFactory(name="周敏", employee_no="HR002", user=world["hr2"])
     case = filed(world)
     evidence_add(case=case, data=PNG_BYTES, name="shot.png", actor=world["groupadmin"])
-    case_confirm(case=case, actor=world["hr2"], comment="ok")
+    client.force_login(world["hr2"])  # decided through the page: the history has its user
+    client.post(decide_url(case), {"decision": "confirm", "comment": "ok"})
     client.force_login(world["hr"])
     html = client.get(page_url(case)).content.decode()
     assert "/admin/auth/user/" not in html
-    # reporter, uploader and the timeline's actor: 王芳; confirmer: hr2 (no employee)
+    # reporter, uploader and the timeline's actor: 王芳; confirmer: 周敏
     assert html.count(person_label(world["groupadmin"])) >= 3
-    assert person_label(world["hr2"]) in html
+    assert "周敏（HR002）" in html
+    history = client.get(history_url(case)).content.decode()
+    assert "/admin/auth/user/" not in history
+    assert "周敏（HR002）" in history
+
+
+def test_the_queue_and_the_decide_page_name_the_reporter(client, world):
+    case = filed(world)
+    client.force_login(world["hr"])
+    queue = client.get(reverse("admin:violations_case_queue")).content.decode()
+    assert person_label(world["groupadmin"]) in queue
+    page = client.post(
+        reverse(CHANGELIST), {"action": "confirm_cases", "_selected_action": [case.pk]}
+    )
+    assert person_label(world["groupadmin"]) in page.content.decode()
+
+
+def test_one_person_filter_for_every_template():
+    libraries = engines["django"].engine.template_libraries
+    assert [name for name, library in libraries.items() if "person" in library.filters] == [
+        "people"
+    ]
 
 
 def test_the_list_shows_the_reporter_by_name(client, world):
@@ -415,13 +453,17 @@ def test_a_renamed_clause_moves_to_its_place(world):
 def test_the_history_page_shows_labels_and_names_not_raw_values(client, world):
     EmployeeFactory(name="周敏", employee_no="HR002", user=world["hr2"])
     case = filed(world)
-    case_confirm(case=case, actor=world["hr2"], comment="ok")
+    client.force_login(world["hr2"])  # through the page, so the history records who
+    client.post(decide_url(case), {"decision": "confirm", "comment": "ok"})
+    assert case.history.latest().history_user == world["hr2"]
     client.force_login(world["hr"])
-    html = client.get(reverse("admin:violations_case_history", args=[case.pk])).content.decode()
+    html = client.get(history_url(case)).content.decode()
     assert "警告" in html  # §9.4's sanction
     assert "warning" not in html
-    assert "周敏（HR002）" in html  # the confirmer
+    assert html.count("周敏（HR002）") >= 2  # the confirmer, and who changed the case
     assert "&nbsp;hr2" not in html
+    assert ">hr2<" not in html
+    assert "/admin/auth/user/" not in html
 
 
 @pytest.mark.parametrize(
