@@ -93,8 +93,22 @@ def upheld(demo) -> Case:
 
 
 def case_page(page: Page, case: Case) -> None:
+    page.set_viewport_size({"width": 1400, "height": 900})  # the browser walk's window
     page.goto(f"/admin/violations/case/{case.pk}/change/")
     expect(page.locator("#content")).to_contain_text(f"#{case.pk}")
+
+
+def comment_box(page: Page):
+    """The 处理意见 textarea, asserted to be where a clerk sees it: a real width inside the
+    window (fill() works on a 14-px box at x=1540 of a 1400-px window; people do not)."""
+    box = page.get_by_label("处理意见")
+    expect(box).to_be_visible()
+    bounds = box.bounding_box()
+    width = page.viewport_size["width"]
+    assert bounds["width"] >= 300, bounds
+    assert bounds["x"] >= 0, bounds
+    assert bounds["x"] + bounds["width"] <= width, (bounds, width)
+    return box
 
 
 def test_10_hr_files_a_case_with_a_screenshot(open_page, demo):
@@ -137,7 +151,9 @@ def test_12_second_hr_confirms_on_the_case_page(open_page, demo):
     admin_login(page, demo.hr2)
     case_page(page, case)
 
-    page.get_by_label("处理意见").fill(CONFIRM_NOTE)
+    expect(page.locator(".submit-row input[name=_addanother]")).to_have_count(0)
+    comment_box(page).fill(CONFIRM_NOTE)
+    shot(page, "12-case-to-confirm")
     page.get_by_role("button", name="确认", exact=True).click()
 
     expect(page.locator(".messagelist")).to_be_visible()
@@ -184,7 +200,8 @@ def test_15_hr_decides_the_appeal_on_the_case_page(open_page, demo, button, stat
     case_page(page, case)
     expect(page.locator("#content")).to_contain_text(APPEAL)  # the reason, where it is decided
 
-    page.get_by_label("处理意见").fill(DECISION)
+    comment_box(page).fill(DECISION)
+    expect(page.locator("input[name=_save]")).to_have_count(0)  # nothing here to save
     shot(page, "15-appeal-to-decide")
     page.get_by_role("button", name=button, exact=True).click()
 

@@ -499,3 +499,69 @@ def test_the_case_page_shows_the_source_in_words(client, world, who):
     assert "demo:screening:ads" not in html
     assert "演示数据：内容筛查记录" in html
     assert "内容筛查" in html
+
+
+# -- 6. the page's rows of buttons; the queue's 待办 link; the rule page read-only ------------
+
+
+def save_buttons(html: str) -> list[str]:
+    return re.findall(r'<input type="submit"[^>]*name="(_save|_continue|_addanother)"', html)
+
+
+def test_a_proposal_saves_its_facts_but_never_offers_save_and_add_another(client, world):
+    case = filed(world)
+    client.force_login(world["hr"])
+    assert save_buttons(client.get(page_url(case)).content.decode()) == ["_save", "_continue"]
+
+
+def test_decided_and_appealed_cases_show_no_save_row(client, world, appealed):
+    decided = filed(world)
+    case_confirm(case=decided, actor=world["hr2"], comment="ok")
+    client.force_login(world["hr"])
+    for case in (decided, appealed):
+        html = client.get(page_url(case)).content.decode()
+        assert save_buttons(html) == [], case.state
+    assert buttons(client.get(page_url(appealed)).content.decode()) == ["维持", "撤销"]
+
+
+def test_the_queue_asks_link_to_the_cases_decide_box(client, world, appealed):
+    proposal = filed(world)
+    client.force_login(world["hr"])
+    page = Page(client.get(reverse("admin:violations_case_queue")).content.decode())
+    asks = {
+        text: href
+        for href, text in page.anchors
+        if text in ("确认或驳回", "裁决申诉（维持或撤销）")
+    }
+    assert asks == {
+        "确认或驳回": page_url(proposal) + "#case-decide",
+        "裁决申诉（维持或撤销）": page_url(appealed) + "#case-decide",
+    }
+    # No other link reads like a row's ask (the bulk links name the lists they open).
+    assert [t for _, t in page.anchors if "确认或驳回" in t] == ["确认或驳回"]
+
+
+@pytest.mark.parametrize("who", ["finance"])  # read-only on rules in this world
+def test_the_read_only_rule_page_shows_the_clause_with_section_and_points_with_two_decimals(
+    client, world, who
+):
+    rule = RuleFactory(code="9.77", default_points="1")
+    client.force_login(world[who])
+    response = client.get(reverse("admin:violations_rule_change", args=[rule.pk]))
+    assert response.status_code == 200
+    text = " ".join(Page(response.content.decode()).text)
+    assert "§9.77" in text
+    assert text.count("9.77") == text.count("§9.77")  # never the bare number
+    assert "1.00" in text
+    assert "1.0 " not in text + " "
+
+
+def test_hr_edits_the_rule_code_and_points_as_fields(client, world):
+    rule = RuleFactory(code="9.77", default_points="1")
+    client.force_login(world["hr"])
+    form = (
+        client.get(reverse("admin:violations_rule_change", args=[rule.pk]))
+        .context["adminform"]
+        .form
+    )
+    assert {"code", "default_points"} <= set(form.fields)

@@ -308,8 +308,14 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, HistoryAdmin):
         if not self._exists(object_id):  # really missing: the admin's own answer
             return super().change_view(request, object_id, form_url, extra_context)
         case = self.get_case_or_refuse(request, object_id)
+        editable = self._facts_editable(request, case)
         extra = {
             **(extra_context or {}),
+            # A save row only where something can be edited (a proposal's facts), and never
+            # 保存并增加另一个: a case page is about this case (decisions: the 处理 box).
+            "show_save": editable,
+            "show_save_and_continue": editable,
+            "show_save_and_add_another": False,
             "can_add_evidence": self._can_add_evidence(request, case),
             **self.appeal_context(request, case),
             **self.decide_context(request, case),

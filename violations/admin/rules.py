@@ -15,7 +15,7 @@ class RuleAdmin(HistoryAdmin):
     list_display = [
         "clause",
         "title_zh",
-        "default_points",
+        "points",
         "sanction",
         "repeat_window_days",
         "repeat_points_factor",
@@ -40,6 +40,27 @@ class RuleAdmin(HistoryAdmin):
         ("连带责任（§9.8、§9.12）", {"fields": ["head_share"]}),
     ]
 
+    readonly_fields = ["clause", "points"]
+    # Shown as everywhere else on the read-only page (finance, heads, group admins):
+    # §5.1, not 5.1; 1.00 points, as on the cases.
+    READONLY_SHOWN = {"code": "clause", "default_points": "points"}
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        return [
+            (
+                name,
+                {**options, "fields": [self.READONLY_SHOWN.get(f, f) for f in options["fields"]]},
+            )
+            for name, options in fieldsets
+        ]
+
     @admin.display(description="条款", ordering="sort_key")
     def clause(self, obj: Rule) -> str:
         return f"§{obj.code}"
+
+    @admin.display(description="默认扣分", ordering="default_points")
+    def points(self, obj: Rule) -> str:
+        return f"{obj.default_points:.2f}"
