@@ -37,6 +37,10 @@ from common.spreadsheets import (
 from members.models import Employee
 
 ERROR_NO_PERIOD = "请选择考核期间。"
+# §7.1: the import page, instead of an empty list, while no period is locked.
+NO_LOCKED_PERIOD = (
+    "还没有已锁定的考核期间：人力资源部计算并锁定考核期间后，才能导入该期间的财务扣款表。"
+)
 PREVIEW_HEADERS = ["工号", "姓名", "扣款金额", "备注"]
 
 
@@ -65,17 +69,31 @@ SETTLEMENT_FORMATS = [SettlementXLSXFormat, SettlementCSVFormat]
 # Forms: the period, chosen on the import page and carried to the confirmation
 # ------------------------------------------------------------------------------
 class PeriodChoiceField(forms.ModelChoiceField):
+    """Offers the locked periods only (§7.1: finance's pay sheet is for a locked period).
+    Another period's id, posted anyway, is still read, so that clean_period() refuses it
+    by name (ERROR_NOT_LOCKED) rather than as an unknown choice."""
+
     def label_from_instance(self, obj: Period) -> str:
         return f"{obj.code}（{obj.get_state_display()}）"
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            period = Period.objects.filter(pk=value).first() if str(value).isdigit() else None
+            if period is None:
+                raise
+            return period
 
 
 class SettlementImportForm(SpreadsheetImportForm):
     period = PeriodChoiceField(
         label="考核期间",
-        queryset=Period.objects.order_by("-starts_on"),
+        queryset=Period.objects.filter(state=Period.State.LOCKED).order_by("-starts_on"),
         help_text="财务扣款表是这个考核期间的汇总表；只能导入已锁定的考核期间。",
     )
     field_order = ["period", "resource", "import_file", "format"]
+    no_locked_period = NO_LOCKED_PERIOD  # shown by the import page when the list is empty
 
     def clean_period(self) -> Period:
         period = self.cleaned_data["period"]

@@ -9,6 +9,10 @@ from django.utils.html import format_html
 
 from common.admin import WrittenByServicesMixin
 
+# An empty value, on every appraisal page and list: the dash person_label() gives for nobody,
+# not Django's "-" beside it (admin.site keeps its own default; these admins set theirs).
+EMPTY = "—"
+
 
 class LinksForTheViewerMixin:
     """Change pages whose related rows (an employee, a period, a case) are links only for
@@ -26,7 +30,7 @@ class LinksForTheViewerMixin:
 
     def link_for_viewer(self, obj, related, text: str | None = None) -> str:
         if related is None:
-            return "—"
+            return EMPTY
         label = str(related) if text is None else text
         request = getattr(obj, "_viewer_request", None)
         if request is None or not may_open(self.admin_site, request, related):
@@ -51,6 +55,8 @@ def may_open(admin_site, request, obj) -> bool:
 class ReadOnlyAdmin(LinksForTheViewerMixin, WrittenByServicesMixin, admin.ModelAdmin):
     """Rows that services write (a computation, a finance import): listed, never edited
     nor deleted."""
+
+    empty_value_display = EMPTY
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

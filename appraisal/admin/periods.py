@@ -21,7 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from appraisal.admin.base import LinksForTheViewerMixin, may_open
+from appraisal.admin.base import EMPTY, LinksForTheViewerMixin, may_open
 from appraisal.exports import XLSX_CONTENT_TYPE, period_workbook, period_workbook_filename
 from appraisal.models import GradeBand, Line, Period, Result
 from appraisal.selectors import WaitingCorrections, corrections_waiting
@@ -91,6 +91,7 @@ class PeriodAdmin(LinksForTheViewerMixin, HistoryAdmin):
     locked by HR through the actions or the page's buttons; once locked its page is
     read-only."""
 
+    empty_value_display = EMPTY
     list_display = [
         "code",
         "kind",
@@ -387,4 +388,5 @@ class PeriodAdmin(LinksForTheViewerMixin, HistoryAdmin):
 class GradeBandAdmin(admin.ModelAdmin):
     """'Grade if configured': the next computation grades by these bands."""
 
+    empty_value_display = EMPTY
     list_display = ["grade", "min_score"]

@@ -25,10 +25,18 @@ from appraisal.models import (
     Settlement,
     SettlementImport,
 )
-from appraisal.services import AppraisalError, period_get_or_create, period_lock
+from appraisal.resources import NO_LOCKED_PERIOD
+from appraisal.services import (
+    AppraisalError,
+    period_compute,
+    period_get_or_create,
+    period_lock,
+)
 from appraisal.services.compute import ERROR_LOCKED, ERROR_NOT_COMPUTED
+from appraisal.services.settlements import ERROR_NOT_LOCKED
 from tests.appraisal.test_visibility import appraised, confirmed  # noqa: F401 — fixture
 from tests.factories import EmployeeFactory, StaffUserFactory
+from tests.html import Page
 
 pytestmark = pytest.mark.django_db
 State = Period.State
@@ -337,8 +345,44 @@ def test_finance_previews_then_confirms_the_sheet_of_a_locked_period(client, app
 def test_a_sheet_for_a_period_not_locked_is_refused_on_the_form(client, appraised):  # noqa: F811
     client.force_login(appraised["users"]["finance"])
     response = upload(client, appraised["period"], finance_sheet(appraised["period"]))
-    assert "period" in response.context["form"].errors
+    # Not offered, yet posted anyway: refused by name, not as an unknown choice.
+    assert response.context["form"].errors["period"] == [ERROR_NOT_LOCKED.format(code="2026-10")]
     assert not Settlement.objects.exists()
+
+
+def test_the_import_offers_only_locked_periods(client, appraised):  # noqa: F811
+    # §7.1: finance's pay sheet is for a locked period; 2026-10 computed, 2026-11 open.
+    hr = appraised["users"]["hr"]
+    period_get_or_create(code="2026-11")
+    locked = period_get_or_create(code="2026-09")
+    period_compute(period=locked, actor=hr)
+    period_lock(period=locked, actor=hr)
+    client.force_login(appraised["users"]["finance"])
+
+    response = client.get(reverse(IMPORT))
+
+    assert response.status_code == 200
+    offered = [label for value, label in response.context["form"].fields["period"].choices if value]
+    assert offered == ["2026-09（已锁定）"]
+    page = Page(response.content.decode())
+    assert not [text for text in page.text if "已计算" in text or "未计算" in text]
+    assert "period" in {name for form in page.forms for name, _ in form["fields"]}
+    assert 'name="import_file"' in response.content.decode()
+    assert NO_LOCKED_PERIOD not in page.text
+
+
+@pytest.mark.parametrize("who", ["finance", "hr"])
+def test_with_no_locked_period_the_import_page_says_so(client, appraised, who):  # noqa: F811
+    client.force_login(appraised["users"][who])
+
+    response = client.get(reverse(IMPORT))
+
+    assert response.status_code == 200
+    page = Page(response.content.decode())
+    assert NO_LOCKED_PERIOD in page.text
+    # No form with an empty list to choose from.
+    assert "period" not in {name for form in page.forms for name, _ in form["fields"]}
+    assert 'name="import_file"' not in response.content.decode()
 
 
 def test_a_sheet_with_a_wrong_total_lists_the_row_and_writes_nothing(client, appraised):  # noqa: F811

@@ -501,3 +501,32 @@ def test_the_period_list_asks_no_more_queries_for_more_locked_periods(hr_client,
         period_compute(period=period, actor=hr)
         period_lock(period=period, actor=hr)
     assert queries() == few
+
+
+# -- empty values: one dash everywhere, and the page behind the list's facet counts -----------
+
+
+def test_empty_values_read_as_one_dash_on_the_period_page_and_list(hr_client, two_periods):
+    # 2026-10 computed, not locked: its 锁定时间 and 锁定人 are empty, each shown as "—".
+    october, _ = two_periods
+    period_get_or_create(code="2026-12")  # nobody computed it: 计算时间/计算人 empty too
+    html = parsed(hr_client, page(october))
+    assert "-" not in html.text
+    assert html.text.count("—") >= 2
+
+    listed = parsed(hr_client, reverse(PERIODS))
+    assert "-" not in listed.text
+    assert listed.text.count("—") >= 2 * 2 + 2  # 锁定时间, 锁定人 of each; 计算… of 2026-12
+
+
+@pytest.mark.parametrize("who", ["hr", "finance"])
+def test_the_period_list_and_page_open_with_facet_counts(client, users, two_periods, who):
+    october, _ = two_periods
+    client.force_login(users[who])
+    listed = client.get(reverse(PERIODS), {"_facets": "True"})
+    assert listed.status_code == 200
+    assert october.code in Page(listed.content.decode()).text
+    # The list's links keep the facet toggle in _changelist_filters; the page takes it too.
+    for query in ({"_changelist_filters": "_facets=True"}, {"_facets": "True"}):
+        response = client.get(page(october), query)
+        assert response.status_code == 200, query
