@@ -7,6 +7,8 @@ from members.views import InvitePasswordSetView
 admin.site.site_header = "微信群合规管理"
 admin.site.site_title = "微信群合规管理"
 admin.site.index_title = "公司内部微信群管理办法"
+# One dash for an empty value on every page (appraisal set its own; Django's default is "-").
+admin.site.empty_value_display = "—"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),

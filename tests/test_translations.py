@@ -8,7 +8,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from tests.factories import EmployeeFactory
+from tests.factories import DepartmentFactory, EmployeeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +47,11 @@ def test_the_history_list_names_its_changes_column_in_chinese(client, superuser)
     ).content.decode()
     assert "变更内容" in body
     assert ">Changes<" not in body
+
+
+def test_an_empty_value_reads_as_one_dash_everywhere(client, superuser):
+    DepartmentFactory(head=None)  # the department list's 负责人 column is empty
+    client.force_login(superuser)
+    body = client.get(reverse("admin:members_department_changelist")).content.decode()
+    assert '<span class="empty-value">—</span>' in body
+    assert '<span class="empty-value">-</span>' not in body
