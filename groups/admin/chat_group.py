@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -34,6 +36,20 @@ def clause_label(clause: str) -> str:
     return f"§{clause}" if clause else "—"
 
 
+# The group's page refuses a group outside the viewer's scope in these words (§5.1, §5.2).
+ERROR_GROUP_OUT_OF_SCOPE = "此微信群不在你的管理范围内。"
+
+
+def without_related_icons(formfield):
+    """No add/edit/delete/view icons beside a foreign key: the delete icon beside 群主
+    deleted the employee, and employees and departments are other pages' business."""
+    widget = getattr(formfield, "widget", None)
+    if isinstance(widget, RelatedFieldWidgetWrapper):
+        widget.can_add_related = widget.can_change_related = False
+        widget.can_delete_related = widget.can_view_related = False
+    return formfield
+
+
 class EligibilityRuleInline(admin.TabularInline):
     model = EligibilityRule
     extra = 0
@@ -46,7 +62,7 @@ class EligibilityRuleInline(admin.TabularInline):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "clause":
             kwargs["widget"] = ClauseInput(attrs={"size": 8})
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
+        return without_related_icons(super().formfield_for_dbfield(db_field, request, **kwargs))
 
     def _view_only(self, request, obj) -> bool:
         return not self.has_change_permission(request, obj)
@@ -132,6 +148,10 @@ class ChatGroupAdmin(ViewerLinksMixin, HistoryAdmin):
             kwargs["widget"] = forms.CheckboxSelectMultiple
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # 群主, 所属群系列 and 管理员 are chosen, never added, edited or deleted from here.
+        return without_related_icons(super().formfield_for_dbfield(db_field, request, **kwargs))
+
     family_shown = linked_field(ChatGroup, "family")
     creator_shown = linked_field(ChatGroup, "creator")
 
@@ -199,7 +219,12 @@ class ChatGroupAdmin(ViewerLinksMixin, HistoryAdmin):
     # -- the group page: latest snapshot, findings, upload, run ---------------
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        group = self.get_object(request, object_id)
+        group = self.get_object(request, unquote(object_id))
+        if group is None or not self.has_view_permission(request, group):
+            # A group that exists outside the viewer's scope: say so (403), not the
+            # admin's "may have been deleted"; a missing id keeps the admin's answer.
+            if self._exists(object_id):
+                raise PermissionDenied(ERROR_GROUP_OUT_OF_SCOPE)
         extra = extra_context or {}
         if group is not None:
             extra.update(self._roster_context(request, group))
@@ -246,10 +271,17 @@ class ChatGroupAdmin(ViewerLinksMixin, HistoryAdmin):
             *super().get_urls(),
         ]
 
+    @staticmethod
+    def _exists(object_id) -> bool:
+        try:
+            return ChatGroup.objects.filter(pk=unquote(object_id)).exists()
+        except (ValueError, TypeError, ValidationError):
+            return False
+
     def _group_or_404(self, request, object_id) -> ChatGroup:
         group = self.get_object(request, object_id)
         if group is None or not self.has_view_permission(request, group):
-            raise PermissionDenied
+            raise PermissionDenied(ERROR_GROUP_OUT_OF_SCOPE)
         return group
 
     def upload_roster_view(self, request, object_id):
@@ -330,10 +362,24 @@ class ChatGroupAdmin(ViewerLinksMixin, HistoryAdmin):
             "opts": self.opts,
             "original": run.group,
             "run": run,
+            # What the group's page lists now: the run's counts are what its snapshot
+            # showed, some since decided (§9.5) or information only (新入群).
+            "open_text": self._open_text(request, run),
             "status_url": reverse("admin:groups_reconciliation_run_status", args=[run.pk]),
             "title": f"核对 {run.group.name}",
         }
         return TemplateResponse(request, "admin/groups/reconciliationrun/progress.html", context)
+
+    def _open_text(self, request, run: ReconciliationRun) -> str | None:
+        """The group's open findings by kind, as its page lists them; None for who may not
+        see the roster (a creator who only started the run of a confidential group)."""
+        if not selectors.can_view_roster(request.user, run.group):
+            return None
+        counts = [
+            f"{label} {len(findings)}"
+            for label, findings in selectors.open_findings_by_kind(run.group)
+        ]
+        return f"该群现有待处理问题：{'、'.join(counts) or '无'}（群页面逐条列出）。"
 
     def run_status_view(self, request, run_id):
         run = self._run_or_404(request, run_id)
@@ -345,6 +391,7 @@ class ChatGroupAdmin(ViewerLinksMixin, HistoryAdmin):
                 "summary": run.summary,
                 "summary_text": run.summary_text,
                 "error": run.error,
+                "open_text": self._open_text(request, run),
                 "finished": run.status
                 in (
                     ReconciliationRun.Status.DONE,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
 from common.admin import WrittenByServicesMixin
 from groups.admin.mixins import RosterScopedAdmin, linked_field
 from groups.models import (
+    ChatGroup,
     Finding,
     MemberIdentity,
     MembershipException,
@@ -24,6 +26,17 @@ from groups.services.findings import (
 )
 from members.selectors import person_label
 from violations.services import CaseError
+
+MESSAGE_IDENTITY_REMEMBERED = "已记住该群昵称对应的员工，并重新核对该群最新快照。"
+
+
+class EvidenceRowsMixin(WrittenByServicesMixin):
+    """Snapshots, findings, to-dos and runs are the record of what a roster showed and
+    what was decided: written by services, never deleted in the admin, not even by the
+    superuser (as appraisal's ReadOnlyAdmin), so no 删除所选 action either."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class RosterMemberInline(admin.TabularInline):
@@ -51,7 +64,7 @@ class RosterMemberInline(admin.TabularInline):
 
 
 @admin.register(RosterSnapshot)
-class RosterSnapshotAdmin(WrittenByServicesMixin, RosterScopedAdmin):
+class RosterSnapshotAdmin(EvidenceRowsMixin, RosterScopedAdmin):
     """Snapshots are evidence: uploaded from the group's page (where parsing and
     checks live), never edited."""
 
@@ -91,12 +104,9 @@ class RosterSnapshotAdmin(WrittenByServicesMixin, RosterScopedAdmin):
     def compliance_display(self, obj: RosterSnapshot) -> str:
         return obj.compliance_display
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
-
 
 @admin.register(Finding)
-class FindingAdmin(WrittenByServicesMixin, RosterScopedAdmin):
+class FindingAdmin(EvidenceRowsMixin, RosterScopedAdmin):
     # Findings: made by reconciliation only.
     list_display = [
         "kind",
@@ -193,7 +203,7 @@ class FindingAdmin(WrittenByServicesMixin, RosterScopedAdmin):
 
 
 @admin.register(RosterAction)
-class RosterActionAdmin(WrittenByServicesMixin, RosterScopedAdmin):
+class RosterActionAdmin(EvidenceRowsMixin, RosterScopedAdmin):
     # To-dos: closed by the next snapshot that shows the fix (§5.1).
     list_display = [
         "kind",
@@ -275,7 +285,47 @@ class MemberIdentityAdmin(admin.ModelAdmin):
             actor=request.user,
         )
         obj.pk = saved.pk
-        self.message_user(request, "已记住该群昵称对应的员工，并重新核对该群最新快照。")
+        self.message_user(request, MESSAGE_IDENTITY_REMEMBERED, messages.SUCCESS)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is None and "employee" in form.base_fields:
+            candidates = self._namesakes(request)
+            if candidates:
+                # §5.3.b a bare name several colleagues share: the finding names them.
+                form.base_fields["employee"].help_text = candidates
+        return form
+
+    @staticmethod
+    def _namesakes(request) -> str:
+        """The 同名待确认 finding's candidates when the form was opened from one."""
+        group, name = request.GET.get("group", ""), request.GET.get("display_name", "")
+        if not group.isdigit() or not name:
+            return ""
+        finding = (
+            Finding.objects.filter(
+                group_id=int(group),
+                kind=Finding.Kind.AMBIGUOUS,
+                status=Finding.Status.OPEN,
+                display_name=name,
+            )
+            .only("detail")
+            .first()
+        )
+        return f"同名员工（{finding.detail}）" if finding else ""
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Opened from a group's finding (?group=…): back to that group's page, where the
+        # finding HR just settled is gone; otherwise the admin's usual next page.
+        from_group = request.GET.get("group", "")
+        if (
+            from_group == str(obj.group_id)
+            and "_addanother" not in request.POST
+            and "_continue" not in request.POST
+            and self.admin_site.get_model_admin(ChatGroup).has_view_permission(request, obj.group)
+        ):
+            return redirect("admin:groups_chatgroup_change", object_id=obj.group_id)
+        return super().response_add(request, obj, post_url_continue)
 
 
 @admin.register(MembershipException)
@@ -288,10 +338,10 @@ class MembershipExceptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReconciliationRun)
-class ReconciliationRunAdmin(WrittenByServicesMixin, RosterScopedAdmin):
+class ReconciliationRunAdmin(EvidenceRowsMixin, RosterScopedAdmin):
     # Runs: started from the group's page or the schedule.
     list_display = [
-        "pk",
+        "number",
         "group",
         "snapshot",
         "status",
@@ -316,6 +366,10 @@ class ReconciliationRunAdmin(WrittenByServicesMixin, RosterScopedAdmin):
 
     group_shown = linked_field(ReconciliationRun, "group")
     snapshot_shown = linked_field(ReconciliationRun, "snapshot")
+
+    @admin.display(description="编号", ordering="pk")
+    def number(self, obj: ReconciliationRun) -> str:
+        return f"#{obj.pk}"
 
     @admin.display(description="发起人", ordering="started_by")
     def started_by_name(self, obj: ReconciliationRun) -> str:

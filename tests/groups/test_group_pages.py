@@ -463,3 +463,99 @@ def test_the_admin_index_asks_each_admin_once_for_a_group_admin(client, group_ad
     assert response.status_code == 200
     assert "微信群" in response.content.decode()
     assert len(ctx.captured_queries) <= INDEX_QUERIES_FOR_A_GROUP_ADMIN
+
+
+# -- the group form: no icons beside its foreign keys ---------------------------------------
+
+
+def test_group_form_has_no_add_edit_delete_icons_beside_its_foreign_keys(client, hr_user, office):
+    # The delete icon beside 群主 deleted the employee; 所属群系列 and 管理员 had theirs too.
+    client.force_login(hr_user)
+    html = client.get(change_url(office)).content.decode()
+    for field in ["creator", "family", "admins"]:
+        assert f'id="id_{field}"' in html, field  # the field is on the form
+        for icon in ["change", "add", "delete", "view"]:
+            assert f'id="{icon}_id_{field}"' not in html, (field, icon)
+    # The rules' department neither: departments are edited on their own page.
+    assert 'id="add_id_rules-0-department"' not in html
+    assert "related-widget-wrapper-link" not in html
+
+
+# -- a group outside the viewer's scope: 403 with the reason, not "may have been deleted" ----
+
+
+def test_creator_typing_another_groups_address_is_told_it_is_outside_their_scope(
+    client, creator, office
+):
+    from groups.admin.chat_group import ERROR_GROUP_OUT_OF_SCOPE
+    from tests.factories import ChatGroupFactory
+
+    other = ChatGroupFactory(code="other", name="别的群", creator=EmployeeFactory(name="钱多多"))
+    client.force_login(creator)
+    response = client.get(change_url(other))
+    assert response.status_code == 403
+    text = " ".join(Page(response.content.decode()).text)
+    assert ERROR_GROUP_OUT_OF_SCOPE in text
+    assert "可能已经被删除" not in text
+
+
+def test_creator_opens_their_own_group(client, creator, office):
+    client.force_login(creator)
+    assert "成员核对（§4、§5）" in page(client, change_url(office)).text
+
+
+def test_a_missing_group_keeps_the_admins_own_answer(client, creator, office):
+    client.force_login(creator)
+    response = client.get(reverse("admin:groups_chatgroup_change", args=[office.pk + 999]))
+    assert response.status_code == 302  # Django's "may have been deleted", back to the index
+    assert response.url == reverse("admin:index")
+
+
+# -- the run page: its breadcrumb, and what the group's page lists now ---------------------
+
+
+def test_run_page_breadcrumb_has_the_app_and_the_group_list(client, hr_user, office):
+    run = ReconciliationRun.objects.get()
+    client.force_login(hr_user)
+    html = client.get(reverse("admin:groups_reconciliation_run", args=[run.pk])).content.decode()
+    crumbs = Page(html.split('<div class="breadcrumbs">', 1)[1].split("</div>", 1)[0])
+    assert crumbs.links == [
+        reverse("admin:index"),
+        reverse("admin:app_list", args=["groups"]),
+        reverse("admin:groups_chatgroup_changelist"),
+        change_url(office),
+    ]
+    assert (
+        " ".join(" ".join(crumbs.text).split())
+        == f"首页 › 微信群 › 微信群列表 › 办公群 › 核对 #{run.pk}"
+    )
+
+
+def test_a_pending_left_group_finding_is_listed_on_the_groups_page(client, hr_user, office):
+    # §9.5: HR must decide it, so the group's page lists it among the open findings.
+    group = office
+    rows = [r for r in compliant_rows() if r != "人力资源部-王芳"]
+    latest = capture(group, *[r for r in rows if r != "销售部-李娜"])
+    run_reconciliation(snapshot=latest)
+    left = Finding.objects.get(kind=K.LEFT_GROUP, status=Finding.Status.OPEN)
+    assert left.employee == group.creator.__class__.objects.get(name="李娜")
+    client.force_login(hr_user)
+    text = page(client, change_url(group)).text
+    assert "退群（1）" in text
+    assert "销售部-李娜" in text
+
+
+def test_run_page_says_what_the_groups_page_lists_now(client, hr_user, office):
+    # The office run saw 王芳 leave (退群 1 in its summary), HR has decided it since: the
+    # run page says the group's page has no 退群 open, so the two pages agree.
+    run = ReconciliationRun.objects.get()
+    assert run.summary["counts"].get(K.LEFT_GROUP) == 1
+    client.force_login(hr_user)
+    text = " ".join(page(client, reverse("admin:groups_reconciliation_run", args=[run.pk])).text)
+    assert "退群 1" in text  # what the list showed
+    open_line = text.split("该群现有待处理问题：", 1)[1].split("。", 1)[0]
+    assert "退群" not in open_line
+    assert "同名待确认 1" in open_line
+    status = client.get(reverse("admin:groups_reconciliation_run_status", args=[run.pk])).json()
+    assert status["open_text"].startswith("该群现有待处理问题：")
+    assert "退群" not in status["open_text"]

@@ -739,3 +739,103 @@ def test_forgetting_an_identity_reconciles_the_group_again(
     assert Finding.objects.filter(kind=Finding.Kind.AMBIGUOUS, status="open").exists()
     page = client.get(reverse("admin:groups_memberidentity_add"))
     assert page.status_code == 200
+
+
+# -- 确认身份 opened from the group's page goes back there ----------------------------------
+
+
+def _identity_add_url(group, name: str) -> str:
+    return reverse("admin:groups_memberidentity_add") + f"?group={group.pk}&display_name={name}"
+
+
+def test_identity_confirmed_from_the_group_page_goes_back_to_it(
+    client, hr_user, company, django_capture_on_commit_callbacks
+):
+    from groups.admin.roster import MESSAGE_IDENTITY_REMEMBERED
+
+    rows = [r for r in compliant_rows() if r != "一车间-张伟"] + ["张伟"]
+    reconciled(company.office, *rows)
+    client.force_login(hr_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            _identity_add_url(company.office, "张伟"),
+            {
+                "group": company.office.pk,
+                "display_name": "张伟",
+                "employee": company.zhang_wei_production.pk,
+                "_save": "保存",
+            },
+        )
+    assert (response.status_code, response.url) == (302, change_url(company.office))
+    group_page = client.get(response.url)
+    assert _messages(group_page) == [MESSAGE_IDENTITY_REMEMBERED]
+    assert "同名待确认（1）" not in group_page.content.decode()  # settled, gone from the page
+
+
+def test_identity_added_from_its_own_list_keeps_the_admins_next_page(client, hr_user, company):
+    client.force_login(hr_user)
+    response = client.post(
+        reverse("admin:groups_memberidentity_add"),
+        {"group": company.office.pk, "display_name": "娜娜", "employee": company.li_na.pk},
+    )
+    assert response.status_code == 302
+    assert response.url == reverse("admin:groups_memberidentity_changelist")
+
+
+def test_identity_form_for_a_namesake_lists_the_candidates(client, hr_user, company):
+    rows = [r for r in compliant_rows() if r != "一车间-张伟"] + ["张伟"]
+    reconciled(company.office, *rows)
+    client.force_login(hr_user)
+    html = client.get(_identity_add_url(company.office, "张伟")).content.decode()
+    assert "同名员工（可能是：" in html
+    assert "JM002" in html
+    assert "JM003" in html
+    # Opened from anywhere else: no such help.
+    plain = client.get(reverse("admin:groups_memberidentity_add")).content.decode()
+    assert "同名员工（" not in plain
+
+
+# -- rows only services write: never deleted in the admin ----------------------------------
+
+
+RECORD_MODELS = ["rostersnapshot", "finding", "rosteraction", "reconciliationrun"]
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.mark.parametrize("model", RECORD_MODELS)
+@pytest.mark.parametrize("persona", ["hr_user", "superuser"])
+def test_roster_records_offer_no_delete(client, request, company, model, persona):
+    reconciled(company.office, *compliant_rows(), "快递小哥")
+    ReconciliationRun.objects.create(
+        group=company.office, snapshot=RosterSnapshot.objects.get(), started_by=None
+    )
+    row = {
+        "rostersnapshot": RosterSnapshot,
+        "finding": Finding,
+        "rosteraction": RosterAction,
+        "reconciliationrun": ReconciliationRun,
+    }[model].objects.first()
+    client.force_login(request.getfixturevalue(persona))
+    changelist = client.get(reverse(f"admin:groups_{model}_changelist"))
+    assert changelist.status_code == 200
+    assert "delete_selected" not in changelist.content.decode()
+    delete_url = reverse(f"admin:groups_{model}_delete", args=[row.pk])
+    assert client.post(delete_url, {"post": "yes"}).status_code == 403
+    assert type(row).objects.filter(pk=row.pk).exists()
+
+
+def test_run_list_numbers_its_runs_in_chinese(client, hr_user, company):
+    reconciled(company.office, *compliant_rows())
+    run = ReconciliationRun.objects.create(
+        group=company.office, snapshot=RosterSnapshot.objects.get()
+    )
+    client.force_login(hr_user)
+    html = client.get(reverse("admin:groups_reconciliationrun_changelist")).content.decode()
+    assert "编号" in html
+    assert f"#{run.pk}" in html
+    assert ">PK<" not in html
+    assert "column-pk" not in html
