@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-from django.contrib import messages
-from django.contrib.admin.utils import unquote
+from django.contrib import admin, messages
+from django.contrib.admin.utils import quote, unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
@@ -40,6 +42,61 @@ def once_per_request(method):
         return memo[key]
 
     return wrapper
+
+
+def may_open(request, target, site: admin.AdminSite = admin.site) -> bool:
+    """Whether ``request.user`` may open ``target``'s admin page (a model class: its list),
+    by the target admin's own answer."""
+    model = target if isinstance(target, type) else type(target)
+    if request is None or not site.is_registered(model):
+        return False
+    model_admin = site.get_model_admin(model)
+    obj = None if isinstance(target, type) else target
+    return model_admin.has_view_permission(request, obj) or model_admin.has_change_permission(
+        request, obj
+    )
+
+
+def admin_link(request, target, text: str | None = None, site: admin.AdminSite = admin.site) -> str:
+    """``target`` as a link to its admin page when the viewer may open it, else as plain text.
+
+    Django's read-only foreign keys link to the related page whoever looks: a clerk
+    without the permission got a 403 behind every such link (issue 8). A login is shown
+    as the person behind it and never linked: /admin/auth/user/N/ is the superuser's.
+    """
+    if target is None:
+        return "—"
+    if isinstance(target, get_user_model()):
+        return person_label(target)
+    label = str(target) if text is None else text
+    if not may_open(request, target, site):
+        return label
+    opts = target._meta
+    try:
+        url = reverse(
+            f"{site.name}:{opts.app_label}_{opts.model_name}_change", args=[quote(target.pk)]
+        )
+    except NoReverseMatch:
+        return label
+    return format_html('<a href="{}">{}</a>', url, label)
+
+
+class ViewerLinksMixin:
+    """Lets the display methods of a change page link only where the viewer may go
+    (``self.link(obj, target)``, through admin_link).
+
+    A display method sees only the row, not the request: the row fetched for the page
+    carries it (one object per request, so no shared state).
+    """
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj._viewer_request = request
+        return obj
+
+    def link(self, obj, target, text: str | None = None) -> str:
+        return admin_link(getattr(obj, "_viewer_request", None), target, text, self.admin_site)
 
 
 class ReadableHistory(HistoricalRecordContextHelper):

@@ -21,7 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from appraisal.admin.base import EMPTY, LinksForTheViewerMixin, may_open
+from appraisal.admin.base import EMPTY
 from appraisal.exports import XLSX_CONTENT_TYPE, period_workbook, period_workbook_filename
 from appraisal.models import GradeBand, Line, Period, Result
 from appraisal.selectors import WaitingCorrections, corrections_waiting
@@ -31,7 +31,7 @@ from appraisal.services import (
     period_create_for_corrections,
     period_lock,
 )
-from common.admin import HistoryAdmin
+from common.admin import HistoryAdmin, ViewerLinksMixin, may_open
 from members.selectors import person_label
 
 CHANGED_AFTER_COMPUTE = "考核期间 {code} 的计分设置已修改，请重新计算后再锁定。"
@@ -86,7 +86,7 @@ def change_url(period: Period) -> str:
 
 
 @admin.register(Period)
-class PeriodAdmin(LinksForTheViewerMixin, HistoryAdmin):
+class PeriodAdmin(ViewerLinksMixin, HistoryAdmin):
     """A period is added by its code alone (Period.clean fills kind and dates), computed and
     locked by HR through the actions or the page's buttons; once locked its page is
     read-only."""
@@ -150,7 +150,7 @@ class PeriodAdmin(LinksForTheViewerMixin, HistoryAdmin):
     def get_list_display(self, request):
         shown = list(super().get_list_display(request))
         for model, name in [(Result, "result_count"), (Line, "line_count")]:
-            if may_open(self.admin_site, request, model):
+            if may_open(request, model, self.admin_site):
                 shown[shown.index(name)] = f"{name}_link"
         return [*shown, "export_link"] if self.has_export_permission(request) else shown
 
@@ -241,9 +241,9 @@ class PeriodAdmin(LinksForTheViewerMixin, HistoryAdmin):
                 and obj.state != Period.State.LOCKED,
                 can_lock=self.has_lock_permission(request) and obj.state == Period.State.COMPUTED,
                 results_url=rows_url(Result, obj)
-                if may_open(self.admin_site, request, Result)
+                if may_open(request, Result, self.admin_site)
                 else None,
-                lines_url=rows_url(Line, obj) if may_open(self.admin_site, request, Line) else None,
+                lines_url=rows_url(Line, obj) if may_open(request, Line, self.admin_site) else None,
                 waiting=self.waiting_for(request, only=obj),
             )
         return super().render_change_form(request, context, add, change, form_url, obj)

@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from appraisal import selectors
-from appraisal.admin.base import ReadOnlyAdmin, may_open
+from appraisal.admin.base import ReadOnlyAdmin
 from appraisal.models import Line, Result
-from common.admin import once_per_request
+from common.admin import may_open, once_per_request
 from members.models import PATH_SEPARATOR
 from violations.models import Case, Sanction, clause_sort_key
 from violations.selectors import cases_visible_to
@@ -122,7 +122,7 @@ class ResultAdmin(ScopedAdmin):
     def get_list_display(self, request):
         shown = super().get_list_display(request)
         # A group admin or a head with no line to see would get a 403 there.
-        if may_open(self.admin_site, request, Line):
+        if may_open(request, Line, self.admin_site):
             return shown
         return [name for name in shown if name != "lines_link"]
 
@@ -187,7 +187,7 @@ class LineAdmin(ScopedAdmin):
 
     @admin.display(description="案件")
     def case_shown(self, obj: Line) -> str:
-        return self.link_for_viewer(obj, Case(pk=obj.case_id), text=f"#{obj.case_id}")
+        return self.link(obj, Case(pk=obj.case_id), text=f"#{obj.case_id}")
 
     @admin.display(description="条款", ordering="clause")
     def clause_shown(self, obj: Line) -> str:
@@ -195,7 +195,7 @@ class LineAdmin(ScopedAdmin):
 
     @admin.display(description="调整的期间")
     def corrects_shown(self, obj: Line) -> str:
-        return self.link_for_viewer(obj, obj.corrects)
+        return self.link(obj, obj.corrects)
 
     @admin.display(description="处分", ordering="sanction")
     def sanction_label(self, obj: Line) -> str:

@@ -79,7 +79,7 @@ class SettlementAdmin(ClerkImportMixin, ImportMixin, ReadOnlyAdmin):
 
     @admin.display(description="来自导入")
     def imported_in_shown(self, obj: Settlement) -> str:
-        return self.link_for_viewer(obj, obj.imported_in)
+        return self.link(obj, obj.imported_in)
 
     def get_confirm_form_initial(self, request, import_form):
         # The period chosen on the first page goes with the file to the confirmation.

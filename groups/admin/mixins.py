@@ -1,47 +1,15 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.urls import NoReverseMatch, reverse
-from django.utils.html import format_html
 
+from common import admin as common_admin
 from common.admin import once_per_request
 from groups.selectors import can_view_roster, roster_groups_visible_to
-from members.selectors import person_label
 
 
-def admin_link(request, target, text: str | None = None) -> str:
-    """``target`` as a link to its admin page when the viewer may open it, else as plain text.
-
-    A link the viewer cannot follow is not shown (issue 8: a creator without
-    members.view_employee got 403 from every employee link on the group's pages).
-    A login is shown as the person behind it and never linked: /admin/auth/user/N/
-    is for the superuser's user admin, not for a clerk reading a finding.
-    """
-    if target is None:
-        return "—"
-    if isinstance(target, get_user_model()):
-        return person_label(target)
-    label = str(target) if text is None else text
-    if request is None or not admin.site.is_registered(type(target)):
-        return label
-    if not admin.site.get_model_admin(type(target)).has_view_permission(request, target):
-        return label
-    opts = target._meta
-    try:
-        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[target.pk])
-    except NoReverseMatch:
-        return label
-    return format_html('<a href="{}">{}</a>', url, label)
-
-
-class ViewerLinksMixin:
-    """Lets the display methods of a change page link only where the viewer may go.
-
-    Django links every read-only foreign key to the related admin page, whoever
-    looks. Admins using this mixin show such fields through display methods that
-    call ``self.link(obj, target)``; the viewer's request travels on the object
-    the page was built from (one object per request, so no shared state).
+class ViewerLinksMixin(common_admin.ViewerLinksMixin):
+    """Links only where the viewer may go (common.admin.ViewerLinksMixin), and on a page
+    the viewer may only view, foreign-key fields swapped for display methods that do so.
     """
 
     # On a page the viewer may only view: field name -> the display method shown instead.
@@ -71,15 +39,6 @@ class ViewerLinksMixin:
         if self.view_only_swaps and self._viewing_only(request, obj):
             readonly += self.view_only_swaps.values()
         return readonly
-
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is not None:
-            obj._viewer_request = request
-        return obj
-
-    def link(self, obj, target, text: str | None = None) -> str:
-        return admin_link(getattr(obj, "_viewer_request", None), target, text)
 
 
 def linked_field(model, name: str):

@@ -10,42 +10,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
-from django.db.models import Model
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
-from django.utils.html import format_html
 
+from common.admin import admin_link
 from members.selectors import person_label
 from violations import selectors
 from violations.models import Case, CaseTransition, Evidence
-
-
-def may_open(request, model_admin: admin.ModelAdmin, obj: Model) -> bool:
-    """Whether the viewer may open ``obj``'s admin page (its admin's own answer)."""
-    site = model_admin.admin_site
-    if not site.is_registered(type(obj)):
-        return False
-    target = site.get_model_admin(type(obj))
-    return target.has_view_permission(request, obj) or target.has_change_permission(request, obj)
-
-
-def admin_link(request, model_admin: admin.ModelAdmin, obj: Model | None, text: str = "") -> str:
-    """A link to ``obj``'s admin page for those who may open it, plain text for the others."""
-    if obj is None:
-        return "—"
-    text = text or str(obj)
-    if not may_open(request, model_admin, obj):
-        return text
-    opts = obj._meta
-    try:
-        url = reverse(
-            f"{model_admin.admin_site.name}:{opts.app_label}_{opts.model_name}_change",
-            args=[obj.pk],
-        )
-    except NoReverseMatch:
-        return text
-    return format_html('<a href="{}">{}</a>', url, text)
-
 
 # The case's foreign keys as they are shown read-only: (field, display method).
 READONLY_DISPLAY = {
@@ -64,7 +34,8 @@ def attach_links(request, model_admin: admin.ModelAdmin, case: Case) -> Case:
     """Work out once per page which of the case's targets the viewer may open; the
     display methods of CaseDisplay read the result (they get the case, not the request)."""
     case.viewer_links = {
-        name: admin_link(request, model_admin, getattr(case, name)) for name in LINKED
+        name: admin_link(request, getattr(case, name), site=model_admin.admin_site)
+        for name in LINKED
     }
     return case
 
