@@ -11,13 +11,23 @@ from violations.models import Rule
 
 
 class UserFactory(factory.django.DjangoModelFactory):
+    """A staff login; ``roles=[HR]`` puts it in those roles (seed them first: seed_roles)."""
+
     class Meta:
         model = get_user_model()
         django_get_or_create = ["username"]
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     password = factory.django.Password("pw")
     is_staff = True
+
+    @factory.post_generation
+    def roles(self, create: bool, extracted: list[str] | None, **kwargs) -> None:
+        from django.contrib.auth.models import Group
+
+        for name in extracted or []:
+            self.groups.add(Group.objects.get(name=name))
 
 
 class DepartmentFactory(factory.django.DjangoModelFactory):

@@ -243,13 +243,11 @@ def test_admin_is_in_chinese_by_default(client, superuser):
 @pytest.mark.parametrize("label", ["members.employee", "members.department", "groups.chatgroup"])
 def test_a_view_only_user_cannot_revert_history(client, seeded, label):
     """simple_history saves its revert form for anyone who may view the history."""
-    from django.contrib.auth.models import Group
 
     from members.roles import COMPANY_LEADERS
     from tests.factories import UserFactory
 
-    leader = UserFactory(username="leader")
-    leader.groups.add(Group.objects.get(name=COMPANY_LEADERS))
+    leader = UserFactory(username="leader", roles=[COMPANY_LEADERS])
     obj = MAKERS[label]()
     model = type(obj)
     obj.save()  # a second history row to revert to
@@ -274,13 +272,11 @@ HISTORY_LABELS = sorted(
 def test_history_names_who_changed_a_row_as_a_person_without_a_user_link(client, seeded, label):
     """simple_history lists the login name linked to /admin/auth/user/N/, which only a
     superuser may open; every HistoryAdmin names the person instead."""
-    from django.contrib.auth.models import Group
 
     from members.roles import HR
     from tests.factories import UserFactory
 
-    hr = UserFactory(username="hr-clerk")
-    hr.groups.add(Group.objects.get(name=HR))
+    hr = UserFactory(username="hr-clerk", roles=[HR])
     changer = EmployeeFactory(name="钱多多", user=UserFactory(username="qdd")).user
     obj = MAKERS[label]()
     obj.history.update(history_user=changer)

@@ -205,8 +205,7 @@ def test_a_locked_period_never_changes_corrections_go_to_the_next_open_one(octob
 
 def test_only_hr_computes_and_locks(october, hr):
     period, _ = october
-    finance = UserFactory(username="fin")
-    finance.groups.add(Group.objects.get(name=FINANCE))
+    finance = UserFactory(username="fin", roles=[FINANCE])
     with pytest.raises(AppraisalError, match="人力资源部"):
         period_compute(period=period, actor=finance)
     period_compute(period=period, actor=hr[0])

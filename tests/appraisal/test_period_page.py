@@ -9,7 +9,6 @@ from __future__ import annotations
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -361,8 +360,7 @@ def test_the_period_after(code, after):
 @pytest.fixture
 def group_admin(appraised):  # noqa: F811
     """A group admin (staff, 群管理员 role) with a result and no deduction line."""
-    user = UserFactory(username="groupadmin")
-    user.groups.add(Group.objects.get(name=GROUP_ADMINS))
+    user = UserFactory(username="groupadmin", roles=[GROUP_ADMINS])
     EmployeeFactory(
         name="陈静", employee_no="JM005", department=appraised["departments"]["sales"], user=user
     )

@@ -11,7 +11,6 @@ import openpyxl
 import pytest
 from django.contrib import admin as django_admin
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
@@ -467,8 +466,7 @@ def test_a_file_that_is_not_a_spreadsheet_is_refused(period):
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", [FINANCE, HR])
 def test_finance_and_hr_may_import(seeded, period, role):
-    user = UserFactory(username=f"{role}-user")
-    user.groups.add(Group.objects.get(name=role))
+    user = UserFactory(username=f"{role}-user", roles=[role])
 
     report = run(period, three_rows(), actor=user)
 
@@ -532,8 +530,7 @@ def finance_fills_in(workbook_bytes: bytes) -> bytes:
 def test_round_trip_computed_sheet_with_finance_columns_imports_back(seeded, finance):
     hr = []
     for n in range(2):
-        user = UserFactory(username=f"hr{n}")
-        user.groups.add(Group.objects.get(name=HR))
+        user = UserFactory(username=f"hr{n}", roles=[HR])
         hr.append(user)
     sales = department_get_or_create_by_path(path="销售部")
     li = EmployeeFactory(employee_no="S02", name="李娜", department=sales)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -28,10 +27,7 @@ PERIOD = "2026-10"
 
 
 def _user(name: str, role: str | None = None, **kwargs):
-    user = UserFactory(username=name, **kwargs)
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    return user
+    return UserFactory(username=name, roles=[role] if role else [], **kwargs)
 
 
 def occurred(day: int) -> dt.datetime:

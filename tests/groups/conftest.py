@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from groups.models import ChatGroup, EligibilityRule
@@ -79,9 +78,7 @@ def company(db) -> Company:
 def hr_user(db):
     """人力资源部: the HR role, every groups.* permission."""
     seed_roles()
-    user = UserFactory(username="hr")
-    user.groups.add(Group.objects.get(name=HR))
-    return user
+    return UserFactory(username="hr", roles=[HR])
 
 
 @pytest.fixture
@@ -99,9 +96,10 @@ def group_admin(company):
     not departments)."""
     seed_roles()
     admin = EmployeeFactory(
-        name="孙丽", department=company.hr_head.department, user=UserFactory(username="groupadmin")
+        name="孙丽",
+        department=company.hr_head.department,
+        user=UserFactory(username="groupadmin", roles=[GROUP_ADMINS]),
     )
-    admin.user.groups.add(Group.objects.get(name=GROUP_ADMINS))
     company.office.admins.add(admin)
     return admin.user
 

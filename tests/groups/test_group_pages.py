@@ -212,12 +212,10 @@ def test_creator_sees_employees_as_text_hr_as_links(client, hr_user, creator, of
 @pytest.fixture
 def leader(hr_user):
     """公司领导: views every group and its rules (not departments' pages? they may)."""
-    from django.contrib.auth.models import Group
 
     from members.roles import COMPANY_LEADERS
 
-    user = UserFactory(username="leader")
-    user.groups.add(Group.objects.get(name=COMPANY_LEADERS))
+    user = UserFactory(username="leader", roles=[COMPANY_LEADERS])
     return user
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from groups.models import ChatGroup, ChatGroupUserObjectPermission
@@ -98,8 +97,7 @@ def test_rights_rows_are_direct_foreign_keys_and_go_with_the_group(alice):
 
 
 def test_hr_sees_every_group_a_creator_only_theirs(seeded, alice):
-    hr_user = UserFactory(username="hr")
-    hr_user.groups.add(Group.objects.get(name=HR))
+    hr_user = UserFactory(username="hr", roles=[HR])
     mine = ChatGroupFactory(creator=alice)
     assert set(chat_groups_visible_to(hr_user)) == set(ChatGroup.objects.all())
     assert set(chat_groups_visible_to(alice.user)) == {mine}

@@ -28,13 +28,6 @@ User = get_user_model()
 ENGLISH_BROWSER = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}  # what headless Chromium sends
 
 
-@pytest.fixture
-def hr(seeded):
-    user = UserFactory(username="hr1")
-    user.groups.add(Group.objects.get(name=roles.HR))
-    return user
-
-
 # --- 简体中文 whatever Accept-Language says --------------------------------------------------
 def test_admin_is_chinese_for_an_english_browser(client, superuser):
     client.force_login(superuser)
@@ -292,8 +285,7 @@ def test_history_names_who_changed_it_without_linking_the_user_admin(client, hr,
 )
 def test_a_viewer_sees_no_link_to_a_page_they_may_not_open(client, seeded, role, hidden):
     employee = EmployeeFactory(position=PositionFactory(name="主任"))
-    viewer = UserFactory()
-    viewer.groups.add(Group.objects.get(name=role))
+    viewer = UserFactory(roles=[role])
     client.force_login(viewer)
 
     page = client.get(reverse("admin:members_employee_change", args=[employee.pk]))

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import SetPasswordForm
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -21,7 +21,6 @@ from django.utils.http import urlsafe_base64_encode
 from members import services
 from members.models import Employee
 from members.resources import ERROR_DUPLICATE_LOGIN, LOCATED_ERROR, EmployeeResource
-from members.roles import FINANCE, HR
 from members.services import (
     ERROR_INVITE_FORBIDDEN,
     ERROR_LOGIN_IN_USE,
@@ -205,20 +204,6 @@ def test_export_shows_the_login_and_imports_back_unchanged():
 
 
 # --- HR's invite action ---------------------------------------------------------------------
-@pytest.fixture
-def hr(seeded):
-    user = UserFactory(username="hr1")
-    user.groups.add(Group.objects.get(name=HR))
-    return user
-
-
-@pytest.fixture
-def finance(seeded):
-    user = UserFactory(username="fin1")
-    user.groups.add(Group.objects.get(name=FINANCE))
-    return user
-
-
 def invite(client, *employees):
     return client.post(
         reverse(CHANGELIST),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from members.roles import FINANCE, HR
@@ -16,10 +15,7 @@ from violations.services import case_appeal, case_confirm, case_file
 
 
 def _user(name: str, role: str | None = None, **kwargs):
-    user = UserFactory(username=name, **kwargs)
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    return user
+    return UserFactory(username=name, roles=[role] if role else [], **kwargs)
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import Group
 from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils import timezone
@@ -21,10 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _user(name: str, role: str | None = None, **kwargs):
-    user = UserFactory(username=name, **kwargs)
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    return user
+    return UserFactory(username=name, roles=[role] if role else [], **kwargs)
 
 
 @pytest.fixture

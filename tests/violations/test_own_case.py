@@ -5,7 +5,6 @@ filed for an employee — refused by the services, on the case page and from the
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from members.roles import HR
@@ -35,8 +34,7 @@ def clerk(world):
     hr_department = department_get_or_create_by_path(path="人力资源部")
     EmployeeFactory(name="陈静", employee_no="HR001", department=hr_department, user=world["hr"])
     world["clerk"] = world["hr"].employee
-    world["hr3"] = UserFactory(username="hr3")
-    world["hr3"].groups.add(Group.objects.get(name=HR))
+    world["hr3"] = UserFactory(username="hr3", roles=[HR])
     return world["hr"]
 
 

@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.models import F
 from django.shortcuts import resolve_url
@@ -15,7 +14,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from members.roles import HR
 from tests.factories import (
     PNG_BYTES,
     CaseFactory,
@@ -35,13 +33,6 @@ S = Case.State
 @pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def hr(seeded):
-    user = UserFactory(username="hr1")
-    user.groups.add(Group.objects.get(name=HR))
-    return user
 
 
 @pytest.fixture

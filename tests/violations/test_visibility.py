@@ -16,10 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _user(name: str, role: str | None = None):
-    user = UserFactory(username=name)
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    return user
+    return UserFactory(username=name, roles=[role] if role else [])
 
 
 @pytest.fixture
