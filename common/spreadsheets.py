@@ -13,12 +13,14 @@ through here too.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import logging
+import os
+import posixpath
 import re
 import unicodedata
-import warnings
 import zipfile
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,8 +36,15 @@ from import_export.formats.base_formats import TablibFormat
 from import_export.forms import ImportForm
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
 from openpyxl.utils import get_column_letter
-from openpyxl.xml import DEFUSEDXML
+from openpyxl.utils.cell import column_index_from_string
+from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel, from_ISO8601
+
+try:  # entity bombs: defusedxml refuses DTD entities (PITFALLS.md, "Hostile spreadsheets")
+    from defusedxml import ElementTree as DefusedET
+except ImportError as error:  # pragma: no cover - it is in requirements.txt
+    raise ImportError("defusedxml must be installed to read uploaded xlsx files") from error
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +63,11 @@ ERROR_BROKEN_CSV = (
 )
 ERROR_UNKNOWN_ENCODING = "无法识别 CSV 文件的编码：请另存为“CSV UTF-8”或“CSV（逗号分隔）”后再上传。"
 ERROR_TOO_MANY_ROWS = "数据行太多：一个文件最多 {limit} 行，请分成几个文件导入。"
+ERROR_TOO_MANY_ROWS_READ = (
+    "表格的行太多（空行和只有空格的行也算在内）：最多读取 {limit} 行。"
+    "请删除数据下方的空行，或分成几个文件导入。"
+)
+ERROR_TOO_MANY_CELLS = "表格的单元格太多（空白单元格也算在内）：最多 {limit} 个。请删除多余的行和列，或分成几个文件导入。"
 ERROR_SHEET_TOO_LONG = "表格超过了 Excel 的最大行数，无法读取。"
 ERROR_TOO_MANY_COLUMNS = "列太多：最多 {limit} 列。"
 ERROR_TOO_MUCH_TEXT = "文件中的文字太多，超出了可读取的上限。"
@@ -80,6 +94,17 @@ XLSX_MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
 XLSX_MAX_COMPRESSION_RATIO = 100
 XLSX_RATIO_MIN_BYTES = 1024 * 1024  # small parts compress as they like
 XLSX_MAX_MEMBERS = 10_000
+# issue 9, point 2: each part has its own cap, checked on the zip directory and again on the
+# bytes really inflated. The 50,000-row sheet above is 28 MB; its shared strings a few MB.
+XLSX_MAX_SHEET_BYTES = 128 * 1024 * 1024
+XLSX_MAX_SHARED_STRINGS_BYTES = 32 * 1024 * 1024
+XLSX_MAX_PART_BYTES = 16 * 1024 * 1024  # workbook, styles, relationships
+# issue 9, point 2: rows read beyond the data-row cap (header, blank rows, spaces-only rows):
+# a whitespace sheet of 1,048,575 rows held a request 142 s because blank rows never counted.
+BLANK_ROWS_ALLOWED = 1_000
+# Cells parsed (every <c>, empty or not; every CSV field), whatever the row cap: a 50,000-row
+# employee sheet has ~750,000. Bounds the time to refuse a hostile file to ~2 s (bench/).
+MAX_CELLS = 1_500_000
 # Text kept from one sheet: shared strings let a small file repeat one long text in every cell.
 MAX_TEXT_CHARS = 32 * 1024 * 1024
 
@@ -212,45 +237,60 @@ def check_size(size: int, *, max_bytes: int | None = None) -> None:
         )
 
 
+def read_upload_file(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> bytes:
+    """A file named on the command line, its size checked before a byte is read (issue 9,
+    point 2: import_roster read a 200 MB file before refusing it). Raises OSError or
+    SpreadsheetError."""
+    with open(path, "rb") as file:
+        check_size(os.fstat(file.fileno()).st_size, max_bytes=max_bytes)
+        limit = settings.MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
+        data = file.read(limit + 1)  # a file that grew since fstat is still capped
+    check_size(len(data), max_bytes=max_bytes)
+    return data
+
+
 def read_table(
     data: bytes,
     *,
     filename: str = "",
     max_bytes: int | None = None,
     max_rows: int | None = None,
+    max_cells: int | None = None,
 ) -> Table:
     """Read the first sheet of an xlsx, or a CSV, into a Table; refuse anything else.
 
-    Blank rows are skipped (LibreOffice files can carry 2^20 of them) and row numbers are the
-    ones Excel shows. ``filename`` is only for the log: the kind of file is told from its
-    content, since users rename files.
+    The one reader of every upload door and command (issue 9, point 2). Blank rows are left
+    out of the table and row numbers are the ones Excel shows; but every row read, blank or
+    not, counts against ``max_rows`` + BLANK_ROWS_ALLOWED, every cell against ``max_cells``,
+    and reading stops at the first cap. ``filename`` is only for the log: the kind of file is
+    told from its content, since users rename files.
     """
     row_limit = settings.MAX_IMPORT_ROWS if max_rows is None else max_rows
+    limits = {
+        "max_rows_read": row_limit + BLANK_ROWS_ALLOWED,
+        "max_cells": MAX_CELLS if max_cells is None else max_cells,
+    }
     try:
         check_size(len(data), max_bytes=max_bytes)
         if not data:
             raise SpreadsheetError(ERROR_EMPTY_FILE)
         if data.startswith(XLSX_MAGIC):
-            raw_rows = _xlsx_rows(data)
+            raw_rows = _xlsx_rows(data, **limits)
         elif data.startswith(OLE2_MAGIC):
             raise SpreadsheetError(ERROR_OLD_EXCEL)
         elif data.startswith(PDF_MAGIC):
             raise SpreadsheetError(ERROR_NOT_A_SPREADSHEET)
         else:
-            raw_rows = _csv_rows(data)
+            raw_rows = _csv_rows(data, **limits)
         return _build_table(raw_rows, max_rows=row_limit)
     except SpreadsheetError as error:
         logger.info("Refused uploaded table %r: %s", filename, error)
         raise
 
 
-def _check_xlsx_archive(data: bytes) -> None:
+def _check_xlsx_archive(archive: zipfile.ZipFile) -> None:
     """Zip-bomb and "is it an xlsx at all" checks, on the zip directory only (fast)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as error:
-        raise SpreadsheetError(ERROR_NOT_A_SPREADSHEET) from error
+    members = archive.infolist()
     names = {member.filename for member in members}
     if "[Content_Types].xml" not in names or not any(name.startswith("xl/") for name in names):
         raise SpreadsheetError(ERROR_NOT_A_SPREADSHEET)  # a .docx, an .apk, any other zip
@@ -259,6 +299,8 @@ def _check_xlsx_archive(data: bytes) -> None:
     if sum(member.file_size for member in members) > XLSX_MAX_UNCOMPRESSED_BYTES:
         raise SpreadsheetError(ERROR_ZIP_BOMB)
     for member in members:
+        if member.file_size > _part_limit(member.filename):
+            raise SpreadsheetError(ERROR_ZIP_BOMB)
         if (
             member.file_size > XLSX_RATIO_MIN_BYTES
             and member.file_size > member.compress_size * XLSX_MAX_COMPRESSION_RATIO
@@ -266,32 +308,277 @@ def _check_xlsx_archive(data: bytes) -> None:
             raise SpreadsheetError(ERROR_ZIP_BOMB)
 
 
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, Sequence[object]]]:
-    if not DEFUSEDXML:  # openpyxl parses XML entity bombs without it (PITFALLS.md)
-        raise RuntimeError("defusedxml must be installed to read uploaded xlsx files")
-    _check_xlsx_archive(data)
+def _part_limit(name: str) -> int:
+    """Uncompressed bytes allowed for one part of the workbook (issue 9, point 2)."""
+    if name.startswith("xl/worksheets/"):
+        return XLSX_MAX_SHEET_BYTES
+    if name.endswith("sharedStrings.xml"):
+        return XLSX_MAX_SHARED_STRINGS_BYTES
+    return XLSX_MAX_PART_BYTES
+
+
+class _CappedPart(io.RawIOBase):
+    """One zip member, decompressed as it is read, refused past its limit.
+
+    The zip directory's sizes can be forged; this counts the bytes really inflated.
+    """
+
+    def __init__(self, archive: zipfile.ZipFile, name: str) -> None:
+        self._stream = archive.open(name)
+        self._limit = _part_limit(name)
+        self._read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._stream.read(64 * 1024 if size is None or size < 0 else size)
+        self._read += len(chunk)
+        if self._read > self._limit:
+            raise SpreadsheetError(ERROR_ZIP_BOMB)
+        return chunk
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+
+def _local(tag: str) -> str:
+    """'{namespace}row' -> 'row': Excel writes the transitional namespace, some tools strict."""
+    return tag.rpartition("}")[2]
+
+
+def _parse_part(archive: zipfile.ZipFile, name: str):
+    """A small part (workbook, relationships, styles) as an element tree, size-capped."""
+    with _CappedPart(archive, name) as part:
+        return DefusedET.parse(part).getroot()
+
+
+def _relationships(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    """{Id: (type, absolute target)} of ``part``'s _rels file ({} when it has none)."""
+    folder, _, base = part.rpartition("/")
+    rels_name = f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels"
+    if rels_name not in archive.NameToInfo:
+        return {}
+    result = {}
+    for rel in _parse_part(archive, rels_name):
+        target = rel.get("Target", "")
+        if target.startswith("/"):
+            target = target[1:]
+        else:
+            target = posixpath.normpath(posixpath.join(folder, target))
+        result[rel.get("Id", "")] = (rel.get("Type", ""), target)
+    return result
+
+
+def _part_of_type(rels: Mapping[str, tuple[str, str]], kind: str) -> str | None:
+    return next((target for type_, target in rels.values() if type_.endswith("/" + kind)), None)
+
+
+def _date_styles(archive: zipfile.ZipFile, name: str | None) -> tuple[set[int], set[int]]:
+    """Indexes of the cell styles that show a number as a date, and as a duration."""
+    if not name or name not in archive.NameToInfo:
+        return set(), set()
+    root = _parse_part(archive, name)
+    formats: dict[int, str] = dict(BUILTIN_FORMATS)
+    dates: set[int] = set()
+    durations: set[int] = set()
+    for child in root:
+        if _local(child.tag) == "numFmts":
+            for number_format in child:
+                with contextlib.suppress(ValueError):
+                    formats[int(number_format.get("numFmtId", ""))] = number_format.get(
+                        "formatCode", ""
+                    )
+    for child in root:
+        if _local(child.tag) != "cellXfs":
+            continue
+        for index, style in enumerate(child):
+            try:
+                number_format = formats.get(int(style.get("numFmtId", "0")), "")
+            except ValueError:
+                continue
+            if number_format and is_date_format(number_format):
+                dates.add(index)
+                if is_timedelta_format(number_format):
+                    durations.add(index)
+    return dates, durations
+
+
+def _shared_strings(archive: zipfile.ZipFile, name: str | None, *, max_cells: int) -> list[str]:
+    """The shared-strings table, streamed: more strings than cells allowed is refused at once
+    (issue 9, point 2: 4 million tiny strings took a process from 371 to 913 MB)."""
+    if not name or name not in archive.NameToInfo:
+        return []
+    strings: list[str] = []
+    text_chars = 0
+    with _CappedPart(archive, name) as part:
+        context = DefusedET.iterparse(part, events=("start", "end"))
+        root = None
+        for event, element in context:
+            if root is None:
+                root = element
+            if event != "end" or _local(element.tag) != "si":
+                continue
+            text = _rich_text(element)
+            text_chars += len(text)
+            if len(strings) >= max_cells or text_chars > MAX_TEXT_CHARS:
+                raise SpreadsheetError(ERROR_TOO_MUCH_TEXT)
+            strings.append(text)
+            root.clear()  # keep nothing but the list
+    return strings
+
+
+def _rich_text(element) -> str:
+    """The text of an <si> or <is>: plain <t>, or the <t> of each rich-text run <r>; phonetic
+    guides (<rPh>, furigana) are not part of the value."""
+    parts = []
+    for child in element:
+        tag = _local(child.tag)
+        if tag == "t":
+            parts.append(child.text or "")
+        elif tag == "r":
+            parts.extend(grand.text or "" for grand in child if _local(grand.tag) == "t")
+    return "".join(parts)
+
+
+_COLUMN_LETTERS = re.compile(r"[A-Z]{1,3}")
+
+
+def _xlsx_rows(
+    data: bytes, *, max_rows_read: int, max_cells: int
+) -> Iterator[tuple[int, Sequence[object]]]:
+    """The first sheet's rows, parsed as the bytes stream in (issue 9, point 2).
+
+    openpyxl reads the whole shared-strings table before the first row, and walks every row
+    it is given; here each part is inflated under its own cap, every <row> element read and
+    every <c> counts against the caps, and reading stops at the first cap reached. Gaps in
+    the row numbers cost nothing (they are not materialised).
+    """
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "no default style" and the like, from other tools
-            workbook = openpyxl.load_workbook(
-                io.BytesIO(data), read_only=True, data_only=True, keep_links=False
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as error:
+        raise SpreadsheetError(ERROR_NOT_A_SPREADSHEET) from error
+    with archive:
+        _check_xlsx_archive(archive)
+        try:
+            package = _relationships(archive, "")
+            workbook_name = _part_of_type(package, "officeDocument") or "xl/workbook.xml"
+            workbook = _parse_part(archive, workbook_name)
+            rels = _relationships(archive, workbook_name)
+            epoch = WINDOWS_EPOCH
+            first_sheet = None
+            for child in workbook:
+                tag = _local(child.tag)
+                if tag == "workbookPr" and child.get("date1904") in ("1", "true"):
+                    epoch = MAC_EPOCH
+                elif tag == "sheets" and len(child):
+                    first_sheet = next(
+                        (value for key, value in child[0].attrib.items() if _local(key) == "id"),
+                        None,
+                    )
+            if first_sheet not in rels or rels[first_sheet][1] not in archive.NameToInfo:
+                raise SpreadsheetError(ERROR_BROKEN_XLSX)
+            sheet_name = rels[first_sheet][1]
+            strings = _shared_strings(
+                archive, _part_of_type(rels, "sharedStrings"), max_cells=max_cells
             )
-    except Exception as error:  # openpyxl raises a zoo of types on a damaged or forged file
-        raise SpreadsheetError(ERROR_BROKEN_XLSX) from error
-    try:
-        if not workbook.worksheets:
-            raise SpreadsheetError(ERROR_BROKEN_XLSX)
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # other tools write wrong dimensions; never trust them
-        # One column past the cap, to notice a sheet that is too wide.
-        rows = sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True)
-        yield from enumerate(rows, start=1)
-    except SpreadsheetError:
-        raise
-    except Exception as error:
-        raise SpreadsheetError(ERROR_BROKEN_XLSX) from error
-    finally:
-        workbook.close()
+            dates, durations = _date_styles(archive, _part_of_type(rels, "styles"))
+            yield from _sheet_rows(
+                archive,
+                sheet_name,
+                strings=strings,
+                dates=dates,
+                durations=durations,
+                epoch=epoch,
+                max_rows_read=max_rows_read,
+                max_cells=max_cells,
+            )
+        except SpreadsheetError:
+            raise
+        except Exception as error:  # a damaged or forged file raises a zoo of types
+            raise SpreadsheetError(ERROR_BROKEN_XLSX) from error
+
+
+def _sheet_rows(
+    archive: zipfile.ZipFile,
+    name: str,
+    *,
+    strings: Sequence[str],
+    dates: Collection[int],
+    durations: Collection[int],
+    epoch: datetime,
+    max_rows_read: int,
+    max_cells: int,
+) -> Iterator[tuple[int, Sequence[object]]]:
+    rows_read = 0
+    cells = 0
+    number = 0
+    with _CappedPart(archive, name) as part:
+        sheet_data = None
+        for event, element in DefusedET.iterparse(part, events=("start", "end")):
+            tag = _local(element.tag)
+            if event == "start":
+                if tag == "sheetData":
+                    sheet_data = element
+                continue
+            if tag != "row" or sheet_data is None:
+                continue
+            # issue 9, point 2: every row read counts, blank or not, and is counted before
+            # its cells are looked at.
+            rows_read += 1
+            if rows_read > max_rows_read:
+                raise SpreadsheetError(ERROR_TOO_MANY_ROWS_READ.format(limit=max_rows_read))
+            number = int(element.get("r") or number + 1)
+            cells += len(element)
+            if cells > max_cells:
+                raise SpreadsheetError(ERROR_TOO_MANY_CELLS.format(limit=max_cells))
+            values: list[object] = []
+            column = 0
+            for cell in element:
+                reference = cell.get("r")
+                match = _COLUMN_LETTERS.match(reference) if reference else None
+                column = column_index_from_string(match.group()) if match else column + 1
+                value = _cell_value(cell, strings, dates, durations, epoch)
+                if value is None:
+                    continue
+                # One column past the cap is enough to notice a sheet that is too wide.
+                index = min(column, MAX_COLUMNS + 1) - 1
+                if index >= len(values):
+                    values.extend([None] * (index + 1 - len(values)))
+                values[index] = value
+            sheet_data.clear()  # the row is handled: keep no element tree behind
+            yield number, values
+
+
+def _cell_value(cell, strings, dates, durations, epoch) -> object:
+    """A <c> element's value as openpyxl's read-only mode gives it (data_only)."""
+    kind = cell.get("t", "n")
+    raw = None
+    for child in cell:
+        tag = _local(child.tag)
+        if tag == "v":
+            raw = child.text
+        elif tag == "is" and kind == "inlineStr":
+            return _rich_text(child)
+    if raw is None:
+        return None
+    if kind == "s":
+        return strings[int(raw)]
+    if kind == "b":
+        return raw.strip() not in ("0", "false", "")
+    if kind in ("str", "e", "inlineStr"):
+        return raw
+    if kind == "d":
+        return from_ISO8601(raw)
+    value: int | float = float(raw) if any(c in raw for c in ".eE") else int(raw)
+    style = int(cell.get("s") or 0)
+    if style in dates:
+        try:
+            return from_excel(value, epoch, timedelta=style in durations)
+        except (OverflowError, ValueError):
+            return "#VALUE!"
+    return value
 
 
 def _decode_csv(data: bytes) -> str:
@@ -323,11 +610,20 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _csv_rows(data: bytes) -> Iterator[tuple[int, Sequence[object]]]:
+def _csv_rows(
+    data: bytes, *, max_rows_read: int, max_cells: int
+) -> Iterator[tuple[int, Sequence[object]]]:
     text = _decode_csv(data)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    cells = 0
     try:
         for number, values in enumerate(reader, start=1):
+            # issue 9, point 2: every line read counts, blank or not (as for xlsx).
+            if number > max_rows_read:
+                raise SpreadsheetError(ERROR_TOO_MANY_ROWS_READ.format(limit=max_rows_read))
+            cells += len(values)
+            if cells > max_cells:
+                raise SpreadsheetError(ERROR_TOO_MANY_CELLS.format(limit=max_cells))
             yield number, [value or None for value in values[: MAX_COLUMNS + 1]]
     except csv.Error as error:
         raise SpreadsheetError(ERROR_BROKEN_CSV) from error
@@ -348,7 +644,7 @@ def _build_table(raw_rows: Iterable[tuple[int, Sequence[object]]], *, max_rows: 
         if number > EXCEL_MAX_ROWS:
             raise SpreadsheetError(ERROR_SHEET_TOO_LONG)
         # Fast path for the common cases (blank rows, nothing right of the table) before
-        # touching cells one by one: rows come padded to MAX_COLUMNS + 1 from openpyxl.
+        # touching cells one by one.
         if raw.count(None) == len(raw):
             continue
         if len(raw) > width and raw[width:].count(None) != len(raw) - width:
