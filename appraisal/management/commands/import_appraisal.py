@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from appraisal.models import Period, period_bounds
 from appraisal.services.settlements import NEW, settlement_import
-from common.spreadsheets import SpreadsheetError, check_size
+from common.spreadsheets import SpreadsheetError, read_upload_file
 
 ERROR_NO_PERIOD = "考核期间 {code} 不存在。"
 ERROR_NO_USER = "用户“{username}”不存在。"
@@ -53,8 +53,7 @@ class Command(BaseCommand):
                 raise CommandError(ERROR_NO_USER.format(username=user))
         path = Path(file)
         try:
-            check_size(path.stat().st_size)  # before reading a huge file into memory
-            data = path.read_bytes()
+            data = read_upload_file(path)  # the size checked before reading (issue 9, point 2)
         except (OSError, SpreadsheetError) as error:
             reason = error.strerror if isinstance(error, OSError) else str(error)
             raise CommandError(ERROR_CANNOT_READ.format(path=file, reason=reason)) from error

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from common.spreadsheets import SpreadsheetError, read_upload_file
 from groups.models import ChatGroup
 from groups.services import run_reconciliation
 from groups.services.roster import RosterImportError, roster_snapshot_import
@@ -41,8 +42,14 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"找不到文件 {file}")
         try:
+            # issue 9, point 2: the size is checked before the file is read (it read 200 MB).
+            data = read_upload_file(path)
+        except (OSError, SpreadsheetError) as error:
+            reason = error.strerror if isinstance(error, OSError) else str(error)
+            raise CommandError(f"无法读取文件 {file}：{reason}") from error
+        try:
             snapshot = roster_snapshot_import(
-                group=chat_group, data=path.read_bytes(), filename=path.name, taken_at=when
+                group=chat_group, data=data, filename=path.name, taken_at=when
             )
         except RosterImportError as exc:
             raise CommandError("名单未导入：\n" + "\n".join(exc.errors)) from exc

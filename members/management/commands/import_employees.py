@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from common.spreadsheets import SpreadsheetError, check_size
+from common.spreadsheets import SpreadsheetError, read_upload_file
 from members import importing
 
 ERROR_NO_FILE = "请指定要导入的文件，或用 --template 生成导入模板。"
@@ -40,8 +40,7 @@ class Command(BaseCommand):
             raise CommandError(ERROR_NO_FILE)
         path = Path(file)
         try:
-            check_size(path.stat().st_size)  # before reading a huge file into memory
-            data = path.read_bytes()
+            data = read_upload_file(path)  # the size checked before reading (issue 9, point 2)
         except (OSError, SpreadsheetError) as error:
             reason = error.strerror if isinstance(error, OSError) else str(error)
             raise CommandError(ERROR_CANNOT_READ.format(path=file, reason=reason)) from error

@@ -1,0 +1,249 @@
+"""Issue 9, point 2: no file holds a server process for long or grows it without bound.
+
+The hostile files are made here with zipfile and raw XML (never committed, never openpyxl),
+at a scale the caps are lowered to, so the suite stays fast while the logic is the one that
+refuses the real-size files in bench/hostile_files.py. Several files end in broken XML after
+the cap: a reader that stops at the cap refuses them for the cap, one that parses the whole
+sheet first (openpyxl without <dimension>) calls them damaged.
+"""
+
+from __future__ import annotations
+
+import io
+import tracemalloc
+import zipfile
+from collections.abc import Iterable
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.template.defaultfilters import filesizeformat
+
+from common import spreadsheets
+from common.spreadsheets import (
+    BLANK_ROWS_ALLOWED,
+    ERROR_TOO_LARGE,
+    ERROR_TOO_MANY_CELLS,
+    ERROR_TOO_MANY_ROWS,
+    ERROR_TOO_MANY_ROWS_READ,
+    ERROR_TOO_MUCH_TEXT,
+    ERROR_ZIP_BOMB,
+    SpreadsheetError,
+    read_table,
+    read_upload_file,
+)
+from groups.services.roster import RosterImportError, parse_roster
+from members.importing import employee_import_file
+from members.models import Employee
+from tests.factories import ChatGroupFactory
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
+OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+SPREADSHEETML = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+CONTENT_TYPES = (
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Default Extension="rels" '
+    'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    f'<Override PartName="/xl/workbook.xml" ContentType="{SPREADSHEETML}.sheet.main+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" '
+    f'ContentType="{SPREADSHEETML}.worksheet+xml"/>'
+    '<Override PartName="/xl/sharedStrings.xml" '
+    f'ContentType="{SPREADSHEETML}.sharedStrings+xml"/></Types>'
+)
+PACKAGE_RELS = (
+    f'<Relationships xmlns="{RELATIONSHIPS}"><Relationship Id="rId1" '
+    f'Type="{OFFICE}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+)
+WORKBOOK = (
+    f'<workbook xmlns="{MAIN}" xmlns:r="{OFFICE}"><sheets>'
+    '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+WORKBOOK_RELS = (
+    f'<Relationships xmlns="{RELATIONSHIPS}">'
+    f'<Relationship Id="rId1" Type="{OFFICE}/worksheet" Target="worksheets/sheet1.xml"/>'
+    f'<Relationship Id="rId2" Type="{OFFICE}/sharedStrings" Target="sharedStrings.xml"/>'
+    "</Relationships>"
+)
+BROKEN_TAIL = b"<row><c><v>never read</broken"
+
+
+def hostile_xlsx(rows: Iterable[bytes], strings: Iterable[bytes] = ()) -> bytes:
+    """An xlsx as Excel lays it out but with no <dimension>, streamed into the zip."""
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", CONTENT_TYPES)
+        archive.writestr("_rels/.rels", PACKAGE_RELS)
+        archive.writestr("xl/workbook.xml", WORKBOOK)
+        archive.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)
+        with archive.open("xl/worksheets/sheet1.xml", "w") as sheet:
+            sheet.write(f'<worksheet xmlns="{MAIN}"><sheetData>'.encode())
+            for row in rows:
+                sheet.write(row)
+            sheet.write(b"</sheetData></worksheet>")
+        with archive.open("xl/sharedStrings.xml", "w") as table:
+            table.write(f'<sst xmlns="{MAIN}">'.encode())
+            for string in strings:
+                table.write(string)
+            table.write(b"</sst>")
+    return output.getvalue()
+
+
+def text_row(number: int, *texts: str) -> bytes:
+    cells = "".join(f'<c t="inlineStr"><is><t xml:space="preserve">{t}</t></is></c>' for t in texts)
+    return f'<row r="{number}">{cells}</row>'.encode()
+
+
+def roster_head() -> list[bytes]:
+    return [text_row(1, "群昵称", "微信号"), text_row(2, "张三", "zhang_san")]
+
+
+def whitespace_rows(count: int, *, width: int = 3, start: int = 3) -> Iterable[bytes]:
+    """Rows whose every cell is spaces: blank to a reader, but each one costs a parse."""
+    for number in range(start, start + count):
+        yield text_row(number, *["   "] * width)
+
+
+def refused(data: bytes, **kwargs) -> str:
+    with pytest.raises(SpreadsheetError) as caught:
+        read_table(data, **kwargs)
+    return str(caught.value)
+
+
+# --- rows: every row read counts, blank or not -------------------------------------------
+def test_whitespace_rows_count_against_the_row_cap_and_reading_stops_there():
+    # The 2.9 MB file of 1,048,575 whitespace rows (142 s before), scaled to a cap of 10.
+    data = hostile_xlsx([*roster_head(), *whitespace_rows(BLANK_ROWS_ALLOWED + 20), BROKEN_TAIL])
+
+    assert refused(data, max_rows=10) == ERROR_TOO_MANY_ROWS_READ.format(
+        limit=10 + BLANK_ROWS_ALLOWED
+    )
+
+
+def test_whitespace_lines_of_a_csv_count_against_the_row_cap():
+    data = ("群昵称,微信号\n张三,zhang_san\n" + " , , \n" * (BLANK_ROWS_ALLOWED + 20)).encode()
+
+    assert refused(data, max_rows=10) == ERROR_TOO_MANY_ROWS_READ.format(
+        limit=10 + BLANK_ROWS_ALLOWED
+    )
+
+
+def test_small_rows_without_a_dimension_are_refused_at_the_cap_without_parsing_the_rest():
+    # A million small rows and no <dimension>: openpyxl parsed them all (9-22 s) first.
+    rows = (text_row(number, f"成员{number}", f"wx{number}") for number in range(2, 5_000))
+    data = hostile_xlsx([text_row(1, "群昵称", "微信号"), *rows, BROKEN_TAIL])
+
+    assert refused(data, max_rows=100) == ERROR_TOO_MANY_ROWS.format(limit=100)
+
+
+def test_blank_rows_within_the_allowance_are_still_skipped():
+    data = hostile_xlsx([*roster_head(), *whitespace_rows(50)])
+
+    table = read_table(data, max_rows=1)
+
+    assert [row.number for row in table.rows] == [2]
+
+
+# --- cells and shared strings ---------------------------------------------------------------
+def test_cells_count_against_the_cell_cap_blank_or_not():
+    rows = [*roster_head(), *whitespace_rows(200, width=50), BROKEN_TAIL]
+
+    assert refused(hostile_xlsx(rows), max_cells=1_000) == ERROR_TOO_MANY_CELLS.format(limit=1_000)
+
+
+def test_csv_fields_count_against_the_cell_cap():
+    data = ("群昵称,微信号\n张三,zhang_san\n" + ",".join([" "] * 50) + "\n") * 40
+
+    assert refused(data.encode(), max_cells=1_000) == ERROR_TOO_MANY_CELLS.format(limit=1_000)
+
+
+def test_more_shared_strings_than_cells_allowed_are_refused_while_streaming():
+    # 4 million tiny shared strings took the process from 371 to 913 MB and were accepted.
+    strings = [f"<si><t>{number:x}</t></si>".encode() for number in range(20_000)]
+    data = hostile_xlsx(roster_head(), [*strings, BROKEN_TAIL])
+
+    assert refused(data, max_cells=1_000) == ERROR_TOO_MUCH_TEXT
+
+
+def test_a_shared_strings_table_over_its_size_is_refused_from_the_zip_directory(monkeypatch):
+    monkeypatch.setattr(spreadsheets, "XLSX_MAX_SHARED_STRINGS_BYTES", 100_000)
+    strings = [f"<si><t>{number:x}</t></si>".encode() for number in range(20_000)]
+
+    assert refused(hostile_xlsx(roster_head(), strings)) == ERROR_ZIP_BOMB
+
+
+def test_a_sheet_over_its_size_is_refused(monkeypatch):
+    monkeypatch.setattr(spreadsheets, "XLSX_MAX_SHEET_BYTES", 100_000)
+    rows = (text_row(number, f"成员{number}") for number in range(2, 5_000))
+
+    assert refused(hostile_xlsx([text_row(1, "群昵称"), *rows])) == ERROR_ZIP_BOMB
+
+
+def test_a_part_bigger_than_its_directory_entry_says_is_refused_while_inflating(monkeypatch):
+    # Declared sizes can be forged: the bytes really inflated are counted too.
+    data = hostile_xlsx([text_row(1, "群昵称"), *(text_row(n, "x") for n in range(2, 5_000))])
+    monkeypatch.setattr(spreadsheets, "_check_xlsx_archive", lambda archive: None)
+    monkeypatch.setattr(spreadsheets, "XLSX_MAX_SHEET_BYTES", 100_000)
+
+    assert refused(data, max_rows=10_000) == ERROR_ZIP_BOMB
+
+
+# --- the doors: roster upload, employee import, the commands ---------------------------------
+def test_roster_upload_refuses_the_whitespace_file(settings):
+    settings.MAX_ROSTER_ROWS = 10
+    data = hostile_xlsx([*roster_head(), *whitespace_rows(BLANK_ROWS_ALLOWED + 20), BROKEN_TAIL])
+
+    with pytest.raises(RosterImportError) as caught:
+        parse_roster(data, filename="名单.xlsx")
+
+    assert caught.value.errors == [ERROR_TOO_MANY_ROWS_READ.format(limit=10 + BLANK_ROWS_ALLOWED)]
+
+
+def test_employee_import_refuses_the_whitespace_file_and_writes_nothing(db, settings):
+    settings.MAX_IMPORT_ROWS = 10
+    head = [text_row(1, "工号", "姓名", "部门"), text_row(2, "E001", "张三", "销售部")]
+    data = hostile_xlsx([*head, *whitespace_rows(BLANK_ROWS_ALLOWED + 20), BROKEN_TAIL])
+
+    report = employee_import_file(data=data, filename="员工.xlsx")
+
+    assert report.errors == (ERROR_TOO_MANY_ROWS_READ.format(limit=10 + BLANK_ROWS_ALLOWED),)
+    assert not Employee.objects.exists()
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, settings):
+    settings.MAX_UPLOAD_BYTES = 1024 * 1024
+    path = tmp_path / "名单.xlsx"
+    with path.open("wb") as file:
+        file.truncate(40 * 1024 * 1024)  # sparse: 40 MB on paper, nothing on disk
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(SpreadsheetError) as caught:
+            read_upload_file(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert str(caught.value) == ERROR_TOO_LARGE.format(
+        size=filesizeformat(40 * 1024 * 1024), limit=filesizeformat(1024 * 1024)
+    )
+    assert peak < 1024 * 1024
+
+
+def test_import_roster_command_checks_the_size_before_reading(db, tmp_path, settings):
+    # It read the whole file (200 MB) before refusing it.
+    settings.MAX_UPLOAD_BYTES = 1024 * 1024
+    group = ChatGroupFactory()
+    path = tmp_path / "名单.xlsx"
+    with path.open("wb") as file:
+        file.truncate(40 * 1024 * 1024)
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(CommandError, match="文件太大"):
+            call_command("import_roster", "--group", group.code, str(path), "--no-reconcile")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert peak < 5 * 1024 * 1024
