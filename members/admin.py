@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
@@ -20,7 +21,7 @@ from common.admin import ClerkImportMixin, HistoryAdmin
 from common.importing import import_summary
 from common.spreadsheets import SPREADSHEET_FORMATS, SpreadsheetImportForm, write_xlsx
 from members import importing, selectors, services
-from members.models import Department, Employee, Position
+from members.models import Department, Employee, LoginFailure, LoginLockout, Position
 from members.resources import EmployeeResource
 
 EXPORT_FILENAME = "员工-{date}.{extension}"
@@ -267,3 +268,80 @@ class UserAdmin(auth_admin.UserAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_active and request.user.is_superuser
+
+
+@admin.register(LoginLockout)
+class LoginLockoutAdmin(admin.ModelAdmin):
+    """issue 9, point 6: HR sees who is locked out of logging in, and releases them.
+
+    Rows are django-axes' own (written on each failed login); HR only reads and releases.
+    Releasing, by the action or by deleting, goes through services.login_lockouts_release.
+    """
+
+    list_display = [
+        "username",
+        "ip_address",
+        "failures_since_start",
+        "locked",
+        "attempt_time",
+        "path_info",
+    ]
+    list_filter = ["attempt_time"]
+    search_fields = ["username", "ip_address"]
+    ordering = ["-attempt_time"]
+    actions = ["release"]
+    fields = ["username", "ip_address", "failures_since_start", "attempt_time", "path_info"]
+    readonly_fields = fields
+
+    @admin.display(description="状态", boolean=False)
+    def locked(self, obj: LoginLockout) -> str:
+        return "已锁定" if obj.failures_since_start >= settings.AXES_FAILURE_LIMIT else "未锁定"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="解除所选登录锁定", permissions=["delete"])
+    def release(self, request, queryset):
+        services.login_lockouts_release(lockouts=queryset, actor=request.user)
+        self.message_user(
+            request,
+            MESSAGE_LOCKOUTS_RELEASED.format(names="、".join(sorted(_lockout_names(queryset)))),
+            messages.SUCCESS,
+        )
+
+    def delete_model(self, request, obj) -> None:
+        services.login_lockouts_release(lockouts=[obj], actor=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        services.login_lockouts_release(lockouts=queryset, actor=request.user)
+
+
+MESSAGE_LOCKOUTS_RELEASED = "已解除登录锁定：{names}。他们现在可以重新登录。"
+
+
+def _lockout_names(lockouts) -> set[str]:
+    return {lockout.username or lockout.ip_address or "—" for lockout in lockouts}
+
+
+@admin.register(LoginFailure)
+class LoginFailureAdmin(admin.ModelAdmin):
+    """issue 9, point 6: every failed login — who, when, from where — for HR to read."""
+
+    list_display = ["attempt_time", "username", "ip_address", "path_info", "locked_out"]
+    list_filter = ["locked_out", "attempt_time"]
+    search_fields = ["username", "ip_address"]
+    ordering = ["-attempt_time"]
+    fields = ["attempt_time", "username", "ip_address", "user_agent", "path_info", "locked_out"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -7,6 +7,7 @@ workshop directors and up (rank), 行管 staff versus production workers.
 
 from __future__ import annotations
 
+from axes.models import AccessAttempt, AccessFailureLog
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -193,11 +194,14 @@ class Employee(models.Model):
     # The login as loaded from the database, so that a change of login can be
     # noticed after save without another query (groups.signals syncs rights).
     loaded_user_id: int | None = None
+    # The status as loaded, so that members.signals notices the move to 离职 (issue 9, point 7).
+    loaded_status: str | None = None
 
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
         instance.loaded_user_id = instance.__dict__.get("user_id")
+        instance.loaded_status = instance.__dict__.get("status")
         return instance
 
     def clean(self) -> None:
@@ -215,3 +219,19 @@ class Employee(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+
+# issue 9, point 6: django-axes' rows, shown to HR in Chinese under 组织架构 (members.admin);
+# proxies, so axes keeps its tables and HR's role gets the rights with members.* (roles.py).
+class LoginLockout(AccessAttempt):
+    class Meta:
+        proxy = True
+        verbose_name = "登录锁定"
+        verbose_name_plural = "登录锁定"
+
+
+class LoginFailure(AccessFailureLog):
+    class Meta:
+        proxy = True
+        verbose_name = "登录失败记录"
+        verbose_name_plural = "登录失败记录"

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from axes.models import AccessAttempt
+from axes.utils import reset as axes_reset
+from django.apps import apps
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from guardian.models import UserObjectPermissionBase
 
 from members.models import PATH_SEPARATOR, Department, Employee, Position
 from members.tokens import invite_token_generator
@@ -262,3 +268,84 @@ def _invite(*, employee: Employee, actor, expires_at: dt.datetime) -> LoginInvit
         employee.full_clean()
         employee.save()
     return LoginInvite(employee, username, "；".join(outcomes), link, expires_at if link else None)
+
+
+# ------------------------------------------------------------------------------
+# issue 9, point 7: a leaver loses access at once
+# ------------------------------------------------------------------------------
+security_log = logging.getLogger("security")
+
+
+def _sessions_end(*, user_id: int) -> int:
+    """Delete the user's sessions in the session table (the default database backend)."""
+    ended = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if str(session.get_decoded().get(SESSION_KEY)) == str(user_id)
+    ]
+    Session.objects.filter(pk__in=ended).delete()
+    return len(ended)
+
+
+@transaction.atomic
+def employee_access_revoke(*, employee: Employee, actor=None) -> bool:
+    """Take every right away from a departed (离职) employee's login, at once.
+
+    Guarantees: the login is deactivated (Django's backends refuse an inactive user, so
+    no password, session or set-password link works again), every open session of it is
+    deleted, and every object permission it holds is removed (the group rights of
+    groups.services.staffing, which no longer grants them to a leaver, and any other
+    guardian row). Role groups stay, for the record; an inactive login has no rights
+    through them. Returns whether anything was revoked; does nothing for an employee
+    who is still active or has no login. Called by members.signals whenever an employee
+    is saved as 离职 — by the admin form, the employee sheet, or code.
+    """
+    if employee.is_active or employee.user_id is None:
+        return False
+    user_id = employee.user_id
+    deactivated = (
+        get_user_model().objects.filter(pk=user_id, is_active=True).update(is_active=False)
+    )
+    sessions = _sessions_end(user_id=user_id)
+    permissions = 0
+    for model in apps.get_models():
+        if issubclass(model, UserObjectPermissionBase):
+            permissions += model.objects.filter(user_id=user_id).delete()[0]
+    if deactivated or sessions or permissions:
+        security_log.info(
+            "leaver employee=%s user_id=%s deactivated=%s sessions_ended=%s "
+            "object_permissions_revoked=%s actor=%s",
+            employee.employee_no,
+            user_id,
+            bool(deactivated),
+            sessions,
+            permissions,
+            actor.get_username() if actor is not None else "-",
+        )
+    return bool(deactivated or sessions or permissions)
+
+
+# ------------------------------------------------------------------------------
+# issue 9, point 6: HR releases a login lockout (django-axes)
+# ------------------------------------------------------------------------------
+@transaction.atomic
+def login_lockouts_release(*, lockouts: Iterable[AccessAttempt], actor) -> int:
+    """Release the chosen lockouts: forget the failures of their usernames and addresses.
+
+    Forgetting only the chosen row would leave the same username locked by its failures
+    from other addresses; a lockout is by username and by address (settings: AXES_*).
+    Returns the number of failure rows removed; logs who released whom.
+    """
+    removed = 0
+    for lockout in list(lockouts):
+        if lockout.username:
+            removed += axes_reset(username=lockout.username)
+        if lockout.ip_address:
+            removed += axes_reset(ip=lockout.ip_address)
+        security_log.info(
+            "lockout released username=%s ip=%s by=%s",
+            lockout.username,
+            lockout.ip_address,
+            actor.get_username(),
+        )
+    return removed

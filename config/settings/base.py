@@ -6,6 +6,7 @@ django-environ; see README.md, "Configuration", for the list.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "import_export",
     "guardian",
     "simple_history",
+    "axes",
     "django_celery_beat",
     # ours
     "members",
@@ -56,6 +58,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # issue 9, point 6: every 403 (PermissionDenied, CSRF) is logged with who and where.
+    "config.middleware.RefusalLogMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -94,6 +100,9 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Authentication — https://docs.djangoproject.com/en/5.2/topics/auth/customizing/
 # ------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    # First, so that a locked-out user or address is refused before a password is checked
+    # (issue 9, point 6). django-axes' AxesStandaloneBackend, see members/backends.py.
+    "members.backends.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
     # Object permissions: a group's creator and admins on that group (§5.1, §5.2).
     "guardian.backends.ObjectPermissionBackend",
@@ -107,6 +116,34 @@ AUTH_PASSWORD_VALIDATORS = [
 # The plain login page (the admin login refuses employees without staff status).
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "me:case_list"
+
+# django-axes — https://django-axes.readthedocs.io/en/latest/4_configuration.html
+# issue 9, point 6: 40 wrong passwords then the right one used to log in. After
+# AXES_FAILURE_LIMIT failures the username is locked out, and so is the address they
+# came from, for AXES_COOLOFF_MINUTES; HR lists and releases lockouts in the admin
+# (members.admin.LoginLockoutAdmin). Behind an office NAT every employee shares one
+# address: AXES_LOCK_BY_ADDRESS=false then locks by username only.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = (
+    ["username", "ip_address"] if env.bool("AXES_LOCK_BY_ADDRESS", default=True) else ["username"]
+)
+# A successful login forgets that user's earlier typos.
+AXES_RESET_ON_SUCCESS = True
+# The lockout page in Chinese, not axes' English one-liner.
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# What the login form says while locked out (axes' own text is English).
+AXES_COOLOFF_MESSAGE = "登录失败次数过多，账号已被暂时锁定，请稍后再试，或联系人力资源部解除锁定。"
+AXES_PERMALOCK_MESSAGE = "登录失败次数过多，账号已被锁定，请联系人力资源部解除锁定。"
+# Who failed, when, from where: kept as rows HR can read (登录失败记录).
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Successful logins are already in the session table; one row per login is noise.
+AXES_DISABLE_ACCESS_LOG = True
+# Our own admin pages (members.admin) show lockouts in Chinese under 组织架构.
+AXES_ENABLE_ADMIN = False
+# The address is REMOTE_ADDR (django-ipware is not installed, so a forged X-Forwarded-For
+# cannot dodge the lockout). Behind a reverse proxy every request comes from the proxy:
+# set AXES_LOCK_BY_ADDRESS=false there (docs/security.md, 6).
 
 # django-guardian — https://django-guardian.readthedocs.io/en/stable/configuration.html
 ANONYMOUS_USER_NAME = None  # nobody anonymous holds object permissions here
@@ -205,9 +242,20 @@ CELERY_BEAT_SCHEDULE = {
 # ------------------------------------------------------------------------------
 # Logging — https://docs.djangoproject.com/en/5.2/topics/logging/
 # ------------------------------------------------------------------------------
+# The "security" logger (issue 9, point 6) records failed logins (members.signals) and
+# refused requests (config.middleware.RefusalLogMiddleware): who, what, when, from where.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "security": {"format": "%(asctime)s %(levelname)s security %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "security": {"class": "logging.StreamHandler", "formatter": "security"},
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "security": {"handlers": ["security"], "level": "INFO", "propagate": False},
+    },
 }

@@ -80,12 +80,16 @@ def _permissions_by_codename() -> dict[str, Permission]:
 
 
 def desired_permissions(group: ChatGroup) -> set[tuple[int, str]]:
-    """(user id, codename) pairs the group's creator and admins should hold."""
+    """(user id, codename) pairs the group's creator and admins should hold.
+
+    A departed (离职) creator or admin holds none (issue 9, point 7: a leaver loses
+    access at once, even before HR names a successor).
+    """
     wanted: set[tuple[int, str]] = set()
     creator = group.creator
-    if creator is not None and creator.user_id:
+    if creator is not None and creator.user_id and creator.is_active:
         wanted |= {(creator.user_id, codename) for codename in CREATOR_PERMISSIONS}
-    for admin in group.admins.filter(user__isnull=False):
+    for admin in group.admins.active().filter(user__isnull=False):
         wanted |= {(admin.user_id, codename) for codename in ADMIN_PERMISSIONS}
     return wanted
 
