@@ -18,6 +18,12 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from common.import_files import (
+    confirmation_form,
+    confirmation_salt,
+    confirmation_token,
+    import_file_discard,
+)
 from common.importing import import_error_lines, import_summary
 from common.people import person_label
 from common.spreadsheets import SpreadsheetError
@@ -148,8 +154,25 @@ class ClerkImportMixin:
     """For an ImportMixin admin: file problems on the form, one line per row error
     (no tracebacks), and a refused confirmation sent back to the import page.
 
+    The confirm step opens only the file this session's preview stored (issue 9,
+    point 4; common.import_files): the form carries a signed token, not a file name,
+    and a refused preview deletes its file at once.
+
     The template shows ``error_lines`` and ``summary`` (see members' import.html).
     """
+
+    def get_confirm_form_class(self, request):
+        return confirmation_form(super().get_confirm_form_class(request))
+
+    def get_confirm_form_kwargs(self, request, import_form=None):
+        kwargs = super().get_confirm_form_kwargs(request, import_form)
+        kwargs["confirmation_salt"] = confirmation_salt(request, self.opts)
+        if import_form is not None:  # the preview: sign what it decided, name included
+            initial = kwargs["initial"]
+            initial["import_file_name"] = confirmation_token(
+                salt=kwargs["confirmation_salt"], initial=initial
+            )
+        return kwargs
 
     def add_data_read_fail_error_to_form(self, form, e):
         if isinstance(e, SpreadsheetError):
@@ -158,7 +181,15 @@ class ClerkImportMixin:
             super().add_data_read_fail_error_to_form(form, e)
 
     def import_action(self, request, **kwargs):
-        response = super().import_action(request, **kwargs)
+        response = None
+        try:
+            response = super().import_action(request, **kwargs)
+        finally:
+            if (getattr(response, "context_data", None) or {}).get("confirm_form") is None:
+                # Refused or failed: no confirmation will ever read the stored upload
+                # (65 payroll and staff sheets were left in /tmp before: issue 9, point 4).
+                upload = request.FILES.get("import_file")
+                import_file_discard(name=getattr(upload, "tmp_storage_name", None))
         result = getattr(response, "context_data", {}).get("result")
         if result is not None:
             response.context_data["error_lines"] = import_error_lines(result)

@@ -203,6 +203,12 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_IGNORE_BLANK_LINES = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# issue 9, point 4: the library's TempFolderStorage opens whatever name the confirm form
+# posts, anywhere in /tmp. Ours keeps previews in their own owner-only folder under random
+# names, and the confirm form carries a signed token bound to the session
+# (common.import_files, docs/security.md, 4); abandoned previews are swept nightly.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "common.import_files.PrivateTempStorage"
+IMPORT_TMP_DIR = env.path("IMPORT_TMP_DIR", default=str(VAR_DIR / "import-previews"))
 
 # ------------------------------------------------------------------------------
 # Celery — https://docs.celeryq.dev/en/stable/userguide/configuration.html
@@ -236,6 +242,11 @@ CELERY_BEAT_SCHEDULE = {
     "roster-actions-overdue-daily": {
         "task": "groups.handle_overdue_roster_actions",
         "schedule": crontab(hour=8, minute=30),
+    },
+    # issue 9, point 4: delete import previews nobody confirmed within a day.
+    "import-files-sweep-nightly": {
+        "task": "members.sweep_import_files",
+        "schedule": crontab(hour=3, minute=15),
     },
 }
 

@@ -1,0 +1,183 @@
+"""The file an admin import's preview stores until the clerk confirms (issue 9, point 4).
+
+django-import-export's confirm step (``process_import``) reads ``import_file_name`` from
+the POST and opens that name in its temporary storage: any file of the temporary folder
+was read, its first line echoed in the error page, then deleted (PITFALLS.md). Here:
+
+- ``PrivateTempStorage`` (IMPORT_EXPORT_TMP_STORAGE_CLASS, config/settings/base.py) keeps
+  previews in their own folder (IMPORT_TMP_DIR) under random names and refuses any other
+  name, so no path from a form ever reaches the disk;
+- the confirm form carries a signed token instead of the name (``ConfirmationMixin``),
+  bound to the user, the session, the model and everything the preview decided
+  (format, resource, period…): a name this session's preview did not issue is a form
+  error, never a read or a delete;
+- ``import_files_sweep`` removes the previews nobody confirmed (command
+  ``sweep_import_files``, beat entry ``import-files-sweep-nightly``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import re
+from pathlib import Path
+from uuid import uuid4
+
+from django import forms
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import SuspiciousFileOperation
+from django.utils import timezone
+from import_export.tmp_storages import TempFolderStorage
+
+ERROR_CONFIRM_FOREIGN = "这个确认不是您本次预览生成的，没有导入任何数据。请重新上传文件并预览。"
+ERROR_CONFIRM_EXPIRED = "预览已过期，没有导入任何数据。请重新上传文件并预览。"
+ERROR_CONFIRM_CHANGED = (
+    "确认的内容（文件、格式或选项）与预览时不一致，没有导入任何数据。请重新上传文件并预览。"
+)
+ERROR_CONFIRM_GONE = (
+    "预览时保存的文件已不在（已导入或已清理），没有导入任何数据。请重新上传文件并预览。"
+)
+
+# uuid4().hex: the only names PrivateTempStorage ever makes or opens.
+STORED_NAME = re.compile(r"[0-9a-f]{32}")
+CONFIRM_SALT = "common.import_files.confirm"
+# A preview older than this is abandoned: its token is refused and the sweep deletes the file.
+ABANDONED_AFTER = dt.timedelta(days=1)
+
+
+def import_tmp_dir() -> Path:
+    return Path(settings.IMPORT_TMP_DIR)
+
+
+def stored_path(name: object) -> Path:
+    """The path of a stored preview; SuspiciousFileOperation for any name this module
+    did not make (``../../x``, ``/etc/passwd``, another folder's file)."""
+    if not isinstance(name, str) or not STORED_NAME.fullmatch(name):
+        raise SuspiciousFileOperation("不是导入预览保存的文件名")
+    return import_tmp_dir() / name
+
+
+class PrivateTempStorage(TempFolderStorage):
+    """The library's temporary folder storage, confined to IMPORT_TMP_DIR: files made
+    owner-only under a random name, opened and removed only by such a name.
+
+    The library's TempFolderStorage joins any name to the system's temporary folder
+    (``/tmp``), which every other program shares."""
+
+    def save(self, data: bytes | str) -> None:
+        directory = import_tmp_dir()
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.name = uuid4().hex
+        if isinstance(data, str):
+            data = data.encode(self.encoding or "utf-8")
+        descriptor = os.open(self.get_full_path(), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+
+    def get_full_path(self) -> str:
+        return str(stored_path(self.name))
+
+    def _open(self, mode: str = "r"):
+        # The library's _open makes a new file in /tmp when the name is empty; here an
+        # empty name is refused like any other name this storage did not make.
+        return open(self.get_full_path(), mode, encoding=self.encoding)
+
+
+def import_file_discard(*, name: str | None) -> bool:
+    """Delete a stored preview (a refused or failed import); False if it was not there."""
+    if not name:
+        return False
+    try:
+        stored_path(name).unlink()
+    except (FileNotFoundError, SuspiciousFileOperation):
+        return False
+    return True
+
+
+def import_files_sweep(*, older_than: dt.timedelta = ABANDONED_AFTER) -> int:
+    """Delete the previews stored longer ago than ``older_than`` (abandoned: nobody
+    confirmed them, and their tokens have expired); returns how many.
+
+    Only names PrivateTempStorage makes are touched, only in IMPORT_TMP_DIR."""
+    cutoff = (timezone.now() - older_than).timestamp()
+    removed = 0
+    try:
+        entries = list(os.scandir(import_tmp_dir()))
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        if not STORED_NAME.fullmatch(entry.name) or not entry.is_file(follow_symlinks=False):
+            continue
+        try:
+            if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed += 1
+        except FileNotFoundError:  # confirmed or swept meanwhile
+            continue
+    return removed
+
+
+def confirmation_salt(request, opts) -> str:
+    """Tokens of one model's import, one user, one session: a token from another
+    session, user or import page does not verify."""
+    return f"{CONFIRM_SALT}:{opts.label}:{request.user.pk}:{request.session.session_key}"
+
+
+def confirmation_token(*, salt: str, initial: dict) -> str:
+    """What the preview decided (stored name, format, resource, period…), signed."""
+    return signing.dumps({field: str(value) for field, value in initial.items()}, salt=salt)
+
+
+class ConfirmationMixin:
+    """For the confirm form of an import: ``import_file_name`` carries a token from
+    ``confirmation_token``, never a name. The form is valid only when the token is this
+    session's, recent, and every other field is what the preview signed; its cleaned
+    ``import_file_name`` is then the stored name, which exists.
+
+    Every refusal is one non-field error in Chinese (a tampered hidden field too)."""
+
+    def __init__(self, *args, confirmation_salt: str, **kwargs):
+        self.confirmation_salt = confirmation_salt
+        super().__init__(*args, **kwargs)
+
+    def clean_import_file_name(self) -> str:
+        # Replaces the library's os.path.basename(): the token is checked in clean().
+        return self.cleaned_data["import_file_name"]
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            signed = signing.loads(
+                self.data.get("import_file_name", ""),
+                salt=self.confirmation_salt,
+                max_age=ABANDONED_AFTER,
+            )
+        except signing.SignatureExpired as error:
+            raise forms.ValidationError(ERROR_CONFIRM_EXPIRED) from error
+        except signing.BadSignature as error:
+            raise forms.ValidationError(ERROR_CONFIRM_FOREIGN) from error
+        name = signed.get("import_file_name")
+        changed = any(
+            str(self.data.get(field, "")) != value
+            for field, value in signed.items()
+            if field != "import_file_name"
+        )
+        if changed or any(field in self.errors for field in self.fields):
+            raise forms.ValidationError(ERROR_CONFIRM_CHANGED)
+        try:
+            exists = stored_path(name).is_file()
+        except SuspiciousFileOperation:
+            exists = False
+        if not exists:
+            raise forms.ValidationError(ERROR_CONFIRM_GONE)
+        cleaned["import_file_name"] = name
+        return cleaned
+
+
+@functools.cache
+def confirmation_form(form_class: type[forms.Form]) -> type[forms.Form]:
+    """``form_class`` (the admin's confirm form) checked by ConfirmationMixin."""
+    name = f"Confirmed{form_class.__name__}"
+    return type(form_class)(name, (ConfirmationMixin, form_class), {"__module__": __name__})

@@ -1,0 +1,366 @@
+"""The import confirm step opens only the file this user's own preview stored (issue 9,
+point 4; docs/security.md, 4): employees (HR) and finance's settlement sheet, through the
+real admin."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from decimal import Decimal
+from io import StringIO
+from types import SimpleNamespace
+
+import pytest
+from django.core import signing
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from appraisal.models import Period, Result, Settlement
+from appraisal.services import period_get_or_create
+from common.import_files import (
+    ABANDONED_AFTER,
+    ERROR_CONFIRM_CHANGED,
+    ERROR_CONFIRM_EXPIRED,
+    ERROR_CONFIRM_FOREIGN,
+    ERROR_CONFIRM_GONE,
+    PrivateTempStorage,
+    import_files_sweep,
+)
+from members.models import Employee
+from members.roles import HR
+from members.services import department_get_or_create_by_path
+from tests.factories import EmployeeFactory, UserFactory, xlsx_bytes
+
+EMPLOYEES = "admin:members_employee_import"
+EMPLOYEES_CONFIRM = "admin:members_employee_process_import"
+SETTLEMENTS = "admin:appraisal_settlement_import"
+SETTLEMENTS_CONFIRM = "admin:appraisal_settlement_process_import"
+EMPLOYEE_HEADERS = ["工号", "姓名", "部门", "岗位", "职级", "人员类别", "部门负责人", "状态"]
+SETTLEMENT_HEADERS = ["工号", "姓名", "部门", "扣分合计", "扣款金额", "备注"]
+SECRET = "E999,王总,总经办,月薪 88888"  # the first line the old error page echoed
+
+
+@pytest.fixture(autouse=True)
+def previews(settings, tmp_path):
+    """Where previews are stored (IMPORT_TMP_DIR), and media, inside this test's folder."""
+    settings.IMPORT_TMP_DIR = tmp_path / "previews"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.IMPORT_TMP_DIR
+
+
+def stored(previews) -> list[str]:
+    return sorted(os.listdir(previews)) if previews.exists() else []
+
+
+def employees_sheet(rank: object = 5) -> bytes:
+    return xlsx_bytes(
+        [
+            EMPLOYEE_HEADERS,
+            ["E001", "张三", "生产部/一车间", "车间主任", rank, "生产", "否", "在职"],
+            ["E002", "李四", "生产部/一车间", "操作工", 1, "生产", "否", "在职"],
+        ]
+    )
+
+
+def preview_employees(client, data: bytes | None = None):
+    upload = SimpleUploadedFile("员工.xlsx", employees_sheet() if data is None else data)
+    return client.post(reverse(EMPLOYEES), {"format": "0", "resource": "0", "import_file": upload})
+
+
+def confirm_data(preview, **changes) -> dict:
+    form = preview.context["confirm_form"]
+    return {**{name: form.initial[name] for name in form.fields}, **changes}
+
+
+def refusal(response) -> list[str]:
+    """The confirm form's errors as the page shows them (a 200, never a 500)."""
+    assert response.status_code == 200
+    return list(response.context["confirm_form"].non_field_errors())
+
+
+@pytest.fixture
+def hr_client(client, hr):
+    client.force_login(hr)
+    return client
+
+
+@pytest.fixture
+def secret_file(tmp_path):
+    """A file that is not a preview: another user's, or anything in the temporary folder."""
+    path = tmp_path / "x"
+    path.write_text(SECRET + "\n", encoding="utf-8")
+    return path
+
+
+# -- the confirm step -------------------------------------------------------------------------
+def test_preview_then_confirm_imports_and_leaves_no_file(hr_client, previews):
+    preview = preview_employees(hr_client)
+    assert len(stored(previews)) == 1
+    assert stored(previews)[0] not in preview.content.decode()  # the page carries a token
+
+    done = hr_client.post(reverse(EMPLOYEES_CONFIRM), confirm_data(preview))
+
+    assert done.status_code == 302
+    assert set(Employee.objects.values_list("name", flat=True)) == {"张三", "李四"}
+    assert stored(previews) == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../../../{tmp}/x", "/{tmp}/x", "x", "../previews/{stored}", "{stored}"],
+    ids=["traversal", "absolute", "bare-name", "traversal-to-a-preview", "a-preview-by-name"],
+)
+def test_a_file_name_from_the_form_is_refused_never_read_nor_deleted(
+    hr_client, previews, secret_file, name
+):
+    preview = preview_employees(hr_client)  # this user's own preview, by name: still refused
+    [own] = stored(previews)
+    name = name.format(tmp=str(secret_file.parent).lstrip("/"), stored=own)
+
+    response = hr_client.post(
+        reverse(EMPLOYEES_CONFIRM), confirm_data(preview, import_file_name=name)
+    )
+
+    assert refusal(response) == [ERROR_CONFIRM_FOREIGN]
+    assert "王总" not in response.content.decode()
+    assert secret_file.read_text(encoding="utf-8") == SECRET + "\n"
+    assert stored(previews) == [own]
+    assert not Employee.objects.exists()
+
+
+def test_another_users_preview_is_refused_and_kept_for_its_owner(client, hr, previews):
+    client.force_login(hr)
+    preview = preview_employees(client)
+    stolen = confirm_data(preview)
+    client.force_login(UserFactory(username="hr2", roles=[HR]))
+
+    response = client.post(reverse(EMPLOYEES_CONFIRM), stolen)
+
+    assert refusal(response) == [ERROR_CONFIRM_FOREIGN]
+    assert len(stored(previews)) == 1
+    assert not Employee.objects.exists()
+    client.force_login(hr)  # a new session: its owner previews again
+    again = preview_employees(client)
+    assert client.post(reverse(EMPLOYEES_CONFIRM), confirm_data(again)).status_code == 302
+
+
+def test_a_preview_of_one_import_cannot_confirm_another(client, hr, previews, locked_period):
+    # HR may import both sheets: the employees' token does not open the settlement import.
+    client.force_login(hr)
+    preview = preview_employees(client)
+
+    response = client.post(
+        reverse(SETTLEMENTS_CONFIRM), {**confirm_data(preview), "period": locked_period.pk}
+    )
+
+    assert refusal(response) == [ERROR_CONFIRM_FOREIGN]
+    assert len(stored(previews)) == 1
+    assert not Settlement.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"format": "abc"}, {"format": "7"}, {"format": "1"}, {"resource": "3"}, {"format": ""}],
+    ids=["not-a-number", "no-such-format", "another-format", "no-such-resource", "missing"],
+)
+def test_a_bad_format_or_resource_is_a_form_error(hr_client, previews, changes):
+    preview = preview_employees(hr_client)
+
+    response = hr_client.post(reverse(EMPLOYEES_CONFIRM), confirm_data(preview, **changes))
+
+    assert refusal(response) == [ERROR_CONFIRM_CHANGED]
+    assert not Employee.objects.exists()
+    assert len(stored(previews)) == 1  # still the clerk's: a proper confirm may follow
+
+
+def test_a_missing_file_is_a_form_error(hr_client, previews):
+    preview = preview_employees(hr_client)
+    for name in stored(previews):
+        (previews / name).unlink()  # swept, or confirmed in another tab
+
+    response = hr_client.post(reverse(EMPLOYEES_CONFIRM), confirm_data(preview))
+
+    assert refusal(response) == [ERROR_CONFIRM_GONE]
+    assert not Employee.objects.exists()
+
+
+def test_a_preview_older_than_a_day_cannot_be_confirmed(hr_client, previews, monkeypatch):
+    preview = preview_employees(hr_client)
+    tomorrow = time.time() + ABANDONED_AFTER.total_seconds() + 60
+    monkeypatch.setattr(signing, "time", SimpleNamespace(time=lambda: tomorrow))  # the clock
+
+    response = hr_client.post(reverse(EMPLOYEES_CONFIRM), confirm_data(preview))
+
+    assert refusal(response) == [ERROR_CONFIRM_EXPIRED]
+    assert not Employee.objects.exists()
+
+
+def test_a_confirmation_posted_twice_imports_once(hr_client, previews):
+    preview = preview_employees(hr_client)
+    assert hr_client.post(reverse(EMPLOYEES_CONFIRM), confirm_data(preview)).status_code == 302
+
+    response = hr_client.post(reverse(EMPLOYEES_CONFIRM), confirm_data(preview))
+
+    assert refusal(response) == [ERROR_CONFIRM_GONE]
+    assert Employee.objects.count() == 2
+
+
+def test_a_refused_confirmation_offers_a_new_upload_not_the_button(hr_client, previews):
+    preview = preview_employees(hr_client)
+
+    response = hr_client.post(reverse(EMPLOYEES_CONFIRM), confirm_data(preview, format="9"))
+
+    page = response.content.decode()
+    assert ERROR_CONFIRM_CHANGED in page
+    assert reverse(EMPLOYEES) in page
+    assert 'name="confirm"' not in page
+
+
+# -- refused and abandoned previews ------------------------------------------------------------
+@pytest.mark.parametrize(
+    "data",
+    [employees_sheet(rank="abc"), bytes(range(256)) * 8, xlsx_bytes([["岗位"], ["x"]])],
+    ids=["row-errors", "not-a-spreadsheet", "missing-columns"],
+)
+def test_a_refused_preview_leaves_no_file(hr_client, previews, data):
+    response = preview_employees(hr_client, data)
+
+    assert response.status_code == 200
+    assert response.context.get("confirm_form") is None
+    assert stored(previews) == []
+
+
+def test_the_sweep_removes_abandoned_previews_only(previews, tmp_path):
+    previews.mkdir(parents=True)
+    old, fresh = PrivateTempStorage(), PrivateTempStorage()
+    old.save(b"abandoned")
+    fresh.save(b"being looked at")
+    two_days_ago = (dt.datetime.now(tz=dt.UTC) - dt.timedelta(days=2)).timestamp()
+    os.utime(old.get_full_path(), (two_days_ago, two_days_ago))
+    other = previews / "notes.txt"  # not a name the storage makes: never touched
+    other.write_text("keep")
+    os.utime(other, (two_days_ago, two_days_ago))
+
+    assert import_files_sweep() == 1
+
+    assert sorted(stored(previews)) == sorted([fresh.name, "notes.txt"])
+
+
+def test_the_sweep_command_says_how_many_it_removed(previews):
+    storage = PrivateTempStorage()
+    storage.save(b"abandoned")
+    long_ago = (dt.datetime.now(tz=dt.UTC) - dt.timedelta(hours=30)).timestamp()
+    os.utime(storage.get_full_path(), (long_ago, long_ago))
+    out = StringIO()
+
+    call_command("sweep_import_files", stdout=out)
+
+    assert out.getvalue().strip() == "已删除 1 个未确认的导入预览文件。"
+    assert stored(previews) == []
+    with pytest.raises(CommandError, match="至少为 1"):
+        call_command("sweep_import_files", "--older-than-hours=0")
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "x", "", None])
+def test_the_storage_opens_only_names_it_made(previews, name):
+    with pytest.raises(SuspiciousFileOperation):
+        PrivateTempStorage(name=name, read_mode="rb").read()
+
+
+def test_a_stored_preview_is_readable_by_its_owner_only(previews):
+    storage = PrivateTempStorage()
+    storage.save(b"payroll")
+
+    assert os.stat(storage.get_full_path()).st_mode & 0o777 == 0o600
+    assert os.stat(previews).st_mode & 0o777 == 0o700
+
+
+# -- finance's settlement sheet ----------------------------------------------------------------
+@pytest.fixture
+def locked_period(db) -> Period:
+    period = period_get_or_create(code="2026-11")
+    sales = department_get_or_create_by_path(path="销售部")
+    for employee_no, name in [("E001", "张三"), ("E002", "李四")]:
+        Result.objects.create(
+            period=period,
+            employee=EmployeeFactory(employee_no=employee_no, name=name, department=sales),
+            department_path="销售部",
+            base_score=Decimal("100"),
+            deducted=Decimal("0"),
+            warnings=0,
+            final_score=Decimal("100"),
+        )
+    period.state = Period.State.LOCKED
+    period.save()
+    return period
+
+
+def preview_settlements(client, period: Period):
+    data = xlsx_bytes(
+        [
+            SETTLEMENT_HEADERS,
+            ["E001", "张三", "销售部", 0, 12.5, ""],
+            ["E002", "李四", "销售部", 0, 0, ""],
+        ]
+    )
+    upload = SimpleUploadedFile("扣款表.xlsx", data)
+    form = {"period": period.pk, "format": "0", "resource": "0", "import_file": upload}
+    return client.post(reverse(SETTLEMENTS), form)
+
+
+@pytest.fixture
+def finance_client(client, finance):
+    client.force_login(finance)
+    return client
+
+
+def test_finance_previews_then_confirms_and_leaves_no_file(finance_client, locked_period, previews):
+    preview = preview_settlements(finance_client, locked_period)
+
+    done = finance_client.post(reverse(SETTLEMENTS_CONFIRM), confirm_data(preview))
+
+    assert done.status_code == 302
+    assert Settlement.objects.filter(period=locked_period).count() == 2
+    assert stored(previews) == []
+
+
+def test_finance_posting_a_path_gets_a_form_error(finance_client, locked_period, secret_file):
+    preview = preview_settlements(finance_client, locked_period)
+    name = f"../../../{str(secret_file.parent).lstrip('/')}/x"
+
+    response = finance_client.post(
+        reverse(SETTLEMENTS_CONFIRM), confirm_data(preview, import_file_name=name)
+    )
+
+    assert refusal(response) == [ERROR_CONFIRM_FOREIGN]
+    assert "王总" not in response.content.decode()
+    assert secret_file.exists()
+    assert not Settlement.objects.exists()
+
+
+def test_finance_cannot_confirm_hr_s_preview(client, hr, finance, previews):
+    client.force_login(hr)
+    stolen = confirm_data(preview_employees(client))
+    client.force_login(finance)
+
+    response = client.post(reverse(EMPLOYEES_CONFIRM), stolen)
+
+    assert response.status_code == 403  # no import permission on employees at all
+    assert len(stored(previews)) == 1
+
+
+def test_the_period_cannot_be_swapped_after_the_preview(finance_client, locked_period, previews):
+    other = period_get_or_create(code="2026-10")
+    other.state = Period.State.LOCKED
+    other.save()
+    preview = preview_settlements(finance_client, locked_period)
+
+    response = finance_client.post(
+        reverse(SETTLEMENTS_CONFIRM), confirm_data(preview, period=other.pk)
+    )
+
+    assert refusal(response) == [ERROR_CONFIRM_CHANGED]
+    assert not Settlement.objects.exists()
