@@ -124,6 +124,10 @@ _HALF_WIDTH |= {0x3000: " ", 0x00A0: " ", 0x200B: None, 0xFEFF: None}
 
 # OWASP "CSV injection": a cell starting with one of these may run as a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
+# Characters a reader skips before a formula without showing them (issue 9, point 8): format
+# characters (U+200B-U+200F, U+2060, BOM, soft hyphen, bidi controls), every kind of space
+# (NBSP, U+3000), line and paragraph separators, other control characters.
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Zs", "Zl", "Zp", "Cc"})
 
 _DATE_PATTERNS = (
     re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"),
@@ -170,14 +174,32 @@ def cell_text(value: Cell) -> str:
     return normalize_text(str(value))
 
 
+def _runs_as_formula(value: str) -> bool:
+    """Whether a spreadsheet may run ``value`` once it is normalised: leading invisible and
+    format characters (zero-width space and joiners, BOM, NBSP, ideographic space, bidi
+    marks...) removed, as normalize_text() and Excel's import do, and full-width ＝＋－＠
+    read as their ASCII forms (NFKC)."""
+    if value.startswith(FORMULA_TRIGGERS):
+        return True
+    for char in value:
+        if unicodedata.category(char) in _INVISIBLE_CATEGORIES:
+            continue
+        return unicodedata.normalize("NFKC", char).startswith(FORMULA_TRIGGERS)
+    return False
+
+
 def escape_formula(value: str) -> str:
-    """Prefix ' to text a spreadsheet would run as a formula (OWASP; see PITFALLS.md)."""
-    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+    """Prefix ' to text a spreadsheet would run as a formula (OWASP; see PITFALLS.md).
+
+    issue 9, point 8: the test is made on the normalised text, so that "\u200b=cmd" (which
+    write_csv() and Excel turn into "=cmd") is escaped too; the text itself is kept as it is.
+    """
+    return "'" + value if _runs_as_formula(value) else value
 
 
 def unescape_formula(value: str) -> str:
     """Undo escape_formula(), so that an exported sheet imports back unchanged."""
-    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_TRIGGERS) else value
+    return value[1:] if value.startswith("'") and _runs_as_formula(value[1:]) else value
 
 
 def parse_date_cell(value: Cell) -> date | None:
@@ -799,13 +821,26 @@ def write_xlsx(
 
 
 def write_csv(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    """CSV in UTF-8 with a BOM: without it, Chinese Excel reads UTF-8 as GBK and garbles it."""
+    """CSV in UTF-8 with a BOM: without it, Chinese Excel reads UTF-8 as GBK and garbles it.
+
+    Text that would run as a formula is escaped here, for every CSV export, whatever the caller
+    escaped already (escape_formula() leaves escaped text as it is)."""
     output = io.StringIO(newline="")
     writer = csv.writer(output)
     writer.writerow(headers)
     for row in rows:
-        writer.writerow(["" if value is None else cell_text(value) for value in row])
+        writer.writerow([_csv_cell(value) for value in row])
     return output.getvalue().encode("utf-8-sig")
+
+
+def _csv_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        # issue 9, point 8: escaped after cell_text() normalises, which drops a zero-width
+        # space or BOM and would otherwise uncover an "=" escaped before it.
+        return escape_formula(cell_text(value))
+    return cell_text(value)  # numbers stay numbers (-5 is not a formula to escape)
 
 
 # ------------------------------------------------------------------------------

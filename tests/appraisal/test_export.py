@@ -347,3 +347,18 @@ def test_the_command_refuses_an_unknown_period(october, tmp_path: Path, code, me
         call_command("export_appraisal", "--period", code, "--output", str(target))
     assert str(error.value) == message
     assert not target.exists()
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\ufeff", "\u00a0", "\u200d"])
+def test_a_formula_behind_a_zero_width_character_is_escaped(october, hr, invisible):
+    # issue 9, point 8: escaping decides on the normalised text.
+    period, _ = october
+    department = department_get_or_create_by_path(path="销售部")
+    EmployeeFactory(employee_no="H01", name=invisible + "=1+1", department=department)
+    period_compute(period=period, actor=hr[0])
+    out = io.BytesIO()
+    period_workbook(period, out)
+    workbook = openpyxl.load_workbook(io.BytesIO(out.getvalue()))
+
+    summary = {row[0].value: row for row in workbook["汇总"].iter_rows(min_row=2)}
+    assert summary["H01"][1].value == "'" + invisible + "=1+1"

@@ -839,3 +839,15 @@ def test_run_list_numbers_its_runs_in_chinese(client, hr_user, company):
     assert f"#{run.pk}" in html
     assert ">PK<" not in html
     assert "column-pk" not in html
+
+
+def test_todo_export_escapes_a_formula_behind_a_zero_width_joiner(client, hr_user, company):
+    # issue 9, point 8: escaping decides on the normalised text (U+200D survives the roster's
+    # normalising, since emoji use it).
+    reconciled(company.office, *compliant_rows(), "\u200d" + FORMULA)
+    client.force_login(hr_user)
+
+    sheet = _sheet(client.get(todo_url(company.office)))
+
+    name_cell = sheet.cell(row=2, column=TODO_HEADERS.index("群昵称") + 1)
+    assert name_cell.value == "'\u200d" + FORMULA
