@@ -12,6 +12,7 @@ from io import StringIO
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings as settings_module
 from django.core import signing
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -32,6 +33,7 @@ from common.import_files import (
 from members.models import Employee
 from members.roles import HR
 from members.services import department_get_or_create_by_path
+from members.tasks import sweep_import_files
 from tests.factories import EmployeeFactory, UserFactory, xlsx_bytes
 
 EMPLOYEES = "admin:members_employee_import"
@@ -364,3 +366,17 @@ def test_the_period_cannot_be_swapped_after_the_preview(finance_client, locked_p
 
     assert refusal(response) == [ERROR_CONFIRM_CHANGED]
     assert not Settlement.objects.exists()
+
+
+def test_the_sweep_task_runs_the_sweep(previews):
+    # The beat entry import-files-sweep-nightly names this task (config/settings/base.py).
+    storage = PrivateTempStorage()
+    storage.save(b"abandoned")
+    long_ago = (dt.datetime.now(tz=dt.UTC) - dt.timedelta(days=3)).timestamp()
+    os.utime(storage.get_full_path(), (long_ago, long_ago))
+
+    assert sweep_import_files.delay().get() == 1
+    assert stored(previews) == []
+    assert settings_module.CELERY_BEAT_SCHEDULE["import-files-sweep-nightly"]["task"] == (
+        sweep_import_files.name
+    )
