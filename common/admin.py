@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import json
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -105,6 +107,63 @@ class ViewerLinksMixin:
         return admin_link(getattr(obj, "_viewer_request", None), target, text, self.admin_site)
 
 
+ROW_VERSION = "_row_version"
+STALE_EDIT = "这条记录在您打开页面之后已被他人修改（例如已锁定或已处理）。您的修改没有保存：请刷新页面，看过最新内容后再改。"
+
+
+def row_version(obj) -> str:
+    """A fingerprint of the row as the database holds it: its fields and many-to-many
+    links (a group's 管理员 included). Equal fingerprints, nothing moved in between."""
+    values = [(f.attname, f.value_from_object(obj)) for f in obj._meta.concrete_fields]
+    values += [
+        (f.name, sorted(getattr(obj, f.name).values_list("pk", flat=True)))
+        for f in obj._meta.many_to_many
+    ]
+    return hashlib.sha256(json.dumps(values, default=str).encode()).hexdigest()[:32]
+
+
+class RowVersionForm:
+    """Mixed into an admin's change form: the row is locked (select_for_update, held until
+    the admin's transaction ends with the save) and compared with the version the page was
+    built from; anything else is refused with STALE_EDIT, a missing version too.
+
+    Django's admin saves every field of the row it loaded: without this a clerk's stale
+    form puts back what another clerk or a service changed meanwhile (issue 9, §7.1).
+    SQLite has no row locks, but its IMMEDIATE transactions (config/settings) serialise
+    the check and the save against any other writer.
+    """
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is not None:
+            model = type(self.instance)
+            current = model._base_manager.select_for_update().get(pk=self.instance.pk)
+            if self.data.get(ROW_VERSION) != row_version(current):
+                raise ValidationError(STALE_EDIT, code="stale")
+        return cleaned
+
+
+class RowVersionGuardMixin:
+    """Change forms that refuse to save over a row that moved since the page was built
+    (RowVersionForm; the page carries the version: templates/admin/change_form.html)."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is None:
+            return form
+        return type(form)(form.__name__, (RowVersionForm, form), {"__module__": form.__module__})
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk is not None:
+            context["row_version"] = self.page_row_version(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def page_row_version(self, request, obj) -> str:
+        # A form sent back with errors keeps the version it was built from: a refused stale
+        # save stays refused until the clerk reloads the page and sees what changed.
+        return request.POST.get(ROW_VERSION) or row_version(type(obj)._base_manager.get(pk=obj.pk))
+
+
 class ReadableHistory(HistoricalRecordContextHelper):
     """A row's history in words: choices by their labels (处分 警告, not "warning"), local
     times, logins as people, a dash for an empty value."""
@@ -122,7 +181,7 @@ class ReadableHistory(HistoricalRecordContextHelper):
         return super().prepare_delta_change_value(change, value)
 
 
-class HistoryAdmin(SimpleHistoryAdmin):
+class HistoryAdmin(RowVersionGuardMixin, SimpleHistoryAdmin):
     """SimpleHistoryAdmin for every app: the history page in words and with people's names,
     and a "revert to this version" that needs the change permission.
 
@@ -144,6 +203,12 @@ class HistoryAdmin(SimpleHistoryAdmin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST" and not self.revert_allowed(request, object_id):
             raise PermissionDenied
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None:  # a revert is a save: it carries the row's version too
+            extra_context = {
+                **(extra_context or {}),
+                "row_version": self.page_row_version(request, obj),
+            }
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def revert_allowed(self, request, object_id) -> bool:

@@ -43,6 +43,7 @@ class Page(HTMLParser):
         self._targeted: list[tuple[str, str]] = []  # (form="…", button text)
         self._select: tuple[dict, str] | None = None  # (form, field name) of an open <select>
         self._select_field: int | None = None  # where its value is in the form's fields
+        self._textarea: list | None = None  # [form, name, text so far] of an open <textarea>
         self._hidden = 0
         self.feed(html)
         self.close()
@@ -80,8 +81,10 @@ class Page(HTMLParser):
         elif tag == "input":
             self._input(a)
         elif tag == "select" and a.get("name") and self._innermost() is not None:
-            self._select = (self._innermost(), a["name"])
+            self._select = (self._innermost(), a["name"], "multiple" in a)
             self._select_field = None
+        elif tag == "textarea" and a.get("name") and self._innermost() is not None:
+            self._textarea = [self._innermost(), a["name"], ""]
         elif tag == "option" and self._select is not None:
             self._option(a)
 
@@ -102,9 +105,12 @@ class Page(HTMLParser):
         form["fields"].append((a["name"], a.get("value", "")))
 
     def _option(self, a: dict) -> None:
-        form, name = self._select
+        form, name, multiple = self._select
         field = (name, a.get("value", ""))
-        if self._select_field is None:  # the first option, unless another is selected
+        if multiple:  # every selected option, none if none is
+            if "selected" in a:
+                form["fields"].append(field)
+        elif self._select_field is None:  # the first option, unless another is selected
             self._select_field = len(form["fields"])
             form["fields"].append(field)
         elif "selected" in a:
@@ -130,8 +136,14 @@ class Page(HTMLParser):
             self._button = None
         elif tag == "select":
             self._select = None
+        elif tag == "textarea" and self._textarea is not None:
+            form, name, text = self._textarea
+            form["fields"].append((name, text.removeprefix("\n")))
+            self._textarea = None
 
     def handle_data(self, data):
+        if self._textarea is not None:
+            self._textarea[2] += data
         if self._link is not None:
             self._link[1] += data
         if self._button is not None:
@@ -176,3 +188,28 @@ class Page(HTMLParser):
             elif target not in self.top_forms:
                 problems.append(f'form="{target}" names a nested form')
         return problems
+
+
+def form_data(form: dict) -> dict[str, list[str]]:
+    """What submitting ``form`` (one of Page.forms) untouched sends: name -> values."""
+    data: dict[str, list[str]] = {}
+    for name, value in form["fields"]:
+        data.setdefault(name, []).append(value)
+    return data
+
+
+def change_form_data(client, url: str, changes: dict | None = None) -> dict[str, list[str]]:
+    """Open an admin change page and read its form as a browser would submit it: every field
+    as the page shows it (the row version included: common.admin.RowVersionGuardMixin), with
+    ``changes`` (name -> value, or a list for a multiple choice) typed over them."""
+    page = Page(client.get(url).content.decode())
+    form = next(f for f in page.forms if (f["id"] or "").endswith("_form") and not f["parents"])
+    data = form_data(form)
+    for name, value in (changes or {}).items():
+        data[name] = [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
+    return data
+
+
+def post_change_form(client, url: str, changes: dict, **kwargs):
+    """Open an admin change page and submit its form at once, with ``changes``."""
+    return client.post(url, change_form_data(client, url, changes), **kwargs)

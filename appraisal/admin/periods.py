@@ -27,6 +27,7 @@ from appraisal.models import GradeBand, Line, Period, Result
 from appraisal.selectors import WaitingCorrections, corrections_waiting
 from appraisal.services import (
     AppraisalError,
+    period_change_scoring,
     period_compute,
     period_create_for_corrections,
     period_lock,
@@ -190,16 +191,23 @@ class PeriodAdmin(ViewerLinksMixin, HistoryAdmin):
         return False  # a revert would change the state behind the services' back
 
     def save_model(self, request, obj, form, change) -> None:
-        if change and obj.state == Period.State.COMPUTED and form.changed_data:
-            # New base score or cap: the computed results no longer match, so the
-            # period must be computed again before it can be locked (§7.1).
-            obj.state = Period.State.OPEN
+        if not change:
             super().save_model(request, obj, form, change)
+            return
+        # Only the scoring is editable, through the service: it locks the row, so a lock or a
+        # computation that landed meanwhile is never written over (the form's row version
+        # has already refused a page built before them).
+        recompute = period_change_scoring(
+            period=obj,
+            actor=request.user,
+            base_score=form.cleaned_data["base_score"],
+            deduction_cap=form.cleaned_data["deduction_cap"],
+        )
+        obj.refresh_from_db()
+        if recompute:
             self.message_user(
                 request, CHANGED_AFTER_COMPUTE.format(code=obj.code), messages.WARNING
             )
-            return
-        super().save_model(request, obj, form, change)
 
     # -- permissions of the actions and the export ----------------------------------------------
 

@@ -3,6 +3,7 @@
 from appraisal.services.compute import (
     AppraisalError,
     ComputeSummary,
+    period_change_scoring,
     period_compute,
     period_create_for_corrections,
     period_get_or_create,
@@ -16,6 +17,7 @@ __all__ = [
     "settlement_import",
     "AppraisalError",
     "ComputeSummary",
+    "period_change_scoring",
     "period_compute",
     "period_create_for_corrections",
     "period_get_or_create",

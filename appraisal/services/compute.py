@@ -40,6 +40,8 @@ ERROR_LOCKED = "考核期间 {code} 已锁定，不能再计算；之后确认�
 ERROR_NOT_COMPUTED = "考核期间 {code} 还没有计算，不能锁定。"
 ERROR_ALREADY_LOCKED = "考核期间 {code} 已经锁定。"
 ERROR_NOT_HR = "只有人力资源部可以计算或锁定考核期间。"
+ERROR_LOCKED_SCORING = "考核期间 {code} 已锁定，计分设置不能再修改（§7.1）。"
+ERROR_NOT_HR_CHANGE = "只有人力资源部可以修改考核期间的计分设置。"
 ERROR_NOT_HR_CREATE = "只有人力资源部可以新建考核期间。"
 ERROR_NOT_WAITED_FOR = (
     "没有锁定期间的更正在等待考核期间 {code}，未新建。其他考核期间请用“增加考核期间”添加。"
@@ -223,3 +225,26 @@ def period_lock(*, period: Period, actor=None) -> Period:
     period.locked_by = actor
     period.save(update_fields=["state", "locked_at", "locked_by"])
     return period
+
+
+@transaction.atomic
+def period_change_scoring(*, period: Period, actor, base_score, deduction_cap) -> bool:
+    """HR sets a period's base score and deduction cap. The row is locked and read afresh, so
+    a lock or a computation that landed meanwhile is never undone (issue 9: the admin saved
+    the whole row it had loaded, and a lock came back as 未锁定). A computed period whose
+    scoring changes goes back to 未计算: its results no longer match (§7.1). Returns whether
+    it did."""
+    if not actor.has_perm("appraisal.change_period"):
+        raise AppraisalError(ERROR_NOT_HR_CHANGE)
+    period = Period.objects.select_for_update().get(pk=period.pk)
+    if period.state == Period.State.LOCKED:
+        raise AppraisalError(ERROR_LOCKED_SCORING.format(code=period.code))
+    if (period.base_score, period.deduction_cap) == (base_score, deduction_cap):
+        return False
+    period.base_score, period.deduction_cap = base_score, deduction_cap
+    recompute = period.state == Period.State.COMPUTED
+    if recompute:
+        period.state = Period.State.OPEN
+    period.full_clean()
+    period.save(update_fields=["base_score", "deduction_cap", "state"])
+    return recompute

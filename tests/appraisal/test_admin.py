@@ -36,7 +36,7 @@ from appraisal.services.compute import ERROR_LOCKED, ERROR_NOT_COMPUTED
 from appraisal.services.settlements import ERROR_NOT_LOCKED
 from tests.appraisal.test_visibility import appraised, confirmed  # noqa: F401 — fixture
 from tests.factories import EmployeeFactory, StaffUserFactory
-from tests.html import Page
+from tests.html import Page, post_change_form
 
 pytestmark = pytest.mark.django_db
 State = Period.State
@@ -187,7 +187,9 @@ def test_a_locked_period_cannot_be_deleted(hr_client, appraised):  # noqa: F811
 def test_changing_the_scoring_of_a_computed_period_asks_for_a_recompute(hr_client, appraised):  # noqa: F811
     period = appraised["period"]
     url = reverse("admin:appraisal_period_change", args=[period.pk])
-    response = hr_client.post(url, {"base_score": "100", "deduction_cap": "5"}, follow=True)
+    response = post_change_form(
+        hr_client, url, {"base_score": "100", "deduction_cap": "5"}, follow=True
+    )
     assert any("请重新计算" in m for m in messages_of(response))
     period.refresh_from_db()
     # The results no longer match the settings: no lock until computed again.

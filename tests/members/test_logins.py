@@ -32,6 +32,7 @@ from members.services import (
 )
 from members.tokens import invite_token_generator
 from tests.factories import EmployeeFactory, UserFactory
+from tests.html import post_change_form
 from tests.members.test_import_employees import employee_row, run_import, sheet
 
 pytestmark = pytest.mark.django_db
@@ -368,7 +369,7 @@ def test_hr_adds_and_edits_employees_without_the_login_picker(client, hr):
     url = reverse("admin:members_employee_change", args=[zhang.pk])
     form = client.get(url).context["adminform"].form
     data = {name: form[name].value() or "" for name in form.fields}
-    response = client.post(url, {**data, "name": "张三丰"})
+    response = post_change_form(client, url, {**data, "name": "张三丰"})
 
     assert response.status_code == 302
     zhang.refresh_from_db()

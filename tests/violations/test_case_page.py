@@ -565,3 +565,21 @@ def test_hr_edits_the_rule_code_and_points_as_fields(client, world):
         .form
     )
     assert {"code", "default_points"} <= set(form.fields)
+
+
+def test_a_proposal_page_opened_before_its_confirmation_does_not_change_it(client, world):
+    """Issue 9.1: HR corrects a proposal's facts on a page opened before another clerk
+    confirmed it: the save is refused, the confirmed case keeps its facts and state."""
+    from common.admin import STALE_EDIT
+    from tests.html import change_form_data
+
+    case = filed(world)
+    client.force_login(world["hr"])
+    stale = change_form_data(client, page_url(case), {"description": "改过的描述"})
+    case_confirm(case=case, actor=world["hr2"], comment="确认")
+
+    response = client.post(page_url(case), stale)
+
+    assert STALE_EDIT in response.content.decode()
+    case.refresh_from_db()
+    assert (case.state, case.description) == (S.CONFIRMED, "群内发布赌博链接")

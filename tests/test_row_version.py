@@ -1,0 +1,186 @@
+"""Issue 9.1: a change form never saves over a row that moved after the page was built — a
+lock, a computation, a decision, another clerk's edit — and says so in Chinese.
+
+Django's admin saves every field of the row it has loaded; with a clerk's page open while
+another clerk locked the period, the save put the period back to 未锁定
+(history computed → locked → open). common.admin.RowVersionGuardMixin (on every
+HistoryAdmin) compares the page's row version with the row, under a row lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
+
+from appraisal.models import Period
+from appraisal.services import period_compute, period_get_or_create, period_lock
+from common.admin import STALE_EDIT
+from groups.models import ChatGroup
+from members.roles import HR
+from tests.factories import EmployeeFactory, UserFactory
+from tests.html import Page, change_form_data, form_data, post_change_form
+from violations.models import Rule
+
+pytestmark = pytest.mark.django_db
+
+
+def _states(period: Period) -> list[str]:
+    return list(period.history.order_by("history_id").values_list("state", flat=True))
+
+
+def _period_url(period: Period) -> str:
+    return reverse("admin:appraisal_period_change", args=[period.pk])
+
+
+@pytest.fixture
+def hr2(seeded):
+    return UserFactory(username="hr2", roles=[HR])
+
+
+@pytest.fixture
+def period(seeded):
+    return period_get_or_create(code="2026-10")
+
+
+def test_a_period_page_opened_before_a_computation_does_not_undo_it(client, hr, hr2, period):
+    client.force_login(hr)
+    stale = change_form_data(client, _period_url(period), {"deduction_cap": "5"})
+    period_compute(period=period, actor=hr2)
+
+    response = client.post(_period_url(period), stale)
+
+    assert response.status_code == 200
+    assert STALE_EDIT in response.content.decode()
+    period.refresh_from_db()
+    assert period.state == Period.State.COMPUTED
+    assert period.deduction_cap != Decimal("5")
+
+
+def test_the_refused_page_stays_refused_until_reloaded(client, hr, hr2, period):
+    client.force_login(hr)
+    stale = change_form_data(client, _period_url(period), {"deduction_cap": "5"})
+    period_compute(period=period, actor=hr2)
+    refused = Page(client.post(_period_url(period), stale).content.decode())
+    resent = form_data(next(f for f in refused.forms if f["id"] == "period_form"))
+
+    response = client.post(_period_url(period), {**resent, "deduction_cap": ["5"]})
+
+    assert STALE_EDIT in response.content.decode()
+    assert post_change_form(client, _period_url(period), {"deduction_cap": "5"}).status_code == 302
+    period.refresh_from_db()
+    assert (period.deduction_cap, period.state) == (Decimal("5"), Period.State.OPEN)
+
+
+def test_a_save_without_the_row_version_is_refused(client, hr, period):
+    client.force_login(hr)
+    data = change_form_data(client, _period_url(period), {"deduction_cap": "5"})
+    del data["_row_version"]
+
+    response = client.post(_period_url(period), data)
+
+    assert STALE_EDIT in response.content.decode()
+    period.refresh_from_db()
+    assert period.deduction_cap != Decimal("5")
+
+
+def test_an_unchanged_row_saves_and_a_computed_period_asks_for_a_recompute(client, hr, period):
+    period_compute(period=period, actor=hr)
+    client.force_login(hr)
+
+    response = post_change_form(client, _period_url(period), {"deduction_cap": "5"})
+
+    assert response.status_code == 302
+    period.refresh_from_db()
+    assert (period.deduction_cap, period.state) == (Decimal("5"), Period.State.OPEN)
+
+
+def test_the_admins_a_group_gained_meanwhile_are_kept(client, hr, seeded):
+    group = ChatGroup.objects.get(code="work")
+    url = reverse("admin:groups_chatgroup_change", args=[group.pk])
+    client.force_login(hr)
+    stale = change_form_data(client, url, {"name": "俊马工作群（新）"})
+    added = EmployeeFactory(name="孙丽")
+    group.admins.add(added)  # another clerk appointed an admin (§5.2)
+
+    response = client.post(url, stale)
+
+    assert STALE_EDIT in response.content.decode()
+    group.refresh_from_db()
+    assert group.name != "俊马工作群（新）"
+    assert added in group.admins.all()
+
+
+def test_a_rule_changed_meanwhile_is_not_written_over(client, superuser, seeded):
+    rule = Rule.objects.get(code="9.4")
+    url = reverse("admin:violations_rule_change", args=[rule.pk])
+    client.force_login(superuser)
+    stale = change_form_data(client, url, {"title_zh": "旧页面上的标题"})
+    Rule.objects.filter(pk=rule.pk).update(default_points=Decimal("7.00"))
+
+    response = client.post(url, stale)
+
+    assert STALE_EDIT in response.content.decode()
+    rule.refresh_from_db()
+    assert (rule.default_points, rule.title_zh) == (
+        Decimal("7.00"),
+        Rule.objects.get(pk=rule.pk).title_zh,
+    )
+    assert rule.title_zh != "旧页面上的标题"
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks: run with DATABASE_URL=postgres://..."
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_lock_and_a_save_at_the_same_moment_never_unlock_the_period(seeded):
+    """Two real connections: the lock holds the period's row while the clerk's save arrives;
+    the save waits for the row, then sees the lock and refuses (before: history
+    computed → locked → open, 3 tries in 12)."""
+    hr, hr2 = UserFactory(username="hr1", roles=[HR]), UserFactory(username="hr2", roles=[HR])
+    period = period_get_or_create(code="2026-10")
+    period_compute(period=period, actor=hr2)
+    clerk = Client()
+    clerk.force_login(hr)
+    page = change_form_data(clerk, _period_url(period), {"deduction_cap": "5"})
+
+    locked, release = threading.Event(), threading.Event()
+
+    def lock_and_hold():
+        try:
+            with transaction.atomic():
+                period_lock(period=period, actor=hr2)
+                locked.set()
+                release.wait(10)  # the row stays locked until this transaction ends
+        finally:
+            connection.close()
+
+    answers = []
+
+    def save():
+        try:
+            answers.append(clerk.post(_period_url(period), page))
+        finally:
+            connection.close()
+
+    locker = threading.Thread(target=lock_and_hold)
+    locker.start()
+    assert locked.wait(10)
+    saver = threading.Thread(target=save)
+    saver.start()
+    saver.join(1.0)
+    assert saver.is_alive(), "the save must wait for the locked row"
+    release.set()
+    locker.join(10)
+    saver.join(10)
+
+    period.refresh_from_db()
+    assert period.state == Period.State.LOCKED
+    assert period.deduction_cap != Decimal("5")
+    assert _states(period)[-1] == Period.State.LOCKED
+    assert [answer.status_code for answer in answers] == [200]
+    assert STALE_EDIT in answers[0].content.decode()
