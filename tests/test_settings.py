@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -87,9 +91,119 @@ def test_environment_overrides_database_broker_hosts_debug_and_key():
     assert s["secret"] == "from-env"
 
 
+# A key as `secrets.token_urlsafe(50)` makes one (fixed here: the tests must be repeatable).
+PRODUCTION_KEY = "tQ3v8-Zk2pW9xLr4Hn6Jy1Bc5Md7Fg0Ss2Ua4Ie6Oo8Kq1Xw3Ve5Rt7Yb9Nm0Pl2"
+
+
 def test_production_defaults_to_no_debug_and_requires_a_secret_key():
-    s = _settings("config.settings.production", DJANGO_SECRET_KEY="k")
+    s = _settings("config.settings.production", DJANGO_SECRET_KEY=PRODUCTION_KEY)
     assert s["debug"] is False
     with pytest.raises(subprocess.CalledProcessError) as exc:
         _settings("config.settings.production")
     assert "DJANGO_SECRET_KEY" in exc.value.stderr
+
+
+# issue 9, point 8: local.py's development key, and keys too weak to be real ones.
+@pytest.mark.parametrize(
+    "key",
+    ["local-development-key-not-for-production", "", "short-key", "a" * 60],
+    ids=["local-development-key", "empty", "shorter-than-50", "one-character-repeated"],
+)
+def test_production_refuses_the_development_key_and_weak_keys(key):
+    with pytest.raises(subprocess.CalledProcessError) as exc:
+        _settings("config.settings.production", DJANGO_SECRET_KEY=key)
+    assert "ImproperlyConfigured" in exc.value.stderr
+    assert "DJANGO_SECRET_KEY 必须设为至少 50 个字符的随机值" in exc.value.stderr
+
+
+def _production_env(**env: str) -> dict[str, str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_"))
+    }
+    clean.update(
+        env, DJANGO_SETTINGS_MODULE="config.settings.production", DJANGO_SECRET_KEY=PRODUCTION_KEY
+    )
+    return clean
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603 — our own interpreter and code
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=_production_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+# issue 9, point 9: HTTPS on by default; behind a TLS-terminating proxy, off by one setting.
+@pytest.mark.parametrize(
+    "env", [{}, {"DJANGO_TLS_TERMINATED_BY_PROXY": "true"}], ids=["direct", "proxy"]
+)
+def test_check_deploy_reports_nothing_under_production_settings(env):
+    out = _manage("check", "--deploy", "--fail-level", "WARNING", **env)
+
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "System check identified no issues" in out.stdout
+    assert "WARNINGS" not in out.stdout + out.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 — our own server
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def test_gunicorn_serves_the_admins_css_under_production_settings(tmp_path):
+    env = {"DJANGO_STATIC_ROOT": str(tmp_path / "static"), "DJANGO_TLS_TERMINATED_BY_PROXY": "true"}
+    collected = _manage("collectstatic", "--noinput", **env)
+    assert collected.returncode == 0, collected.stderr
+    port = _free_port()
+    server = subprocess.Popen(  # noqa: S603 — our own interpreter and code
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+        ],
+        cwd=ROOT,
+        env=_production_env(**env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/static/admin/css/base.css"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status, headers, body = _get(url, **{"X-Forwarded-Proto": "https"})
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode()
+                assert time.monotonic() < deadline, "gunicorn did not start in 30 s"
+                time.sleep(0.2)
+        plain_status, plain_headers, _ = _get(f"http://127.0.0.1:{port}/admin/login/")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/css")
+    assert b"body" in body
+    # Every page still carries the HTTPS promises: HSTS is the proxy's, secure cookies ours.
+    assert plain_status == 200
+    assert "secure" in plain_headers.get("Set-Cookie", "").lower()
