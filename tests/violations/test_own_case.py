@@ -72,9 +72,32 @@ def snapshot(case: Case) -> tuple:
     return case.state, case.points, case.confirmed_by_id, case.transitions.count()
 
 
+@pytest.fixture
+def staff_proposal(world, clerk):
+    """A §9.8 case against 李娜 of 销售部, whose head 陈静 (hr1) answers for half of it."""
+    from members.services import department_set_head
+    from violations.models import Rule
+
+    department_set_head(department=world["sales"], head=world["clerk"])
+    world["rule"] = Rule.objects.get(code="9.8")
+    return filed(world)
+
+
+@pytest.fixture
+def staff_appeal(world, staff_proposal):
+    """That case confirmed by hr2 — 陈静 now holds its joint case — and appealed by 李娜."""
+    case = case_confirm(case=staff_proposal, actor=world["hr2"], comment="确认")
+    assert case.joint_cases.get().employee == world["clerk"]
+    return case_appeal(case=case, actor=world["offender"].user, comment="我没有发过")
+
+
 SITUATIONS = [
     pytest.param(situation, key, error, id=f"{situation}-{key}")
     for situation, key, error in [
+        ("staff_proposal", "confirm", ERROR_OWN_CASE),
+        ("staff_proposal", "dismiss", ERROR_OWN_CASE),
+        ("staff_appeal", "uphold", ERROR_OWN_CASE),
+        ("staff_appeal", "overturn", ERROR_OWN_CASE),
         ("own_proposal", "confirm", ERROR_OWN_CASE),
         ("own_proposal", "dismiss", ERROR_OWN_CASE),
         ("own_appeal", "uphold", ERROR_OWN_CASE),

@@ -89,17 +89,33 @@ def _record(case: Case, from_state: str, actor, comment: str) -> CaseTransition:
 
 def own_interest(case: Case, actor) -> str:
     """Why ``actor`` may not decide ``case`` in its present state, being party to it:
-    ERROR_OWN_CASE for their own case, ERROR_OWN_APPEAL for an appeal they filed;
+    ERROR_OWN_CASE for their own case or one joint with it (§9.8), ERROR_OWN_APPEAL for an appeal they filed;
     "" if neither. The services refuse on it; the case page hides its 处理 box."""
     if actor is None or actor.pk is None:
         return ""
-    if case.employee.user_id == actor.pk:
+    if actor.pk in _parties(case):
         return ERROR_OWN_CASE
     if case.state == S.APPEALED:
         appeal = case.transitions.filter(to_state=S.APPEALED).order_by("-at", "-pk").first()
         if appeal is not None and appeal.actor_id == actor.pk:
             return ERROR_OWN_APPEAL
     return ""
+
+
+def _parties(case: Case) -> set[int]:
+    """The logins of everyone a decision on ``case`` charges: its employee, and through §9.8
+    joint liability the employee of the case it is joint to, of the cases joint to it, and the
+    department head a confirmation would make one for (a head decides neither their
+    staff's case nor their own share of it)."""
+    parties = {case.employee.user_id}
+    if case.joint_of_id is not None:
+        parties.add(case.joint_of.employee.user_id)
+    parties.update(case.joint_cases.values_list("employee__user_id", flat=True))
+    head = case.employee.department.head
+    if case.rule.head_share and head is not None:  # confirming would charge them (_make_joint_case)
+        parties.add(head.user_id)
+    parties.discard(None)
+    return parties
 
 
 def _refuse_own_interest(case: Case, actor) -> None:
