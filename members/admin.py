@@ -270,32 +270,8 @@ class UserAdmin(auth_admin.UserAdmin):
         return request.user.is_active and request.user.is_superuser
 
 
-@admin.register(LoginLockout)
-class LoginLockoutAdmin(admin.ModelAdmin):
-    """issue 9, point 6: HR sees who is locked out of logging in, and releases them.
-
-    Rows are django-axes' own (written on each failed login); HR only reads and releases.
-    Releasing, by the action or by deleting, goes through services.login_lockouts_release.
-    """
-
-    list_display = [
-        "username",
-        "ip_address",
-        "failures_since_start",
-        "locked",
-        "attempt_time",
-        "path_info",
-    ]
-    list_filter = ["attempt_time"]
-    search_fields = ["username", "ip_address"]
-    ordering = ["-attempt_time"]
-    actions = ["release"]
-    fields = ["username", "ip_address", "failures_since_start", "attempt_time", "path_info"]
-    readonly_fields = fields
-
-    @admin.display(description="状态", boolean=False)
-    def locked(self, obj: LoginLockout) -> str:
-        return "已锁定" if obj.failures_since_start >= settings.AXES_FAILURE_LIMIT else "未锁定"
+class _AxesRowAdmin(admin.ModelAdmin):
+    """django-axes' rows as read-only lists with Chinese column names (axes' are English)."""
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -303,14 +279,54 @@ class LoginLockoutAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    @admin.display(description="登录账号", ordering="username")
+    def login(self, obj) -> str:
+        return obj.username or "—"
+
+    @admin.display(description="来源地址", ordering="ip_address")
+    def address(self, obj) -> str:
+        return obj.ip_address or "—"
+
+    @admin.display(description="时间", ordering="attempt_time")
+    def when(self, obj):
+        return obj.attempt_time
+
+    @admin.display(description="登录页面")
+    def page(self, obj) -> str:
+        return obj.path_info
+
+    @admin.display(description="浏览器")
+    def browser(self, obj) -> str:
+        return obj.user_agent
+
+
+@admin.register(LoginLockout)
+class LoginLockoutAdmin(_AxesRowAdmin):
+    """issue 9, point 6: HR sees who is locked out of logging in, and releases them.
+
+    Rows are django-axes' own (written on each failed login); HR only reads and releases.
+    Releasing, by the action or by deleting, goes through services.login_lockouts_release.
+    """
+
+    list_display = ["login", "address", "failures", "locked", "when", "page"]
+    search_fields = ["username", "ip_address"]
+    ordering = ["-attempt_time"]
+    actions = ["release"]
+    fields = readonly_fields = ["login", "address", "failures", "locked", "when", "page"]
+
+    @admin.display(description="失败次数", ordering="failures_since_start")
+    def failures(self, obj: LoginLockout) -> int:
+        return obj.failures_since_start
+
+    @admin.display(description="状态")
+    def locked(self, obj: LoginLockout) -> str:
+        return "已锁定" if obj.failures_since_start >= settings.AXES_FAILURE_LIMIT else "未锁定"
+
     @admin.action(description="解除所选登录锁定", permissions=["delete"])
     def release(self, request, queryset):
+        names = "、".join(sorted(_lockout_names(queryset)))
         services.login_lockouts_release(lockouts=queryset, actor=request.user)
-        self.message_user(
-            request,
-            MESSAGE_LOCKOUTS_RELEASED.format(names="、".join(sorted(_lockout_names(queryset)))),
-            messages.SUCCESS,
-        )
+        self.message_user(request, MESSAGE_LOCKOUTS_RELEASED.format(names=names), messages.SUCCESS)
 
     def delete_model(self, request, obj) -> None:
         services.login_lockouts_release(lockouts=[obj], actor=request.user)
@@ -326,22 +342,32 @@ def _lockout_names(lockouts) -> set[str]:
     return {lockout.username or lockout.ip_address or "—" for lockout in lockouts}
 
 
+class LockedOutFilter(admin.SimpleListFilter):
+    title = "是否导致锁定"
+    parameter_name = "locked_out"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "是"), ("no", "否")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(locked_out=self.value() == "yes")
+        return queryset
+
+
 @admin.register(LoginFailure)
-class LoginFailureAdmin(admin.ModelAdmin):
+class LoginFailureAdmin(_AxesRowAdmin):
     """issue 9, point 6: every failed login — who, when, from where — for HR to read."""
 
-    list_display = ["attempt_time", "username", "ip_address", "path_info", "locked_out"]
-    list_filter = ["locked_out", "attempt_time"]
+    list_display = ["when", "login", "address", "page", "caused_lockout"]
+    list_filter = [LockedOutFilter]
     search_fields = ["username", "ip_address"]
     ordering = ["-attempt_time"]
-    fields = ["attempt_time", "username", "ip_address", "user_agent", "path_info", "locked_out"]
-    readonly_fields = fields
+    fields = readonly_fields = ["when", "login", "address", "page", "browser", "caused_lockout"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    @admin.display(description="是否导致锁定", boolean=True)
+    def caused_lockout(self, obj: LoginFailure) -> bool:
+        return obj.locked_out
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

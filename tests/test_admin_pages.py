@@ -20,6 +20,7 @@ from groups.models import (
     RosterAction,
 )
 from groups.services import run_reconciliation
+from members.models import LoginFailure, LoginLockout
 from members.services import department_set_head
 from tests.factories import (
     ChatGroupFactory,
@@ -154,8 +155,35 @@ def _settlement():
     )
 
 
+def _lockout():
+    # django-axes writes these on failed logins (issue 9, point 6).
+    return LoginLockout.objects.create(
+        username=f"guess{LoginLockout.objects.count()}",
+        ip_address="10.0.0.7",
+        user_agent="test",
+        http_accept="*/*",
+        path_info="/accounts/login/",
+        get_data="",
+        post_data="",
+        failures_since_start=5,
+    )
+
+
+def _login_failure():
+    return LoginFailure.objects.create(
+        username="guess",
+        ip_address="10.0.0.7",
+        user_agent="test",
+        http_accept="*/*",
+        path_info="/accounts/login/",
+        locked_out=True,
+    )
+
+
 MAKERS = {
     "members.employee": _employee,
+    "members.loginlockout": _lockout,
+    "members.loginfailure": _login_failure,
     "members.department": lambda: DepartmentFactory(head=EmployeeFactory()),
     "members.position": PositionFactory,
     "groups.chatgroup": _group,
@@ -180,6 +208,8 @@ MAKERS = {
 }
 # Made by the system, never added by hand in the admin.
 NO_ADD_PAGE = {
+    "members.loginlockout",
+    "members.loginfailure",
     "groups.rostersnapshot",
     "groups.finding",
     "groups.rosteraction",

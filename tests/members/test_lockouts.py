@@ -102,6 +102,8 @@ def test_hr_sees_the_lockout_in_chinese_and_releases_it(client, hr):
     assert "登录锁定" in text
     assert "clerk" in text
     assert "已锁定" in text
+    assert "来源地址" in text  # the columns in Chinese, not axes' "IP Address"
+    assert "IP Address" not in text
 
     lockout = AccessAttempt.objects.get(username="clerk")
     done = hr_client.post(
