@@ -60,6 +60,8 @@ ADMIN_INDEX = "/admin/"
 # One letter per action on an admin model, so that a row of the table reads at a glance.
 #   L list   A add page   V change page (GET)   C change (POST of an empty form)
 #   D delete page (GET)   X delete (confirming POST)   H history   E export   I import page
+#   and, for a model with history, R one past version's page (allowed as H) and T its revert
+#   (a POST of an empty form, allowed as C): a revert is a save and needs the change right.
 MODEL_ACTIONS = "LAEI"  # need no object
 OBJECT_ACTIONS = "VCDXH"  # on one object; tried in and out of scope for scoped roles
 ALL = "LAVCDXH"
@@ -204,6 +206,11 @@ EXPECTED: dict[str, dict[str, str]] = {
     },
 }
 # The object actions an admin model has no page for at all (answer 403 for everyone).
+
+
+# Rows whose state only their service moves (issue 9 point 1): nobody reverts them to a past
+# version, which would move the state behind the service's back (T refused, R still allowed).
+NO_REVERT = {"appraisal.period", "violations.case"}
 
 
 # --- object scope ------------------------------------------------------------------------------
@@ -432,15 +439,34 @@ def admin_cells(model_label: str, persona: str, user) -> list[Cell]:
             cell = Cell(persona, action, url, method, data, inside and action in allowed, side)
             cell.deletes = obj if action == "X" else None
             cells.append(cell)
+        revertible = allowed.replace("C", "") if model_label in NO_REVERT else allowed
+        cells += revision_cells(
+            name, obj, persona, allowed=revertible if inside else NOTHING, side=side
+        )
     # The deleting POST last: it may delete the object the others open.
     return sorted(cells, key=lambda c: c.action == "X")
 
 
-def _has_url(name: str) -> bool:
+def revision_cells(name: str, obj: Model, persona: str, *, allowed: str, side: str) -> list[Cell]:
+    """simple_history's page of one past version (R, as the history: H) and its revert, a
+    POST of an empty form (T, as a change: C) — for a model with history and a version."""
+    if not _has_url(f"{name}_simple_history", args=[obj.pk, 1]) or not hasattr(obj, "history"):
+        return []
+    version = obj.history.order_by("history_id").first()
+    if version is None:
+        return []
+    url = reverse(f"{name}_simple_history", args=[obj.pk, version.history_id])
+    return [
+        Cell(persona, "R", url, allowed="H" in allowed, scope=side),
+        Cell(persona, "T", url, "post", {}, allowed="C" in allowed, scope=side),
+    ]
+
+
+def _has_url(name: str, args: list | None = None) -> bool:
     from django.urls import NoReverseMatch
 
     try:
-        reverse(name)
+        reverse(name, args=args)
     except NoReverseMatch:
         return False
     return True
@@ -599,6 +625,10 @@ CUSTOM = [
         "run",
         frozenset(HR_ONLY | {*GROUP_RUNNERS}),
     ),
+    # the import's confirm step (an empty POST: allowed, it is a form error sent back to the
+    # import page; issue 9 point 4 binds the file itself to the preview)
+    View("admin:members_employee_process_import", "post", "", frozenset(HR_ONLY)),
+    View("admin:appraisal_settlement_process_import", "post", "", frozenset(HR_ONLY | {"finance"})),
     View("admin:violations_case_queue", "get", "", frozenset(HR_ONLY)),  # decide_case
     View("admin:violations_case_decide", "post", "case", frozenset(HR_ONLY)),
     # more evidence: who may see the case's evidence and file for its group (not a head)
