@@ -17,6 +17,7 @@ from groups.models import ChatGroupUserObjectPermission
 from groups.services import chat_group_sync_permissions
 from members.models import Employee
 from tests.factories import PNG_BYTES
+from tests.html import post_change_form
 from tests.members.test_import_employees import employee_row, run_import, sheet
 from tests.violations.conftest import filed
 from violations.services import evidence_add
@@ -109,3 +110,18 @@ def test_an_employee_who_stays_keeps_their_login_and_rights(world):
     admin.refresh_from_db()
     assert admin.is_active
     assert ChatGroupUserObjectPermission.objects.filter(user=admin).exists()
+
+
+def test_hr_marking_someone_left_in_the_admin_revokes_their_access(client, world):
+    lina = world["offender"].user
+    lina_client = type(client)()
+    lina_client.force_login(lina)
+    client.force_login(world["hr"])
+    url = reverse("admin:members_employee_change", args=[world["offender"].pk])
+
+    response = post_change_form(client, url, {"status": "left", "left_on": "2026-11-30"})
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    lina.refresh_from_db()
+    assert not lina.is_active
+    assert lina_client.get(reverse("me:case_list")).status_code == 302
