@@ -7,12 +7,14 @@ each persona of the README (the superuser ``admin``, ``hr``, ``finance``, ``lead
 ``groupadmin``, ``creator``, the plain ``employee`` and the visitor) requests, for every model
 registered in the admin: the list, the add page, an object's change page (GET, and a POST of an
 empty form), its delete page (GET, and the confirming POST), its history, and export/import
-where the admin has them; then every custom view (tests/… CUSTOM). What each answer must be is
-the table EXPECTED below, written from docs/permissions.md and the policy, not from the code:
+where the admin has them, and a past version's page and its revert; then every custom view
+(CUSTOM) and the admin's autocomplete. What each answer must be is the table EXPECTED below
+(and the allowed personas of each custom view), written from docs/permissions.md and the
+policy, not from the code:
 
 - an allowed cell answers 200 or a redirect that is not to a login page nor back to the admin
-  index (Django's "this object does not exist" for a row hidden from the user); a 403, a 404 or
-  a 5xx there fails (an allowed page broke);
+  index (where Django sends a user asking for a row hidden from them); a 403, a 404 or a 5xx
+  there fails (an allowed page broke); a confirming delete is judged by whether the row is gone;
 - a refused cell answers 403, 404 or a redirect to a login page (the visitor, the employee in
   the admin) or to the admin index; a 200 fails (a leak).
 
@@ -62,7 +64,6 @@ ADMIN_INDEX = "/admin/"
 #   D delete page (GET)   X delete (confirming POST)   H history   E export   I import page
 #   and, for a model with history, R one past version's page (allowed as H) and T its revert
 #   (a POST of an empty form, allowed as C): a revert is a save and needs the change right.
-MODEL_ACTIONS = "LAEI"  # need no object
 OBJECT_ACTIONS = "VCDXH"  # on one object; tried in and out of scope for scoped roles
 ALL = "LAVCDXH"
 VIEW = "LVH"  # view permission: the list, the page read-only, its history
@@ -205,7 +206,6 @@ EXPECTED: dict[str, dict[str, str]] = {
         "finance": SERVICE_ROWS + "I",  # import_settlement
     },
 }
-# The object actions an admin model has no page for at all (answer 403 for everyone).
 
 
 # Rows whose state only their service moves (issue 9 point 1): nobody reverts them to a past
@@ -277,7 +277,7 @@ SCOPES: dict[tuple[str, str], Callable[[object], Q]] = {
 @dataclass
 class Cell:
     persona: str
-    action: str  # a letter of MODEL_ACTIONS/OBJECT_ACTIONS, or a custom view's name
+    action: str  # a letter (see the actions above), or a custom view's name
     url: str
     method: str = "get"
     data: dict | None = None
