@@ -8,7 +8,7 @@ from celery import shared_task
 from groups.models import ReconciliationRun, RosterSnapshot
 from groups.services import reconcile_start_all, run_reconciliation
 from groups.services.actions import roster_actions_handle_overdue
-from groups.services.runs import reconcile_runs
+from groups.services.runs import reconcile_runs, runs_sweep_stale
 
 
 @shared_task(name="groups.reconcile_group")
@@ -17,6 +17,10 @@ def reconcile_group(snapshot_id: int, run_id: int | None = None) -> dict:
     if snapshot is None:  # deleted since it was queued: nothing to do
         return {"snapshot": snapshot_id, "skipped": "snapshot not found"}
     run = ReconciliationRun.objects.filter(pk=run_id).first() if run_id else None
+    if run is not None and run.status == ReconciliationRun.Status.FAILED and run.error:
+        # issue 9, point 5: a task redelivered after the sweeper gave its run up (and
+        # queued the run's one retry): the retry does the work, not this.
+        return {"snapshot": snapshot_id, "run": run.pk, "skipped": "run already failed"}
     return run_reconciliation(snapshot=snapshot, run=run).as_dict()
 
 
@@ -36,3 +40,10 @@ def reconcile_all() -> int:
 def handle_overdue_roster_actions() -> dict:
     result = roster_actions_handle_overdue()
     return {"reminded": result.reminded, "emails": result.emails, "proposed": result.proposed_cases}
+
+
+@shared_task(name="groups.sweep_stale_runs")
+def sweep_stale_runs() -> dict:
+    """Every few minutes (beat): fail stuck runs and retry each once (issue 9, point 5)."""
+    result = runs_sweep_stale()
+    return {"failed": result.failed, "retries": result.retries}

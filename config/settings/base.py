@@ -229,7 +229,36 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# issue 9, point 5: a worker killed outright leaves its task unacknowledged until the
+# visibility timeout (Redis's default: 1 h, during which the run showed "running 5%").
+# Our longest task takes seconds (docs/performance.md: period_compute of 20,000
+# employees 4 s, reconcile_all of 96 groups 5.9 s in all), so 5 minutes is 50x the
+# longest and a killed task runs again within about 5 minutes. The restore sweep runs
+# every `unacked_restore_interval` seconds (kombu's default throttle would make it 100 s).
+# Short connect/socket timeouts: with the broker down, a roster upload learns it in
+# about a second instead of hanging (the run then says so; the sweeper retries it).
+QUEUE_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=300)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": QUEUE_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 3,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+# A run pending or running longer than this is stuck (its worker died and the
+# redelivery did not finish it, or it was never queued): the sweeper marks it failed and
+# retries it once. Longer than the visibility timeout plus the longest task, so that the
+# broker's own redelivery gets its chance first.
+RECONCILE_STALE_AFTER_SECONDS = env.int(
+    "RECONCILE_STALE_AFTER_SECONDS", default=3 * QUEUE_VISIBILITY_TIMEOUT
+)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Loaded into django-celery-beat's tables on start; HR can change times in the admin.
 CELERY_BEAT_SCHEDULE = {
@@ -247,6 +276,11 @@ CELERY_BEAT_SCHEDULE = {
     "import-files-sweep-nightly": {
         "task": "members.sweep_import_files",
         "schedule": crontab(hour=3, minute=15),
+    },
+    # issue 9, point 5: no run stays pending/running forever (fail + one retry).
+    "sweep-stale-runs": {
+        "task": "groups.sweep_stale_runs",
+        "schedule": crontab(minute="*/5"),
     },
 }
 

@@ -309,11 +309,11 @@ class ChatGroupAdmin(ViewerLinksMixin, HistoryAdmin):
                     form.add_error("file", error)
             else:
                 run = reconcile_start(snapshot=snapshot, actor=request.user)
-                self.message_user(
-                    request,
-                    f"已保存 {snapshot.member_count} 名成员的快照，开始核对。",
-                    messages.SUCCESS,
-                )
+                saved = f"已保存 {snapshot.member_count} 名成员的快照，"
+                if run.dispatch_failed:  # issue 9, point 5: the snapshot is kept all the same
+                    self.message_user(request, saved + run.error, messages.WARNING)
+                else:
+                    self.message_user(request, saved + "开始核对。", messages.SUCCESS)
                 return redirect("admin:groups_reconciliation_run", run_id=run.pk)
         context = {
             **self.admin_site.each_context(request),
@@ -333,6 +333,8 @@ class ChatGroupAdmin(ViewerLinksMixin, HistoryAdmin):
             self.message_user(request, "该群还没有成员快照，请先上传名单。", messages.WARNING)
             return redirect("admin:groups_chatgroup_change", object_id=group.pk)
         run = reconcile_start(snapshot=snapshot, actor=request.user)
+        if run.dispatch_failed:  # issue 9, point 5
+            self.message_user(request, run.error, messages.WARNING)
         return redirect("admin:groups_reconciliation_run", run_id=run.pk)
 
     def todo_export_view(self, request, object_id):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -13,6 +17,37 @@ from groups.models import ChatGroup, ReconciliationRun, RosterSnapshot
 from groups.services.reconcile import ReconcileResult, snapshot_reconcile
 
 logger = logging.getLogger(__name__)
+
+# issue 9, point 5: what a run says when the queue refused it, and when the sweeper
+# found it stuck. The tests reuse these.
+QUEUE_DOWN = "任务队列暂不可用，核对尚未开始；队列恢复后将自动核对（无需重新上传）。"
+STALE_RETRIED = "超过 {minutes} 分钟未完成（任务队列或执行进程中断），已标记失败并自动重新核对一次（核对 #{retry}）。"
+QUEUE_DOWN_RETRIED = "任务队列曾不可用，核对未能开始；队列已恢复，已自动重新核对（核对 #{retry}）。"
+STALE_NOT_RETRIED = "超过 {minutes} 分钟未完成（任务队列或执行进程中断），已标记失败；已自动重试过一次，不再重试，请检查后重新核对。"
+
+UNFINISHED = (ReconciliationRun.Status.PENDING, ReconciliationRun.Status.RUNNING)
+
+
+def _send(runs: list[ReconciliationRun], send: Callable[[], object]) -> None:
+    """Queue a task; if the broker cannot take it, say so on its runs instead of failing.
+
+    Called on commit, so the snapshot and the runs are kept whatever happens here
+    (issue 9, point 5: never a bare 500 for an upload when Redis is down).
+    """
+    from config.celery import app  # the app imports settings: import late
+
+    if app.conf.task_always_eager:  # in-process: its errors are the run's own, raise them
+        send()
+        return
+    try:
+        send()
+    except Exception:  # kombu/redis raise several kinds for an unreachable broker
+        logger.exception("could not queue reconciliation runs %s", [r.pk for r in runs])
+        ReconciliationRun.objects.filter(pk__in=[r.pk for r in runs], status__in=UNFINISHED).update(
+            dispatch_failed=True, error=QUEUE_DOWN
+        )
+        for run in runs:
+            run.dispatch_failed, run.error = True, QUEUE_DOWN
 
 
 def run_reconciliation(
@@ -42,7 +77,7 @@ def reconcile_start(*, snapshot: RosterSnapshot, actor=None) -> ReconciliationRu
     run = ReconciliationRun.objects.create(
         group_id=snapshot.group_id, snapshot=snapshot, started_by=actor
     )
-    transaction.on_commit(lambda: reconcile_group.delay(snapshot.pk, run.pk))
+    transaction.on_commit(lambda: _send([run], lambda: reconcile_group.delay(snapshot.pk, run.pk)))
     return run
 
 
@@ -113,7 +148,9 @@ def reconcile_start_all(*, actor=None) -> list[ReconciliationRun]:
     for family in by_family(latest_snapshots()):
         runs = _create_runs(family, actor)
         run_ids = [run.pk for run in runs]
-        transaction.on_commit(lambda ids=run_ids: reconcile_family.delay(ids))
+        transaction.on_commit(
+            lambda runs=runs, ids=run_ids: _send(runs, lambda: reconcile_family.delay(ids))
+        )
         all_runs += runs
     return all_runs
 
@@ -124,3 +161,68 @@ def reconcile_now(*, groups=None, actor=None) -> list[ReconcileResult]:
     for family in by_family(latest_snapshots(groups)):
         results += reconcile_runs([run.pk for run in _create_runs(family, actor)])
     return results
+
+
+@dataclass
+class SweepResult:
+    failed: list[int] = field(default_factory=list)
+    retries: list[int] = field(default_factory=list)
+
+
+@transaction.atomic
+def runs_sweep_stale(*, now: dt.datetime | None = None) -> SweepResult:
+    """issue 9, point 5: no run stays pending or running forever.
+
+    Guarantees: a run still pending/running ``RECONCILE_STALE_AFTER_SECONDS`` after it
+    was created — or one the queue refused (``dispatch_failed``), at the first sweep —
+    is marked FAILED with a Chinese reason; each such run is retried once as a new run
+    (``retry_of``, a one-to-one key, so never twice), and a retry is never retried.
+    Rows are locked and ones another sweep holds are skipped: two sweeps at once
+    retry nothing twice. The retries are queued after commit.
+    """
+    now = now or timezone.now()
+    limit = settings.RECONCILE_STALE_AFTER_SECONDS
+    minutes = max(1, limit // 60)
+    stale = list(
+        ReconciliationRun.objects.select_for_update(skip_locked=True)
+        .filter(status__in=UNFINISHED)
+        .filter(
+            Q(created_at__lt=now - dt.timedelta(seconds=limit))
+            | Q(dispatch_failed=True, status=ReconciliationRun.Status.PENDING)
+        )
+        .order_by("pk")
+    )
+    already_retried = set(
+        ReconciliationRun.objects.filter(retry_of__in=stale).values_list("retry_of_id", flat=True)
+    )
+    result = SweepResult()
+    for run in stale:
+        run.status = ReconciliationRun.Status.FAILED
+        run.finished_at = now
+        if run.retry_of_id is None and run.pk not in already_retried:
+            retry = ReconciliationRun.objects.create(
+                group_id=run.group_id,
+                snapshot_id=run.snapshot_id,
+                started_by_id=run.started_by_id,
+                retry_of=run,
+            )
+            reason = QUEUE_DOWN_RETRIED if run.dispatch_failed else STALE_RETRIED
+            run.error = reason.format(minutes=minutes, retry=retry.pk)
+            transaction.on_commit(
+                lambda retry=retry: _send(
+                    [retry], lambda: _reconcile_group().delay(retry.snapshot_id, retry.pk)
+                )
+            )
+            result.retries.append(retry.pk)
+        else:
+            run.error = STALE_NOT_RETRIED.format(minutes=minutes)
+        run.save(update_fields=["status", "finished_at", "error"])
+        result.failed.append(run.pk)
+        logger.warning("reconciliation run %s stuck: %s", run.pk, run.error)
+    return result
+
+
+def _reconcile_group():
+    from groups.tasks import reconcile_group  # tasks import services: import late
+
+    return reconcile_group

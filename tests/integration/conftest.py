@@ -8,6 +8,12 @@ setup and so fails instead.
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -27,8 +33,8 @@ def _unavailable(reason: str) -> None:
 
 
 @pytest.fixture
-def celery_worker(transactional_db):
-    """Start a worker thread pool consuming from Redis; tasks go through the broker."""
+def redis_broker(transactional_db):
+    """Tasks sent from this process go to the Redis at REDIS_URL (emptied first)."""
     if connection.vendor != "postgresql":
         _unavailable("needs PostgreSQL: run with DATABASE_URL=postgres://...")
     try:
@@ -41,18 +47,24 @@ def celery_worker(transactional_db):
     app.conf.update(broker_url=REDIS_URL, result_backend=REDIS_URL, task_always_eager=False)
     _forget_broker_connections()
     try:
-        with start_worker(
-            app,
-            pool="threads",
-            concurrency=2,
-            perform_ping_check=False,
-            loglevel="WARNING",
-            shutdown_timeout=20,
-        ) as worker:
-            yield worker
+        yield REDIS_URL
     finally:
         app.conf.update(saved)
         _forget_broker_connections()
+
+
+@pytest.fixture
+def celery_worker(redis_broker):
+    """Start a worker thread pool consuming from Redis; tasks go through the broker."""
+    with start_worker(
+        app,
+        pool="threads",
+        concurrency=2,
+        perform_ping_check=False,
+        loglevel="WARNING",
+        shutdown_timeout=20,
+    ) as worker:
+        yield worker
 
 
 def _forget_broker_connections() -> None:
@@ -65,3 +77,80 @@ def _forget_broker_connections() -> None:
     app._pool = None
     app.amqp._producer_pool = None
     app._local.__dict__.pop("backend", None)  # the result backend, cached per thread
+
+
+# issue 9, point 5: a killed worker's task comes back after the broker's visibility
+# timeout; these short values (seconds, not production's minutes) keep a kill test
+# well under a minute. They reach the worker through the environment, as in production.
+KILL_TEST_VISIBILITY_TIMEOUT = 3
+
+
+class WorkerProcess:
+    """``celery -A config worker`` as its own process group, on the test database."""
+
+    def __init__(self, broker_url: str, log: Path) -> None:
+        # The test database (test_<name>), on the server and with the login of DATABASE_URL.
+        database_url = urlsplit(os.environ["DATABASE_URL"])
+        database_url = database_url._replace(path=f"/{connection.settings_dict['NAME']}")
+        env = {
+            **os.environ,
+            "DATABASE_URL": urlunsplit(database_url),
+            "CELERY_BROKER_URL": broker_url,
+            "CELERY_VISIBILITY_TIMEOUT": str(KILL_TEST_VISIBILITY_TIMEOUT),
+            "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+        }
+        self.log = log
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(  # noqa: S603 — our own interpreter and args
+                [
+                    sys.executable,
+                    *("-m", "celery", "-A", "config", "worker"),
+                    *("--pool=prefork", "--concurrency=1", "--loglevel=INFO"),
+                    *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+                    f"--hostname=kill-test-{time.monotonic_ns()}@%h",
+                ],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: the kill takes every child
+            )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if b" ready." in self.log.read_bytes():
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.2)
+        pytest.fail(f"worker not ready after {timeout}s:\n{self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker, main process and pool children alike."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def worker_processes(redis_broker, tmp_path):
+    """Start real worker processes with ``start()``; every one is stopped at the end."""
+    started: list[WorkerProcess] = []
+
+    def start() -> WorkerProcess:
+        worker = WorkerProcess(redis_broker, tmp_path / f"worker-{len(started)}.log")
+        started.append(worker)
+        worker.wait_ready()
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
