@@ -18,6 +18,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+import redis
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -26,9 +28,11 @@ from appraisal.services import period_compute, period_get_or_create
 from appraisal.tasks import compute_period
 from groups.models import ChatGroup, Finding, ReconciliationRun, RosterAction
 from groups.services import reconcile_start, snapshot_reconcile
+from groups.services.runs import STALE_RETRIED, runs_sweep_stale
 from members.roles import HR
 from tests.factories import ChatGroupFactory, EmployeeFactory, UserFactory
 from tests.groups.conftest import capture, compliant_rows
+from tests.integration.conftest import KILL_TEST_VISIBILITY_TIMEOUT
 from violations.models import Rule
 from violations.services import case_confirm, case_file
 
@@ -121,6 +125,44 @@ def test_worker_killed_mid_reconcile_the_next_worker_finishes_like_a_clean_run(
     assert _open_findings() == findings
     assert RosterAction.objects.count() == actions
     assert ReconciliationRun.objects.count() == 1  # redelivered, not retried: one run
+
+
+def test_a_run_whose_task_the_broker_lost_is_failed_and_retried_by_the_sweeper(
+    worker_processes, redis_broker, company
+):
+    """Redis restarted without persistence after the kill: no redelivery will ever come."""
+    snapshot = capture(company.office, *compliant_rows(), "快递小哥", ("销售部-陈静", "chenjing"))
+    first = worker_processes()
+    with row_locked(ChatGroup._meta.db_table, "id = %s", [company.office.pk]):
+        run = reconcile_start(snapshot=snapshot)
+        _wait_until_a_worker_waits_for_the_lock()
+        first.kill()
+    redis.Redis.from_url(redis_broker).flushdb()  # the task is gone with the broker's memory
+    worker_processes()
+    time.sleep(KILL_TEST_VISIBILITY_TIMEOUT + 2)
+    run.refresh_from_db()
+    assert (run.status, run.progress) == (S.RUNNING, 5)  # stranded: only the sweeper helps
+
+    ReconciliationRun.objects.filter(pk=run.pk).update(
+        created_at=timezone.now()
+        - dt.timedelta(seconds=settings.RECONCILE_STALE_AFTER_SECONDS + 60)
+    )
+    swept = runs_sweep_stale()  # what beat's sweep-stale-runs does; the retry goes to Redis
+    (retry_pk,) = swept.retries
+    recovered = _wait_for(
+        lambda: ReconciliationRun.objects.get(pk=retry_pk).status == S.DONE, timeout=60
+    )
+    print(  # noqa: T201 — the figure for docs/security.md, seen with -s
+        f"\nsweeper: the retry of the stranded run was done {recovered:.1f} s after the sweep"
+    )
+    run.refresh_from_db()
+    assert run.status == S.FAILED
+    assert run.error == STALE_RETRIED.format(
+        minutes=settings.RECONCILE_STALE_AFTER_SECONDS // 60, retry=retry_pk
+    )
+    findings = _open_findings()
+    assert {kind for _, kind, _ in findings} == {Finding.Kind.STRANGER, Finding.Kind.DEPARTED}
+    assert ReconciliationRun.objects.get(pk=retry_pk).summary["opened"] == len(findings)
 
 
 def _rows(period: Period) -> tuple[list, list]:
