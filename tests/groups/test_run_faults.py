@@ -28,17 +28,11 @@ from groups.services.runs import (
 from groups.tasks import reconcile_group
 from tests.groups.conftest import capture, compliant_rows
 from tests.groups.test_roster_admin import post_file, xlsx_bytes
+from tests.integration.conftest import _forget_broker_connections
 
 ROWS = [(name, "") for name in compliant_rows()]
 UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
 S = ReconciliationRun.Status
-
-
-def _forget_broker_connections() -> None:
-    # The same private resets as tests/integration/conftest.py: Celery caches its pools.
-    app._pool = None
-    app.amqp._producer_pool = None
-    app._local.__dict__.pop("backend", None)
 
 
 @pytest.fixture

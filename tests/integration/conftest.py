@@ -7,6 +7,7 @@ setup and so fails instead.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -19,9 +20,15 @@ import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
 from django.db import connection
+from django.utils import timezone
 
+from appraisal.services import period_get_or_create
 from config.celery import app
+from members.roles import HR
+from tests.factories import ChatGroupFactory, EmployeeFactory, UserFactory
 from tests.groups.conftest import company  # noqa: F401 — the same small company
+from violations.models import Rule
+from violations.services import case_confirm, case_file
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -85,16 +92,19 @@ def _forget_broker_connections() -> None:
 KILL_TEST_VISIBILITY_TIMEOUT = 3
 
 
+def worker_database_url() -> str:
+    """The test database (test_<name>), on the server and with the login of DATABASE_URL."""
+    url = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(url._replace(path=f"/{connection.settings_dict['NAME']}"))
+
+
 class WorkerProcess:
     """``celery -A config worker`` as its own process group, on the test database."""
 
     def __init__(self, broker_url: str, log: Path) -> None:
-        # The test database (test_<name>), on the server and with the login of DATABASE_URL.
-        database_url = urlsplit(os.environ["DATABASE_URL"])
-        database_url = database_url._replace(path=f"/{connection.settings_dict['NAME']}")
         env = {
             **os.environ,
-            "DATABASE_URL": urlunsplit(database_url),
+            "DATABASE_URL": worker_database_url(),
             "CELERY_BROKER_URL": broker_url,
             "CELERY_VISIBILITY_TIMEOUT": str(KILL_TEST_VISIBILITY_TIMEOUT),
             "CELERY_UNACKED_RESTORE_INTERVAL": "1",
@@ -154,3 +164,22 @@ def worker_processes(redis_broker, tmp_path):
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture
+def period_with_confirmed_cases(seeded):
+    """Last month's period with 20 confirmed §9.4 cases (3 points each), not yet computed."""
+    hr = [UserFactory(username=f"hr{i}", roles=[HR]) for i in range(2)]
+    group = ChatGroupFactory()
+    when = timezone.now().replace(day=1) - dt.timedelta(days=10)  # last month
+    for i in range(20):
+        case = case_file(
+            rule=Rule.objects.get(code="9.4"),
+            employee=EmployeeFactory(),
+            group=group,
+            occurred_at=when,
+            description=f"案件{i}",
+            actor=hr[0],
+        )
+        case_confirm(case=case, actor=hr[1])  # four eyes: another HR confirms
+    return period_get_or_create(code=f"{when:%Y-%m}")

@@ -11,10 +11,8 @@ in production, config/settings/base.py).
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from contextlib import contextmanager
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -24,26 +22,17 @@ from django.db import connection
 from django.utils import timezone
 
 from appraisal.models import Line, Period, Result
-from appraisal.services import period_compute, period_get_or_create
+from appraisal.services import period_compute
 from appraisal.tasks import compute_period
 from groups.models import ChatGroup, Finding, ReconciliationRun, RosterAction
 from groups.services import reconcile_start, snapshot_reconcile
 from groups.services.runs import STALE_RETRIED, runs_sweep_stale
-from members.roles import HR
-from tests.factories import ChatGroupFactory, EmployeeFactory, UserFactory
 from tests.groups.conftest import capture, compliant_rows
-from tests.integration.conftest import KILL_TEST_VISIBILITY_TIMEOUT
-from violations.models import Rule
-from violations.services import case_confirm, case_file
+from tests.integration.conftest import KILL_TEST_VISIBILITY_TIMEOUT, worker_database_url
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 S = ReconciliationRun.Status
-
-
-def _test_database_url() -> str:
-    url = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(url._replace(path=f"/{connection.settings_dict['NAME']}"))
 
 
 @contextmanager
@@ -53,7 +42,7 @@ def row_locked(table: str, where: str, params: list):
     FOR NO KEY UPDATE: it blocks the task's FOR UPDATE and DELETE, not this test's own
     inserts that reference the row (their foreign-key check takes FOR KEY SHARE).
     """
-    with psycopg.connect(_test_database_url()) as other:
+    with psycopg.connect(worker_database_url()) as other:
         other.execute(f"SELECT 1 FROM {table} WHERE {where} FOR NO KEY UPDATE", params)  # noqa: S608
         yield
         other.rollback()
@@ -178,22 +167,9 @@ def _rows(period: Period) -> tuple[list, list]:
 
 
 def test_worker_killed_mid_compute_the_next_worker_gives_the_rows_of_a_clean_run(
-    worker_processes, seeded
+    worker_processes, period_with_confirmed_cases
 ):
-    hr = [UserFactory(username=f"hr{i}", roles=[HR]) for i in range(2)]
-    group = ChatGroupFactory()
-    when = timezone.now().replace(day=1) - dt.timedelta(days=10)  # last month
-    for i in range(20):
-        case = case_file(
-            rule=Rule.objects.get(code="9.4"),
-            employee=EmployeeFactory(),
-            group=group,
-            occurred_at=when,
-            description=f"案件{i}",
-            actor=hr[0],
-        )
-        case_confirm(case=case, actor=hr[1])
-    period = period_get_or_create(code=f"{when:%Y-%m}")
+    period = period_with_confirmed_cases
     period_compute(period=period)  # the clean run, in this process
     clean = _rows(period)
     clean_at = Period.objects.get(pk=period.pk).computed_at
