@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from common.permissions import objects_for_user
@@ -169,17 +170,33 @@ def roster_groups_visible_to(user) -> QuerySet[ChatGroup]:
 def groups_for_changelist(user) -> QuerySet[ChatGroup]:
     """The group list with its latest snapshot's figures and open findings, in one query."""
     latest = RosterSnapshot.objects.filter(group=OuterRef("pk")).order_by("-taken_at", "-pk")
-    return chat_groups_visible_to(user).annotate(
-        latest_taken_at=Subquery(latest.values("taken_at")[:1]),
-        latest_member_count=Subquery(latest.values("member_count")[:1]),
-        latest_flagged=Subquery(latest.values("members_with_findings")[:1]),
-        latest_reconciled_at=Subquery(latest.values("reconciled_at")[:1]),
-        open_findings=Count(
-            "findings", filter=Q(findings__status=Finding.Status.OPEN), distinct=True
-        ),
-        admin_count=Count("admins", distinct=True),
-        roster_visible=_roster_visible(user),
+    visible = _roster_visible(user)
+
+    def shown(figure):
+        # §6.1: a confidential group's roster figures are empty for whoever may not see its
+        # roster — in the database, so that sorting by them (?o=…) tells nothing either
+        # (issue 9: a leader bracketed a confidential group's member count by sorting).
+        return figure if isinstance(visible, Value) else Case(When(visible, then=figure))
+
+    open_findings = (
+        Finding.objects.filter(group=OuterRef("pk"), status=Finding.Status.OPEN)
+        .values("group")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
+    return (
+        chat_groups_visible_to(user)
+        .annotate(
+            latest_taken_at=shown(Subquery(latest.values("taken_at")[:1])),
+            latest_member_count=shown(Subquery(latest.values("member_count")[:1])),
+            latest_flagged=shown(Subquery(latest.values("members_with_findings")[:1])),
+            latest_reconciled_at=shown(Subquery(latest.values("reconciled_at")[:1])),
+            open_findings=shown(Coalesce(Subquery(open_findings), 0)),
+            admin_count=Count("admins", distinct=True),
+            roster_visible=visible,
+        )
+        .order_by("code")
+    )  # Meta.ordering is dropped once Count groups the rows
 
 
 def _roster_visible(user):

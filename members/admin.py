@@ -37,7 +37,13 @@ class DepartmentAdmin(HistoryAdmin):
     list_select_related = ["head"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_employee_count=Count("employees"))
+        # Ordered again: Meta.ordering is dropped once Count groups the rows (the autocomplete pages).
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_employee_count=Count("employees"))
+            .order_by("path")
+        )
 
     @admin.display(description="人数", ordering="_employee_count")
     def employee_count(self, obj: Department) -> int:

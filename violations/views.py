@@ -11,6 +11,10 @@ from django.views.decorators.http import require_safe
 from violations import selectors
 from violations.models import Evidence
 
+INLINE_TYPES = {kind for kind in Evidence.Kind if kind != Evidence.Kind.PDF}  # the images
+# No script, no form, no plugin, an origin of its own: the file is shown, nothing in it runs.
+EVIDENCE_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+
 
 @require_safe
 @login_required
@@ -25,14 +29,16 @@ def evidence_file(request, pk: int) -> FileResponse:
         handle = evidence.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404("证据文件已不存在。") from exc
-    # The type is the one evidence_inspect read from the content, never the upload's claim;
-    # every accepted kind (images, PDF) is safe to show inline.
+    # The type is the one evidence_inspect read from the content, never the upload's claim.
+    # A screenshot opens in the tab; a PDF is downloaded (issue 9: a PDF can carry script and
+    # links, and a viewer inside our origin would run it), and whatever opens runs sandboxed.
     response = FileResponse(
         handle,
         content_type=evidence.content_type,
-        as_attachment=False,
+        as_attachment=evidence.content_type not in INLINE_TYPES,
         filename=evidence.original_name,
     )
+    response["Content-Security-Policy"] = EVIDENCE_CSP
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

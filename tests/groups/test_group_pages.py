@@ -557,3 +557,22 @@ def test_run_page_says_what_the_groups_page_lists_now(client, hr_user, office):
     status = client.get(reverse("admin:groups_reconciliation_run_status", args=[run.pk])).json()
     assert status["open_text"].startswith("该群现有待处理问题：")
     assert "退群" not in status["open_text"]
+
+
+def test_sorting_by_a_roster_figure_tells_nothing_the_viewer_may_not_see(client, leader, company):
+    """Issue 9.8: a company leader sees the groups, not their rosters (§6.1): the member
+    counts show as —, and sorting by them (?o=…) must not put the groups in count order."""
+    from tests.factories import ChatGroupFactory
+
+    for code, members in [("b", 1), ("a", 3), ("c", 2)]:
+        group = ChatGroupFactory(code=code, name=f"群{code}", is_confidential=True)
+        capture(group, *[f"成员{i}" for i in range(members)])
+    client.force_login(leader)
+    changelist = reverse("admin:groups_chatgroup_changelist")
+    column = client.get(changelist).context["cl"].list_display.index("member_count")
+
+    def order(sort: str) -> list[str]:
+        rows = client.get(changelist, {"o": sort}).context["cl"].result_list
+        return [group.code for group in rows if group.code in "abc"]
+
+    assert order(str(column)) == order(f"-{column}")  # no figure behind the order

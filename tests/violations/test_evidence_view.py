@@ -93,13 +93,22 @@ def test_image_is_served_inline_with_its_checked_type_and_nosniff(client, world)
     assert "no-store" in response["Cache-Control"]
 
 
-def test_pdf_is_served_inline_as_pdf(client, world):
+def test_pdf_is_downloaded_not_opened_in_the_app(client, world):
+    """Issue 9.8: a PDF opened inline runs in the app's origin; it is an attachment."""
     client.force_login(world["hr"])
     response = client.get(url(world["pdf"]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"].startswith("inline;")
+    assert response["Content-Disposition"].startswith("attachment;")
     assert body(response) == PDF_BYTES
+
+
+@pytest.mark.parametrize("kind", ["png", "pdf"])
+def test_every_evidence_file_is_sandboxed(client, world, kind):
+    client.force_login(world["hr"])
+    policy = client.get(url(world[kind]))["Content-Security-Policy"]
+    assert policy.startswith("sandbox;")
+    assert "default-src 'none'" in policy
 
 
 def test_anonymous_is_sent_to_log_in(client, world, settings):
