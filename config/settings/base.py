@@ -141,6 +141,9 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_DISABLE_ACCESS_LOG = True
 # Our own admin pages (members.admin) show lockouts in Chinese under 组织架构.
 AXES_ENABLE_ADMIN = False
+# Its INFO lines on every login and reset drown the logs; failures go to the "security"
+# logger (members.signals) and to 登录失败记录.
+AXES_VERBOSE = False
 # The address is REMOTE_ADDR (django-ipware is not installed, so a forged X-Forwarded-For
 # cannot dodge the lockout). Behind a reverse proxy every request comes from the proxy:
 # set AXES_LOCK_BY_ADDRESS=false there (docs/security.md, 6).
