@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import functools
 import io
 import logging
 import os
@@ -101,9 +102,11 @@ XLSX_MAX_SHARED_STRINGS = 500_000
 # issue 9, point 2: rows read beyond the data-row cap (header, blank rows, spaces-only rows):
 # a whitespace sheet of 1,048,575 rows held a request 142 s because blank rows never counted.
 BLANK_ROWS_ALLOWED = 1_000
-# Cells parsed (every <c>, empty or not; every CSV field), whatever the row cap: a 50,000-row
-# employee sheet has ~750,000. Bounds the time to refuse a hostile file to ~2 s (bench/).
-MAX_CELLS = 1_500_000
+# Cells parsed (every <c>, empty or not; every CSV field): at most CELLS_PER_ROW for each row
+# the caps let through, and never more than MAX_CELLS. A 50,000-row employee sheet has
+# ~600,000 and reads in ~8 s of CPU (docs/performance.md); a roster (2,000 rows) at most 90,000.
+MAX_CELLS = 1_000_000
+CELLS_PER_ROW = 30
 # Text kept from one sheet: shared strings let a small file repeat one long text in every cell.
 MAX_TEXT_CHARS = 32 * 1024 * 1024
 
@@ -287,9 +290,10 @@ def read_table(
     told from its content, since users rename files.
     """
     row_limit = settings.MAX_IMPORT_ROWS if max_rows is None else max_rows
+    rows_read = row_limit + BLANK_ROWS_ALLOWED
     limits = {
-        "max_rows_read": row_limit + BLANK_ROWS_ALLOWED,
-        "max_cells": MAX_CELLS if max_cells is None else max_cells,
+        "max_rows_read": rows_read,
+        "max_cells": min(MAX_CELLS, rows_read * CELLS_PER_ROW) if max_cells is None else max_cells,
     }
     try:
         check_size(len(data), max_bytes=max_bytes)
@@ -376,8 +380,8 @@ def _iterparse(part: io.RawIOBase, events: tuple[str, ...] = ("end",)):
     guarded against is refused first: a document type declaration (where entities are
     declared) before the root element. After it, expat itself rejects one as malformed.
     """
-    parser = XMLPullParser(events=("start", *events) if "start" not in events else events)
-    in_prolog = True
+    parser = XMLPullParser(events=events)
+    in_prolog = True  # until the first event, which comes after the root element starts
     tail = b""
     while chunk := part.read(64 * 1024):
         if in_prolog:
@@ -386,14 +390,14 @@ def _iterparse(part: io.RawIOBase, events: tuple[str, ...] = ("end",)):
                 raise SpreadsheetError(ERROR_BROKEN_XLSX)
             tail = window[-32:]
         parser.feed(chunk)
-        for event, element in parser.read_events():
+        for event in parser.read_events():
             in_prolog = False
-            if event in events:
-                yield event, element
+            yield event
     parser.close()
     yield from parser.read_events()
 
 
+@functools.cache  # called for every element: a few dozen distinct tags
 def _local(tag: str) -> str:
     """'{namespace}row' -> 'row': Excel writes the transitional namespace, some tools strict."""
     return tag.rpartition("}")[2]
@@ -604,14 +608,8 @@ def _sheet_rows(
         archive, name, (b"<c>", b"<c "), max_cells, ERROR_TOO_MANY_CELLS.format(limit=max_cells)
     )
     with _CappedPart(archive, name) as part:
-        sheet_data = None
-        for event, element in _iterparse(part, events=("start", "end")):
-            tag = _local(element.tag)
-            if event == "start":
-                if tag == "sheetData":
-                    sheet_data = element
-                continue
-            if tag != "row" or sheet_data is None:
+        for _, element in _iterparse(part):
+            if _local(element.tag) != "row":
                 continue
             # issue 9, point 2: every row read counts, blank or not, and is counted before
             # its cells are looked at.
@@ -636,7 +634,7 @@ def _sheet_rows(
                 if index >= len(values):
                     values.extend([None] * (index + 1 - len(values)))
                 values[index] = value
-            sheet_data.clear()  # the row is handled: keep no element tree behind
+            element.clear()  # its cells are handled; the empty rows left are capped above
             yield number, values
 
 
