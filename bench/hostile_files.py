@@ -28,66 +28,21 @@ import json
 import os
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.hostile import write_hostile_xlsx  # noqa: E402 - after the path is set
+
 EXCEL_ROWS = 1_048_576
 
-MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
-OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-SPREADSHEETML = "application/vnd.openxmlformats-officedocument.spreadsheetml"
-CONTENT_TYPES = (
-    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="xml" ContentType="application/xml"/>'
-    '<Default Extension="rels" '
-    'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-    f'<Override PartName="/xl/workbook.xml" ContentType="{SPREADSHEETML}.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" '
-    f'ContentType="{SPREADSHEETML}.worksheet+xml"/>'
-    '<Override PartName="/xl/sharedStrings.xml" '
-    f'ContentType="{SPREADSHEETML}.sharedStrings+xml"/></Types>'
-)
-PACKAGE_RELS = (
-    f'<Relationships xmlns="{RELATIONSHIPS}"><Relationship Id="rId1" '
-    f'Type="{OFFICE}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
-)
-WORKBOOK = (
-    f'<workbook xmlns="{MAIN}" xmlns:r="{OFFICE}"><sheets>'
-    '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
-)
-WORKBOOK_RELS = (
-    f'<Relationships xmlns="{RELATIONSHIPS}">'
-    f'<Relationship Id="rId1" Type="{OFFICE}/worksheet" Target="worksheets/sheet1.xml"/>'
-    f'<Relationship Id="rId2" Type="{OFFICE}/sharedStrings" Target="sharedStrings.xml"/>'
-    "</Relationships>"
-)
 HEAD = (
     b'<row r="1"><c r="A1" t="inlineStr"><is><t>\xe7\xbe\xa4\xe6\x98\xb5\xe7\xa7\xb0</t></is></c>'
     b'<c r="B1" t="inlineStr"><is><t>\xe5\xb7\xa5\xe5\x8f\xb7</t></is></c></row>'  # 群昵称 工号
     b'<row r="2"><c r="A2" t="inlineStr"><is><t>x</t></is></c>'
     b'<c r="B2" t="inlineStr"><is><t>E001</t></is></c></row>'
 )
-
-
-def xlsx(path: Path, rows, strings=(), *, level: int = 6) -> None:
-    """An xlsx with no <dimension>, its sheet and shared strings streamed into the zip."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as archive:
-        archive.writestr("[Content_Types].xml", CONTENT_TYPES)
-        archive.writestr("_rels/.rels", PACKAGE_RELS)
-        archive.writestr("xl/workbook.xml", WORKBOOK)
-        archive.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)
-        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
-            sheet.write(f'<worksheet xmlns="{MAIN}"><sheetData>'.encode())
-            for chunk in rows:
-                sheet.write(chunk)
-            sheet.write(b"</sheetData></worksheet>")
-        with archive.open("xl/sharedStrings.xml", "w", force_zip64=True) as table:
-            table.write(f'<sst xmlns="{MAIN}">'.encode())
-            for chunk in strings:
-                table.write(chunk)
-            table.write(b"</sst>")
 
 
 def batched(lines, size: int = 10_000):
@@ -132,15 +87,15 @@ def make_files(folder: Path) -> dict[str, Path]:
         "small_rows_csv": folder / "small-rows.csv",
     }
     if not files["whitespace_xlsx"].exists():
-        xlsx(
+        write_hostile_xlsx(
             files["whitespace_xlsx"],
             whitespace_rows(),
             [b'<si><t xml:space="preserve">   </t></si>'],
         )
     if not files["shared_strings_xlsx"].exists():
-        xlsx(files["shared_strings_xlsx"], [HEAD], tiny_strings())
+        write_hostile_xlsx(files["shared_strings_xlsx"], [HEAD], tiny_strings())
     if not files["small_rows_xlsx"].exists():
-        xlsx(files["small_rows_xlsx"], small_rows())
+        write_hostile_xlsx(files["small_rows_xlsx"], small_rows())
     if not files["whitespace_csv"].exists():  # 10 MB of lines of spaces and commas
         body = b" , , , \n" * (10 * 1024 * 1024 // 8 - 10)
         files["whitespace_csv"].write_bytes("群昵称,工号\nx,E001\n".encode() + body)
