@@ -11,6 +11,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import router, transaction
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -147,8 +148,8 @@ class RowVersionGuardMixin:
     """Change forms that refuse to save over a row that moved since the page was built
     (RowVersionForm; the page carries the version: templates/admin/change_form.html)."""
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
+    def get_form(self, request, obj=None, *args, **kwargs):  # auth's UserAdmin takes no `change`
+        form = super().get_form(request, obj, *args, **kwargs)
         if obj is None:
             return form
         return type(form)(form.__name__, (RowVersionForm, form), {"__module__": form.__module__})
@@ -161,7 +162,9 @@ class RowVersionGuardMixin:
     def page_row_version(self, request, obj) -> str:
         # A form sent back with errors keeps the version it was built from: a refused stale
         # save stays refused until the clerk reloads the page and sees what changed.
-        return request.POST.get(ROW_VERSION) or row_version(type(obj)._base_manager.get(pk=obj.pk))
+        # Otherwise the version of ``obj`` as the page's values were read from it, not re-read
+        # now: a move committed in between must not be vouched for by a page that predates it.
+        return request.POST.get(ROW_VERSION) or row_version(obj)
 
 
 class ReadableHistory(HistoricalRecordContextHelper):
@@ -209,7 +212,12 @@ class HistoryAdmin(RowVersionGuardMixin, SimpleHistoryAdmin):
                 **(extra_context or {}),
                 "row_version": self.page_row_version(request, obj),
             }
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        if request.method != "POST":
+            return super().history_form_view(request, object_id, version_id, extra_context)
+        # simple_history's view is not atomic (the admin's change view is), and the row lock
+        # RowVersionForm takes must be held until the revert is saved.
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            return super().history_form_view(request, object_id, version_id, extra_context)
 
     def revert_allowed(self, request, object_id) -> bool:
         return self.has_change_permission(request, self.get_object(request, unquote(object_id)))

@@ -17,7 +17,7 @@ from django.utils.http import content_disposition_header
 from import_export.admin import ImportExportMixin
 from import_export.forms import ExportForm
 
-from common.admin import ClerkImportMixin, HistoryAdmin
+from common.admin import ClerkImportMixin, HistoryAdmin, RowVersionGuardMixin
 from common.importing import import_summary
 from common.spreadsheets import SPREADSHEET_FORMATS, SpreadsheetImportForm, write_xlsx
 from members import importing, selectors, services
@@ -51,7 +51,7 @@ class DepartmentAdmin(HistoryAdmin):
 
 
 @admin.register(Position)
-class PositionAdmin(admin.ModelAdmin):
+class PositionAdmin(RowVersionGuardMixin, admin.ModelAdmin):
     list_display = ["name", "rank"]
     search_fields = ["name"]
     list_filter = ["rank"]
@@ -247,7 +247,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class UserAdmin(auth_admin.UserAdmin):
+class UserAdmin(RowVersionGuardMixin, auth_admin.UserAdmin):
     """Django's user admin, for superusers alone (auth.change_user lets one make oneself
     superuser); HR opens logins from the employee list. Each login shows its person."""
 

@@ -312,15 +312,18 @@ def employee_access_revoke(*, employee: Employee, actor=None) -> bool:
         if issubclass(model, UserObjectPermissionBase):
             permissions += model.objects.filter(user_id=user_id).delete()[0]
     if deactivated or sessions or permissions:
-        security_log.info(
-            "leaver employee=%s user_id=%s deactivated=%s sessions_ended=%s "
-            "object_permissions_revoked=%s actor=%s",
-            employee.employee_no,
-            user_id,
-            bool(deactivated),
-            sessions,
-            permissions,
-            actor.get_username() if actor is not None else "-",
+        # Logged once it is true: an import's preview runs this too, then rolls it back.
+        transaction.on_commit(
+            lambda: security_log.info(
+                "leaver employee=%s user_id=%s deactivated=%s sessions_ended=%s "
+                "object_permissions_revoked=%s actor=%s",
+                employee.employee_no,
+                user_id,
+                bool(deactivated),
+                sessions,
+                permissions,
+                actor.get_username() if actor is not None else "-",
+            )
         )
     return bool(deactivated or sessions or permissions)
 

@@ -184,3 +184,54 @@ def test_a_lock_and_a_save_at_the_same_moment_never_unlock_the_period(seeded):
     assert _states(period)[-1] == Period.State.LOCKED
     assert [answer.status_code for answer in answers] == [200]
     assert STALE_EDIT in answers[0].content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_revert_saves_under_the_row_lock_and_a_stale_one_is_refused(seeded):
+    """A revert from the history page is a save like any other: it carries the row version,
+    and runs in a transaction (select_for_update outside one fails on PostgreSQL)."""
+    from members.services import department_get_or_create_by_path
+
+    root = UserFactory(username="root", is_superuser=True)
+    department = department_get_or_create_by_path(path="销售部")
+    employee = EmployeeFactory(name="张伟", department=department)
+    first = employee.history.earliest()
+    employee.name = "张卫"
+    employee.save()
+    clerk = Client()
+    clerk.force_login(root)
+    url = reverse("admin:members_employee_simple_history", args=[employee.pk, first.history_id])
+
+    fresh = clerk.post(url, change_form_data(clerk, url))
+    assert fresh.status_code == 302
+    employee.refresh_from_db()
+    assert employee.name == "张伟"
+
+    stale = change_form_data(clerk, url)
+    employee.name = "张威"
+    employee.save()
+    response = clerk.post(url, stale)
+    assert STALE_EDIT in response.content.decode()
+    employee.refresh_from_db()
+    assert employee.name == "张威"
+
+
+def test_a_stale_login_page_does_not_give_a_leaver_their_login_back(client, superuser, seeded):
+    """The superuser's user page opened before HR marked the employee 离职 (which deactivates
+    the login, issue 9.7): saving it must not set the login active again."""
+    import datetime as dt
+
+    from members.models import Employee
+
+    employee = EmployeeFactory(name="王芳", user=UserFactory(username="wangfang", roles=[HR]))
+    url = reverse("admin:auth_user_change", args=[employee.user.pk])
+    client.force_login(superuser)
+    stale = change_form_data(client, url)
+    employee.status, employee.left_on = Employee.Status.LEFT, dt.date(2026, 11, 30)
+    employee.save()
+
+    response = client.post(url, stale)
+
+    assert STALE_EDIT in response.content.decode()
+    employee.user.refresh_from_db()
+    assert employee.user.is_active is False

@@ -35,6 +35,7 @@ print(json.dumps({
     "accept": list(app.conf.accept_content),
     "acks_late": app.conf.task_acks_late,
     "reject_lost": app.conf.task_reject_on_worker_lost,
+    "lockout": settings.AXES_LOCKOUT_PARAMETERS,
 }))
 """
 
@@ -43,7 +44,7 @@ def _settings(module: str, **env: str) -> dict:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_"))
+        if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_", "AXES_"))
     }
     clean.update(env, DJANGO_SETTINGS_MODULE=module)
     out = subprocess.run(  # noqa: S603 — our own interpreter and code
@@ -101,6 +102,24 @@ def test_production_defaults_to_no_debug_and_requires_a_secret_key():
     with pytest.raises(subprocess.CalledProcessError) as exc:
         _settings("config.settings.production")
     assert "DJANGO_SECRET_KEY" in exc.value.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "lockout"),
+    [
+        ({}, ["username", "ip_address"]),
+        # Every request comes from the proxy: locking its address would lock everyone out.
+        ({"DJANGO_TLS_TERMINATED_BY_PROXY": "true"}, ["username"]),
+        (
+            {"DJANGO_TLS_TERMINATED_BY_PROXY": "true", "AXES_LOCK_BY_ADDRESS": "true"},
+            ["username", "ip_address"],
+        ),
+        ({"AXES_LOCK_BY_ADDRESS": "false"}, ["username"]),
+    ],
+)
+def test_production_locks_by_address_only_where_addresses_tell_people_apart(env, lockout):
+    s = _settings("config.settings.production", DJANGO_SECRET_KEY=PRODUCTION_KEY, **env)
+    assert s["lockout"] == lockout
 
 
 # issue 9, point 8: local.py's development key, and keys too weak to be real ones.

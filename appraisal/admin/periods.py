@@ -32,7 +32,7 @@ from appraisal.services import (
     period_create_for_corrections,
     period_lock,
 )
-from common.admin import HistoryAdmin, ViewerLinksMixin, may_open
+from common.admin import HistoryAdmin, RowVersionGuardMixin, ViewerLinksMixin, may_open
 from members.selectors import person_label
 
 CHANGED_AFTER_COMPUTE = "考核期间 {code} 的计分设置已修改，请重新计算后再锁定。"
@@ -393,7 +393,7 @@ class PeriodAdmin(ViewerLinksMixin, HistoryAdmin):
 
 
 @admin.register(GradeBand)
-class GradeBandAdmin(admin.ModelAdmin):
+class GradeBandAdmin(RowVersionGuardMixin, admin.ModelAdmin):
     """'Grade if configured': the next computation grades by these bands."""
 
     empty_value_display = EMPTY

@@ -52,14 +52,22 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=TLS_TERMINATED_BY_PROXY):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind the proxy every request carries the proxy's address: a lockout by address would lock
+# the whole company out after one person's five typos (HR, who release lockouts, included).
+# There the username alone is locked, unless AXES_LOCK_BY_ADDRESS says otherwise.
+if not env.bool("AXES_LOCK_BY_ADDRESS", default=not TLS_TERMINATED_BY_PROXY):
+    AXES_LOCKOUT_PARAMETERS = ["username"]
 # check --deploy's reminders that do not apply, each for the reason above: no preload by
-# choice; behind a TLS-terminating proxy, the proxy redirects and sends HSTS.
+# choice; behind a TLS-terminating proxy, the proxy redirects and sends HSTS, and the address
+# axes would lock is the proxy's.
 SILENCED_SYSTEM_CHECKS = [
     check
     for check, applies in (
         ("security.W021", not SECURE_HSTS_PRELOAD),
         ("security.W004", TLS_TERMINATED_BY_PROXY and not SECURE_HSTS_SECONDS),
         ("security.W008", TLS_TERMINATED_BY_PROXY and not SECURE_SSL_REDIRECT),
+        # axes asks for the address too; it is the proxy's here (see above).
+        ("axes.W006", "ip_address" not in AXES_LOCKOUT_PARAMETERS),
     )
     if applies
 ]

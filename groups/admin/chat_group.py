@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 
 from appraisal.exports import XLSX_CONTENT_TYPE
-from common.admin import HistoryAdmin, once_per_request
+from common.admin import HistoryAdmin, RowVersionGuardMixin, once_per_request
 from common.spreadsheets import validate_upload_size
 from groups import selectors
 from groups.admin.mixins import ViewerLinksMixin, linked_field
@@ -405,13 +405,13 @@ class ChatGroupAdmin(ViewerLinksMixin, HistoryAdmin):
 
 
 @admin.register(ContentKind)
-class ContentKindAdmin(admin.ModelAdmin):
+class ContentKindAdmin(RowVersionGuardMixin, admin.ModelAdmin):
     list_display = ["name", "code"]  # the name opens the row; the code is for the seed data
     search_fields = ["code", "name"]
 
 
 @admin.register(EligibilityRule)
-class EligibilityRuleAdmin(ViewerLinksMixin, admin.ModelAdmin):
+class EligibilityRuleAdmin(RowVersionGuardMixin, ViewerLinksMixin, admin.ModelAdmin):
     list_display = ["group", "kind", "min_rank", "department", "category", "clause_shown"]
     view_only_swaps = {
         "group": "group_shown",

@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from common.admin import WrittenByServicesMixin
+from common.admin import RowVersionGuardMixin, WrittenByServicesMixin
 from groups.admin.mixins import RosterScopedAdmin, linked_field
 from groups.models import (
     ChatGroup,
@@ -251,7 +251,7 @@ class RosterActionAdmin(EvidenceRowsMixin, RosterScopedAdmin):
 
 
 @admin.register(MemberIdentity)
-class MemberIdentityAdmin(admin.ModelAdmin):
+class MemberIdentityAdmin(RowVersionGuardMixin, admin.ModelAdmin):
     """HR's decision about who a display name is; remembered for later snapshots."""
 
     list_display = ["group", "display_name", "employee", "decided_by_name", "decided_at", "note"]
@@ -329,7 +329,7 @@ class MemberIdentityAdmin(admin.ModelAdmin):
 
 
 @admin.register(MembershipException)
-class MembershipExceptionAdmin(admin.ModelAdmin):
+class MembershipExceptionAdmin(RowVersionGuardMixin, admin.ModelAdmin):
     list_display = ["group", "employee", "kind", "reason", "approved_by", "valid_until"]
     list_filter = ["kind", ("group", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["employee__name", "employee__employee_no", "reason"]

@@ -251,6 +251,9 @@ def _closed_by_reconciliation(finding: Finding) -> bool:
 # ---------------------------------------------------------------------------
 
 
+_UNFINISHED = (ReconciliationRun.Status.PENDING, ReconciliationRun.Status.RUNNING)
+
+
 def _set_progress(run: ReconciliationRun | None, progress: int, status: str | None = None) -> None:
     if run is None:
         return
@@ -261,7 +264,11 @@ def _set_progress(run: ReconciliationRun | None, progress: int, status: str | No
         fields.append("status")
     # Called before the reconciliation's transaction opens, so the admin sees the run
     # start; one group takes well under a second, the next thing it sees is 100 %.
-    ReconciliationRun.objects.filter(pk=run.pk).update(**{f: getattr(run, f) for f in fields})
+    # Only a run still pending or running: one the sweeper gave up (runs_sweep_stale) stays
+    # failed, its retry does the showing.
+    ReconciliationRun.objects.filter(pk=run.pk, status__in=_UNFINISHED).update(
+        **{f: getattr(run, f) for f in fields}
+    )
 
 
 def snapshot_reconcile(
@@ -408,4 +415,8 @@ def _finish(run: ReconciliationRun | None, result: ReconcileResult, status: str)
         "counts": result.counts,
         "note": result.note,
     }
-    run.save(update_fields=["status", "progress", "finished_at", "summary"])
+    # A late worker finishing a run the sweeper already failed and retried leaves it failed
+    # (issue 9, point 5): the page would otherwise say 完成 beside "已自动重新核对".
+    ReconciliationRun.objects.filter(pk=run.pk, status__in=_UNFINISHED).update(
+        status=run.status, progress=run.progress, finished_at=run.finished_at, summary=run.summary
+    )

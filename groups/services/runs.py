@@ -12,6 +12,8 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
 
 from groups.models import ChatGroup, ReconciliationRun, RosterSnapshot
 from groups.services.reconcile import ReconcileResult, snapshot_reconcile
@@ -41,7 +43,7 @@ def _send(runs: list[ReconciliationRun], send: Callable[[], object]) -> None:
         return
     try:
         send()
-    except Exception:  # kombu/redis raise several kinds for an unreachable broker
+    except (KombuOperationalError, RedisError, OSError):  # the kinds an unreachable broker raises
         logger.exception("could not queue reconciliation runs %s", [r.pk for r in runs])
         ReconciliationRun.objects.filter(pk__in=[r.pk for r in runs], status__in=UNFINISHED).update(
             dispatch_failed=True, error=QUEUE_DOWN
@@ -118,8 +120,8 @@ def reconcile_runs(run_ids: list[int]) -> list[ReconcileResult]:
     results = []
     for index, run_id in enumerate(run_ids):
         run = runs.get(run_id)
-        if run is None:
-            continue
+        if run is None or run.status not in UNFINISHED:
+            continue  # a redelivered task: the sweeper gave this run up and retried it
         try:
             results.append(
                 run_reconciliation(

@@ -203,6 +203,34 @@ def test_the_task_redelivered_after_its_run_was_given_up_does_nothing(company):
     assert given_up.summary == {}
 
 
+def test_a_redelivered_family_task_skips_the_runs_given_up(company):
+    from groups.tasks import reconcile_family
+
+    snapshot = capture(company.office, *compliant_rows(), "快递小哥")
+    given_up = ReconciliationRun.objects.create(
+        group=company.office, snapshot=snapshot, status=S.FAILED, error="超过 15 分钟未完成"
+    )
+    assert reconcile_family.delay([given_up.pk]).get() == []
+    given_up.refresh_from_db()
+    assert (given_up.status, given_up.summary) == (S.FAILED, {})
+
+
+def test_a_late_worker_finishing_a_run_given_up_leaves_it_failed(company):
+    """The sweeper failed the run (and queued its retry) while a slow worker still had it:
+    when that worker finishes, the run must not turn 完成 beside "已自动重新核对"."""
+    from groups.services import run_reconciliation
+
+    snapshot = capture(company.office, *compliant_rows(), "快递小哥")
+    run = ReconciliationRun.objects.create(group=company.office, snapshot=snapshot)
+    in_worker = ReconciliationRun.objects.get(pk=run.pk)  # what the worker loaded, still pending
+    ReconciliationRun.objects.filter(pk=run.pk).update(status=S.FAILED, error="超过 15 分钟未完成")
+
+    run_reconciliation(snapshot=snapshot, run=in_worker)
+
+    run.refresh_from_db()
+    assert (run.status, run.error) == (S.FAILED, "超过 15 分钟未完成")
+
+
 def test_the_sweeper_is_scheduled_and_the_visibility_timeout_fits_the_longest_task():
     entry = settings.CELERY_BEAT_SCHEDULE["sweep-stale-runs"]
     assert entry["task"] == "groups.sweep_stale_runs"
