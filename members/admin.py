@@ -326,7 +326,12 @@ class LoginLockoutAdmin(_AxesRowAdmin):
 
     @admin.display(description="状态")
     def locked(self, obj: LoginLockout) -> str:
-        return "已锁定" if obj.failures_since_start >= settings.AXES_FAILURE_LIMIT else "未锁定"
+        if obj.failures_since_start < settings.AXES_FAILURE_LIMIT:
+            return "未锁定"
+        # axes forgets an expired row only at the next attempt: past the cool-off it is over.
+        if obj.attempt_time + settings.AXES_COOLOFF_TIME <= timezone.now():
+            return "已过期（已自动解除）"
+        return "已锁定"
 
     @admin.action(description="解除所选登录锁定", permissions=["delete"])
     def release(self, request, queryset):

@@ -3,6 +3,7 @@ logins and refused requests are logged to the "security" logger."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import pytest
@@ -10,6 +11,7 @@ from axes.models import AccessAttempt, AccessFailureLog
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.urls import reverse
+from django.utils import timezone
 
 from members.admin import MESSAGE_LOCKOUTS_RELEASED
 from tests.factories import UserFactory
@@ -184,3 +186,18 @@ def test_a_refused_request_is_logged_with_who_what_and_from_where(client, financ
 def client_class_for(client):
     """A second browser: the locked-out client keeps its own cookies."""
     return type(client)()
+
+
+def test_a_lockout_past_its_cool_off_reads_expired_not_locked(client, hr):
+    UserFactory(username="clerk", password="right-password-1")
+    _lock_out(client)
+    hr_client = client_class_for(client)
+    hr_client.force_login(hr)  # a login clears expired rows: the cool-off ends after it
+    AccessAttempt.objects.filter(username="clerk").update(
+        attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - dt.timedelta(minutes=1)
+    )
+
+    text = hr_client.get(reverse(LOCKOUTS)).content.decode()
+
+    assert "已过期" in text
+    assert "已锁定" not in text
