@@ -32,17 +32,16 @@ import re
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from io import StringIO
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
+from tests.demo_company import demo_company_rolled_back
 from tests.html import Page
 from violations.models import Case
 
@@ -249,18 +248,11 @@ def demo_company(django_db_setup, django_db_blocker):
     """The demo company with its persona logins and the superuser, in one transaction that
     is rolled back after the module (each test runs in a savepoint inside it); yields the
     pages of the case HR decided (see hr_decides_a_case)."""
-    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DEMO_PASSWORD", PASSWORD)
-        mp.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            call_command("demo", employees=DEMO_EMPLOYEES, stdout=StringIO())
-            call_command("ensure_admin", stdout=StringIO())
-            yield hr_decides_a_case()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with (
+        django_db_blocker.unblock(),
+        demo_company_rolled_back(employees=DEMO_EMPLOYEES, password=PASSWORD),
+    ):
+        yield hr_decides_a_case()
 
 
 def hr_decides_a_case() -> list[str]:

@@ -31,14 +31,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from io import StringIO
 
 import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -47,6 +44,7 @@ from django.utils import timezone
 from appraisal.models import Period
 from groups.models import ChatGroup, ReconciliationRun
 from members.models import PATH_SEPARATOR, Department
+from tests.demo_company import demo_company_rolled_back
 from tests.factories import PNG_BYTES
 from violations.models import Case, Evidence
 
@@ -298,23 +296,13 @@ def company(django_db_setup, django_db_blocker, tmp_path_factory):
     media = tmp_path_factory.mktemp("matrix-media")
     with (
         django_db_blocker.unblock(),
-        pytest.MonkeyPatch.context() as mp,
         override_settings(MEDIA_ROOT=str(media)),
+        demo_company_rolled_back(employees=DEMO_EMPLOYEES, password=PASSWORD),
     ):
-        mp.setenv("DEMO_PASSWORD", PASSWORD)
-        mp.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            call_command("demo", employees=DEMO_EMPLOYEES, stdout=StringIO())
-            call_command("ensure_admin", stdout=StringIO())
-            _give_out_of_scope_rows()
-            # Logged in once: the sessions live in the module's transaction, under every test's.
-            users = _users()
-            yield {p: (users.get(p), client_for(users.get(p))) for p in PERSONAS}
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+        _give_out_of_scope_rows()
+        # Logged in once: the sessions live in the module's transaction, under every test's.
+        users = _users()
+        yield {p: (users.get(p), client_for(users.get(p))) for p in PERSONAS}
 
 
 def _give_out_of_scope_rows() -> None:
