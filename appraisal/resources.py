@@ -26,14 +26,9 @@ from import_export.forms import ConfirmImportForm
 from appraisal.models import Period, Settlement
 from appraisal.services import settlements
 from common.importing import renumber_rows
-from common.spreadsheets import (
-    CSVFormat,
-    Row,
-    SpreadsheetImportForm,
-    Table,
-    XLSXFormat,
-    write_xlsx,
-)
+from common.spreadsheets.formats import CSVFormat, SpreadsheetImportForm, XLSXFormat
+from common.spreadsheets.reading import Row, Table
+from common.spreadsheets.writing import write_xlsx
 from members.models import Employee
 
 ERROR_NO_PERIOD = "请选择考核期间。"

@@ -55,8 +55,8 @@ from appraisal.services.settlements import (
     settlement_import,
 )
 from common.importing import import_error_lines, import_summary
-from common.spreadsheets import ERROR_MISSING_COLUMNS
-from members.roles import FINANCE, HR
+from common.spreadsheets.headers import ERROR_MISSING_COLUMNS
+from company.roles import FINANCE, HR
 from members.services import department_get_or_create_by_path
 from tests.factories import (
     ChatGroupFactory,

@@ -12,13 +12,9 @@ import io
 
 import pytest
 
-from common.spreadsheets import (
-    CSVFormat,
-    cell_text,
-    escape_formula,
-    unescape_formula,
-    write_csv,
-)
+from common.spreadsheets.cells import cell_text, escape_formula, unescape_formula
+from common.spreadsheets.formats import CSVFormat
+from common.spreadsheets.writing import write_csv
 from members.resources import EmployeeResource
 from tests.factories import EmployeeFactory
 

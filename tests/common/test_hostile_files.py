@@ -18,18 +18,18 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.template.defaultfilters import filesizeformat
 
-from common import spreadsheets
-from common.spreadsheets import (
+from common.spreadsheets import limits, xlsx
+from common.spreadsheets.limits import (
     BLANK_ROWS_ALLOWED,
+    ERROR_BROKEN_XLSX,
     ERROR_TOO_LARGE,
     ERROR_TOO_MANY_CELLS,
     ERROR_TOO_MANY_ROWS_READ,
     ERROR_TOO_MUCH_TEXT,
     ERROR_ZIP_BOMB,
     SpreadsheetError,
-    read_table,
-    read_upload_file,
 )
+from common.spreadsheets.reading import read_table, read_upload_file
 from groups.services.roster import RosterImportError, parse_roster
 from members.importing import employee_import_file
 from members.models import Employee
@@ -134,14 +134,14 @@ def test_prefixed_tags_the_byte_count_misses_are_counted_while_parsing():
 
 
 def test_a_shared_strings_table_over_its_size_is_refused_from_the_zip_directory(monkeypatch):
-    monkeypatch.setattr(spreadsheets, "XLSX_MAX_SHARED_STRINGS_BYTES", 100_000)
+    monkeypatch.setattr(limits, "XLSX_MAX_SHARED_STRINGS_BYTES", 100_000)
     strings = [f"<si><t>{number:x}</t></si>".encode() for number in range(20_000)]
 
     assert refused(hostile_xlsx(roster_head(), strings)) == ERROR_ZIP_BOMB
 
 
 def test_a_sheet_over_its_size_is_refused(monkeypatch):
-    monkeypatch.setattr(spreadsheets, "XLSX_MAX_SHEET_BYTES", 100_000)
+    monkeypatch.setattr(limits, "XLSX_MAX_SHEET_BYTES", 100_000)
     rows = (text_row(number, f"成员{number}") for number in range(2, 5_000))
 
     assert refused(hostile_xlsx([text_row(1, "群昵称"), *rows])) == ERROR_ZIP_BOMB
@@ -150,8 +150,8 @@ def test_a_sheet_over_its_size_is_refused(monkeypatch):
 def test_a_part_bigger_than_its_directory_entry_says_is_refused_while_inflating(monkeypatch):
     # Declared sizes can be forged: the bytes really inflated are counted too.
     data = hostile_xlsx([text_row(1, "群昵称"), *(text_row(n, "x") for n in range(2, 5_000))])
-    monkeypatch.setattr(spreadsheets, "_check_xlsx_archive", lambda archive: None)
-    monkeypatch.setattr(spreadsheets, "XLSX_MAX_SHEET_BYTES", 100_000)
+    monkeypatch.setattr(xlsx, "_check_xlsx_archive", lambda archive: None)
+    monkeypatch.setattr(limits, "XLSX_MAX_SHEET_BYTES", 100_000)
 
     assert refused(data, max_rows=10_000) == ERROR_ZIP_BOMB
 
@@ -235,4 +235,4 @@ def test_a_document_type_declaration_is_refused_in_the_shared_strings_too(paddin
         for name, content in members.items():
             archive.writestr(name, content)
 
-    assert refused(output.getvalue()) == spreadsheets.ERROR_BROKEN_XLSX
+    assert refused(output.getvalue()) == ERROR_BROKEN_XLSX

@@ -30,8 +30,8 @@ from common.import_files import (
     PrivateTempStorage,
     import_files_sweep,
 )
+from company.roles import HR
 from members.models import Employee
-from members.roles import HR
 from members.services import department_get_or_create_by_path
 from members.tasks import sweep_import_files
 from tests.factories import EmployeeFactory, UserFactory, xlsx_bytes

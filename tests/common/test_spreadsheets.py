@@ -10,13 +10,24 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 
-from common import spreadsheets
-from common.spreadsheets import (
+from common.exceptions import CellError
+from common.spreadsheets import limits
+from common.spreadsheets.cells import (
     ERROR_BAD_DATE,
     ERROR_BAD_YES_NO,
+    cell_text,
+    escape_formula,
+    normalize_text,
+    parse_date_cell,
+    parse_yes_no,
+    unescape_formula,
+)
+from common.spreadsheets.formats import CSVFormat, TableDataset, XLSXFormat
+from common.spreadsheets.headers import ERROR_MISSING_COLUMNS, map_headers
+from common.spreadsheets.limits import (
     ERROR_BLANK_HEADER,
+    ERROR_BROKEN_XLSX,
     ERROR_EMPTY_FILE,
-    ERROR_MISSING_COLUMNS,
     ERROR_NO_DATA,
     ERROR_NO_HEADER,
     ERROR_NOT_A_SPREADSHEET,
@@ -29,21 +40,11 @@ from common.spreadsheets import (
     ERROR_UNKNOWN_ENCODING,
     ERROR_ZIP_BOMB,
     MAX_COLUMNS,
-    CSVFormat,
+    OLE2_MAGIC,
     SpreadsheetError,
-    TableDataset,
-    XLSXFormat,
-    cell_text,
-    escape_formula,
-    map_headers,
-    normalize_text,
-    parse_date_cell,
-    parse_yes_no,
-    read_table,
-    unescape_formula,
-    write_csv,
-    write_xlsx,
 )
+from common.spreadsheets.reading import read_table
+from common.spreadsheets.writing import write_csv, write_xlsx
 from tests.factories import csv_bytes, xlsx_bytes
 
 ROWS = [["工号", "姓名", "部门"], ["E001", "张三", "生产部/一车间"], ["E002", "李四", "财务部"]]
@@ -216,7 +217,7 @@ def test_parse_date_cell(value):
 
 @pytest.mark.parametrize("value", ["2024-02-30", "3/1/2024", "昨天", 45352])
 def test_parse_date_cell_refuses(value):
-    with pytest.raises(ValueError, match="无法识别的日期") as caught:
+    with pytest.raises(CellError, match="无法识别的日期") as caught:
         parse_date_cell(value)
     assert str(caught.value) == ERROR_BAD_DATE.format(value=cell_text(value))
 
@@ -231,7 +232,7 @@ def test_parse_yes_no(value, expected):
 
 
 def test_parse_yes_no_refuses():
-    with pytest.raises(ValueError, match="无法识别") as caught:
+    with pytest.raises(CellError, match="无法识别") as caught:
         parse_yes_no("也许")
     assert str(caught.value) == ERROR_BAD_YES_NO.format(value="也许")
 
@@ -273,7 +274,7 @@ def test_what_is_not_a_spreadsheet_is_refused(data):
 
 
 def test_old_excel_is_refused_with_advice():
-    assert refused(spreadsheets.OLE2_MAGIC + bytes(512)) == ERROR_OLD_EXCEL
+    assert refused(OLE2_MAGIC + bytes(512)) == ERROR_OLD_EXCEL
 
 
 def test_undecodable_text_is_refused():
@@ -309,7 +310,7 @@ def test_too_wide_a_sheet_is_refused():
 
 
 def test_too_much_text_is_refused(monkeypatch):
-    monkeypatch.setattr(spreadsheets, "MAX_TEXT_CHARS", 100)
+    monkeypatch.setattr(limits, "MAX_TEXT_CHARS", 100)
 
     assert refused(xlsx_bytes([["备注"], ["长" * 200]])) == ERROR_TOO_MUCH_TEXT
 
@@ -346,7 +347,7 @@ def test_a_sheet_bigger_than_declared_is_refused():
     entry = data.rfind(b"PK\x01\x02", 0, name_at)
     data[entry + 24 : entry + 28] = struct.pack("<I", 100)  # zipfile stops at the declared size
 
-    assert refused(bytes(data)) == spreadsheets.ERROR_BROKEN_XLSX
+    assert refused(bytes(data)) == ERROR_BROKEN_XLSX
 
 
 def test_entity_bomb_is_refused():
@@ -358,7 +359,7 @@ def test_entity_bomb_is_refused():
         b"</sheetData></worksheet>"
     )
 
-    assert refused(xlsx_with_sheet_xml(billion_laughs)) == spreadsheets.ERROR_BROKEN_XLSX
+    assert refused(xlsx_with_sheet_xml(billion_laughs)) == ERROR_BROKEN_XLSX
 
 
 # --- headers --------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
-from common.spreadsheets import ERROR_MISSING_COLUMNS, ERROR_NOT_A_SPREADSHEET, ERROR_TOO_MANY_ROWS
+from common.spreadsheets.headers import ERROR_MISSING_COLUMNS
+from common.spreadsheets.limits import ERROR_NOT_A_SPREADSHEET, ERROR_TOO_MANY_ROWS
 from groups.exports import TODO_HEADERS
 from groups.models import (
     Finding,

@@ -15,16 +15,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from common.spreadsheets import (
-    ERROR_BAD_DATE,
-    ERROR_MISSING_COLUMNS,
-    ERROR_NOT_A_SPREADSHEET,
-    read_table,
-)
+from common.spreadsheets.cells import ERROR_BAD_DATE
+from common.spreadsheets.headers import ERROR_MISSING_COLUMNS
+from common.spreadsheets.limits import ERROR_NOT_A_SPREADSHEET
+from common.spreadsheets.reading import read_table
 from members import importing
 from members.models import Department, Employee, Position
 from members.resources import (
-    ERROR_BAD_RANK,
     ERROR_DUPLICATE_EMPLOYEE_NO,
     ERROR_EMPLOYEE_NO_REQUIRED,
     ERROR_SECOND_HEAD,
@@ -33,6 +30,7 @@ from members.resources import (
     EmployeeResource,
 )
 from members.services import department_get_or_create_by_path
+from members.widgets import ERROR_BAD_RANK
 from tests.factories import (
     DepartmentFactory,
     EmployeeFactory,

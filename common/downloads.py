@@ -1,0 +1,40 @@
+"""Every file the app serves is answered here: one content type per kind, one header.
+
+A download's name is often Chinese (员工-2024-03-01.xlsx, 2024-03 考核.xlsx). RFC 6266 allows
+only ASCII in ``filename="…"``; a non-ASCII name goes in ``filename*=utf-8''…`` (RFC 5987),
+or browsers save "download" or garbage. Django's ``content_disposition_header`` writes the
+right one of the two; every view goes through ``file_response`` so none writes it by hand.
+"""
+
+from __future__ import annotations
+
+from typing import IO
+
+from django.http import FileResponse, HttpResponse
+from django.utils.http import content_disposition_header
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_CONTENT_TYPE = "text/csv"
+
+
+def file_response(
+    content: bytes | IO[bytes],
+    *,
+    filename: str,
+    content_type: str = XLSX_CONTENT_TYPE,
+    as_attachment: bool = True,
+) -> HttpResponse:
+    """A response serving ``content`` under ``filename``: bytes as they are, or an open file
+    streamed (and closed once sent), so that a large workbook never sits in memory.
+
+    ``as_attachment=False`` lets the browser show the file in the tab (``inline``)."""
+    if isinstance(content, bytes):
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=as_attachment, filename=filename
+        )
+        return response
+    # FileResponse writes the same header (content_disposition_header) and the length.
+    return FileResponse(
+        content, as_attachment=as_attachment, filename=filename, content_type=content_type
+    )

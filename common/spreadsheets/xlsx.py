@@ -1,0 +1,390 @@
+"""The first sheet of an xlsx, streamed under caps (PITFALLS.md, "Hostile spreadsheets").
+
+openpyxl reads the whole shared-strings table before the first row and walks every row it is
+given, and defusedxml does its work in pure Python; so the workbook is read here instead: the
+zip directory checked for bombs before anything is inflated, each part inflated under its own
+cap, the XML parsed by the C parser with document type declarations refused, and every row
+and cell counted against the caps of ``limits.py`` (issue 9, point 2).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import posixpath
+import re
+import zipfile
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from datetime import datetime
+from xml.etree.ElementTree import XMLPullParser  # noqa: S405 - DTDs refused below
+
+from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
+from openpyxl.utils.cell import column_index_from_string
+from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel, from_ISO8601
+
+from common.spreadsheets import limits
+from common.spreadsheets.limits import (
+    ERROR_BROKEN_XLSX,
+    ERROR_NOT_A_SPREADSHEET,
+    ERROR_TOO_MANY_CELLS,
+    ERROR_TOO_MANY_ROWS_READ,
+    ERROR_TOO_MUCH_TEXT,
+    ERROR_ZIP_BOMB,
+    SpreadsheetError,
+)
+
+
+def _check_xlsx_archive(archive: zipfile.ZipFile) -> None:
+    """Zip-bomb and "is it an xlsx at all" checks, on the zip directory only (fast)."""
+    members = archive.infolist()
+    names = {member.filename for member in members}
+    if "[Content_Types].xml" not in names or not any(name.startswith("xl/") for name in names):
+        raise SpreadsheetError(ERROR_NOT_A_SPREADSHEET)  # a .docx, an .apk, any other zip
+    if len(members) > limits.XLSX_MAX_MEMBERS:
+        raise SpreadsheetError(ERROR_ZIP_BOMB)
+    if sum(member.file_size for member in members) > limits.XLSX_MAX_UNCOMPRESSED_BYTES:
+        raise SpreadsheetError(ERROR_ZIP_BOMB)
+    for member in members:
+        if member.file_size > _part_limit(member.filename):
+            raise SpreadsheetError(ERROR_ZIP_BOMB)
+        if (
+            member.file_size > limits.XLSX_RATIO_MIN_BYTES
+            and member.file_size > member.compress_size * limits.XLSX_MAX_COMPRESSION_RATIO
+        ):
+            raise SpreadsheetError(ERROR_ZIP_BOMB)
+
+
+def _part_limit(name: str) -> int:
+    """Uncompressed bytes allowed for one part of the workbook (issue 9, point 2)."""
+    if name.startswith("xl/worksheets/"):
+        return limits.XLSX_MAX_SHEET_BYTES
+    if name.endswith("sharedStrings.xml"):
+        return limits.XLSX_MAX_SHARED_STRINGS_BYTES
+    return limits.XLSX_MAX_PART_BYTES
+
+
+class _CappedPart(io.RawIOBase):
+    """One zip member, decompressed as it is read, refused past its limit.
+
+    The zip directory's sizes can be forged; this counts the bytes really inflated.
+    """
+
+    def __init__(self, archive: zipfile.ZipFile, name: str) -> None:
+        self._stream = archive.open(name)
+        self._limit = _part_limit(name)
+        self._read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._stream.read(64 * 1024 if size is None or size < 0 else size)
+        self._read += len(chunk)
+        if self._read > self._limit:
+            raise SpreadsheetError(ERROR_ZIP_BOMB)
+        return chunk
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+
+# A document type declaration, in the encodings an XML part may use (issue 9, point 2).
+_DOCTYPE = tuple("<!DOCTYPE".encode(encoding) for encoding in ("utf-8", "utf-16-le", "utf-16-be"))
+
+
+def _iterparse(part: io.RawIOBase, events: tuple[str, ...] = ("end",)):
+    """(event, element) pairs as the part streams in, from the C parser.
+
+    defusedxml (PITFALLS.md, entity bombs) does its work in the pure-Python ElementTree, which
+    took 55 s to read 1.5 million shared strings; here the C parser reads, and what defusedxml
+    guarded against is refused first: a document type declaration (where entities are
+    declared) before the root element. After it, expat itself rejects one as malformed.
+    """
+    parser = XMLPullParser(events=events)
+    in_prolog = True  # until the first event, which comes after the root element starts
+    tail = b""
+    while chunk := part.read(64 * 1024):
+        if in_prolog:
+            window = tail + chunk
+            if any(doctype in window for doctype in _DOCTYPE):
+                raise SpreadsheetError(ERROR_BROKEN_XLSX)
+            tail = window[-32:]
+        parser.feed(chunk)
+        for event in parser.read_events():
+            in_prolog = False
+            yield event
+    parser.close()
+    yield from parser.read_events()
+
+
+@functools.cache  # called for every element: a few dozen distinct tags
+def _local(tag: str) -> str:
+    """'{namespace}row' -> 'row': Excel writes the transitional namespace, some tools strict."""
+    return tag.rpartition("}")[2]
+
+
+def _parse_part(archive: zipfile.ZipFile, name: str):
+    """A small part (workbook, relationships, styles) as an element tree, size-capped."""
+    root = None
+    with _CappedPart(archive, name) as part:
+        for _, element in _iterparse(part):
+            root = element  # the last element to end is the root
+    if root is None:
+        raise SpreadsheetError(ERROR_BROKEN_XLSX)
+    return root
+
+
+def _relationships(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    """{Id: (type, absolute target)} of ``part``'s _rels file ({} when it has none)."""
+    folder, _, base = part.rpartition("/")
+    rels_name = f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels"
+    if rels_name not in archive.NameToInfo:
+        return {}
+    result = {}
+    for rel in _parse_part(archive, rels_name):
+        target = rel.get("Target", "")
+        if target.startswith("/"):
+            target = target[1:]
+        else:
+            target = posixpath.normpath(posixpath.join(folder, target))
+        result[rel.get("Id", "")] = (rel.get("Type", ""), target)
+    return result
+
+
+def _part_of_type(rels: Mapping[str, tuple[str, str]], kind: str) -> str | None:
+    return next((target for type_, target in rels.values() if type_.endswith("/" + kind)), None)
+
+
+def _date_styles(archive: zipfile.ZipFile, name: str | None) -> tuple[set[int], set[int]]:
+    """Indexes of the cell styles that show a number as a date, and as a duration."""
+    if not name or name not in archive.NameToInfo:
+        return set(), set()
+    root = _parse_part(archive, name)
+    formats: dict[int, str] = dict(BUILTIN_FORMATS)
+    dates: set[int] = set()
+    durations: set[int] = set()
+    for child in root:
+        if _local(child.tag) == "numFmts":
+            for number_format in child:
+                with contextlib.suppress(ValueError):
+                    formats[int(number_format.get("numFmtId", ""))] = number_format.get(
+                        "formatCode", ""
+                    )
+    for child in root:
+        if _local(child.tag) != "cellXfs":
+            continue
+        for index, style in enumerate(child):
+            try:
+                number_format = formats.get(int(style.get("numFmtId", "0")), "")
+            except ValueError:
+                continue
+            if number_format and is_date_format(number_format):
+                dates.add(index)
+                if is_timedelta_format(number_format):
+                    durations.add(index)
+    return dates, durations
+
+
+def _shared_strings(archive: zipfile.ZipFile, name: str | None, *, max_cells: int) -> list[str]:
+    """The shared-strings table, streamed: more strings than cells allowed is refused at once
+    (issue 9, point 2: 4 million tiny strings took a process from 371 to 913 MB)."""
+    if not name or name not in archive.NameToInfo:
+        return []
+    max_strings = min(max_cells, limits.XLSX_MAX_SHARED_STRINGS)
+    _count_tags(archive, name, (b"<si>", b"<si "), max_strings, ERROR_TOO_MUCH_TEXT)
+    strings: list[str] = []
+    text_chars = 0
+    with _CappedPart(archive, name) as part:
+        context = _iterparse(part, events=("start", "end"))
+        root = None
+        for event, element in context:
+            if root is None:
+                root = element
+            if event != "end" or _local(element.tag) != "si":
+                continue
+            text = _rich_text(element)
+            text_chars += len(text)
+            if len(strings) >= max_strings or text_chars > limits.MAX_TEXT_CHARS:
+                raise SpreadsheetError(ERROR_TOO_MUCH_TEXT)
+            strings.append(text)
+            root.clear()  # keep nothing but the list
+    return strings
+
+
+def _count_tags(
+    archive: zipfile.ZipFile, name: str, tags: tuple[bytes, ...], limit: int, error: str
+) -> None:
+    """Refuse ``name`` as soon as its inflated bytes hold more than ``limit`` of ``tags``.
+
+    A first pass over the bytes (zlib and bytes.count, ~10x faster than parsing) that refuses
+    a hostile part in a fraction of a second; the parse counts again (a prefixed tag such as
+    <x:row> is seen only there).
+    """
+    count = 0
+    keep = max(len(tag) for tag in tags) - 1  # too short to hold a whole tag: none counted twice
+    tail = b""
+    with _CappedPart(archive, name) as part:
+        while chunk := part.read(1024 * 1024):
+            window = tail + chunk
+            count += sum(window.count(tag) for tag in tags)
+            if count > limit:
+                raise SpreadsheetError(error)
+            tail = window[-keep:]
+
+
+def _rich_text(element) -> str:
+    """The text of an <si> or <is>: plain <t>, or the <t> of each rich-text run <r>; phonetic
+    guides (<rPh>, furigana) are not part of the value."""
+    parts = []
+    for child in element:
+        tag = _local(child.tag)
+        if tag == "t":
+            parts.append(child.text or "")
+        elif tag == "r":
+            parts.extend(grand.text or "" for grand in child if _local(grand.tag) == "t")
+    return "".join(parts)
+
+
+_COLUMN_LETTERS = re.compile(r"[A-Z]{1,3}")
+
+
+def xlsx_rows(
+    data: bytes, *, max_rows_read: int, max_cells: int
+) -> Iterator[tuple[int, Sequence[object]]]:
+    """The first sheet's rows, parsed as the bytes stream in (issue 9, point 2).
+
+    openpyxl reads the whole shared-strings table before the first row, and walks every row
+    it is given; here each part is inflated under its own cap, every <row> element read and
+    every <c> counts against the caps, and reading stops at the first cap reached. Gaps in
+    the row numbers cost nothing (they are not materialised).
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as error:
+        raise SpreadsheetError(ERROR_NOT_A_SPREADSHEET) from error
+    with archive:
+        _check_xlsx_archive(archive)
+        try:
+            package = _relationships(archive, "")
+            workbook_name = _part_of_type(package, "officeDocument") or "xl/workbook.xml"
+            workbook = _parse_part(archive, workbook_name)
+            rels = _relationships(archive, workbook_name)
+            epoch = WINDOWS_EPOCH
+            first_sheet = None
+            for child in workbook:
+                tag = _local(child.tag)
+                if tag == "workbookPr" and child.get("date1904") in ("1", "true"):
+                    epoch = MAC_EPOCH
+                elif tag == "sheets" and len(child):
+                    first_sheet = next(
+                        (value for key, value in child[0].attrib.items() if _local(key) == "id"),
+                        None,
+                    )
+            if first_sheet not in rels or rels[first_sheet][1] not in archive.NameToInfo:
+                raise SpreadsheetError(ERROR_BROKEN_XLSX)
+            sheet_name = rels[first_sheet][1]
+            strings = _shared_strings(
+                archive, _part_of_type(rels, "sharedStrings"), max_cells=max_cells
+            )
+            dates, durations = _date_styles(archive, _part_of_type(rels, "styles"))
+            yield from _sheet_rows(
+                archive,
+                sheet_name,
+                strings=strings,
+                dates=dates,
+                durations=durations,
+                epoch=epoch,
+                max_rows_read=max_rows_read,
+                max_cells=max_cells,
+            )
+        except SpreadsheetError:
+            raise
+        except Exception as error:  # a damaged or forged file raises a zoo of types
+            raise SpreadsheetError(ERROR_BROKEN_XLSX) from error
+
+
+def _sheet_rows(
+    archive: zipfile.ZipFile,
+    name: str,
+    *,
+    strings: Sequence[str],
+    dates: Collection[int],
+    durations: Collection[int],
+    epoch: datetime,
+    max_rows_read: int,
+    max_cells: int,
+) -> Iterator[tuple[int, Sequence[object]]]:
+    rows_read = 0
+    cells = 0
+    number = 0
+    _count_tags(
+        archive,
+        name,
+        (b"<row>", b"<row "),
+        max_rows_read,
+        ERROR_TOO_MANY_ROWS_READ.format(limit=max_rows_read),
+    )
+    _count_tags(
+        archive, name, (b"<c>", b"<c "), max_cells, ERROR_TOO_MANY_CELLS.format(limit=max_cells)
+    )
+    with _CappedPart(archive, name) as part:
+        for _, element in _iterparse(part):
+            if _local(element.tag) != "row":
+                continue
+            # issue 9, point 2: every row read counts, blank or not, and is counted before
+            # its cells are looked at.
+            rows_read += 1
+            if rows_read > max_rows_read:
+                raise SpreadsheetError(ERROR_TOO_MANY_ROWS_READ.format(limit=max_rows_read))
+            number = int(element.get("r") or number + 1)
+            cells += len(element)
+            if cells > max_cells:
+                raise SpreadsheetError(ERROR_TOO_MANY_CELLS.format(limit=max_cells))
+            values: list[object] = []
+            column = 0
+            for cell in element:
+                reference = cell.get("r")
+                match = _COLUMN_LETTERS.match(reference) if reference else None
+                column = column_index_from_string(match.group()) if match else column + 1
+                value = _cell_value(cell, strings, dates, durations, epoch)
+                if value is None:
+                    continue
+                # One column past the cap is enough to notice a sheet that is too wide.
+                index = min(column, limits.MAX_COLUMNS + 1) - 1
+                if index >= len(values):
+                    values.extend([None] * (index + 1 - len(values)))
+                values[index] = value
+            element.clear()  # its cells are handled; the empty rows left are capped above
+            yield number, values
+
+
+def _cell_value(cell, strings, dates, durations, epoch) -> object:
+    """A <c> element's value as openpyxl's read-only mode gives it (data_only)."""
+    kind = cell.get("t", "n")
+    raw = None
+    for child in cell:
+        tag = _local(child.tag)
+        if tag == "v":
+            raw = child.text
+        elif tag == "is" and kind == "inlineStr":
+            return _rich_text(child)
+    if raw is None:
+        return None
+    if kind == "s":
+        return strings[int(raw)]
+    if kind == "b":
+        return raw.strip() not in ("0", "false", "")
+    if kind in ("str", "e", "inlineStr"):
+        return raw
+    if kind == "d":
+        return from_ISO8601(raw)
+    value: int | float = float(raw) if any(c in raw for c in ".eE") else int(raw)
+    style = int(cell.get("s") or 0)
+    if style in dates:
+        try:
+            return from_excel(value, epoch, timedelta=style in durations)
+        except (OverflowError, ValueError):
+            return "#VALUE!"
+    return value
