@@ -79,7 +79,8 @@ def build_and_compute(args) -> None:
 
     from appraisal.models import Line, Result
     from appraisal.services import period_compute, period_get_or_create
-    from members.demo import demo_company_apply, demo_company_build
+    from company.demo.build import demo_company_build
+    from company.demo.write import demo_company_apply
 
     call_command("migrate", verbosity=0)
     call_command("seed_policy", stdout=open(os.devnull, "w"))  # noqa: SIM115

@@ -73,7 +73,8 @@ def run(args) -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from members.demo import demo_company_apply, demo_company_build
+    from company.demo.build import demo_company_build
+    from company.demo.write import demo_company_apply
 
     call_command("migrate", verbosity=0)
     call_command("seed_policy", stdout=open(os.devnull, "w"))  # noqa: SIM115

@@ -45,11 +45,12 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from groups.demo import demo_rosters_apply
+    from company.demo.build import demo_company_build
+    from company.demo.rosters import demo_rosters_apply
+    from company.demo.write import demo_company_apply
     from groups.models import ChatGroup, RosterMember, RosterSnapshot
     from groups.services import reconcile_now
     from groups.services.roster import RosterRow, roster_snapshot_create
-    from members.demo import demo_company_apply, demo_company_build
 
     call_command("migrate", verbosity=0)
     call_command("seed_policy", stdout=open(os.devnull, "w"))  # noqa: SIM115

@@ -14,7 +14,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("evidence/", include("violations.urls")),
-    path("me/", include("violations.me_urls")),
+    path("me/", include("selfservice.urls")),
     # HR's set-password links (members.views): before Django's own view at the same path.
     path(
         "accounts/reset/<uidb64>/<token>/",

@@ -15,6 +15,9 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 PATH_SEPARATOR = "/"
+# The department whose staff run the groups: admins of every group, its head their default
+# creator (§5.1, §5.2); one of the departments seed_policy creates (members.services).
+HR_DEPARTMENT = "人力资源部"
 # 车间主任 — the lowest rank that belongs in the management group (§4).
 WORKSHOP_DIRECTOR_RANK = 5
 
@@ -222,7 +225,7 @@ class Employee(models.Model):
 
 
 # issue 9, point 6: django-axes' rows, shown to HR in Chinese under 组织架构 (members.admin);
-# proxies, so axes keeps its tables and HR's role gets the rights with members.* (roles.py).
+# proxies, so axes keeps its tables and HR's role gets the rights with members.* (company/roles.py).
 class LoginLockout(AccessAttempt):
     class Meta:
         proxy = True

@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from members.roles import FINANCE, HR
+from company.roles import FINANCE, HR
 from tests.factories import UserFactory
 
 

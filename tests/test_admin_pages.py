@@ -274,7 +274,7 @@ def test_admin_is_in_chinese_by_default(client, superuser):
 def test_a_view_only_user_cannot_revert_history(client, seeded, label):
     """simple_history saves its revert form for anyone who may view the history."""
 
-    from members.roles import COMPANY_LEADERS
+    from company.roles import COMPANY_LEADERS
     from tests.factories import UserFactory
 
     leader = UserFactory(username="leader", roles=[COMPANY_LEADERS])
@@ -303,7 +303,7 @@ def test_history_names_who_changed_a_row_as_a_person_without_a_user_link(client,
     """simple_history lists the login name linked to /admin/auth/user/N/, which only a
     superuser may open; every HistoryAdmin names the person instead."""
 
-    from members.roles import HR
+    from company.roles import HR
     from tests.factories import UserFactory
 
     hr = UserFactory(username="hr-clerk", roles=[HR])

@@ -52,7 +52,7 @@ PERSONAS = ["anonymous", SUPERUSER, "hr", "finance", "leader", "head"]
 PERSONAS += ["groupadmin", "creator", "employee"]
 START = ("/admin/", "/me/cases/")
 SHOW_SLOWEST = 3
-SEARCH_TERM = "王"  # the commonest surname of the demo (members.demo)
+SEARCH_TERM = "王"  # the commonest surname of the demo (company.demo.build)
 
 # Not GET-safe, or leaves the session: never requested.
 SKIP_PATH = re.compile(r"/logout/|^/static/|^/media/")

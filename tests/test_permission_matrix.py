@@ -102,7 +102,7 @@ EXPECTED: dict[str, dict[str, str]] = {
         "leader": VIEW,
         "head": VIEW,
         "groupadmin": VIEW,
-        "creator": VIEW,  # a department head too (members.demo)
+        "creator": VIEW,  # a department head too (company.demo.plan)
     },
     "members.department": {
         SUPERUSER: ALL,

@@ -20,8 +20,8 @@ from django.urls import reverse
 from appraisal.models import Period
 from appraisal.services import period_compute, period_get_or_create, period_lock
 from common.admin import STALE_EDIT
+from company.roles import HR
 from groups.models import ChatGroup
-from members.roles import HR
 from tests.factories import EmployeeFactory, UserFactory
 from tests.html import Page, change_form_data, form_data, post_change_form
 from violations.models import Rule

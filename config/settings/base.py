@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "groups",
     "violations",
     "appraisal",
+    "selfservice",  # the employee's own pages (/me/), above violations and appraisal
+    "company",  # company-wide wiring (roles, seed_policy, demo), above every other app
 ]
 
 MIDDLEWARE = [

@@ -7,9 +7,7 @@ from django.db import transaction
 
 from groups.models import ChatGroup, ChatGroupUserObjectPermission, ContentKind, EligibilityRule
 from groups.policy_data import CONTENT_KINDS, GROUPS
-from members.models import Department, Employee
-
-HR_DEPARTMENT = "人力资源部"
+from members.models import HR_DEPARTMENT, Department, Employee
 
 # What each role on a group may do with it, as object permissions.
 # §5.1: the creator adds and removes members; §5.2: admins manage content.

@@ -1,4 +1,4 @@
-"""The role groups get the Chinese names HR sees in the admin (members/roles.py).
+"""The role groups get the Chinese names HR sees in the admin (company/roles.py).
 
 Renamed in place, so that who holds which role and each role's permissions stay. Where a
 group with the new name exists already (made by hand), the old one is merged into it.
@@ -12,7 +12,7 @@ object permissions to users, not to these role groups. Run `seed_policy` after m
 
 from django.db import migrations
 
-# Frozen here: members/roles.py may change, this migration must not.
+# Frozen here: company/roles.py may change, this migration must not.
 RENAMES = {
     "HR": "人力资源部",
     "Finance": "财务",

@@ -17,7 +17,7 @@ from django.utils import timezone
 from appraisal.models import GradeBand, Line, Period, Result
 from appraisal.services import AppraisalError, period_compute, period_get_or_create, period_lock
 from appraisal.tasks import compute_period
-from members.roles import FINANCE, HR
+from company.roles import FINANCE, HR
 from members.services import department_get_or_create_by_path, department_set_head
 from tests.factories import ChatGroupFactory, EmployeeFactory, UserFactory
 from violations.models import Rule

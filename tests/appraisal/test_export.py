@@ -22,7 +22,7 @@ from appraisal.exports import period_workbook
 from appraisal.management.commands.export_appraisal import ERROR_UNKNOWN_PERIOD, NOT_FINAL
 from appraisal.models import ERROR_PERIOD_CODE, GradeBand
 from appraisal.services import period_compute, period_get_or_create, period_lock
-from members.roles import HR
+from company.roles import HR
 from members.services import department_get_or_create_by_path, department_set_head
 from tests.factories import CaseFactory, ChatGroupFactory, EmployeeFactory, RuleFactory, UserFactory
 from violations.models import Case, Rule, Sanction

@@ -28,7 +28,7 @@ from appraisal.services.compute import (
     ERROR_NOT_HR_CREATE,
     ERROR_NOT_WAITED_FOR,
 )
-from members.roles import GROUP_ADMINS
+from company.roles import GROUP_ADMINS
 from tests.appraisal.test_visibility import appraised, confirmed  # noqa: F401 — fixture
 from tests.factories import EmployeeFactory, StaffUserFactory, UserFactory
 from tests.html import Page

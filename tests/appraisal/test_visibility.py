@@ -14,8 +14,8 @@ from django.utils import timezone
 from appraisal.models import Period, Result
 from appraisal.selectors import departments_visible_to, lines_visible_to, results_visible_to
 from appraisal.services import period_compute, period_get_or_create
+from company.roles import COMPANY_LEADERS, FINANCE, HR
 from members.models import Employee
-from members.roles import COMPANY_LEADERS, FINANCE, HR
 from members.services import department_get_or_create_by_path, department_set_head
 from tests.factories import CaseFactory, ChatGroupFactory, EmployeeFactory, UserFactory
 from violations.models import Case, Rule

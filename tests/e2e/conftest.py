@@ -25,8 +25,8 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from company.roles import HR
 from members.models import Employee
-from members.roles import HR
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")

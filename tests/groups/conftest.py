@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import pytest
 from django.utils import timezone
 
+from company.roles import GROUP_ADMINS, HR, seed_roles
 from groups.models import ChatGroup, EligibilityRule
 from groups.services.roster import RosterRow, roster_snapshot_create
 from members.models import Employee
-from members.roles import GROUP_ADMINS, HR, seed_roles
 from members.services import department_get_or_create_by_path, department_set_head
 from tests.factories import ChatGroupFactory, EligibilityRuleFactory, EmployeeFactory, UserFactory
 

@@ -8,9 +8,10 @@ from collections.abc import Callable
 import pytest
 from django.utils import timezone
 
+from company.demo.build import demo_company_build
+from company.demo.write import demo_company_apply
 from groups.models import ChatGroup
 from groups.selectors import eligible_employees
-from members.demo import demo_company_apply, demo_company_build
 from members.models import Department, Employee
 from members.services import department_set_head
 from tests.factories import ChatGroupFactory

@@ -21,7 +21,7 @@ from groups.models import (
     RosterAction,
     RosterSnapshot,
 )
-from groups.models.roster import run_summary_text
+from groups.models.runs import run_summary_text
 from groups.services import run_reconciliation
 from groups.services.findings import finding_decide_left_group
 from tests.factories import EmployeeFactory, UserFactory
@@ -213,7 +213,7 @@ def test_creator_sees_employees_as_text_hr_as_links(client, hr_user, creator, of
 def leader(hr_user):
     """公司领导: views every group and its rules (not departments' pages? they may)."""
 
-    from members.roles import COMPANY_LEADERS
+    from company.roles import COMPANY_LEADERS
 
     user = UserFactory(username="leader", roles=[COMPANY_LEADERS])
     return user

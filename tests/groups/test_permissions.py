@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from company.roles import HR
 from groups.models import ChatGroup, ChatGroupUserObjectPermission
 from groups.selectors import chat_groups_visible_to
-from members.roles import HR
 from tests.factories import ChatGroupFactory, EmployeeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -23,8 +23,8 @@ from django.db import connection
 from django.utils import timezone
 
 from appraisal.services import period_get_or_create
+from company.roles import HR
 from config.celery import app
-from members.roles import HR
 from tests.factories import ChatGroupFactory, EmployeeFactory, UserFactory
 from tests.groups.conftest import company  # noqa: F401 — the same small company
 from violations.models import Rule

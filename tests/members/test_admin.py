@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from members import roles
+from company import roles
 from members.services import department_set_head
 from tests.factories import (
     DepartmentFactory,

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from members.roles import FINANCE, HR
+from company.roles import FINANCE, HR
 from members.services import department_get_or_create_by_path, department_set_head
 from tests.factories import CaseFactory, ChatGroupFactory, EmployeeFactory, UserFactory
 from violations.models import Case, Rule

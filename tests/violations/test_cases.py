@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from members.roles import FINANCE, HR
+from company.roles import FINANCE, HR
 from members.services import department_get_or_create_by_path, department_set_head
 from tests.factories import ChatGroupFactory, EmployeeFactory, UserFactory
 from violations.models import Case, CaseTransition, Evidence, Rule

@@ -10,7 +10,7 @@ from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils import timezone
 
-from members.roles import FINANCE, HR
+from company.roles import FINANCE, HR
 from members.services import department_get_or_create_by_path, department_set_head
 from tests.factories import PDF_BYTES, PNG_BYTES, ChatGroupFactory, EmployeeFactory, UserFactory
 from violations.models import Rule

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from members.roles import HR
+from company.roles import HR
 from members.services import department_get_or_create_by_path
 from tests.factories import EmployeeFactory, UserFactory
 from tests.violations.conftest import filed

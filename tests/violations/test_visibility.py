@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from members.roles import COMPANY_LEADERS, FINANCE, HR
+from company.roles import COMPANY_LEADERS, FINANCE, HR
 from members.services import department_get_or_create_by_path, department_set_head
 from tests.factories import ChatGroupFactory, EmployeeFactory, UserFactory
 from violations.models import Case, Rule

@@ -11,8 +11,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
 
-from members import roles
-from violations.demo import DEMO_HR_USERNAMES
+from company import roles
+from company.demo.case_people import DEMO_HR_USERNAMES
 from violations.models import Case, CaseTransition, sanction_one_up
 
 pytestmark = pytest.mark.django_db

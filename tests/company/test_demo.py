@@ -14,18 +14,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from guardian.shortcuts import get_perms
 
+from company import roles
+from company.demo.build import ERROR_SIZE, demo_company_build
+from company.demo.case_people import DEMO_HR_USERNAMES
+from company.demo.plan import CREATOR_PERSONA_GROUP, PERSONA_ROLES, POSITION_RANKS
+from company.demo.write import demo_company_apply
 from groups.models import ChatGroup
-from members import roles
-from members.demo import (
-    CREATOR_PERSONA_GROUP,
-    ERROR_SIZE,
-    PERSONA_ROLES,
-    POSITION_RANKS,
-    demo_company_apply,
-    demo_company_build,
-)
 from members.models import WORKSHOP_DIRECTOR_RANK, Department, Employee
-from violations.demo import DEMO_HR_USERNAMES
 
 PASSWORD = "demo-pass-123"
 STANDARD = ["总经办", "人力资源部", "财务部", "销售部", "生产部", "品质部", "技术部", "PMC部"]
@@ -283,7 +278,7 @@ def test_the_leisure_group_is_created_by_the_production_head_not_hr(company):
 def test_no_persona_logins_without_demo_password(db, no_password):
     out = run_demo(300)
 
-    # Only the demo's two HR clerks (violations.demo), whom nobody can log in as.
+    # Only the demo's two HR clerks (company.demo.case_people), whom nobody can log in as.
     users = get_user_model().objects.all()
     assert set(users.values_list("username", flat=True)) == set(DEMO_HR_USERNAMES)
     assert not any(user.has_usable_password() for user in users)

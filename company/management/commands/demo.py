@@ -12,17 +12,12 @@ import os
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from appraisal.demo import demo_appraisal_apply
-from groups.demo import demo_rosters_apply
-from members.demo import (
-    ERROR_SIZE,
-    MAX_EMPLOYEES,
-    MIN_EMPLOYEES,
-    PERSONA_ROLES,
-    demo_company_apply,
-    demo_company_build,
-)
-from violations.demo import demo_cases_apply
+from company.demo.appraisal import demo_appraisal_apply
+from company.demo.build import ERROR_SIZE, MAX_EMPLOYEES, MIN_EMPLOYEES, demo_company_build
+from company.demo.cases import demo_cases_apply
+from company.demo.plan import PERSONA_ROLES
+from company.demo.rosters import demo_rosters_apply
+from company.demo.write import demo_company_apply
 from violations.models import Case
 
 LOGIN_ENV = "DEMO_PASSWORD"

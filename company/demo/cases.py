@@ -1,6 +1,6 @@
 """Demo cases: the case workflow (§7.1) as HR meets it, in every state (issue: demo data).
 
-On the demo company (members.demo) with its reconciled rosters (groups.demo), a
+On the demo company (company.demo.write) with its reconciled rosters (company.demo.rosters), a
 deterministic mix of cases, every one made through violations.services exactly as
 the pages would: proposals from reconciliation, screening, overdue directives and
 questions; cases filed by a group's admin; HR's confirmations (a repeat offence
@@ -10,7 +10,7 @@ override with its reason) and dismissals; appeals pending, upheld and overturned
 Four eyes need two HR logins: ``demo-hr-1`` (an HR clerk and so an admin of every
 group: files cases, decides appeals) and ``demo-hr-2`` (confirms and dismisses,
 registers appeals for employees). They have unusable passwords — nobody logs
-in as them; the persona logins of members.demo are for that. The cases that go to
+in as them; the persona logins of company.demo.write are for that. The cases that go to
 appeal are proposals no one reported, so that reporter, confirmer and appeal
 decider always differ, and nobody decides an appeal they registered.
 
@@ -25,20 +25,16 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from company.demo.case_people import demo_hr_logins, offenders
+from company.demo.plan import workshop_path
 from groups.models import ChatGroup, Finding
 from groups.services.findings import finding_decide_left_group
-from groups.services.staffing import HR_DEPARTMENT
-from members import roles
-from members.demo import workshop_path
-from members.models import Department, Employee
+from members.models import Department
 from violations.models import Case
 from violations.services import (
     case_appeal,
@@ -50,15 +46,10 @@ from violations.services import (
     seed_rule_catalog,
 )
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractUser
-
 DEMO_KEY_PREFIX = "demo:"
-DEMO_HR_USERNAMES = ("demo-hr-1", "demo-hr-2")
-# The workshop whose director is the "head" persona (members.demo): their own §9.9 case
+# The workshop whose director is the "head" persona (company.demo.plan): their own §9.9 case
 # shows on /me/cases/ when they log in.
 HEAD_PERSONA_DEPARTMENT = workshop_path(1)
-S = Case.State
 
 
 @dataclass(frozen=True)
@@ -81,7 +72,7 @@ def demo_cases_apply(
     Needs the demo company (roles, groups, departments with heads). Deterministic
     for a seed and a company; a second call creates nothing. The two HR logins are
     linked to HR clerks who are not in ``reserved_employee_nos`` (the personas'
-    employees, whose logins members.demo links). ``own_cases_employee_no`` (the
+    employees, whose logins company.demo.write links). ``own_cases_employee_no`` (the
     "employee" persona's) gets a proposed case, three confirmed ones still open to
     appeal and an upheld appeal, so that their /me/ pages show every kind of case.
     """
@@ -101,10 +92,10 @@ def _make_cases(
 ) -> int:
     before = Case.objects.count()
     rules = {rule.code: rule for rule in seed_rule_catalog()}
-    clerk, reviewer = _demo_hr_logins(reserved)
-    rng = random.Random(f"{seed}:cases")  # noqa: S311 — demo data, not cryptography
+    clerk, reviewer = demo_hr_logins(reserved)
+    rng = random.Random(f"{seed}:cases")
     groups = {g.code: g for g in ChatGroup.objects.filter(family=None)}
-    anyone, office = _offenders(rng, own_cases_employee_no)
+    anyone, office = offenders(rng, own_cases_employee_no)
 
     def days_ago(days: int, hour: int = 10) -> dt.datetime:
         moment = timezone.localtime(now) - dt.timedelta(days=days)
@@ -112,7 +103,7 @@ def _make_cases(
 
     def last_month(day: int, hour: int = 10) -> dt.datetime:
         # Decided cases happened last month, so that the demo's computed period (last
-        # month's, appraisal.demo) has deductions to show and export.
+        # month's, company.demo.appraisal) has deductions to show and export.
         end = timezone.localtime(now).replace(day=1) - dt.timedelta(days=1)
         moment = end.replace(day=min(day, end.day), hour=hour, minute=rng.randrange(60))
         return moment.replace(second=0, microsecond=0)
@@ -348,74 +339,6 @@ def _make_cases(
     return Case.objects.count() - before
 
 
-def _demo_hr_logins(reserved: set[str]) -> tuple[AbstractUser, AbstractUser]:
-    """demo-hr-1 and demo-hr-2: HR role, unusable passwords, linked to free HR clerks."""
-    user_model = get_user_model()
-    hr_role = Group.objects.get(name=roles.HR)
-    clerks = list(
-        Employee.objects.active()
-        .filter(department__path=HR_DEPARTMENT, user__isnull=True, headed_departments=None)
-        .exclude(employee_no__in=reserved)
-        .order_by("employee_no")
-    )
-    users = []
-    for username in DEMO_HR_USERNAMES:
-        user = user_model.objects.filter(username=username).first()
-        if user is None:
-            user = user_model(username=username, is_staff=True)
-            user.set_unusable_password()
-            user.full_clean()
-            user.save()
-        user.groups.add(hr_role)
-        if not Employee.objects.filter(user=user).exists() and clerks:
-            clerk = clerks.pop(0)
-            clerk.user = user
-            clerk.save(update_fields=["user"])
-        users.append(user)
-    return users[0], users[1]
-
-
-# The "anyone" slots the employee persona takes: §9.4 proposed, §9.7 confirmed three
-# times (open to appeal for CASE_APPEAL_WINDOW_DAYS after the demo ran), §9.10 upheld.
-OWN_CASES_SLOTS = (0, 2, 5)
-
-
-def _offenders(
-    rng: random.Random, own_cases_employee_no: str | None = None
-) -> tuple[list[Employee], list[Employee]]:
-    """(anyone, office staff): active employees who head nothing, work outside HR and have
-    no login, in a seeded order; office staff (行管) are the ones in the work group (§4).
-    The employee of ``own_cases_employee_no`` (login or not) takes OWN_CASES_SLOTS."""
-    own = (
-        Employee.objects.filter(employee_no=own_cases_employee_no).first()
-        if own_cases_employee_no
-        else None
-    )
-    candidates = list(
-        Employee.objects.active()
-        .filter(user__isnull=True, headed_departments=None, department__head__isnull=False)
-        .exclude(department__path=HR_DEPARTMENT)
-        .select_related("department")
-        .order_by("employee_no")
-    )
-    rng.shuffle(candidates)
-    if own is not None:
-        candidates = [e for e in candidates if e.pk != own.pk]
-    office = [e for e in candidates if e.category == Employee.Category.ADMIN]
-    others = [e for e in candidates if e.category != Employee.Category.ADMIN]
-    # Distinct people for the "anyone" slots, so no case becomes a repeat offence by chance
-    # (the employee persona's slots are cases of different rules).
-    anyone = _cycle(others or candidates, 6)
-    if own is not None:
-        rest = iter(anyone)
-        anyone = [own if slot in OWN_CASES_SLOTS else next(rest) for slot in range(6)]
-    return anyone, _cycle(office or candidates, 4)
-
-
-def _cycle(people: list[Employee], n: int) -> list[Employee]:
-    return [people[i % len(people)] for i in range(n)]
-
-
 def _open_finding(kind: str) -> Finding | None:
     return (
         Finding.objects.filter(kind=kind, status=Finding.Status.OPEN, employee__isnull=False)
@@ -427,5 +350,5 @@ def _open_finding(kind: str) -> Finding | None:
 
 def _summary(created: int) -> DemoCasesSummary:
     counts = dict(Case.objects.values_list("state").annotate(n=Count("pk")).order_by())
-    by_state = {state: counts.get(state, 0) for state in S.values}
+    by_state = {state: counts.get(state, 0) for state in Case.State.values}
     return DemoCasesSummary(created=created, total=sum(by_state.values()), by_state=by_state)

@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from appraisal.demo import demo_appraisal_apply, previous_month_code
 from appraisal.models import Line, Period, Result
 from appraisal.services import period_compute, period_lock
+from company.demo.appraisal import demo_appraisal_apply, previous_month_code
 from members.models import Employee
 
 pytestmark = pytest.mark.django_db

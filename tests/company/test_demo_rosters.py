@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from groups.demo import build_rosters, demo_family_groups, demo_rosters_apply
+from company.demo.rosters import build_rosters, demo_family_groups, demo_rosters_apply
 from groups.models import ChatGroup, Finding, ReconciliationRun, RosterSnapshot
 
 pytestmark = pytest.mark.django_db

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from selfservice.forms import ERROR_REASON_REQUIRED
 from tests.factories import (
     PNG_BYTES,
     CaseFactory,
@@ -21,7 +22,6 @@ from tests.factories import (
     EmployeeFactory,
     UserFactory,
 )
-from violations.me_forms import ERROR_REASON_REQUIRED
 from violations.models import Case, CaseTransition, Rule
 from violations.services import case_confirm, case_propose, evidence_add
 from violations.services.cases import ERROR_APPEAL_LATE, ERROR_FORBIDDEN, appeal_deadline

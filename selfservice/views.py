@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from appraisal.selectors import lines_visible_to, results_visible_to
-from violations.me_forms import AppealForm
+from selfservice.forms import AppealForm
 from violations.models import Case, Evidence, Sanction
 from violations.selectors import can_view_evidence, cases_visible_to
 from violations.services import CaseError, EvidenceError, case_appeal
@@ -37,7 +37,7 @@ def employee_required(view):
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if getattr(request.user, "employee", None) is None:
-            return render(request, "violations/me/no_employee.html")
+            return render(request, "selfservice/no_employee.html")
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -52,7 +52,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     cases = own_cases(request.user).order_by("-occurred_at", "-pk")
     return render(
         request,
-        "violations/me/case_list.html",
+        "selfservice/case_list.html",
         {"employee": request.user.employee, "cases": cases},
     )
 
@@ -90,7 +90,7 @@ def _detail(request: HttpRequest, case: Case, form: AppealForm) -> HttpResponse:
     evidence = case.evidence.all() if can_view_evidence(request.user, case) else []
     return render(
         request,
-        "violations/me/case_detail.html",
+        "selfservice/case_detail.html",
         {
             "case": case,
             "timeline": [(t, _who(t.actor)) for t in transitions],
@@ -132,6 +132,4 @@ def appraisal(request: HttpRequest) -> HttpResponse:
         (result, by_period[result.period_id])
         for result in results.order_by("-period__starts_on", "-period_id")
     ]
-    return render(
-        request, "violations/me/appraisal.html", {"employee": employee, "periods": periods}
-    )
+    return render(request, "selfservice/appraisal.html", {"employee": employee, "periods": periods})

@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 
+from company.roles import HR, ROLE_PERMISSIONS
 from groups.models import ChatGroup, ContentKind, EligibilityRule
 from members.models import Department, Position
-from members.roles import HR, ROLE_PERMISSIONS
 from violations.models import Rule
 from violations.services import RULE_CATALOG
 

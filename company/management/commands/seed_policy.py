@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from company.roles import seed_roles
 from groups.models import ChatGroup
 from groups.services import chat_group_assign_default_staff, seed_groups
-from members.roles import seed_roles
 from members.services import seed_org_chart
 from violations.services import seed_rule_catalog
 
