@@ -30,10 +30,10 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from common.actors import SystemActor
 from company.demo.case_people import demo_hr_logins, offenders
 from company.demo.plan import workshop_path
 from groups.models import ChatGroup, Finding
-from groups.services.findings import finding_decide_left_group
 from members.models import Department
 from violations.models import Case
 from violations.services import (
@@ -43,10 +43,14 @@ from violations.services import (
     case_dismiss,
     case_file,
     case_propose,
+    finding_decide_left_group,
     seed_rule_catalog,
 )
 
 DEMO_KEY_PREFIX = "demo:"
+# Proposals from reconciliation, screening, directives and questions come from the system,
+# as in production (no reporter): the demo acting on its own account (common.actors).
+DEMO = SystemActor("demo")
 # The workshop whose director is the "head" persona (company.demo.plan): their own §9.9 case
 # shows on /me/cases/ when they log in.
 HEAD_PERSONA_DEPARTMENT = workshop_path(1)
@@ -117,6 +121,7 @@ def _make_cases(
             source_key=DEMO_KEY_PREFIX + key,
             description=description,
             occurred_at=occurred_at,
+            actor=DEMO,
         )
         return case
 
