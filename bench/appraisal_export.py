@@ -83,7 +83,7 @@ def build_and_compute(args) -> None:
     from company.demo.write import demo_company_apply
 
     call_command("migrate", verbosity=0)
-    call_command("seed_policy", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("seed_policy", stdout=open(os.devnull, "w"))
     t0 = time.perf_counter()
     company = demo_company_build(
         employees=args.employees, seed=args.seed, today=timezone.localdate()
@@ -336,8 +336,19 @@ def same_cells(period) -> list[tuple[str, list[str], list[list]]]:
         "department_path"
     )[:1]
     lines = [
-        [no, name, dep, case, f"§{clause}", title, SANCTION_LABELS.get(s), day, points]
-        + ["是" if joint else "否", corrects]
+        [
+            no,
+            name,
+            dep,
+            case,
+            f"§{clause}",
+            title,
+            SANCTION_LABELS.get(s),
+            day,
+            points,
+            "是" if joint else "否",
+            corrects,
+        ]
         for no, name, dep, case, clause, title, s, day, points, joint, corrects in Line.objects.filter(
             period=period
         )

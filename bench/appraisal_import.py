@@ -77,7 +77,7 @@ def run(args) -> None:
     from company.demo.write import demo_company_apply
 
     call_command("migrate", verbosity=0)
-    call_command("seed_policy", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("seed_policy", stdout=open(os.devnull, "w"))
     t0 = time.perf_counter()
     company = demo_company_build(
         employees=args.employees, seed=args.seed, today=timezone.localdate()

@@ -18,7 +18,7 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # issue 9, point 8: production accepted the development key that local.py promised it
 # refused. Refuse it, an empty key, and any key too short to be a real one (Django's own
 # check --deploy asks for 50 characters, 5 of them different).
-LOCAL_DEVELOPMENT_KEY = "local-development-key-not-for-production"  # noqa: S105 — refused below
+LOCAL_DEVELOPMENT_KEY = "local-development-key-not-for-production"  # refused below
 SECRET_KEY_MIN_LENGTH = 50
 ERROR_WEAK_KEY = (
     "DJANGO_SECRET_KEY 必须设为至少 {length} 个字符的随机值，不能为空，也不能用开发用的密钥"

@@ -97,7 +97,7 @@ def test_worker_killed_mid_reconcile_the_next_worker_finishes_like_a_clean_run(
     worker_processes()
     recovered = _wait_for(lambda: ReconciliationRun.objects.get(pk=run.pk).status == S.DONE)
     run.refresh_from_db()
-    print(  # noqa: T201 — the figure for docs/security.md, seen with -s
+    print(  # the figure for docs/security.md, seen with -s
         f"\nreconcile: killed mid-run; new worker finished it {recovered:.1f} s after it"
         f" started, {time.monotonic() - killed:.1f} s after the kill"
     )
@@ -141,7 +141,7 @@ def test_a_run_whose_task_the_broker_lost_is_failed_and_retried_by_the_sweeper(
     recovered = _wait_for(
         lambda: ReconciliationRun.objects.get(pk=retry_pk).status == S.DONE, timeout=60
     )
-    print(  # noqa: T201 — the figure for docs/security.md, seen with -s
+    print(  # the figure for docs/security.md, seen with -s
         f"\nsweeper: the retry of the stranded run was done {recovered:.1f} s after the sweep"
     )
     run.refresh_from_db()
@@ -194,7 +194,7 @@ def test_worker_killed_mid_compute_the_next_worker_gives_the_rows_of_a_clean_run
 
     worker_processes()
     recovered = _wait_for(lambda: Period.objects.get(pk=period.pk).computed_at > clean_at)
-    print(  # noqa: T201 — the figure for docs/security.md, seen with -s
+    print(  # the figure for docs/security.md, seen with -s
         f"\ncompute: killed mid-run; new worker finished it {recovered:.1f} s after it"
         f" started, {time.monotonic() - killed:.1f} s after the kill"
     )

@@ -162,7 +162,7 @@ def test_head_can_be_handed_over_in_one_file():
                 微信号="lisi",
                 手机号="",
                 部门负责人="是",
-            ),  # fmt: skip
+            ),
         )
     )
 
@@ -211,7 +211,7 @@ def test_a_changed_row_updates_only_that_employee():
             employee_row(部门负责人="是"),
             employee_row(
                 工号="E002", 姓名="李四", 岗位="操作工", 职级=2, 微信号="lisi_new", 手机号=""
-            ),  # fmt: skip
+            ),
         )
     )
 
@@ -578,7 +578,7 @@ def test_downloaded_template_reimports_cleanly(login):
             ),
             CSV,
             "员工.csv",
-        ),  # fmt: skip
+        ),
         (
             csv_bytes(
                 [HEADERS, employee_row(), employee_row(工号="E002", 姓名="李四")],
@@ -586,7 +586,7 @@ def test_downloaded_template_reimports_cleanly(login):
             ),
             XLSX,
             "员工.csv",
-        ),  # fmt: skip
+        ),
     ],
     ids=["xlsx", "gbk-csv", "bom-csv-picked-as-xlsx"],
 )

@@ -419,7 +419,7 @@ def test_the_page_refuses_a_staff_login_or_a_login_without_employee_whatever_the
         kwargs={"uidb64": uidb64, "token": invite_token_generator.make_token(user)},
     )
 
-    page, posted = set_password_through(client, link)
+    page, _ = set_password_through(client, link)
 
     assert "new_password1" not in page.content.decode()
     assert "请联系系统管理员" in page.content.decode()
