@@ -16,7 +16,7 @@ from company.demo.case_people import DEMO_HR_USERNAMES
 from violations.models import Case, CaseTransition, sanction_one_up
 
 pytestmark = pytest.mark.django_db
-S = Case.State
+State = Case.State
 CENT = Decimal("0.01")
 PASSWORD = "demo-pass-123"
 
@@ -38,11 +38,11 @@ def demo(no_password) -> str:
 
 
 def test_every_state_is_present(demo):
-    assert set(Case.objects.values_list("state", flat=True)) == set(S.values)
+    assert set(Case.objects.values_list("state", flat=True)) == set(State.values)
 
 
 def test_proposals_come_from_reconciliation_and_from_a_group_admin(demo):
-    proposed = Case.objects.filter(state=S.PROPOSED)
+    proposed = Case.objects.filter(state=State.PROPOSED)
     assert proposed.filter(source=Case.Source.RECONCILIATION).exists()
     filed = proposed.filter(source=Case.Source.MANUAL).select_related("reported_by__employee")
     assert filed.exists()
@@ -54,7 +54,7 @@ def test_a_joint_case_makes_the_offenders_department_head_answer(demo):
     joint = Case.objects.filter(joint_of__isnull=False).select_related(
         "joint_of__employee__department", "rule"
     )
-    assert joint.filter(state=S.CONFIRMED).exists()
+    assert joint.filter(state=State.CONFIRMED).exists()
     for case in joint:
         assert case.source == Case.Source.JOINT
         assert case.employee_id == case.joint_of.employee.department.head_id
@@ -63,10 +63,10 @@ def test_a_joint_case_makes_the_offenders_department_head_answer(demo):
 
 
 def test_an_overturned_case_overturns_its_joint_case(demo):
-    overturned = Case.objects.filter(state=S.OVERTURNED, joint_of__isnull=True)
+    overturned = Case.objects.filter(state=State.OVERTURNED, joint_of__isnull=True)
     assert overturned.exists()
     for case in overturned:
-        assert {j.state for j in case.joint_cases.all()} <= {S.OVERTURNED}
+        assert {j.state for j in case.joint_cases.all()} <= {State.OVERTURNED}
 
 
 def test_a_repeat_offence_counts_times_the_factor_and_escalates(demo):
@@ -84,15 +84,15 @@ def test_a_repeat_offence_counts_times_the_factor_and_escalates(demo):
 def test_four_eyes_hold_for_every_decision(demo):
     for case in Case.objects.filter(confirmed_by__isnull=False):
         assert case.confirmed_by_id != case.reported_by_id
-    for case in Case.objects.filter(reported_by__isnull=False, state=S.DISMISSED):
-        dismissal = case.transitions.get(to_state=S.DISMISSED)
+    for case in Case.objects.filter(reported_by__isnull=False, state=State.DISMISSED):
+        dismissal = case.transitions.get(to_state=State.DISMISSED)
         assert dismissal.actor_id != case.reported_by_id
     decided = CaseTransition.objects.filter(
-        to_state__in=[S.UPHELD, S.OVERTURNED], case__joint_of__isnull=True
+        to_state__in=[State.UPHELD, State.OVERTURNED], case__joint_of__isnull=True
     ).select_related("case")
     assert decided.count() == 2
     for decision in decided:
-        appeal = decision.case.transitions.get(to_state=S.APPEALED)
+        appeal = decision.case.transitions.get(to_state=State.APPEALED)
         assert decision.actor_id not in (
             decision.case.confirmed_by_id,
             decision.case.reported_by_id,
@@ -106,7 +106,9 @@ def test_every_case_has_its_transitions_and_every_decision_its_reason(demo):
         moves = [(t.from_state, t.to_state) for t in case.transitions.all()]
         assert moves[0][0] == ""
         assert moves[-1][1] == case.state
-    reasons = CaseTransition.objects.filter(to_state__in=[S.DISMISSED, S.APPEALED, S.UPHELD])
+    reasons = CaseTransition.objects.filter(
+        to_state__in=[State.DISMISSED, State.APPEALED, State.UPHELD]
+    )
     assert all(t.comment for t in reasons)
 
 
@@ -124,7 +126,7 @@ def test_the_command_prints_the_cases_by_state(demo):
     counts = dict(re.findall(r"(待审核|已确认|已驳回|申诉中) (\d+)", line))
     assert set(counts) == {"待审核", "已确认", "已驳回", "申诉中"}
     assert f"违规案件 {Case.objects.count()} 件" in line
-    assert int(counts["待审核"]) == Case.objects.filter(state=S.PROPOSED).count()
+    assert int(counts["待审核"]) == Case.objects.filter(state=State.PROPOSED).count()
 
 
 def test_running_demo_again_adds_no_case_or_transition(demo):
@@ -186,7 +188,7 @@ def test_the_employee_persona_sees_cases_in_several_states_and_may_appeal_one(cl
 
     cases = list(response.context["cases"])
     assert {c.employee.user.username for c in cases} == {"employee"}
-    assert {c.state for c in cases} >= {S.PROPOSED, S.CONFIRMED, S.UPHELD}
-    confirmed = next(c for c in cases if c.state == S.CONFIRMED)
+    assert {c.state for c in cases} >= {State.PROPOSED, State.CONFIRMED, State.UPHELD}
+    confirmed = next(c for c in cases if c.state == State.CONFIRMED)
     assert "提交申诉" in client.get(f"/me/cases/{confirmed.pk}/").content.decode()
     assert client.get("/admin/").status_code == 302  # not staff: sent to the login page

@@ -28,18 +28,18 @@ def test_demo_opens_on_reconciled_findings_of_every_kind(monkeypatch):
         assert group.snapshots.count() == 2, group
         assert latest.reconciled_at is not None, group
     kinds = set(Finding.objects.values_list("kind", flat=True))
-    K = Finding.Kind
+    Kind = Finding.Kind
     assert kinds >= {
-        K.DEPARTED,
-        K.STRANGER,
-        K.NOT_REAL_NAME,
-        K.AMBIGUOUS,
-        K.MISSING,
-        K.INELIGIBLE,
-        K.LEFT_GROUP,
+        Kind.DEPARTED,
+        Kind.STRANGER,
+        Kind.NOT_REAL_NAME,
+        Kind.AMBIGUOUS,
+        Kind.MISSING,
+        Kind.INELIGIBLE,
+        Kind.LEFT_GROUP,
     }
     # §4: leisure is for everyone, so nobody there is ineligible.
-    assert not Finding.objects.filter(group__code="leisure", kind=K.INELIGIBLE).exists()
+    assert not Finding.objects.filter(group__code="leisure", kind=Kind.INELIGIBLE).exists()
 
 
 def test_demo_run_twice_adds_no_snapshot_finding_or_run(monkeypatch):

@@ -27,7 +27,7 @@ from violations.services import case_confirm, case_propose, evidence_add
 from violations.services.cases import ERROR_APPEAL_LATE, ERROR_FORBIDDEN, appeal_deadline
 
 pytestmark = pytest.mark.django_db
-S = Case.State
+State = Case.State
 
 
 @pytest.fixture(autouse=True)
@@ -161,7 +161,7 @@ def test_a_colleagues_case_is_not_found(my_client, hr):
 
     assert my_client.get(detail_url(theirs)).status_code == 404
     assert my_client.post(appeal_url(theirs), {"reason": "不是我"}).status_code == 404
-    assert Case.objects.get(pk=theirs.pk).state == S.CONFIRMED
+    assert Case.objects.get(pk=theirs.pk).state == State.CONFIRMED
 
 
 def test_the_detail_shows_the_timeline_with_who_when_and_why(my_client, me, hr):
@@ -213,11 +213,11 @@ def test_an_appeal_within_the_window_is_recorded_with_its_reason(my_client, me, 
     response = my_client.post(appeal_url(case), {"reason": "当时是误发，已立即撤回"}, follow=True)
 
     case.refresh_from_db()
-    assert case.state == S.APPEALED
+    assert case.state == State.APPEALED
     last = case.transitions.last()
     assert (last.from_state, last.to_state, last.actor, last.comment) == (
-        S.CONFIRMED,
-        S.APPEALED,
+        State.CONFIRMED,
+        State.APPEALED,
         me.user,
         "当时是误发，已立即撤回",
     )
@@ -234,7 +234,7 @@ def test_an_appeal_without_a_reason_is_refused(my_client, me, hr, reason):
 
     assert response.status_code == 200
     assert ERROR_REASON_REQUIRED in response.content.decode()
-    assert Case.objects.get(pk=case.pk).state == S.CONFIRMED
+    assert Case.objects.get(pk=case.pk).state == State.CONFIRMED
     assert CaseTransition.objects.count() == transitions
 
 
@@ -250,7 +250,7 @@ def test_an_appeal_after_the_window_is_refused_with_the_deadline(my_client, me, 
         deadline=timezone.localtime(appeal_deadline(case)),
     )
     assert message in response.content.decode()
-    assert Case.objects.get(pk=case.pk).state == S.CONFIRMED
+    assert Case.objects.get(pk=case.pk).state == State.CONFIRMED
 
 
 def test_an_appeal_of_a_case_not_yet_confirmed_is_refused(my_client, me):
@@ -258,9 +258,11 @@ def test_an_appeal_of_a_case_not_yet_confirmed_is_refused(my_client, me):
 
     response = my_client.post(appeal_url(case), {"reason": "不是我"})
 
-    message = ERROR_FORBIDDEN.format(pk=case.pk, current=S.PROPOSED.label, target=S.APPEALED.label)
+    message = ERROR_FORBIDDEN.format(
+        pk=case.pk, current=State.PROPOSED.label, target=State.APPEALED.label
+    )
     assert message in response.content.decode()
-    assert Case.objects.get(pk=case.pk).state == S.PROPOSED
+    assert Case.objects.get(pk=case.pk).state == State.PROPOSED
 
 
 def test_an_appeal_needs_a_post(my_client, me, hr):
@@ -277,7 +279,7 @@ def test_an_appeal_needs_the_csrf_token(me, hr):
     response = client.post(appeal_url(case), {"reason": "不是我"})
 
     assert response.status_code == 403
-    assert Case.objects.get(pk=case.pk).state == S.CONFIRMED
+    assert Case.objects.get(pk=case.pk).state == State.CONFIRMED
 
 
 # --- logging in and out -----------------------------------------------------------------
