@@ -1,7 +1,8 @@
 """The roles of the policy as Django auth groups, with their model permissions.
 
 Object-level rights (a group's creator and admins on that group) are not here:
-groups.services grants them when a group is staffed.
+groups.services grants them when a group is staffed. The roles name permissions of every
+app, so they live in company, above them all (docs/architecture.md).
 """
 
 from __future__ import annotations
