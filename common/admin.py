@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
@@ -30,6 +31,17 @@ from common.import_files import (
 from common.importing import import_error_lines, import_summary
 from common.people import person_label
 from common.spreadsheets import SpreadsheetError
+
+if TYPE_CHECKING:
+    # The mixins below are mixed into these classes: the type checker sees the methods they
+    # extend with super(); at run time they stay plain mixins.
+    from django import forms
+    from import_export.admin import ImportMixin as _ImportMixin
+
+    _ModelAdmin = admin.ModelAdmin
+    _ModelForm = forms.ModelForm
+else:
+    _ModelAdmin = _ModelForm = _ImportMixin = object
 
 
 def once_per_request(method):
@@ -59,7 +71,7 @@ def may_open(request, target, site: admin.AdminSite = admin.site) -> bool:
     model = target if isinstance(target, type) else type(target)
     if request is None or not site.is_registered(model):
         return False
-    model_admin = site.get_model_admin(model)
+    model_admin: admin.ModelAdmin = site.get_model_admin(model)
     obj = None if isinstance(target, type) else target
     return model_admin.has_view_permission(request, obj) or model_admin.has_change_permission(
         request, obj
@@ -90,7 +102,7 @@ def admin_link(request, target, text: str | None = None, site: admin.AdminSite =
     return format_html('<a href="{}">{}</a>', url, label)
 
 
-class ViewerLinksMixin:
+class ViewerLinksMixin(_ModelAdmin):
     """Lets the display methods of a change page link only where the viewer may go
     (``self.link(obj, target)``, through admin_link).
 
@@ -123,7 +135,7 @@ def row_version(obj) -> str:
     return hashlib.sha256(json.dumps(values, default=str).encode()).hexdigest()[:32]
 
 
-class RowVersionForm:
+class RowVersionForm(_ModelForm):
     """Mixed into an admin's change form: the row is locked (select_for_update, held until
     the admin's transaction ends with the save) and compared with the version the page was
     built from; anything else is refused with STALE_EDIT, a missing version too.
@@ -144,7 +156,7 @@ class RowVersionForm:
         return cleaned
 
 
-class RowVersionGuardMixin:
+class RowVersionGuardMixin(_ModelAdmin):
     """Change forms that refuse to save over a row that moved since the page was built
     (RowVersionForm; the page carries the version: templates/admin/change_form.html)."""
 
@@ -152,7 +164,8 @@ class RowVersionGuardMixin:
         form = super().get_form(request, obj, *args, **kwargs)
         if obj is None:
             return form
-        return type(form)(form.__name__, (RowVersionForm, form), {"__module__": form.__module__})
+        metaclass: type = type(form)  # the form's own, which collects the declared fields
+        return metaclass(form.__name__, (RowVersionForm, form), {"__module__": form.__module__})
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.pk is not None:
@@ -223,7 +236,7 @@ class HistoryAdmin(RowVersionGuardMixin, SimpleHistoryAdmin):
         return self.has_change_permission(request, self.get_object(request, unquote(object_id)))
 
 
-class ClerkImportMixin:
+class ClerkImportMixin(_ImportMixin):
     """For an ImportMixin admin: file problems on the form, one line per row error
     (no tracebacks), and a refused confirmation sent back to the import page.
 

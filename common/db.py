@@ -10,6 +10,7 @@ Both work on PostgreSQL and on SQLite ≥ 3.33 (UPDATE … FROM).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from django.db import connection, models
 from django.db.models import Model
@@ -29,8 +30,12 @@ def update_from_values(
 ) -> None:
     """Write ``fields`` of ``objects`` (found by primary key): one UPDATE … FROM (VALUES …)
     per batch. The casts type the parameters for PostgreSQL, where a NULL is otherwise text."""
-    pk = model._meta.pk
-    columns = [pk, *(model._meta.get_field(name) for name in fields)]
+    # ``fields`` name concrete columns, for which get_field returns a Field (never a relation's
+    # reverse side or a generic key): the cast says so to the type checker.
+    columns = cast(
+        "list[models.Field]", [model._meta.pk, *(model._meta.get_field(name) for name in fields)]
+    )
+    pk = columns[0]
     q = connection.ops.quote_name
     table = q(model._meta.db_table)
     row = "(" + ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in columns) + ")"

@@ -22,6 +22,7 @@ import functools
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 from uuid import uuid4
 
 from django import forms
@@ -130,7 +131,13 @@ def confirmation_token(*, salt: str, initial: dict) -> str:
     return signing.dumps({field: str(value) for field, value in initial.items()}, salt=salt)
 
 
-class ConfirmationMixin:
+if TYPE_CHECKING:
+    _Form = forms.Form  # what ConfirmationMixin is mixed into (confirmation_form)
+else:
+    _Form = object
+
+
+class ConfirmationMixin(_Form):
     """For the confirm form of an import: ``import_file_name`` carries a token from
     ``confirmation_token``, never a name. The form is valid only when the token is this
     session's, recent, and every other field is what the preview signed; its cleaned
@@ -147,7 +154,8 @@ class ConfirmationMixin:
         return self.cleaned_data["import_file_name"]
 
     def clean(self):
-        cleaned = super().clean()
+        # Form.clean() returns cleaned_data, a dict (typed "or None" for overrides).
+        cleaned = cast("dict[str, object]", super().clean())
         try:
             signed = signing.loads(
                 self.data.get("import_file_name", ""),
@@ -180,4 +188,5 @@ class ConfirmationMixin:
 def confirmation_form(form_class: type[forms.Form]) -> type[forms.Form]:
     """``form_class`` (the admin's confirm form) checked by ConfirmationMixin."""
     name = f"Confirmed{form_class.__name__}"
-    return type(form_class)(name, (ConfirmationMixin, form_class), {"__module__": __name__})
+    metaclass: type = type(form_class)  # the form's own, which collects the declared fields
+    return metaclass(name, (ConfirmationMixin, form_class), {"__module__": __name__})
