@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import cast
 
 from django.db.models import (
     BooleanField,
@@ -43,7 +44,8 @@ def rule_q(rule: EligibilityRule) -> Q:
     if rule.kind == kind.MIN_RANK:
         return Q(rank__gte=rule.min_rank)
     if rule.kind == kind.DEPARTMENT:
-        return rule.department.subtree_q("department__")
+        # A check constraint on EligibilityRule makes a department rule name its department.
+        return cast(Department, rule.department).subtree_q("department__")
     if rule.kind == kind.CATEGORY:
         return Q(category=rule.category)
     if rule.kind == kind.EVERYONE:
