@@ -45,6 +45,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
+    from common.actors import SystemActor
     from company.demo.build import demo_company_build
     from company.demo.rosters import demo_rosters_apply
     from company.demo.write import demo_company_apply
@@ -77,7 +78,7 @@ def main() -> None:
 
     for run in (1, 2):
         start = time.perf_counter()
-        results = reconcile_now()
+        results = reconcile_now(actor=SystemActor("bench"))
         elapsed = time.perf_counter() - start
         findings = sum(r.opened for r in results)
         print(
@@ -94,9 +95,9 @@ def main() -> None:
     )
     for size in (50, 500):
         rows = [RosterRow(i + 2, name, wechat) for i, (name, wechat) in enumerate(pool[:size])]
-        roster_snapshot_create(group=group, rows=rows)
+        roster_snapshot_create(group=group, rows=rows, actor=SystemActor("bench"))
         with CaptureQueriesContext(connection) as ctx:
-            reconcile_now(groups=[group])
+            reconcile_now(groups=[group], actor=SystemActor("bench"))
         print(f"queries for one group of {len(rows)} members: {len(ctx.captured_queries)}")
 
 

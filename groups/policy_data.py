@@ -29,7 +29,6 @@ CONTENT_KINDS = {
 # §4: the six departments of 俊马产销管理机制.
 PRODUCTION_SALES_DEPARTMENTS = ["总经办", "销售部", "生产部", "品质部", "技术部", "PMC部"]
 
-K = EligibilityRule.Kind
 
 GROUPS = [
     {
@@ -40,8 +39,8 @@ GROUPS = [
         "is_confidential": True,
         # §4: 各部门负责人、车间主任及以上人员
         "rules": [
-            {"kind": K.DEPARTMENT_HEAD},
-            {"kind": K.MIN_RANK, "min_rank": WORKSHOP_DIRECTOR_RANK},
+            {"kind": EligibilityRule.Kind.DEPARTMENT_HEAD},
+            {"kind": EligibilityRule.Kind.MIN_RANK, "min_rank": WORKSHOP_DIRECTOR_RANK},
         ],
     },
     {
@@ -51,7 +50,10 @@ GROUPS = [
         "content": ["sales_production", "work_communication"],
         "is_confidential": False,
         # §4: 总经办、销售、生产、品质、技术、PMC相关人员
-        "rules": [{"kind": K.DEPARTMENT, "department": d} for d in PRODUCTION_SALES_DEPARTMENTS],
+        "rules": [
+            {"kind": EligibilityRule.Kind.DEPARTMENT, "department": d}
+            for d in PRODUCTION_SALES_DEPARTMENTS
+        ],
     },
     {
         "code": "work",
@@ -71,7 +73,7 @@ GROUPS = [
         ],
         "is_confidential": False,
         # §4: 公司行管人员
-        "rules": [{"kind": K.CATEGORY, "category": Employee.Category.ADMIN}],
+        "rules": [{"kind": EligibilityRule.Kind.CATEGORY, "category": Employee.Category.ADMIN}],
     },
     {
         "code": "leisure",
@@ -80,16 +82,11 @@ GROUPS = [
         "content": ["holiday_greetings", "leisure"],
         "is_confidential": False,
         # §4: 公司全员
-        "rules": [{"kind": K.EVERYONE}],
+        "rules": [{"kind": EligibilityRule.Kind.EVERYONE}],
     },
 ]
 
 NAMING_DEFAULT = ChatGroup.NamingConvention.DEPARTMENT_NAME
-
-
-S = Finding.Severity
-A = RosterAction.Kind
-F = Finding.Kind
 
 
 @dataclass(frozen=True)
@@ -103,16 +100,38 @@ class FindingSpec:
 # One place for what each kind of finding means: its clause, how bad it is and
 # what the group's creator should do about it.
 FINDING_SPECS: dict[str, FindingSpec] = {
-    F.DEPARTED: FindingSpec("5.3.c", S.CRITICAL, A.REMOVE, "立即移出：已离职人员不得留在群内"),
-    F.STRANGER: FindingSpec("5.3.c", S.HIGH, A.REMOVE, "移出：与公司无关的人员"),
-    F.INELIGIBLE: FindingSpec("5.3.a", S.MEDIUM, A.REMOVE, "移出：不符合本群入群条件"),
-    F.MISSING: FindingSpec("5.1", S.MEDIUM, A.ADD, "拉入群：符合入群条件但不在群内"),
-    F.NOT_REAL_NAME: FindingSpec("5.3.b", S.LOW, A.RENAME, "提醒改为实名"),
-    F.AMBIGUOUS: FindingSpec("5.3.b", S.MEDIUM, A.RESOLVE, "人力资源部确认是哪位员工"),
-    F.DUPLICATE_ACCOUNT: FindingSpec("6.3", S.HIGH, A.RESOLVE, "核实账号归属，移出多余账号"),
-    F.OVER_CAPACITY: FindingSpec(
-        "4", S.MEDIUM, A.RESOLVE, "超出人数上限：移出人员或启用同系列新群"
+    Finding.Kind.DEPARTED: FindingSpec(
+        "5.3.c",
+        Finding.Severity.CRITICAL,
+        RosterAction.Kind.REMOVE,
+        "立即移出：已离职人员不得留在群内",
     ),
-    F.LEFT_GROUP: FindingSpec("9.5", S.MEDIUM, None, "人力资源部决定是否按 §9.5 处理"),
-    F.JOINED: FindingSpec("4", S.INFO, None, ""),
+    Finding.Kind.STRANGER: FindingSpec(
+        "5.3.c", Finding.Severity.HIGH, RosterAction.Kind.REMOVE, "移出：与公司无关的人员"
+    ),
+    Finding.Kind.INELIGIBLE: FindingSpec(
+        "5.3.a", Finding.Severity.MEDIUM, RosterAction.Kind.REMOVE, "移出：不符合本群入群条件"
+    ),
+    Finding.Kind.MISSING: FindingSpec(
+        "5.1", Finding.Severity.MEDIUM, RosterAction.Kind.ADD, "拉入群：符合入群条件但不在群内"
+    ),
+    Finding.Kind.NOT_REAL_NAME: FindingSpec(
+        "5.3.b", Finding.Severity.LOW, RosterAction.Kind.RENAME, "提醒改为实名"
+    ),
+    Finding.Kind.AMBIGUOUS: FindingSpec(
+        "5.3.b", Finding.Severity.MEDIUM, RosterAction.Kind.RESOLVE, "人力资源部确认是哪位员工"
+    ),
+    Finding.Kind.DUPLICATE_ACCOUNT: FindingSpec(
+        "6.3", Finding.Severity.HIGH, RosterAction.Kind.RESOLVE, "核实账号归属，移出多余账号"
+    ),
+    Finding.Kind.OVER_CAPACITY: FindingSpec(
+        "4",
+        Finding.Severity.MEDIUM,
+        RosterAction.Kind.RESOLVE,
+        "超出人数上限：移出人员或启用同系列新群",
+    ),
+    Finding.Kind.LEFT_GROUP: FindingSpec(
+        "9.5", Finding.Severity.MEDIUM, None, "人力资源部决定是否按 §9.5 处理"
+    ),
+    Finding.Kind.JOINED: FindingSpec("4", Finding.Severity.INFO, None, ""),
 }

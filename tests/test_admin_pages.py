@@ -19,7 +19,7 @@ from groups.models import (
     ReconciliationRun,
     RosterAction,
 )
-from groups.services import run_reconciliation
+from groups.services.runs import run_execute
 from members.models import LoginFailure, LoginLockout
 from members.services import department_set_head
 from tests.factories import (
@@ -56,7 +56,7 @@ def _snapshot():
     EligibilityRuleFactory(group=group)
     employee = EmployeeFactory()
     snapshot = capture(group, "路人", f"{employee.department.name}-{employee.name}")
-    run_reconciliation(snapshot=snapshot)
+    run_execute(snapshot=snapshot)
     return snapshot
 
 

@@ -312,9 +312,9 @@ def _give_out_of_scope_rows() -> None:
     work = ChatGroup.objects.get(code="work")
     work.admins.remove(groupadmin.employee)  # the signal revokes the object permissions
     if not ReconciliationRun.objects.filter(group=work).exists():
-        from groups.services import run_reconciliation
+        from groups.services.runs import run_execute
 
-        run_reconciliation(snapshot=work.snapshots.first())
+        run_execute(snapshot=work.snapshots.first())
     hr = get_user_model().objects.get(username="hr")
     for case in Case.objects.all():
         evidence_add(case=case, data=PNG_BYTES, name="截图.png", actor=hr)

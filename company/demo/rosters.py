@@ -20,11 +20,15 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from common.actors import SystemActor
 from groups import selectors
 from groups.models import ChatGroup, RosterSnapshot
 from groups.services.roster import RosterRow, roster_snapshot_create
 from groups.services.runs import reconcile_now
 from members.models import Employee
+
+# The demo acting on its own account (common.actors): stored as no one, like a task.
+DEMO = SystemActor("demo")
 
 # Room under WeChat's 500 for the anomalies added to each list.
 GROUP_CAPACITY = 480
@@ -164,13 +168,16 @@ def demo_rosters_apply(
             group = next(g for g in family if g.pk == group_id)
             if not today:
                 continue
-            roster_snapshot_create(group=group, rows=week_ago, taken_at=now - dt.timedelta(days=7))
-            roster_snapshot_create(group=group, rows=today, taken_at=now - dt.timedelta(hours=1))
+            for rows, taken_at in (
+                (week_ago, now - dt.timedelta(days=7)),
+                (today, now - dt.timedelta(hours=1)),
+            ):
+                roster_snapshot_create(group=group, rows=rows, taken_at=taken_at, actor=DEMO)
             snapshots += 2
             members += len(today)
             touched.append(group)
     if touched and reconcile:
-        reconcile_now(groups=touched)
+        reconcile_now(groups=touched, actor=DEMO)
     return DemoRosterSummary(
         groups=sum(len(f) for f in families.values()),
         new_groups=len(new_groups),

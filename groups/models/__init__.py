@@ -8,16 +8,15 @@ from groups.models.chat_group import (
     ContentKind,
     EligibilityRule,
 )
+from groups.models.findings import Finding, RosterAction
 from groups.models.roster import (
     BULK_BATCH,
-    Finding,
     MemberIdentity,
     MembershipException,
-    ReconciliationRun,
-    RosterAction,
     RosterMember,
     RosterSnapshot,
 )
+from groups.models.runs import ReconciliationRun
 
 __all__ = [
     "BULK_BATCH",

@@ -1,13 +1,13 @@
-"""Writes for the groups app, split by concept; import from here."""
+"""Writes for the groups app, split by concept; import from here.
 
-from groups.services.reconcile import ReconcileResult, snapshot_reconcile
-from groups.services.runs import (
-    latest_snapshots,
-    reconcile_now,
-    reconcile_start,
-    reconcile_start_all,
-    run_reconciliation,
-)
+Reconciliation has one door per use (groups.services.runs): ``reconcile_start`` (a snapshot,
+from the admin or a command), ``reconcile_start_all`` (the nightly schedule) and
+``reconcile_now`` (the `reconcile` command and the demo). The pipeline behind them
+(``reconcile.snapshot_reconcile``) and the worker's side (``runs.run_execute``) are the
+package's own."""
+
+from groups.services.reconcile import ReconcileResult
+from groups.services.runs import reconcile_now, reconcile_start, reconcile_start_all
 from groups.services.staffing import (
     ADMIN_PERMISSIONS,
     CREATOR_PERMISSIONS,
@@ -21,12 +21,9 @@ from groups.services.staffing import (
 
 __all__ = [
     "ReconcileResult",
-    "latest_snapshots",
     "reconcile_now",
     "reconcile_start",
     "reconcile_start_all",
-    "run_reconciliation",
-    "snapshot_reconcile",
     "ADMIN_PERMISSIONS",
     "CREATOR_PERMISSIONS",
     "MANAGED_PERMISSIONS",

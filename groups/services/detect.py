@@ -14,26 +14,23 @@ from groups.matching import Match, ReconEmployee
 from groups.models import ChatGroup, Finding, RosterMember, RosterSnapshot
 from members.models import Employee
 
-K = Finding.Kind
-
-
 # Findings about the members of this group's snapshot: resolved when a later
 # snapshot no longer shows them.
 GROUP_KINDS = frozenset(
     {
-        K.DEPARTED,
-        K.STRANGER,
-        K.INELIGIBLE,
-        K.NOT_REAL_NAME,
-        K.AMBIGUOUS,
-        K.DUPLICATE_ACCOUNT,
-        K.OVER_CAPACITY,
+        Finding.Kind.DEPARTED,
+        Finding.Kind.STRANGER,
+        Finding.Kind.INELIGIBLE,
+        Finding.Kind.NOT_REAL_NAME,
+        Finding.Kind.AMBIGUOUS,
+        Finding.Kind.DUPLICATE_ACCOUNT,
+        Finding.Kind.OVER_CAPACITY,
     }
 )
 # Findings that count a member as non-compliant in the compliance rate.
-MEMBER_KINDS = GROUP_KINDS - {K.OVER_CAPACITY}
+MEMBER_KINDS = GROUP_KINDS - {Finding.Kind.OVER_CAPACITY}
 # Events between two snapshots: made once per snapshot, never resolved by a later one.
-EVENT_KINDS = frozenset({K.LEFT_GROUP, K.JOINED})
+EVENT_KINDS = frozenset({Finding.Kind.LEFT_GROUP, Finding.Kind.JOINED})
 
 
 @dataclass
@@ -71,7 +68,7 @@ def findings_for_members(
                 )
                 seen.append(
                     Seen(
-                        K.AMBIGUOUS,
+                        Finding.Kind.AMBIGUOUS,
                         f"n:{member.display_name}",
                         detail=f"可能是：{who}",
                         member_ids=[member.pk],
@@ -81,7 +78,7 @@ def findings_for_members(
             else:
                 seen.append(
                     Seen(
-                        K.STRANGER,
+                        Finding.Kind.STRANGER,
                         f"n:{member.display_name}",
                         detail="无法对应到任何员工（§5.3.c）",
                         member_ids=[member.pk],
@@ -95,7 +92,7 @@ def findings_for_members(
             # §3: someone who left is never allowed to stay, eligible or not.
             seen.append(
                 Seen(
-                    K.DEPARTED,
+                    Finding.Kind.DEPARTED,
                     f"e:{employee.pk}",
                     employee.pk,
                     detail=f"{employee.name}（{employee.employee_no}）已离职",
@@ -107,7 +104,7 @@ def findings_for_members(
         if employee.pk not in eligible:
             seen.append(
                 Seen(
-                    K.INELIGIBLE,
+                    Finding.Kind.INELIGIBLE,
                     f"e:{employee.pk}",
                     employee.pk,
                     detail=f"{employee.department_path} 的 {employee.name} 不符合本群入群条件",
@@ -128,7 +125,7 @@ def findings_for_members(
             )
             seen.append(
                 Seen(
-                    K.NOT_REAL_NAME,
+                    Finding.Kind.NOT_REAL_NAME,
                     f"e:{employee.pk}",
                     employee.pk,
                     detail=f"群昵称应为“{expected}”",
@@ -142,7 +139,7 @@ def findings_for_members(
             names = "、".join(m.display_name for m in rows)
             seen.append(
                 Seen(
-                    K.DUPLICATE_ACCOUNT,
+                    Finding.Kind.DUPLICATE_ACCOUNT,
                     f"e:{pk}",
                     pk,
                     display_name=rows[0].display_name,
@@ -158,7 +155,7 @@ def findings_for_members(
             who = "、".join(f"{employees[pk].name}（{employees[pk].employee_no}）" for pk in ids)
             seen.append(
                 Seen(
-                    K.DUPLICATE_ACCOUNT,
+                    Finding.Kind.DUPLICATE_ACCOUNT,
                     f"w:{member.wechat_id}",
                     display_name=member.display_name,
                     wechat_id=member.wechat_id,
@@ -169,7 +166,7 @@ def findings_for_members(
     if len(members) > group.member_cap:
         seen.append(
             Seen(
-                K.OVER_CAPACITY,
+                Finding.Kind.OVER_CAPACITY,
                 "group",
                 detail=f"{len(members)} 人，上限 {group.member_cap} 人",
             )
@@ -204,7 +201,7 @@ def events_between(
         if key not in before_keys:
             seen.append(
                 Seen(
-                    K.JOINED,
+                    Finding.Kind.JOINED,
                     key + suffix,
                     pk,
                     member.display_name,
@@ -219,7 +216,7 @@ def events_between(
         if pk and f"e:{pk}" not in now_keys and pk in eligible:
             seen.append(
                 Seen(
-                    K.LEFT_GROUP,
+                    Finding.Kind.LEFT_GROUP,
                     f"e:{pk}{suffix}",
                     pk,
                     name,
@@ -235,6 +232,6 @@ def missing_from_family(
 ) -> list[Seen]:
     """§5.1: eligible employees in none of the family's groups."""
     return [
-        Seen(K.MISSING, f"e:{pk}", pk, detail="符合入群条件但不在群内")
+        Seen(Finding.Kind.MISSING, f"e:{pk}", pk, detail="符合入群条件但不在群内")
         for pk in sorted(eligible_all - in_family)
     ]

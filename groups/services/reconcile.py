@@ -6,7 +6,7 @@ The policy's core check (§4, §5.1, §5.3.a–c, §6.3, §9.5). For one snapsho
    (MemberIdentity), then the real name in the display name — never a guess
    between two people with the same name (AMBIGUOUS instead);
 2. work out which findings the snapshot shows;
-3. make the open findings of the group equal to that set: keep the ones still
+3. make the open findings of the group equal to that set (reconcile_apply.py): keep the ones still
    there, open the new ones (each with a RosterAction for the creator, §5.1),
    resolve the ones the snapshot shows fixed (closing their action). Events
    (§9.5 退群, 新入群) belong to their snapshot: a run of the same snapshot that no
@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
@@ -38,11 +37,9 @@ from groups.models import (
     ChatGroup,
     Finding,
     ReconciliationRun,
-    RosterAction,
     RosterMember,
     RosterSnapshot,
 )
-from groups.policy_data import FINDING_SPECS
 from groups.services.detect import (
     EVENT_KINDS,
     GROUP_KINDS,
@@ -52,8 +49,7 @@ from groups.services.detect import (
     findings_for_members,
     missing_from_family,
 )
-
-K = Finding.Kind
+from groups.services.reconcile_apply import findings_apply
 
 
 @dataclass
@@ -79,176 +75,6 @@ class ReconcileResult:
             "resolved": self.resolved,
             "counts": self.counts,
         }
-
-
-# ---------------------------------------------------------------------------
-# Applying: open, keep, resolve
-# ---------------------------------------------------------------------------
-
-
-def _due_on(today: dt.date) -> dt.date:
-    return today + dt.timedelta(days=settings.ROSTER_ACTION_DUE_DAYS)
-
-
-def _apply(
-    *,
-    group: ChatGroup,
-    snapshot: RosterSnapshot,
-    seen: list[Seen],
-    kinds: frozenset[str],
-    now: dt.datetime,
-    result: ReconcileResult,
-) -> list[Finding]:
-    """Make the open findings of ``kinds`` in ``group`` equal to ``seen``. Constant queries."""
-    wanted = {(s.kind, s.subject): s for s in seen if s.kind in kinds}
-    existing = {
-        (f.kind, f.subject): f
-        for f in Finding.objects.filter(group=group, kind__in=kinds, status=Finding.Status.OPEN)
-    }
-    if kinds & EVENT_KINDS:  # events of this snapshot, open or already decided
-        existing.update(
-            {
-                (f.kind, f.subject): f
-                for f in Finding.objects.filter(
-                    group=group, kind__in=kinds & EVENT_KINDS, subject__endswith=f"@{snapshot.pk}"
-                )
-            }
-        )
-    to_create, to_update, to_resolve = [], [], []
-    withdrawn = []  # 新入群 events whose "not new after all" mark changes: no counts
-    for key, s in wanted.items():
-        finding = existing.get(key)
-        if finding is None:
-            spec = FINDING_SPECS[s.kind]
-            to_create.append(
-                Finding(
-                    group=group,
-                    kind=s.kind,
-                    subject=s.subject,
-                    clause=spec.clause,
-                    severity=spec.severity,
-                    employee_id=s.employee_id,
-                    display_name=s.display_name,
-                    wechat_id=s.wechat_id,
-                    detail=s.detail,
-                    recommended_action=spec.advice,
-                    first_seen=snapshot,
-                    last_seen=snapshot,
-                    # JOINED is information only: nothing stays open for it.
-                    status=Finding.Status.RESOLVED if s.kind == K.JOINED else Finding.Status.OPEN,
-                    resolved_at=now if s.kind == K.JOINED else None,
-                    decision=Finding.Decision.PENDING if s.kind == K.LEFT_GROUP else "",
-                )
-            )
-        elif finding.kind not in EVENT_KINDS and (
-            finding.last_seen_id != snapshot.pk
-            or (finding.display_name, finding.wechat_id, finding.detail)
-            != (s.display_name, s.wechat_id, s.detail)
-        ):
-            finding.last_seen = snapshot
-            finding.display_name, finding.wechat_id, finding.detail = (
-                s.display_name,
-                s.wechat_id,
-                s.detail,
-            )
-            to_update.append(finding)
-        elif _closed_by_reconciliation(finding):
-            # §9.5: seen leaving again (HR forgot the identity that explained it): back
-            # to HR's pending question. to_resolve also carries these status writes.
-            finding.status = Finding.Status.OPEN
-            finding.resolved_by = None
-            finding.resolved_at = None
-            finding.decision = Finding.Decision.PENDING
-            to_resolve.append(finding)
-            result.opened += 1
-        elif _withdrawn_joined(finding):
-            # Seen joining again (the identity was forgotten): information once more.
-            finding.resolved_by = None
-            finding.resolved_at = now
-            withdrawn.append(finding)
-    for key, finding in existing.items():
-        if key in wanted:
-            continue
-        if finding.kind not in EVENT_KINDS or _pending_left_group(finding):
-            # A pending §9.5 question no longer seen: the member was there after all,
-            # under a name HR has since confirmed (MemberIdentity). Nobody decided it.
-            if finding.kind == K.LEFT_GROUP:
-                finding.decision = ""
-            finding.status = Finding.Status.RESOLVED
-            finding.resolved_by = snapshot
-            finding.resolved_at = now
-            to_resolve.append(finding)
-        elif finding.kind == K.JOINED and not _withdrawn_joined(finding):
-            # "新入群" under a name now known to be someone who was already there: kept
-            # for the record, resolved by this snapshot like any finding it shows fixed.
-            finding.status = Finding.Status.RESOLVED
-            finding.resolved_by = snapshot
-            finding.resolved_at = now
-            finding.decision = ""
-            withdrawn.append(finding)
-
-    created = Finding.objects.bulk_create(to_create, batch_size=BULK_BATCH)
-    Finding.objects.bulk_update(
-        to_update, ["last_seen", "display_name", "wechat_id", "detail"], batch_size=BULK_BATCH
-    )
-    Finding.objects.bulk_update(
-        to_resolve + withdrawn,
-        ["status", "resolved_by", "resolved_at", "decision"],
-        batch_size=BULK_BATCH,
-    )
-    resolved = [f for f in to_resolve if f.status == Finding.Status.RESOLVED]
-    closed = resolved + [f for f in withdrawn if f.resolved_by_id]
-    if closed:
-        # §5.1: a later snapshot that shows the fix closes the creator's to-do.
-        RosterAction.objects.filter(
-            finding__in=[f.pk for f in closed], status=RosterAction.Status.OPEN
-        ).update(status=RosterAction.Status.DONE, closed_at=now)
-    actions = [
-        RosterAction(
-            finding=f,
-            group=group,
-            kind=FINDING_SPECS[f.kind].action,
-            assignee_id=group.creator_id,
-            due_on=_due_on(timezone.localdate(now)),
-        )
-        for f in created
-        if FINDING_SPECS[f.kind].action and f.status == Finding.Status.OPEN
-    ]
-    RosterAction.objects.bulk_create(actions, batch_size=BULK_BATCH)
-    result.opened += len(created)
-    result.kept += len(wanted) - len(created) - (len(to_resolve) - len(resolved))
-    result.resolved += len(resolved)
-    return created
-
-
-def _pending_left_group(finding: Finding) -> bool:
-    return (
-        finding.kind == K.LEFT_GROUP
-        and finding.status == Finding.Status.OPEN
-        and finding.decision == Finding.Decision.PENDING
-    )
-
-
-def _withdrawn_joined(finding: Finding) -> bool:
-    """A 新入群 a run found to be a member who was already there (resolved by a snapshot).
-
-    A 新入群 is resolved when it is made (information only), by no snapshot.
-    """
-    return finding.kind == K.JOINED and finding.resolved_by_id is not None
-
-
-def _closed_by_reconciliation(finding: Finding) -> bool:
-    """A §9.5 event a run closed (not HR: no decision), which a later run may reopen."""
-    return (
-        finding.kind == K.LEFT_GROUP
-        and finding.status == Finding.Status.RESOLVED
-        and not finding.decision
-    )
-
-
-# ---------------------------------------------------------------------------
-# The service
-# ---------------------------------------------------------------------------
 
 
 _UNFINISHED = (ReconciliationRun.Status.PENDING, ReconciliationRun.Status.RUNNING)
@@ -327,7 +153,7 @@ def snapshot_reconcile(
         eligible = selectors.eligible_employee_ids(group, among=matched)
         seen = findings_for_members(group, members, matches, employees, shared_wechat, eligible)
         seen += events_between(snapshot, previous_members, members, matches, eligible)
-        _apply(
+        findings_apply(
             group=group,
             snapshot=snapshot,
             seen=seen,
@@ -382,16 +208,16 @@ def _reconcile_family_missing(
         .values_list("employee_id", flat=True)
     )
     seen = missing_from_family(root, selectors.eligible_employee_ids(root), in_family)
-    _apply(
+    findings_apply(
         group=root,
         snapshot=snapshot,
         seen=seen,
-        kinds=frozenset({K.MISSING}),
+        kinds=frozenset({Finding.Kind.MISSING}),
         now=now,
         result=result,
     )
     if seen:
-        result.counts[K.MISSING] = len(seen)
+        result.counts[Finding.Kind.MISSING] = len(seen)
     return ""
 
 

@@ -15,7 +15,12 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from common.spreadsheets import SpreadsheetError, cell_text, map_headers, read_table
+from common.actors import Actor, actor_user
+from common.exceptions import ServiceError
+from common.spreadsheets.cells import cell_text
+from common.spreadsheets.headers import map_headers
+from common.spreadsheets.limits import SpreadsheetError
+from common.spreadsheets.reading import read_table
 from groups.models import BULK_BATCH, ChatGroup, RosterMember, RosterSnapshot
 from groups.naming import normalize_display_name
 
@@ -41,8 +46,9 @@ ERROR_TAKEN_IN_FUTURE = "采集时间不能晚于现在。"
 ERROR_VALUE_TOO_LONG = "第{row}行「{column}」超过 {limit} 个字符。"
 
 
-class RosterImportError(ValueError):
-    """The file is refused; ``errors`` are the messages, row and column named."""
+class RosterImportError(ServiceError, ValueError):
+    """The file is refused; ``errors`` are the messages, row and column named. (Also a
+    ValueError, as it always was, for callers that catch one.)"""
 
     def __init__(self, errors: list[str]):
         super().__init__("\n".join(errors))
@@ -103,7 +109,7 @@ def roster_snapshot_create(
     group: ChatGroup,
     rows: list[RosterRow],
     taken_at: dt.datetime | None = None,
-    actor=None,
+    actor: Actor,
     file_name: str = "",
     file_data: bytes | None = None,
 ) -> RosterSnapshot:
@@ -120,7 +126,7 @@ def roster_snapshot_create(
     snapshot = RosterSnapshot(
         group=group,
         taken_at=taken_at,
-        uploaded_by=actor,
+        uploaded_by=actor_user(actor),  # the system (a command, the demo): no one
         file_name=file_name[:255],
         member_count=len(rows),
     )
@@ -151,7 +157,7 @@ def roster_snapshot_import(
     data: bytes,
     filename: str = "",
     taken_at: dt.datetime | None = None,
-    actor=None,
+    actor: Actor,
 ) -> RosterSnapshot:
     """Parse an uploaded member list and store it as a snapshot (nothing stored on error)."""
     rows = parse_roster(data, filename=filename)

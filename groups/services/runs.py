@@ -1,4 +1,14 @@
-"""Starting reconciliations: from the admin (queued), the nightly schedule, the shell."""
+"""Reconciliation runs: one door per use, each recording a ReconciliationRun.
+
+- ``reconcile_start(snapshot=, actor=)`` — the admin's upload and button, HR's identity
+  decisions: the run is queued for the worker; ``in_process=True`` (import_roster) runs it here;
+- ``reconcile_start_all(actor=)`` — the nightly schedule: every active group, one task a family;
+- ``reconcile_now(actor=, groups=)`` — the `reconcile` command and the demo: here and now.
+
+The worker executes queued runs with ``run_execute``/``runs_execute`` (groups.tasks), and
+``runs_sweep_stale`` fails and retries the runs that never finish (issue 9, point 5).
+The pipeline itself is ``groups.services.reconcile.snapshot_reconcile``.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +25,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
+from common.actors import Actor, actor_user
 from groups.models import ChatGroup, ReconciliationRun, RosterSnapshot
 from groups.services.reconcile import ReconcileResult, snapshot_reconcile
 
@@ -52,7 +63,54 @@ def _send(runs: list[ReconciliationRun], send: Callable[[], object]) -> None:
             run.dispatch_failed, run.error = True, QUEUE_DOWN
 
 
-def run_reconciliation(
+# --- The three doors: one per use ------------------------------------------------------
+
+
+def reconcile_start(
+    *, snapshot: RosterSnapshot, actor: Actor, in_process: bool = False
+) -> ReconciliationRun:
+    """Record a run of ``snapshot`` and reconcile it: queued for the worker (the admin's
+    upload and button, HR's identity decisions), or here and now with ``in_process=True``
+    (the import_roster command, which prints the result). Either way the run shows on the
+    group's page with who started it; a run that fails is recorded FAILED and, in process,
+    its error raised."""
+    if in_process:
+        run = _create_runs([snapshot], actor)[0]
+        run_execute(snapshot=snapshot, run=run)
+        return run
+    return _queue(snapshot, actor)
+
+
+@transaction.atomic
+def reconcile_start_all(*, actor: Actor) -> list[ReconciliationRun]:
+    """The nightly job: a run for the latest snapshot of every active group, queued as one
+    task per family (a short task each, PITFALLS.md; MISSING judged once per family)."""
+    from groups.tasks import reconcile_family  # tasks import services: import late
+
+    all_runs = []
+    for family in _by_family(latest_snapshots()):
+        runs = _create_runs(family, actor)
+        run_ids = [run.pk for run in runs]
+        transaction.on_commit(
+            lambda runs=runs, ids=run_ids: _send(runs, lambda: reconcile_family.delay(ids))
+        )
+        all_runs += runs
+    return all_runs
+
+
+def reconcile_now(*, actor: Actor, groups=None) -> list[ReconcileResult]:
+    """Reconcile the latest snapshots of ``groups`` (all active groups when None) here and
+    now, family by family, each as a recorded run (the `reconcile` command, the demo)."""
+    results = []
+    for family in _by_family(latest_snapshots(groups)):
+        results += runs_execute([run.pk for run in _create_runs(family, actor)])
+    return results
+
+
+# --- The worker's side (groups.tasks): a recorded run executed -------------------------
+
+
+def run_execute(
     *,
     snapshot: RosterSnapshot,
     run: ReconciliationRun | None = None,
@@ -71,16 +129,46 @@ def run_reconciliation(
         raise
 
 
-@transaction.atomic
-def reconcile_start(*, snapshot: RosterSnapshot, actor=None) -> ReconciliationRun:
-    """Queue a reconciliation of ``snapshot``; the task runs after this transaction commits."""
-    from groups.tasks import reconcile_group  # tasks import services: import late
+def runs_execute(run_ids: list[int]) -> list[ReconcileResult]:
+    """Reconcile one family's runs in order; the family-wide MISSING question is asked
+    once, by the last run, when every other group of the family is reconciled.
 
-    run = ReconciliationRun.objects.create(
-        group_id=snapshot.group_id, snapshot=snapshot, started_by=actor
+    A group that fails is recorded as FAILED on its run; the others go on.
+    """
+    runs = ReconciliationRun.objects.select_related("snapshot__group").in_bulk(run_ids)
+    results = []
+    for index, run_id in enumerate(run_ids):
+        run = runs.get(run_id)
+        if run is None or run.status not in UNFINISHED:
+            continue  # a redelivered task: the sweeper gave this run up and retried it
+        try:
+            results.append(
+                run_execute(snapshot=run.snapshot, run=run, judge_missing=index == len(run_ids) - 1)
+            )
+        except Exception:
+            logger.exception("reconciliation run %s failed", run_id)
+    return results
+
+
+# --- Which snapshots, and the runs recorded for them -----------------------------------
+
+
+@transaction.atomic
+def _queue(snapshot: RosterSnapshot, actor: Actor) -> ReconciliationRun:
+    """One run, its task sent after this transaction commits."""
+    run = _create_runs([snapshot], actor)[0]
+    transaction.on_commit(
+        lambda: _send([run], lambda: _reconcile_group().delay(snapshot.pk, run.pk))
     )
-    transaction.on_commit(lambda: _send([run], lambda: reconcile_group.delay(snapshot.pk, run.pk)))
     return run
+
+
+def _create_runs(snapshots: list[RosterSnapshot], actor: Actor) -> list[ReconciliationRun]:
+    started_by = actor_user(actor)  # the system (a task, a command) is stored as no one
+    return [
+        ReconciliationRun.objects.create(group_id=s.group_id, snapshot=s, started_by=started_by)
+        for s in snapshots
+    ]
 
 
 def latest_snapshots(groups=None) -> list[RosterSnapshot]:
@@ -102,67 +190,12 @@ def latest_snapshots(groups=None) -> list[RosterSnapshot]:
     return [by_id[pk] for pk in ids]
 
 
-def by_family(snapshots: list[RosterSnapshot]) -> list[list[RosterSnapshot]]:
+def _by_family(snapshots: list[RosterSnapshot]) -> list[list[RosterSnapshot]]:
     """Split latest_snapshots() into families, keeping their order."""
     families: dict[int, list[RosterSnapshot]] = {}
     for snapshot in snapshots:
         families.setdefault(snapshot.group.rules_group.pk, []).append(snapshot)
     return list(families.values())
-
-
-def reconcile_runs(run_ids: list[int]) -> list[ReconcileResult]:
-    """Reconcile one family's runs in order; the family-wide MISSING question is asked
-    once, by the last run, when every other group of the family is reconciled.
-
-    A group that fails is recorded as FAILED on its run; the others go on.
-    """
-    runs = ReconciliationRun.objects.select_related("snapshot__group").in_bulk(run_ids)
-    results = []
-    for index, run_id in enumerate(run_ids):
-        run = runs.get(run_id)
-        if run is None or run.status not in UNFINISHED:
-            continue  # a redelivered task: the sweeper gave this run up and retried it
-        try:
-            results.append(
-                run_reconciliation(
-                    snapshot=run.snapshot, run=run, judge_missing=index == len(run_ids) - 1
-                )
-            )
-        except Exception:
-            logger.exception("reconciliation run %s failed", run_id)
-    return results
-
-
-def _create_runs(family: list[RosterSnapshot], actor) -> list[ReconciliationRun]:
-    return [
-        ReconciliationRun.objects.create(group_id=s.group_id, snapshot=s, started_by=actor)
-        for s in family
-    ]
-
-
-@transaction.atomic
-def reconcile_start_all(*, actor=None) -> list[ReconciliationRun]:
-    """The nightly job: a run for the latest snapshot of every active group, queued as one
-    task per family (a short task each, PITFALLS.md; MISSING judged once per family)."""
-    from groups.tasks import reconcile_family  # tasks import services: import late
-
-    all_runs = []
-    for family in by_family(latest_snapshots()):
-        runs = _create_runs(family, actor)
-        run_ids = [run.pk for run in runs]
-        transaction.on_commit(
-            lambda runs=runs, ids=run_ids: _send(runs, lambda: reconcile_family.delay(ids))
-        )
-        all_runs += runs
-    return all_runs
-
-
-def reconcile_now(*, groups=None, actor=None) -> list[ReconcileResult]:
-    """Reconcile the latest snapshots here and now, family by family (the `reconcile` command)."""
-    results = []
-    for family in by_family(latest_snapshots(groups)):
-        results += reconcile_runs([run.pk for run in _create_runs(family, actor)])
-    return results
 
 
 @dataclass

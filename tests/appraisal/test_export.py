@@ -22,6 +22,7 @@ from appraisal.exports import period_workbook
 from appraisal.management.commands.export_appraisal import ERROR_UNKNOWN_PERIOD, NOT_FINAL
 from appraisal.models import ERROR_PERIOD_CODE, GradeBand
 from appraisal.services import period_compute, period_get_or_create, period_lock
+from common.actors import SystemActor
 from company.roles import HR
 from members.services import department_get_or_create_by_path, department_set_head
 from tests.factories import CaseFactory, ChatGroupFactory, EmployeeFactory, RuleFactory, UserFactory
@@ -305,7 +306,7 @@ def test_query_count_does_not_depend_on_the_number_of_rows(seeded):
     GradeBand.objects.create(grade="A", min_score=Decimal("90"))
 
     def queries() -> tuple[int, int]:
-        period_compute(period=period)
+        period_compute(period=period, actor=SystemActor("test"))
         with CaptureQueriesContext(connection) as ctx:
             summary = period_workbook(period, io.BytesIO())
         return len(ctx.captured_queries), summary.lines

@@ -8,12 +8,16 @@ from dataclasses import dataclass
 import pytest
 from django.utils import timezone
 
+from common.actors import SystemActor
 from company.roles import GROUP_ADMINS, HR, seed_roles
 from groups.models import ChatGroup, EligibilityRule
 from groups.services.roster import RosterRow, roster_snapshot_create
 from members.models import Employee
 from members.services import department_get_or_create_by_path, department_set_head
 from tests.factories import ChatGroupFactory, EligibilityRuleFactory, EmployeeFactory, UserFactory
+
+# Snapshots captured by the tests are stored as the system's, as a command stores them.
+SYSTEM = SystemActor("test")
 
 
 @dataclass
@@ -118,7 +122,7 @@ def capture(group: ChatGroup, *rows, taken_at: dt.datetime | None = None):
         else RosterRow(row_number=i + 2, display_name=r[0], wechat_id=r[1])
         for i, r in enumerate(rows)
     ]
-    return roster_snapshot_create(group=group, rows=parsed, taken_at=taken_at)
+    return roster_snapshot_create(group=group, rows=parsed, taken_at=taken_at, actor=SYSTEM)
 
 
 # The office group's full, correct roster: every 行管 employee, named 部门-姓名.

@@ -22,14 +22,13 @@ from groups.models import (
     RosterSnapshot,
 )
 from groups.models.runs import run_summary_text
-from groups.services import run_reconciliation
-from groups.services.findings import finding_decide_left_group
+from groups.services.runs import run_execute
 from tests.factories import EmployeeFactory, UserFactory
 from tests.groups.conftest import capture, compliant_rows
 from tests.html import Page
+from violations.services.roster_cases import finding_decide_left_group
 
 pytestmark = pytest.mark.django_db
-K = Finding.Kind
 
 
 # -- the scene: the office group after two lists, every kind of row its pages show -------
@@ -48,13 +47,13 @@ def office(company, hr_user):
         clause="4",
     )
     first = capture(group, *compliant_rows())
-    run_reconciliation(snapshot=first)
+    run_execute(snapshot=first)
     rows = [r for r in compliant_rows() if r != "人力资源部-王芳"]
     latest = capture(group, *rows, "快递小哥", "张伟", ("销售部-陈静", "chenjing"))
     run = ReconciliationRun.objects.create(group=group, snapshot=latest, started_by=hr_user)
-    run_reconciliation(snapshot=latest, run=run)
+    run_execute(snapshot=latest, run=run)
     finding_decide_left_group(
-        finding=Finding.objects.get(kind=K.LEFT_GROUP), propose_case=False, actor=hr_user
+        finding=Finding.objects.get(kind=Finding.Kind.LEFT_GROUP), propose_case=False, actor=hr_user
     )
     RosterSnapshot.objects.filter(pk=latest.pk).update(uploaded_by=hr_user)
     MemberIdentity.objects.create(
@@ -198,7 +197,7 @@ def test_every_link_on_the_groups_pages_can_be_followed(client, request, office,
 
 
 def test_creator_sees_employees_as_text_hr_as_links(client, hr_user, creator, office):
-    finding = Finding.objects.get(kind=K.DEPARTED)
+    finding = Finding.objects.get(kind=Finding.Kind.DEPARTED)
     url = reverse("admin:groups_finding_change", args=[finding.pk])
     employee_url = reverse("admin:members_employee_change", args=[finding.employee_id])
     client.force_login(hr_user)
@@ -266,7 +265,7 @@ def test_lists_show_who_did_it_by_name_never_by_login(client, hr_person, office,
 
 
 def test_finding_page_shows_who_decided_by_name(client, hr_person, office):
-    finding = Finding.objects.get(kind=K.LEFT_GROUP)
+    finding = Finding.objects.get(kind=Finding.Kind.LEFT_GROUP)
     client.force_login(hr_person)
     parsed = page(client, reverse("admin:groups_finding_change", args=[finding.pk]))
     assert "周敏（JM099）" in parsed.text
@@ -300,7 +299,7 @@ def test_run_summary_in_words():
         "opened": 3,
         "kept": 1,
         "resolved": 2,
-        "counts": {K.STRANGER: 1, K.LEFT_GROUP: 1, K.DEPARTED: 2},
+        "counts": {Finding.Kind.STRANGER: 1, Finding.Kind.LEFT_GROUP: 1, Finding.Kind.DEPARTED: 2},
         "note": "欢乐谷2群 尚无成员快照，暂不判断应入群未入群",
     }
     assert run_summary_text(summary) == (
@@ -324,7 +323,7 @@ def test_run_admin_page_shows_the_result_in_words_not_json(client, hr_user, offi
 
 
 def test_finding_page_shows_the_clause_with_its_section_sign(client, hr_user, office):
-    finding = Finding.objects.get(kind=K.STRANGER)
+    finding = Finding.objects.get(kind=Finding.Kind.STRANGER)
     client.force_login(hr_user)
     parsed = page(client, reverse("admin:groups_finding_change", args=[finding.pk]))
     assert "§5.3.c" in parsed.text
@@ -333,7 +332,7 @@ def test_finding_page_shows_the_clause_with_its_section_sign(client, hr_user, of
 
 
 def test_todo_list_and_page_show_the_clause(client, hr_user, office):
-    action = RosterAction.objects.get(finding__kind=K.STRANGER)
+    action = RosterAction.objects.get(finding__kind=Finding.Kind.STRANGER)
     client.force_login(hr_user)
     assert "§5.3.c" in page(client, reverse("admin:groups_rosteraction_changelist")).text
     change = reverse("admin:groups_rosteraction_change", args=[action.pk])
@@ -395,7 +394,7 @@ def second_group(office, group_admin):
 
     group = ChatGroupFactory(code="second", name="第二群", creator=office.creator)
     group.admins.add(group_admin.employee)
-    run_reconciliation(snapshot=capture(group, "路人丙"))
+    run_execute(snapshot=capture(group, "路人丙"))
     MemberIdentity.objects.create(group=group, display_name="丙", employee=None)
     return group
 
@@ -534,8 +533,8 @@ def test_a_pending_left_group_finding_is_listed_on_the_groups_page(client, hr_us
     group = office
     rows = [r for r in compliant_rows() if r != "人力资源部-王芳"]
     latest = capture(group, *[r for r in rows if r != "销售部-李娜"])
-    run_reconciliation(snapshot=latest)
-    left = Finding.objects.get(kind=K.LEFT_GROUP, status=Finding.Status.OPEN)
+    run_execute(snapshot=latest)
+    left = Finding.objects.get(kind=Finding.Kind.LEFT_GROUP, status=Finding.Status.OPEN)
     assert left.employee == group.creator.__class__.objects.get(name="李娜")
     client.force_login(hr_user)
     text = page(client, change_url(group)).text
@@ -547,7 +546,7 @@ def test_run_page_says_what_the_groups_page_lists_now(client, hr_user, office):
     # The office run saw 王芳 leave (退群 1 in its summary), HR has decided it since: the
     # run page says the group's page has no 退群 open, so the two pages agree.
     run = ReconciliationRun.objects.get()
-    assert run.summary["counts"].get(K.LEFT_GROUP) == 1
+    assert run.summary["counts"].get(Finding.Kind.LEFT_GROUP) == 1
     client.force_login(hr_user)
     text = " ".join(page(client, reverse("admin:groups_reconciliation_run", args=[run.pk])).text)
     assert "退群 1" in text  # what the list showed

@@ -16,17 +16,13 @@ from groups.models import (
     RosterMember,
 )
 from groups.selectors import findings_for_report
-from groups.services import snapshot_reconcile
-from groups.services.findings import (
-    finding_decide_left_group,
-    member_identity_forget,
-    member_identity_remember,
-)
+from groups.services.findings import member_identity_forget, member_identity_remember
+from groups.services.reconcile import snapshot_reconcile
 from tests.factories import ChatGroupFactory, EmployeeFactory
 from tests.groups.conftest import capture, compliant_rows
+from violations.services.roster_cases import finding_decide_left_group
 
 pytestmark = pytest.mark.django_db
-K = Finding.Kind
 
 
 def open_findings(group) -> set[tuple[str, str]]:
@@ -54,7 +50,7 @@ def test_a_compliant_roster_has_no_findings(company):
 
 def test_departed_member_is_flagged_even_with_wechat_id(company):
     reconcile(company.office, *compliant_rows(), ("销售部-陈静", "chenjing"))
-    finding = Finding.objects.get(kind=K.DEPARTED)
+    finding = Finding.objects.get(kind=Finding.Kind.DEPARTED)
     assert finding.employee == company.departed
     assert finding.clause == "5.3.c"
     assert finding.severity == Finding.Severity.CRITICAL
@@ -63,27 +59,27 @@ def test_departed_member_is_flagged_even_with_wechat_id(company):
 
 def test_departed_member_matched_by_name_only(company):
     reconcile(company.office, *compliant_rows(), "陈静")
-    assert open_findings(company.office) == {(K.DEPARTED, "JM006")}
+    assert open_findings(company.office) == {(Finding.Kind.DEPARTED, "JM006")}
 
 
 def test_stranger_matches_no_employee(company):
     reconcile(company.office, *compliant_rows(), "快递小哥🚚")
-    assert open_findings(company.office) == {(K.STRANGER, "快递小哥🚚")}
-    finding = Finding.objects.get(kind=K.STRANGER)
+    assert open_findings(company.office) == {(Finding.Kind.STRANGER, "快递小哥🚚")}
+    finding = Finding.objects.get(kind=Finding.Kind.STRANGER)
     assert finding.clause == "5.3.c"
     assert finding.action.kind == RosterAction.Kind.REMOVE
 
 
 def test_ineligible_employee_is_flagged(company):
     reconcile(company.office, *compliant_rows(), "一车间-刘洋")
-    assert open_findings(company.office) == {(K.INELIGIBLE, "JM007")}
-    assert Finding.objects.get(kind=K.INELIGIBLE).clause == "5.3.a"
+    assert open_findings(company.office) == {(Finding.Kind.INELIGIBLE, "JM007")}
+    assert Finding.objects.get(kind=Finding.Kind.INELIGIBLE).clause == "5.3.a"
 
 
 def test_missing_eligible_employee_opens_an_add_action_for_the_creator(company):
     rows = [r for r in compliant_rows() if r != "人力资源部-王芳"]
     reconcile(company.office, *rows)
-    assert open_findings(company.office) == {(K.MISSING, "JM005")}
+    assert open_findings(company.office) == {(Finding.Kind.MISSING, "JM005")}
     action = RosterAction.objects.get()
     assert action.kind == RosterAction.Kind.ADD
     assert action.assignee == company.hr_head  # §5.1 the creator
@@ -93,8 +89,8 @@ def test_missing_eligible_employee_opens_an_add_action_for_the_creator(company):
 def test_nickname_breaks_the_naming_convention(company):
     rows = [r for r in compliant_rows() if r != "销售部-李娜"] + [("娜娜🌸", "lina88")]
     reconcile(company.office, *rows)
-    assert open_findings(company.office) == {(K.NOT_REAL_NAME, "JM004")}
-    finding = Finding.objects.get(kind=K.NOT_REAL_NAME)
+    assert open_findings(company.office) == {(Finding.Kind.NOT_REAL_NAME, "JM004")}
+    finding = Finding.objects.get(kind=Finding.Kind.NOT_REAL_NAME)
     assert "销售部-李娜" in finding.detail
     assert finding.action.kind == RosterAction.Kind.RENAME
 
@@ -102,14 +98,17 @@ def test_nickname_breaks_the_naming_convention(company):
 def test_real_name_without_department_breaks_department_convention(company):
     rows = [r for r in compliant_rows() if r != "销售部-李娜"] + ["李娜"]
     reconcile(company.office, *rows)
-    assert open_findings(company.office) == {(K.NOT_REAL_NAME, "JM004")}
+    assert open_findings(company.office) == {(Finding.Kind.NOT_REAL_NAME, "JM004")}
 
 
 def test_plain_name_convention_accepts_the_bare_name(company):
     company.office.naming_convention = ChatGroup.NamingConvention.NAME
     company.office.save()
     reconcile(company.office, "赵敏", "一车间-张伟", "销售部-张伟", "李娜", "王芳")
-    assert open_findings(company.office) == {(K.NOT_REAL_NAME, "JM002"), (K.NOT_REAL_NAME, "JM003")}
+    assert open_findings(company.office) == {
+        (Finding.Kind.NOT_REAL_NAME, "JM002"),
+        (Finding.Kind.NOT_REAL_NAME, "JM003"),
+    }
 
 
 def test_same_name_without_department_is_ambiguous_never_a_guess(company):
@@ -118,8 +117,8 @@ def test_same_name_without_department_is_ambiguous_never_a_guess(company):
     member = snapshot.members.get(display_name="张伟")
     assert member.employee is None
     assert member.match == RosterMember.Match.AMBIGUOUS
-    assert (K.AMBIGUOUS, "张伟") in open_findings(company.office)
-    detail = Finding.objects.get(kind=K.AMBIGUOUS).detail
+    assert (Finding.Kind.AMBIGUOUS, "张伟") in open_findings(company.office)
+    detail = Finding.objects.get(kind=Finding.Kind.AMBIGUOUS).detail
     assert "JM002" in detail
     assert "JM003" in detail
 
@@ -142,8 +141,8 @@ def test_hr_decision_on_an_ambiguous_member_is_remembered(company, superuser):
     later, _ = reconcile(company.office, *rows)
     assert later.members.get(display_name="张伟").match == RosterMember.Match.IDENTITY
     # Matched now; the bare name still breaks 部门-姓名, which is the only finding left.
-    assert open_findings(company.office) == {(K.NOT_REAL_NAME, "JM002")}
-    assert Finding.objects.get(kind=K.AMBIGUOUS).status == Finding.Status.RESOLVED
+    assert open_findings(company.office) == {(Finding.Kind.NOT_REAL_NAME, "JM002")}
+    assert Finding.objects.get(kind=Finding.Kind.AMBIGUOUS).status == Finding.Status.RESOLVED
 
 
 def test_wechat_id_beats_the_display_name(company):
@@ -156,8 +155,8 @@ def test_wechat_id_beats_the_display_name(company):
 
 def test_one_employee_twice_is_a_duplicate_account(company):
     reconcile(company.office, *compliant_rows(), ("李娜的小号", "lina88"))
-    assert (K.DUPLICATE_ACCOUNT, "JM004") in open_findings(company.office)
-    assert Finding.objects.get(kind=K.DUPLICATE_ACCOUNT).clause == "6.3"
+    assert (Finding.Kind.DUPLICATE_ACCOUNT, "JM004") in open_findings(company.office)
+    assert Finding.objects.get(kind=Finding.Kind.DUPLICATE_ACCOUNT).clause == "6.3"
 
 
 def test_one_wechat_id_on_two_employees_is_a_duplicate_account(company):
@@ -165,7 +164,7 @@ def test_one_wechat_id_on_two_employees_is_a_duplicate_account(company):
     company.wang_fang.save()
     rows = [r for r in compliant_rows() if r != "销售部-李娜"] + [("某人", "lina88")]
     reconcile(company.office, *rows)
-    finding = Finding.objects.get(kind=K.DUPLICATE_ACCOUNT, subject="w:lina88")
+    finding = Finding.objects.get(kind=Finding.Kind.DUPLICATE_ACCOUNT, subject="w:lina88")
     assert "JM004" in finding.detail
     assert "JM005" in finding.detail
 
@@ -174,7 +173,7 @@ def test_over_capacity(company):
     company.office.member_cap = 4
     company.office.save()
     reconcile(company.office, *compliant_rows())
-    assert open_findings(company.office) == {(K.OVER_CAPACITY, "")}
+    assert open_findings(company.office) == {(Finding.Kind.OVER_CAPACITY, "")}
 
 
 def test_exceptions_override_the_rules(company):
@@ -207,19 +206,19 @@ def test_an_expired_exception_no_longer_applies(company):
         valid_until=timezone.localdate() - dt.timedelta(days=1),
     )
     reconcile(company.office, *compliant_rows(), "一车间-刘洋")
-    assert open_findings(company.office) == {(K.INELIGIBLE, "JM007")}
+    assert open_findings(company.office) == {(Finding.Kind.INELIGIBLE, "JM007")}
 
 
 def test_left_group_and_joined_between_two_snapshots(company):
     reconcile(company.office, *compliant_rows())
     rows = [r for r in compliant_rows() if r != "人力资源部-王芳"] + ["快递小哥"]
     reconcile(company.office, *rows)
-    left = Finding.objects.get(kind=K.LEFT_GROUP)
+    left = Finding.objects.get(kind=Finding.Kind.LEFT_GROUP)
     assert left.employee == company.wang_fang
     assert left.clause == "9.5"
     assert left.decision == Finding.Decision.PENDING  # HR decides, never automatic
     assert not hasattr(left, "action") or left.action is None
-    joined = Finding.objects.get(kind=K.JOINED)
+    joined = Finding.objects.get(kind=Finding.Kind.JOINED)
     assert joined.display_name == "快递小哥"
     assert joined.status == Finding.Status.RESOLVED  # information only
 
@@ -243,14 +242,14 @@ def test_a_later_snapshot_showing_the_fix_closes_finding_and_action(company):
     assert open_findings(company.office) == set()
     assert result.resolved == 2
     assert not RosterAction.objects.filter(status=RosterAction.Status.OPEN).exists()
-    stranger = Finding.objects.get(kind=K.STRANGER)
+    stranger = Finding.objects.get(kind=Finding.Kind.STRANGER)
     assert stranger.resolved_by == snapshot
 
 
 def test_a_finding_still_there_later_is_kept_not_duplicated(company):
     first, _ = reconcile(company.office, *compliant_rows(), "快递小哥")
     second, _ = reconcile(company.office, *compliant_rows(), "快递小哥")
-    stranger = Finding.objects.get(kind=K.STRANGER)
+    stranger = Finding.objects.get(kind=Finding.Kind.STRANGER)
     assert (stranger.first_seen, stranger.last_seen) == (first, second)
     assert RosterAction.objects.count() == 1
 
@@ -269,9 +268,9 @@ def test_missing_is_judged_across_a_family(company):
     )
     reconcile(company.office, "人力资源部-赵敏", "一车间-张伟")
     # Only one of the family has a snapshot: nobody can be called missing yet.
-    assert not Finding.objects.filter(kind=K.MISSING).exists()
+    assert not Finding.objects.filter(kind=Finding.Kind.MISSING).exists()
     reconcile(second, "销售部-张伟", "销售部-李娜")
-    missing = Finding.objects.filter(kind=K.MISSING, status=Finding.Status.OPEN)
+    missing = Finding.objects.filter(kind=Finding.Kind.MISSING, status=Finding.Status.OPEN)
     assert {f.employee.employee_no for f in missing} == {"JM005"}
     assert {f.group for f in missing} == {company.office}  # on the family's first group
 
@@ -279,7 +278,7 @@ def test_missing_is_judged_across_a_family(company):
 def test_family_member_uses_family_rules_for_ineligible(company):
     second = ChatGroupFactory(code="office-2", name="办公2群", family=company.office)
     reconcile(second, "一车间-刘洋")
-    assert (K.INELIGIBLE, "JM007") in open_findings(second)
+    assert (Finding.Kind.INELIGIBLE, "JM007") in open_findings(second)
 
 
 def test_compliance_rate_counts_members_with_findings(company):
@@ -303,7 +302,7 @@ def test_new_employee_is_missing_after_the_next_reconciliation(company):
         name="孙丽", department=company.li_na.department, category="admin", employee_no="JM099"
     )
     snapshot_reconcile(snapshot=snapshot)
-    assert open_findings(company.office) == {(K.MISSING, newcomer.employee_no)}
+    assert open_findings(company.office) == {(Finding.Kind.MISSING, newcomer.employee_no)}
 
 
 def test_confirming_who_the_stranger_is_closes_their_left_group(
@@ -315,24 +314,24 @@ def test_confirming_who_the_stranger_is_closes_their_left_group(
     rows = [r for r in compliant_rows() if r != "人力资源部-王芳"] + ["芳芳🌸"]
     snapshot, _ = reconcile(company.office, *rows)
     assert open_findings(company.office) == {
-        (K.LEFT_GROUP, "JM005"),
-        (K.MISSING, "JM005"),
-        (K.STRANGER, "芳芳🌸"),
+        (Finding.Kind.LEFT_GROUP, "JM005"),
+        (Finding.Kind.MISSING, "JM005"),
+        (Finding.Kind.STRANGER, "芳芳🌸"),
     }
     with django_capture_on_commit_callbacks(execute=True):
         member_identity_remember(
             group=company.office, display_name="芳芳🌸", employee=company.wang_fang, actor=superuser
         )
     # She never left: what remains is the nickname (§5.3.b), not a §9.5 question for HR.
-    assert open_findings(company.office) == {(K.NOT_REAL_NAME, "JM005")}
-    left = Finding.objects.get(kind=K.LEFT_GROUP)
+    assert open_findings(company.office) == {(Finding.Kind.NOT_REAL_NAME, "JM005")}
+    left = Finding.objects.get(kind=Finding.Kind.LEFT_GROUP)
     assert (left.status, left.resolved_by, left.decision) == (
         Finding.Status.RESOLVED,
         snapshot,
         "",
     )
     # Nor did 芳芳🌸 join: the 新入群 stays for the record, resolved by the snapshot.
-    joined = Finding.objects.get(kind=K.JOINED)
+    joined = Finding.objects.get(kind=Finding.Kind.JOINED)
     assert (joined.display_name, joined.status, joined.resolved_by, joined.decision) == (
         "芳芳🌸",
         Finding.Status.RESOLVED,
@@ -340,7 +339,7 @@ def test_confirming_who_the_stranger_is_closes_their_left_group(
         "",
     )
     report = findings_for_report(group=company.office, snapshot=snapshot)
-    assert K.JOINED not in {f["kind"] for f in report}
+    assert Finding.Kind.JOINED not in {f["kind"] for f in report}
 
 
 def test_a_joined_event_found_to_be_a_known_member_stays_put_on_a_rerun(
@@ -367,20 +366,20 @@ def test_forgetting_that_identity_makes_the_joined_event_new_again(
     reconcile(company.office, *compliant_rows())
     rows = [r for r in compliant_rows() if r != "人力资源部-王芳"] + ["芳芳🌸"]
     snapshot, _ = reconcile(company.office, *rows)
-    joined_pk = Finding.objects.get(kind=K.JOINED).pk
+    joined_pk = Finding.objects.get(kind=Finding.Kind.JOINED).pk
     with django_capture_on_commit_callbacks(execute=True):
         identity = member_identity_remember(
             group=company.office, display_name="芳芳🌸", employee=company.wang_fang, actor=superuser
         )
     with django_capture_on_commit_callbacks(execute=True):
         member_identity_forget(identity=identity, actor=superuser)
-    joined = Finding.objects.get(kind=K.JOINED)
+    joined = Finding.objects.get(kind=Finding.Kind.JOINED)
     assert (joined.pk, joined.status, joined.resolved_by) == (
         joined_pk,
         Finding.Status.RESOLVED,
         None,
     )
-    assert K.JOINED in {
+    assert Finding.Kind.JOINED in {
         f["kind"] for f in findings_for_report(group=company.office, snapshot=snapshot)
     }
 
@@ -397,13 +396,13 @@ def test_forgetting_that_identity_puts_the_left_group_question_back(
         )
     with django_capture_on_commit_callbacks(execute=True):
         member_identity_forget(identity=identity, actor=superuser)
-    left = Finding.objects.get(kind=K.LEFT_GROUP)
+    left = Finding.objects.get(kind=Finding.Kind.LEFT_GROUP)
     assert (left.status, left.resolved_by, left.decision) == (
         Finding.Status.OPEN,
         None,
         Finding.Decision.PENDING,
     )
-    assert (K.LEFT_GROUP, "JM005") in open_findings(company.office)
+    assert (Finding.Kind.LEFT_GROUP, "JM005") in open_findings(company.office)
 
 
 def test_a_decided_left_group_stays_decided_when_the_member_is_identified(
@@ -412,7 +411,7 @@ def test_a_decided_left_group_stays_decided_when_the_member_is_identified(
     reconcile(company.office, *compliant_rows())
     rows = [r for r in compliant_rows() if r != "人力资源部-王芳"] + ["芳芳🌸"]
     reconcile(company.office, *rows)
-    left = Finding.objects.get(kind=K.LEFT_GROUP)
+    left = Finding.objects.get(kind=Finding.Kind.LEFT_GROUP)
     finding_decide_left_group(finding=left, propose_case=False, actor=superuser)
     with django_capture_on_commit_callbacks(execute=True):
         member_identity_remember(

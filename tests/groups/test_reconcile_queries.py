@@ -10,11 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from groups.models import EligibilityRule
-from groups.services import run_reconciliation
-from groups.services.actions import roster_actions_handle_overdue
+from groups.services.runs import run_execute
 from members.services import department_get_or_create_by_path
 from tests.factories import ChatGroupFactory, EligibilityRuleFactory, EmployeeFactory
-from tests.groups.conftest import capture
+from tests.groups.conftest import SYSTEM, capture
+from violations.services.roster_cases import roster_actions_handle_overdue
 
 pytestmark = pytest.mark.django_db
 
@@ -58,9 +58,9 @@ def _queries(fn) -> int:
 def _reconcile_twice(n: int) -> tuple[int, int]:
     group, rows = _group_with_members(n)
     first = capture(group, *rows)
-    q1 = _queries(lambda: run_reconciliation(snapshot=first))
+    q1 = _queries(lambda: run_execute(snapshot=first))
     second = capture(group, *rows[: len(rows) // 2])  # half fixed, half still there
-    q2 = _queries(lambda: run_reconciliation(snapshot=second))
+    q2 = _queries(lambda: run_execute(snapshot=second))
     return q1, q2
 
 
@@ -74,13 +74,13 @@ def test_reconcile_query_count_does_not_grow_with_members():
 def test_overdue_handling_query_count_does_not_grow_with_actions(seeded):
     def setup(n):
         group, rows = _group_with_members(n)
-        run_reconciliation(snapshot=capture(group, *rows))
+        run_execute(snapshot=capture(group, *rows))
 
     setup(50)
     later = timezone.localdate() + dt.timedelta(days=30)
-    few = _queries(lambda: roster_actions_handle_overdue(today=later))
+    few = _queries(lambda: roster_actions_handle_overdue(today=later, actor=SYSTEM))
     setup(500)
     later2 = later + dt.timedelta(days=1)
-    many = _queries(lambda: roster_actions_handle_overdue(today=later2))
+    many = _queries(lambda: roster_actions_handle_overdue(today=later2, actor=SYSTEM))
     # One case proposal per (group, creator, due date) batch, not per action.
     assert many <= few + 8, (few, many)

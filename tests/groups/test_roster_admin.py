@@ -24,14 +24,13 @@ from groups.models import (
     RosterMember,
     RosterSnapshot,
 )
-from groups.services import snapshot_reconcile
+from groups.services.reconcile import snapshot_reconcile
 from tests.factories import ChatGroupFactory, EmployeeFactory, UserFactory
 from tests.groups.conftest import capture, compliant_rows
 from violations.models import Case
 from violations.services import seed_rule_catalog
 
 pytestmark = pytest.mark.django_db
-K = Finding.Kind
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA = '=HYPERLINK("http://x","y")'
@@ -179,7 +178,7 @@ def test_upload_stores_the_snapshot_and_runs_reconciliation(
         Finding.objects.filter(group=company.office, status=Finding.Status.OPEN).values_list(
             "kind", flat=True
         )
-    ) == {K.STRANGER, K.DEPARTED}
+    ) == {Finding.Kind.STRANGER, Finding.Kind.DEPARTED}
 
 
 def test_run_page_shows_progress_and_status_json_the_summary(
@@ -207,7 +206,7 @@ def test_run_page_shows_progress_and_status_json_the_summary(
         "opened": 2,
         "kept": 0,
         "resolved": 0,
-        "counts": {K.STRANGER: 1, K.DEPARTED: 1},
+        "counts": {Finding.Kind.STRANGER: 1, Finding.Kind.DEPARTED: 1},
         "note": "",
     }
 
@@ -322,7 +321,7 @@ def test_reconcile_button_starts_a_new_run_of_the_latest_snapshot(
     assert response["Location"] == reverse("admin:groups_reconciliation_run", args=[run.pk])
     assert run.snapshot == latest
     assert run.status == ReconciliationRun.Status.DONE
-    assert run.summary["counts"] == {K.STRANGER: 2, K.JOINED: 1}
+    assert run.summary["counts"] == {Finding.Kind.STRANGER: 2, Finding.Kind.JOINED: 1}
     assert (run.summary["opened"], run.summary["kept"]) == (2, 1)  # 路人乙 and his joining
 
 
@@ -528,7 +527,7 @@ def test_hr_identity_for_an_ambiguous_name_resolves_the_finding(
 ):
     rows = [r for r in compliant_rows() if r != "一车间-张伟"] + ["张伟"]
     snapshot = reconciled(company.office, *rows)
-    ambiguous = Finding.objects.get(kind=K.AMBIGUOUS, status=Finding.Status.OPEN)
+    ambiguous = Finding.objects.get(kind=Finding.Kind.AMBIGUOUS, status=Finding.Status.OPEN)
     client.force_login(hr_user)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
@@ -571,7 +570,7 @@ def left_group(company) -> Finding:
     seed_rule_catalog()
     reconciled(company.office, *compliant_rows())
     reconciled(company.office, *[r for r in compliant_rows() if r != "人力资源部-王芳"])
-    finding = Finding.objects.get(kind=K.LEFT_GROUP)
+    finding = Finding.objects.get(kind=Finding.Kind.LEFT_GROUP)
     assert (finding.employee, finding.decision) == (company.wang_fang, Finding.Decision.PENDING)
     return finding
 
@@ -601,7 +600,7 @@ def test_deciding_from_the_open_list_counts_before_the_change(client, hr_user, l
 
 
 def test_deciding_a_mixed_selection_names_what_was_skipped(client, hr_user, left_group):
-    missing = Finding.objects.get(kind=K.MISSING, status=Finding.Status.OPEN)
+    missing = Finding.objects.get(kind=Finding.Kind.MISSING, status=Finding.Status.OPEN)
     client.force_login(hr_user)
     url = reverse("admin:groups_finding_changelist") + "?status__exact=open"
     response = client.post(
@@ -648,7 +647,7 @@ def test_deciding_no_case_closes_the_finding_without_a_case(client, hr_user, lef
 
 
 def test_decide_actions_skip_findings_that_are_not_left_group(client, hr_user, left_group):
-    missing = Finding.objects.get(kind=K.MISSING, status=Finding.Status.OPEN)
+    missing = Finding.objects.get(kind=Finding.Kind.MISSING, status=Finding.Status.OPEN)
     client.force_login(hr_user)
     _decide(client, "decide_propose_case", missing)
     missing.refresh_from_db()
@@ -700,8 +699,8 @@ def test_back_to_back_uploads_still_see_who_left(
     runs = list(ReconciliationRun.objects.order_by("pk").values_list("status", flat=True))
     assert runs == [ReconciliationRun.Status.SKIPPED, ReconciliationRun.Status.DONE]
     # §9.5: 王芳 left between the two snapshots; nobody joined.
-    assert Finding.objects.filter(kind=K.LEFT_GROUP, employee=company.wang_fang).exists()
-    assert not Finding.objects.filter(kind=K.JOINED).exists()
+    assert Finding.objects.filter(kind=Finding.Kind.LEFT_GROUP, employee=company.wang_fang).exists()
+    assert not Finding.objects.filter(kind=Finding.Kind.JOINED).exists()
 
 
 def test_a_left_group_decision_records_who_made_it(client, hr_user, company):

@@ -19,7 +19,7 @@ from groups.services.roster import (
     parse_roster,
     roster_snapshot_import,
 )
-from tests.groups.conftest import compliant_rows
+from tests.groups.conftest import SYSTEM, compliant_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -91,20 +91,22 @@ def test_oversized_file_is_refused_and_nothing_stored(company, settings):
     settings.MAX_UPLOAD_BYTES = 100
     data = ("群昵称\n" + "".join(f"成员{i}\n" for i in range(50))).encode()
     with pytest.raises(RosterImportError, match="上限"):
-        roster_snapshot_import(group=company.office, data=data, filename="big.csv")
+        roster_snapshot_import(group=company.office, data=data, filename="big.csv", actor=SYSTEM)
     assert not RosterSnapshot.objects.exists()
 
 
 def test_too_long_display_name_names_row_and_column(company):
     data = ("群昵称\n好\n" + "长" * 200 + "\n").encode()
     with pytest.raises(RosterImportError) as exc:
-        roster_snapshot_import(group=company.office, data=data)
+        roster_snapshot_import(group=company.office, data=data, actor=SYSTEM)
     assert exc.value.errors == ["第3行「群昵称」超过 128 个字符。"]
     assert not RosterMember.objects.exists()
 
 
 def test_snapshot_is_immutable_once_stored(company):
-    snapshot = roster_snapshot_import(group=company.office, data="群昵称\n赵敏\n".encode())
+    snapshot = roster_snapshot_import(
+        group=company.office, data="群昵称\n赵敏\n".encode(), actor=SYSTEM
+    )
     assert snapshot.source_file.read() == "群昵称\n赵敏\n".encode()
     with pytest.raises(ValidationError, match=ERROR_SNAPSHOT_IMMUTABLE):
         snapshot.save()
@@ -158,7 +160,9 @@ def test_import_roster_command_refuses_bad_file_and_stores_nothing(company, tmp_
 
 def test_reconcile_command_json(company, tmp_path):
     rows = [r for r in compliant_rows() if r != "人力资源部-王芳"] + ["快递小哥", "陈静"]
-    roster_snapshot_import(group=company.office, data=("群昵称\n" + "\n".join(rows)).encode())
+    roster_snapshot_import(
+        group=company.office, data=("群昵称\n" + "\n".join(rows)).encode(), actor=SYSTEM
+    )
     out = StringIO()
     call_command("reconcile", "--group", "office", "--json", stdout=out)
     report = json.loads(out.getvalue())
@@ -176,7 +180,7 @@ def test_reconcile_command_json(company, tmp_path):
 
 
 def test_reconcile_command_text_and_unknown_group(company):
-    roster_snapshot_import(group=company.office, data="群昵称\n快递小哥\n".encode())
+    roster_snapshot_import(group=company.office, data="群昵称\n快递小哥\n".encode(), actor=SYSTEM)
     out = StringIO()
     call_command("reconcile", stdout=out)
     assert "办公群" in out.getvalue()

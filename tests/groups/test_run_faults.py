@@ -26,13 +26,12 @@ from groups.services.runs import (
     runs_sweep_stale,
 )
 from groups.tasks import reconcile_group
-from tests.groups.conftest import capture, compliant_rows
+from tests.groups.conftest import SYSTEM, capture, compliant_rows
 from tests.groups.test_roster_admin import post_file, xlsx_bytes
 from tests.integration.conftest import _forget_broker_connections
 
 ROWS = [(name, "") for name in compliant_rows()]
 UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
-S = ReconciliationRun.Status
 
 
 @pytest.fixture
@@ -75,7 +74,11 @@ def test_upload_with_the_broker_down_keeps_the_snapshot_and_says_checking_waits(
     snapshot = RosterSnapshot.objects.get()
     assert snapshot.members.count() == len(compliant_rows())
     run = ReconciliationRun.objects.get()
-    assert (run.status, run.progress, run.dispatch_failed) == (S.PENDING, 0, True)
+    assert (run.status, run.progress, run.dispatch_failed) == (
+        ReconciliationRun.Status.PENDING,
+        0,
+        True,
+    )
     assert run.error == QUEUE_DOWN
     page = client.get(response["Location"])
     messages = [str(m) for m in page.context["messages"]]
@@ -94,7 +97,7 @@ def test_reconcile_button_with_the_broker_down_says_checking_waits(
     assert response.status_code == 200
     run = ReconciliationRun.objects.get()
     assert run.dispatch_failed
-    assert run.status == S.PENDING
+    assert run.status == ReconciliationRun.Status.PENDING
     messages = [str(m) for m in response.context["messages"]]
     assert messages == [QUEUE_DOWN]
     assert QUEUE_DOWN in response.content.decode()
@@ -105,7 +108,7 @@ def test_a_run_the_queue_refused_is_retried_at_the_next_sweep(
 ):
     snapshot = capture(company.office, *compliant_rows(), "快递小哥")
     with django_capture_on_commit_callbacks(execute=True):
-        run = reconcile_start(snapshot=snapshot)
+        run = reconcile_start(snapshot=snapshot, actor=SYSTEM)
     assert ReconciliationRun.objects.get(pk=run.pk).dispatch_failed
 
     # The queue is back (in-process here): the sweep, which beat sends through it, retries.
@@ -115,10 +118,10 @@ def test_a_run_the_queue_refused_is_retried_at_the_next_sweep(
 
     run.refresh_from_db()
     assert result.failed == [run.pk]
-    assert run.status == S.FAILED
+    assert run.status == ReconciliationRun.Status.FAILED
     retry = run.retry
     assert run.error == QUEUE_DOWN_RETRIED.format(retry=retry.pk)
-    assert (retry.status, retry.snapshot_id) == (S.DONE, snapshot.pk)
+    assert (retry.status, retry.snapshot_id) == (ReconciliationRun.Status.DONE, snapshot.pk)
     assert Finding.objects.filter(group=company.office, status="open").count() == 1  # 快递小哥
 
 
@@ -130,7 +133,7 @@ def test_a_stuck_run_is_failed_with_its_reason_and_retried_once(
 ):
     snapshot = capture(company.office, *compliant_rows(), "快递小哥")
     stuck = ReconciliationRun.objects.create(
-        group=company.office, snapshot=snapshot, status=S.RUNNING, progress=5
+        group=company.office, snapshot=snapshot, status=ReconciliationRun.Status.RUNNING, progress=5
     )
     _age(stuck, _stale_limit() + dt.timedelta(minutes=1))
 
@@ -142,10 +145,13 @@ def test_a_stuck_run_is_failed_with_its_reason_and_retried_once(
     assert result.failed == [stuck.pk]
     assert result.retries == [retry.pk]
     minutes = settings.RECONCILE_STALE_AFTER_SECONDS // 60
-    assert stuck.status == S.FAILED
+    assert stuck.status == ReconciliationRun.Status.FAILED
     assert stuck.finished_at is not None
     assert stuck.error == STALE_RETRIED.format(minutes=minutes, retry=retry.pk)
-    assert (retry.status, retry.progress) == (S.DONE, 100)  # eager here: the retry ran
+    assert (retry.status, retry.progress) == (
+        ReconciliationRun.Status.DONE,
+        100,
+    )  # eager here: the retry ran
 
 
 def test_a_retry_that_gets_stuck_too_is_failed_and_never_retried_again(
@@ -153,10 +159,13 @@ def test_a_retry_that_gets_stuck_too_is_failed_and_never_retried_again(
 ):
     snapshot = capture(company.office, *compliant_rows())
     first = ReconciliationRun.objects.create(
-        group=company.office, snapshot=snapshot, status=S.FAILED
+        group=company.office, snapshot=snapshot, status=ReconciliationRun.Status.FAILED
     )
     retry = ReconciliationRun.objects.create(
-        group=company.office, snapshot=snapshot, status=S.RUNNING, retry_of=first
+        group=company.office,
+        snapshot=snapshot,
+        status=ReconciliationRun.Status.RUNNING,
+        retry_of=first,
     )
     _age(retry, _stale_limit() * 2)
 
@@ -168,7 +177,7 @@ def test_a_retry_that_gets_stuck_too_is_failed_and_never_retried_again(
     assert result.failed == [retry.pk]
     assert result.retries == []
     assert again.failed == again.retries == []
-    assert retry.status == S.FAILED
+    assert retry.status == ReconciliationRun.Status.FAILED
     assert retry.error == STALE_NOT_RETRIED.format(
         minutes=settings.RECONCILE_STALE_AFTER_SECONDS // 60
     )
@@ -178,28 +187,34 @@ def test_a_retry_that_gets_stuck_too_is_failed_and_never_retried_again(
 def test_runs_within_the_limit_and_finished_runs_are_left_alone(company):
     snapshot = capture(company.office, *compliant_rows())
     fresh = ReconciliationRun.objects.create(
-        group=company.office, snapshot=snapshot, status=S.RUNNING
+        group=company.office, snapshot=snapshot, status=ReconciliationRun.Status.RUNNING
     )
     _age(fresh, _stale_limit() - dt.timedelta(minutes=1))
     old_done = ReconciliationRun.objects.create(
-        group=company.office, snapshot=snapshot, status=S.DONE, progress=100
+        group=company.office, snapshot=snapshot, status=ReconciliationRun.Status.DONE, progress=100
     )
     _age(old_done, _stale_limit() * 10)
 
     assert runs_sweep_stale().failed == []
     statuses = dict(ReconciliationRun.objects.values_list("pk", "status"))
-    assert statuses == {fresh.pk: S.RUNNING, old_done.pk: S.DONE}
+    assert statuses == {
+        fresh.pk: ReconciliationRun.Status.RUNNING,
+        old_done.pk: ReconciliationRun.Status.DONE,
+    }
 
 
 def test_the_task_redelivered_after_its_run_was_given_up_does_nothing(company):
     snapshot = capture(company.office, *compliant_rows(), "快递小哥")
     given_up = ReconciliationRun.objects.create(
-        group=company.office, snapshot=snapshot, status=S.FAILED, error="超过 15 分钟未完成"
+        group=company.office,
+        snapshot=snapshot,
+        status=ReconciliationRun.Status.FAILED,
+        error="超过 15 分钟未完成",
     )
     report = reconcile_group.delay(snapshot.pk, given_up.pk).get()
     given_up.refresh_from_db()
     assert report["skipped"] == "run already failed"
-    assert given_up.status == S.FAILED
+    assert given_up.status == ReconciliationRun.Status.FAILED
     assert given_up.summary == {}
 
 
@@ -208,27 +223,32 @@ def test_a_redelivered_family_task_skips_the_runs_given_up(company):
 
     snapshot = capture(company.office, *compliant_rows(), "快递小哥")
     given_up = ReconciliationRun.objects.create(
-        group=company.office, snapshot=snapshot, status=S.FAILED, error="超过 15 分钟未完成"
+        group=company.office,
+        snapshot=snapshot,
+        status=ReconciliationRun.Status.FAILED,
+        error="超过 15 分钟未完成",
     )
     assert reconcile_family.delay([given_up.pk]).get() == []
     given_up.refresh_from_db()
-    assert (given_up.status, given_up.summary) == (S.FAILED, {})
+    assert (given_up.status, given_up.summary) == (ReconciliationRun.Status.FAILED, {})
 
 
 def test_a_late_worker_finishing_a_run_given_up_leaves_it_failed(company):
     """The sweeper failed the run (and queued its retry) while a slow worker still had it:
     when that worker finishes, the run must not turn 完成 beside "已自动重新核对"."""
-    from groups.services import run_reconciliation
+    from groups.services.runs import run_execute
 
     snapshot = capture(company.office, *compliant_rows(), "快递小哥")
     run = ReconciliationRun.objects.create(group=company.office, snapshot=snapshot)
     in_worker = ReconciliationRun.objects.get(pk=run.pk)  # what the worker loaded, still pending
-    ReconciliationRun.objects.filter(pk=run.pk).update(status=S.FAILED, error="超过 15 分钟未完成")
+    ReconciliationRun.objects.filter(pk=run.pk).update(
+        status=ReconciliationRun.Status.FAILED, error="超过 15 分钟未完成"
+    )
 
-    run_reconciliation(snapshot=snapshot, run=in_worker)
+    run_execute(snapshot=snapshot, run=in_worker)
 
     run.refresh_from_db()
-    assert (run.status, run.error) == (S.FAILED, "超过 15 分钟未完成")
+    assert (run.status, run.error) == (ReconciliationRun.Status.FAILED, "超过 15 分钟未完成")
 
 
 def test_the_sweeper_is_scheduled_and_the_visibility_timeout_fits_the_longest_task():

@@ -10,7 +10,7 @@ from django.db import transaction
 from groups.models import Finding, ReconciliationRun, RosterAction
 from groups.services import reconcile_start
 from groups.tasks import reconcile_group
-from tests.groups.conftest import capture, compliant_rows
+from tests.groups.conftest import SYSTEM, capture, compliant_rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -34,7 +34,7 @@ def _wait(runs, timeout: float = 60.0) -> list[ReconciliationRun]:
 def test_reconcile_group_runs_on_a_real_worker(celery_worker, company):
     snapshot = capture(company.office, *compliant_rows(), "快递小哥", ("销售部-陈静", "chenjing"))
     with transaction.atomic():
-        run = reconcile_start(snapshot=snapshot)
+        run = reconcile_start(snapshot=snapshot, actor=SYSTEM)
         # Dispatched on commit: nothing has been sent while the transaction is open.
         assert ReconciliationRun.objects.get(pk=run.pk).status == ReconciliationRun.Status.PENDING
     (run,) = _wait([run])

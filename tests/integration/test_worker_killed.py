@@ -21,18 +21,18 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from common.actors import SystemActor
 from appraisal.models import Line, Period, Result
 from appraisal.services import period_compute
 from appraisal.tasks import compute_period
 from groups.models import ChatGroup, Finding, ReconciliationRun, RosterAction
-from groups.services import reconcile_start, snapshot_reconcile
+from groups.services import reconcile_start
+from groups.services.reconcile import snapshot_reconcile
 from groups.services.runs import STALE_RETRIED, runs_sweep_stale
-from tests.groups.conftest import capture, compliant_rows
+from tests.groups.conftest import SYSTEM, capture, compliant_rows
 from tests.integration.conftest import KILL_TEST_VISIBILITY_TIMEOUT, worker_database_url
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-S = ReconciliationRun.Status
 
 
 @contextmanager
@@ -85,17 +85,19 @@ def test_worker_killed_mid_reconcile_the_next_worker_finishes_like_a_clean_run(
     snapshot = capture(company.office, *compliant_rows(), "快递小哥", ("销售部-陈静", "chenjing"))
     first = worker_processes()
     with row_locked(ChatGroup._meta.db_table, "id = %s", [company.office.pk]):
-        run = reconcile_start(snapshot=snapshot)  # committed: queued at once
+        run = reconcile_start(snapshot=snapshot, actor=SYSTEM)  # committed: queued at once
         _wait_until_a_worker_waits_for_the_lock()
         run.refresh_from_db()
         # What the probe saw for an hour: the run at "running 5%", its worker gone.
-        assert (run.status, run.progress) == (S.RUNNING, 5)
+        assert (run.status, run.progress) == (ReconciliationRun.Status.RUNNING, 5)
         first.kill()
     killed = time.monotonic()
     assert not Finding.objects.exists()  # the killed transaction left nothing
 
     worker_processes()
-    recovered = _wait_for(lambda: ReconciliationRun.objects.get(pk=run.pk).status == S.DONE)
+    recovered = _wait_for(
+        lambda: ReconciliationRun.objects.get(pk=run.pk).status == ReconciliationRun.Status.DONE
+    )
     run.refresh_from_db()
     print(  # the figure for docs/security.md, seen with -s
         f"\nreconcile: killed mid-run; new worker finished it {recovered:.1f} s after it"
@@ -123,14 +125,17 @@ def test_a_run_whose_task_the_broker_lost_is_failed_and_retried_by_the_sweeper(
     snapshot = capture(company.office, *compliant_rows(), "快递小哥", ("销售部-陈静", "chenjing"))
     first = worker_processes()
     with row_locked(ChatGroup._meta.db_table, "id = %s", [company.office.pk]):
-        run = reconcile_start(snapshot=snapshot)
+        run = reconcile_start(snapshot=snapshot, actor=SYSTEM)
         _wait_until_a_worker_waits_for_the_lock()
         first.kill()
     redis.Redis.from_url(redis_broker).flushdb()  # the task is gone with the broker's memory
     worker_processes()
     time.sleep(KILL_TEST_VISIBILITY_TIMEOUT + 2)
     run.refresh_from_db()
-    assert (run.status, run.progress) == (S.RUNNING, 5)  # stranded: only the sweeper helps
+    assert (run.status, run.progress) == (
+        ReconciliationRun.Status.RUNNING,
+        5,
+    )  # stranded: only the sweeper helps
 
     ReconciliationRun.objects.filter(pk=run.pk).update(
         created_at=timezone.now()
@@ -139,13 +144,14 @@ def test_a_run_whose_task_the_broker_lost_is_failed_and_retried_by_the_sweeper(
     swept = runs_sweep_stale()  # what beat's sweep-stale-runs does; the retry goes to Redis
     (retry_pk,) = swept.retries
     recovered = _wait_for(
-        lambda: ReconciliationRun.objects.get(pk=retry_pk).status == S.DONE, timeout=60
+        lambda: ReconciliationRun.objects.get(pk=retry_pk).status == ReconciliationRun.Status.DONE,
+        timeout=60,
     )
     print(  # the figure for docs/security.md, seen with -s
         f"\nsweeper: the retry of the stranded run was done {recovered:.1f} s after the sweep"
     )
     run.refresh_from_db()
-    assert run.status == S.FAILED
+    assert run.status == ReconciliationRun.Status.FAILED
     assert run.error == STALE_RETRIED.format(
         minutes=settings.RECONCILE_STALE_AFTER_SECONDS // 60, retry=retry_pk
     )
@@ -170,7 +176,7 @@ def test_worker_killed_mid_compute_the_next_worker_gives_the_rows_of_a_clean_run
     worker_processes, period_with_confirmed_cases
 ):
     period = period_with_confirmed_cases
-    period_compute(period=period)  # the clean run, in this process
+    period_compute(period=period, actor=SystemActor("test"))  # the clean run, in this process
     clean = _rows(period)
     clean_at = Period.objects.get(pk=period.pk).computed_at
     assert len(clean[1]) == 20

@@ -8,10 +8,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from common.spreadsheets import SpreadsheetError, read_upload_file
+from common.actors import SystemActor
+from common.spreadsheets.limits import SpreadsheetError
+from common.spreadsheets.reading import read_upload_file
 from groups.models import ChatGroup
-from groups.services import run_reconciliation
+from groups.services import reconcile_start
 from groups.services.roster import RosterImportError, roster_snapshot_import
+
+# The operator acting on the system's account: recorded as no one (系统), like the nightly run.
+ACTOR = SystemActor("command:import_roster")
 
 ERROR_BAD_TAKEN_AT = (
     "--taken-at 应为 ISO 8601 时间，如 2026-11-26T09:30 或 2026-11-26T09:30+08:00。"
@@ -49,7 +54,7 @@ class Command(BaseCommand):
             raise CommandError(f"无法读取文件 {file}：{reason}") from error
         try:
             snapshot = roster_snapshot_import(
-                group=chat_group, data=data, filename=path.name, taken_at=when
+                group=chat_group, data=data, filename=path.name, taken_at=when, actor=ACTOR
             )
         except RosterImportError as exc:
             raise CommandError("名单未导入：\n" + "\n".join(exc.errors)) from exc
@@ -57,8 +62,12 @@ class Command(BaseCommand):
             f"{chat_group.name}：已保存快照 #{snapshot.pk}，{snapshot.member_count} 名成员。"
         )
         if not options["no_reconcile"]:
-            result = run_reconciliation(snapshot=snapshot)
-            counts = "，".join(f"{k} {v}" for k, v in sorted(result.counts.items())) or "无问题"
+            # Recorded as a run, as the admin's upload is; reconciled here, not queued.
+            run = reconcile_start(snapshot=snapshot, actor=ACTOR, in_process=True)
+            summary = run.summary
+            counts = summary.get("counts") or {}
+            counts_text = "，".join(f"{k} {v}" for k, v in sorted(counts.items())) or "无问题"
             self.stdout.write(
-                f"核对完成：新增问题 {result.opened}，已解决 {result.resolved}；{counts}"
+                f"核对完成：新增问题 {summary.get('opened', 0)}，"
+                f"已解决 {summary.get('resolved', 0)}；{counts_text}"
             )

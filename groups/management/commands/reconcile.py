@@ -6,6 +6,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from common.actors import SystemActor
 from groups.models import ChatGroup
 from groups.selectors import findings_for_report
 from groups.services import reconcile_now
@@ -26,7 +27,7 @@ class Command(BaseCommand):
                 codes = ", ".join(ChatGroup.objects.values_list("code", flat=True))
                 raise CommandError(f"没有代码为 {group} 的微信群。已有：{codes}")
             groups = [found]
-        results = reconcile_now(groups=groups)
+        results = reconcile_now(groups=groups, actor=SystemActor("command:reconcile"))
         if group and not results:
             raise CommandError(f"{group} 还没有成员快照；先用 import_roster 导入。")
         if options["json"]:

@@ -1,0 +1,172 @@
+"""What reconciliation makes of a roster (§5, §6.3, §9.5): one open Finding per breach, each
+with a RosterAction for the group's creator (§5.1), open until a snapshot shows it fixed."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from groups.models.chat_group import ChatGroup
+from groups.models.roster import RosterSnapshot
+from members.models import Employee
+
+
+class Finding(models.Model):
+    """One breach of the rules seen in a group's roster, open until a snapshot shows it fixed."""
+
+    class Kind(models.TextChoices):
+        DEPARTED = "departed", "离职人员仍在群"  # §5.3.c, §6
+        STRANGER = "stranger", "无关人员"  # §5.3.c
+        INELIGIBLE = "ineligible", "不符合入群条件"  # §5.3.a
+        MISSING = "missing", "应入群未入群"  # §5.1
+        NOT_REAL_NAME = "not_real_name", "未使用真实姓名"  # §5.3.b
+        AMBIGUOUS = "ambiguous", "同名待确认"
+        DUPLICATE_ACCOUNT = "duplicate_account", "重复账号"  # §6.3
+        OVER_CAPACITY = "over_capacity", "超出人数上限"  # §4
+        LEFT_GROUP = "left_group", "退群"  # §9.5, HR decides
+        JOINED = "joined", "新入群"
+
+    class Severity(models.IntegerChoices):
+        INFO = 0, "提示"
+        LOW = 1, "低"
+        MEDIUM = 2, "中"
+        HIGH = 3, "高"
+        CRITICAL = 4, "紧急"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "待处理"
+        RESOLVED = "resolved", "已解决"
+
+    class Decision(models.TextChoices):
+        # §9.5: leaving a group is a case only when HR says so, never automatically.
+        PENDING = "pending", "待人力资源部决定"
+        NO_CASE = "no_case", "不作处理"
+        PROPOSE_CASE = "propose_case", "提出 §9.5 违规"
+
+    group = models.ForeignKey(
+        ChatGroup, verbose_name="微信群", on_delete=models.CASCADE, related_name="findings"
+    )
+    kind = models.CharField("类型", max_length=24, choices=Kind.choices)
+    # What the finding is about, stable across snapshots: "e:<employee id>",
+    # "n:<display name>", "w:<wechat id>", "group". With group and kind it
+    # identifies the finding, so a re-run finds the open one instead of a copy.
+    subject = models.CharField("对象键", max_length=200)
+    clause = models.CharField("条款", max_length=16)
+    severity = models.PositiveSmallIntegerField("严重程度", choices=Severity.choices)
+    status = models.CharField(
+        "状态", max_length=8, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    employee = models.ForeignKey(
+        Employee,
+        verbose_name="员工",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="findings",
+    )
+    display_name = models.CharField("群昵称", max_length=128, blank=True)
+    wechat_id = models.CharField("微信号", max_length=64, blank=True)
+    detail = models.CharField("说明", max_length=500, blank=True)
+    recommended_action = models.CharField("建议处理", max_length=200, blank=True)
+    first_seen = models.ForeignKey(
+        RosterSnapshot, verbose_name="首次发现", on_delete=models.CASCADE, related_name="+"
+    )
+    last_seen = models.ForeignKey(
+        RosterSnapshot, verbose_name="最近发现", on_delete=models.CASCADE, related_name="+"
+    )
+    resolved_by = models.ForeignKey(
+        RosterSnapshot,
+        verbose_name="解决于",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField("解决时间", null=True, blank=True)
+    decision = models.CharField(
+        "人力资源部决定", max_length=16, choices=Decision.choices, blank=True
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="决定人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "核对问题"
+        verbose_name_plural = "核对问题"
+        ordering = ["-severity", "group", "kind", "display_name"]
+        constraints = [
+            # The idempotency key: two runs at once cannot both open the same finding.
+            models.UniqueConstraint(
+                fields=["group", "kind", "subject"],
+                condition=Q(status="open"),
+                name="finding_one_open_per_subject",
+            ),
+            # Events (LEFT_GROUP, JOINED) carry their snapshot in the subject and
+            # exist once, whatever HR later decides about them.
+            models.UniqueConstraint(
+                fields=["group", "kind", "subject"],
+                condition=Q(kind__in=["left_group", "joined"]),
+                name="finding_event_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["group", "status", "kind"])]
+
+    def __str__(self) -> str:
+        who = self.display_name or (self.employee.name if self.employee_id else "")
+        return f"{self.get_kind_display()}：{who}" if who else self.get_kind_display()
+
+
+class RosterAction(models.Model):
+    """What the group's creator must do about a finding (§5.1), by when."""
+
+    class Kind(models.TextChoices):
+        ADD = "add", "拉入群"
+        REMOVE = "remove", "移出群"
+        RENAME = "rename", "改为实名"
+        RESOLVE = "resolve", "核实确认"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "待办"
+        DONE = "done", "已完成"
+
+    finding = models.OneToOneField(
+        Finding, verbose_name="问题", on_delete=models.CASCADE, related_name="action"
+    )
+    group = models.ForeignKey(
+        ChatGroup, verbose_name="微信群", on_delete=models.CASCADE, related_name="actions"
+    )
+    kind = models.CharField("待办", max_length=8, choices=Kind.choices)
+    assignee = models.ForeignKey(
+        Employee,
+        verbose_name="负责人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="roster_actions",
+    )
+    due_on = models.DateField("截止日期", db_index=True)
+    status = models.CharField(
+        "状态", max_length=8, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    closed_at = models.DateTimeField("完成时间", null=True, blank=True)
+    last_reminded_on = models.DateField("最近提醒", null=True, blank=True)
+    reminder_count = models.PositiveSmallIntegerField("提醒次数", default=0)
+    escalated_at = models.DateTimeField(
+        "已提出 §5.1 违规", null=True, blank=True, help_text="逾期超过宽限期后提交人力资源部审核。"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "群成员待办"
+        verbose_name_plural = "群成员待办"
+        ordering = ["status", "due_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.finding}"
