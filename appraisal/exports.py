@@ -42,10 +42,9 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from appraisal.models import Line, Period, Result
-from common.spreadsheets import escape_formula
+from common.spreadsheets.cells import escape_formula
 from violations.models import Sanction
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SUMMARY_SHEET = "汇总"
 LINES_SHEET = "明细"
 DEPARTMENTS_SHEET = "部门"

@@ -8,7 +8,6 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
@@ -18,6 +17,7 @@ from import_export.admin import ImportExportMixin
 from import_export.forms import ExportForm
 
 from common.admin import ClerkImportMixin, HistoryAdmin, RowVersionGuardMixin
+from common.downloads import XLSX_CONTENT_TYPE, file_response
 from common.importing import import_summary
 from common.spreadsheets import SPREADSHEET_FORMATS, SpreadsheetImportForm, write_xlsx
 from members import importing, selectors, services
@@ -172,7 +172,7 @@ class EmployeeAdmin(ClerkImportMixin, ImportExportMixin, HistoryAdmin):
             "rows": rows,
             "xlsx_filename": INVITES_FILENAME.format(date=today.isoformat()),
             "xlsx_data": base64.b64encode(workbook).decode(),
-            "xlsx_type": SPREADSHEET_FORMATS[0].CONTENT_TYPE,
+            "xlsx_type": XLSX_CONTENT_TYPE,
         }
         response = TemplateResponse(request, "admin/members/employee/login_invites.html", context)
         add_never_cache_headers(response)  # the links are shown once, never kept anywhere
@@ -209,13 +209,9 @@ class EmployeeAdmin(ClerkImportMixin, ImportExportMixin, HistoryAdmin):
     def import_template_view(self, request):
         if not self.has_import_permission(request):
             raise PermissionDenied
-        response = HttpResponse(
-            importing.employee_import_template(), content_type=SPREADSHEET_FORMATS[0].CONTENT_TYPE
+        return file_response(
+            importing.employee_import_template(), filename=importing.TEMPLATE_FILENAME
         )
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True, filename=importing.TEMPLATE_FILENAME
-        )
-        return response
 
     def get_export_filename(self, request, queryset, file_format):
         return EXPORT_FILENAME.format(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
 
+from common.downloads import file_response
 from violations import selectors
 from violations.models import Evidence
 
@@ -18,7 +19,7 @@ EVIDENCE_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-i
 
 @require_safe
 @login_required
-def evidence_file(request, pk: int) -> FileResponse:
+def evidence_file(request, pk: int) -> HttpResponse:
     """One evidence file, if ``selectors.can_view_evidence`` allows it (not Finance, §7.1)."""
     evidence = get_object_or_404(
         Evidence.objects.select_related("case__employee", "case__group"), pk=pk
@@ -32,11 +33,11 @@ def evidence_file(request, pk: int) -> FileResponse:
     # The type is the one evidence_inspect read from the content, never the upload's claim.
     # A screenshot opens in the tab; a PDF is downloaded (issue 9: a PDF can carry script and
     # links, and a viewer inside our origin would run it), and whatever opens runs sandboxed.
-    response = FileResponse(
+    response = file_response(
         handle,
+        filename=evidence.original_name,
         content_type=evidence.content_type,
         as_attachment=evidence.content_type not in INLINE_TYPES,
-        filename=evidence.original_name,
     )
     response["Content-Security-Policy"] = EVIDENCE_CSP
     response["X-Content-Type-Options"] = "nosniff"

@@ -12,7 +12,7 @@ from django import forms
 from import_export.formats.base_formats import TablibFormat
 from import_export.forms import ImportForm
 
-from common.downloads import XLSX_CONTENT_TYPE
+from common.downloads import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from common.spreadsheets.limits import SpreadsheetError
 from common.spreadsheets.reading import Table, check_size, read_table
 from common.spreadsheets.writing import write_csv, write_xlsx
@@ -56,7 +56,7 @@ class XLSXFormat(SpreadsheetFormat):
 
 class CSVFormat(SpreadsheetFormat):
     TABLIB_MODULE = "tablib.formats._csv"
-    CONTENT_TYPE = "text/csv"
+    CONTENT_TYPE = CSV_CONTENT_TYPE
 
     def export_data(self, dataset: tablib.Dataset, **kwargs) -> bytes:
         return write_csv(dataset.headers or [], dataset)

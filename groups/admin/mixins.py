@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 
 from common import admin as common_admin
 from common.admin import once_per_request
@@ -82,3 +83,13 @@ class RosterScopedAdmin(ViewerLinksMixin, admin.ModelAdmin):
         if obj is None:
             return self._sees_some_group(request)
         return can_view_roster(request.user, getattr(obj, self.group_field))
+
+
+def without_related_icons(formfield):
+    """No add/edit/delete/view icons beside a foreign key: the delete icon beside 群主
+    deleted the employee, and employees and departments are other pages' business."""
+    widget = getattr(formfield, "widget", None)
+    if isinstance(widget, RelatedFieldWidgetWrapper):
+        widget.can_add_related = widget.can_change_related = False
+        widget.can_delete_related = widget.can_view_related = False
+    return formfield
