@@ -20,13 +20,16 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from appraisal.exceptions import PeriodCodeError
+
 MONTH_CODE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 QUARTER_CODE = re.compile(r"^(\d{4})-Q([1-4])$")
 ERROR_PERIOD_CODE = "考核期间应写作 2026-11（月度）或 2026-Q4（季度）。"
 
 
 def period_bounds(code: str) -> tuple[str, dt.date, dt.date]:
-    """'2026-11' -> (monthly, 2026-11-01, 2026-11-30); '2026-Q4' -> (quarterly, 10-01, 12-31)."""
+    """'2026-11' -> (monthly, 2026-11-01, 2026-11-30); '2026-Q4' -> (quarterly, 10-01, 12-31);
+    PeriodCodeError (ERROR_PERIOD_CODE) for anything else."""
     if match := MONTH_CODE.match(code):
         year, month = int(match[1]), int(match[2])
         first_month, months = month, 1
@@ -36,7 +39,7 @@ def period_bounds(code: str) -> tuple[str, dt.date, dt.date]:
         first_month, months = 3 * quarter - 2, 3
         kind = Period.Kind.QUARTERLY
     else:
-        raise ValueError(ERROR_PERIOD_CODE)
+        raise PeriodCodeError(ERROR_PERIOD_CODE)
     starts = dt.date(year, first_month, 1)
     after = first_month + months
     ends = dt.date(year + (after > 12), (after - 1) % 12 + 1, 1) - dt.timedelta(days=1)
@@ -124,9 +127,39 @@ class Period(models.Model):
     def clean(self) -> None:
         try:
             kind, starts, ends = period_bounds(self.code)
-        except ValueError as exc:
+        except PeriodCodeError as exc:
             raise ValidationError({"code": str(exc)}) from exc
         self.kind, self.starts_on, self.ends_on = kind, starts, ends
+
+
+class PeriodTransition(models.Model):
+    """The audit record of one change of a period's state (§7.1): who, when, why. Written by
+    appraisal.services.periods, the one place a period's state changes; ``actor`` empty is
+    the system (a task, a command, the demo)."""
+
+    period = models.ForeignKey(
+        Period, verbose_name="考核期间", on_delete=models.CASCADE, related_name="transitions"
+    )
+    from_state = models.CharField("原状态", max_length=10, choices=Period.State.choices)
+    to_state = models.CharField("新状态", max_length=10, choices=Period.State.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField("时间", auto_now_add=True)
+    comment = models.TextField("说明", blank=True)
+
+    class Meta:
+        verbose_name = "考核期间记录"
+        verbose_name_plural = "考核期间记录"
+        ordering = ["period", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_from_state_display()} → {self.get_to_state_display()}"
 
 
 class GradeBand(models.Model):

@@ -28,7 +28,6 @@ from members.selectors import headed_departments_q
 from violations.models import Case, CaseTransition
 
 ZERO = Decimal("0")
-COUNTING = [Case.State.CONFIRMED, Case.State.APPEALED, Case.State.UPHELD]
 TZ = timezone.get_default_timezone()  # Asia/Shanghai: a case belongs to its local day
 # What a Line needs of a case (read as plain values: a period has up to 100,000).
 CASE_FIELDS = (
@@ -90,10 +89,12 @@ def local_range(starts: dt.date, ends: dt.date) -> tuple[dt.datetime, dt.datetim
 def counting_cases(
     starts: dt.date, ends: dt.date, *, case_ids: set[int] | None = None
 ) -> list[dict]:
-    """The cases that count between ``starts`` and ``ends`` (local dates), as CASE_FIELDS
-    values, optionally only among ``case_ids``."""
+    """The cases that count (Case.COUNTING_STATES) between ``starts`` and ``ends`` (local dates),
+    as CASE_FIELDS values, optionally only among ``case_ids``."""
     start, end = local_range(starts, ends)
-    qs = Case.objects.filter(state__in=COUNTING, occurred_at__gte=start, occurred_at__lt=end)
+    qs = Case.objects.filter(
+        state__in=Case.COUNTING_STATES, occurred_at__gte=start, occurred_at__lt=end
+    )
     if case_ids is not None:
         qs = qs.filter(pk__in=case_ids)
     return list(qs.order_by("employee_id", "occurred_at", "pk").values(*CASE_FIELDS))

@@ -79,6 +79,7 @@ def build_and_compute(args) -> None:
 
     from appraisal.models import Line, Result
     from appraisal.services import period_compute, period_get_or_create
+    from common.actors import SystemActor
     from company.demo.build import demo_company_build
     from company.demo.write import demo_company_apply
 
@@ -101,7 +102,7 @@ def build_and_compute(args) -> None:
 
     for run in (1, 2):
         start, cpu = time.perf_counter(), time.process_time()
-        summary = period_compute(period=period)
+        summary = period_compute(period=period, actor=SystemActor("bench"))
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         print(
             f"period_compute() run {run}: {elapsed:.2f} s ({cpu:.2f} s CPU) — "

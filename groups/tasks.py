@@ -7,7 +7,6 @@ from celery import shared_task
 
 from groups.models import ReconciliationRun, RosterSnapshot
 from groups.services import reconcile_start_all, run_reconciliation
-from groups.services.actions import roster_actions_handle_overdue
 from groups.services.runs import reconcile_runs, runs_sweep_stale
 
 
@@ -36,10 +35,8 @@ def reconcile_all() -> int:
     return len(reconcile_start_all(actor=None))
 
 
-@shared_task(name="groups.handle_overdue_roster_actions")
-def handle_overdue_roster_actions() -> dict:
-    result = roster_actions_handle_overdue()
-    return {"reminded": result.reminded, "emails": result.emails, "proposed": result.proposed_cases}
+# groups.handle_overdue_roster_actions is defined in violations.tasks: past the grace period
+# an overdue to-do becomes a proposed case, and groups never imports violations.
 
 
 @shared_task(name="groups.sweep_stale_runs")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from import_export.results import RowResult
 
+from common.actors import Actor
 from common.importing import SUMMARY, import_error_lines
 from common.spreadsheets import SpreadsheetError, TableDataset, read_table, write_xlsx
 from members.resources import EmployeeResource
@@ -89,12 +90,12 @@ class ImportReport:
 
 
 def employee_import_file(
-    *, data: bytes, filename: str = "", dry_run: bool = False, actor=None
+    *, data: bytes, actor: Actor, filename: str = "", dry_run: bool = False
 ) -> ImportReport:
     """Import an employee sheet (xlsx or CSV bytes): all rows, or — on any error — none.
 
-    ``actor`` is the user importing (None: the command line); a 登录账号 that would link a
-    login needs members.invite_employee.
+    ``actor`` is the user importing, or the system for the command line (common.actors); a
+    登录账号 that would link a login needs members.invite_employee.
 
     With ``dry_run`` the import runs in a transaction that is rolled back, so the report
     (counts or errors) is exactly what a real import would give.

@@ -22,6 +22,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from guardian.models import UserObjectPermissionBase
 
+from common.actors import Actor, actor_may, actor_user
+from common.exceptions import ServiceError
 from members.models import PATH_SEPARATOR, Department, Employee, Position
 from members.tokens import invite_token_generator
 
@@ -57,14 +59,25 @@ REASON_LOGIN_LINKED = "关联登录账号 {username}"
 REASON_LINK_ISSUED = "生成设置密码链接（登录账号 {username}）"
 
 
+class MembersError(ServiceError):
+    """A refused change to the org chart."""
+
+
+class DepartmentPathError(MembersError, ValueError):
+    """A department path with nothing in it, or an empty level. Also a ValueError because
+    the employee sheet's 部门 cell turns a ValueError into that cell's error
+    (members.resources, django-import-export's widget contract)."""
+
+
 def split_department_path(path: str) -> list[str]:
-    """ "生产部 / 一车间" -> ["生产部", "一车间"]; full-width slashes count too."""
+    """ "生产部 / 一车间" -> ["生产部", "一车间"]; full-width slashes count too.
+    DepartmentPathError for an empty path or level."""
     normalised = path.replace("／", PATH_SEPARATOR).replace("\\", PATH_SEPARATOR).strip()
     if not normalised:
-        raise ValueError(ERROR_EMPTY_DEPARTMENT_PATH)
+        raise DepartmentPathError(ERROR_EMPTY_DEPARTMENT_PATH)
     parts = [part.strip() for part in normalised.split(PATH_SEPARATOR)]
     if any(not part for part in parts):
-        raise ValueError(ERROR_EMPTY_DEPARTMENT_SEGMENT.format(path=path))
+        raise DepartmentPathError(ERROR_EMPTY_DEPARTMENT_SEGMENT.format(path=path))
     return parts
 
 
@@ -124,10 +137,11 @@ def login_may_get_invite_link(user) -> bool:
 
 @transaction.atomic
 def employee_login_get_or_create(
-    *, employee: Employee, username: str, actor
+    *, employee: Employee, username: str, actor: Actor
 ) -> tuple[AbstractBaseUser, bool]:
     """The login called ``username`` for ``employee`` and whether it is new, without linking
-    it (the caller saves the employee). ``actor=None`` is the command line.
+    it (the caller saves the employee). ``actor`` is HR in the admin, or the system for the
+    command line (common.actors).
 
     A new login has no usable password and no staff status: the employee sets a password
     through a link (employee_logins_invite), and only a superuser makes anyone staff. An
@@ -139,7 +153,7 @@ def employee_login_get_or_create(
     (ERROR_LOGIN_INVALID, ERROR_LOGIN_TAKEN, ERROR_LOGIN_PRIVILEGED, ERROR_LOGIN_IN_USE,
     ERROR_LOGIN_REPLACE).
     """
-    if actor is not None and not actor.has_perm(INVITE_PERMISSION):
+    if not actor_may(actor, INVITE_PERMISSION):
         raise PermissionDenied(ERROR_INVITE_FORBIDDEN)
     User = get_user_model()
     limit = User._meta.get_field(User.USERNAME_FIELD).max_length
@@ -198,7 +212,7 @@ OUTCOME_INVALID = "员工资料有误，未开通账号、未生成链接（请�
 
 
 @transaction.atomic
-def employee_logins_invite(*, employees: Iterable[Employee], actor) -> list[LoginInvite]:
+def employee_logins_invite(*, employees: Iterable[Employee], actor: Actor) -> list[LoginInvite]:
     """Give each employee a login and, for a first password, a one-time set-password link.
 
     An employee without a login gets one named after the 工号 (employee_login_get_or_create:
@@ -212,7 +226,7 @@ def employee_logins_invite(*, employees: Iterable[Employee], actor) -> list[Logi
     employee whose record no longer validates, is reported as that employee's outcome (the
     others still get their links), not taken. Raises PermissionDenied without members.invite_employee.
     """
-    if not actor.has_perm(INVITE_PERMISSION):
+    if not actor_may(actor, INVITE_PERMISSION):
         raise PermissionDenied(ERROR_INVITE_FORBIDDEN)
     pks = [employee.pk for employee in employees]
     locked = Employee.objects.select_for_update(of=("self",)).filter(pk__in=pks)
@@ -232,7 +246,7 @@ def employee_logins_invite(*, employees: Iterable[Employee], actor) -> list[Logi
     return invites
 
 
-def _invite(*, employee: Employee, actor, expires_at: dt.datetime) -> LoginInvite:
+def _invite(*, employee: Employee, actor: Actor, expires_at: dt.datetime) -> LoginInvite:
     if not employee.is_active:
         username = employee.user.get_username() if employee.user else ""
         return LoginInvite(employee, username, OUTCOME_LEFT)
@@ -263,7 +277,7 @@ def _invite(*, employee: Employee, actor, expires_at: dt.datetime) -> LoginInvit
         outcomes = outcomes or [OUTCOME_EXISTING]
         reasons.append(REASON_LINK_ISSUED.format(username=username))
     if reasons:
-        employee._history_user = actor
+        employee._history_user = actor_user(actor)
         employee._change_reason = "；".join(reasons)
         employee.full_clean()
         employee.save()
@@ -288,7 +302,7 @@ def _sessions_end(*, user_id: int) -> int:
 
 
 @transaction.atomic
-def employee_access_revoke(*, employee: Employee, actor=None) -> bool:
+def employee_access_revoke(*, employee: Employee, actor: Actor) -> bool:
     """Take every right away from a departed (离职) employee's login, at once.
 
     Guarantees: the login is deactivated (Django's backends refuse an inactive user, so
@@ -298,7 +312,9 @@ def employee_access_revoke(*, employee: Employee, actor=None) -> bool:
     guardian row). Role groups stay, for the record; an inactive login has no rights
     through them. Returns whether anything was revoked; does nothing for an employee
     who is still active or has no login. Called by members.signals whenever an employee
-    is saved as 离职 — by the admin form, the employee sheet, or code.
+    is saved as 离职 — by the admin form, the employee sheet, or code. No permission is
+    checked: whoever may mark an employee 离职 takes their access with it; ``actor`` (the
+    one who saved the record, or the system) is only logged.
     """
     if employee.is_active or employee.user_id is None:
         return False
@@ -312,6 +328,7 @@ def employee_access_revoke(*, employee: Employee, actor=None) -> bool:
         if issubclass(model, UserObjectPermissionBase):
             permissions += model.objects.filter(user_id=user_id).delete()[0]
     if deactivated or sessions or permissions:
+        person = actor_user(actor)  # the system is logged as "-", as no person
         # Logged once it is true: an import's preview runs this too, then rolls it back.
         transaction.on_commit(
             lambda: security_log.info(
@@ -322,7 +339,7 @@ def employee_access_revoke(*, employee: Employee, actor=None) -> bool:
                 bool(deactivated),
                 sessions,
                 permissions,
-                actor.get_username() if actor is not None else "-",
+                person.get_username() if person is not None else "-",
             )
         )
     return bool(deactivated or sessions or permissions)
@@ -332,7 +349,7 @@ def employee_access_revoke(*, employee: Employee, actor=None) -> bool:
 # issue 9, point 6: HR releases a login lockout (django-axes)
 # ------------------------------------------------------------------------------
 @transaction.atomic
-def login_lockouts_release(*, lockouts: Iterable[AccessAttempt], actor) -> int:
+def login_lockouts_release(*, lockouts: Iterable[AccessAttempt], actor: Actor) -> int:
     """Release the chosen lockouts: forget the failures of their usernames and addresses.
 
     Forgetting only the chosen row would leave the same username locked by its failures

@@ -9,6 +9,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from common.actors import SystemActor
 from members import services
 from members.models import Employee
 
@@ -23,9 +24,9 @@ def employee_left(sender, instance: Employee, raw: bool = False, **kwargs) -> No
     if raw or instance.is_active or instance.user_id is None:
         return
     if instance.loaded_status != Employee.Status.LEFT:
-        services.employee_access_revoke(
-            employee=instance, actor=getattr(instance, "_history_user", None)
-        )
+        # Whoever saved the record (the admin sets _history_user), else the system.
+        actor = getattr(instance, "_history_user", None) or SystemActor("signal:employee_left")
+        services.employee_access_revoke(employee=instance, actor=actor)
     instance.loaded_status = instance.status
 
 

@@ -135,6 +135,11 @@ class Case(models.Model):
         SCREENING = "screening", "内容筛查"
         JOINT = "joint", "连带责任"
 
+    # The states in which a case still counts (§7.1): confirmed, and not (yet) overturned.
+    # The appraisal deducts these, a repeat offence is counted among these, and an
+    # overturned appeal takes the joint cases out of these — defined here, once.
+    COUNTING_STATES = (State.CONFIRMED, State.APPEALED, State.UPHELD)
+
     rule = models.ForeignKey(
         Rule, verbose_name="条款", on_delete=models.PROTECT, related_name="cases"
     )
@@ -219,7 +224,7 @@ class Case(models.Model):
     @property
     def counts_for_appraisal(self) -> bool:
         """Confirmed and not overturned: what the appraisal deducts (§7.1)."""
-        return self.state in (self.State.CONFIRMED, self.State.APPEALED, self.State.UPHELD)
+        return self.state in self.COUNTING_STATES
 
 
 class CaseTransition(models.Model):

@@ -74,6 +74,19 @@ def can_file_case(user, group: ChatGroup | None) -> bool:
     return group is not None and _run_groups(user).filter(pk=group.pk).exists()
 
 
+def can_add_evidence(user, case: Case) -> bool:
+    """More evidence for a filed case: whoever may file for its group and see its evidence
+    (HR; a group's admins and creator for their group's cases)."""
+    return can_view_evidence(user, case) and can_file_case(user, case.group)
+
+
+def can_appeal_case(user, case: Case) -> bool:
+    """An appeal (and its materials) comes from the employee's own login, or from HR for
+    them (§7.1); the deadline and the case's state are the appeal's own checks."""
+    is_self = user.pk is not None and case.employee.user_id == user.pk
+    return is_self or user.has_perm("violations.decide_case")
+
+
 def groups_user_can_file_for(user) -> QuerySet[ChatGroup]:
     if user.has_perm("violations.add_case"):
         return ChatGroup.objects.all()

@@ -15,32 +15,26 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from appraisal.admin.base import EMPTY
-from appraisal.exports import XLSX_CONTENT_TYPE, period_workbook, period_workbook_filename
+from appraisal.admin.period_runs import PeriodRunActions, PeriodTransitionInline, change_url
+from appraisal.exports import period_workbook, period_workbook_filename
 from appraisal.models import GradeBand, Line, Period, Result
 from appraisal.selectors import WaitingCorrections, corrections_waiting
 from appraisal.services import (
     AppraisalError,
     period_change_scoring,
-    period_compute,
     period_create_for_corrections,
-    period_lock,
 )
 from common.admin import HistoryAdmin, RowVersionGuardMixin, ViewerLinksMixin, may_open
+from common.downloads import file_response
 from members.selectors import person_label
 
 CHANGED_AFTER_COMPUTE = "考核期间 {code} 的计分设置已修改，请重新计算后再锁定。"
-COMPUTED = (
-    "{period} 已计算：{employees} 名员工，扣分明细 {lines} 条，调整 {adjustments} 条，"
-    "扣分合计 {deducted}。"
-)
-LOCKED = "考核期间 {code} 已锁定。"
 # §7.1: corrections of a locked period go to the first not-locked period after it.
 WAITING = (
     "考核期间 {locked} 已锁定，之后有 {n} 件案件的扣分改变（{cases}）。更正要计入它之后"
@@ -82,15 +76,11 @@ def rows_url(model, period: Period) -> str:
     return f"{changelist}?period__id__exact={period.pk}"
 
 
-def change_url(period: Period) -> str:
-    return reverse("admin:appraisal_period_change", args=[period.pk])
-
-
 @admin.register(Period)
-class PeriodAdmin(ViewerLinksMixin, HistoryAdmin):
+class PeriodAdmin(PeriodRunActions, ViewerLinksMixin, HistoryAdmin):
     """A period is added by its code alone (Period.clean fills kind and dates), computed and
-    locked by HR through the actions or the page's buttons; once locked its page is
-    read-only."""
+    locked by HR through the actions or the page's buttons (PeriodRunActions); once locked
+    its page is read-only. Its page ends with the timeline of its moves."""
 
     empty_value_display = EMPTY
     list_display = [
@@ -165,6 +155,9 @@ class PeriodAdmin(ViewerLinksMixin, HistoryAdmin):
     def get_fieldsets(self, request, obj=None):
         return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
 
+    def get_inlines(self, request, obj):
+        return [] if obj is None else [PeriodTransitionInline]
+
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else [*PERIOD_FIELDS, *RUN_FIELDS]
 
@@ -213,12 +206,6 @@ class PeriodAdmin(ViewerLinksMixin, HistoryAdmin):
 
     def has_export_permission(self, request) -> bool:
         return request.user.has_perm("appraisal.export_period")
-
-    def has_compute_permission(self, request) -> bool:
-        return request.user.has_perm("appraisal.compute_period")
-
-    def has_lock_permission(self, request) -> bool:
-        return request.user.has_perm("appraisal.lock_period")
 
     def may_create_next(self, request) -> bool:
         return self.has_add_permission(request) and self.has_compute_permission(request)
@@ -270,28 +257,6 @@ class PeriodAdmin(ViewerLinksMixin, HistoryAdmin):
             if only is None or w.locked.pk == only.pk
         ]
 
-    def _posted_period(self, request, object_id, allowed: bool) -> Period:
-        if not allowed:
-            raise PermissionDenied
-        period = self.get_object(request, unquote(object_id))
-        if period is None:
-            raise Http404
-        return period
-
-    def compute_view(self, request, object_id):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        period = self._posted_period(request, object_id, self.has_compute_permission(request))
-        self._compute_one(request, period)
-        return redirect(change_url(period))
-
-    def lock_view(self, request, object_id):
-        """The page's 锁定 button: the list action's confirmation first, then the lock."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        period = self._posted_period(request, object_id, self.has_lock_permission(request))
-        return self._lock_confirmed(request, [period], page=period) or redirect(change_url(period))
-
     def create_next_view(self, request):
         """HR creates, in one click, the period a locked period's corrections wait for."""
         if request.method != "POST":
@@ -323,73 +288,7 @@ class PeriodAdmin(ViewerLinksMixin, HistoryAdmin):
         out = tempfile.TemporaryFile()  # FileResponse closes it
         period_workbook(period, out)
         out.seek(0)
-        return FileResponse(
-            out,
-            as_attachment=True,
-            filename=period_workbook_filename(period),
-            content_type=XLSX_CONTENT_TYPE,
-        )
-
-    # -- compute and lock: one service call per period, from an action or a button ------------
-
-    def _compute_one(self, request, period: Period) -> None:
-        # In the request, not on the worker: the result (or the refusal) is reported here
-        # and the period records who computed it. Recomputing replaces the rows (idempotent).
-        try:
-            summary = period_compute(period=period, actor=request.user)
-        except AppraisalError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-            return
-        self.message_user(
-            request,
-            COMPUTED.format(
-                period=summary.period,
-                employees=summary.employees,
-                lines=summary.lines,
-                adjustments=summary.adjustments,
-                deducted=summary.deducted,
-            ),
-            messages.SUCCESS,
-        )
-
-    def _lock_one(self, request, period: Period) -> None:
-        try:
-            period_lock(period=period, actor=request.user)
-        except AppraisalError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-        else:
-            self.message_user(request, LOCKED.format(code=period.code), messages.SUCCESS)
-
-    @admin.action(description="计算所选考核期间", permissions=["compute"])
-    def compute_periods(self, request, queryset):
-        for period in queryset.order_by("starts_on"):
-            self._compute_one(request, period)
-
-    def _lock_confirmed(
-        self, request, periods: list[Period], page: Period | None = None
-    ) -> TemplateResponse | None:
-        """§7.1: a lock is irreversible, so every way to lock (the list action, the page's
-        button) shows the periods first; the confirmation posts ``apply`` back to the same
-        URL, and only that locks. Returns the confirmation page, or None once locked."""
-        if "apply" not in request.POST:
-            for period in periods:
-                period.computed_by_label = person_label(period.computed_by)
-            context = {
-                **self.admin_site.each_context(request),
-                "opts": self.opts,
-                "title": "锁定考核期间",
-                "periods": periods,
-                "page": page,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            }
-            return TemplateResponse(request, "admin/appraisal/period/lock_confirm.html", context)
-        for period in periods:
-            self._lock_one(request, period)
-        return None
-
-    @admin.action(description="锁定所选考核期间（锁定后不再改变）", permissions=["lock"])
-    def lock_periods(self, request, queryset):
-        return self._lock_confirmed(request, list(queryset.order_by("starts_on")))
+        return file_response(out, filename=period_workbook_filename(period))
 
 
 @admin.register(GradeBand)

@@ -1,10 +1,9 @@
 """Writes for the appraisal, split by concept; import from here."""
 
-from appraisal.services.compute import (
-    AppraisalError,
-    ComputeSummary,
+from appraisal.exceptions import AppraisalError, PeriodCodeError
+from appraisal.services.compute import ComputeSummary, period_compute
+from appraisal.services.periods import (
     period_change_scoring,
-    period_compute,
     period_create_for_corrections,
     period_get_or_create,
     period_lock,
@@ -16,6 +15,7 @@ __all__ = [
     "SettlementReport",
     "settlement_import",
     "AppraisalError",
+    "PeriodCodeError",
     "ComputeSummary",
     "period_change_scoring",
     "period_compute",

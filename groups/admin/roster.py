@@ -19,13 +19,8 @@ from groups.models import (
     RosterMember,
     RosterSnapshot,
 )
-from groups.services.findings import (
-    finding_decide_left_group,
-    member_identity_forget,
-    member_identity_remember,
-)
+from groups.services.findings import member_identity_forget, member_identity_remember
 from members.selectors import person_label
-from violations.services import CaseError
 
 MESSAGE_IDENTITY_REMEMBERED = "已记住该群昵称对应的员工，并重新核对该群最新快照。"
 
@@ -150,7 +145,8 @@ class FindingAdmin(EvidenceRowsMixin, RosterScopedAdmin):
         "created_at",
     ]
     fields = readonly_fields
-    actions = ["decide_no_case", "decide_propose_case"]
+    # The §9.5 actions (decide whether leaving a group is a case) are added by
+    # violations.admin.findings: a decision about a case, and groups never imports violations.
 
     group_shown = linked_field(Finding, "group")
     employee_shown = linked_field(Finding, "employee")
@@ -165,41 +161,6 @@ class FindingAdmin(EvidenceRowsMixin, RosterScopedAdmin):
     @admin.display(description="决定人")
     def decided_by_name(self, obj: Finding) -> str:
         return person_label(obj.decided_by)
-
-    def has_decide_permission(self, request) -> bool:
-        return request.user.has_perm("groups.change_finding")
-
-    @admin.action(description="§9.5 退群：不作处理", permissions=["decide"])
-    def decide_no_case(self, request, queryset):
-        self._decide(request, queryset, propose=False)
-
-    @admin.action(description="§9.5 退群：提交违规审核", permissions=["decide"])
-    def decide_propose_case(self, request, queryset):
-        self._decide(request, queryset, propose=True)
-
-    def _decide(self, request, queryset, *, propose: bool) -> None:
-        # Counted before deciding: the changelist's own filter (status=open) is part of
-        # ``queryset``, so a count taken afterwards misses what was just decided.
-        selected = queryset.count()
-        findings = list(queryset.filter(kind=Finding.Kind.LEFT_GROUP, status=Finding.Status.OPEN))
-        done = []
-        for finding in findings:
-            try:
-                done.append(
-                    finding_decide_left_group(
-                        finding=finding, propose_case=propose, actor=request.user
-                    )
-                )
-            # §9.5 switched off in the catalog, or another clerk decided it a moment ago.
-            except (CaseError, ValueError) as exc:
-                self.message_user(request, f"{finding}：{exc}", messages.ERROR)
-        if done:
-            self.message_user(request, f"已处理 {len(done)} 条退群记录。", messages.SUCCESS)
-        skipped = selected - len(findings)
-        if skipped:
-            self.message_user(
-                request, f"{skipped} 条不是待决定的退群记录，未处理。", messages.WARNING
-            )
 
 
 @admin.register(RosterAction)

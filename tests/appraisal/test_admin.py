@@ -32,8 +32,9 @@ from appraisal.services import (
     period_get_or_create,
     period_lock,
 )
-from appraisal.services.compute import ERROR_LOCKED, ERROR_NOT_COMPUTED
+from appraisal.services.periods import ERROR_LOCKED, ERROR_NOT_COMPUTED
 from appraisal.services.settlements import ERROR_NOT_LOCKED
+from common.actors import SystemActor
 from tests.appraisal.test_visibility import appraised, confirmed  # noqa: F401 — fixture
 from tests.factories import EmployeeFactory, StaffUserFactory
 from tests.html import Page, post_change_form
@@ -195,7 +196,7 @@ def test_changing_the_scoring_of_a_computed_period_asks_for_a_recompute(hr_clien
     # The results no longer match the settings: no lock until computed again.
     assert period.state == Period.State.OPEN
     with pytest.raises(AppraisalError, match="还没有计算"):
-        period_lock(period=period)
+        period_lock(period=period, actor=SystemActor("test"))
 
 
 def test_period_list_counts_results_and_lines(hr_client, appraised):  # noqa: F811

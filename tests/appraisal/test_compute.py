@@ -15,7 +15,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from appraisal.models import GradeBand, Line, Period, Result
-from appraisal.services import AppraisalError, period_compute, period_get_or_create, period_lock
+from appraisal.services import (
+    AppraisalError,
+    PeriodCodeError,
+    period_compute,
+    period_get_or_create,
+    period_lock,
+)
 from appraisal.tasks import compute_period
 from company.roles import FINANCE, HR
 from members.services import department_get_or_create_by_path, department_set_head
@@ -243,7 +249,7 @@ def test_period_codes(code, kind, starts, ends):
 
 @pytest.mark.parametrize("code", ["2026-13", "2026/11", "26-11", "2026-Q5"])
 def test_bad_period_codes_are_refused(code):
-    with pytest.raises(ValueError, match="2026-11"):
+    with pytest.raises(PeriodCodeError, match="2026-11"):
         period_get_or_create(code=code)
 
 

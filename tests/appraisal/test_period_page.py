@@ -23,7 +23,7 @@ from appraisal.services import (
     period_get_or_create,
     period_lock,
 )
-from appraisal.services.compute import (
+from appraisal.services.periods import (
     ERROR_NOT_COMPUTED,
     ERROR_NOT_HR_CREATE,
     ERROR_NOT_WAITED_FOR,

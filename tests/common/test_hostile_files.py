@@ -18,6 +18,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.template.defaultfilters import filesizeformat
 
+from common.actors import SystemActor
 from common.spreadsheets import limits, xlsx
 from common.spreadsheets.limits import (
     BLANK_ROWS_ALLOWED,
@@ -172,7 +173,9 @@ def test_employee_import_refuses_the_whitespace_file_and_writes_nothing(db, sett
     head = [text_row(1, "工号", "姓名", "部门"), text_row(2, "E001", "张三", "销售部")]
     data = hostile_xlsx([*head, *whitespace_rows(BLANK_ROWS_ALLOWED + 20), BROKEN_TAIL])
 
-    report = employee_import_file(data=data, filename="员工.xlsx")
+    report = employee_import_file(
+        data=data, filename="员工.xlsx", actor=SystemActor("command:import_employees")
+    )
 
     assert report.errors == (ERROR_TOO_MANY_ROWS_READ.format(limit=10 + BLANK_ROWS_ALLOWED),)
     assert not Employee.objects.exists()

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from appraisal.models import Line, Period, Result
 from appraisal.services import period_compute, period_lock
+from common.actors import SystemActor
 from company.demo.appraisal import demo_appraisal_apply, previous_month_code
 from members.models import Employee
 
@@ -85,7 +86,7 @@ def test_running_the_demo_twice_leaves_the_same_rows(demo):
 def test_computing_the_demo_period_again_gives_the_same_rows(demo):
     period = Period.objects.get(code=previous_month_code(timezone.localdate()))
     before = rows(period)
-    period_compute(period=period)
+    period_compute(period=period, actor=SystemActor("demo"))
     assert rows(period) == before
 
 
@@ -93,7 +94,7 @@ def test_a_locked_demo_period_is_left_alone(db):
     today = dt.date(2026, 11, 26)
     summary = demo_appraisal_apply(today=today)
     period = Period.objects.get(code="2026-10")
-    period_lock(period=period)
+    period_lock(period=period, actor=SystemActor("demo"))
 
     again = demo_appraisal_apply(today=today)
 

@@ -8,16 +8,20 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from common.actors import SystemActor
 from groups.models import ReconciliationRun, RosterAction
-from groups.services.actions import REMINDER_SUBJECT, roster_actions_handle_overdue
-from groups.tasks import handle_overdue_roster_actions, reconcile_all
+from groups.services.actions import REMINDER_SUBJECT
+from groups.tasks import reconcile_all
 from tests.factories import ChatGroupFactory, UserFactory
 from tests.groups.conftest import capture, compliant_rows
 from tests.groups.test_reconcile import reconcile
 from violations.models import Case
+from violations.services.roster_cases import roster_actions_handle_overdue
+from violations.tasks import handle_overdue_roster_actions
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
+SYSTEM = SystemActor("task:groups.handle_overdue_roster_actions")
 
 
 @pytest.fixture
@@ -31,7 +35,7 @@ def overdue(seeded, company):
 
 
 def test_nothing_happens_before_the_due_date(overdue, mailoutbox):
-    result = roster_actions_handle_overdue(today=TODAY + dt.timedelta(days=2))
+    result = roster_actions_handle_overdue(today=TODAY + dt.timedelta(days=2), actor=SYSTEM)
     assert result.reminded == 0
     assert mailoutbox == []
 
@@ -41,18 +45,18 @@ def test_overdue_creator_is_reminded_once_a_day_by_email(
 ):
     day = TODAY + dt.timedelta(days=3)
     with django_capture_on_commit_callbacks(execute=True):
-        result = roster_actions_handle_overdue(today=day)
+        result = roster_actions_handle_overdue(today=day, actor=SYSTEM)
     assert result.reminded == 2
     assert len(mailoutbox) == 1  # one email per creator, listing both
     assert mailoutbox[0].to == ["zhaomin@example.com"]
     assert mailoutbox[0].subject == REMINDER_SUBJECT.format(count=2)
     assert "快递小哥" in mailoutbox[0].body
     with django_capture_on_commit_callbacks(execute=True):
-        again = roster_actions_handle_overdue(today=day)
+        again = roster_actions_handle_overdue(today=day, actor=SYSTEM)
     assert again.reminded == 0
     assert len(mailoutbox) == 1
     with django_capture_on_commit_callbacks(execute=True):
-        roster_actions_handle_overdue(today=day + dt.timedelta(days=1))
+        roster_actions_handle_overdue(today=day + dt.timedelta(days=1), actor=SYSTEM)
     assert len(mailoutbox) == 2
     assert set(RosterAction.objects.values_list("reminder_count", flat=True)) == {2}
 
@@ -60,9 +64,9 @@ def test_overdue_creator_is_reminded_once_a_day_by_email(
 def test_past_grace_one_case_is_proposed_for_hr_and_only_once(overdue):
     due = RosterAction.objects.first().due_on
     # grace is 3 days: due+3 is still inside it
-    roster_actions_handle_overdue(today=due + dt.timedelta(days=3))
+    roster_actions_handle_overdue(today=due + dt.timedelta(days=3), actor=SYSTEM)
     assert not Case.objects.exists()
-    result = roster_actions_handle_overdue(today=due + dt.timedelta(days=4))
+    result = roster_actions_handle_overdue(today=due + dt.timedelta(days=4), actor=SYSTEM)
     assert result.proposed_cases == 1
     case = Case.objects.get()
     assert case.rule.code == "5.1"
@@ -72,13 +76,13 @@ def test_past_grace_one_case_is_proposed_for_hr_and_only_once(overdue):
     assert case.source == Case.Source.RECONCILIATION
     assert "2 项" in case.description
     assert RosterAction.objects.filter(escalated_at__isnull=False).count() == 2
-    roster_actions_handle_overdue(today=due + dt.timedelta(days=5))
+    roster_actions_handle_overdue(today=due + dt.timedelta(days=5), actor=SYSTEM)
     assert Case.objects.count() == 1
 
 
 def test_a_fixed_roster_closes_the_to_dos_before_they_are_overdue(overdue):
     reconcile(overdue.office, *compliant_rows())
-    result = roster_actions_handle_overdue(today=TODAY + dt.timedelta(days=30))
+    result = roster_actions_handle_overdue(today=TODAY + dt.timedelta(days=30), actor=SYSTEM)
     assert (result.reminded, result.proposed_cases) == (0, 0)
     assert not Case.objects.exists()
 
@@ -86,7 +90,7 @@ def test_a_fixed_roster_closes_the_to_dos_before_they_are_overdue(overdue):
 def test_a_to_do_without_creator_is_never_escalated(seeded, company):
     orphan = ChatGroupFactory(code="orphan", name="无群主群")
     reconcile(orphan, "快递小哥")
-    result = roster_actions_handle_overdue(today=TODAY + dt.timedelta(days=30))
+    result = roster_actions_handle_overdue(today=TODAY + dt.timedelta(days=30), actor=SYSTEM)
     assert result.proposed_cases == 0
     assert result.reminded == 1
 
@@ -116,7 +120,7 @@ def test_with_rule_5_1_switched_off_overdue_to_dos_are_only_reminded(overdue):
     from violations.models import Rule
 
     Rule.objects.filter(code="5.1").update(is_active=False)
-    result = roster_actions_handle_overdue(today=TODAY + dt.timedelta(days=30))
+    result = roster_actions_handle_overdue(today=TODAY + dt.timedelta(days=30), actor=SYSTEM)
     assert result.reminded == 2
     assert result.proposed_cases == 0
     assert not RosterAction.objects.filter(escalated_at__isnull=False).exists()

@@ -21,10 +21,10 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from common.actors import SystemActor
 from appraisal.models import Line, Period, Result
 from appraisal.services import period_compute
 from appraisal.tasks import compute_period
+from common.actors import SystemActor
 from groups.models import ChatGroup, Finding, ReconciliationRun, RosterAction
 from groups.services import reconcile_start
 from groups.services.reconcile import snapshot_reconcile

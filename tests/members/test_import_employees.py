@@ -15,6 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from common.actors import SystemActor
 from common.spreadsheets.cells import ERROR_BAD_DATE
 from common.spreadsheets.headers import ERROR_MISSING_COLUMNS
 from common.spreadsheets.limits import ERROR_NOT_A_SPREADSHEET
@@ -75,6 +76,8 @@ def two_employees() -> bytes:
 
 
 def run_import(data: bytes, **kwargs) -> importing.ImportReport:
+    """The import as the command line runs it (the system acting) unless an actor is given."""
+    kwargs.setdefault("actor", SystemActor("command:import_employees"))
     return importing.employee_import_file(data=data, **kwargs)
 
 

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from members.models import Department, Employee
 from members.services import (
     ERROR_EMPTY_DEPARTMENT_SEGMENT,
+    DepartmentPathError,
     department_get_or_create_by_path,
     department_set_head,
     split_department_path,
@@ -31,7 +32,7 @@ def test_department_path_creates_each_missing_level_once():
 
 @pytest.mark.parametrize("path", ["生产部//一车间", "/生产部", "生产部/ "])
 def test_department_path_with_an_empty_level_is_refused(path):
-    with pytest.raises(ValueError, match="空的层级") as exc:
+    with pytest.raises(DepartmentPathError, match="空的层级") as exc:
         split_department_path(path)
     assert str(exc.value) == ERROR_EMPTY_DEPARTMENT_SEGMENT.format(path=path)
 

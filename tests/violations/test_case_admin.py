@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from common.actors import SystemActor
 from groups.models import ChatGroup
 from members.services import department_get_or_create_by_path, department_set_head
 from tests.factories import (
@@ -46,7 +47,8 @@ from violations.services.cases import (
 from violations.services.evidence import ERROR_EVIDENCE_SIZE, ERROR_EVIDENCE_TYPE
 
 pytestmark = pytest.mark.django_db
-S = Case.State
+SYSTEM = SystemActor("test")
+State = Case.State
 EXE_BYTES = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48
 
 CHANGELIST = "admin:violations_case_changelist"
@@ -193,7 +195,10 @@ def test_change_page_shows_the_timeline_in_order_and_evidence_thumbnails(client,
     assert f'href="{reverse("evidence:file", args=[pdf.pk])}"' in html
     assert "聊天记录.pdf" in html
     assert "/private/" not in html  # never a MEDIA_URL link
-    assert timeline(response) == [("", S.PROPOSED, "登记"), (S.PROPOSED, S.CONFIRMED, "证据确凿")]
+    assert timeline(response) == [
+        ("", State.PROPOSED, "登记"),
+        (State.PROPOSED, State.CONFIRMED, "证据确凿"),
+    ]
 
 
 def timeline(response) -> list[tuple[str, str, str]]:
@@ -205,18 +210,18 @@ def timeline(response) -> list[tuple[str, str, str]]:
 
 def test_group_admin_opens_their_groups_case_with_timeline_and_evidence(client, world):
     case = filed(world)
-    evidence = evidence_add(case=case, data=PNG_BYTES, name="shot.png")
+    evidence = evidence_add(case=case, data=PNG_BYTES, name="shot.png", actor=SYSTEM)
     client.force_login(world["groupadmin"])
     response = client.get(reverse("admin:violations_case_change", args=[case.pk]))
     assert response.status_code == 200
     assert response.context["adminform"].form.fields == {}  # view only
     assert f'<img src="{reverse("evidence:file", args=[evidence.pk])}"' in response.content.decode()
-    assert timeline(response) == [("", S.PROPOSED, "登记")]
+    assert timeline(response) == [("", State.PROPOSED, "登记")]
 
 
 def test_finance_sees_the_case_but_not_its_evidence(client, world):
     case = filed(world)
-    evidence = evidence_add(case=case, data=PNG_BYTES, name="shot.png")
+    evidence = evidence_add(case=case, data=PNG_BYTES, name="shot.png", actor=SYSTEM)
     client.force_login(world["finance"])
     response = client.get(reverse("admin:violations_case_change", args=[case.pk]))
     assert response.status_code == 200
@@ -246,9 +251,9 @@ def test_decided_case_is_read_only_even_for_hr(client, world):
     client.force_login(world["hr2"])
     url = reverse("admin:violations_case_change", args=[case.pk])
     assert client.get(url).context["adminform"].form.fields == {}
-    client.post(url, {"state": S.PROPOSED, "points": "0", "description": "改掉"})
+    client.post(url, {"state": State.PROPOSED, "points": "0", "description": "改掉"})
     case.refresh_from_db()
-    assert (case.state, case.description) == (S.CONFIRMED, "群内发布赌博链接")
+    assert (case.state, case.description) == (State.CONFIRMED, "群内发布赌博链接")
 
 
 @pytest.mark.parametrize(("who", "status"), [("hr", 403), ("superuser", 200)])
@@ -268,7 +273,7 @@ def test_history_revert_cannot_change_a_case(client, world, who):
     url = reverse("admin:violations_case_simple_history", args=[case.pk, first.history_id])
     assert client.post(url, {"description": "改掉"}).status_code == 403
     case.refresh_from_db()
-    assert case.state == S.CONFIRMED
+    assert case.state == State.CONFIRMED
 
 
 def test_finance_cannot_revert_a_rule_through_its_history(client, world):
@@ -324,14 +329,14 @@ def test_group_admin_files_a_case_for_their_group_with_a_screenshot(client, worl
         world["offender"],
         world["groupadmin"],
     )
-    assert (case.state, case.source) == (S.PROPOSED, Case.Source.MANUAL)
+    assert (case.state, case.source) == (State.PROPOSED, Case.Source.MANUAL)
     evidence = case.evidence.get()
     assert (evidence.original_name, evidence.content_type) == ("shot.png", Evidence.Kind.PNG)
     assert evidence.uploaded_by == world["groupadmin"]
     assert evidence.file.path.startswith(str(tmp_path))
     assert Path(evidence.file.path).read_bytes() == PNG_BYTES
     assert list(case.transitions.values_list("to_state", "actor")) == [
-        (S.PROPOSED, world["groupadmin"].pk)
+        (State.PROPOSED, world["groupadmin"].pk)
     ]
 
 
@@ -504,13 +509,13 @@ def test_bulk_confirm_with_a_comment_fixes_points_and_writes_the_record(client, 
     assert "points" not in page.context["form"].fields  # no override for a batch
     for case in (first, second):
         case.refresh_from_db()
-        assert case.state == S.CONFIRMED
+        assert case.state == State.CONFIRMED
         assert case.points == Decimal("3.00")  # §9.4's default, first offence
         assert case.confirmed_by == world["hr"]
         last = case.transitions.order_by("at", "pk").last()
         assert (last.from_state, last.to_state, last.actor, last.comment) == (
-            S.PROPOSED,
-            S.CONFIRMED,
+            State.PROPOSED,
+            State.CONFIRMED,
             world["hr"],
             "证据确凿",
         )
@@ -527,7 +532,7 @@ def test_bulk_confirm_without_a_comment_changes_nothing(client, world):
     assert response.context["form"].errors["comment"]
     assert response.templates[0].name == "admin/violations/case/decide.html"
     case.refresh_from_db()
-    assert case.state == S.PROPOSED
+    assert case.state == State.PROPOSED
     assert case.transitions.count() == 1
 
 
@@ -541,7 +546,7 @@ def test_four_eyes_refusal_is_reported_and_the_others_are_confirmed(client, worl
     assert MESSAGE_DECIDED_MANY.format(verb="确认", count=1, numbers=f"#{theirs.pk}") in shown
     own.refresh_from_db()
     theirs.refresh_from_db()
-    assert (own.state, theirs.state) == (S.PROPOSED, S.CONFIRMED)
+    assert (own.state, theirs.state) == (State.PROPOSED, State.CONFIRMED)
 
 
 def test_single_case_points_override_needs_a_reason(client, world):
@@ -552,12 +557,12 @@ def test_single_case_points_override_needs_a_reason(client, world):
         pk=case.pk, verb="确认", reason=ERROR_REASON_REQUIRED
     ) in messages_of(response)
     case.refresh_from_db()
-    assert case.state == S.PROPOSED
+    assert case.state == State.PROPOSED
 
     act(client, "confirm_cases", [case], comment="ok", points="5", override_reason="情节严重")
     case.refresh_from_db()
     assert (case.state, case.points, case.override_reason) == (
-        S.CONFIRMED,
+        State.CONFIRMED,
         Decimal("5.00"),
         "情节严重",
     )
@@ -568,7 +573,7 @@ def test_points_override_is_refused_for_a_batch(client, world):
     client.force_login(world["hr"])
     _, response = act(client, "confirm_cases", cases, comment="ok", points="5")
     assert response.context["form"].non_field_errors() == [ERROR_OVERRIDE_ONE_CASE]
-    assert set(Case.objects.values_list("state", flat=True)) == {S.PROPOSED}
+    assert set(Case.objects.values_list("state", flat=True)) == {State.PROPOSED}
 
 
 def test_bulk_dismiss_with_a_reason(client, world):
@@ -576,7 +581,7 @@ def test_bulk_dismiss_with_a_reason(client, world):
     client.force_login(world["hr"])
     _, response = act(client, "dismiss_cases", [case], comment="证据不足")
     case.refresh_from_db()
-    assert case.state == S.DISMISSED
+    assert case.state == State.DISMISSED
     assert case.transitions.last().comment == "证据不足"
     assert MESSAGE_DECIDED_MANY.format(verb="驳回", count=1, numbers=f"#{case.pk}") in messages_of(
         response
@@ -588,7 +593,7 @@ def test_bulk_dismiss_without_a_reason_changes_nothing(client, world):
     client.force_login(world["hr"])
     act(client, "dismiss_cases", [case], comment="")
     case.refresh_from_db()
-    assert case.state == S.PROPOSED
+    assert case.state == State.PROPOSED
 
 
 @pytest.mark.parametrize("who", ["finance", "groupadmin"])
@@ -601,12 +606,12 @@ def test_decisions_are_not_offered_without_the_decide_permission(client, world, 
     client.post(reverse(CHANGELIST), {**data, "index": 0})
     client.post(reverse(CHANGELIST), data)
     case.refresh_from_db()
-    assert case.state == S.PROPOSED
+    assert case.state == State.PROPOSED
 
 
 @pytest.mark.parametrize(
     ("action", "state", "verb"),
-    [("uphold_appeals", S.UPHELD, "维持"), ("overturn_appeals", S.OVERTURNED, "撤销")],
+    [("uphold_appeals", State.UPHELD, "维持"), ("overturn_appeals", State.OVERTURNED, "撤销")],
 )
 def test_appeal_decision_actions(client, world, appealed, action, state, verb):
     client.force_login(world["hr"])
@@ -614,7 +619,7 @@ def test_appeal_decision_actions(client, world, appealed, action, state, verb):
     appealed.refresh_from_db()
     assert appealed.state == state
     last = appealed.transitions.last()
-    assert (last.from_state, last.to_state, last.comment) == (S.APPEALED, state, "复核结论")
+    assert (last.from_state, last.to_state, last.comment) == (State.APPEALED, state, "复核结论")
     assert MESSAGE_DECIDED_MANY.format(
         verb=verb, count=1, numbers=f"#{appealed.pk}"
     ) in messages_of(response)
@@ -625,7 +630,7 @@ def test_appeal_decision_needs_a_comment(client, world, appealed):
     _, response = act(client, "overturn_appeals", [appealed], comment="")
     assert response.context["form"].errors["comment"]
     appealed.refresh_from_db()
-    assert appealed.state == S.APPEALED
+    assert appealed.state == State.APPEALED
 
 
 def test_the_confirmer_cannot_decide_the_appeal(client, world, appealed):
@@ -635,7 +640,7 @@ def test_the_confirmer_cannot_decide_the_appeal(client, world, appealed):
         pk=appealed.pk, verb="维持", reason=ERROR_OWN_CONFIRMATION
     ) in messages_of(response)
     appealed.refresh_from_db()
-    assert appealed.state == S.APPEALED
+    assert appealed.state == State.APPEALED
 
 
 # -- 5. HR's work queue ---------------------------------------------------------------------
@@ -647,7 +652,7 @@ def queue_of(world, count: int, *, start: dt.datetime | None = None) -> list[Cas
     made = []
     for i in range(count):
         case = filed(world)
-        evidence_add(case=case, data=PNG_BYTES, name=f"{i}.png")
+        evidence_add(case=case, data=PNG_BYTES, name=f"{i}.png", actor=SYSTEM)
         Case.objects.filter(pk=case.pk).update(created_at=start - dt.timedelta(hours=i))
         made.append(case)
     return made
@@ -655,7 +660,7 @@ def queue_of(world, count: int, *, start: dt.datetime | None = None) -> list[Cas
 
 def test_queue_lists_proposed_cases_oldest_first_with_thumbnails(client, world):
     newest, middle, oldest = queue_of(world, 3)
-    pdf = evidence_add(case=oldest, data=PDF_BYTES, name="记录.pdf")
+    pdf = evidence_add(case=oldest, data=PDF_BYTES, name="记录.pdf", actor=SYSTEM)
     decided = filed(world)
     case_confirm(case=decided, actor=world["hr"], comment="ok")
     client.force_login(world["hr"])

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template import engines
 from django.urls import reverse
 
+from common.actors import SystemActor
 from members.selectors import person_label
 from tests.factories import PNG_BYTES, EmployeeFactory, RuleFactory
 from tests.html import Page
@@ -25,7 +26,7 @@ from violations.services.cases import ERROR_OWN_CONFIRMATION, ERROR_OWN_REPORT
 from violations.services.evidence import ERROR_EVIDENCE_TYPE
 
 pytestmark = pytest.mark.django_db
-S = Case.State
+State = Case.State
 CHANGELIST = "admin:violations_case_changelist"
 EXE_BYTES = b"MZ\x90\x00" + b"\x00" * 60
 
@@ -110,7 +111,7 @@ def test_a_decided_case_offers_no_decision(client, world):
 
 @pytest.mark.parametrize(
     ("decision", "state", "verb"),
-    [("confirm", S.CONFIRMED, "确认"), ("dismiss", S.DISMISSED, "驳回")],
+    [("confirm", State.CONFIRMED, "确认"), ("dismiss", State.DISMISSED, "驳回")],
 )
 def test_hr_decides_a_proposal_on_its_page(client, world, decision, state, verb):
     case = filed(world)
@@ -123,7 +124,7 @@ def test_hr_decides_a_proposal_on_its_page(client, world, decision, state, verb)
     assert case.state == state
     last = case.transitions.order_by("at", "pk").last()
     assert (last.from_state, last.to_state, last.actor, last.comment) == (
-        S.PROPOSED,
+        State.PROPOSED,
         state,
         world["hr"],
         "核实属实",
@@ -133,7 +134,7 @@ def test_hr_decides_a_proposal_on_its_page(client, world, decision, state, verb)
 
 @pytest.mark.parametrize(
     ("decision", "state", "verb"),
-    [("uphold", S.UPHELD, "维持"), ("overturn", S.OVERTURNED, "撤销")],
+    [("uphold", State.UPHELD, "维持"), ("overturn", State.OVERTURNED, "撤销")],
 )
 def test_hr_decides_an_appeal_on_its_page(client, world, appealed, decision, state, verb):
     client.force_login(world["hr"])
@@ -143,7 +144,7 @@ def test_hr_decides_an_appeal_on_its_page(client, world, appealed, decision, sta
     appealed.refresh_from_db()
     assert appealed.state == state
     last = appealed.transitions.order_by("at", "pk").last()
-    assert (last.from_state, last.to_state, last.comment) == (S.APPEALED, state, "复核结论")
+    assert (last.from_state, last.to_state, last.comment) == (State.APPEALED, state, "复核结论")
     assert MESSAGE_DECIDED.format(verb=verb, pk=appealed.pk) in messages_of(response)
 
 
@@ -153,7 +154,7 @@ def test_confirming_on_the_page_may_set_other_points_with_a_reason(client, world
     data = {"decision": "confirm", "comment": "ok", "points": "5", "override_reason": "情节严重"}
     client.post(decide_url(case), data)
     case.refresh_from_db()
-    assert (case.state, case.points, case.override_reason) == (S.CONFIRMED, 5, "情节严重")
+    assert (case.state, case.points, case.override_reason) == (State.CONFIRMED, 5, "情节严重")
 
 
 @pytest.mark.parametrize("comment", ["", "   "])
@@ -168,7 +169,7 @@ def test_an_empty_comment_is_refused_and_nothing_changes(client, world, comment)
     ) in messages_of(response)
     assert ERROR_DECISION_COMMENT in response.content.decode()
     case.refresh_from_db()
-    assert case.state == S.PROPOSED
+    assert case.state == State.PROPOSED
     assert case.transitions.count() == 1
 
 
@@ -180,7 +181,7 @@ def test_four_eyes_on_the_page_own_report(client, world):
         response
     )
     case.refresh_from_db()
-    assert case.state == S.PROPOSED
+    assert case.state == State.PROPOSED
 
 
 def test_four_eyes_on_the_page_own_confirmation(client, world, appealed):
@@ -192,7 +193,7 @@ def test_four_eyes_on_the_page_own_confirmation(client, world, appealed):
         pk=appealed.pk, verb="维持", reason=ERROR_OWN_CONFIRMATION
     ) in messages_of(response)
     appealed.refresh_from_db()
-    assert appealed.state == S.APPEALED
+    assert appealed.state == State.APPEALED
 
 
 def test_a_decision_the_state_does_not_allow_is_refused_in_words(client, world, appealed):
@@ -205,7 +206,7 @@ def test_a_decision_the_state_does_not_allow_is_refused_in_words(client, world, 
         for m in messages_of(response)
     )
     appealed.refresh_from_db()
-    assert appealed.state == S.APPEALED
+    assert appealed.state == State.APPEALED
 
 
 @pytest.mark.parametrize("who", ["finance", "head"])
@@ -220,7 +221,7 @@ def test_those_who_may_not_decide_get_no_box_and_a_403(client, world, appealed, 
         assert response.status_code == 403
     proposal.refresh_from_db()
     appealed.refresh_from_db()
-    assert (proposal.state, appealed.state) == (S.PROPOSED, S.APPEALED)
+    assert (proposal.state, appealed.state) == (State.PROPOSED, State.APPEALED)
 
 
 def test_the_decide_url_answers_post_only(client, world):
@@ -272,7 +273,7 @@ def test_the_employee_appeals_with_material_on_their_own_page(client, world):
     data = {"reason": "我没有发过", "attachments": [SimpleUploadedFile("聊天.png", PNG_BYTES)]}
     assert client.post(url, data).status_code == 302
     case.refresh_from_db()
-    assert case.state == S.APPEALED
+    assert case.state == State.APPEALED
     material = case.evidence.get()
     assert (material.original_name, material.for_appeal, material.uploaded_by) == (
         "聊天.png",
@@ -294,7 +295,7 @@ def test_an_appeal_with_a_refused_file_stores_neither(client, world):
         in response.context["form"].errors["attachments"]
     )
     case.refresh_from_db()
-    assert case.state == S.CONFIRMED
+    assert case.state == State.CONFIRMED
     assert not case.evidence.exists()
 
 
@@ -493,6 +494,7 @@ def test_the_case_page_shows_the_source_in_words(client, world, who):
         source_key="demo:screening:ads",
         description="广告",
         occurred_at=filed(world).occurred_at,
+        actor=SystemActor("test"),
     )
     client.force_login(world[who])
     html = client.get(page_url(case)).content.decode()
@@ -582,4 +584,4 @@ def test_a_proposal_page_opened_before_its_confirmation_does_not_change_it(clien
 
     assert STALE_EDIT in response.content.decode()
     case.refresh_from_db()
-    assert (case.state, case.description) == (S.CONFIRMED, "群内发布赌博链接")
+    assert (case.state, case.description) == (State.CONFIRMED, "群内发布赌博链接")

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from common.actors import SystemActor
 from company.roles import FINANCE, HR
 from members.services import department_get_or_create_by_path, department_set_head
 from tests.factories import ChatGroupFactory, EmployeeFactory, UserFactory
@@ -36,7 +37,8 @@ from violations.services.cases import (
 )
 
 pytestmark = pytest.mark.django_db
-S = Case.State
+SYSTEM = SystemActor("test")
+State = Case.State
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
 
@@ -87,19 +89,19 @@ def states(case: Case) -> list[tuple[str, str]]:
 
 def test_filed_case_is_proposed_with_its_audit_row(org, hr):
     case = new_case(org, hr)
-    assert case.state == S.PROPOSED
-    assert states(case) == [("", S.PROPOSED)]
+    assert case.state == State.PROPOSED
+    assert states(case) == [("", State.PROPOSED)]
     assert case.transitions.get().actor == hr[0]
 
 
 def test_confirm_fixes_points_and_sanction_from_the_rule(org, hr):
     case = case_confirm(case=new_case(org, hr), actor=hr[1], comment="证据确凿")
-    assert case.state == S.CONFIRMED
+    assert case.state == State.CONFIRMED
     assert case.points == Decimal("3.00")  # §9.4 default
     assert case.sanction == "warning"  # §9.4 予以警告处分
     assert case.offence_number == 1
     assert case.confirmed_by == hr[1]
-    assert states(case)[-1] == (S.PROPOSED, S.CONFIRMED)
+    assert states(case)[-1] == (State.PROPOSED, State.CONFIRMED)
     assert case.transitions.last().comment == "证据确凿"
 
 
@@ -115,7 +117,7 @@ def test_hr_may_override_points_only_with_a_reason(org, hr):
     with pytest.raises(CaseError, match=ERROR_REASON_REQUIRED):
         case_confirm(case=case, actor=hr[1], points=Decimal("1"))
     case.refresh_from_db()
-    assert case.state == S.PROPOSED
+    assert case.state == State.PROPOSED
     case = case_confirm(case=case, actor=hr[1], points=Decimal("1"), override_reason="初犯且已删除")
     assert case.points == Decimal("1.00")
     assert case.override_reason == "初犯且已删除"
@@ -126,21 +128,21 @@ def test_dismiss_needs_a_comment(org, hr):
     with pytest.raises(CaseError, match=ERROR_COMMENT_REQUIRED):
         case_dismiss(case=case, actor=hr[1], comment="  ")
     case = case_dismiss(case=case, actor=hr[1], comment="截图不是本群")
-    assert case.state == S.DISMISSED
+    assert case.state == State.DISMISSED
     assert case.points is None
 
 
 def test_appeal_then_upheld_by_another_hr_clerk(org, hr):
     case = case_confirm(case=new_case(org, hr), actor=hr[1])
     case = case_appeal(case=case, actor=org["offender"].user, comment="链接是同事转发的")
-    assert case.state == S.APPEALED
+    assert case.state == State.APPEALED
     case = case_decide_appeal(case=case, actor=hr[2], uphold=True, comment="维持")
-    assert case.state == S.UPHELD
+    assert case.state == State.UPHELD
     assert states(case) == [
-        ("", S.PROPOSED),
-        (S.PROPOSED, S.CONFIRMED),
-        (S.CONFIRMED, S.APPEALED),
-        (S.APPEALED, S.UPHELD),
+        ("", State.PROPOSED),
+        (State.PROPOSED, State.CONFIRMED),
+        (State.CONFIRMED, State.APPEALED),
+        (State.APPEALED, State.UPHELD),
     ]
     assert case.counts_for_appraisal
 
@@ -149,7 +151,7 @@ def test_overturned_case_stops_counting_but_keeps_its_points(org, hr):
     case = case_confirm(case=new_case(org, hr), actor=hr[1])
     case_appeal(case=case, actor=hr[0], comment="员工口头申诉，HR 代为提交")
     case = case_decide_appeal(case=case, actor=hr[2], uphold=False, comment="证据不足")
-    assert case.state == S.OVERTURNED
+    assert case.state == State.OVERTURNED
     assert not case.counts_for_appraisal
     assert case.points == Decimal("3.00")
 
@@ -159,17 +161,17 @@ def test_overturned_case_stops_counting_but_keeps_its_points(org, hr):
 
 def _at(state: str, org, hr) -> Case:
     case = new_case(org, hr)
-    if state == S.PROPOSED:
+    if state == State.PROPOSED:
         return case
-    if state == S.DISMISSED:
+    if state == State.DISMISSED:
         return case_dismiss(case=case, actor=hr[1], comment="驳回")
     case = case_confirm(case=case, actor=hr[1])
-    if state == S.CONFIRMED:
+    if state == State.CONFIRMED:
         return case
     case = case_appeal(case=case, actor=hr[0], comment="申诉")
-    if state == S.APPEALED:
+    if state == State.APPEALED:
         return case
-    return case_decide_appeal(case=case, actor=hr[2], uphold=state == S.UPHELD, comment="裁决")
+    return case_decide_appeal(case=case, actor=hr[2], uphold=state == State.UPHELD, comment="裁决")
 
 
 def _try(action: str, case: Case, hr) -> None:
@@ -184,16 +186,16 @@ def _try(action: str, case: Case, hr) -> None:
 
 
 ALLOWED_FROM = {
-    "confirm": {S.PROPOSED},
-    "dismiss": {S.PROPOSED},
-    "appeal": {S.CONFIRMED},
-    "uphold": {S.APPEALED},
-    "overturn": {S.APPEALED},
+    "confirm": {State.PROPOSED},
+    "dismiss": {State.PROPOSED},
+    "appeal": {State.CONFIRMED},
+    "uphold": {State.APPEALED},
+    "overturn": {State.APPEALED},
 }
 FORBIDDEN = [
     (state, action)
     for action, allowed in ALLOWED_FROM.items()
-    for state in S.values
+    for state in State.values
     if state not in allowed
 ]
 
@@ -202,7 +204,7 @@ FORBIDDEN = [
 def test_every_forbidden_transition_is_refused_and_changes_nothing(org, hr, state, action):
     case = _at(state, org, hr)
     before = (Case.objects.filter(pk=case.pk).values().get(), CaseTransition.objects.count())
-    with pytest.raises(CaseError, match=f"当前为“{S(state).label}”"):
+    with pytest.raises(CaseError, match=f"当前为“{State(state).label}”"):
         _try(action, case, hr)
     after = (Case.objects.filter(pk=case.pk).values().get(), CaseTransition.objects.count())
     assert after == before
@@ -218,7 +220,7 @@ def test_four_eyes_nobody_confirms_their_own_report(org, hr):
     with pytest.raises(CaseError, match=ERROR_OWN_REPORT):
         case_dismiss(case=case, actor=hr[0], comment="驳回")
     case.refresh_from_db()
-    assert case.state == S.PROPOSED
+    assert case.state == State.PROPOSED
 
 
 def test_four_eyes_the_confirmer_does_not_decide_the_appeal(org, hr):
@@ -254,11 +256,11 @@ def test_appeal_window(org, hr, settings):
     with pytest.raises(CaseError, match="申诉期已过"):
         case_appeal(case=case, actor=org["offender"].user, comment="申诉", now=late)
     case.refresh_from_db()
-    assert case.state == S.CONFIRMED
+    assert case.state == State.CONFIRMED
     on_time = case.confirmed_at + dt.timedelta(days=6, hours=23)
     assert (
         case_appeal(case=case, actor=org["offender"].user, comment="申诉", now=on_time).state
-        == S.APPEALED
+        == State.APPEALED
     )
 
 
@@ -332,7 +334,7 @@ def test_confirming_a_joint_liability_rule_makes_the_heads_case(org, hr):
     case = case_confirm(case=new_case(org, hr, code="9.8"), actor=hr[1])
     joint = Case.objects.get(joint_of=case)
     assert joint.employee == org["head"]
-    assert joint.state == S.CONFIRMED
+    assert joint.state == State.CONFIRMED
     assert joint.points == case.points * Decimal("0.5")
     assert joint.source == Case.Source.JOINT
     assert joint.transitions.get().actor == hr[1]
@@ -358,8 +360,11 @@ def test_overturning_the_case_overturns_the_heads_case(org, hr):
     case_appeal(case=case, actor=org["offender"].user, comment="已按时处理")
     case_decide_appeal(case=case, actor=hr[2], uphold=False, comment="申诉成立")
     joint = Case.objects.get(joint_of=case)
-    assert joint.state == S.OVERTURNED
-    assert list(joint.transitions.values_list("to_state", flat=True)) == [S.CONFIRMED, S.OVERTURNED]
+    assert joint.state == State.OVERTURNED
+    assert list(joint.transitions.values_list("to_state", flat=True)) == [
+        State.CONFIRMED,
+        State.OVERTURNED,
+    ]
 
 
 # -- proposals from other parts ---------------------------------------------------------------
@@ -373,13 +378,14 @@ def test_the_same_source_event_never_makes_two_cases(org, hr):
         "source_key": "roster-actions:1:2:2026-11-20",
         "description": "逾期",
         "occurred_at": timezone.now(),
+        "actor": SYSTEM,
     }
     first, created = case_propose(**kwargs)
     again, created_again = case_propose(**kwargs)
     assert (created, created_again) == (True, False)
     assert first == again
     assert Case.objects.count() == 1
-    assert states(first) == [("", S.PROPOSED)]
+    assert states(first) == [("", State.PROPOSED)]
 
 
 def test_proposing_an_inactive_rule_is_refused(org, hr):
@@ -391,6 +397,7 @@ def test_proposing_an_inactive_rule_is_refused(org, hr):
             source_key="x",
             description="",
             occurred_at=timezone.now(),
+            actor=SYSTEM,
         )
 
 

@@ -13,6 +13,7 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 
+from common.actors import SystemActor
 from groups.models import ChatGroupUserObjectPermission
 from groups.services import chat_group_sync_permissions
 from members.models import Employee
@@ -23,6 +24,7 @@ from tests.violations.conftest import filed
 from violations.services import evidence_add
 
 pytestmark = pytest.mark.django_db
+SYSTEM = SystemActor("test")
 
 
 def _leave(user) -> Employee:
@@ -59,7 +61,7 @@ def test_a_leaver_is_logged_out_at_once_and_cannot_log_in_again(client, world):
 
 
 def test_a_leaver_is_served_no_evidence(client, world):
-    evidence = evidence_add(case=filed(world), data=PNG_BYTES, name="shot.png")
+    evidence = evidence_add(case=filed(world), data=PNG_BYTES, name="shot.png", actor=SYSTEM)
     url = reverse("evidence:file", args=[evidence.pk])
     client.force_login(world["groupadmin"])
     assert client.get(url).status_code == 200

@@ -23,7 +23,7 @@ from violations.services import (
 from violations.services.cases import ERROR_OWN_APPEAL, ERROR_OWN_CASE
 
 pytestmark = pytest.mark.django_db
-S = Case.State
+State = Case.State
 CHANGELIST = "admin:violations_case_changelist"
 VERBS = {"confirm": "确认", "dismiss": "驳回", "uphold": "维持", "overturn": "撤销"}
 
@@ -185,4 +185,4 @@ def test_another_hr_clerk_decides_it(client, request, world, clerk, situation, k
     shown = [str(m) for m in response.context["messages"]]
     assert MESSAGE_DECIDED.format(verb=VERBS[key], pk=case.pk) in shown
     case.refresh_from_db()
-    assert case.state == {"dismiss": S.DISMISSED, "overturn": S.OVERTURNED}[key]
+    assert case.state == {"dismiss": State.DISMISSED, "overturn": State.OVERTURNED}[key]

@@ -11,7 +11,6 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -32,12 +31,7 @@ from violations.admin.display import (
 )
 from violations.forms import CaseFileForm, EvidenceAddForm
 from violations.models import Case, Rule
-from violations.services import (
-    CaseError,
-    EvidenceError,
-    case_file,
-    evidence_add,
-)
+from violations.services import CaseError, EvidenceError, case_file, evidence_add_all
 from violations.services.cases import CONFIRMATION_FIELDS
 
 QUEUE_PAGE_SIZE = 50
@@ -316,7 +310,7 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, HistoryAdmin):
             "show_save": editable,
             "show_save_and_continue": editable,
             "show_save_and_add_another": False,
-            "can_add_evidence": self._can_add_evidence(request, case),
+            "can_add_evidence": selectors.can_add_evidence(request.user, case),
             **self.appeal_context(request, case),
             **self.decide_context(request, case),
         }
@@ -339,10 +333,6 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, HistoryAdmin):
 
     # -- more evidence for a filed case -------------------------------------------------------
 
-    def _can_add_evidence(self, request, case: Case) -> bool:
-        user = request.user
-        return selectors.can_view_evidence(user, case) and selectors.can_file_case(user, case.group)
-
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
@@ -362,7 +352,7 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, HistoryAdmin):
 
     def evidence_add_view(self, request, object_id):
         case = self.get_case_or_refuse(request, object_id)
-        if not self._can_add_evidence(request, case):
+        if not selectors.can_add_evidence(request.user, case):
             raise PermissionDenied
         if request.method == "POST":
             form = EvidenceAddForm(request.POST, request.FILES)
@@ -370,10 +360,8 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, HistoryAdmin):
             form = EvidenceAddForm()
         if form.is_bound and form.is_valid():
             files = form.cleaned_data["evidence"]
-            try:
-                with transaction.atomic():  # all the files or none
-                    for name, data in files:
-                        evidence_add(case=case, data=data, name=name, actor=request.user)
+            try:  # all the files or none: the service checks every one before storing any
+                evidence_add_all(case=case, files=files, actor=request.user)
             except EvidenceError as exc:
                 form.add_error("evidence", str(exc))
             else:

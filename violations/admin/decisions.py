@@ -16,6 +16,7 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
+from common.actors import Actor
 from violations.forms import CaseDecideForm, ConfirmForm, DecisionForm
 from violations.models import Case, Sanction
 from violations.services import (
@@ -27,7 +28,6 @@ from violations.services import (
 )
 from violations.services.cases import own_interest
 
-S = Case.State
 ERROR_UNKNOWN_DECISION = "请选择一个处理结果。"
 # What HR reads after deciding, on the case page and from the list (verb: Decision.verb).
 MESSAGE_REFUSED = "案件 #{pk} 未{verb}：{reason}"
@@ -39,7 +39,7 @@ MESSAGE_DECIDED_MANY = "已{verb} {count} 个案件：{numbers}。"
 class Decision:
     verb: str  # the button's text and the messages' verb
     state: str  # the state a case must be in to be offered this decision
-    apply: Callable[[Case, object, dict], object]  # (case, actor, cleaned form data)
+    apply: Callable[[Case, Actor, dict], object]  # (case, actor, cleaned form data)
 
 
 def _confirm(case, actor, data) -> None:
@@ -53,22 +53,22 @@ def _confirm(case, actor, data) -> None:
 
 
 DECISIONS = {
-    "confirm": Decision("确认", S.PROPOSED, _confirm),
+    "confirm": Decision("确认", Case.State.PROPOSED, _confirm),
     "dismiss": Decision(
         "驳回",
-        S.PROPOSED,
+        Case.State.PROPOSED,
         lambda case, actor, data: case_dismiss(case=case, actor=actor, comment=data["comment"]),
     ),
     "uphold": Decision(
         "维持",
-        S.APPEALED,
+        Case.State.APPEALED,
         lambda case, actor, data: case_decide_appeal(
             case=case, actor=actor, uphold=True, comment=data["comment"]
         ),
     ),
     "overturn": Decision(
         "撤销",
-        S.APPEALED,
+        Case.State.APPEALED,
         lambda case, actor, data: case_decide_appeal(
             case=case, actor=actor, uphold=False, comment=data["comment"]
         ),
@@ -164,7 +164,7 @@ class CaseDecisionActions:
         return {
             "decide_form": CaseDecideForm(case=case),
             "decisions": decisions_for(case),
-            "offence": offence_preview(case) if case.state == S.PROPOSED else None,
+            "offence": offence_preview(case) if case.state == Case.State.PROPOSED else None,
         }
 
     def decide_view(self, request, object_id):

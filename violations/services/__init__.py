@@ -6,17 +6,27 @@ from violations.services.cases import (
     case_confirm,
     case_decide_appeal,
     case_dismiss,
-    case_file,
-    case_propose,
     repeat_offence,
 )
 from violations.services.catalog import RULE_CATALOG, seed_rule_catalog
-from violations.services.evidence import EvidenceError, evidence_add, evidence_inspect
+from violations.services.evidence import (
+    EvidenceError,
+    evidence_add,
+    evidence_add_all,
+    evidence_inspect,
+)
+from violations.services.intake import case_file, case_propose
+from violations.services.roster_cases import (
+    OverdueResult,
+    finding_decide_left_group,
+    roster_actions_handle_overdue,
+)
 
 __all__ = [
     "RULE_CATALOG",
     "CaseError",
     "EvidenceError",
+    "OverdueResult",
     "case_appeal",
     "case_confirm",
     "case_decide_appeal",
@@ -24,7 +34,10 @@ __all__ = [
     "case_file",
     "case_propose",
     "evidence_add",
+    "evidence_add_all",
     "evidence_inspect",
+    "finding_decide_left_group",
     "repeat_offence",
+    "roster_actions_handle_overdue",
     "seed_rule_catalog",
 ]

@@ -1,7 +1,7 @@
 """The life of a case (§7.1): proposed → confirmed | dismissed; confirmed → appealed →
 upheld | overturned. One function per transition; every one writes a CaseTransition
 (who, when, comment) in the same transaction, and a forbidden move raises CaseError
-and changes nothing.
+and changes nothing. How a case comes in (case_propose, case_file) is intake.py.
 
 Fairness rules enforced here, whoever calls:
 - only HR (``violations.decide_case``) confirms, dismisses and decides appeals;
@@ -15,30 +15,38 @@ Fairness rules enforced here, whoever calls:
   repeat offences; HR may override with a reason) and never change afterwards;
 - §9.8/§9.12: confirming a case of a rule with a head share makes the linked case
   of the offender's department head; overturning the first overturns the second.
+
+The actor is explicit (common.actors): a person is checked against these rules, the system
+(a task, a command, the demo) passes the permission checks and is recorded as no person.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from violations.models import Case, CaseTransition, Rule, sanction_one_up
-from violations.services.evidence import evidence_add, evidence_inspect
+from common.actors import Actor, actor_may, actor_user
+from common.exceptions import ServiceError
+from violations import selectors
+from violations.models import Case, CaseTransition, sanction_one_up
+from violations.services.evidence import evidence_add_all
 
-S = Case.State
+State = Case.State
 ALLOWED = {
-    (S.PROPOSED, S.CONFIRMED),
-    (S.PROPOSED, S.DISMISSED),
-    (S.CONFIRMED, S.APPEALED),
-    (S.APPEALED, S.UPHELD),
-    (S.APPEALED, S.OVERTURNED),
+    (State.PROPOSED, State.CONFIRMED),
+    (State.PROPOSED, State.DISMISSED),
+    (State.CONFIRMED, State.APPEALED),
+    (State.APPEALED, State.UPHELD),
+    (State.APPEALED, State.OVERTURNED),
 }
 CENT = Decimal("0.01")
+DECIDE_PERMISSION = "violations.decide_case"
 # What confirmation fixes on a case, for good (the admin shows them read-only).
 CONFIRMATION_FIELDS = (
     "points",
@@ -66,7 +74,7 @@ ERROR_UNKNOWN_RULE = "违规条款 §{code} 不存在或未启用。"
 ERROR_FILE_FORBIDDEN = "你不能为这个群登记违规。"
 
 
-class CaseError(Exception):
+class CaseError(ServiceError):
     """A forbidden move; the message says why, in words HR can act on."""
 
 
@@ -77,26 +85,29 @@ class RepeatOffence:
     sanction: str
 
 
-def _is_hr(user) -> bool:
-    return user is not None and user.has_perm("violations.decide_case")
-
-
-def _record(case: Case, from_state: str, actor, comment: str) -> CaseTransition:
+def record_transition(case: Case, from_state: str, actor: Actor, comment: str) -> CaseTransition:
+    """The audit row of one change of ``case`` (its coming in included: ``from_state`` ""),
+    by ``actor`` — no person when the system acts. Only this package's services write it."""
     return CaseTransition.objects.create(
-        case=case, from_state=from_state, to_state=case.state, actor=actor, comment=comment
+        case=case,
+        from_state=from_state,
+        to_state=case.state,
+        actor=actor_user(actor),
+        comment=comment,
     )
 
 
-def own_interest(case: Case, actor) -> str:
+def own_interest(case: Case, actor: Actor) -> str:
     """Why ``actor`` may not decide ``case`` in its present state, being party to it:
     ERROR_OWN_CASE for their own case or one joint with it (§9.8), ERROR_OWN_APPEAL for an appeal they filed;
-    "" if neither. The services refuse on it; the case page hides its 处理 box."""
-    if actor is None or actor.pk is None:
+    "" if neither (always for the system, which is no party). The services refuse on it;
+    the case page hides its 处理 box."""
+    if actor.pk is None:
         return ""
     if actor.pk in _parties(case):
         return ERROR_OWN_CASE
-    if case.state == S.APPEALED:
-        appeal = case.transitions.filter(to_state=S.APPEALED).order_by("-at", "-pk").first()
+    if case.state == State.APPEALED:
+        appeal = case.transitions.filter(to_state=State.APPEALED).order_by("-at", "-pk").first()
         if appeal is not None and appeal.actor_id == actor.pk:
             return ERROR_OWN_APPEAL
     return ""
@@ -118,28 +129,38 @@ def _parties(case: Case) -> set[int]:
     return parties
 
 
-def _refuse_own_interest(case: Case, actor) -> None:
+def _refuse_unless_hr(case: Case, actor: Actor) -> None:
+    """HR decides, and never about themselves (own_interest)."""
+    if not actor_may(actor, DECIDE_PERMISSION):
+        raise CaseError(ERROR_NOT_HR)
     reason = own_interest(case, actor)
     if reason:
         raise CaseError(reason)
+
+
+def _refuse_own_report(case: Case, actor: Actor) -> None:
+    if case.reported_by_id is not None and case.reported_by_id == actor.pk:
+        raise CaseError(ERROR_OWN_REPORT)
 
 
 def _check_move(case: Case, target: str) -> None:
     if (case.state, target) not in ALLOWED:
         raise CaseError(
             ERROR_FORBIDDEN.format(
-                pk=case.pk, current=case.get_state_display(), target=S(target).label
+                pk=case.pk, current=case.get_state_display(), target=State(target).label
             )
         )
 
 
-def _move(case: Case, target: str, *, actor, comment: str, fields: tuple[str, ...] = ()) -> Case:
+def _move(
+    case: Case, target: str, *, actor: Actor, comment: str, fields: tuple[str, ...] = ()
+) -> Case:
     """The one place a case changes state: checks the move, saves, writes the audit row."""
     _check_move(case, target)
     previous = case.state
     case.state = target
     case.save(update_fields=["state", *fields])
-    _record(case, previous, actor, comment)
+    record_transition(case, previous, actor, comment)
     return case
 
 
@@ -160,91 +181,6 @@ def _require_comment(comment: str) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Entering the system
-# ---------------------------------------------------------------------------
-
-
-def case_propose(
-    *,
-    rule_code: str,
-    employee,
-    source: str,
-    source_key: str,
-    description: str,
-    occurred_at,
-    group=None,
-    reported_by=None,
-) -> tuple[Case, bool]:
-    """The one door for proposals from other parts (reconciliation, directives, screening).
-
-    Returns (case, created). The same source event never makes two cases, even
-    when two workers propose it at once: the unique constraint on (source,
-    source_key) decides, and the loser gets the winner's case.
-    """
-    rule = Rule.objects.filter(code=rule_code, is_active=True).first()
-    if rule is None:
-        raise CaseError(ERROR_UNKNOWN_RULE.format(code=rule_code))
-    try:
-        with transaction.atomic():
-            case, created = Case.objects.get_or_create(
-                source=source,
-                source_key=source_key,
-                defaults={
-                    "rule": rule,
-                    "employee": employee,
-                    "group": group,
-                    "description": description,
-                    "occurred_at": occurred_at,
-                    "reported_by": reported_by,
-                },
-            )
-            if created:
-                _record(case, "", reported_by, f"由{case.get_source_display()}提出")
-            return case, created
-    except IntegrityError:
-        return Case.objects.get(source=source, source_key=source_key), False
-
-
-@transaction.atomic
-def case_file(
-    *,
-    rule: Rule,
-    employee,
-    occurred_at: dt.datetime,
-    description: str,
-    actor,
-    group=None,
-    evidence: list[tuple[str, bytes]] = (),
-) -> Case:
-    """A case filed by hand (HR, or a group's admin/creator for their group), with its evidence.
-
-    Nothing is stored — no row, no file on disk — if any evidence file is refused:
-    every file is inspected before the first is written.
-    """
-    from violations.selectors import can_file_case  # selectors import models only
-
-    if not can_file_case(actor, group):
-        raise CaseError(ERROR_FILE_FORBIDDEN)
-    for name, data in evidence:
-        evidence_inspect(data, name=name)
-    case = Case(
-        rule=rule,
-        employee=employee,
-        group=group,
-        occurred_at=occurred_at,
-        description=description,
-        reported_by=actor,
-        source=Case.Source.MANUAL,
-    )
-    case.full_clean()
-    case.save()
-    _record(case, "", actor, "登记")
-    for name, data in evidence:
-        evidence_add(case=case, data=data, name=name, actor=actor)
-    return case
-
-
-# ---------------------------------------------------------------------------
 # HR's decision
 # ---------------------------------------------------------------------------
 
@@ -252,8 +188,8 @@ def case_file(
 def repeat_offence(case: Case) -> RepeatOffence:
     """Points and sanction for ``case`` by the rule's repeat policy (data on the Rule).
 
-    Counts the employee's earlier cases of the same rule that stand (confirmed,
-    under appeal or upheld) and happened within the window before this one.
+    Counts the employee's earlier cases of the same rule that stand (Case.COUNTING_STATES)
+    and happened within the window before this one.
     The 2nd and later offences count ×factor; from the ``repeat_escalate_at``-th
     on, the sanction is one level heavier.
     """
@@ -263,7 +199,7 @@ def repeat_offence(case: Case) -> RepeatOffence:
         Case.objects.filter(
             employee_id=case.employee_id,
             rule=rule,
-            state__in=[S.CONFIRMED, S.APPEALED, S.UPHELD],
+            state__in=Case.COUNTING_STATES,
             joint_of__isnull=True,
             occurred_at__gte=since,
             occurred_at__lte=case.occurred_at,
@@ -283,19 +219,16 @@ def repeat_offence(case: Case) -> RepeatOffence:
 def case_confirm(
     *,
     case: Case,
-    actor,
+    actor: Actor,
     comment: str = "",
     points: Decimal | None = None,
     override_reason: str = "",
 ) -> Case:
     """HR confirms: the points and sanction are fixed now, for good."""
     case = _locked(case)
-    if not _is_hr(actor):
-        raise CaseError(ERROR_NOT_HR)
-    _refuse_own_interest(case, actor)
-    if case.reported_by_id is not None and case.reported_by_id == actor.pk:
-        raise CaseError(ERROR_OWN_REPORT)
-    _check_move(case, S.CONFIRMED)
+    _refuse_unless_hr(case, actor)
+    _refuse_own_report(case, actor)
+    _check_move(case, State.CONFIRMED)
     offence = repeat_offence(case)
     if points is not None and Decimal(points) != offence.points:
         if Decimal(points) < 0:
@@ -309,10 +242,10 @@ def case_confirm(
     case.sanction = offence.sanction
     case.offence_number = offence.number
     case.confirmed_at = timezone.now()
-    case.confirmed_by = actor
+    case.confirmed_by = actor_user(actor)
     _move(
         case,
-        S.CONFIRMED,
+        State.CONFIRMED,
         actor=actor,
         comment=comment,
         fields=CONFIRMATION_FIELDS,
@@ -321,7 +254,7 @@ def case_confirm(
     return case
 
 
-def _make_joint_case(case: Case, actor) -> Case | None:
+def _make_joint_case(case: Case, actor: Actor) -> Case | None:
     """§9.8/§9.12: the offender's department head answers for ``head_share`` of the points."""
     share = case.rule.head_share
     head = case.employee.department.head
@@ -337,30 +270,27 @@ def _make_joint_case(case: Case, actor) -> Case | None:
             "occurred_at": case.occurred_at,
             "description": f"连带责任：{case.employee} 的案件 #{case.pk}（§9.8、§9.12）。",
             "joint_of": case,
-            "state": S.CONFIRMED,
+            "state": State.CONFIRMED,
             "points": (case.points * share).quantize(CENT, ROUND_HALF_UP),
             "sanction": case.rule.sanction,
             "offence_number": 1,
             "confirmed_at": case.confirmed_at,
-            "confirmed_by": actor,
+            "confirmed_by": actor_user(actor),
         },
     )
     if created:
-        _record(joint, "", actor, f"随案件 #{case.pk} 确认（部门负责人连带 {share:.0%}）")
+        record_transition(joint, "", actor, f"随案件 #{case.pk} 确认（部门负责人连带 {share:.0%}）")
     return joint
 
 
 @transaction.atomic
-def case_dismiss(*, case: Case, actor, comment: str) -> Case:
+def case_dismiss(*, case: Case, actor: Actor, comment: str) -> Case:
     """HR dismisses a proposal; the reason is required."""
     case = _locked(case)
     comment = _require_comment(comment)
-    if not _is_hr(actor):
-        raise CaseError(ERROR_NOT_HR)
-    _refuse_own_interest(case, actor)
-    if case.reported_by_id is not None and case.reported_by_id == actor.pk:
-        raise CaseError(ERROR_OWN_REPORT)
-    return _move(case, S.DISMISSED, actor=actor, comment=comment)
+    _refuse_unless_hr(case, actor)
+    _refuse_own_report(case, actor)
+    return _move(case, State.DISMISSED, actor=actor, comment=comment)
 
 
 # ---------------------------------------------------------------------------
@@ -378,22 +308,20 @@ def appeal_deadline(case: Case) -> dt.datetime | None:
 def case_appeal(
     *,
     case: Case,
-    actor,
+    actor: Actor,
     comment: str,
-    attachments: list[tuple[str, bytes]] = (),
+    attachments: Sequence[tuple[str, bytes]] = (),
     now: dt.datetime | None = None,
 ) -> Case:
     """The employee (or HR for them) appeals a confirmed case within the window, with
     optional materials (screenshots, PDF), stored as the case's evidence marked for the
-    appeal — all of them or, if one is refused, none and no appeal."""
+    appeal — all of them or, if one is refused, none and no appeal (evidence_add_all,
+    in this transaction)."""
     case = _locked(case)
     comment = _require_comment(comment)
-    for name, data in attachments:
-        evidence_inspect(data, name=name)
-    is_self = actor is not None and case.employee.user_id == actor.pk
-    if not (is_self or _is_hr(actor)):
+    if not selectors.can_appeal_case(actor, case):
         raise CaseError(ERROR_APPEAL_NOT_YOURS)
-    _check_move(case, S.APPEALED)
+    _check_move(case, State.APPEALED)
     deadline = appeal_deadline(case)
     if (now or timezone.now()) > deadline:
         raise CaseError(
@@ -401,31 +329,26 @@ def case_appeal(
                 days=settings.CASE_APPEAL_WINDOW_DAYS, deadline=timezone.localtime(deadline)
             )
         )
-    _move(case, S.APPEALED, actor=actor, comment=comment)
-    for name, data in attachments:
-        evidence_add(case=case, data=data, name=name, actor=actor, for_appeal=True)
+    _move(case, State.APPEALED, actor=actor, comment=comment)
+    evidence_add_all(case=case, files=attachments, actor=actor, for_appeal=True)
     return case
 
 
 @transaction.atomic
-def case_decide_appeal(*, case: Case, actor, uphold: bool, comment: str) -> Case:
+def case_decide_appeal(*, case: Case, actor: Actor, uphold: bool, comment: str) -> Case:
     """HR, other than the confirmer, the employee and whoever filed the appeal, upholds
     or overturns; overturning also overturns the head's joint case (§9.8). Points never
     change: an overturned case simply stops counting."""
     case = _locked(case)
     comment = _require_comment(comment)
-    if not _is_hr(actor):
-        raise CaseError(ERROR_NOT_HR)
-    _refuse_own_interest(case, actor)
-    if case.confirmed_by_id == actor.pk:
+    _refuse_unless_hr(case, actor)
+    if case.confirmed_by_id is not None and case.confirmed_by_id == actor.pk:
         raise CaseError(ERROR_OWN_CONFIRMATION)
-    _move(case, S.UPHELD if uphold else S.OVERTURNED, actor=actor, comment=comment)
+    _move(case, State.UPHELD if uphold else State.OVERTURNED, actor=actor, comment=comment)
     if not uphold:
-        for joint in case.joint_cases.select_for_update().filter(
-            state__in=[S.CONFIRMED, S.APPEALED, S.UPHELD]
-        ):
+        for joint in case.joint_cases.select_for_update().filter(state__in=Case.COUNTING_STATES):
             previous = joint.state
-            joint.state = S.OVERTURNED
+            joint.state = State.OVERTURNED
             joint.save(update_fields=["state"])
-            _record(joint, previous, actor, f"案件 #{case.pk} 申诉成立，连带记录随之撤销")
+            record_transition(joint, previous, actor, f"案件 #{case.pk} 申诉成立，连带记录随之撤销")
     return case

@@ -8,7 +8,6 @@ from django.db import transaction
 
 from violations.models import Rule, Sanction
 
-S = Sanction
 # The clauses of clauses.md that are rules of conduct, with default points and
 # sanction. Defaults only: HR edits them in the admin (clauses.md, intro).
 # (code, 中文名称, English title, points, sanction, active)
@@ -19,7 +18,7 @@ RULE_CATALOG = [
         "群主未及时维护群成员",
         "Creator did not maintain the roster in time",
         "1",
-        S.REMINDER,
+        Sanction.REMINDER,
         True,
     ),
     (
@@ -27,16 +26,16 @@ RULE_CATALOG = [
         "加入无关群组或邀请无关人员",
         "Joined an ineligible group or invited outsiders",
         "0",
-        S.REMINDER,
+        Sanction.REMINDER,
         True,
     ),
-    ("5.3.b", "未使用真实姓名", "Did not use real name in the group", "1", S.REMINDER, True),
+    ("5.3.b", "未使用真实姓名", "Did not use real name in the group", "1", Sanction.REMINDER, True),
     (
         "5.3.d",
         "违法违规言论、负面情绪或小道消息",
         "Unlawful speech, negativity or unverified rumours",
         "3",
-        S.WARNING,
+        Sanction.WARNING,
         True,
     ),
     (
@@ -44,7 +43,7 @@ RULE_CATALOG = [
         "在群内传输涉密信息",
         "Transmitted classified information",
         "5",
-        S.SERIOUS_WARNING,
+        Sanction.SERIOUS_WARNING,
         True,
     ),
     (
@@ -52,7 +51,7 @@ RULE_CATALOG = [
         "向外单位或朋友圈转发公司信息",
         "Forwarded company information to outsiders or Moments",
         "5",
-        S.SERIOUS_WARNING,
+        Sanction.SERIOUS_WARNING,
         True,
     ),
     (
@@ -60,7 +59,7 @@ RULE_CATALOG = [
         "出借微信或账号被盗未告知",
         "Lent WeChat account or did not report a stolen one",
         "2",
-        S.WARNING,
+        Sanction.WARNING,
         True,
     ),
     (
@@ -68,7 +67,7 @@ RULE_CATALOG = [
         "未按群内工作安排及时处理",
         "Did not act on an instruction given in a group in time",
         "2",
-        S.WARNING,
+        Sanction.WARNING,
         True,
     ),
     (
@@ -76,17 +75,17 @@ RULE_CATALOG = [
         "不良政治倾向、色情、暴力内容",
         "Bad political, pornographic or violent content",
         "5",
-        S.SERIOUS_WARNING,
+        Sanction.SERIOUS_WARNING,
         True,
     ),
-    ("9.2", "泄露公司秘密", "Leaked company secrets", "10", S.REFER, True),
-    ("9.3", "诋毁公司或人身攻击", "Defamation or abusive language", "3", S.WARNING, True),
+    ("9.2", "泄露公司秘密", "Leaked company secrets", "10", Sanction.REFER, True),
+    ("9.3", "诋毁公司或人身攻击", "Defamation or abusive language", "3", Sanction.WARNING, True),
     (
         "9.4",
         "发布色情、赌博、病毒链接",
         "Posted pornography, gambling or virus links",
         "3",
-        S.WARNING,
+        Sanction.WARNING,
         True,
     ),
     (
@@ -94,7 +93,7 @@ RULE_CATALOG = [
         "不听从群管理执意退群",
         "Left a group against management's instruction",
         "2",
-        S.WARNING,
+        Sanction.WARNING,
         True,
     ),
     # §9.6: tracked, but never a deduction unless HR enables it (clauses.md).
@@ -103,16 +102,16 @@ RULE_CATALOG = [
         "未分享公司对外信息",
         "Did not share the company's public posts",
         "0",
-        S.REMINDER,
+        Sanction.REMINDER,
         False,
     ),
-    ("9.7", "过度在群内发图片", "Posted excessive images", "1", S.REMINDER, True),
+    ("9.7", "过度在群内发图片", "Posted excessive images", "1", Sanction.REMINDER, True),
     (
         "9.8",
         "无故不接或推诿公司指令",
         "Ignored or dodged company instructions",
         "2",
-        S.WARNING,
+        Sanction.WARNING,
         True,
     ),
     (
@@ -120,16 +119,16 @@ RULE_CATALOG = [
         "部门负责人未及时回复群内问题",
         "Department head did not reply to an issue in time",
         "1",
-        S.REMINDER,
+        Sanction.REMINDER,
         True,
     ),
-    ("9.10", "散播负面信息", "Spread negative information", "2", S.WARNING, True),
+    ("9.10", "散播负面信息", "Spread negative information", "2", Sanction.WARNING, True),
     (
         "9.11",
         "发布商业广告或有害信息",
         "Posted advertising or harmful information",
         "2",
-        S.WARNING,
+        Sanction.WARNING,
         True,
     ),
 ]

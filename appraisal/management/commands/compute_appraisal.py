@@ -5,6 +5,10 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from appraisal.services import AppraisalError, period_compute, period_get_or_create, period_lock
+from common.actors import SystemActor
+
+# The operator at the command line acts as the system (common.actors): recorded as no person.
+ACTOR = SystemActor("command:compute_appraisal")
 
 
 class Command(BaseCommand):
@@ -17,10 +21,10 @@ class Command(BaseCommand):
     def handle(self, *args, period: str, lock: bool, **options) -> None:
         try:
             target = period_get_or_create(code=period)
-            summary = period_compute(period=target)
+            summary = period_compute(period=target, actor=ACTOR)
             if lock:
-                period_lock(period=target)
-        except (ValueError, AppraisalError) as exc:
+                period_lock(period=target, actor=ACTOR)
+        except AppraisalError as exc:  # a bad code (PeriodCodeError) too
             raise CommandError(str(exc)) from exc
         self.stdout.write(
             f"{summary.period}：{summary.employees} 名员工，扣分明细 {summary.lines} 条，"

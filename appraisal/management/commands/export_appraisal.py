@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from appraisal.exceptions import PeriodCodeError
 from appraisal.exports import ExportSummary, period_workbook
 from appraisal.models import ERROR_PERIOD_CODE, Period, period_bounds
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args, period: str, output: Path, **options) -> None:
         try:
             period_bounds(period)
-        except ValueError as exc:
+        except PeriodCodeError as exc:
             raise CommandError(ERROR_PERIOD_CODE) from exc
         target = Period.objects.filter(code=period).first()
         if target is None:

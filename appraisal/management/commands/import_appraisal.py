@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
+from appraisal.exceptions import PeriodCodeError
 from appraisal.models import Period, period_bounds
 from appraisal.services.settlements import NEW, settlement_import
 from common.spreadsheets import SpreadsheetError, read_upload_file
@@ -41,7 +42,7 @@ class Command(BaseCommand):
     def handle(self, *args, file: str, period: str, dry_run: bool, user: str | None, **options):
         try:
             period_bounds(period)
-        except ValueError as error:
+        except PeriodCodeError as error:
             raise CommandError(str(error)) from error
         target = Period.objects.filter(code=period).first()
         if target is None:

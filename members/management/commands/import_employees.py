@@ -11,8 +11,13 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from common.actors import SystemActor
 from common.spreadsheets import SpreadsheetError, read_upload_file
 from members import importing
+
+# The operator at the command line acts as the system (common.actors): a 登录账号 column
+# links logins without members.invite_employee, and history records no person.
+ACTOR = SystemActor("command:import_employees")
 
 ERROR_NO_FILE = "请指定要导入的文件，或用 --template 生成导入模板。"
 ERROR_CANNOT_READ = "无法读取文件“{path}”：{reason}"
@@ -44,7 +49,9 @@ class Command(BaseCommand):
         except (OSError, SpreadsheetError) as error:
             reason = error.strerror if isinstance(error, OSError) else str(error)
             raise CommandError(ERROR_CANNOT_READ.format(path=file, reason=reason)) from error
-        report = importing.employee_import_file(data=data, filename=path.name, dry_run=dry_run)
+        report = importing.employee_import_file(
+            data=data, filename=path.name, dry_run=dry_run, actor=ACTOR
+        )
         if report.errors:
             for line in report.errors:
                 self.stderr.write(line)

@@ -1,0 +1,125 @@
+"""Cases that come from the groups' rosters (§5.1, §9.5): where group work turns into a
+proposal for HR. They live here, above groups, so that groups never imports violations
+(the apps depend one way: docs/architecture.md).
+
+- §9.5: HR decides whether a member leaving a group is a case — never automatic;
+- §5.1: the creator's roster to-dos, reminded daily by groups, are proposed as one case
+  per group, creator and due date once they are past the grace period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from common.actors import Actor, actor_may, actor_user
+from groups.models import Finding, RosterAction
+from groups.services.actions import roster_actions_overdue, roster_actions_remind_overdue
+from violations.models import Case, Rule
+from violations.services.cases import CaseError
+from violations.services.intake import case_propose
+
+DECIDE_FINDING_PERMISSION = "groups.change_finding"  # as the Finding admin's decide actions
+ERROR_NOT_A_PENDING_LEFT_GROUP = "只能对待决定的退群记录（§9.5）作出决定。"
+ERROR_DECIDE_FINDING_FORBIDDEN = "只有可以处理群成员核对发现的人（人力资源部）可以决定退群记录。"
+
+
+@transaction.atomic
+def finding_decide_left_group(*, finding: Finding, propose_case: bool, actor: Actor) -> Finding:
+    """§9.5: HR decides whether a member leaving the group is a case. Never automatic.
+
+    Proposing makes a *proposed* §9.5 case for HR's own review queue, reported by ``actor``
+    (four eyes come with the case workflow); either way the finding is closed. CaseError if
+    ``actor`` may not decide findings, if the finding is not an open 退群 (another clerk
+    decided it a moment ago), or if §9.5 is switched off in the catalog.
+    """
+    if not actor_may(actor, DECIDE_FINDING_PERMISSION):
+        raise CaseError(ERROR_DECIDE_FINDING_FORBIDDEN)
+    finding = (
+        Finding.objects.select_for_update(of=("self",))
+        .select_related("group", "employee", "first_seen")
+        .get(pk=finding.pk)
+    )
+    if finding.kind != Finding.Kind.LEFT_GROUP or finding.status != Finding.Status.OPEN:
+        raise CaseError(ERROR_NOT_A_PENDING_LEFT_GROUP)
+    if propose_case:
+        case_propose(
+            rule_code="9.5",
+            employee=finding.employee,
+            group=finding.group,
+            source=Case.Source.RECONCILIATION,
+            source_key=f"finding:{finding.pk}",
+            description=f"{finding.employee} 退出了 {finding.group.name}（{finding.detail}）。",
+            occurred_at=finding.first_seen.taken_at,
+            actor=actor,
+        )
+    finding.decision = Finding.Decision.PROPOSE_CASE if propose_case else Finding.Decision.NO_CASE
+    finding.status = Finding.Status.RESOLVED
+    finding.resolved_at = timezone.now()
+    finding.decided_by = actor_user(actor)
+    finding.save(update_fields=["decision", "status", "resolved_at", "decided_by"])
+    return finding
+
+
+@dataclass(frozen=True)
+class OverdueResult:
+    reminded: int = 0
+    emails: int = 0
+    proposed_cases: int = 0
+
+
+@transaction.atomic
+def roster_actions_handle_overdue(*, actor: Actor, today: dt.date | None = None) -> OverdueResult:
+    """Remind each assignee once a day of their overdue actions (groups.services.actions);
+    past the grace period, propose one §5.1 case per group, assignee and due date for HR.
+    Both in this one transaction, reminders first.
+
+    Idempotent: a second call on the same day reminds nobody again, and the
+    proposal's source key means the same overdue batch never makes two cases.
+    The proposal is for HR to confirm or dismiss, never a penalty by itself.
+    """
+    today = today or timezone.localdate()
+    reminders = roster_actions_remind_overdue(today=today)
+    proposed = _escalate_overdue(today=today, actor=actor)
+    return OverdueResult(
+        reminded=reminders.reminded, emails=reminders.emails, proposed_cases=proposed
+    )
+
+
+def _escalate_overdue(*, today: dt.date, actor: Actor) -> int:
+    """§5.1 proposals for the to-dos past the grace period; returns how many were new."""
+    # HR may switch §5.1 off in the catalog: then overdue to-dos are only reminded.
+    if not Rule.objects.filter(code="5.1", is_active=True).exists():
+        return 0
+    grace = dt.timedelta(days=settings.ROSTER_ACTION_GRACE_DAYS)
+    batches: dict[tuple, list[RosterAction]] = defaultdict(list)
+    for action in roster_actions_overdue(today=today):
+        if action.escalated_at is None and action.assignee_id and action.due_on + grace < today:
+            batches[(action.group_id, action.assignee_id, action.due_on)].append(action)
+    now = timezone.now()
+    proposed = 0
+    for (group_id, assignee_id, due_on), actions in batches.items():
+        first = actions[0]
+        _, created = case_propose(
+            rule_code="5.1",
+            employee=first.assignee,
+            group=first.group,
+            source=Case.Source.RECONCILIATION,
+            source_key=f"roster-actions:{group_id}:{assignee_id}:{due_on.isoformat()}",
+            description=(
+                f"{first.group.name} 的 {len(actions)} 项群成员待办截止于 {due_on:%Y-%m-%d}，"
+                f"超过宽限期 {grace.days} 天仍未完成（§5.1）：\n"
+                + "\n".join(f"- {a.get_kind_display()} {a.finding}" for a in actions)
+            ),
+            occurred_at=now,
+            actor=actor,
+        )
+        proposed += int(created)
+    escalated = [a.pk for actions in batches.values() for a in actions]
+    RosterAction.objects.filter(pk__in=escalated).update(escalated_at=now)
+    return proposed
