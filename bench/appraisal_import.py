@@ -182,10 +182,15 @@ def timed(label: str, function):
 
 def ours(period, data: bytes, changed: bytes, *, rows: int) -> None:
     from appraisal.services.settlements import settlement_import
+    from common.actors import SystemActor
 
     def call(payload: bytes, dry_run: bool):
         report = settlement_import(
-            period=period, data=payload, filename="扣款表.xlsx", actor=None, dry_run=dry_run
+            period=period,
+            data=payload,
+            filename="扣款表.xlsx",
+            actor=SystemActor("bench"),
+            dry_run=dry_run,
         )
         assert not report.errors, report.errors[:3]
         return report
@@ -209,11 +214,16 @@ def ours(period, data: bytes, changed: bytes, *, rows: int) -> None:
 
 def through_resource(period, data: bytes, *, rows: int) -> None:
     from appraisal.resources import SettlementResource, SettlementXLSXFormat
+    from common.actors import SystemActor
 
     def call(dry_run: bool):
         dataset = SettlementXLSXFormat().create_dataset(data)
         result = SettlementResource(period=period).import_data(
-            dataset, dry_run=dry_run, file_name="扣款表.xlsx", retain_instance_in_row_result=True
+            dataset,
+            dry_run=dry_run,
+            file_name="扣款表.xlsx",
+            retain_instance_in_row_result=True,
+            user=SystemActor("bench"),
         )
         assert not result.has_errors()
         assert not result.has_validation_errors()

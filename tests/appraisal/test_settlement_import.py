@@ -54,6 +54,7 @@ from appraisal.services.settlements import (
     SettlementChange,
     settlement_import,
 )
+from common.actors import SystemActor
 from common.importing import import_error_lines, import_summary
 from common.spreadsheets.headers import ERROR_MISSING_COLUMNS
 from company.roles import FINANCE, HR
@@ -78,6 +79,8 @@ STAFF = {
     "E003": ("王五", D("0.00")),
 }
 AMOUNTS = {"E001": 30, "E002": 45.5, "E003": 0}
+# The command line without --user: the system acting (common.actors).
+COMMAND_LINE = SystemActor("command:import_appraisal")
 
 
 def located(row: int, column: str, message: str) -> str:
@@ -143,7 +146,7 @@ def three_rows(**e002) -> bytes:
     return sheet(finance_row("E001"), finance_row("E002", **e002), finance_row("E003"))
 
 
-def run(period, data: bytes, *, actor=None, dry_run=False, filename="扣款表.xlsx"):
+def run(period, data: bytes, *, actor=COMMAND_LINE, dry_run=False, filename="扣款表.xlsx"):
     return settlement_import(
         period=period, data=data, filename=filename, actor=actor, dry_run=dry_run
     )
@@ -665,7 +668,7 @@ def test_command_refuses_a_period_that_is_not_locked(period, sheet_file):
 
 
 # --- the resource (what the admin runs) ---------------------------------------------------------
-def resource_import(period, data: bytes, *, dry_run: bool, user=None):
+def resource_import(period, data: bytes, *, dry_run: bool, user=COMMAND_LINE):
     resource = SettlementResource(period=period)
     dataset = SettlementXLSXFormat().create_dataset(data)
     result = resource.import_data(dataset, dry_run=dry_run, user=user, file_name="扣款表.xlsx")
@@ -739,7 +742,7 @@ def test_resource_without_a_period_or_permission_refuses(period):
     clerk = StaffUserFactory(username="clerk")
     dataset = SettlementXLSXFormat().create_dataset(three_rows())
 
-    no_period = SettlementResource().import_data(dataset, dry_run=True)
+    no_period = SettlementResource().import_data(dataset, dry_run=True, user=COMMAND_LINE)
     no_permission = resource_import(period, three_rows(), dry_run=False, user=clerk)[1]
 
     assert import_error_lines(no_period) == [ERROR_NO_PERIOD]

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from appraisal.exceptions import PeriodCodeError
 from appraisal.models import Period, period_bounds
 from appraisal.services.settlements import NEW, settlement_import
+from common.actors import Actor, SystemActor
 from common.spreadsheets import SpreadsheetError, read_upload_file
 
 ERROR_NO_PERIOD = "考核期间 {code} 不存在。"
@@ -47,11 +48,13 @@ class Command(BaseCommand):
         target = Period.objects.filter(code=period).first()
         if target is None:
             raise CommandError(ERROR_NO_PERIOD.format(code=period))
-        actor = None
+        # Without --user the operator acts as the system (common.actors): no importer recorded.
+        actor: Actor = SystemActor("command:import_appraisal")
         if user:
-            actor = get_user_model().objects.filter(username=user).first()
-            if actor is None:
+            named = get_user_model().objects.filter(username=user).first()
+            if named is None:
                 raise CommandError(ERROR_NO_USER.format(username=user))
+            actor = named
         path = Path(file)
         try:
             data = read_upload_file(path)  # the size checked before reading (issue 9, point 2)

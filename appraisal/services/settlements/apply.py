@@ -23,6 +23,7 @@ from appraisal.services.settlements.plan import (
     period_error,
     settlement_plan,
 )
+from common.actors import Actor, actor_may, actor_user
 from common.db import update_from_values
 from common.spreadsheets.limits import XLSX_MAGIC, SpreadsheetError
 from common.spreadsheets.reading import read_table
@@ -34,9 +35,10 @@ BATCH = 1000  # rows per bulk statement (bulk_update's CASE grows with the batch
 FILE_NAME_LIMIT = SettlementImport._meta.get_field("file_name").max_length
 
 
-def settlement_check_permission(actor) -> None:
-    """Finance or HR (appraisal.import_settlement); ``actor=None`` is the command line."""
-    if actor is not None and not actor.has_perm(PERMISSION):
+def settlement_check_permission(actor: Actor) -> None:
+    """Finance or HR (appraisal.import_settlement); the command line without --user is the
+    system (common.actors.SystemActor), which may."""
+    if not actor_may(actor, PERMISSION):
         raise PermissionDenied(ERROR_NOT_ALLOWED)
 
 
@@ -58,7 +60,7 @@ def _write_updates(changed: list[Settlement]) -> None:
 
 @transaction.atomic
 def settlement_apply(
-    *, plan: SettlementPlan, actor, data: bytes, filename: str
+    *, plan: SettlementPlan, actor: Actor, data: bytes, filename: str
 ) -> SettlementImport:
     """Write a plan without errors: the SettlementImport with its file, then the new and
     changed settlements in bulk, with their history (unchanged ones are not touched)."""
@@ -70,7 +72,7 @@ def settlement_apply(
     record = SettlementImport(
         period=plan.period,
         file_name=(filename or _stored_name(filename, data))[:FILE_NAME_LIMIT],
-        imported_by=actor,
+        imported_by=actor_user(actor),
         rows=len(plan.rows),
         created=len(created),
         updated=len(updated),
@@ -88,7 +90,7 @@ def settlement_apply(
                 created,
                 Settlement,
                 batch_size=BATCH,
-                default_user=actor,
+                default_user=actor_user(actor),
                 default_change_reason=reason,
             )
         if updated:
@@ -98,7 +100,7 @@ def settlement_apply(
                 updated,
                 batch_size=BATCH,
                 update=True,
-                default_user=actor,
+                default_user=actor_user(actor),
                 default_change_reason=reason,
             )
     except BaseException:
@@ -108,13 +110,13 @@ def settlement_apply(
 
 
 def settlement_import(
-    *, period: Period, data: bytes, filename: str, actor, dry_run: bool
+    *, period: Period, data: bytes, filename: str, actor: Actor, dry_run: bool
 ) -> SettlementReport:
     """Import finance's sheet (xlsx or CSV bytes) for ``period``: every row, or — on any error
     — none; see the module docstring for what it guarantees.
 
-    Raises PermissionDenied for an ``actor`` without appraisal.import_settlement (None: the
-    command line). File and row errors are returned in the report, not raised.
+    Raises PermissionDenied for an ``actor`` without appraisal.import_settlement (the system,
+    for the command line, may). File and row errors are returned in the report, not raised.
     """
     settlement_check_permission(actor)
     period = Period.objects.get(pk=period.pk)  # its state now, not when the caller read it
