@@ -50,7 +50,11 @@ def rule_q(rule: EligibilityRule) -> Q:
         return Q(category=rule.category)
     if rule.kind == kind.EVERYONE:
         return Q()
-    raise ValueError(f"unknown eligibility rule kind {rule.kind!r}")
+    # A programming error, not a refusal: a Kind added without its branch here. Not a
+    # ServiceError (no one may show it as a message and carry on) nor a ValueError (an
+    # import's row handling would report it as a bad cell); raised, not ``assert``ed, so it
+    # holds under ``python -O`` too.
+    raise AssertionError(f"unknown eligibility rule kind {rule.kind!r}")
 
 
 def eligibility_q(group: ChatGroup) -> Q | None:
