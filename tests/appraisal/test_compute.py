@@ -172,7 +172,7 @@ def test_a_failing_run_leaves_the_previous_result(october, hr, monkeypatch):
         real_insert(model, objects, **kwargs)
 
     monkeypatch.setattr(compute, "insert_many", dies_after_the_results)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="worker died"):
         period_compute(period=period, actor=hr[0])
     assert table(period) == before
 

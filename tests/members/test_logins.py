@@ -260,7 +260,7 @@ def test_finance_is_not_offered_the_action_and_cannot_post_it(client, finance):
     zhang.refresh_from_db()
     assert zhang.user is None
     assert not User.objects.filter(username="E100").exists()
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=ERROR_INVITE_FORBIDDEN):
         employee_logins_invite(employees=[zhang], actor=finance)
 
 

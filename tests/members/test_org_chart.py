@@ -21,7 +21,7 @@ from tests.factories import EmployeeFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_department_path_creates_each_missing_level_once():
+def test_department_path_creates_each_missing_level_once(unseeded):
     workshop = department_get_or_create_by_path(path="生产部/一车间")
     again = department_get_or_create_by_path(path=" 生产部 ／ 一车间 ")
     assert workshop == again
@@ -50,7 +50,7 @@ def test_department_cannot_be_its_own_ancestor():
     workshop = department_get_or_create_by_path(path="生产部/一车间")
     production = workshop.parent
     production.parent = workshop
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="上级部门不能是自己或自己的下级部门"):
         production.full_clean()
 
 
@@ -65,7 +65,7 @@ def test_head_flag_is_derived_from_the_department():
 def test_active_employee_cannot_have_a_leave_date():
     employee = EmployeeFactory()
     employee.left_on = "2026-01-01"
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(ValidationError, match="在职员工不能有离职日期") as exc:
         employee.full_clean()
     assert "left_on" in exc.value.message_dict
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -30,6 +30,7 @@ from violations.services import (
 from violations.services.cases import (
     ERROR_APPEAL_NOT_YOURS,
     ERROR_COMMENT_REQUIRED,
+    ERROR_FILE_FORBIDDEN,
     ERROR_NOT_HR,
     ERROR_OWN_CONFIRMATION,
     ERROR_OWN_REPORT,
@@ -277,7 +278,7 @@ def test_filing_is_for_hr_and_the_groups_own_admins(org, hr):
         actor=admin_employee.user,
     )
     assert case.reported_by == admin_employee.user
-    with pytest.raises(CaseError):
+    with pytest.raises(CaseError, match=ERROR_FILE_FORBIDDEN):
         case_file(
             rule=rule,
             employee=org["offender"],
@@ -455,7 +456,7 @@ def test_evidence_is_stored_privately_under_a_name_of_our_choosing(org, hr, sett
 
 
 def test_a_refused_file_when_filing_stores_no_case(org, hr):
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match="不是图片"):
         case_file(
             rule=Rule.objects.get(code="9.4"),
             employee=org["offender"],
@@ -470,7 +471,7 @@ def test_a_refused_file_when_filing_stores_no_case(org, hr):
 
 
 def test_a_refused_file_leaves_no_file_on_disk(org, hr, settings):
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match="不是图片"):
         case_file(
             rule=Rule.objects.get(code="9.4"),
             employee=org["offender"],
