@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import IO
 
 from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -23,16 +24,16 @@ def file_response(
     filename: str,
     content_type: str = XLSX_CONTENT_TYPE,
     as_attachment: bool = True,
-) -> HttpResponse:
+) -> HttpResponseBase:
     """A response serving ``content`` under ``filename``: bytes as they are, or an open file
     streamed (and closed once sent), so that a large workbook never sits in memory.
 
     ``as_attachment=False`` lets the browser show the file in the tab (``inline``)."""
     if isinstance(content, bytes):
         response = HttpResponse(content, content_type=content_type)
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=as_attachment, filename=filename
-        )
+        disposition = content_disposition_header(as_attachment=as_attachment, filename=filename)
+        if disposition:  # None only for an inline file without a name
+            response["Content-Disposition"] = disposition
         return response
     # FileResponse writes the same header (content_disposition_header) and the length.
     return FileResponse(

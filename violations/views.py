@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
 
@@ -19,7 +20,7 @@ EVIDENCE_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-i
 
 @require_safe
 @login_required
-def evidence_file(request, pk: int) -> HttpResponse:
+def evidence_file(request, pk: int) -> HttpResponseBase:
     """One evidence file, if ``selectors.can_view_evidence`` allows it (not Finance, §7.1)."""
     evidence = get_object_or_404(
         Evidence.objects.select_related("case__employee", "case__group"), pk=pk

@@ -22,7 +22,7 @@ ERROR_BAD_YES_NO = "无法识别“{value}”：请填“是”或“否”（�
 # Full-width letters, digits and spaces as typed with a Chinese input method, to their ASCII
 # forms (their NFKC forms); CJK text, Chinese punctuation and emoji (with their joiners and
 # variation selectors) stay as they are.
-_HALF_WIDTH = {
+_HALF_WIDTH: dict[int, str | None] = {
     code: unicodedata.normalize("NFKC", chr(code))
     for code in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))
 }
@@ -48,7 +48,7 @@ def normalize_text(value: str) -> str:
     return value.translate(_HALF_WIDTH).strip()
 
 
-def cell_text(value: Cell) -> str:
+def cell_text(value: object) -> str:
     """A cell as text: 1001 and 1001.0 give '1001' (Excel stores 工号 and phones as numbers)."""
     if value is None:
         return ""
@@ -122,7 +122,7 @@ def parse_yes_no(value: Cell) -> bool | None:
 
 def clean_cell(value: object) -> Cell:
     if value is None or isinstance(value, int | float):
-        return value  # type: ignore[return-value]
+        return value
     if isinstance(value, str):
         return normalize_text(value) or None
     if isinstance(value, datetime) and value.time() == time(0):

@@ -43,11 +43,11 @@ def map_headers(
     for index, header in enumerate(headers):
         if not header:
             continue  # an empty column (read_table refuses a nameless one with data)
-        canonical = lookup.get(header_key(header))
-        if canonical is None:
+        known = lookup.get(header_key(header))
+        if known is None:
             unknown.append(header)
         else:
-            found.setdefault(canonical, []).append(index)
+            found.setdefault(known, []).append(index)
     problems = []
     missing = [display[name] for name in columns if name in required and name not in found]
     if missing:

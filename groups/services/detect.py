@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from groups import naming
 from groups.matching import Match, ReconEmployee
@@ -31,6 +32,13 @@ GROUP_KINDS = frozenset(
 MEMBER_KINDS = GROUP_KINDS - {Finding.Kind.OVER_CAPACITY}
 # Events between two snapshots: made once per snapshot, never resolved by a later one.
 EVENT_KINDS = frozenset({Finding.Kind.LEFT_GROUP, Finding.Kind.JOINED})
+
+
+class _Who(TypedDict):
+    """The member a finding is about, as the finding shows them."""
+
+    display_name: str
+    wechat_id: str
 
 
 @dataclass
@@ -59,7 +67,7 @@ def findings_for_members(
     rows_of: dict[int, list[RosterMember]] = defaultdict(list)
     for member in members:
         match = matches[member.pk]
-        base = {"display_name": member.display_name, "wechat_id": member.wechat_id}
+        base = _Who(display_name=member.display_name, wechat_id=member.wechat_id)
         if match.employee_id is None:
             if match.method == RosterMember.Match.AMBIGUOUS:
                 who = "、".join(

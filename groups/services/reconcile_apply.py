@@ -145,12 +145,12 @@ def findings_apply(
         RosterAction(
             finding=f,
             group=group,
-            kind=FINDING_SPECS[f.kind].action,
+            kind=action,
             assignee_id=group.creator_id,
             due_on=_due_on(timezone.localdate(now)),
         )
         for f in created
-        if FINDING_SPECS[f.kind].action and f.status == Finding.Status.OPEN
+        if (action := FINDING_SPECS[f.kind].action) and f.status == Finding.Status.OPEN
     ]
     RosterAction.objects.bulk_create(actions, batch_size=BULK_BATCH)
     result.opened += len(created)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -74,10 +75,13 @@ def parse_roster(data: bytes, *, filename: str = "") -> list[RosterRow]:
         columns = map_headers(table.headers, ROSTER_COLUMNS, required=REQUIRED_COLUMNS)
     except SpreadsheetError as exc:
         raise RosterImportError([str(exc)]) from exc
-    limits = {
-        "display_name": (RosterMember._meta.get_field("display_name").max_length, "群昵称"),
-        "wechat_id": (RosterMember._meta.get_field("wechat_id").max_length, "微信号"),
-        "remark": (RosterMember._meta.get_field("remark").max_length, "备注"),
+    limits = {  # CharFields: max_length is set
+        "display_name": (
+            cast(int, RosterMember._meta.get_field("display_name").max_length),
+            "群昵称",
+        ),
+        "wechat_id": (cast(int, RosterMember._meta.get_field("wechat_id").max_length), "微信号"),
+        "remark": (cast(int, RosterMember._meta.get_field("remark").max_length), "备注"),
     }
     rows, errors = [], []
     for row_number, cells in table.rows:

@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -91,9 +92,7 @@ def reconcile_start_all(*, actor: Actor) -> list[ReconciliationRun]:
     for family in _by_family(latest_snapshots()):
         runs = _create_runs(family, actor)
         run_ids = [run.pk for run in runs]
-        transaction.on_commit(
-            lambda runs=runs, ids=run_ids: _send(runs, lambda: reconcile_family.delay(ids))
-        )
+        transaction.on_commit(partial(_send, runs, partial(reconcile_family.delay, run_ids)))
         all_runs += runs
     return all_runs
 
@@ -243,11 +242,8 @@ def runs_sweep_stale(*, now: dt.datetime | None = None) -> SweepResult:
             )
             reason = QUEUE_DOWN_RETRIED if run.dispatch_failed else STALE_RETRIED
             run.error = reason.format(minutes=minutes, retry=retry.pk)
-            transaction.on_commit(
-                lambda retry=retry: _send(
-                    [retry], lambda: _reconcile_group().delay(retry.snapshot_id, retry.pk)
-                )
-            )
+            send = partial(_reconcile_group().delay, retry.snapshot_id, retry.pk)
+            transaction.on_commit(partial(_send, [retry], send))
             result.retries.append(retry.pk)
         else:
             run.error = STALE_NOT_RETRIED.format(minutes=minutes)

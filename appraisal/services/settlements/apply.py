@@ -67,8 +67,9 @@ def settlement_apply(
     if plan.errors:
         # A programming error, not a refusal: callers plan first and stop on errors.
         raise RuntimeError("settlement_apply() needs a plan without errors")
-    created = [row.settlement for row in plan.rows if row.change == NEW]
-    updated = [row.settlement for row in plan.rows if row.change == UPDATED]
+    # A planned NEW or UPDATED row always carries its settlement.
+    created = [r.settlement for r in plan.rows if r.change == NEW and r.settlement is not None]
+    updated = [r.settlement for r in plan.rows if r.change == UPDATED and r.settlement is not None]
     record = SettlementImport(
         period=plan.period,
         file_name=(filename or _stored_name(filename, data))[:FILE_NAME_LIMIT],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import cast
 
 from appraisal.models import Period, Result, Settlement, SettlementImport
 from appraisal.services.settlements.cells import (
@@ -57,7 +58,7 @@ MSG_NOTE_TOO_LONG = "最多 {limit} 个字，这里有 {length} 个"
 
 SUMMARY = "{period}：新增 {new} / 更新 {updated} / 未变 {unchanged}"
 
-NOTE_LIMIT = Settlement._meta.get_field("note").max_length
+NOTE_LIMIT = cast(int, Settlement._meta.get_field("note").max_length)  # a CharField: set
 
 
 @dataclass
