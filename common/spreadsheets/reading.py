@@ -217,7 +217,13 @@ def _build_table(raw_rows: Iterable[tuple[int, Sequence[object]]], *, max_rows: 
         raise SpreadsheetError(ERROR_NO_HEADER)
     if not table.rows:
         raise SpreadsheetError(ERROR_NO_DATA)
-    # Every row as wide as the widest one; then drop columns empty from header to bottom.
+    _square(table, width)
+    return table
+
+
+def _square(table: Table, width: int) -> None:
+    """Every row as wide as the widest one; then the columns empty from header to bottom
+    dropped, and data under a blank header refused."""
     table.headers += [""] * (width - len(table.headers))
     for row in table.rows:
         row.values.extend([None] * (width - len(row.values)))
@@ -233,4 +239,3 @@ def _build_table(raw_rows: Iterable[tuple[int, Sequence[object]]], *, max_rows: 
     for index, header in enumerate(table.headers):
         if not header and any(row.values[index] is not None for row in table.rows):
             raise SpreadsheetError(ERROR_BLANK_HEADER.format(letter=get_column_letter(index + 1)))
-    return table

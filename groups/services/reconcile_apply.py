@@ -105,25 +105,8 @@ def findings_apply(
             finding.resolved_at = now
             withdrawn.append(finding)
     for key, finding in existing.items():
-        if key in wanted:
-            continue
-        if finding.kind not in EVENT_KINDS or _pending_left_group(finding):
-            # A pending §9.5 question no longer seen: the member was there after all,
-            # under a name HR has since confirmed (MemberIdentity). Nobody decided it.
-            if finding.kind == Finding.Kind.LEFT_GROUP:
-                finding.decision = ""
-            finding.status = Finding.Status.RESOLVED
-            finding.resolved_by = snapshot
-            finding.resolved_at = now
-            to_resolve.append(finding)
-        elif finding.kind == Finding.Kind.JOINED and not _withdrawn_joined(finding):
-            # "新入群" under a name now known to be someone who was already there: kept
-            # for the record, resolved by this snapshot like any finding it shows fixed.
-            finding.status = Finding.Status.RESOLVED
-            finding.resolved_by = snapshot
-            finding.resolved_at = now
-            finding.decision = ""
-            withdrawn.append(finding)
+        if key not in wanted:
+            _close_unseen(finding, snapshot, now, to_resolve=to_resolve, withdrawn=withdrawn)
 
     created = Finding.objects.bulk_create(to_create, batch_size=BULK_BATCH)
     Finding.objects.bulk_update(
@@ -157,6 +140,34 @@ def findings_apply(
     result.kept += len(wanted) - len(created) - (len(to_resolve) - len(resolved))
     result.resolved += len(resolved)
     return created
+
+
+def _close_unseen(
+    finding: Finding,
+    snapshot: RosterSnapshot,
+    now: dt.datetime,
+    *,
+    to_resolve: list[Finding],
+    withdrawn: list[Finding],
+) -> None:
+    """A finding the snapshot no longer shows: resolved by it, or withdrawn (新入群)."""
+    if finding.kind not in EVENT_KINDS or _pending_left_group(finding):
+        # A pending §9.5 question no longer seen: the member was there after all,
+        # under a name HR has since confirmed (MemberIdentity). Nobody decided it.
+        if finding.kind == Finding.Kind.LEFT_GROUP:
+            finding.decision = ""
+        finding.status = Finding.Status.RESOLVED
+        finding.resolved_by = snapshot
+        finding.resolved_at = now
+        to_resolve.append(finding)
+    elif finding.kind == Finding.Kind.JOINED and not _withdrawn_joined(finding):
+        # "新入群" under a name now known to be someone who was already there: kept
+        # for the record, resolved by this snapshot like any finding it shows fixed.
+        finding.status = Finding.Status.RESOLVED
+        finding.resolved_by = snapshot
+        finding.resolved_at = now
+        finding.decision = ""
+        withdrawn.append(finding)
 
 
 def _pending_left_group(finding: Finding) -> bool:
