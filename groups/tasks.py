@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from common.actors import SystemActor
 from groups.models import ReconciliationRun, RosterSnapshot
-from groups.services import reconcile_start_all, run_reconciliation
-from groups.services.runs import reconcile_runs, runs_sweep_stale
+from groups.services import reconcile_start_all
+from groups.services.runs import run_execute, runs_execute, runs_sweep_stale
 
 
 @shared_task(name="groups.reconcile_group")
@@ -20,19 +21,19 @@ def reconcile_group(snapshot_id: int, run_id: int | None = None) -> dict:
         # issue 9, point 5: a task redelivered after the sweeper gave its run up (and
         # queued the run's one retry): the retry does the work, not this.
         return {"snapshot": snapshot_id, "run": run.pk, "skipped": "run already failed"}
-    return run_reconciliation(snapshot=snapshot, run=run).as_dict()
+    return run_execute(snapshot=snapshot, run=run).as_dict()
 
 
 @shared_task(name="groups.reconcile_family")
 def reconcile_family(run_ids: list[int]) -> list[dict]:
     """One family's runs in order (queued by reconcile_all)."""
-    return [result.as_dict() for result in reconcile_runs(run_ids)]
+    return [result.as_dict() for result in runs_execute(run_ids)]
 
 
 @shared_task(name="groups.reconcile_all")
 def reconcile_all() -> int:
     """Nightly: a run per group with a snapshot, queued as one task per group family."""
-    return len(reconcile_start_all(actor=None))
+    return len(reconcile_start_all(actor=SystemActor("task:groups.reconcile_all")))
 
 
 # groups.handle_overdue_roster_actions is defined in violations.tasks: past the grace period
