@@ -12,12 +12,11 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.utils.http import content_disposition_header
 from import_export.admin import ImportExportMixin
 from import_export.forms import ExportForm
 
 from common.admin import ClerkImportMixin, HistoryAdmin, RowVersionGuardMixin
-from common.downloads import XLSX_CONTENT_TYPE, file_response
+from common.downloads import XLSX_CONTENT_TYPE, file_response, name_download
 from common.importing import import_summary
 from common.spreadsheets import SPREADSHEET_FORMATS, SpreadsheetImportForm, write_xlsx
 from members import importing, selectors, services
@@ -222,9 +221,7 @@ class EmployeeAdmin(ClerkImportMixin, ImportExportMixin, HistoryAdmin):
         # The library writes filename="员工-….xlsx" as it is, which is not valid for a
         # non-ASCII name (RFC 6266): browsers then save "Employee" or garbage.
         response = super()._do_file_export(file_format, request, queryset, export_form)
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True, filename=self.get_export_filename(request, queryset, file_format)
-        )
+        name_download(response, self.get_export_filename(request, queryset, file_format))
         return response
 
     def get_import_data_kwargs(self, **kwargs):
