@@ -30,7 +30,7 @@ from common.import_files import (
 )
 from common.importing import import_error_lines, import_summary
 from common.people import person_label
-from common.spreadsheets import SpreadsheetError
+from common.spreadsheets.limits import SpreadsheetError
 
 if TYPE_CHECKING:
     # The mixins below are mixed into these classes: the type checker sees the methods they

@@ -20,16 +20,16 @@ from groups.services.staffing import (
 )
 
 __all__ = [
-    "ReconcileResult",
-    "reconcile_now",
-    "reconcile_start",
-    "reconcile_start_all",
     "ADMIN_PERMISSIONS",
     "CREATOR_PERMISSIONS",
     "MANAGED_PERMISSIONS",
+    "ReconcileResult",
     "chat_group_assign_default_staff",
     "chat_group_sync_all_permissions",
     "chat_group_sync_permissions",
     "desired_permissions",
+    "reconcile_now",
+    "reconcile_start",
+    "reconcile_start_all",
     "seed_groups",
 ]
