@@ -17,7 +17,7 @@ import re
 import zipfile
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
-from xml.etree.ElementTree import XMLPullParser  # noqa: S405 - DTDs refused below
+from xml.etree.ElementTree import XMLPullParser  # DTDs refused below (_iterparse)
 
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
 from openpyxl.utils.cell import column_index_from_string

@@ -87,12 +87,6 @@ def located(row: int, column: str, message: str) -> str:
     return LOCATED_ERROR.format(row=row, column=column, message=message)
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
 @pytest.fixture
 def period(db) -> Period:
     """2026-11, locked, with the results of E001–E003; E009 exists but was not appraised."""
@@ -697,7 +691,7 @@ def test_resource_preview_shows_each_row_and_writes_nothing(period, finance):
 def test_resource_commit_writes_through_the_service_with_history_and_the_file(period, finance):
     data = three_rows()
 
-    resource, result = resource_import(period, data, dry_run=False, user=finance)
+    _resource, result = resource_import(period, data, dry_run=False, user=finance)
 
     assert import_error_lines(result) == []
     assert amounts(period) == {"E001": D("30.00"), "E002": D("45.50"), "E003": D("0.00")}

@@ -224,8 +224,10 @@ def test_parse_date_cell_refuses(value):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("是", True), ("Y", True), ("1", True), (1, True), ("TRUE", True), (True, True)]
-    + [("否", False), ("n", False), ("0", False), ("false", False), (None, None), ("", None)],
+    [
+        *[("是", True), ("Y", True), ("1", True), (1, True), ("TRUE", True), (True, True)],
+        *[("否", False), ("n", False), ("0", False), ("false", False), (None, None), ("", None)],
+    ],
 )
 def test_parse_yes_no(value, expected):
     assert parse_yes_no(value) is expected
