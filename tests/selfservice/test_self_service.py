@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from common.actors import SystemActor
 from selfservice.forms import ERROR_REASON_REQUIRED
 from tests.factories import (
     PNG_BYTES,
@@ -173,6 +174,7 @@ def test_the_detail_shows_the_timeline_with_who_when_and_why(my_client, me, hr):
         source_key="screening:1",
         description="单日发布图片 40 张",
         occurred_at=timezone.now(),
+        actor=SystemActor("test"),  # the system proposes: nobody reported it
     )
     case_confirm(case=case, actor=hr, comment="截图属实")
 
