@@ -305,6 +305,12 @@ def company(django_db_setup, django_db_blocker, tmp_path_factory):
         yield {p: (users.get(p), client_for(users.get(p))) for p in PERSONAS}
 
 
+@pytest.fixture(autouse=True)
+def _private_media():
+    """Not a folder of each test's own (tests/conftest.py): the evidence files ``company``
+    stored for the whole module are in its folder."""
+
+
 def _give_out_of_scope_rows() -> None:
     from violations.services import evidence_add
 

@@ -50,7 +50,7 @@ def test_the_history_list_names_its_changes_column_in_chinese(client, superuser)
     assert ">Changes<" not in body
 
 
-def test_an_empty_value_reads_as_one_dash_everywhere(client, superuser):
+def test_an_empty_value_reads_as_one_dash_everywhere(client, superuser, unseeded):
     DepartmentFactory(head=None)  # the department list's 负责人 column is empty
     client.force_login(superuser)
     body = client.get(reverse("admin:members_department_changelist")).content.decode()

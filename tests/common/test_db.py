@@ -12,7 +12,7 @@ from tests.factories import EmployeeFactory, PositionFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_insert_many_writes_plain_rows():
+def test_insert_many_writes_plain_rows(unseeded):
     insert_many(Position, [Position(name=f"岗位{i}", rank=i) for i in range(1, 4)], batch=2)
     assert list(Position.objects.order_by("rank").values_list("name", "rank")) == [
         ("岗位1", 1),
@@ -26,7 +26,7 @@ def test_insert_many_refuses_fields_it_cannot_bind_as_they_are():
         insert_many(RosterSnapshot, [])
 
 
-def test_update_from_values_writes_the_named_fields_only():
+def test_update_from_values_writes_the_named_fields_only(unseeded):
     positions = [PositionFactory(rank=1), PositionFactory(rank=1)]
     employee = EmployeeFactory(wechat_id="old")
     for position in positions:

@@ -82,12 +82,6 @@ def browser(_allow_orm_beside_playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"  # evidence and imported sheets land here
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
 def open_page(browser, live_server, media, request):
     """open_page() → a new browser window (its own cookies: one login each), on live_server."""
     pages: list[Page] = []

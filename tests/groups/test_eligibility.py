@@ -75,7 +75,7 @@ def test_group_without_rules_selects_nobody(org):
     assert _selected(ChatGroupFactory(), org) == set()
 
 
-def test_family_member_uses_the_family_rules(org):
+def test_family_member_uses_the_family_rules(unseeded, org):
     first = ChatGroupFactory(code="leisure", name="俊马欢乐谷")
     EligibilityRuleFactory(group=first, kind=Kind.CATEGORY, category="production")
     second = ChatGroupFactory(code="leisure-2", name="俊马欢乐谷2群", family=first)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from company import roles
-from members.services import department_set_head
+from members.services import department_get_or_create_by_path, department_set_head
 from tests.factories import (
     DepartmentFactory,
     EmployeeFactory,
@@ -98,7 +98,7 @@ def _migration():
     return importlib.import_module("members.migrations.0003_role_names_in_chinese")
 
 
-def test_the_migration_renames_old_roles_in_place_keeping_members_and_rights(db):
+def test_the_migration_renames_old_roles_in_place_keeping_members_and_rights(unseeded):
     from django.apps import apps
 
     old = Group.objects.create(name="HR")
@@ -114,7 +114,7 @@ def test_the_migration_renames_old_roles_in_place_keeping_members_and_rights(db)
     assert old.permissions.filter(codename="import_employee").exists()
 
 
-def test_the_migration_merges_an_old_role_into_a_new_one_made_by_hand(db):
+def test_the_migration_merges_an_old_role_into_a_new_one_made_by_hand(unseeded):
     from django.apps import apps
 
     old = Group.objects.create(name="Finance")
@@ -202,7 +202,7 @@ CHANGELISTS = [
 
 @pytest.fixture
 def org(db):
-    workshop = DepartmentFactory(name="一车间", parent=DepartmentFactory(name="生产部"))
+    workshop = department_get_or_create_by_path(path="生产部/一车间")  # 生产部 is seeded
     director = EmployeeFactory(department=workshop, position=PositionFactory(name="主任", rank=5), rank=5, user=UserFactory())  # fmt: skip
     department_set_head(department=workshop, head=director)
     EmployeeFactory(department=workshop, left=True)

@@ -33,7 +33,6 @@ from members.resources import (
 from members.services import department_get_or_create_by_path
 from members.widgets import ERROR_BAD_RANK
 from tests.factories import (
-    DepartmentFactory,
     EmployeeFactory,
     StaffUserFactory,
     csv_bytes,
@@ -391,7 +390,7 @@ def test_row_cap_applies_to_imports(settings):
 # --- export -----------------------------------------------------------------------------------
 @pytest.mark.django_db
 def test_export_has_the_import_headers_and_escapes_formulas():
-    department = DepartmentFactory(name="财务部")
+    department = department_get_or_create_by_path(path="财务部")  # seeded
     EmployeeFactory(employee_no="E001", name='=HYPERLINK("http://x","y")', department=department, rank=3, phone="+8613800000000")  # fmt: skip
 
     dataset = EmployeeResource().export()
@@ -412,7 +411,7 @@ def test_export_has_the_import_headers_and_escapes_formulas():
 @pytest.mark.django_db
 def test_an_export_imports_back_unchanged():
     run_import(two_employees())
-    EmployeeFactory(employee_no="E003", name="=1+1", left=True, department=DepartmentFactory(name="品质部"))  # fmt: skip
+    EmployeeFactory(employee_no="E003", name="=1+1", left=True, department=department_get_or_create_by_path(path="品质部"))  # fmt: skip
     exported = EmployeeResource().export()
     before = everything()
 

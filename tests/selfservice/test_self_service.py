@@ -31,11 +31,6 @@ pytestmark = pytest.mark.django_db
 State = Case.State
 
 
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def me(seeded):
     """An employee with a plain (non-staff) login."""

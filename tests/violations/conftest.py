@@ -18,11 +18,6 @@ def _user(name: str, role: str | None = None, **kwargs):
     return UserFactory(username=name, roles=[role] if role else [], **kwargs)
 
 
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def world(seeded):
     """Sales (head 郭杰华, offender 李娜), production (刘洋); 办公群 run by 赵敏 (creator)

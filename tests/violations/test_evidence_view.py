@@ -24,9 +24,8 @@ def _user(name: str, role: str | None = None, **kwargs):
 
 
 @pytest.fixture
-def world(seeded, settings, tmp_path):
+def world(seeded):
     """A case in 办公群 against 李娜 (销售部), filed by the group's admin, with a PNG and a PDF."""
-    settings.MEDIA_ROOT = tmp_path
     sales = department_get_or_create_by_path(path="销售部")
     production = department_get_or_create_by_path(path="生产部")
     production_head = EmployeeFactory(department=production, user=_user("otherhead"))
