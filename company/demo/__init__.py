@@ -6,3 +6,9 @@ lists, reconciled) → ``cases`` (the case workflow in every state, with ``case_
 ``appraisal`` (last month's period, computed). Each step is deterministic for a seed and
 changes nothing when run again.
 """
+
+from common.actors import SystemActor
+
+# The demo acting on its own account (common.actors): what it does without a persona (the
+# proposals, the rosters, the computed period) is recorded as the system's, like a task's.
+DEMO = SystemActor("demo")

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from appraisal.models import Line, Period, Result
 from appraisal.services import period_compute, period_get_or_create
-from common.actors import SystemActor
+from company.demo import DEMO
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def demo_appraisal_apply(*, today: dt.date | None = None) -> DemoAppraisalSummar
     period = period_get_or_create(code=code)
     computed = period.state == Period.State.OPEN
     if computed:
-        period_compute(period=period, actor=SystemActor("demo"))
+        period_compute(period=period, actor=DEMO)
     results = Result.objects.filter(period=period)
     return DemoAppraisalSummary(
         period=code,

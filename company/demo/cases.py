@@ -30,7 +30,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from common.actors import SystemActor
+from company.demo import DEMO
 from company.demo.case_people import demo_hr_logins, offenders
 from company.demo.plan import workshop_path
 from groups.models import ChatGroup, Finding
@@ -48,9 +48,6 @@ from violations.services import (
 )
 
 DEMO_KEY_PREFIX = "demo:"
-# Proposals from reconciliation, screening, directives and questions come from the system,
-# as in production (no reporter): the demo acting on its own account (common.actors).
-DEMO = SystemActor("demo")
 # The workshop whose director is the "head" persona (company.demo.plan): their own §9.9 case
 # shows on /me/cases/ when they log in.
 HEAD_PERSONA_DEPARTMENT = workshop_path(1)

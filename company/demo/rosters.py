@@ -20,15 +20,12 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from common.actors import SystemActor
+from company.demo import DEMO
 from groups import selectors
 from groups.models import ChatGroup, RosterSnapshot
 from groups.services.roster import RosterRow, roster_snapshot_create
 from groups.services.runs import reconcile_now
 from members.models import Employee
-
-# The demo acting on its own account (common.actors): stored as no one, like a task.
-DEMO = SystemActor("demo")
 
 # Room under WeChat's 500 for the anomalies added to each list.
 GROUP_CAPACITY = 480
