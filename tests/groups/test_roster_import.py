@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from io import StringIO
 
 import openpyxl
@@ -11,15 +12,17 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from groups.models import Finding, RosterMember, RosterSnapshot
+from common.actors import ERROR_NO_ACTOR
+from groups.models import Finding, ReconciliationRun, RosterMember, RosterSnapshot
 from groups.models.roster import ERROR_SNAPSHOT_IMMUTABLE
+from groups.services import reconcile_start
 from groups.services.roster import (
     ERROR_NO_MEMBERS,
     RosterImportError,
     parse_roster,
     roster_snapshot_import,
 )
-from tests.groups.conftest import SYSTEM, compliant_rows
+from tests.groups.conftest import SYSTEM, capture, compliant_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -141,6 +144,23 @@ def test_import_roster_command_stores_and_reconciles(company, tmp_path):
     assert "核对完成" in out.getvalue()
 
 
+def test_import_roster_command_records_its_run_like_the_admin_upload(company, tmp_path):
+    text = "群昵称\n" + "\n".join(compliant_rows()) + "\n快递小哥\n"
+    call_command(
+        "import_roster",
+        "--group",
+        "office",
+        _write(tmp_path, "o.csv", text.encode()),
+        stdout=StringIO(),
+    )
+
+    run = ReconciliationRun.objects.get()
+    assert run.snapshot == RosterSnapshot.objects.get()
+    assert run.status == ReconciliationRun.Status.DONE
+    assert run.started_by is None  # the system (SystemActor), shown as 系统
+    assert run.summary["opened"] == 1
+
+
 def test_import_roster_command_refuses_bad_file_and_stores_nothing(company, tmp_path):
     with pytest.raises(CommandError, match="群昵称"):
         call_command("import_roster", "--group", "office", _write(tmp_path, "x.csv", b"name2\nx\n"))
@@ -186,3 +206,11 @@ def test_reconcile_command_text_and_unknown_group(company):
     assert "办公群" in out.getvalue()
     with pytest.raises(CommandError, match="没有代码为"):
         call_command("reconcile", "--group", "nope")
+
+
+def test_a_run_without_an_actor_is_refused_never_recorded_as_nobody(company):
+    snapshot = capture(company.office, *compliant_rows())
+
+    with pytest.raises(TypeError, match=re.escape(ERROR_NO_ACTOR)):
+        reconcile_start(snapshot=snapshot, actor=None)
+    assert not ReconciliationRun.objects.exists()
