@@ -31,17 +31,25 @@ def change_url(period: Period) -> str:
 
 
 class PeriodTransitionInline(admin.TabularInline):
-    """The period's timeline: each move with who made it (系统: a task or a command) and why."""
+    """The period's timeline: each move with who made it (系统: a task or a command) and why,
+    shown to whoever may open the period (the inline's own model permission is not asked,
+    as the case page's timeline: violations.admin.display.CaseTransitionInline)."""
 
     model = PeriodTransition
     fields = ["at", "from_state", "to_state", "actor_name", "comment"]
     readonly_fields = fields
+    ordering = ["at", "pk"]
     extra = 0
     can_delete = False
+    show_change_link = False
     verbose_name_plural = "计算与锁定记录"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor__employee")
+        # Not the inline's default, which is empty without the model's view permission.
+        return PeriodTransition.objects.select_related("actor__employee").order_by(*self.ordering)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return obj is not None  # PeriodAdmin has decided who may open the period
 
     @admin.display(description="操作人")
     def actor_name(self, obj: PeriodTransition) -> str:
@@ -51,6 +59,9 @@ class PeriodTransitionInline(admin.TabularInline):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 

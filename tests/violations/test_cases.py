@@ -25,6 +25,7 @@ from violations.services import (
     case_file,
     case_propose,
     evidence_add,
+    evidence_add_all,
     evidence_inspect,
 )
 from violations.services.cases import (
@@ -36,6 +37,7 @@ from violations.services.cases import (
     ERROR_OWN_REPORT,
     ERROR_REASON_REQUIRED,
 )
+from violations.services.evidence import ERROR_EVIDENCE_FORBIDDEN
 
 pytestmark = pytest.mark.django_db
 SYSTEM = SystemActor("test")
@@ -477,3 +479,41 @@ def test_a_refused_file_leaves_no_file_on_disk(org, hr, settings):
             evidence=[("ok.png", PNG), ("virus.png", b"MZ" + b"\x00" * 40)],
         )
     assert not list(settings.MEDIA_ROOT.rglob("*.*"))
+
+
+def test_more_evidence_is_all_the_files_or_none(org, hr, settings):
+    case = new_case(org, hr)
+    with pytest.raises(EvidenceError, match="不是图片"):
+        evidence_add_all(
+            case=case, files=[("ok.png", PNG), ("virus.png", b"MZ" + b"\x00" * 40)], actor=hr[0]
+        )
+    assert not case.evidence.exists()
+    assert not list(settings.MEDIA_ROOT.rglob("*.*"))
+    stored = evidence_add_all(case=case, files=[("a.png", PNG), ("b.pdf", PDF)], actor=hr[0])
+    assert [e.original_name for e in stored] == ["a.png", "b.pdf"]
+    assert [e.uploaded_by for e in stored] == [hr[0], hr[0]]
+
+
+def test_evidence_from_someone_who_may_not_add_it_is_refused_before_any_file_is_read(org, hr):
+    case = new_case(org, hr)
+    outsider = UserFactory(username="outsider")
+    with pytest.raises(EvidenceError, match=ERROR_EVIDENCE_FORBIDDEN.format(pk=case.pk)):
+        evidence_add_all(case=case, files=[("ok.png", PNG)], actor=outsider)
+    assert not case.evidence.exists()
+
+
+def test_the_system_adds_evidence_as_no_person(org, hr):
+    case = new_case(org, hr)
+    [evidence] = evidence_add_all(
+        case=case, files=[("ok.png", PNG)], actor=SystemActor("task:screening")
+    )
+    assert evidence.uploaded_by is None
+
+
+def test_a_service_called_without_an_actor_refuses_rather_than_skipping_its_checks(org, hr):
+    case = new_case(org, hr)
+    with pytest.raises(TypeError, match="actor is required"):
+        case_confirm(case=case, actor=None, comment="属实")
+    with pytest.raises(TypeError, match="actor is required"):
+        evidence_add_all(case=case, files=[("ok.png", PNG)], actor=None)
+    assert case.transitions.count() == 1

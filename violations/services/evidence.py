@@ -82,12 +82,12 @@ def evidence_add_all(
     first is written. ``for_appeal`` marks the employee's material for their appeal.
     Returns the Evidence rows in the order of ``files``.
     """
+    uploaded_by = actor_user(actor)  # first: no actor (None) is refused, whatever the files
     if not files:  # a case filed, or an appeal made, without evidence: nothing to check
         return []
     if not _may_add(actor, case, for_appeal=for_appeal):
         raise EvidenceError(ERROR_EVIDENCE_FORBIDDEN.format(pk=case.pk))
     kinds = [evidence_inspect(data, name=name) for name, data in files]
-    uploaded_by = actor_user(actor)
     stored = []
     for (name, data), content_type in zip(files, kinds, strict=True):
         evidence = Evidence(
