@@ -49,7 +49,7 @@ def period_bounds(code: str) -> tuple[str, dt.date, dt.date]:
 def period_after(code: str) -> str:
     """The code of the period of the same kind that follows: 2026-12 -> 2027-01,
     2026-Q4 -> 2027-Q1."""
-    kind, starts, ends = period_bounds(code)
+    kind, _starts, ends = period_bounds(code)
     after = ends + dt.timedelta(days=1)
     if kind == Period.Kind.QUARTERLY:
         return f"{after.year}-Q{(after.month - 1) // 3 + 1}"

@@ -11,15 +11,15 @@ from appraisal.services.periods import (
 from appraisal.services.settlements import SettlementChange, SettlementReport, settlement_import
 
 __all__ = [
+    "AppraisalError",
+    "ComputeSummary",
+    "PeriodCodeError",
     "SettlementChange",
     "SettlementReport",
-    "settlement_import",
-    "AppraisalError",
-    "PeriodCodeError",
-    "ComputeSummary",
     "period_change_scoring",
     "period_compute",
     "period_create_for_corrections",
     "period_get_or_create",
     "period_lock",
+    "settlement_import",
 ]

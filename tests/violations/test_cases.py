@@ -4,6 +4,7 @@ window, repeat escalation, joint liability (§9.8/§9.12) and evidence checks.""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -36,6 +37,7 @@ from violations.services.cases import (
     ERROR_OWN_CONFIRMATION,
     ERROR_OWN_REPORT,
     ERROR_REASON_REQUIRED,
+    ERROR_UNKNOWN_RULE,
 )
 from violations.services.evidence import ERROR_EVIDENCE_FORBIDDEN
 
@@ -387,7 +389,7 @@ def test_the_same_source_event_never_makes_two_cases(org, hr):
 
 
 def test_proposing_an_inactive_rule_is_refused(org, hr):
-    with pytest.raises(CaseError, match="9.6"):
+    with pytest.raises(CaseError, match=re.escape(ERROR_UNKNOWN_RULE.format(code="9.6"))):
         case_propose(
             rule_code="9.6",  # tracked, never a deduction by default
             employee=org["offender"],
