@@ -6,16 +6,17 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import CharField
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -26,6 +27,9 @@ from common.actors import Actor, actor_may, actor_user
 from common.exceptions import ServiceError
 from members.models import PATH_SEPARATOR, Department, Employee, Position
 from members.tokens import invite_token_generator
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # Created by seed_policy: the departments the policy names (§4) plus HR and
 # finance, which run the groups (§5.2) and pay (§7.1).
@@ -84,15 +88,16 @@ def split_department_path(path: str) -> list[str]:
 @transaction.atomic
 def department_get_or_create_by_path(*, path: str) -> Department:
     """Return the department at ``path`` ("生产部/一车间"), creating missing levels."""
+    names = split_department_path(path)  # at least one level, or DepartmentPathError
     parent: Department | None = None
-    for name in split_department_path(path):
+    for name in names:
         department = Department.objects.filter(parent=parent, name=name).first()
         if department is None:
             department = Department(parent=parent, name=name)
             department.full_clean()
             department.save()
         parent = department
-    return parent
+    return cast(Department, parent)  # the last level: there is one
 
 
 @transaction.atomic
@@ -138,7 +143,7 @@ def login_may_get_invite_link(user) -> bool:
 @transaction.atomic
 def employee_login_get_or_create(
     *, employee: Employee, username: str, actor: Actor
-) -> tuple[AbstractBaseUser, bool]:
+) -> tuple[User, bool]:
     """The login called ``username`` for ``employee`` and whether it is new, without linking
     it (the caller saves the employee). ``actor`` is HR in the admin, or the system for the
     command line (common.actors).
@@ -156,15 +161,15 @@ def employee_login_get_or_create(
     if not actor_may(actor, INVITE_PERMISSION):
         raise PermissionDenied(ERROR_INVITE_FORBIDDEN)
     User = get_user_model()
-    limit = User._meta.get_field(User.USERNAME_FIELD).max_length
+    # The username field is a CharField with a max_length (AbstractUser's, 150).
+    limit = cast(int, cast(CharField, User._meta.get_field(User.USERNAME_FIELD)).max_length)
     try:
         if not username or len(username) > limit:
             raise ValidationError("")
         User.username_validator(username)
     except ValidationError:
         raise ValidationError(ERROR_LOGIN_INVALID.format(username=username, limit=limit)) from None
-    user = User.objects.filter(**{User.USERNAME_FIELD: username}).select_related("employee")
-    user = user.first()
+    user = User.objects.filter(**{User.USERNAME_FIELD: username}).select_related("employee").first()
     current = employee.user_id if employee.pk else None
     if current is not None and (user is None or user.pk != current):
         previous = User.objects.filter(pk=current).first()
@@ -251,7 +256,8 @@ def _invite(*, employee: Employee, actor: Actor, expires_at: dt.datetime) -> Log
         username = employee.user.get_username() if employee.user else ""
         return LoginInvite(employee, username, OUTCOME_LEFT)
     outcomes, reasons = [], []
-    if employee.user is None:
+    user = employee.user
+    if user is None:
         try:
             user, created = employee_login_get_or_create(
                 employee=employee, username=employee.employee_no, actor=actor
@@ -261,7 +267,6 @@ def _invite(*, employee: Employee, actor: Actor, expires_at: dt.datetime) -> Log
         employee.user = user
         outcomes.append(OUTCOME_CREATED if created else OUTCOME_LINKED)
         reasons.append(REASON_LOGIN_LINKED.format(username=user.get_username()))
-    user = employee.user
     username = user.get_username()
     link = ""
     if user.is_staff or user.is_superuser:
@@ -277,8 +282,9 @@ def _invite(*, employee: Employee, actor: Actor, expires_at: dt.datetime) -> Log
         outcomes = outcomes or [OUTCOME_EXISTING]
         reasons.append(REASON_LINK_ISSUED.format(username=username))
     if reasons:
-        employee._history_user = actor_user(actor)
-        employee._change_reason = "；".join(reasons)
+        # What django-simple-history records with the history row (its documented attributes).
+        employee._history_user = actor_user(actor)  # type: ignore[attr-defined]
+        employee._change_reason = "；".join(reasons)  # type: ignore[attr-defined]
         employee.full_clean()
         employee.save()
     return LoginInvite(employee, username, "；".join(outcomes), link, expires_at if link else None)

@@ -43,20 +43,20 @@ ERROR_NOT_WAITED_FOR = (
 ERROR_FORBIDDEN = "考核期间 {code} 当前为“{current}”，不能改为“{target}”。"
 
 # The moves a period may make (from, to).
-ALLOWED = {
+ALLOWED: set[tuple[str, str]] = {
     (State.OPEN, State.COMPUTED),
     (State.COMPUTED, State.COMPUTED),  # computed again: the rows are replaced
     (State.COMPUTED, State.OPEN),  # its scoring changed: the results no longer match
     (State.COMPUTED, State.LOCKED),
 }
 # Who may move a period to each state, and what a person without the right is told.
-PERMISSIONS = {
+PERMISSIONS: dict[str, tuple[str, str]] = {
     State.COMPUTED: (COMPUTE_PERMISSION, ERROR_NOT_HR),
     State.LOCKED: (LOCK_PERMISSION, ERROR_NOT_HR),
     State.OPEN: (CHANGE_PERMISSION, ERROR_NOT_HR_CHANGE),
 }
 # Why a move is forbidden, in HR's words (any other: ERROR_FORBIDDEN).
-REFUSALS = {
+REFUSALS: dict[tuple[str, str], str] = {
     (State.LOCKED, State.COMPUTED): ERROR_LOCKED,
     (State.LOCKED, State.LOCKED): ERROR_ALREADY_LOCKED,
     (State.LOCKED, State.OPEN): ERROR_LOCKED_SCORING,
@@ -149,7 +149,7 @@ def period_create_for_corrections(*, code: str, actor: Actor) -> Period:
         period.full_clean()
     except ValidationError as exc:  # e.g. created by another HR a moment ago
         raise AppraisalError("；".join(exc.messages)) from exc
-    period._history_user = actor_user(actor)
+    period._history_user = actor_user(actor)  # type: ignore[attr-defined]  # simple_history's
     period.save()
     return period
 

@@ -26,6 +26,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
@@ -118,15 +119,15 @@ def _parties(case: Case) -> set[int]:
     joint liability the employee of the case it is joint to, of the cases joint to it, and the
     department head a confirmation would make one for (a head decides neither their
     staff's case nor their own share of it)."""
-    parties = {case.employee.user_id}
-    if case.joint_of_id is not None:
-        parties.add(case.joint_of.employee.user_id)
+    parties: set[int | None] = {case.employee.user_id}
+    joint_of = case.joint_of  # no query when there is none
+    if joint_of is not None:
+        parties.add(joint_of.employee.user_id)
     parties.update(case.joint_cases.values_list("employee__user_id", flat=True))
     head = case.employee.department.head
     if case.rule.head_share and head is not None:  # confirming would charge them (_make_joint_case)
         parties.add(head.user_id)
-    parties.discard(None)
-    return parties
+    return {pk for pk in parties if pk is not None}  # employees without a login
 
 
 def _refuse_unless_hr(case: Case, actor: Actor) -> None:
@@ -271,7 +272,8 @@ def _make_joint_case(case: Case, actor: Actor) -> Case | None:
             "description": f"连带责任：{case.employee} 的案件 #{case.pk}（§9.8、§9.12）。",
             "joint_of": case,
             "state": State.CONFIRMED,
-            "points": (case.points * share).quantize(CENT, ROUND_HALF_UP),
+            # Fixed by the confirmation just made (case_confirm): never None here.
+            "points": (cast(Decimal, case.points) * share).quantize(CENT, ROUND_HALF_UP),
             "sanction": case.rule.sanction,
             "offence_number": 1,
             "confirmed_at": case.confirmed_at,
@@ -322,7 +324,7 @@ def case_appeal(
     if not selectors.can_appeal_case(actor, case):
         raise CaseError(ERROR_APPEAL_NOT_YOURS)
     _check_move(case, State.APPEALED)
-    deadline = appeal_deadline(case)
+    deadline = cast(dt.datetime, appeal_deadline(case))  # confirmed (the move is allowed)
     if (now or timezone.now()) > deadline:
         raise CaseError(
             ERROR_APPEAL_LATE.format(
