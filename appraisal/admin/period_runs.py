@@ -18,6 +18,7 @@ from django.urls import reverse
 from appraisal.models import Period, PeriodTransition
 from appraisal.services import AppraisalError, period_compute, period_lock
 from members.selectors import person_label
+from violations.admin.display import TimelineInline
 
 COMPUTED = (
     "{period} 已计算：{employees} 名员工，扣分明细 {lines} 条，调整 {adjustments} 条，"
@@ -30,39 +31,12 @@ def change_url(period: Period) -> str:
     return reverse("admin:appraisal_period_change", args=[period.pk])
 
 
-class PeriodTransitionInline(admin.TabularInline):
+class PeriodTransitionInline(TimelineInline):
     """The period's timeline: each move with who made it (系统: a task or a command) and why,
-    shown to whoever may open the period (the inline's own model permission is not asked,
-    as the case page's timeline: violations.admin.display.CaseTransitionInline)."""
+    shown to whoever may open the period, as the case page's."""
 
     model = PeriodTransition
-    fields = ["at", "from_state", "to_state", "actor_name", "comment"]
-    readonly_fields = fields
-    ordering = ["at", "pk"]
-    extra = 0
-    can_delete = False
-    show_change_link = False
     verbose_name_plural = "计算与锁定记录"
-
-    def get_queryset(self, request):
-        # Not the inline's default, which is empty without the model's view permission.
-        return PeriodTransition.objects.select_related("actor__employee").order_by(*self.ordering)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return obj is not None  # PeriodAdmin has decided who may open the period
-
-    @admin.display(description="操作人")
-    def actor_name(self, obj: PeriodTransition) -> str:
-        return person_label(obj.actor) if obj.actor_id else "系统"
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class PeriodRunActions:

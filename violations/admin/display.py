@@ -118,24 +118,31 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class CaseTransitionInline(ReadOnlyInline):
-    """The case's timeline: every state change, who made it and why, oldest first."""
+class TimelineInline(ReadOnlyInline):
+    """A state machine's audit rows (a model with from_state, to_state, actor, at, comment:
+    CaseTransition, appraisal's PeriodTransition): every move, who made it (系统: the system)
+    and why, oldest first, for whoever may open the row they belong to."""
 
-    model = CaseTransition
     fields = ["at", "from_state", "to_state", "actor_label", "comment"]
     readonly_fields = fields
     ordering = ["at", "pk"]
-    verbose_name_plural = "处理记录"
 
     def get_queryset(self, request):
-        return CaseTransition.objects.select_related("actor__employee").order_by(*self.ordering)
+        return self.model.objects.select_related("actor__employee").order_by(*self.ordering)
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return obj is not None  # whoever may open the case reads its timeline
+        return obj is not None  # whoever may open the row reads its timeline
 
     @admin.display(description="操作人")
-    def actor_label(self, obj: CaseTransition) -> str:
+    def actor_label(self, obj) -> str:
         return person_label(obj.actor) if obj.actor_id else "系统"
+
+
+class CaseTransitionInline(TimelineInline):
+    """The case's timeline: every state change, who made it and why, oldest first."""
+
+    model = CaseTransition
+    verbose_name_plural = "处理记录"
 
 
 class EvidenceInline(ReadOnlyInline):
