@@ -22,6 +22,18 @@ from members.services import department_get_or_create_by_path, department_set_he
 from tests.factories import ChatGroupFactory, EmployeeFactory, UserFactory
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # SQLite's test database is in memory (Django's default), one per pytest-xdist worker
+    # process. Said explicitly: pytest-django tells SQLite by the stock engine's name only,
+    # and would name our engine's (config.sqlite3) test database after the file's path + _gw0.
+    from django.conf import settings
+
+    for database in settings.DATABASES.values():
+        test = database.setdefault("TEST", {})
+        if database["ENGINE"] == "config.sqlite3" and not test.get("NAME"):
+            test["NAME"] = ":memory:"
+
+
 def _seed_policy() -> None:
     call_command("seed_policy", stdout=StringIO())
 
@@ -31,6 +43,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """The test database, migrated, with the policy seeded once for the whole session."""
     with django_db_blocker.unblock():
         _seed_policy()
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # `make test` spreads the tests over every core (pytest-xdist, --dist loadgroup). The
+    # integration tests share one Redis database (emptied by each) and its queues, so they
+    # run on one worker, one after another.
+    for item in items:
+        if item.get_closest_marker("integration"):
+            item.add_marker(pytest.mark.xdist_group("integration"))
 
 
 def _is_transactional(item: pytest.Item) -> bool:
