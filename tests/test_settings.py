@@ -99,7 +99,7 @@ PRODUCTION_KEY = "tQ3v8-Zk2pW9xLr4Hn6Jy1Bc5Md7Fg0Ss2Ua4Ie6Oo8Kq1Xw3Ve5Rt7Yb9Nm0P
 def test_production_defaults_to_no_debug_and_requires_a_secret_key():
     s = _settings("config.settings.production", DJANGO_SECRET_KEY=PRODUCTION_KEY)
     assert s["debug"] is False
-    with pytest.raises(subprocess.CalledProcessError) as exc:
+    with pytest.raises(subprocess.CalledProcessError, match="non-zero exit status") as exc:
         _settings("config.settings.production")
     assert "DJANGO_SECRET_KEY" in exc.value.stderr
 
@@ -129,7 +129,7 @@ def test_production_locks_by_address_only_where_addresses_tell_people_apart(env,
     ids=["local-development-key", "empty", "shorter-than-50", "one-character-repeated"],
 )
 def test_production_refuses_the_development_key_and_weak_keys(key):
-    with pytest.raises(subprocess.CalledProcessError) as exc:
+    with pytest.raises(subprocess.CalledProcessError, match="non-zero exit status") as exc:
         _settings("config.settings.production", DJANGO_SECRET_KEY=key)
     assert "ImproperlyConfigured" in exc.value.stderr
     assert "DJANGO_SECRET_KEY 必须设为至少 50 个字符的随机值" in exc.value.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -344,7 +345,7 @@ def test_the_command_writes_the_file_and_says_whether_the_period_is_locked(
 )
 def test_the_command_refuses_an_unknown_period(october, tmp_path: Path, code, message):
     target = tmp_path / "out.xlsx"
-    with pytest.raises(CommandError) as error:
+    with pytest.raises(CommandError, match=re.escape(message)) as error:
         call_command("export_appraisal", "--period", code, "--output", str(target))
     assert str(error.value) == message
     assert not target.exists()

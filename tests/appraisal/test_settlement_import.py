@@ -477,7 +477,7 @@ def test_a_user_without_import_settlement_is_refused(period):
 
     with pytest.raises(PermissionDenied, match="没有导入财务扣款表的权限"):
         run(period, three_rows(), actor=clerk)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="没有导入财务扣款表的权限"):
         run(period, three_rows(), actor=clerk, dry_run=True)
     assert everything() == (0, 0, 0)
 

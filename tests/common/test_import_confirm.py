@@ -268,7 +268,7 @@ def test_the_sweep_command_says_how_many_it_removed(previews):
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "x", "", None])
 def test_the_storage_opens_only_names_it_made(previews, name):
-    with pytest.raises(SuspiciousFileOperation):
+    with pytest.raises(SuspiciousFileOperation, match="不是导入预览保存的文件名"):
         PrivateTempStorage(name=name, read_mode="rb").read()
 
 

@@ -86,23 +86,27 @@ def test_rule_on_a_family_member_is_refused(org):
     first = ChatGroupFactory()
     second = ChatGroupFactory(family=first)
     rule = EligibilityRule(group=second, kind=Kind.EVERYONE)
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(ValidationError, match="入群条件设在系列首群上，同系列的群共用。") as exc:
         rule.full_clean()
     assert "group" in exc.value.message_dict
 
 
+MISSING = "此条件需要填写该项。"
+UNUSED = "此条件不使用该项，请留空。"
+
+
 @pytest.mark.parametrize(
-    ("kind", "params", "bad_field"),
+    ("kind", "params", "bad_field", "message"),
     [
-        (Kind.MIN_RANK, {}, "min_rank"),
-        (Kind.CATEGORY, {}, "category"),
-        (Kind.DEPARTMENT, {}, "department"),
-        (Kind.EVERYONE, {"min_rank": 3}, "min_rank"),
+        (Kind.MIN_RANK, {}, "min_rank", MISSING),
+        (Kind.CATEGORY, {}, "category", MISSING),
+        (Kind.DEPARTMENT, {}, "department", MISSING),
+        (Kind.EVERYONE, {"min_rank": 3}, "min_rank", UNUSED),
     ],
 )
-def test_rule_parameters_are_checked(kind, params, bad_field):
+def test_rule_parameters_are_checked(kind, params, bad_field, message):
     rule = EligibilityRule(group=ChatGroupFactory(), kind=kind, **params)
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(ValidationError, match=message) as exc:
         rule.full_clean()
     assert bad_field in exc.value.message_dict
 

@@ -78,7 +78,7 @@ def test_english_headers_are_accepted():
     ids=["binary", "pdf", "empty", "no-display-name-column", "no-members"],
 )
 def test_bad_files_are_refused_with_a_clear_message(data, message):
-    with pytest.raises(RosterImportError) as exc:
+    with pytest.raises(RosterImportError, match=re.escape(message)) as exc:
         parse_roster(data)
     assert message in str(exc.value)
 
@@ -100,9 +100,10 @@ def test_oversized_file_is_refused_and_nothing_stored(company, settings):
 
 def test_too_long_display_name_names_row_and_column(company):
     data = ("群昵称\n好\n" + "长" * 200 + "\n").encode()
-    with pytest.raises(RosterImportError) as exc:
+    too_long = "第3行「群昵称」超过 128 个字符。"
+    with pytest.raises(RosterImportError, match=re.escape(too_long)) as exc:
         roster_snapshot_import(group=company.office, data=data, actor=SYSTEM)
-    assert exc.value.errors == ["第3行「群昵称」超过 128 个字符。"]
+    assert exc.value.errors == [too_long]
     assert not RosterMember.objects.exists()
 
 
@@ -115,7 +116,7 @@ def test_snapshot_is_immutable_once_stored(company):
         snapshot.save()
     member = snapshot.members.get()
     member.display_name = "改过"
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=ERROR_SNAPSHOT_IMMUTABLE):
         member.save()
 
 
