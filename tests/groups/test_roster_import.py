@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from common.actors import ERROR_NO_ACTOR
+from common.spreadsheets.limits import ERROR_TOO_MANY_ROWS
 from groups.models import Finding, ReconciliationRun, RosterMember, RosterSnapshot
 from groups.models.roster import ERROR_SNAPSHOT_IMMUTABLE
 from groups.services import reconcile_start
@@ -86,7 +87,7 @@ def test_bad_files_are_refused_with_a_clear_message(data, message):
 def test_too_many_rows_is_refused(settings):
     settings.MAX_ROSTER_ROWS = 3
     data = ("群昵称\n" + "".join(f"成员{i}\n" for i in range(4))).encode()
-    with pytest.raises(RosterImportError, match="行"):
+    with pytest.raises(RosterImportError, match=ERROR_TOO_MANY_ROWS.format(limit=3)):
         parse_roster(data)
 
 
