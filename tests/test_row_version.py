@@ -38,11 +38,6 @@ def _period_url(period: Period) -> str:
 
 
 @pytest.fixture
-def hr2(seeded):
-    return UserFactory(username="hr2", roles=[HR])
-
-
-@pytest.fixture
 def period(seeded):
     return period_get_or_create(code="2026-10")
 

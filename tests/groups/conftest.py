@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from common.actors import SystemActor
-from company.roles import GROUP_ADMINS, HR, seed_roles
+from company.roles import GROUP_ADMINS, HR
 from groups.models import ChatGroup, EligibilityRule
 from groups.services.roster import RosterRow, roster_snapshot_create
 from members.models import Employee
@@ -79,9 +79,8 @@ def company(db) -> Company:
 
 
 @pytest.fixture
-def hr_user(db):
+def hr_user(seeded):
     """人力资源部: the HR role, every groups.* permission."""
-    seed_roles()
     return UserFactory(username="hr", roles=[HR])
 
 
@@ -95,10 +94,9 @@ def creator(company):
 
 
 @pytest.fixture
-def group_admin(company):
+def group_admin(company, seeded):
     """An admin of the office group (§5.2) with the Group admins role (may view employees,
     not departments)."""
-    seed_roles()
     admin = EmployeeFactory(
         name="孙丽",
         department=company.hr_head.department,

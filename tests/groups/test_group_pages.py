@@ -208,16 +208,6 @@ def test_creator_sees_employees_as_text_hr_as_links(client, hr_user, creator, of
     assert "陈静（JM006）" in parsed.text
 
 
-@pytest.fixture
-def leader(hr_user):
-    """公司领导: views every group and its rules (not departments' pages? they may)."""
-
-    from company.roles import COMPANY_LEADERS
-
-    user = UserFactory(username="leader", roles=[COMPANY_LEADERS])
-    return user
-
-
 def test_who_views_the_group_sees_the_rules_as_text(client, leader, office):
     client.force_login(leader)
     parsed = page(client, change_url(office))

@@ -43,12 +43,6 @@ FORMULA = '=HYPERLINK("http://x","y")'
 
 
 @pytest.fixture
-def outsider(db):
-    """Staff, but neither HR nor anyone's creator or admin."""
-    return UserFactory(username="outsider")
-
-
-@pytest.fixture
 def other_group(db):
     """Someone else's group, reconciled, with one stranger."""
     group = ChatGroupFactory(code="other", name="别的群", creator=EmployeeFactory(name="钱多多"))
@@ -799,11 +793,6 @@ def test_identity_form_for_a_namesake_lists_the_candidates(client, hr_user, comp
 
 
 RECORD_MODELS = ["rostersnapshot", "finding", "rosteraction", "reconciliationrun"]
-
-
-@pytest.fixture
-def superuser(db):
-    return UserFactory(username="root", is_staff=True, is_superuser=True)
 
 
 @pytest.mark.parametrize("model", RECORD_MODELS)

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from company.roles import FINANCE, HR
+from company.roles import FINANCE
 from members.services import department_get_or_create_by_path, department_set_head
 from tests.factories import CaseFactory, ChatGroupFactory, EmployeeFactory, UserFactory
 from violations.models import Case, Rule
@@ -19,7 +19,7 @@ def _user(name: str, role: str | None = None, **kwargs):
 
 
 @pytest.fixture
-def world(seeded):
+def world(seeded, hr, hr2, outsider):
     """Sales (head 郭杰华, offender 李娜), production (刘洋); 办公群 run by 赵敏 (creator)
     and 王芳 (admin), 别的群 run by nobody with a login; HR ×2, Finance, an outsider."""
     sales = department_get_or_create_by_path(path="销售部")
@@ -46,13 +46,13 @@ def world(seeded):
         "mine": mine,
         "other": other,
         "rule": Rule.objects.get(code="9.4"),
-        "hr": _user("hr1", HR),
-        "hr2": _user("hr2", HR),
+        "hr": hr,
+        "hr2": hr2,
         "finance": _user("finance", FINANCE),
         "head": head.user,
         "creator": creator.user,
         "groupadmin": group_admin.user,
-        "outsider": _user("outsider"),
+        "outsider": outsider,
     }
 
 
