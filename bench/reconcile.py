@@ -54,7 +54,7 @@ def main() -> None:
     from groups.services.roster import RosterRow, roster_snapshot_create
 
     call_command("migrate", verbosity=0)
-    call_command("seed_policy", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("seed_policy", stdout=open(os.devnull, "w"))
     t0 = time.perf_counter()
     company = demo_company_build(
         employees=args.employees, seed=args.seed, today=timezone.localdate()
