@@ -10,9 +10,8 @@ DEMO_SEED ?= 1
 DEMO_PASSWORD ?= junma-demo
 # The browser the e2e tests drive: Debian's chromium (`playwright install` cannot download one).
 E2E_CHROMIUM ?= /usr/bin/chromium
-# `make test` spreads the tests over every core (pytest-xdist; tests that share a demo company
-# or the Redis of the integration tests stay on one worker: xdist_group). PYTEST_WORKERS=0 runs
-# them in this one process.
+# `make test` spreads the tests over every core (pytest-xdist; a file at a time, the integration
+# tests together: tests/conftest.py). PYTEST_WORKERS=0 runs them in this one process.
 PYTEST_WORKERS ?= auto
 
 .PHONY: run test e2e lint format worker migrate seed demo clean
@@ -46,7 +45,7 @@ test: $(VENV)/.installed
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run --settings=config.settings.test
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Real-browser tests (tests/e2e, marker e2e; not part of `make test`): Playwright drives
 # chromium headless against a live server. Screenshots: test-artifacts/e2e/.

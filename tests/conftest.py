@@ -45,14 +45,23 @@ def django_db_setup(django_db_setup, django_db_blocker):
         _seed_policy()
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # `make test` spreads the tests over every core (pytest-xdist, --dist loadgroup). The
-    # integration tests share one Redis database (emptied by each) and its queues, so they
-    # run on one worker, one after another.
-    for item in items:
-        if item.get_closest_marker("integration"):
-            item.add_marker(pytest.mark.xdist_group("integration"))
+INTEGRATION_TESTS = "tests/integration/"
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook; `make test` runs with -n auto
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """The tests go to the xdist workers a file at a time, so that a module-scoped fixture (the
+    demo company the crawler and the permission matrix build) is built once; the integration
+    tests all go to one worker, one after another: they share one Redis database (each
+    empties it) and its queues."""
+    from xdist.scheduler import LoadFileScheduling
+
+    class ByFile(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = super()._split_scope(nodeid)
+            return INTEGRATION_TESTS if path.startswith(INTEGRATION_TESTS) else path
+
+    return ByFile(config, log)
 
 
 def _is_transactional(item: pytest.Item) -> bool:

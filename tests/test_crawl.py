@@ -45,9 +45,6 @@ from tests.demo_company import demo_company_rolled_back
 from tests.html import Page
 from violations.models import Case
 
-# One xdist worker builds the demo company once for the whole module (make test: loadgroup).
-pytestmark = pytest.mark.xdist_group("crawl")
-
 DEMO_EMPLOYEES = 30
 PASSWORD = "crawl-demo-pass"  # noqa: S105 — the demo personas' password, tests only
 SUPERUSER = "admin"  # manage.py ensure_admin

@@ -48,9 +48,6 @@ from tests.demo_company import demo_company_rolled_back
 from tests.factories import PNG_BYTES
 from violations.models import Case, Evidence
 
-# One xdist worker builds the demo company once for the whole module (make test: loadgroup).
-pytestmark = pytest.mark.xdist_group("permission-matrix")
-
 PASSWORD = "matrix-demo-pass"  # noqa: S105 — the demo personas' password, tests only
 DEMO_EMPLOYEES = 30
 SUPERUSER = "admin"  # manage.py ensure_admin

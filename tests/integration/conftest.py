@@ -23,9 +23,8 @@ from django.db import connection
 from django.utils import timezone
 
 from appraisal.services import period_get_or_create
-from company.roles import HR
 from config.celery import app
-from tests.factories import ChatGroupFactory, EmployeeFactory, UserFactory
+from tests.factories import ChatGroupFactory, EmployeeFactory
 from tests.groups.conftest import company  # noqa: F401 — the same small company
 from violations.models import Rule
 from violations.services import case_confirm, case_file
@@ -167,9 +166,8 @@ def worker_processes(redis_broker, tmp_path):
 
 
 @pytest.fixture
-def period_with_confirmed_cases(seeded):
+def period_with_confirmed_cases(seeded, hr, hr2):
     """Last month's period with 20 confirmed §9.4 cases (3 points each), not yet computed."""
-    hr = [UserFactory(username=f"hr{i}", roles=[HR]) for i in range(2)]
     group = ChatGroupFactory()
     when = timezone.now().replace(day=1) - dt.timedelta(days=10)  # last month
     for i in range(20):
@@ -179,7 +177,7 @@ def period_with_confirmed_cases(seeded):
             group=group,
             occurred_at=when,
             description=f"案件{i}",
-            actor=hr[0],
+            actor=hr,
         )
-        case_confirm(case=case, actor=hr[1])  # four eyes: another HR confirms
+        case_confirm(case=case, actor=hr2)  # four eyes: another HR confirms
     return period_get_or_create(code=f"{when:%Y-%m}")
