@@ -312,7 +312,7 @@ def _private_media():
 
 
 def _give_out_of_scope_rows() -> None:
-    from violations.services import evidence_add
+    from violations.services import evidence_add_all
 
     groupadmin = get_user_model().objects.get(username="groupadmin")
     work = ChatGroup.objects.get(code="work")
@@ -323,7 +323,7 @@ def _give_out_of_scope_rows() -> None:
         run_execute(snapshot=work.snapshots.first())
     hr = get_user_model().objects.get(username="hr")
     for case in Case.objects.all():
-        evidence_add(case=case, data=PNG_BYTES, name="截图.png", actor=hr)
+        evidence_add_all(case=case, files=[("截图.png", PNG_BYTES)], actor=hr)
     _rows_the_demo_lacks(hr, work)
 
 

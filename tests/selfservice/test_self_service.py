@@ -24,7 +24,7 @@ from tests.factories import (
     UserFactory,
 )
 from violations.models import Case, CaseTransition, Rule
-from violations.services import case_confirm, case_propose, evidence_add
+from violations.services import case_confirm, case_propose, evidence_add_all
 from violations.services.cases import ERROR_APPEAL_LATE, ERROR_FORBIDDEN, appeal_deadline
 
 pytestmark = pytest.mark.django_db
@@ -183,7 +183,7 @@ def test_the_detail_shows_the_timeline_with_who_when_and_why(my_client, me, hr):
 
 def test_the_detail_links_each_evidence_file_to_the_checked_view(my_client, me, hr):
     case = new_case(me)
-    evidence = evidence_add(case=case, data=PNG_BYTES, name="截图.png", actor=hr)
+    evidence = evidence_add_all(case=case, files=[("截图.png", PNG_BYTES)], actor=hr)[0]
 
     page = my_client.get(detail_url(case)).content.decode()
 

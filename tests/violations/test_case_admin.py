@@ -38,7 +38,7 @@ from violations.admin.cases import (
 from violations.admin.decisions import MESSAGE_DECIDED_MANY, MESSAGE_REFUSED
 from violations.forms import ERROR_FILE_GROUP, ERROR_OVERRIDE_ONE_CASE, MAX_EVIDENCE_FILES
 from violations.models import Case, CaseTransition, Evidence
-from violations.services import case_confirm, evidence_add
+from violations.services import case_confirm, evidence_add_all
 from violations.services.cases import (
     ERROR_OWN_CONFIRMATION,
     ERROR_OWN_REPORT,
@@ -184,8 +184,10 @@ def test_changelist_filters_by_period(client, world, cases):
 
 def test_change_page_shows_the_timeline_in_order_and_evidence_thumbnails(client, world):
     case = filed(world)
-    png = evidence_add(case=case, data=PNG_BYTES, name="shot.png", actor=world["groupadmin"])
-    pdf = evidence_add(case=case, data=PDF_BYTES, name="聊天记录.pdf", actor=world["groupadmin"])
+    png = evidence_add_all(case=case, files=[("shot.png", PNG_BYTES)], actor=world["groupadmin"])[0]
+    pdf = evidence_add_all(
+        case=case, files=[("聊天记录.pdf", PDF_BYTES)], actor=world["groupadmin"]
+    )[0]
     case_confirm(case=case, actor=world["hr"], comment="证据确凿")
     client.force_login(world["hr2"])
     response = client.get(reverse("admin:violations_case_change", args=[case.pk]))
@@ -210,7 +212,7 @@ def timeline(response) -> list[tuple[str, str, str]]:
 
 def test_group_admin_opens_their_groups_case_with_timeline_and_evidence(client, world):
     case = filed(world)
-    evidence = evidence_add(case=case, data=PNG_BYTES, name="shot.png", actor=SYSTEM)
+    evidence = evidence_add_all(case=case, files=[("shot.png", PNG_BYTES)], actor=SYSTEM)[0]
     client.force_login(world["groupadmin"])
     response = client.get(reverse("admin:violations_case_change", args=[case.pk]))
     assert response.status_code == 200
@@ -221,7 +223,7 @@ def test_group_admin_opens_their_groups_case_with_timeline_and_evidence(client, 
 
 def test_finance_sees_the_case_but_not_its_evidence(client, world):
     case = filed(world)
-    evidence = evidence_add(case=case, data=PNG_BYTES, name="shot.png", actor=SYSTEM)
+    evidence = evidence_add_all(case=case, files=[("shot.png", PNG_BYTES)], actor=SYSTEM)[0]
     client.force_login(world["finance"])
     response = client.get(reverse("admin:violations_case_change", args=[case.pk]))
     assert response.status_code == 200
@@ -652,7 +654,7 @@ def queue_of(world, count: int, *, start: dt.datetime | None = None) -> list[Cas
     made = []
     for i in range(count):
         case = filed(world)
-        evidence_add(case=case, data=PNG_BYTES, name=f"{i}.png", actor=SYSTEM)
+        evidence_add_all(case=case, files=[(f"{i}.png", PNG_BYTES)], actor=SYSTEM)
         Case.objects.filter(pk=case.pk).update(created_at=start - dt.timedelta(hours=i))
         made.append(case)
     return made
@@ -660,7 +662,7 @@ def queue_of(world, count: int, *, start: dt.datetime | None = None) -> list[Cas
 
 def test_queue_lists_proposed_cases_oldest_first_with_thumbnails(client, world):
     newest, middle, oldest = queue_of(world, 3)
-    pdf = evidence_add(case=oldest, data=PDF_BYTES, name="记录.pdf", actor=SYSTEM)
+    pdf = evidence_add_all(case=oldest, files=[("记录.pdf", PDF_BYTES)], actor=SYSTEM)[0]
     decided = filed(world)
     case_confirm(case=decided, actor=world["hr"], comment="ok")
     client.force_login(world["hr"])

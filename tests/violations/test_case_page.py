@@ -21,7 +21,7 @@ from violations.admin.decisions import MESSAGE_DECIDED, MESSAGE_REFUSED
 from violations.forms import ERROR_DECISION_COMMENT
 from violations.models import Case, Evidence, Rule, clause_sort_key
 from violations.selectors import source_event_label
-from violations.services import case_appeal, case_confirm, case_propose, evidence_add
+from violations.services import case_appeal, case_confirm, case_propose, evidence_add_all
 from violations.services.cases import ERROR_OWN_CONFIRMATION, ERROR_OWN_REPORT
 from violations.services.evidence import ERROR_EVIDENCE_TYPE
 
@@ -342,7 +342,7 @@ def test_no_add_edit_delete_or_view_icons_beside_rule_employee_and_group(client,
 def test_people_on_the_case_page_are_names_never_links_to_logins(client, world):
     EmployeeFactory(name="周敏", employee_no="HR002", user=world["hr2"])
     case = filed(world)
-    evidence_add(case=case, data=PNG_BYTES, name="shot.png", actor=world["groupadmin"])
+    evidence_add_all(case=case, files=[("shot.png", PNG_BYTES)], actor=world["groupadmin"])
     client.force_login(world["hr2"])  # decided through the page: the history has its user
     client.post(decide_url(case), {"decision": "confirm", "comment": "ok"})
     client.force_login(world["hr"])

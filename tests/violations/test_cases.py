@@ -8,7 +8,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
 from common.actors import SystemActor
@@ -25,7 +25,6 @@ from violations.services import (
     case_dismiss,
     case_file,
     case_propose,
-    evidence_add,
     evidence_add_all,
     evidence_inspect,
 )
@@ -37,6 +36,7 @@ from violations.services.cases import (
     ERROR_OWN_CONFIRMATION,
     ERROR_OWN_REPORT,
     ERROR_REASON_REQUIRED,
+    ERROR_SYSTEM_DECIDES,
     ERROR_UNKNOWN_RULE,
 )
 from violations.services.evidence import ERROR_EVIDENCE_FORBIDDEN
@@ -430,7 +430,7 @@ def test_evidence_type_comes_from_the_content(data, kind):
 def test_renamed_executables_and_other_files_are_refused(org, hr, data, name):
     case = new_case(org, hr)
     with pytest.raises(EvidenceError, match="不是图片"):
-        evidence_add(case=case, data=data, name=name, actor=hr[0])
+        evidence_add_all(case=case, files=[(name, data)], actor=hr[0])
     assert not Evidence.objects.exists()
 
 
@@ -444,7 +444,7 @@ def test_evidence_size_is_checked(org, hr, settings):
 
 def test_evidence_is_stored_privately_under_a_name_of_our_choosing(org, hr, settings):
     case = new_case(org, hr)
-    evidence = evidence_add(case=case, data=PNG, name="../../etc/passwd.png", actor=hr[0])
+    evidence = evidence_add_all(case=case, files=[("../../etc/passwd.png", PNG)], actor=hr[0])[0]
     assert evidence.content_type == "image/png"
     assert evidence.original_name == "../../etc/passwd.png"
     assert evidence.file.name.startswith(f"evidence/{case.pk}/")
@@ -519,3 +519,89 @@ def test_a_service_called_without_an_actor_refuses_rather_than_skipping_its_chec
     with pytest.raises(TypeError, match="actor is required"):
         evidence_add_all(case=case, files=[("ok.png", PNG)], actor=None)
     assert case.transitions.count() == 1
+
+
+# -- the system proposes, a person decides (§7.1) ----------------------------------------
+
+
+def test_the_system_neither_confirms_nor_dismisses_a_case(org, hr):
+    case = new_case(org, hr)
+    with pytest.raises(CaseError, match=re.escape(ERROR_SYSTEM_DECIDES)):
+        case_confirm(case=case, actor=SYSTEM, comment="属实")
+    with pytest.raises(CaseError, match=re.escape(ERROR_SYSTEM_DECIDES)):
+        case_dismiss(case=case, actor=SYSTEM, comment="不构成违规")
+    case.refresh_from_db()
+    assert case.state == State.PROPOSED
+    assert case.transitions.count() == 1
+
+
+def test_the_system_does_not_decide_an_appeal(org, hr):
+    case = case_confirm(case=new_case(org, hr), actor=hr[1])
+    case_appeal(case=case, actor=org["offender"].user, comment="申诉")
+    for uphold in (True, False):
+        with pytest.raises(CaseError, match=re.escape(ERROR_SYSTEM_DECIDES)):
+            case_decide_appeal(case=case, actor=SYSTEM, uphold=uphold, comment="裁决")
+    case.refresh_from_db()
+    assert case.state == State.APPEALED
+
+
+# -- the order of refusals and who attaches evidence -------------------------------------
+
+
+def test_an_appeal_with_a_refused_file_is_refused_for_the_file_before_who_appeals(org, hr):
+    case = case_confirm(case=new_case(org, hr), actor=hr[1])
+    with pytest.raises(EvidenceError, match="不是图片"):
+        case_appeal(
+            case=case,
+            actor=UserFactory(username="colleague"),  # may not appeal either: the file speaks first
+            comment="替他申诉",
+            attachments=[("virus.png", b"MZ" + b"\x00" * 40)],
+        )
+    case.refresh_from_db()
+    assert case.state == State.CONFIRMED
+    assert not case.evidence.exists()
+
+
+def test_an_appeal_stores_its_material_marked_for_the_appeal(org, hr):
+    case = case_confirm(case=new_case(org, hr), actor=hr[1])
+    case_appeal(
+        case=case, actor=org["offender"].user, comment="申诉", attachments=[("说明.pdf", PDF)]
+    )
+    [material] = case.evidence.all()
+    assert (material.for_appeal, material.uploaded_by) == (True, org["offender"].user)
+
+
+def test_whoever_files_a_case_attaches_its_evidence_without_the_view_evidence_check(org, hr):
+    # A login that may file (violations.add_case) but not read evidence (no view_evidence,
+    # no role in the case's group or department): its own filing carries its files; adding
+    # to the filed case later is the admin's 补充证据, which checks it.
+    filer = UserFactory(username="filer")
+    filer.user_permissions.add(Permission.objects.get(codename="add_case"))
+    case = case_file(
+        rule=Rule.objects.get(code="9.4"),
+        employee=org["offender"],
+        group=org["group"],
+        occurred_at=timezone.now(),
+        description="附截图",
+        actor=filer,
+        evidence=[("shot.png", PNG)],
+    )
+    [evidence] = case.evidence.all()
+    assert (evidence.uploaded_by, evidence.for_appeal) == (filer, False)
+    with pytest.raises(EvidenceError, match=ERROR_EVIDENCE_FORBIDDEN.format(pk=case.pk)):
+        evidence_add_all(case=case, files=[("more.png", PNG)], actor=filer)
+    assert case.evidence.count() == 1
+
+
+def test_filing_by_someone_who_may_not_file_is_refused_before_the_files_are_read(org):
+    with pytest.raises(CaseError, match=ERROR_FILE_FORBIDDEN):
+        case_file(
+            rule=Rule.objects.get(code="9.4"),
+            employee=org["offender"],
+            group=org["group"],
+            occurred_at=timezone.now(),
+            description="外人登记",
+            actor=UserFactory(username="nobody"),
+            evidence=[("virus.png", b"MZ" + b"\x00" * 40)],
+        )
+    assert not Case.objects.exists()

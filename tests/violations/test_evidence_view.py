@@ -14,7 +14,7 @@ from company.roles import FINANCE, HR
 from members.services import department_get_or_create_by_path, department_set_head
 from tests.factories import PDF_BYTES, PNG_BYTES, ChatGroupFactory, EmployeeFactory, UserFactory
 from violations.models import Rule
-from violations.services import case_file, evidence_add
+from violations.services import case_file, evidence_add_all
 
 pytestmark = pytest.mark.django_db
 
@@ -45,8 +45,12 @@ def world(seeded):
         actor=group_admin.user,
     )
     return {
-        "png": evidence_add(case=case, data=PNG_BYTES, name="截图 1.png", actor=group_admin.user),
-        "pdf": evidence_add(case=case, data=PDF_BYTES, name="记录.pdf", actor=group_admin.user),
+        "png": evidence_add_all(
+            case=case, files=[("截图 1.png", PNG_BYTES)], actor=group_admin.user
+        )[0],
+        "pdf": evidence_add_all(case=case, files=[("记录.pdf", PDF_BYTES)], actor=group_admin.user)[
+            0
+        ],
         "hr": _user("hr", HR),
         "finance": _user("finance", FINANCE),
         "groupadmin": group_admin.user,

@@ -21,7 +21,7 @@ from tests.factories import PNG_BYTES
 from tests.html import post_change_form
 from tests.members.test_import_employees import employee_row, run_import, sheet
 from tests.violations.conftest import filed
-from violations.services import evidence_add
+from violations.services import evidence_add_all
 
 pytestmark = pytest.mark.django_db
 SYSTEM = SystemActor("test")
@@ -61,7 +61,7 @@ def test_a_leaver_is_logged_out_at_once_and_cannot_log_in_again(client, world):
 
 
 def test_a_leaver_is_served_no_evidence(client, world):
-    evidence = evidence_add(case=filed(world), data=PNG_BYTES, name="shot.png", actor=SYSTEM)
+    evidence = evidence_add_all(case=filed(world), files=[("shot.png", PNG_BYTES)], actor=SYSTEM)[0]
     url = reverse("evidence:file", args=[evidence.pk])
     client.force_login(world["groupadmin"])
     assert client.get(url).status_code == 200

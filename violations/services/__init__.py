@@ -11,8 +11,8 @@ from violations.services.cases import (
 from violations.services.catalog import RULE_CATALOG, seed_rule_catalog
 from violations.services.evidence import (
     EvidenceError,
-    evidence_add,
     evidence_add_all,
+    evidence_check_all,
     evidence_inspect,
 )
 from violations.services.intake import case_file, case_propose
@@ -33,8 +33,8 @@ __all__ = [
     "case_dismiss",
     "case_file",
     "case_propose",
-    "evidence_add",
     "evidence_add_all",
+    "evidence_check_all",
     "evidence_inspect",
     "finding_decide_left_group",
     "repeat_offence",

@@ -4,7 +4,8 @@ upheld | overturned. One function per transition; every one writes a CaseTransit
 and changes nothing. How a case comes in (case_propose, case_file) is intake.py.
 
 Fairness rules enforced here, whoever calls:
-- only HR (``violations.decide_case``) confirms, dismisses and decides appeals;
+- only HR (``violations.decide_case``) confirms, dismisses and decides appeals, and only a
+  person: the system (a task, a command, the demo) never decides about someone's pay;
 - nobody decides about themselves: not their own case (confirm, dismiss, decide its appeal),
   not an appeal they filed (HR appealing for the employee) — see own_interest();
 - four eyes: nobody confirms or dismisses a case they reported, and nobody decides
@@ -17,7 +18,10 @@ Fairness rules enforced here, whoever calls:
   of the offender's department head; overturning the first overturns the second.
 
 The actor is explicit (common.actors): a person is checked against these rules, the system
-(a task, a command, the demo) passes the permission checks and is recorded as no person.
+(a task, a command, the demo) passes the permission checks and is recorded as no person —
+but it may not confirm, dismiss or decide an appeal (ERROR_SYSTEM_DECIDES): four eyes and
+"nobody decides about themselves" compare people, and a decision about a person's pay
+needs a person who answers for it (§7.1).
 """
 
 from __future__ import annotations
@@ -32,11 +36,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from common.actors import Actor, actor_may, actor_user
+from common.actors import Actor, actor_may, actor_user, is_system, require_actor
 from common.exceptions import ServiceError
 from violations import selectors
 from violations.models import Case, CaseTransition, sanction_one_up
-from violations.services.evidence import evidence_add_all
+from violations.services.evidence import evidence_check_all, evidence_store_checked
 
 State = Case.State
 ALLOWED = {
@@ -60,6 +64,9 @@ CONFIRMATION_FIELDS = (
 
 ERROR_FORBIDDEN = "案件 #{pk} 当前为“{current}”，不能改为“{target}”。"
 ERROR_NOT_HR = "只有人力资源部（有“确认或驳回违规”权限的人）可以这样做。"
+ERROR_SYSTEM_DECIDES = (
+    "确认、驳回案件和裁决申诉须由人力资源部的同事本人处理，系统不能代为决定（§7.1）。"
+)
 ERROR_OWN_REPORT = "不能确认或驳回自己报告的案件（四眼原则）。"
 ERROR_OWN_CONFIRMATION = "不能裁决自己确认的案件的申诉（四眼原则）。"
 ERROR_OWN_CASE = "不能处理自己的案件：请另一位人力资源部同事处理（本人不裁决与自己有关的事）。"
@@ -131,9 +138,11 @@ def _parties(case: Case) -> set[int]:
 
 
 def _refuse_unless_hr(case: Case, actor: Actor) -> None:
-    """HR decides, and never about themselves (own_interest)."""
+    """HR decides — a person, never the system — and never about themselves (own_interest)."""
     if not actor_may(actor, DECIDE_PERMISSION):
         raise CaseError(ERROR_NOT_HR)
+    if is_system(actor):  # it passes actor_may, and has no pk for the four-eyes checks below
+        raise CaseError(ERROR_SYSTEM_DECIDES)
     reason = own_interest(case, actor)
     if reason:
         raise CaseError(reason)
@@ -317,10 +326,13 @@ def case_appeal(
 ) -> Case:
     """The employee (or HR for them) appeals a confirmed case within the window, with
     optional materials (screenshots, PDF), stored as the case's evidence marked for the
-    appeal — all of them or, if one is refused, none and no appeal (evidence_add_all,
-    in this transaction)."""
+    appeal — all of them or, if one is refused, none and no appeal. The files are checked
+    first, before who appeals and when (the order the appeal form's refusals always came in),
+    and stored last, in this transaction."""
+    require_actor(actor)
     case = _locked(case)
     comment = _require_comment(comment)
+    kinds = evidence_check_all(attachments)
     if not selectors.can_appeal_case(actor, case):
         raise CaseError(ERROR_APPEAL_NOT_YOURS)
     _check_move(case, State.APPEALED)
@@ -332,7 +344,9 @@ def case_appeal(
             )
         )
     _move(case, State.APPEALED, actor=actor, comment=comment)
-    evidence_add_all(case=case, files=attachments, actor=actor, for_appeal=True)
+    # The appellant was checked above (can_appeal_case, the rule evidence_add_all applies
+    # to an appeal's material): store what was checked.
+    evidence_store_checked(case=case, files=attachments, kinds=kinds, actor=actor, for_appeal=True)
     return case
 
 

@@ -1,9 +1,14 @@
 """Evidence files: screenshots and PDFs, judged by their content, never by their name.
 
-One door stores them, evidence_add_all: whoever adds evidence to a case — HR or a group's
-admin filing it or adding more later, the employee (or HR) with an appeal — goes through
-it, and it checks the permission and every file before it stores any, so a refused file
-leaves nothing behind, neither a row nor a file on disk.
+Whoever adds evidence, every file is checked (evidence_check_all) before the first is
+stored, so a refused file leaves nothing behind, neither a row nor a file on disk:
+
+- evidence_add_all, more evidence for a filed case (the admin's 补充证据): the uploader's
+  permission (selectors.can_add_evidence), then every file, then all of them stored;
+- a case filed with its evidence (intake.case_file) and an appeal with its material
+  (cases.case_appeal) check the files first and their own rule for who may file or appeal,
+  then store through evidence_store_checked in the same transaction — the filer of a case
+  attaches to it without the view-evidence check that adding to someone else's case needs.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 
-from common.actors import Actor, actor_user
+from common.actors import Actor, actor_user, require_actor
 from common.exceptions import ServiceError
 from violations import selectors
 from violations.models import Case, Evidence
@@ -59,6 +64,12 @@ def evidence_inspect(data: bytes, *, name: str = "") -> str:
     raise EvidenceError(ERROR_EVIDENCE_TYPE.format(name=name))
 
 
+def evidence_check_all(files: Sequence[tuple[str, bytes]]) -> list[str]:
+    """The content type of each of ``files`` ((name, bytes) pairs), in their order; the
+    first refused file's EvidenceError (evidence_inspect) otherwise. Stores nothing."""
+    return [evidence_inspect(data, name=name) for name, data in files]
+
+
 def _may_add(actor: Actor, case: Case, *, for_appeal: bool) -> bool:
     if for_appeal:  # the appeal's own rule (case_appeal): the employee, or HR for them
         return selectors.can_appeal_case(actor, case)
@@ -82,12 +93,30 @@ def evidence_add_all(
     first is written. ``for_appeal`` marks the employee's material for their appeal.
     Returns the Evidence rows in the order of ``files``.
     """
-    uploaded_by = actor_user(actor)  # first: no actor (None) is refused, whatever the files
-    if not files:  # a case filed, or an appeal made, without evidence: nothing to check
+    require_actor(actor)  # first: no actor (None) is refused, whatever the files
+    if not files:
         return []
     if not _may_add(actor, case, for_appeal=for_appeal):
         raise EvidenceError(ERROR_EVIDENCE_FORBIDDEN.format(pk=case.pk))
-    kinds = [evidence_inspect(data, name=name) for name, data in files]
+    kinds = evidence_check_all(files)
+    return evidence_store_checked(
+        case=case, files=files, kinds=kinds, actor=actor, for_appeal=for_appeal
+    )
+
+
+def evidence_store_checked(
+    *,
+    case: Case,
+    files: Sequence[tuple[str, bytes]],
+    kinds: Sequence[str],
+    actor: Actor,
+    for_appeal: bool = False,
+) -> list[Evidence]:
+    """Store ``files`` that evidence_check_all has passed (``kinds``: what it returned), by
+    ``actor``, whose right to add them the caller has checked: this package's services only
+    (evidence_add_all; case_file and case_appeal after their own rule, in their transaction).
+    Returns the Evidence rows in the order of ``files``."""
+    uploaded_by = actor_user(actor)
     stored = []
     for (name, data), content_type in zip(files, kinds, strict=True):
         evidence = Evidence(
@@ -103,10 +132,3 @@ def evidence_add_all(
         evidence.save()
         stored.append(evidence)
     return stored
-
-
-def evidence_add(
-    *, case: Case, data: bytes, name: str, actor: Actor, for_appeal: bool = False
-) -> Evidence:
-    """One file through evidence_add_all (same checks); returns its Evidence."""
-    return evidence_add_all(case=case, files=[(name, data)], actor=actor, for_appeal=for_appeal)[0]

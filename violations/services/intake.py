@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from django.db import IntegrityError, transaction
 
-from common.actors import Actor, actor_user
+from common.actors import Actor, actor_user, require_actor
 from violations import selectors
 from violations.models import Case, Rule
 from violations.services.cases import (
@@ -20,7 +20,7 @@ from violations.services.cases import (
     CaseError,
     record_transition,
 )
-from violations.services.evidence import evidence_add_all
+from violations.services.evidence import evidence_check_all, evidence_store_checked
 
 
 def case_propose(
@@ -80,12 +80,15 @@ def case_file(
 ) -> Case:
     """A case filed by hand (HR, or a group's admin/creator for their group), with its evidence.
 
-    Nothing is stored — no row, no file on disk — if any evidence file is refused:
-    evidence_add_all inspects every file before it writes the first, and a refusal rolls
-    the case back with this transaction.
+    Nothing is stored — no row, no file on disk — if any evidence file is refused: every
+    file is inspected (evidence_check_all) before the case is saved. Whoever may file the
+    case attaches its evidence with it (no view-evidence check: it is their own filing;
+    adding to a filed case later is evidence_add_all's, with that check).
     """
+    require_actor(actor)
     if not selectors.can_file_case(actor, group):
         raise CaseError(ERROR_FILE_FORBIDDEN)
+    kinds = evidence_check_all(evidence)
     case = Case(
         rule=rule,
         employee=employee,
@@ -98,5 +101,5 @@ def case_file(
     case.full_clean()
     case.save()
     record_transition(case, "", actor, "登记")
-    evidence_add_all(case=case, files=evidence, actor=actor)
+    evidence_store_checked(case=case, files=evidence, kinds=kinds, actor=actor)
     return case
