@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from import_export.results import RowResult
 
-from common.actors import Actor
+from common.actors import Actor, require_actor
 from common.importing import SUMMARY, import_error_lines
 from common.spreadsheets import SpreadsheetError, TableDataset, read_table, write_xlsx
 from members.resources import EmployeeResource
@@ -100,6 +100,7 @@ def employee_import_file(
     With ``dry_run`` the import runs in a transaction that is rolled back, so the report
     (counts or errors) is exactly what a real import would give.
     """
+    require_actor(actor)  # also for a file refused before any row is read
     try:
         dataset = TableDataset(read_table(data, filename=filename))
     except SpreadsheetError as error:

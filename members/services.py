@@ -23,7 +23,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from guardian.models import UserObjectPermissionBase
 
-from common.actors import Actor, actor_may, actor_user
+from common.actors import Actor, actor_may, actor_user, require_actor
 from common.exceptions import ServiceError
 from members.models import PATH_SEPARATOR, Department, Employee, Position
 from members.tokens import invite_token_generator
@@ -322,6 +322,7 @@ def employee_access_revoke(*, employee: Employee, actor: Actor) -> bool:
     checked: whoever may mark an employee 离职 takes their access with it; ``actor`` (the
     one who saved the record, or the system) is only logged.
     """
+    require_actor(actor)  # also when there is nothing to revoke
     if employee.is_active or employee.user_id is None:
         return False
     user_id = employee.user_id
@@ -360,8 +361,10 @@ def login_lockouts_release(*, lockouts: Iterable[AccessAttempt], actor: Actor) -
 
     Forgetting only the chosen row would leave the same username locked by its failures
     from other addresses; a lockout is by username and by address (settings: AXES_*).
-    Returns the number of failure rows removed; logs who released whom.
+    Returns the number of failure rows removed; logs who released whom. No permission is
+    checked here: the admin offers it to those who may delete the lockout rows.
     """
+    require_actor(actor)  # also when no lockout is chosen
     removed = 0
     for lockout in list(lockouts):
         if lockout.username:

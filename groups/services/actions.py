@@ -24,6 +24,9 @@ REMINDER_SUBJECT = "【微信群管理】{count} 项群成员待办已逾期"
 class ReminderResult:
     reminded: int = 0
     emails: int = 0
+    # Every open to-do past its due date, as loaded for the reminder (reminded today or not):
+    # what the §5.1 escalation looks at next, without loading them again.
+    overdue: tuple[RosterAction, ...] = ()
 
 
 def roster_actions_overdue(*, today: dt.date) -> QuerySet[RosterAction]:
@@ -41,9 +44,11 @@ def roster_actions_remind_overdue(*, today: dt.date) -> ReminderResult:
     """Remind each assignee once a day of their overdue actions: one email per assignee
     with a login and an address, sent once the transaction commits.
 
-    Idempotent: a second call on the same day reminds nobody again.
+    Idempotent: a second call on the same day reminds nobody again. Returns the overdue
+    to-dos it loaded with the counts (ReminderResult.overdue).
     """
-    to_remind = [a for a in roster_actions_overdue(today=today) if a.last_reminded_on != today]
+    overdue = tuple(roster_actions_overdue(today=today))
+    to_remind = [a for a in overdue if a.last_reminded_on != today]
     by_assignee: dict[int | None, list[RosterAction]] = defaultdict(list)
     for action in to_remind:
         by_assignee[action.assignee_id].append(action)
@@ -69,4 +74,4 @@ def roster_actions_remind_overdue(*, today: dt.date) -> ReminderResult:
     )
     if messages:
         transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
-    return ReminderResult(reminded=len(to_remind), emails=len(messages))
+    return ReminderResult(reminded=len(to_remind), emails=len(messages), overdue=overdue)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from common.actors import Actor, actor_user
+from common.actors import Actor, actor_user, require_actor
 from groups.models import ChatGroup, MemberIdentity
 from groups.naming import normalize_display_name
 from groups.services.runs import reconcile_start
@@ -29,6 +29,7 @@ def member_identity_remember(
     Then reconcile the group's latest snapshot again, so the ambiguous or
     unknown member's finding turns into what it really is.
     """
+    require_actor(actor)  # a group without a snapshot would never ask for it
     identity, _ = MemberIdentity.objects.update_or_create(
         group=group,
         display_name=normalize_display_name(display_name),
@@ -41,6 +42,7 @@ def member_identity_remember(
 @transaction.atomic
 def member_identity_forget(*, identity: MemberIdentity, actor: Actor) -> None:
     """Forget HR's decision and reconcile the group again, so the member is matched afresh."""
+    require_actor(actor)  # a group without a snapshot would never ask for it
     group = identity.group
     identity.delete()
     _reconcile_latest(group, actor)

@@ -26,7 +26,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
-from common.actors import Actor, actor_user
+from common.actors import Actor, actor_user, require_actor
 from groups.models import ChatGroup, ReconciliationRun, RosterSnapshot
 from groups.services.reconcile import ReconcileResult, snapshot_reconcile
 
@@ -88,6 +88,7 @@ def reconcile_start_all(*, actor: Actor) -> list[ReconciliationRun]:
     task per family (a short task each, PITFALLS.md; MISSING judged once per family)."""
     from groups.tasks import reconcile_family  # tasks import services: import late
 
+    require_actor(actor)  # also when there is no group to reconcile
     all_runs = []
     for family in _by_family(latest_snapshots()):
         runs = _create_runs(family, actor)
@@ -100,6 +101,7 @@ def reconcile_start_all(*, actor: Actor) -> list[ReconciliationRun]:
 def reconcile_now(*, actor: Actor, groups=None) -> list[ReconcileResult]:
     """Reconcile the latest snapshots of ``groups`` (all active groups when None) here and
     now, family by family, each as a recorded run (the `reconcile` command, the demo)."""
+    require_actor(actor)  # also when there is no group to reconcile
     results = []
     for family in _by_family(latest_snapshots(groups)):
         results += runs_execute([run.pk for run in _create_runs(family, actor)])

@@ -124,3 +124,21 @@ def test_with_rule_5_1_switched_off_overdue_to_dos_are_only_reminded(overdue):
     assert result.reminded == 2
     assert result.proposed_cases == 0
     assert not RosterAction.objects.filter(escalated_at__isnull=False).exists()
+
+
+def test_the_overdue_to_dos_are_loaded_once_for_the_reminder_and_the_escalation(
+    overdue, django_assert_max_num_queries
+):
+    """One SELECT of the overdue to-dos serves both steps; the rest is a fixed number of
+    statements (the reminder's update, the §5.1 rule, the proposal with its history and
+    audit row, the escalation's update), measured at 17 with their savepoints."""
+    due = RosterAction.objects.first().due_on
+    with django_assert_max_num_queries(17) as captured:
+        result = roster_actions_handle_overdue(today=due + dt.timedelta(days=4), actor=SYSTEM)
+    assert (result.reminded, result.proposed_cases) == (2, 1)
+    loads = [
+        query["sql"]
+        for query in captured.captured_queries
+        if query["sql"].startswith('SELECT "groups_rosteraction"')
+    ]
+    assert len(loads) == 1

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from common.actors import Actor, actor_may, actor_user
+from common.actors import Actor, actor_may, actor_user, require_actor
 from groups.models import Finding, RosterAction
-from groups.services.actions import roster_actions_overdue, roster_actions_remind_overdue
+from groups.services.actions import roster_actions_remind_overdue
 from violations.models import Case, Rule
 from violations.services.cases import CaseError
 from violations.services.intake import case_propose
@@ -83,22 +84,25 @@ def roster_actions_handle_overdue(*, actor: Actor, today: dt.date | None = None)
     proposal's source key means the same overdue batch never makes two cases.
     The proposal is for HR to confirm or dismiss, never a penalty by itself.
     """
+    require_actor(actor)  # also on a day with nothing to escalate
     today = today or timezone.localdate()
     reminders = roster_actions_remind_overdue(today=today)
-    proposed = _escalate_overdue(today=today, actor=actor)
+    # The to-dos the reminder loaded: one query for both steps.
+    proposed = _escalate_overdue(overdue=reminders.overdue, today=today, actor=actor)
     return OverdueResult(
         reminded=reminders.reminded, emails=reminders.emails, proposed_cases=proposed
     )
 
 
-def _escalate_overdue(*, today: dt.date, actor: Actor) -> int:
-    """§5.1 proposals for the to-dos past the grace period; returns how many were new."""
+def _escalate_overdue(*, overdue: Sequence[RosterAction], today: dt.date, actor: Actor) -> int:
+    """§5.1 proposals for the ``overdue`` to-dos past the grace period; returns how many
+    were new."""
     # HR may switch §5.1 off in the catalog: then overdue to-dos are only reminded.
     if not Rule.objects.filter(code="5.1", is_active=True).exists():
         return 0
     grace = dt.timedelta(days=settings.ROSTER_ACTION_GRACE_DAYS)
     batches: dict[tuple, list[RosterAction]] = defaultdict(list)
-    for action in roster_actions_overdue(today=today):
+    for action in overdue:
         if action.escalated_at is None and action.assignee_id and action.due_on + grace < today:
             batches[(action.group_id, action.assignee_id, action.due_on)].append(action)
     now = timezone.now()
