@@ -21,6 +21,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from appraisal.exceptions import PeriodCodeError
+from common.models import Transition
 
 MONTH_CODE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 QUARTER_CODE = re.compile(r"^(\d{4})-Q([1-4])$")
@@ -132,8 +133,9 @@ class Period(models.Model):
         self.kind, self.starts_on, self.ends_on = kind, starts, ends
 
 
-class PeriodTransition(models.Model):
-    """The audit record of one change of a period's state (§7.1): who, when, why. Written by
+class PeriodTransition(Transition):
+    """The audit record of one change of a period's state (§7.1): who, when
+    (common.models.Transition), why. Written by
     appraisal.services.periods, the one place a period's state changes; ``actor`` empty is
     the system (a task, a command, the demo)."""
 
@@ -142,24 +144,12 @@ class PeriodTransition(models.Model):
     )
     from_state = models.CharField("原状态", max_length=10, choices=Period.State.choices)
     to_state = models.CharField("新状态", max_length=10, choices=Period.State.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="操作人",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    at = models.DateTimeField("时间", auto_now_add=True)
     comment = models.TextField("说明", blank=True)
 
     class Meta:
         verbose_name = "考核期间记录"
         verbose_name_plural = "考核期间记录"
         ordering = ["period", "at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.get_from_state_display()} → {self.get_to_state_display()}"
 
 
 class GradeBand(models.Model):

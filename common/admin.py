@@ -301,3 +301,47 @@ class WrittenByServicesMixin:
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+# -- rows shown inside another row's page: read-only inlines and state machines' timelines --
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows of a parent (a case's evidence, a state machine's audit rows), shown to whoever
+    may open the parent (its ModelAdmin checked it) — also to those who see it through
+    object permissions, without the model permission. The inline's get_queryset is
+    therefore not filtered by the model permission; the formset limits it to the parent,
+    and get_inline_instances asks has_view_permission with the parent."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class TimelineInline(ReadOnlyInline):
+    """A state machine's audit rows (a common.models.Transition: from_state, to_state,
+    actor, at, comment — violations' CaseTransition, appraisal's PeriodTransition): every
+    move, who made it (系统: the system) and why, oldest first, for whoever may open the
+    row they belong to. Here, below both apps, so that neither imports the other's admin."""
+
+    fields = readonly_fields = ("at", "from_state", "to_state", "actor_label", "comment")
+    ordering = ["at", "pk"]
+
+    def get_queryset(self, request):
+        return self.model.objects.select_related("actor__employee").order_by(*self.ordering)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return obj is not None  # whoever may open the row reads its timeline
+
+    @admin.display(description="操作人")
+    def actor_label(self, obj) -> str:
+        return person_label(obj.actor) if obj.actor_id else "系统"

@@ -15,6 +15,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from common.models import Transition
+
 
 class Sanction(models.TextChoices):
     # Ordered from mildest to heaviest; escalation moves one step right.
@@ -227,32 +229,20 @@ class Case(models.Model):
         return self.state in self.COUNTING_STATES
 
 
-class CaseTransition(models.Model):
-    """The audit record of one state change: who, when, why."""
+class CaseTransition(Transition):
+    """The audit record of one state change: who, when (common.models.Transition), why."""
 
     case = models.ForeignKey(
         Case, verbose_name="案件", on_delete=models.CASCADE, related_name="transitions"
     )
     from_state = models.CharField("原状态", max_length=12, choices=Case.State.choices, blank=True)
     to_state = models.CharField("新状态", max_length=12, choices=Case.State.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="操作人",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    at = models.DateTimeField("时间", auto_now_add=True)
     comment = models.TextField("意见", blank=True)
 
     class Meta:
         verbose_name = "案件记录"
         verbose_name_plural = "案件记录"
         ordering = ["case", "at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.get_from_state_display() or '—'} → {self.get_to_state_display()}"
 
 
 def evidence_path(instance: Evidence, filename: str) -> str:

@@ -17,8 +17,8 @@ from django.urls import reverse
 
 from appraisal.models import Period, PeriodTransition
 from appraisal.services import AppraisalError, period_compute, period_lock
+from common.admin import TimelineInline
 from members.selectors import person_label
-from violations.admin.display import TimelineInline
 
 COMPUTED = (
     "{period} 已计算：{employees} 名员工，扣分明细 {lines} 条，调整 {adjustments} 条，"

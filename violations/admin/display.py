@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.template.loader import render_to_string
 
-from common.admin import admin_link
+from common.admin import ReadOnlyInline, TimelineInline, admin_link
 from members.selectors import person_label
 from violations import selectors
 from violations.models import Case, CaseTransition, Evidence
@@ -96,46 +96,6 @@ class CaseDisplay:
 def evidence_preview(evidence: Evidence) -> str:
     """A thumbnail (images) or a link (PDF), both served by violations.views."""
     return render_to_string("admin/violations/evidence_preview.html", {"evidence": evidence})
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """Rows of a case, shown to whoever may open the case (CaseAdmin checked it) — also to
-    those who see it through object permissions, without the model permission. The
-    inline's get_queryset is therefore not filtered by the model permission; the formset
-    limits it to the case, and get_inline_instances asks has_view_permission with the case."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class TimelineInline(ReadOnlyInline):
-    """A state machine's audit rows (a model with from_state, to_state, actor, at, comment:
-    CaseTransition, appraisal's PeriodTransition): every move, who made it (系统: the system)
-    and why, oldest first, for whoever may open the row they belong to."""
-
-    fields = ["at", "from_state", "to_state", "actor_label", "comment"]
-    readonly_fields = fields
-    ordering = ["at", "pk"]
-
-    def get_queryset(self, request):
-        return self.model.objects.select_related("actor__employee").order_by(*self.ordering)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return obj is not None  # whoever may open the row reads its timeline
-
-    @admin.display(description="操作人")
-    def actor_label(self, obj) -> str:
-        return person_label(obj.actor) if obj.actor_id else "系统"
 
 
 class CaseTransitionInline(TimelineInline):
