@@ -6,6 +6,8 @@ is not 2026-11 or 2026-Q4 (models.period_bounds).
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
+
 from common.exceptions import ServiceError
 
 
@@ -15,3 +17,9 @@ class AppraisalError(ServiceError):
 
 class PeriodCodeError(AppraisalError):
     """A period code that names no month or quarter (models.ERROR_PERIOD_CODE)."""
+
+
+class SettlementForbidden(AppraisalError, PermissionDenied):
+    """No right to import Finance's settlement sheet (settlements.ERROR_NOT_ALLOWED). Also a
+    PermissionDenied, as it was before it was an AppraisalError: the import_appraisal command
+    catches that, and a view that lets it through still answers 403."""

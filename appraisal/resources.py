@@ -23,6 +23,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from import_export import fields, resources
 from import_export.forms import ConfirmImportForm
 
+from appraisal.exceptions import AppraisalError
 from appraisal.models import Period, Settlement
 from appraisal.services import settlements
 from common.importing import renumber_rows
@@ -104,7 +105,7 @@ class SettlementConfirmImportForm(ConfirmImportForm):
 # ------------------------------------------------------------------------------
 # The resource
 # ------------------------------------------------------------------------------
-class SettlementImportError(Exception):
+class SettlementImportError(AppraisalError):
     """A whole-file problem (no period, period not locked, headers): one message."""
 
 

@@ -4,7 +4,9 @@ Every service that writes takes ``actor: Actor`` as a required keyword. A person
 permissions are checked; ``SystemActor`` is the system acting on its own account (a
 scheduled task, a management command run by the operator, the demo, the seed), which
 passes every permission check *on purpose* and is recorded as no person (NULL in the
-audit rows' actor columns, shown as "系统"). Because the argument is required and
+audit rows' actor columns, shown as "系统") — except where a person must answer for the
+decision: the system never confirms, dismisses or decides an appeal of a case
+(violations.services.cases, §7.1). Because the argument is required and
 ``None`` is refused, no caller can skip a check by forgetting it (docs/architecture.md).
 A visitor who is not logged in is no actor either: recording them would write them down
 as the system, so they are refused like ``None`` (require_actor).

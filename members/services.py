@@ -67,6 +67,12 @@ class MembersError(ServiceError):
     """A refused change to the org chart."""
 
 
+class InviteForbidden(MembersError, PermissionDenied):
+    """No right to give employees logins (ERROR_INVITE_FORBIDDEN). Also a PermissionDenied,
+    as it was before it was a MembersError: the employee sheet catches that for the 登录账号
+    cell (members.resources), and the admin's 开通账号 action answers 403 with it."""
+
+
 class DepartmentPathError(MembersError, ValueError):
     """A department path with nothing in it, or an empty level. Also a ValueError because
     the employee sheet's 部门 cell turns a ValueError into that cell's error
@@ -154,12 +160,12 @@ def employee_login_get_or_create(
     link: never a staff or superuser login (linking one to a head's record would give it the
     head's §9.12 scope and the group rights the record carries) nor one with a password. An
     employee's existing login is never swapped for another one here.
-    Raises PermissionDenied without members.invite_employee, ValidationError
-    (ERROR_LOGIN_INVALID, ERROR_LOGIN_TAKEN, ERROR_LOGIN_PRIVILEGED, ERROR_LOGIN_IN_USE,
-    ERROR_LOGIN_REPLACE).
+    Raises InviteForbidden (a PermissionDenied) without members.invite_employee,
+    ValidationError (ERROR_LOGIN_INVALID, ERROR_LOGIN_TAKEN, ERROR_LOGIN_PRIVILEGED,
+    ERROR_LOGIN_IN_USE, ERROR_LOGIN_REPLACE).
     """
     if not actor_may(actor, INVITE_PERMISSION):
-        raise PermissionDenied(ERROR_INVITE_FORBIDDEN)
+        raise InviteForbidden(ERROR_INVITE_FORBIDDEN)
     User = get_user_model()
     # The username field is a CharField with a max_length (AbstractUser's, 150).
     limit = cast(int, cast(CharField, User._meta.get_field(User.USERNAME_FIELD)).max_length)
@@ -229,10 +235,11 @@ def employee_logins_invite(*, employees: Iterable[Employee], actor: Actor) -> li
     ever made or shown. Each employee touched gets a history row by ``actor`` saying what
     was done. Departed employees are skipped; a 工号 taken by another employee's login, or an
     employee whose record no longer validates, is reported as that employee's outcome (the
-    others still get their links), not taken. Raises PermissionDenied without members.invite_employee.
+    others still get their links), not taken. Raises InviteForbidden (a PermissionDenied)
+    without members.invite_employee.
     """
     if not actor_may(actor, INVITE_PERMISSION):
-        raise PermissionDenied(ERROR_INVITE_FORBIDDEN)
+        raise InviteForbidden(ERROR_INVITE_FORBIDDEN)
     pks = [employee.pk for employee in employees]
     locked = Employee.objects.select_for_update(of=("self",)).filter(pk__in=pks)
     locked = locked.select_related("user", "department")

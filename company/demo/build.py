@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import accumulate
 
+from common.exceptions import ServiceError
 from company.demo.plan import (
     CREATOR_PERSONA_DEPARTMENT,
     CREATOR_PERSONA_GROUP,
@@ -42,6 +43,12 @@ from members.models import HR_DEPARTMENT, PATH_SEPARATOR, Employee
 MIN_EMPLOYEES = 30  # the founding team, plus room for the guaranteed namesakes
 MAX_EMPLOYEES = 50_000
 ERROR_SIZE = f"员工人数须在 {MIN_EMPLOYEES} 到 {MAX_EMPLOYEES} 之间。"
+
+
+class DemoSizeError(ServiceError):
+    """A demo company too small for its founding team or too large (ERROR_SIZE)."""
+
+
 EMPLOYEE_NO_FORMAT = "JM{:05d}"
 
 # Ordered by frequency, so the weights below make 王/李/张 the commonest.
@@ -109,7 +116,7 @@ class DemoCompany:
 def demo_company_build(*, employees: int, seed: int, today: date) -> DemoCompany:
     """The whole company in memory. Pure: no database, same arguments → equal result."""
     if not MIN_EMPLOYEES <= employees <= MAX_EMPLOYEES:
-        raise ValueError(ERROR_SIZE)
+        raise DemoSizeError(ERROR_SIZE)
     rng = random.Random(seed)
     hires: list[DemoEmployee] = []
     heads: dict[str, str] = {}

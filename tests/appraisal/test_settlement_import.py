@@ -20,6 +20,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from import_export.admin import ImportMixin
 
+from appraisal.exceptions import AppraisalError
 from appraisal.exports import period_workbook
 from appraisal.models import Period, Result, Settlement, SettlementImport
 from appraisal.resources import (
@@ -479,6 +480,8 @@ def test_a_user_without_import_settlement_is_refused(period):
         run(period, three_rows(), actor=clerk)
     with pytest.raises(PermissionDenied, match="没有导入财务扣款表的权限"):
         run(period, three_rows(), actor=clerk, dry_run=True)
+    with pytest.raises(AppraisalError, match="没有导入财务扣款表的权限"):  # the app's refusal too
+        run(period, three_rows(), actor=clerk)
     assert everything() == (0, 0, 0)
 
 

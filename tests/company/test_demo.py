@@ -15,7 +15,7 @@ from django.utils import timezone
 from guardian.shortcuts import get_perms
 
 from company import roles
-from company.demo.build import ERROR_SIZE, demo_company_build
+from company.demo.build import ERROR_SIZE, DemoSizeError, demo_company_build
 from company.demo.case_people import DEMO_HR_USERNAMES
 from company.demo.plan import CREATOR_PERSONA_GROUP, PERSONA_ROLES, POSITION_RANKS
 from company.demo.write import demo_company_apply
@@ -110,7 +110,7 @@ def test_namesake_pairs_are_guaranteed_at_every_size(employees, seed):
 
 @pytest.mark.parametrize("employees", [0, 29, 50_001])
 def test_a_size_out_of_range_is_refused(employees):
-    with pytest.raises(ValueError, match=ERROR_SIZE):
+    with pytest.raises(DemoSizeError, match=ERROR_SIZE):
         build(employees)
 
 

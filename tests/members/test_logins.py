@@ -28,6 +28,7 @@ from members.services import (
     ERROR_LOGIN_PRIVILEGED,
     ERROR_LOGIN_REPLACE,
     ERROR_LOGIN_TAKEN,
+    MembersError,
     employee_logins_invite,
 )
 from members.tokens import invite_token_generator
@@ -261,6 +262,8 @@ def test_finance_is_not_offered_the_action_and_cannot_post_it(client, finance):
     assert zhang.user is None
     assert not User.objects.filter(username="E100").exists()
     with pytest.raises(PermissionDenied, match=ERROR_INVITE_FORBIDDEN):
+        employee_logins_invite(employees=[zhang], actor=finance)
+    with pytest.raises(MembersError, match=ERROR_INVITE_FORBIDDEN):  # the app's refusal too
         employee_logins_invite(employees=[zhang], actor=finance)
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
+from appraisal.exceptions import SettlementForbidden
 from appraisal.models import Period, Settlement, SettlementImport
 from appraisal.services.settlements.plan import (
     NEW,
@@ -39,7 +39,7 @@ def settlement_check_permission(actor: Actor) -> None:
     """Finance or HR (appraisal.import_settlement); the command line without --user is the
     system (common.actors.SystemActor), which may."""
     if not actor_may(actor, PERMISSION):
-        raise PermissionDenied(ERROR_NOT_ALLOWED)
+        raise SettlementForbidden(ERROR_NOT_ALLOWED)
 
 
 def _stored_name(filename: str, data: bytes) -> str:
@@ -116,8 +116,9 @@ def settlement_import(
     """Import finance's sheet (xlsx or CSV bytes) for ``period``: every row, or — on any error
     — none; see the module docstring for what it guarantees.
 
-    Raises PermissionDenied for an ``actor`` without appraisal.import_settlement (the system,
-    for the command line, may). File and row errors are returned in the report, not raised.
+    Raises SettlementForbidden (a PermissionDenied) for an ``actor`` without
+    appraisal.import_settlement (the system, for the command line, may). File and row
+    errors are returned in the report, not raised.
     """
     settlement_check_permission(actor)
     period = Period.objects.get(pk=period.pk)  # its state now, not when the caller read it

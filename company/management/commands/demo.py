@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from company.demo.appraisal import demo_appraisal_apply
-from company.demo.build import ERROR_SIZE, MAX_EMPLOYEES, MIN_EMPLOYEES, demo_company_build
+from company.demo.build import DemoSizeError, demo_company_build
 from company.demo.cases import demo_cases_apply
 from company.demo.plan import PERSONA_ROLES
 from company.demo.rosters import demo_rosters_apply
@@ -31,10 +31,11 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1, help="随机种子（默认 1）")
 
     def handle(self, *args, employees: int, seed: int, **options) -> None:
-        if not MIN_EMPLOYEES <= employees <= MAX_EMPLOYEES:
-            raise CommandError(ERROR_SIZE)
+        try:  # first: a size out of range is refused before anything is written
+            company = demo_company_build(employees=employees, seed=seed, today=timezone.localdate())
+        except DemoSizeError as error:
+            raise CommandError(str(error)) from error
         password = os.environ.get(LOGIN_ENV) or None
-        company = demo_company_build(employees=employees, seed=seed, today=timezone.localdate())
         summary = demo_company_apply(company=company, password=password)
         self.stdout.write(
             f"演示公司（种子 {seed}）：部门 {summary.departments} / "
