@@ -86,29 +86,28 @@ def match_members(
 
 
 def _match_one(member, by_wechat, identities, by_name, employees) -> Match:
-    M = RosterMember.Match
     if member.wechat_id and member.wechat_id in by_wechat:
         ids = by_wechat[member.wechat_id]
         if len(ids) == 1:
-            return Match(ids[0], M.WECHAT_ID)
+            return Match(ids[0], RosterMember.Match.WECHAT_ID)
         # §6.3: one WeChat id on two employees. The name may still tell them apart.
         narrowed = _by_department(member.display_name, ids, employees, require_name=True)
         if len(narrowed) == 1:
-            return Match(narrowed[0], M.WECHAT_ID)
+            return Match(narrowed[0], RosterMember.Match.WECHAT_ID)
     if member.display_name in identities:
-        return Match(identities[member.display_name], M.IDENTITY)
+        return Match(identities[member.display_name], RosterMember.Match.IDENTITY)
     for tier in naming.name_candidates(member.display_name):
         ids = sorted({pk for name in tier for pk in by_name.get(name, ())})
         if not ids:
             continue
         if len(ids) == 1:
-            return Match(ids[0], M.NAME)
+            return Match(ids[0], RosterMember.Match.NAME)
         # Same-name colleagues: the department in "部门-姓名" may decide; nothing else does.
         narrowed = _by_department(member.display_name, ids, employees)
         if len(narrowed) == 1:
-            return Match(narrowed[0], M.NAME)
-        return Match(None, M.AMBIGUOUS, tuple(ids))
-    return Match(None, M.NONE)
+            return Match(narrowed[0], RosterMember.Match.NAME)
+        return Match(None, RosterMember.Match.AMBIGUOUS, tuple(ids))
+    return Match(None, RosterMember.Match.NONE)
 
 
 def _by_department(

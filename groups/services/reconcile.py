@@ -109,7 +109,7 @@ def snapshot_reconcile(
     older picture would reopen what a newer one showed fixed.
 
     ``judge_missing=False`` leaves the family-wide MISSING question to a later
-    run (runs.reconcile_groups asks it once per family, after the last group).
+    run (runs.runs_execute asks it once per family, after the last group).
     """
     result = ReconcileResult(run=run, snapshot=snapshot)
     _set_progress(run, 5, ReconciliationRun.Status.RUNNING)

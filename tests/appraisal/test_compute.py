@@ -30,7 +30,6 @@ from violations.models import Rule
 from violations.services import case_appeal, case_confirm, case_decide_appeal, case_file
 
 pytestmark = pytest.mark.django_db
-D = Decimal
 TZ = timezone.get_current_timezone()
 
 
@@ -114,9 +113,9 @@ def test_the_hand_checked_month(october, hr):
     period, cases = october
     summary = period_compute(period=period, actor=hr[0])
     assert table(period) == {
-        "S02": (D("7.50"), 2, D("92.50"), ""),
-        "S03": (D("2.00"), 1, D("98.00"), ""),
-        "S01": (D("1.00"), 1, D("99.00"), ""),
+        "S02": (Decimal("7.50"), 2, Decimal("92.50"), ""),
+        "S03": (Decimal("2.00"), 1, Decimal("98.00"), ""),
+        "S01": (Decimal("1.00"), 1, Decimal("99.00"), ""),
     }
     lines = {
         (line.employee.employee_no, line.case_id): (line.clause, line.points, line.is_joint)
@@ -124,13 +123,13 @@ def test_the_hand_checked_month(october, hr):
     }
     joint = cases["b1"].joint_cases.get()
     assert lines == {
-        ("S02", cases["a1"].pk): ("9.4", D("3.00"), False),
-        ("S02", cases["a2"].pk): ("9.4", D("4.50"), False),
-        ("S03", cases["b1"].pk): ("9.8", D("2.00"), False),
-        ("S01", joint.pk): ("9.8", D("1.00"), True),
+        ("S02", cases["a1"].pk): ("9.4", Decimal("3.00"), False),
+        ("S02", cases["a2"].pk): ("9.4", Decimal("4.50"), False),
+        ("S03", cases["b1"].pk): ("9.8", Decimal("2.00"), False),
+        ("S01", joint.pk): ("9.8", Decimal("1.00"), True),
     }
     assert summary.lines == 4
-    assert summary.deducted == D("10.50")
+    assert summary.deducted == Decimal("10.50")
     period.refresh_from_db()
     assert period.state == Period.State.COMPUTED
     assert period.computed_by == hr[0]
@@ -138,13 +137,13 @@ def test_the_hand_checked_month(october, hr):
 
 def test_the_cap_and_the_grades_are_data(october, hr):
     period, _ = october
-    period.deduction_cap = D("5")
+    period.deduction_cap = Decimal("5")
     period.save()
-    GradeBand.objects.create(grade="A", min_score=D("95"))
-    GradeBand.objects.create(grade="B", min_score=D("80"))
+    GradeBand.objects.create(grade="A", min_score=Decimal("95"))
+    GradeBand.objects.create(grade="B", min_score=Decimal("80"))
     period_compute(period=period, actor=hr[0])
-    assert table(period)["S02"] == (D("5.00"), 2, D("95.00"), "A")
-    assert table(period)["S03"] == (D("2.00"), 1, D("98.00"), "A")
+    assert table(period)["S02"] == (Decimal("5.00"), 2, Decimal("95.00"), "A")
+    assert table(period)["S03"] == (Decimal("2.00"), 1, Decimal("98.00"), "A")
 
 
 def test_computing_twice_gives_the_same_rows(october, hr):
@@ -196,12 +195,15 @@ def test_a_locked_period_never_changes_corrections_go_to_the_next_open_one(octob
         (line.employee.employee_no, line.case_id): line.points
         for line in Line.objects.filter(period=november, corrects=period).select_related("employee")
     }
-    assert adjustments == {("S03", late.pk): D("3.00"), ("S02", cases["a2"].pk): D("-4.50")}
+    assert adjustments == {
+        ("S03", late.pk): Decimal("3.00"),
+        ("S02", cases["a2"].pk): Decimal("-4.50"),
+    }
     assert summary.adjustments == 2
     # 李娜 in November: §9.7 on 11-02 (1.00, a reminder) − 4.50 given back = a net credit
     # of 3.50, shown as such so that payroll returns it.
-    assert table(november)["S02"] == (D("-3.50"), 0, D("103.50"), "")
-    assert table(november)["S03"] == (D("3.00"), 0, D("97.00"), "")
+    assert table(november)["S02"] == (Decimal("-3.50"), 0, Decimal("103.50"), "")
+    assert table(november)["S03"] == (Decimal("3.00"), 0, Decimal("97.00"), "")
 
     # Locking November and computing December: the corrections are not made twice.
     period_lock(period=november, actor=hr[0])

@@ -71,13 +71,12 @@ from tests.factories import (
 from violations.models import Rule
 from violations.services import case_confirm, case_file
 
-D = Decimal
 HEADERS = ["工号", "姓名", "部门", "扣分合计", "警告次数", "最终得分", "扣款金额", "备注"]
 # The 汇总 sheet as the system has it (工号: 姓名, 扣分合计), and what finance adds.
 STAFF = {
-    "E001": ("张三", D("3.00")),
-    "E002": ("李四", D("4.50")),
-    "E003": ("王五", D("0.00")),
+    "E001": ("张三", Decimal("3.00")),
+    "E002": ("李四", Decimal("4.50")),
+    "E003": ("王五", Decimal("0.00")),
 }
 AMOUNTS = {"E001": 30, "E002": 45.5, "E003": 0}
 # The command line without --user: the system acting (common.actors).
@@ -99,10 +98,10 @@ def period(db) -> Period:
             period=period,
             employee=employee,
             department_path="销售部",
-            base_score=D("100"),
+            base_score=Decimal("100"),
             deducted=deducted,
             warnings=0,
-            final_score=D("100") - deducted,
+            final_score=Decimal("100") - deducted,
         )
     EmployeeFactory(employee_no="E009", name="赵六", department=sales)
     period.state = Period.State.LOCKED
@@ -118,7 +117,7 @@ def finance(db):
 
 
 def finance_row(employee_no: str = "E001", **values) -> list:
-    name, deducted = STAFF.get(employee_no, ("", D("0")))
+    name, deducted = STAFF.get(employee_no, ("", Decimal("0")))
     row = {
         "工号": employee_no,
         "姓名": name,
@@ -170,7 +169,11 @@ def test_commit_records_settlements_and_the_import_with_its_file_and_importer(pe
     report = run(period, data, actor=finance)
 
     assert (report.errors, report.new, report.updated, report.unchanged) == ((), 3, 0, 0)
-    assert amounts(period) == {"E001": D("30.00"), "E002": D("45.50"), "E003": D("0.00")}
+    assert amounts(period) == {
+        "E001": Decimal("30.00"),
+        "E002": Decimal("45.50"),
+        "E003": Decimal("0.00"),
+    }
     record = SettlementImport.objects.get()
     assert record == report.settlement_import
     assert (record.period, record.imported_by, record.file_name) == (period, finance, "扣款表.xlsx")
@@ -193,15 +196,17 @@ def test_dry_run_reports_every_change_and_writes_nothing(period, finance):
 
     assert (report.errors, report.dry_run, report.unchanged) == ((), True, 1)
     assert report.changes == (
-        SettlementChange(2, "E001", "张三", NEW, D("30.00"), ""),
-        SettlementChange(3, "E002", "李四", UPDATED, D("150.00"), "补扣", D("100.00"), ""),
+        SettlementChange(2, "E001", "张三", NEW, Decimal("30.00"), ""),
+        SettlementChange(
+            3, "E002", "李四", UPDATED, Decimal("150.00"), "补扣", Decimal("100.00"), ""
+        ),
     )
     assert (
         str(report.changes[1]) == "第3行 E002 李四：更新 扣款金额 100.00 → 150.00，备注“” → “补扣”"
     )
     assert report.settlement_import is None
     assert everything() == before
-    assert amounts(period) == {"E002": D("100.00"), "E003": D("0.00")}
+    assert amounts(period) == {"E002": Decimal("100.00"), "E003": Decimal("0.00")}
 
 
 @pytest.mark.django_db
@@ -231,19 +236,23 @@ def test_a_changed_amount_updates_that_settlement_with_history(period, finance):
         "第3行 E002 李四：更新 扣款金额 45.50 → 60.50，备注“” → “更正”"
     ]
     settlement = Settlement.objects.get(employee__employee_no="E002")
-    assert (settlement.amount, settlement.note) == (D("60.50"), "更正")
+    assert (settlement.amount, settlement.note) == (Decimal("60.50"), "更正")
     assert settlement.imported_in == report.settlement_import
     old, new = settlement.history.order_by("history_date", "history_id")
     assert (old.amount, new.amount, new.note, new.history_type, new.history_user) == (
-        D("45.50"),
-        D("60.50"),
+        Decimal("45.50"),
+        Decimal("60.50"),
         "更正",
         "~",
         finance,
     )
     assert new.history_change_reason == CHANGE_REASON.format(pk=report.settlement_import.pk)
     # The others are as the first import left them.
-    assert amounts(period) == {"E001": D("30.00"), "E002": D("60.50"), "E003": D("0.00")}
+    assert amounts(period) == {
+        "E001": Decimal("30.00"),
+        "E002": Decimal("60.50"),
+        "E003": Decimal("0.00"),
+    }
     others = Settlement.objects.exclude(pk=settlement.pk)
     assert set(others.values_list("imported_in", flat=True)) == {first.pk}
     assert Settlement.history.count() == 4
@@ -264,7 +273,7 @@ def test_xlsx_and_csv_in_gbk_or_utf8_are_accepted(period, encode):
     report = run(period, encode(rows), filename="扣款表.csv")
 
     assert report.errors == ()
-    assert amounts(period) == {"E001": D("30.00"), "E002": D("45.50")}
+    assert amounts(period) == {"E001": Decimal("30.00"), "E002": Decimal("45.50")}
     assert Settlement.objects.get(employee__employee_no="E001").note == "按月扣除"
 
 
@@ -275,18 +284,18 @@ def test_english_headers_and_only_the_needed_columns_are_enough(period):
     report = run(period, xlsx_bytes([headers, ["E002", 4.5, "45.5", "ok"]]))
 
     assert report.errors == ()
-    assert amounts(period) == {"E002": D("45.50")}
+    assert amounts(period) == {"E002": Decimal("45.50")}
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("cell", "amount"),
     [
-        (0.1 + 0.2, D("0.30")),  # a formula's float, as Excel shows it
-        ("¥1,234.50", D("1234.50")),
-        ("12元", D("12.00")),
-        ("１２.５", D("12.50")),  # full-width digits typed with a Chinese input method
-        (7, D("7.00")),
+        (0.1 + 0.2, Decimal("0.30")),  # a formula's float, as Excel shows it
+        ("¥1,234.50", Decimal("1234.50")),
+        ("12元", Decimal("12.00")),
+        ("１２.５", Decimal("12.50")),  # full-width digits typed with a Chinese input method
+        (7, Decimal("7.00")),
     ],
 )
 def test_money_is_read_as_finance_writes_it(period, cell, amount):
@@ -492,7 +501,7 @@ def test_the_number_of_queries_does_not_grow_with_the_file(period, finance):
     for n in range(40):
         employee = EmployeeFactory(employee_no=f"F{n:03d}", department=sales)
         Result.objects.create(period=period, employee=employee, department_path="销售部",
-                              base_score=D("100"), deducted=D("0"), final_score=D("100"))  # fmt: skip
+                              base_score=Decimal("100"), deducted=Decimal("0"), final_score=Decimal("100"))  # fmt: skip
     small = sheet(*(finance_row(f"F{n:03d}", 扣分合计=0) for n in range(4)))
     large = sheet(*(finance_row(f"F{n:03d}", 扣分合计=0) for n in range(40)))
 
@@ -504,7 +513,7 @@ def test_the_number_of_queries_does_not_grow_with_the_file(period, finance):
             with CaptureQueriesContext(connection) as queries:
                 assert run(period, data, actor=finance).errors == ()
             counts[kind].append(len(queries))
-            Settlement.objects.update(amount=D("1"))
+            Settlement.objects.update(amount=Decimal("1"))
 
     assert counts["create"][0] == counts["create"][1]
     assert counts["update"][0] == counts["update"][1]
@@ -567,7 +576,7 @@ def test_round_trip_computed_sheet_with_finance_columns_imports_back(seeded, fin
         for r in Result.objects.filter(period=october).select_related("employee")
     }
     assert settled == expected
-    assert settled["S02"][0] == D("75.00")  # 3.00 + 4.50 (the second §9.4 within the month)
+    assert settled["S02"][0] == Decimal("75.00")  # 3.00 + 4.50 (the second §9.4 within the month)
 
 
 # --- command ------------------------------------------------------------------------------------
@@ -592,7 +601,7 @@ def test_command_imports_and_prints_the_summary(period, finance, sheet_file):
         f"导入完成（导入记录 #{record.pk}）：2026-11：新增 3 / 更新 0 / 未变 0。"
     ]
     assert record.imported_by == finance
-    assert amounts(period)["E002"] == D("45.50")
+    assert amounts(period)["E002"] == Decimal("45.50")
 
 
 @pytest.mark.django_db
@@ -697,7 +706,11 @@ def test_resource_commit_writes_through_the_service_with_history_and_the_file(pe
     _resource, result = resource_import(period, data, dry_run=False, user=finance)
 
     assert import_error_lines(result) == []
-    assert amounts(period) == {"E001": D("30.00"), "E002": D("45.50"), "E003": D("0.00")}
+    assert amounts(period) == {
+        "E001": Decimal("30.00"),
+        "E002": Decimal("45.50"),
+        "E003": Decimal("0.00"),
+    }
     record = SettlementImport.objects.get()
     assert (record.imported_by, record.created, record.file_name) == (finance, 3, "扣款表.xlsx")
     with record.file.open("rb") as stored:
@@ -753,7 +766,7 @@ def test_resource_queries_do_not_grow_with_the_file(period, finance):
     for n in range(40):
         employee = EmployeeFactory(employee_no=f"F{n:03d}", department=sales)
         Result.objects.create(period=period, employee=employee, department_path="销售部",
-                              base_score=D("100"), deducted=D("0"), final_score=D("100"))  # fmt: skip
+                              base_score=Decimal("100"), deducted=Decimal("0"), final_score=Decimal("100"))  # fmt: skip
     finance.has_perm(PERMISSION)  # the user's permissions are read once, then cached
     counts = []
     for size in (4, 40):
@@ -823,7 +836,11 @@ def test_admin_preview_then_confirm_imports_for_the_chosen_period(admin_client, 
     )
 
     assert done.status_code == 302
-    assert amounts(period) == {"E001": D("30.00"), "E002": D("45.50"), "E003": D("0.00")}
+    assert amounts(period) == {
+        "E001": Decimal("30.00"),
+        "E002": Decimal("45.50"),
+        "E003": Decimal("0.00"),
+    }
     record = SettlementImport.objects.get()
     assert (record.imported_by, record.created) == (finance, 3)
     with record.file.open("rb") as stored:
@@ -880,5 +897,5 @@ def test_the_period_choice_shows_the_state():
 
 def test_workbook_round_trip_helper_reads_decimals():
     # openpyxl writes Decimal as a number, read back as a float the service compares exactly.
-    workbook = openpyxl.load_workbook(io.BytesIO(xlsx_bytes([["a"], [D("4.50")]])))
+    workbook = openpyxl.load_workbook(io.BytesIO(xlsx_bytes([["a"], [Decimal("4.50")]])))
     assert workbook.active["A2"].value == 4.5
