@@ -39,6 +39,11 @@ sys.path.insert(0, str(ROOT))
 SOURCE_KEY = "bench-export:{period}:{index}"
 JOINT_SHARE = 20  # one case in twenty is a joint-liability case
 MB = 1024 * 1024
+# The 明细 sheet's values, in its columns' order (same_cells).
+LINE_FIELDS = (
+    "employee__employee_no employee__name department case_id clause rule_title sanction "
+    "occurred_on points is_joint corrects__code"
+).split()
 
 
 def main() -> None:
@@ -355,19 +360,7 @@ def same_cells(period) -> list[tuple[str, list[str], list[list]]]:
         )
         .annotate(department=Subquery(department))
         .order_by("employee__employee_no", "occurred_on", "case_id", "pk")
-        .values_list(
-            "employee__employee_no",
-            "employee__name",
-            "department",
-            "case_id",
-            "clause",
-            "rule_title",
-            "sanction",
-            "occurred_on",
-            "points",
-            "is_joint",
-            "corrects__code",
-        )
+        .values_list(*LINE_FIELDS)
     ]
     departments = [
         [r["department_path"], r["n"], r["d"], r["w"], r["a"]]
