@@ -10,8 +10,8 @@ DEMO_SEED ?= 1
 DEMO_PASSWORD ?= junma-demo
 # The browser the e2e tests drive: Debian's chromium (`playwright install` cannot download one).
 E2E_CHROMIUM ?= /usr/bin/chromium
-# `make test` spreads the tests over every core (pytest-xdist; a file at a time, the integration
-# tests together: tests/conftest.py). PYTEST_WORKERS=0 runs them in this one process.
+# `make test` spreads the tests over every core (pytest-xdist; the integration tests stay
+# together: tests/conftest.py). PYTEST_WORKERS=0 runs them in this one process.
 PYTEST_WORKERS ?= auto
 
 .PHONY: run test e2e lint format worker migrate seed demo clean

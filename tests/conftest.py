@@ -50,18 +50,18 @@ INTEGRATION_TESTS = "tests/integration/"
 
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook; `make test` runs with -n auto
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
-    """The tests go to the xdist workers a file at a time, so that a module-scoped fixture (the
-    demo company the crawler and the permission matrix build) is built once; the integration
-    tests all go to one worker, one after another: they share one Redis database (each
-    empties it) and its queues."""
-    from xdist.scheduler import LoadFileScheduling
+    """The tests go to the xdist workers one at a time, as each worker is free (whole files
+    would leave one worker alone with the crawler at the end), except the integration tests:
+    they all go to one worker, one after another, since they share one Redis database (each
+    empties it) and its queues. A module-scoped fixture (the demo company of the crawler and
+    of the permission matrix) is then built once on each worker."""
+    from xdist.scheduler import LoadScopeScheduling
 
-    class ByFile(LoadFileScheduling):
+    class OneByOne(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            path = super()._split_scope(nodeid)
-            return INTEGRATION_TESTS if path.startswith(INTEGRATION_TESTS) else path
+            return INTEGRATION_TESTS if nodeid.startswith(INTEGRATION_TESTS) else nodeid
 
-    return ByFile(config, log)
+    return OneByOne(config, log)
 
 
 def _is_transactional(item: pytest.Item) -> bool:
