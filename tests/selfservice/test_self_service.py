@@ -32,9 +32,9 @@ State = Case.State
 
 
 @pytest.fixture
-def me(seeded):
-    """An employee with a plain (non-staff) login."""
-    return EmployeeFactory(name="李娜", user=UserFactory(username="lina", is_staff=False))
+def me(employee):
+    """The employee persona (a plain, non-staff login): the person behind it."""
+    return employee.employee
 
 
 @pytest.fixture
