@@ -7,6 +7,9 @@ roles): it is written once, right after the test database is created, and each t
 a transaction rolled back at its end. A transactional test (``transaction=True``) empties the
 tables when it ends, as Django's TransactionTestCase does; the policy is seeded again then
 (``pytest_runtest_teardown`` below), so the next test finds it as every other test did.
+
+`make test` runs the tests on every core (pytest-xdist): each worker has its own test database,
+seeded the same way; the integration tests run on one worker (pytest_xdist_make_scheduler).
 """
 
 from __future__ import annotations
@@ -36,6 +39,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _seed_policy() -> None:
     call_command("seed_policy", stdout=StringIO())
+
+
+def _ensure_seeded() -> None:
+    """Seed again if a transactional test emptied the tables (one query when it did not)."""
+    if not Group.objects.filter(name=HR).exists():
+        _seed_policy()
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +98,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
     # policy again for the tests that follow. Not after the last test: the database is gone.
     if nextitem is not None and _is_transactional(item):
         with item.config.stash[_DB_BLOCKER].unblock():
-            _seed_policy()
+            _ensure_seeded()
     return result
 
 
@@ -100,8 +109,7 @@ def seeded(db) -> None:
     Seeded once per session (django_db_setup above); a test names this fixture to say it
     relies on them. Seeded again here only if a transactional test left the tables empty.
     """
-    if not Group.objects.filter(name=HR).exists():
-        _seed_policy()
+    _ensure_seeded()
 
 
 @pytest.fixture
