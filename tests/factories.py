@@ -11,7 +11,8 @@ from violations.models import Rule
 
 
 class UserFactory(factory.django.DjangoModelFactory):
-    """A staff login; ``roles=[HR]`` puts it in those roles (seed them first: seed_roles)."""
+    """A staff login; ``roles=[HR]`` puts it in those roles (seeded for every test:
+    tests/conftest.py)."""
 
     class Meta:
         model = get_user_model()
