@@ -8,7 +8,6 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -38,12 +37,9 @@ def at(day: str) -> dt.datetime:
 
 
 @pytest.fixture
-def hr(seeded):
-    role = Group.objects.get(name=HR)
-    users = [UserFactory(username=f"hr{i}") for i in range(3)]
-    for user in users:
-        user.groups.add(role)
-    return users
+def hr(hr, hr2):
+    """Three HR clerks (the shared two and hr3), so that four eyes hold at every step."""
+    return [hr, hr2, UserFactory(username="hr3", roles=[HR])]
 
 
 @pytest.fixture

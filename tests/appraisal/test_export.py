@@ -13,7 +13,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -24,7 +23,6 @@ from appraisal.management.commands.export_appraisal import ERROR_UNKNOWN_PERIOD,
 from appraisal.models import ERROR_PERIOD_CODE, GradeBand
 from appraisal.services import period_compute, period_get_or_create, period_lock
 from common.actors import SystemActor
-from company.roles import HR
 from members.services import department_get_or_create_by_path, department_set_head
 from tests.factories import CaseFactory, ChatGroupFactory, EmployeeFactory, RuleFactory, UserFactory
 from violations.models import Case, Rule, Sanction
@@ -61,13 +59,9 @@ def at(day: str) -> dt.datetime:
 
 
 @pytest.fixture
-def hr(seeded):
-    """Two HR clerks: one files, the other confirms (four eyes)."""
-    role = Group.objects.get(name=HR)
-    users = [UserFactory(username=f"hr{i}") for i in range(2)]
-    for user in users:
-        user.groups.add(role)
-    return users
+def hr(hr, hr2):
+    """The two HR clerks: one files, the other confirms (four eyes)."""
+    return [hr, hr2]
 
 
 @pytest.fixture
