@@ -31,6 +31,12 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.groups.add(Group.objects.get(name=name))
 
 
+def login(username: str, role: str | None = None, **kwargs):
+    """A staff login named ``username``, in ``role`` if one is given (``is_staff=False`` for an
+    employee's own login)."""
+    return UserFactory(username=username, roles=[role] if role else [], **kwargs)
+
+
 class DepartmentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Department

@@ -17,17 +17,13 @@ from appraisal.services import period_compute, period_get_or_create
 from company.roles import COMPANY_LEADERS, FINANCE, HR
 from members.models import Employee
 from members.services import department_get_or_create_by_path, department_set_head
-from tests.factories import CaseFactory, ChatGroupFactory, EmployeeFactory, UserFactory
+from tests.factories import CaseFactory, ChatGroupFactory, EmployeeFactory, login
 from violations.models import Case, Rule
 from violations.services import case_confirm
 
 pytestmark = pytest.mark.django_db
 
 PERIOD = "2026-10"
-
-
-def _user(name: str, role: str | None = None, **kwargs):
-    return UserFactory(username=name, roles=[role] if role else [], **kwargs)
 
 
 def occurred(day: int) -> dt.datetime:
@@ -52,20 +48,20 @@ def appraised(seeded):
     workshop = department_get_or_create_by_path(path="生产部/一车间")
     sales = department_get_or_create_by_path(path="销售部")
     head = EmployeeFactory(
-        name="郭杰华", employee_no="JM001", department=production, user=_user("head")
+        name="郭杰华", employee_no="JM001", department=production, user=login("head")
     )
     department_set_head(department=production, head=head)
     worker = EmployeeFactory(
         name="张伟",
         employee_no="JM002",
         department=workshop,
-        user=_user("worker", is_staff=False),
+        user=login("worker", is_staff=False),
     )
     dodger = EmployeeFactory(name="刘洋", employee_no="JM003", department=production)
     seller = EmployeeFactory(
-        name="李娜", employee_no="JM004", department=sales, user=_user("seller", is_staff=False)
+        name="李娜", employee_no="JM004", department=sales, user=login("seller", is_staff=False)
     )
-    hr = _user("hr1", HR)
+    hr = login("hr1", HR)
     confirmed(worker, "9.4", 3, hr)
     confirmed(dodger, "9.8", 12, hr)  # §9.8: the head answers for half (joint case)
     confirmed(seller, "9.4", 20, hr)
@@ -77,12 +73,12 @@ def appraised(seeded):
         "departments": {"production": production, "workshop": workshop, "sales": sales},
         "users": {
             "hr": hr,
-            "finance": _user("finance", FINANCE),
-            "leader": _user("leader", COMPANY_LEADERS),
+            "finance": login("finance", FINANCE),
+            "leader": login("leader", COMPANY_LEADERS),
             "head": head.user,
             "worker": worker.user,
             "seller": seller.user,
-            "outsider": _user("outsider"),
+            "outsider": login("outsider"),
         },
     }
 
@@ -204,7 +200,7 @@ def test_a_login_without_an_employee_gets_the_page_that_says_so(client, appraise
 
 
 def test_an_employee_without_results_gets_an_empty_page(client, appraised):
-    newcomer = EmployeeFactory(user=_user("newcomer", is_staff=False))
+    newcomer = EmployeeFactory(user=login("newcomer", is_staff=False))
     client.force_login(newcomer.user)
     response = client.get(reverse(ME))
     assert response.status_code == 200

@@ -9,13 +9,9 @@ from django.utils import timezone
 
 from company.roles import FINANCE
 from members.services import department_get_or_create_by_path, department_set_head
-from tests.factories import CaseFactory, ChatGroupFactory, EmployeeFactory, UserFactory
+from tests.factories import CaseFactory, ChatGroupFactory, EmployeeFactory, login
 from violations.models import Case, Rule
 from violations.services import case_appeal, case_confirm, case_file
-
-
-def _user(name: str, role: str | None = None, **kwargs):
-    return UserFactory(username=name, roles=[role] if role else [], **kwargs)
 
 
 @pytest.fixture
@@ -24,17 +20,17 @@ def world(seeded, hr, hr2, outsider):
     and 王芳 (admin), 别的群 run by nobody with a login; HR ×2, Finance, an outsider."""
     sales = department_get_or_create_by_path(path="销售部")
     production = department_get_or_create_by_path(path="生产部")
-    head = EmployeeFactory(name="郭杰华", department=sales, user=_user("head"))
+    head = EmployeeFactory(name="郭杰华", department=sales, user=login("head"))
     department_set_head(department=sales, head=head)
     offender = EmployeeFactory(
         name="李娜",
         employee_no="JM004",
         department=sales,
-        user=_user("lina", is_staff=False),
+        user=login("lina", is_staff=False),
     )
     worker = EmployeeFactory(name="刘洋", employee_no="JM007", department=production)
-    creator = EmployeeFactory(name="赵敏", department=production, user=_user("creator"))
-    group_admin = EmployeeFactory(name="王芳", department=production, user=_user("groupadmin"))
+    creator = EmployeeFactory(name="赵敏", department=production, user=login("creator"))
+    group_admin = EmployeeFactory(name="王芳", department=production, user=login("groupadmin"))
     mine = ChatGroupFactory(code="office", name="办公群", creator=creator)
     mine.admins.add(group_admin)
     other = ChatGroupFactory(code="other", name="别的群")
@@ -48,7 +44,7 @@ def world(seeded, hr, hr2, outsider):
         "rule": Rule.objects.get(code="9.4"),
         "hr": hr,
         "hr2": hr2,
-        "finance": _user("finance", FINANCE),
+        "finance": login("finance", FINANCE),
         "head": head.user,
         "creator": creator.user,
         "groupadmin": group_admin.user,

@@ -12,15 +12,17 @@ from django.utils import timezone
 
 from company.roles import FINANCE, HR
 from members.services import department_get_or_create_by_path, department_set_head
-from tests.factories import PDF_BYTES, PNG_BYTES, ChatGroupFactory, EmployeeFactory, UserFactory
+from tests.factories import (
+    PDF_BYTES,
+    PNG_BYTES,
+    ChatGroupFactory,
+    EmployeeFactory,
+    login,
+)
 from violations.models import Rule
 from violations.services import case_file, evidence_add_all
 
 pytestmark = pytest.mark.django_db
-
-
-def _user(name: str, role: str | None = None, **kwargs):
-    return UserFactory(username=name, roles=[role] if role else [], **kwargs)
 
 
 @pytest.fixture
@@ -28,12 +30,12 @@ def world(seeded):
     """A case in 办公群 against 李娜 (销售部), filed by the group's admin, with a PNG and a PDF."""
     sales = department_get_or_create_by_path(path="销售部")
     production = department_get_or_create_by_path(path="生产部")
-    production_head = EmployeeFactory(department=production, user=_user("otherhead"))
+    production_head = EmployeeFactory(department=production, user=login("otherhead"))
     department_set_head(department=production, head=production_head)
-    offender = EmployeeFactory(name="李娜", department=sales, user=_user("lina", is_staff=False))
-    group_admin = EmployeeFactory(department=production, user=_user("groupadmin"))
-    other_admin = EmployeeFactory(department=production, user=_user("otheradmin"))
-    mine = ChatGroupFactory(name="办公群", creator=EmployeeFactory(user=_user("creator")))
+    offender = EmployeeFactory(name="李娜", department=sales, user=login("lina", is_staff=False))
+    group_admin = EmployeeFactory(department=production, user=login("groupadmin"))
+    other_admin = EmployeeFactory(department=production, user=login("otheradmin"))
+    mine = ChatGroupFactory(name="办公群", creator=EmployeeFactory(user=login("creator")))
     mine.admins.add(group_admin)
     ChatGroupFactory(name="别的群").admins.add(other_admin)
     case = case_file(
@@ -51,14 +53,14 @@ def world(seeded):
         "pdf": evidence_add_all(case=case, files=[("记录.pdf", PDF_BYTES)], actor=group_admin.user)[
             0
         ],
-        "hr": _user("hr", HR),
-        "finance": _user("finance", FINANCE),
+        "hr": login("hr", HR),
+        "finance": login("finance", FINANCE),
         "groupadmin": group_admin.user,
         "creator": mine.creator.user,
         "employee": offender.user,
         "otheradmin": other_admin.user,
         "otherhead": production_head.user,
-        "outsider": _user("outsider"),
+        "outsider": login("outsider"),
     }
 
 

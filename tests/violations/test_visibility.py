@@ -8,15 +8,11 @@ from django.utils import timezone
 
 from company.roles import COMPANY_LEADERS, FINANCE, HR
 from members.services import department_get_or_create_by_path, department_set_head
-from tests.factories import ChatGroupFactory, EmployeeFactory, UserFactory
+from tests.factories import ChatGroupFactory, EmployeeFactory, login
 from violations.models import Case, Rule
 from violations.selectors import can_file_case, can_view_evidence, cases_visible_to
 
 pytestmark = pytest.mark.django_db
-
-
-def _user(name: str, role: str | None = None):
-    return UserFactory(username=name, roles=[role] if role else [])
 
 
 @pytest.fixture
@@ -24,12 +20,12 @@ def world(seeded):
     production = department_get_or_create_by_path(path="生产部")
     workshop = department_get_or_create_by_path(path="生产部/一车间")
     sales = department_get_or_create_by_path(path="销售部")
-    head = EmployeeFactory(department=production, user=_user("head"))
+    head = EmployeeFactory(department=production, user=login("head"))
     department_set_head(department=production, head=head)
-    worker = EmployeeFactory(department=workshop, user=_user("worker"))
-    seller = EmployeeFactory(department=sales, user=_user("seller"))
-    creator = EmployeeFactory(department=sales, user=_user("creator"))
-    admin = EmployeeFactory(department=sales, user=_user("groupadmin"))
+    worker = EmployeeFactory(department=workshop, user=login("worker"))
+    seller = EmployeeFactory(department=sales, user=login("seller"))
+    creator = EmployeeFactory(department=sales, user=login("creator"))
+    admin = EmployeeFactory(department=sales, user=login("groupadmin"))
     mine = ChatGroupFactory(creator=creator)
     mine.admins.add(admin)
     other = ChatGroupFactory()
@@ -46,15 +42,15 @@ def world(seeded):
         "seller_in_other": case(seller, other),
     }
     users = {
-        "hr": _user("hr", HR),
-        "finance": _user("finance", FINANCE),
-        "leader": _user("leader", COMPANY_LEADERS),
+        "hr": login("hr", HR),
+        "finance": login("finance", FINANCE),
+        "leader": login("leader", COMPANY_LEADERS),
         "head": head.user,
         "worker": worker.user,
         "seller": seller.user,
         "creator": creator.user,
         "groupadmin": admin.user,
-        "outsider": _user("outsider"),
+        "outsider": login("outsider"),
     }
     return {"cases": cases, "users": users, "mine": mine, "other": other}
 
