@@ -1,4 +1,4 @@
-"""Exporting a period (issue 5, point 3): one xlsx workbook for HR and finance.
+"""Exporting a period: one xlsx workbook for HR and finance.
 
 Sheets, in this order:
 
@@ -10,7 +10,7 @@ Sheets, in this order:
 What it guarantees:
 
 - Safe to open. Every text cell a spreadsheet could run as a formula (starting with
-  ``= + - @``, tab, CR or NUL) gets a leading ``'`` (PITFALLS.md, "Hostile spreadsheets"),
+  ``= + - @``, tab, CR or NUL) gets a leading ``'`` (docs/security.md, 8),
   and every text is written as a string cell — never a formula, never an error value such
   as ``#N/A``, never refused for a control character. Numbers stay numbers (points and
   scores formatted ``0.00``), dates stay dates.

@@ -1,4 +1,4 @@
-"""Benchmark: importing finance's settlement sheet for 20,000 employees (issue 5, point 6).
+"""Benchmark: importing finance's settlement sheet (docs/performance.md, "Finance import").
 
 Run by hand, never in the test suite:
 

@@ -1,11 +1,11 @@
-"""Benchmark: hostile spreadsheets through the reader and the upload doors (issue 9, point 2).
+"""Benchmark: hostile spreadsheets through the reader and the upload doors (docs/security.md, 2).
 
 Run by hand, never in the test suite:
 
     .venv/bin/python bench/hostile_files.py [--code /tmp/before] [--timeout 200]
         [--only whitespace_xlsx,...] [--dir /tmp/hostile-files]
 
-It writes the hostile files of the issue (zipfile and raw XML, at their real size; kept in
+It writes the hostile files of docs/security.md, 2 (zipfile and raw XML, at their real size; kept in
 ``--dir``, never committed), then for each file and each door runs a fresh subprocess on the
 code in ``--code`` (default: this checkout; give a ``git worktree`` of an older commit to
 measure "before") and reports the time to refusal and the process's peak RSS (ru_maxrss,
@@ -57,7 +57,7 @@ def batched(lines, size: int = 10_000):
 
 def whitespace_rows():
     """1,048,575 rows of three cells that hold only spaces: ~2.9 MB, compression ratio ~80,
-    under the old ratio check (100) as in the issue."""
+    under the old ratio check (100), as the file first reported was."""
     yield HEAD
     cells = '<c t="inlineStr"><is><t xml:space="preserve">   </t></is></c>' * 3
     yield from batched(f'<row r="{n}">{cells}</row>'.encode() for n in range(3, EXCEL_ROWS + 1))

@@ -1,4 +1,4 @@
-"""Benchmark: reconciling every group of a 20,000-person company (issue 3, point 7).
+"""Benchmark: reconciling every group of a 20,000-person company (docs/performance.md).
 
 Run by hand, never in the test suite:
 

@@ -82,7 +82,7 @@ def admin_link(request, target, text: str | None = None, site: admin.AdminSite =
     """``target`` as a link to its admin page when the viewer may open it, else as plain text.
 
     Django's read-only foreign keys link to the related page whoever looks: a clerk
-    without the permission got a 403 behind every such link (issue 8). A login is shown
+    without the permission got a 403 behind every such link. A login is shown
     as the person behind it and never linked: /admin/auth/user/N/ is the superuser's.
     """
     if target is None:
@@ -141,7 +141,7 @@ class RowVersionForm(_ModelForm):
     built from; anything else is refused with STALE_EDIT, a missing version too.
 
     Django's admin saves every field of the row it loaded: without this a clerk's stale
-    form puts back what another clerk or a service changed meanwhile (issue 9, §7.1).
+    form puts back what another clerk or a service changed meanwhile (docs/security.md, 1; §7.1).
     SQLite has no row locks, but its IMMEDIATE transactions (config/settings) serialise
     the check and the save against any other writer.
     """
@@ -240,8 +240,8 @@ class ClerkImportMixin(_ImportMixin):
     """For an ImportMixin admin: file problems on the form, one line per row error
     (no tracebacks), and a refused confirmation sent back to the import page.
 
-    The confirm step opens only the file this session's preview stored (issue 9,
-    point 4; common.import_files): the form carries a signed token, not a file name,
+    The confirm step opens only the file this session's preview stored
+    (docs/security.md, 4; common.import_files): the form carries a signed token, not a file name,
     and a refused preview deletes its file at once.
 
     The template shows ``error_lines`` and ``summary`` (see members' import.html).
@@ -273,7 +273,7 @@ class ClerkImportMixin(_ImportMixin):
         finally:
             if (getattr(response, "context_data", None) or {}).get("confirm_form") is None:
                 # Refused or failed: no confirmation will ever read the stored upload
-                # (65 payroll and staff sheets were left in /tmp before: issue 9, point 4).
+                # (65 payroll and staff sheets were left in /tmp before: docs/security.md, 4).
                 upload = request.FILES.get("import_file")
                 import_file_discard(name=getattr(upload, "tmp_storage_name", None))
         result = getattr(response, "context_data", {}).get("result")

@@ -1,8 +1,8 @@
-"""The file an admin import's preview stores until the clerk confirms (issue 9, point 4).
+"""The file an admin import's preview stores until the clerk confirms (docs/security.md, 4).
 
 django-import-export's confirm step (``process_import``) reads ``import_file_name`` from
 the POST and opens that name in its temporary storage: any file of the temporary folder
-was read, its first line echoed in the error page, then deleted (PITFALLS.md). Here:
+was read, its first line echoed in the error page, then deleted. Here:
 
 - ``PrivateTempStorage`` (IMPORT_EXPORT_TMP_STORAGE_CLASS, config/settings/base.py) keeps
   previews in their own folder (IMPORT_TMP_DIR) under random names and refuses any other

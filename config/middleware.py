@@ -42,7 +42,7 @@ security_log = logging.getLogger("security")
 class RefusalLogMiddleware:
     """Log every refused request (403): who, what, when (the record's time), from where.
 
-    issue 9, point 6: a PermissionDenied anywhere (admin, our views, guardian, CSRF) reaches
+    docs/security.md, 6: a PermissionDenied anywhere (admin, our views, guardian, CSRF) reaches
     here as a 403 response, so one place sees them all. Failed logins are logged by
     members.signals and kept as rows by django-axes.
     """

@@ -194,7 +194,7 @@ def groups_for_changelist(user) -> QuerySet[ChatGroup]:
     def shown(figure):
         # §6.1: a confidential group's roster figures are empty for whoever may not see its
         # roster — in the database, so that sorting by them (?o=…) tells nothing either
-        # (issue 9: a leader bracketed a confidential group's member count by sorting).
+        # (docs/security.md, 8: a leader bracketed a confidential group's member count by sorting).
         return figure if isinstance(visible, Value) else Case(When(visible, then=figure))
 
     def count_of(rows):

@@ -18,7 +18,7 @@ def reconcile_group(snapshot_id: int, run_id: int | None = None) -> dict:
         return {"snapshot": snapshot_id, "skipped": "snapshot not found"}
     run = ReconciliationRun.objects.filter(pk=run_id).first() if run_id else None
     if run is not None and run.status == ReconciliationRun.Status.FAILED and run.error:
-        # issue 9, point 5: a task redelivered after the sweeper gave its run up (and
+        # docs/security.md, 5: a task redelivered after the sweeper gave its run up (and
         # queued the run's one retry): the retry does the work, not this.
         return {"snapshot": snapshot_id, "run": run.pk, "skipped": "run already failed"}
     return run_execute(snapshot=snapshot, run=run).as_dict()
@@ -42,6 +42,6 @@ def reconcile_all() -> int:
 
 @shared_task(name="groups.sweep_stale_runs")
 def sweep_stale_runs() -> dict:
-    """Every few minutes (beat): fail stuck runs and retry each once (issue 9, point 5)."""
+    """Every few minutes (beat): fail stuck runs and retry each once (docs/security.md, 5)."""
     result = runs_sweep_stale()
     return {"failed": result.failed, "retries": result.retries}

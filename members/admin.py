@@ -177,7 +177,7 @@ class EmployeeAdmin(ClerkImportMixin, ImportExportMixin, HistoryAdmin):
         add_never_cache_headers(response)  # the links are shown once, never kept anywhere
         return response
 
-    # Import/export (PITFALLS.md): gated by members.import_employee / members.export_employee
+    # Import/export (docs/security.md, 10): gated by members.import_employee / members.export_employee
     # (IMPORT_EXPORT_*_PERMISSION_CODE); files read through common.spreadsheets, so that CSV
     # in UTF-8 or GBK and xlsx all work and hostile files are refused; all columns always, so
     # that an export imports back as it is.
@@ -301,7 +301,7 @@ class _AxesRowAdmin(admin.ModelAdmin):
 
 @admin.register(LoginLockout)
 class LoginLockoutAdmin(_AxesRowAdmin):
-    """issue 9, point 6: HR sees who is locked out of logging in, and releases them.
+    """docs/security.md, 6: HR sees who is locked out of logging in, and releases them.
 
     Rows are django-axes' own (written on each failed login); HR only reads and releases.
     Releasing, by the action or by deleting, goes through services.login_lockouts_release.
@@ -361,7 +361,7 @@ class LockedOutFilter(admin.SimpleListFilter):
 
 @admin.register(LoginFailure)
 class LoginFailureAdmin(_AxesRowAdmin):
-    """issue 9, point 6: every failed login — who, when, from where — for HR to read."""
+    """docs/security.md, 6: every failed login — who, when, from where — for HR to read."""
 
     list_display = ["when", "login", "address", "page", "caused_lockout"]
     list_filter = [LockedOutFilter]

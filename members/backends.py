@@ -1,4 +1,4 @@
-"""The login lockout backend (issue 9, point 6): django-axes', usable without a request."""
+"""The login lockout backend (docs/security.md, 6): django-axes', usable without a request."""
 
 from __future__ import annotations
 

@@ -197,7 +197,7 @@ class Employee(models.Model):
     # The login as loaded from the database, so that a change of login can be
     # noticed after save without another query (groups.signals syncs rights).
     loaded_user_id: int | None = None
-    # The status as loaded, so that members.signals notices the move to 离职 (issue 9, point 7).
+    # The status as loaded, so that members.signals notices the move to 离职 (docs/security.md, 7).
     loaded_status: str | None = None
 
     @classmethod
@@ -224,7 +224,7 @@ class Employee(models.Model):
         return self.status == self.Status.ACTIVE
 
 
-# issue 9, point 6: django-axes' rows, shown to HR in Chinese under 组织架构 (members.admin);
+# docs/security.md, 6: django-axes' rows, shown to HR in Chinese under 组织架构 (members.admin);
 # proxies, so axes keeps its tables and HR's role gets the rights with members.* (company/roles.py).
 class LoginLockout(AccessAttempt):
     class Meta:

@@ -333,5 +333,5 @@ class EmployeeResource(resources.ModelResource):
 
     def export_field(self, field, instance, **kwargs):
         value = super().export_field(field, instance, **kwargs)
-        # OWASP CSV injection; numbers and dates stay as they are (PITFALLS.md).
+        # OWASP CSV injection; numbers and dates stay as they are (docs/security.md, 8).
         return escape_formula(value) if isinstance(value, str) else value

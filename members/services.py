@@ -298,7 +298,7 @@ def _invite(*, employee: Employee, actor: Actor, expires_at: dt.datetime) -> Log
 
 
 # ------------------------------------------------------------------------------
-# issue 9, point 7: a leaver loses access at once
+# A leaver loses access at once (docs/security.md, 7)
 # ------------------------------------------------------------------------------
 security_log = logging.getLogger("security")
 
@@ -360,7 +360,7 @@ def employee_access_revoke(*, employee: Employee, actor: Actor) -> bool:
 
 
 # ------------------------------------------------------------------------------
-# issue 9, point 6: HR releases a login lockout (django-axes)
+# HR releases a login lockout, django-axes' (docs/security.md, 6)
 # ------------------------------------------------------------------------------
 @transaction.atomic
 def login_lockouts_release(*, lockouts: Iterable[AccessAttempt], actor: Actor) -> int:

@@ -1,4 +1,4 @@
-"""When to apply the security rules of issue 9 (points 6 and 7); the rules are in services."""
+"""When to apply the security rules of docs/security.md (6 and 7); the rules are in services."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ security_log = logging.getLogger("security")
 
 @receiver(post_save, sender=Employee)
 def employee_left(sender, instance: Employee, raw: bool = False, **kwargs) -> None:
-    # issue 9, point 7: whatever marked them 离职 (the admin form, the employee sheet, code),
+    # docs/security.md, 7: whatever marked them 离职 (the admin form, the employee sheet, code),
     # the login goes at once. Only on the move to 离职, so
     # re-saving a leaver costs nothing.
     if raw or instance.is_active or instance.user_id is None:
@@ -32,7 +32,7 @@ def employee_left(sender, instance: Employee, raw: bool = False, **kwargs) -> No
 
 @receiver(user_login_failed)
 def login_failed(sender, credentials: dict, request=None, **kwargs) -> None:
-    # issue 9, point 6: who (the username tried, never the password), when (the record's
+    # docs/security.md, 6: who (the username tried, never the password), when (the record's
     # time), from where (address and page). django-axes keeps the same as rows (登录失败记录).
     security_log.warning(
         "login failed username=%s ip=%s path=%s",

@@ -148,7 +148,7 @@ def media(_private_media):
     return _private_media
 
 
-# -- personas every app's tests share (STYLE.md); a test module may define its own -----------
+# -- personas every app's tests share (docs/architecture.md); a module may define its own ----
 # Built on the seeded roles; each login's username is the persona's name (hr1/hr2 for the two
 # HR clerks four eyes need). Employees behind them exist only where the persona is one.
 

@@ -1,4 +1,4 @@
-"""Hostile xlsx files written with zipfile and raw XML (issue 9, point 2), for the tests and
+"""Hostile xlsx files written with zipfile and raw XML (docs/security.md, 2), for the tests and
 bench/hostile_files.py alike: never openpyxl, which would not write what an attacker writes,
 and never committed. No Django here, so that the benchmark's parent process can import it."""
 

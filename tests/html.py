@@ -5,7 +5,7 @@ submitted untouched, and the forms a browser would drop.
 A browser ignores a <form> that starts inside another form (its fields and buttons then
 belong to the outer one, and its </form> closes the outer form), so a button whose
 ``form="…"`` names a nested form, or no form at all, does nothing. ``Page.form_problems()``
-lists every such defect of a page (issue 8: the group page's 重新核对 button).
+lists every such defect of a page (the group page's 重新核对 button was one).
 """
 
 from __future__ import annotations

@@ -156,7 +156,7 @@ def _settlement():
 
 
 def _lockout():
-    # django-axes writes these on failed logins (issue 9, point 6).
+    # django-axes writes these on failed logins (docs/security.md, 6).
     return LoginLockout.objects.create(
         username=f"guess{LoginLockout.objects.count()}",
         ip_address="10.0.0.7",

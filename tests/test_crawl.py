@@ -326,7 +326,7 @@ def unreached(found: Crawl) -> list[str]:
 
 
 def report(found: Crawl, unlinked: Crawl) -> None:
-    """The figures the lead quotes (pytest -s), and with CRAWL_LOG_DIR every URL visited."""
+    """Each persona's figures (pytest -s), and with CRAWL_LOG_DIR every URL visited."""
     counts = Counter(visit.status for visit in found.visits.values())
     print(  # noqa: T201
         f"\ncrawl {found.persona}: {len(found.visits)} URL shapes followed "

@@ -1,4 +1,4 @@
-"""The permission matrix (issue 9, point 10): every role × every admin model × every action,
+"""The permission matrix (docs/security.md, 10): every role × every admin model × every action,
 and every custom view, as HTTP requests — so that the 0-leak result an outside probe found
 stays true.
 
@@ -79,7 +79,7 @@ NOTHING = ""
 # groups, those groups' rosters, findings, to-dos, runs and cases; a group's creator the same
 # for the group they created, except a confidential group's roster (§6.1).
 # Rows only services write (findings, to-dos, runs, snapshots, results, lines, settlement
-# imports) are never added, edited nor deleted in the admin, by anyone (issue 9 point 8).
+# imports) are never added, edited nor deleted in the admin, by anyone (docs/security.md, 8).
 SERVICE_ROWS = "LVH"
 EXPECTED: dict[str, dict[str, str]] = {
     # Django's and django-celery-beat's own models: the superuser's only.
@@ -90,7 +90,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "django_celery_beat.crontabschedule": {SUPERUSER: ALL},
     "django_celery_beat.solarschedule": {SUPERUSER: ALL},
     "django_celery_beat.intervalschedule": {SUPERUSER: ALL},
-    # issue 9 point 6 (django-axes' rows as proxies): HR reads the failed logins and releases a
+    # docs/security.md, 6 (django-axes' rows as proxies): HR reads the failed logins and releases a
     # lockout (delete = release, through members.services); nobody adds or edits either.
     "members.loginlockout": {SUPERUSER: "LVDXH", "hr": "LVDXH"},
     "members.loginfailure": {SUPERUSER: VIEW, "hr": VIEW},
@@ -206,7 +206,7 @@ EXPECTED: dict[str, dict[str, str]] = {
 }
 
 
-# Rows whose state only their service moves (issue 9 point 1): nobody reverts them to a past
+# Rows whose state only their service moves (docs/security.md, 1): nobody reverts them to a past
 # version, which would move the state behind the service's back (T refused, R still allowed).
 NO_REVERT = {"appraisal.period", "violations.case"}
 
@@ -367,7 +367,7 @@ def _rows_the_demo_lacks(hr, group: ChatGroup) -> None:
     PeriodicTask.objects.get_or_create(
         name="matrix", defaults={"task": "groups.reconcile_all", "interval": interval}
     )
-    if apps.is_installed("axes"):  # issue 9 point 6: the rows HR's lockout lists show
+    if apps.is_installed("axes"):  # docs/security.md, 6: the rows HR's lockout lists show
         from axes.models import AccessAttempt, AccessFailureLog
 
         # (not a persona's name: a login that succeeds resets its attempts)
@@ -620,7 +620,7 @@ CUSTOM = [
         frozenset(HR_ONLY | {*GROUP_RUNNERS}),
     ),
     # the import's confirm step (an empty POST: allowed, it is a form error sent back to the
-    # import page; issue 9 point 4 binds the file itself to the preview)
+    # import page; docs/security.md, 4: the token binds the file itself to the preview)
     View("admin:members_employee_process_import", "post", "", frozenset(HR_ONLY)),
     View("admin:appraisal_settlement_process_import", "post", "", frozenset(HR_ONLY | {"finance"})),
     View("admin:violations_case_queue", "get", "", frozenset(HR_ONLY)),  # decide_case

@@ -1,4 +1,4 @@
-"""Issue 9.1: a change form never saves over a row that moved after the page was built — a
+"""docs/security.md, 1: a change form never saves over a row that moved after the page was built — a
 lock, a computation, a decision, another clerk's edit — and says so in Chinese.
 
 Django's admin saves every field of the row it has loaded; with a clerk's page open while
@@ -213,7 +213,7 @@ def test_a_revert_saves_under_the_row_lock_and_a_stale_one_is_refused(seeded):
 
 def test_a_stale_login_page_does_not_give_a_leaver_their_login_back(client, superuser, seeded):
     """The superuser's user page opened before HR marked the employee 离职 (which deactivates
-    the login, issue 9.7): saving it must not set the login active again."""
+    the login, docs/security.md, 7): saving it must not set the login active again."""
     import datetime as dt
 
     from members.models import Employee

@@ -122,7 +122,7 @@ def test_production_locks_by_address_only_where_addresses_tell_people_apart(env,
     assert s["lockout"] == lockout
 
 
-# issue 9, point 8: local.py's development key, and keys too weak to be real ones.
+# docs/security.md, 8: local.py's development key, and keys too weak to be real ones.
 @pytest.mark.parametrize(
     "key",
     ["local-development-key-not-for-production", "", "short-key", "a" * 60],
@@ -158,7 +158,7 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
-# issue 9, point 9: HTTPS on by default; behind a TLS-terminating proxy, off by one setting.
+# docs/security.md, 9: HTTPS on by default; behind a TLS-terminating proxy, off by one setting.
 @pytest.mark.parametrize(
     "env", [{}, {"DJANGO_TLS_TERMINATED_BY_PROXY": "true"}], ids=["direct", "proxy"]
 )

@@ -57,7 +57,7 @@ class EvidenceFilesField(forms.FileField):
         for upload in uploads:
             upload = super().clean(upload, initial)
             limit = settings.EVIDENCE_MAX_BYTES
-            # Refuse by the declared size before reading it into memory (PITFALLS.md).
+            # Refuse by the declared size before reading it into memory.
             if upload.size > limit:
                 errors.append(
                     ERROR_EVIDENCE_SIZE.format(

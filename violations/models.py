@@ -1,7 +1,7 @@
 """The rule catalog: one rule per enforceable clause of the policy.
 
 Points and sanctions are not fixed by the policy; they are defaults HR edits
-here (clauses.md). Every change is kept in the rule's history (§8: the catalog
+here (docs/clauses.md). Every change is kept in the rule's history (§8: the catalog
 is versioned).
 """
 

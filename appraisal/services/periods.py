@@ -174,7 +174,7 @@ def period_change_scoring(
     *, period: Period, actor: Actor, base_score: Decimal, deduction_cap: Decimal | None
 ) -> bool:
     """HR sets a period's base score and deduction cap. The row is locked and read afresh, so
-    a lock or a computation that landed meanwhile is never undone (issue 9: the admin saved
+    a lock or a computation that landed meanwhile is never undone (docs/security.md, 1: the admin saved
     the whole row it had loaded, and a lock came back as 未锁定). A computed period whose
     scoring changes goes back to 未计算: its results no longer match (§7.1). Returns whether
     it did."""

@@ -30,7 +30,7 @@ _HALF_WIDTH |= {0x3000: " ", 0x00A0: " ", 0x200B: None, 0xFEFF: None}
 
 # OWASP "CSV injection": a cell starting with one of these may run as a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
-# Characters a reader skips before a formula without showing them (issue 9, point 8): format
+# Characters a reader skips before a formula without showing them (docs/security.md, 8): format
 # characters (U+200B-U+200F, U+2060, BOM, soft hyphen, bidi controls), every kind of space
 # (NBSP, U+3000), line and paragraph separators, other control characters.
 _INVISIBLE_CATEGORIES = frozenset({"Cf", "Zs", "Zl", "Zp", "Cc"})
@@ -76,9 +76,9 @@ def _runs_as_formula(value: str) -> bool:
 
 
 def escape_formula(value: str) -> str:
-    """Prefix ' to text a spreadsheet would run as a formula (OWASP; see PITFALLS.md).
+    """Prefix ' to text a spreadsheet would run as a formula (OWASP; docs/security.md, 8).
 
-    issue 9, point 8: the test is made on the normalised text, so that "\u200b=cmd" (which
+    The test is made on the normalised text, so that "\u200b=cmd" (which
     write_csv() and Excel turn into "=cmd") is escaped too; the text itself is kept as it is.
     """
     return "'" + value if _runs_as_formula(value) else value

@@ -67,7 +67,7 @@ SPREADSHEET_FORMATS = [XLSXFormat, CSVFormat]
 
 def validate_upload_size(upload):
     """A form's clean_<file>: refuse an oversized upload before anything reads it
-    (Django's upload settings do not cap file data: PITFALLS.md)."""
+    (Django's upload settings do not cap file data: docs/security.md, 2)."""
     try:
         check_size(upload.size)
     except SpreadsheetError as error:

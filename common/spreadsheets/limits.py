@@ -1,6 +1,6 @@
 """What an uploaded table may be, and the refusals when it is not (docs/performance.md).
 
-The caps follow PITFALLS.md, "Hostile spreadsheets": ratio and size checks are not enough, so
+The caps follow docs/security.md, 2: ratio and size checks are not enough, so
 every row read, every cell parsed and every byte inflated counts, and reading stops at the
 first cap. The readers (``reading.py``, ``xlsx.py``) look the caps up here as ``limits.X`` at
 the time they read, so that a test can lower one cap in one place.
@@ -57,15 +57,15 @@ XLSX_MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
 XLSX_MAX_COMPRESSION_RATIO = 100
 XLSX_RATIO_MIN_BYTES = 1024 * 1024  # small parts compress as they like
 XLSX_MAX_MEMBERS = 10_000
-# issue 9, point 2: each part has its own cap, checked on the zip directory and again on the
+# Each part has its own cap, checked on the zip directory and again on the
 # bytes really inflated. The 50,000-row sheet above is 28 MB; its shared strings a few MB.
 XLSX_MAX_SHEET_BYTES = 128 * 1024 * 1024
 XLSX_MAX_SHARED_STRINGS_BYTES = 32 * 1024 * 1024
 XLSX_MAX_PART_BYTES = 16 * 1024 * 1024  # workbook, styles, relationships
 # Distinct texts in the shared-strings table: a 50,000-row employee sheet has ~200,000 (names,
-# WeChat ids); the hostile file of the issue had 4 million.
+# WeChat ids); the hostile file first reported had 4 million.
 XLSX_MAX_SHARED_STRINGS = 500_000
-# issue 9, point 2: rows read beyond the data-row cap (header, blank rows, spaces-only rows):
+# Rows read beyond the data-row cap (header, blank rows, spaces-only rows):
 # a whitespace sheet of 1,048,575 rows held a request 142 s because blank rows never counted.
 BLANK_ROWS_ALLOWED = 1_000
 # Cells parsed (every <c>, empty or not; every CSV field): at most CELLS_PER_ROW for each row

@@ -69,7 +69,7 @@ class Table:
 
 
 def check_size(size: int, *, max_bytes: int | None = None) -> None:
-    """Refuse an upload over the limit (Django's upload settings do not: PITFALLS.md)."""
+    """Refuse an upload over the limit (Django's upload settings do not)."""
     limit = settings.MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
     if size > limit:
         raise SpreadsheetError(
@@ -78,8 +78,8 @@ def check_size(size: int, *, max_bytes: int | None = None) -> None:
 
 
 def read_upload_file(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> bytes:
-    """A file named on the command line, its size checked before a byte is read (issue 9,
-    point 2: import_roster read a 200 MB file before refusing it). Raises OSError or
+    """A file named on the command line, its size checked before a byte is read
+    (docs/security.md, 2: import_roster read a 200 MB file before refusing it). Raises OSError or
     SpreadsheetError."""
     with open(path, "rb") as file:
         check_size(os.fstat(file.fileno()).st_size, max_bytes=max_bytes)
@@ -99,7 +99,7 @@ def read_table(
 ) -> Table:
     """Read the first sheet of an xlsx, or a CSV, into a Table; refuse anything else.
 
-    The one reader of every upload door and command (issue 9, point 2). Blank rows are left
+    The one reader of every upload door and command (docs/security.md, 2). Blank rows are left
     out of the table and row numbers are the ones Excel shows; but every row read, blank or
     not, counts against ``max_rows`` + ``limits.BLANK_ROWS_ALLOWED``, every cell against ``max_cells``,
     and reading stops at the first cap. ``filename`` is only for the log: the kind of file is
@@ -152,7 +152,7 @@ def _decode_csv(data: bytes) -> str:
 def _sniff_delimiter(text: str) -> str:
     """The delimiter used most in the header line; a comma when there is none."""
     # Line by line, not text.splitlines(): a 10 MB file of blank lines made a list of a
-    # million strings (+80 MB peak, issue 9 point 2).
+    # million strings (+80 MB peak).
     header = next((line for line in io.StringIO(text) if line.strip()), "")
     counts = {delimiter: header.count(delimiter) for delimiter in CSV_DELIMITERS}
     best = max(CSV_DELIMITERS, key=lambda delimiter: counts[delimiter])
@@ -168,7 +168,7 @@ def _csv_rows(
     cells = 0
     try:
         for number, values in enumerate(reader, start=1):
-            # issue 9, point 2: every line read counts, blank or not (as for xlsx).
+            # Every line read counts, blank or not (as for xlsx).
             if number > max_rows_read:
                 raise SpreadsheetError(ERROR_TOO_MANY_ROWS_READ.format(limit=max_rows_read))
             cells += len(values)

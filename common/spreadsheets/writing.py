@@ -40,7 +40,7 @@ def write_xlsx(
     text_columns: Collection[int] = (),
     extra_sheets: Mapping[str, Sequence[Sequence[object]]] | None = None,
 ) -> bytes:
-    """An xlsx in openpyxl's write-only mode: ~10x less memory than tablib's (PITFALLS.md).
+    """An xlsx in openpyxl's write-only mode: ~10x less memory than tablib's.
 
     Strings are always written as text, never as formulas. ``text_columns`` (indexes) are
     formatted as text so that Excel keeps the leading zeros a user types into them.
@@ -83,7 +83,7 @@ def _csv_cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        # issue 9, point 8: escaped after cell_text() normalises, which drops a zero-width
+        # Escaped after cell_text() normalises, which drops a zero-width
         # space or BOM and would otherwise uncover an "=" escaped before it.
         return escape_formula(cell_text(value))
     return cell_text(value)  # numbers stay numbers (-5 is not a formula to escape)

@@ -1,10 +1,10 @@
-"""The first sheet of an xlsx, streamed under caps (PITFALLS.md, "Hostile spreadsheets").
+"""The first sheet of an xlsx, streamed under caps (docs/security.md, 2).
 
 openpyxl reads the whole shared-strings table before the first row and walks every row it is
 given, and defusedxml does its work in pure Python; so the workbook is read here instead: the
 zip directory checked for bombs before anything is inflated, each part inflated under its own
 cap, the XML parsed by the C parser with document type declarations refused, and every row
-and cell counted against the caps of ``limits.py`` (issue 9, point 2).
+and cell counted against the caps of ``limits.py``.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def _check_xlsx_archive(archive: zipfile.ZipFile) -> None:
 
 
 def _part_limit(name: str) -> int:
-    """Uncompressed bytes allowed for one part of the workbook (issue 9, point 2)."""
+    """Uncompressed bytes allowed for one part of the workbook."""
     if name.startswith("xl/worksheets/"):
         return limits.XLSX_MAX_SHEET_BYTES
     if name.endswith("sharedStrings.xml"):
@@ -90,14 +90,14 @@ class _CappedPart(io.RawIOBase):
         super().close()
 
 
-# A document type declaration, in the encodings an XML part may use (issue 9, point 2).
+# A document type declaration, in the encodings an XML part may use.
 _DOCTYPE = tuple("<!DOCTYPE".encode(encoding) for encoding in ("utf-8", "utf-16-le", "utf-16-be"))
 
 
 def _iterparse(part: io.RawIOBase, events: tuple[str, ...] = ("end",)):
     """(event, element) pairs as the part streams in, from the C parser.
 
-    defusedxml (PITFALLS.md, entity bombs) does its work in the pure-Python ElementTree, which
+    defusedxml (entity bombs) does its work in the pure-Python ElementTree, which
     took 55 s to read 1.5 million shared strings; here the C parser reads, and what defusedxml
     guarded against is refused first: a document type declaration (where entities are
     declared) before the root element. After it, expat itself rejects one as malformed.
@@ -189,7 +189,7 @@ def _date_styles(archive: zipfile.ZipFile, name: str | None) -> tuple[set[int], 
 
 def _shared_strings(archive: zipfile.ZipFile, name: str | None, *, max_cells: int) -> list[str]:
     """The shared-strings table, streamed: more strings than cells allowed is refused at once
-    (issue 9, point 2: 4 million tiny strings took a process from 371 to 913 MB)."""
+    (4 million tiny strings took a process from 371 to 913 MB)."""
     if not name or name not in archive.NameToInfo:
         return []
     max_strings = min(max_cells, limits.XLSX_MAX_SHARED_STRINGS)
@@ -253,7 +253,7 @@ _COLUMN_LETTERS = re.compile(r"[A-Z]{1,3}")
 def xlsx_rows(
     data: bytes, *, max_rows_read: int, max_cells: int
 ) -> Iterator[tuple[int, Sequence[object]]]:
-    """The first sheet's rows, parsed as the bytes stream in (issue 9, point 2).
+    """The first sheet's rows, parsed as the bytes stream in (docs/security.md, 2).
 
     openpyxl reads the whole shared-strings table before the first row, and walks every row
     it is given; here each part is inflated under its own cap, every <row> element read and
@@ -333,7 +333,7 @@ def _sheet_rows(
         for _, element in _iterparse(part):
             if _local(element.tag) != "row":
                 continue
-            # issue 9, point 2: every row read counts, blank or not, and is counted before
+            # Every row read counts, blank or not, and is counted before
             # its cells are looked at.
             rows_read += 1
             if rows_read > max_rows_read:

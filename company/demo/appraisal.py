@@ -1,5 +1,5 @@
 """Demo appraisal: last month's period computed from the demo cases, so that `make run`
-shows results, lines and an export to download (issue: appraisal, point 7).
+shows results, lines and an export to download.
 
 Like the rest of the demo, a second run changes nothing: the period is computed
 when it has never been, and left as it is once computed (or locked). Computing it

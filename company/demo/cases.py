@@ -1,4 +1,4 @@
-"""Demo cases: the case workflow (§7.1) as HR meets it, in every state (issue: demo data).
+"""Demo cases: the case workflow (§7.1) as HR meets it, in every state.
 
 On the demo company (company.demo.write) with its reconciled rosters (company.demo.rosters), a
 deterministic mix of cases, every one made through violations.services exactly as

@@ -60,7 +60,8 @@ OFFICE_POSITIONS = {
     "PMC部": {"主管": 10, "计划员": 60, "文员": 30},
 }
 WORKSHOP_POSITIONS = {"组长": 8, "质检员": 10, "操作工": 30, "普工": 48, "文员": 4}
-# Logins to try the roles with (STYLE.md personas); demo_company_build picks the employees.
+# Logins to try the roles with (the README's table of personas); demo_company_build picks the
+# employees.
 # None: a plain employee's login (not staff, no role): only their own pages (/me/).
 PERSONA_ROLES: dict[str, str | None] = {
     "hr": roles.HR,

@@ -1,4 +1,4 @@
-"""Demo rosters: what HR really meets when it copies a WeChat member list (issue: demo data).
+"""Demo rosters: what HR really meets when it copies a WeChat member list.
 
 For each group of the demo company, a member list built from the group's
 eligible employees, with the usual anomalies mixed in — a departed colleague

@@ -60,7 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    # issue 9, point 6: every 403 (PermissionDenied, CSRF) is logged with who and where.
+    # Every 403 (PermissionDenied, CSRF) is logged with who and where (docs/security.md, 6).
     "config.middleware.RefusalLogMiddleware",
     # Last, as django-axes asks: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -90,7 +90,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["ENGINE"] = "config.sqlite3"
     # A worker and the web process write at the same time: WAL lets readers go on
     # while one writes, and IMMEDIATE takes the write lock at BEGIN so that two
-    # writers queue instead of failing with "database is locked" (PITFALLS.md).
+    # writers queue instead of failing with "database is locked".
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -103,7 +103,7 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # ------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     # First, so that a locked-out user or address is refused before a password is checked
-    # (issue 9, point 6). django-axes' AxesStandaloneBackend, see members/backends.py.
+    # (docs/security.md, 6). django-axes' AxesStandaloneBackend, see members/backends.py.
     "members.backends.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
     # Object permissions: a group's creator and admins on that group (§5.1, §5.2).
@@ -120,7 +120,7 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "me:case_list"
 
 # django-axes — https://django-axes.readthedocs.io/en/latest/4_configuration.html
-# issue 9, point 6: 40 wrong passwords then the right one used to log in. After
+# docs/security.md, 6: 40 wrong passwords then the right one used to log in. After
 # AXES_FAILURE_LIMIT failures the username is locked out, and so is the address they
 # came from, for AXES_COOLOFF_MINUTES; HR lists and releases lockouts in the admin
 # (members.admin.LoginLockoutAdmin). Behind an office NAT every employee shares one
@@ -174,7 +174,7 @@ STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "private"))
 MEDIA_URL = "/private/"
 # Largest spreadsheet a user may upload. Django's own upload settings do not
-# limit file data (PITFALLS.md), so forms and commands check this.
+# limit file data, so forms and commands check this (docs/security.md, 2).
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
 # Largest number of data rows read from one uploaded sheet.
 MAX_IMPORT_ROWS = env.int("MAX_IMPORT_ROWS", default=50_000)
@@ -201,14 +201,14 @@ EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 # ------------------------------------------------------------------------------
 # django-import-export — https://django-import-export.readthedocs.io/en/latest/installation.html
 # ------------------------------------------------------------------------------
-# Off by default, so every staff user could import and export (PITFALLS.md).
+# Off by default, so every staff user could import and export (docs/security.md, 10).
 # Custom permissions "import_<model>" / "export_<model>" declared in Meta.permissions.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_IGNORE_BLANK_LINES = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
-# issue 9, point 4: the library's TempFolderStorage opens whatever name the confirm form
+# The library's TempFolderStorage opens whatever name the confirm form
 # posts, anywhere in /tmp. Ours keeps previews in their own owner-only folder under random
 # names, and the confirm form carries a signed token bound to the session
 # (common.import_files, docs/security.md, 4); abandoned previews are swept nightly.
@@ -230,11 +230,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
 # Acknowledge after the task ran, so a worker that dies mid-task does not lose
-# it; tasks are idempotent because of this (PITFALLS.md, "Celery on Redis").
+# it; tasks are idempotent because of this (docs/security.md, 5).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# issue 9, point 5: a worker killed outright leaves its task unacknowledged until the
+# docs/security.md, 5: a worker killed outright leaves its task unacknowledged until the
 # visibility timeout (Redis's default: 1 h, during which the run showed "running 5%").
 # Our longest task takes seconds (docs/performance.md: period_compute of 20,000
 # employees 4 s, reconcile_all of 96 groups 5.9 s in all), so 5 minutes is 50x the
@@ -277,12 +277,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "groups.handle_overdue_roster_actions",
         "schedule": crontab(hour=8, minute=30),
     },
-    # issue 9, point 4: delete import previews nobody confirmed within a day.
+    # Delete import previews nobody confirmed within a day (docs/security.md, 4).
     "import-files-sweep-nightly": {
         "task": "members.sweep_import_files",
         "schedule": crontab(hour=3, minute=15),
     },
-    # issue 9, point 5: no run stays pending/running forever (fail + one retry).
+    # No run stays pending/running forever: fail + one retry (docs/security.md, 5).
     "sweep-stale-runs": {
         "task": "groups.sweep_stale_runs",
         "schedule": crontab(minute="*/5"),
@@ -292,7 +292,7 @@ CELERY_BEAT_SCHEDULE = {
 # ------------------------------------------------------------------------------
 # Logging — https://docs.djangoproject.com/en/5.2/topics/logging/
 # ------------------------------------------------------------------------------
-# The "security" logger (issue 9, point 6) records failed logins (members.signals) and
+# The "security" logger (docs/security.md, 6) records failed logins (members.signals) and
 # refused requests (config.middleware.RefusalLogMiddleware): who, what, when, from where.
 LOGGING = {
     "version": 1,

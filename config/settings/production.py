@@ -15,7 +15,7 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # ------------------------------------------------------------------------------
 # Secret key — https://docs.djangoproject.com/en/5.2/ref/settings/#secret-key
 # ------------------------------------------------------------------------------
-# issue 9, point 8: production accepted the development key that local.py promised it
+# docs/security.md, 8: production accepted the development key that local.py promised it
 # refused. Refuse it, an empty key, and any key too short to be a real one (Django's own
 # check --deploy asks for 50 characters, 5 of them different).
 LOCAL_DEVELOPMENT_KEY = "local-development-key-not-for-production"  # refused below
@@ -36,7 +36,7 @@ if (
 # ------------------------------------------------------------------------------
 # HTTPS — https://docs.djangoproject.com/en/5.2/ref/middleware/#http-strict-transport-security
 # ------------------------------------------------------------------------------
-# issue 9, point 9. On by default: Django redirects plain HTTP to HTTPS and sends HSTS.
+# docs/security.md, 9. On by default: Django redirects plain HTTP to HTTPS and sends HSTS.
 # Behind a reverse proxy that terminates TLS and does both itself, set
 # DJANGO_TLS_TERMINATED_BY_PROXY=true: Django then trusts the proxy's X-Forwarded-Proto
 # (the proxy must set it and strip any the client sent), and neither redirects nor sends
@@ -78,7 +78,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # ------------------------------------------------------------------------------
 # Static files — https://whitenoise.readthedocs.io/en/stable/django.html
 # ------------------------------------------------------------------------------
-# issue 9, point 9: under gunicorn nothing served /static/ (the admin came without its
+# docs/security.md, 9: under gunicorn nothing served /static/ (the admin came without its
 # CSS/JS). WhiteNoise serves what `manage.py collectstatic` gathered in STATIC_ROOT,
 # compressed and with hashed names that may be cached for ever.
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(STATIC_ROOT))  # noqa: F405

@@ -30,7 +30,7 @@ class ChatGroupAdmin(RosterPagesMixin, ViewerLinksMixin, HistoryAdmin):
     """HR sees every group; a creator or admin sees the groups they run (§5.1, §5.2).
 
     The changelist is filtered through groups.selectors, not guardian's
-    GuardedModelAdmin, which does not filter it (PITFALLS.md).
+    GuardedModelAdmin, which does not filter it (docs/security.md, 10).
     """
 
     list_display = [

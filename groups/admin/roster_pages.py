@@ -1,5 +1,5 @@
 """The group page's roster pages: upload a member list, reconcile, the creator's to-do list,
-and a reconciliation run's progress (§5.1, §5.3; issue 9, point 5).
+and a reconciliation run's progress (§5.1, §5.3; docs/security.md, 5).
 
 A mixin of ChatGroupAdmin: each view checks the viewer's scope (groups.selectors) and calls
 one service (groups.services.roster, groups.services.reconcile_start).
@@ -107,7 +107,7 @@ class RosterPagesMixin:
             else:
                 run = reconcile_start(snapshot=snapshot, actor=request.user)
                 saved = f"已保存 {snapshot.member_count} 名成员的快照，"
-                if run.dispatch_failed:  # issue 9, point 5: the snapshot is kept all the same
+                if run.dispatch_failed:  # the snapshot is kept all the same
                     self.message_user(request, saved + run.error, messages.WARNING)
                 else:
                     self.message_user(request, saved + "开始核对。", messages.SUCCESS)
@@ -130,7 +130,7 @@ class RosterPagesMixin:
             self.message_user(request, "该群还没有成员快照，请先上传名单。", messages.WARNING)
             return redirect("admin:groups_chatgroup_change", object_id=group.pk)
         run = reconcile_start(snapshot=snapshot, actor=request.user)
-        if run.dispatch_failed:  # issue 9, point 5
+        if run.dispatch_failed:  # the queue is down: docs/security.md, 5
             self.message_user(request, run.error, messages.WARNING)
         return redirect("admin:groups_reconciliation_run", run_id=run.pk)
 

@@ -1,4 +1,4 @@
-"""Models of the groups app, split by concept (STYLE.md: ~400 lines a module)."""
+"""Models of the groups app, split by concept (docs/architecture.md: ~400 lines a module)."""
 
 from groups.models.chat_group import (
     WECHAT_MEMBER_CAP,

@@ -191,7 +191,7 @@ class EligibilityRule(models.Model):
             raise ValidationError(errors)
 
 
-# Direct foreign-key object permissions (PITFALLS.md: ~5x faster than the generic
+# Direct foreign-key object permissions (~5x faster than the generic
 # CharField rows, and they cascade when a group is deleted).
 class ChatGroupUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(ChatGroup, on_delete=models.CASCADE)

@@ -40,7 +40,7 @@ class ReconciliationRun(models.Model):
     finished_at = models.DateTimeField("结束时间", null=True, blank=True)
     summary = models.JSONField("结果", default=dict, blank=True)
     error = models.TextField("错误", blank=True)
-    # issue 9, point 5: a run the broker refused is said so on its page, and the
+    # docs/security.md, 5: a run the broker refused is said so on its page, and the
     # sweeper (groups.services.runs.runs_sweep_stale) retries it once the queue is back.
     dispatch_failed = models.BooleanField("未能入队", default=False)
     # The one automatic retry of a run the sweeper found stuck; never a retry of a retry.

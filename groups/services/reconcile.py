@@ -242,7 +242,7 @@ def _finish(run: ReconciliationRun | None, result: ReconcileResult, status: str)
         "note": result.note,
     }
     # A late worker finishing a run the sweeper already failed and retried leaves it failed
-    # (issue 9, point 5): the page would otherwise say 完成 beside "已自动重新核对".
+    # (docs/security.md, 5): the page would otherwise say 完成 beside "已自动重新核对".
     ReconciliationRun.objects.filter(pk=run.pk, status__in=_UNFINISHED).update(
         status=run.status, progress=run.progress, finished_at=run.finished_at, summary=run.summary
     )

@@ -6,7 +6,7 @@
 - ``reconcile_now(actor=, groups=)`` — the `reconcile` command and the demo: here and now.
 
 The worker executes queued runs with ``run_execute``/``runs_execute`` (groups.tasks), and
-``runs_sweep_stale`` fails and retries the runs that never finish (issue 9, point 5).
+``runs_sweep_stale`` fails and retries the runs that never finish (docs/security.md, 5).
 The pipeline itself is ``groups.services.reconcile.snapshot_reconcile``.
 """
 
@@ -32,7 +32,7 @@ from groups.services.reconcile import ReconcileResult, snapshot_reconcile
 
 logger = logging.getLogger(__name__)
 
-# issue 9, point 5: what a run says when the queue refused it, and when the sweeper
+# docs/security.md, 5: what a run says when the queue refused it, and when the sweeper
 # found it stuck. The tests reuse these.
 QUEUE_DOWN = "任务队列暂不可用，核对尚未开始；队列恢复后将自动核对（无需重新上传）。"
 STALE_RETRIED = "超过 {minutes} 分钟未完成（任务队列或执行进程中断），已标记失败并自动重新核对一次（核对 #{retry}）。"
@@ -46,7 +46,7 @@ def _send(runs: list[ReconciliationRun], send: Callable[[], object]) -> None:
     """Queue a task; if the broker cannot take it, say so on its runs instead of failing.
 
     Called on commit, so the snapshot and the runs are kept whatever happens here
-    (issue 9, point 5: never a bare 500 for an upload when Redis is down).
+    (docs/security.md, 5: never a bare 500 for an upload when Redis is down).
     """
     from config.celery import app  # the app imports settings: import late
 
@@ -85,7 +85,7 @@ def reconcile_start(
 @transaction.atomic
 def reconcile_start_all(*, actor: Actor) -> list[ReconciliationRun]:
     """The nightly job: a run for the latest snapshot of every active group, queued as one
-    task per family (a short task each, PITFALLS.md; MISSING judged once per family)."""
+    task per family (a short task each; MISSING judged once per family)."""
     from groups.tasks import reconcile_family  # tasks import services: import late
 
     require_actor(actor)  # also when there is no group to reconcile
@@ -207,7 +207,7 @@ class SweepResult:
 
 @transaction.atomic
 def runs_sweep_stale(*, now: dt.datetime | None = None) -> SweepResult:
-    """issue 9, point 5: no run stays pending or running forever.
+    """No run stays pending or running forever (docs/security.md, 5).
 
     Guarantees: a run still pending/running ``RECONCILE_STALE_AFTER_SECONDS`` after it
     was created — or one the queue refused (``dispatch_failed``), at the first sweep —

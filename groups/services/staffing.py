@@ -80,7 +80,7 @@ def _permissions_by_codename() -> dict[str, Permission]:
 def desired_permissions(group: ChatGroup) -> set[tuple[int, str]]:
     """(user id, codename) pairs the group's creator and admins should hold.
 
-    A departed (离职) creator or admin holds none (issue 9, point 7: a leaver loses
+    A departed (离职) creator or admin holds none (docs/security.md, 7: a leaver loses
     access at once, even before HR names a successor).
     """
     wanted: set[tuple[int, str]] = set()

@@ -1,4 +1,4 @@
-"""Exporting a period (issue 5, point 3): sheets, headers, numbers and dates as such, joint
+"""Exporting a period: sheets, headers, numbers and dates as such, joint
 liability and adjustments, department totals, formula escaping, a fixed query count, and the
 command."""
 
@@ -347,7 +347,7 @@ def test_the_command_refuses_an_unknown_period(october, tmp_path: Path, code, me
 
 @pytest.mark.parametrize("invisible", ["\u200b", "\ufeff", "\u00a0", "\u200d"])
 def test_a_formula_behind_a_zero_width_character_is_escaped(october, hr, invisible):
-    # issue 9, point 8: escaping decides on the normalised text.
+    # docs/security.md, 8: escaping decides on the normalised text.
     period, _ = october
     department = department_get_or_create_by_path(path="销售部")
     EmployeeFactory(employee_no="H01", name=invisible + "=1+1", department=department)

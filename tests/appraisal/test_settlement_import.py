@@ -1,4 +1,4 @@
-"""Finance's settlement sheet (issue 5, "Finance import"): service, command, resource, admin."""
+"""Finance's settlement sheet (§7.1): service, command, resource, admin."""
 
 from __future__ import annotations
 
@@ -778,7 +778,7 @@ def test_resource_queries_do_not_grow_with_the_file(period, finance):
     assert counts[0] == counts[1]
 
 
-# --- the admin: ImportMixin wired as appraisal/admin.py does (see the issue's hand-over) --------
+# --- the admin: ImportMixin wired as appraisal.admin.settlements does ----------------------------
 class SettlementImportAdmin(ImportMixin, django_admin.ModelAdmin):
     resource_classes = [SettlementResource]
     import_formats = SETTLEMENT_FORMATS

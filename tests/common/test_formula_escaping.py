@@ -1,4 +1,4 @@
-"""Issue 9, point 8: formula escaping decides on the normalised text, for every export.
+"""docs/security.md, 8: formula escaping decides on the normalised text, for every export.
 
 A zero-width space (or BOM, NBSP, joiner, bidi mark...) before "=" hid the formula from the
 escaping, and write_csv() then dropped it, so the employee CSV export wrote a live "=cmd".

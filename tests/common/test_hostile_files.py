@@ -1,4 +1,4 @@
-"""Issue 9, point 2: no file holds a server process for long or grows it without bound.
+"""docs/security.md, 2: no file holds a server process for long or grows it without bound.
 
 The hostile files are made here with zipfile and raw XML (never committed, never openpyxl),
 at a scale the caps are lowered to, so the suite stays fast while the logic is the one that

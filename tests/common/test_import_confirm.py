@@ -1,5 +1,5 @@
-"""The import confirm step opens only the file this user's own preview stored (issue 9,
-point 4; docs/security.md, 4): employees (HR) and finance's settlement sheet, through the
+"""The import confirm step opens only the file this user's own preview stored
+(docs/security.md, 4): employees (HR) and finance's settlement sheet, through the
 real admin."""
 
 from __future__ import annotations

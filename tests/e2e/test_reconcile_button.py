@@ -1,7 +1,7 @@
 """The group page's 重新核对最新快照 really submits in a browser.
 
 It once did nothing: its form was nested inside the change form, browsers drop a nested
-form, and the button's form="reconcile-form" pointed at nothing (PITFALLS.md). Django's
+form, and the button's form="reconcile-form" pointed at nothing. Django's
 test client cannot see that; Chromium can.
 """
 

@@ -75,7 +75,7 @@ def company(db) -> Company:
     return Company(office=office, **people)
 
 
-# -- personas (STYLE.md): who looks at a group's pages ------------------------------
+# -- personas (docs/architecture.md): who looks at a group's pages -----------------
 
 
 @pytest.fixture

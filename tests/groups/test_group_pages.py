@@ -1,4 +1,4 @@
-"""The group's pages as each role sees them (issue 8): forms a browser keeps, only links the
+"""The group's pages as each role sees them: forms a browser keeps, only links the
 viewer can follow, people by name, clauses with §, a run's result in words, list filters
 with their counts."""
 
@@ -549,7 +549,7 @@ def test_run_page_says_what_the_groups_page_lists_now(client, hr_user, office):
 
 
 def test_sorting_by_a_roster_figure_tells_nothing_the_viewer_may_not_see(client, leader, company):
-    """Issue 9.8: a company leader sees the groups, not their rosters (§6.1): the member
+    """docs/security.md, 8: a company leader sees the groups, not their rosters (§6.1): the member
     counts show as —, and sorting by them (?o=…) must not put the groups in count order."""
     from tests.factories import ChatGroupFactory
 

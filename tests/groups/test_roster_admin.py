@@ -831,7 +831,7 @@ def test_run_list_numbers_its_runs_in_chinese(client, hr_user, company):
 
 
 def test_todo_export_escapes_a_formula_behind_a_zero_width_joiner(client, hr_user, company):
-    # issue 9, point 8: escaping decides on the normalised text (U+200D survives the roster's
+    # docs/security.md, 8: escaping decides on the normalised text (U+200D survives the roster's
     # normalising, since emoji use it).
     reconciled(company.office, *compliant_rows(), "\u200d" + FORMULA)
     client.force_login(hr_user)

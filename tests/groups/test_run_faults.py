@@ -1,4 +1,4 @@
-"""Faults never strand a run (issue 9, point 5): the broker down, a run stuck for good.
+"""Faults never strand a run (docs/security.md, 5): the broker down, a run stuck for good.
 
 The broker-down tests publish to a real, unreachable Redis address (nothing listens on
 port 1), with the connect timeouts and publish-retry policy of config/settings/base.py:

@@ -85,7 +85,7 @@ def _forget_broker_connections() -> None:
     app._local.__dict__.pop("backend", None)  # the result backend, cached per thread
 
 
-# issue 9, point 5: a killed worker's task comes back after the broker's visibility
+# docs/security.md, 5: a killed worker's task comes back after the broker's visibility
 # timeout; these short values (seconds, not production's minutes) keep a kill test
 # well under a minute. They reach the worker through the environment, as in production.
 KILL_TEST_VISIBILITY_TIMEOUT = 3

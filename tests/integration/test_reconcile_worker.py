@@ -1,4 +1,4 @@
-"""reconcile_group through a real worker on Redis and PostgreSQL (issue 3, point 9)."""
+"""reconcile_group through a real worker on Redis and PostgreSQL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A whole worker SIGKILLed mid-task: a new worker finishes the work (issue 9, point 5).
+"""A whole worker SIGKILLed mid-task: a new worker finishes the work (docs/security.md, 5).
 
 Real worker processes (``celery -A config worker``, prefork) on Redis and PostgreSQL.
 To kill *inside* a task, not before or after it, the test holds a row lock the task

@@ -1,4 +1,4 @@
-"""issue 9, point 6: logins are throttled (django-axes), HR releases lockouts, and failed
+"""docs/security.md, 6: logins are throttled (django-axes), HR releases lockouts, and failed
 logins and refused requests are logged to the "security" logger."""
 
 from __future__ import annotations

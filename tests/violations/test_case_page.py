@@ -1,4 +1,4 @@
-"""The case page and list as each role meets them (issue 8): facet counts, HR's 处理 box
+"""The case page and list as each role meets them: facet counts, HR's 处理 box
 outside the change form, the appeal where it is decided, the queue of proposals and
 appeals, links only where the viewer may follow them, people by name, rules in clause order."""
 
@@ -570,7 +570,7 @@ def test_hr_edits_the_rule_code_and_points_as_fields(client, world):
 
 
 def test_a_proposal_page_opened_before_its_confirmation_does_not_change_it(client, world):
-    """Issue 9.1: HR corrects a proposal's facts on a page opened before another clerk
+    """docs/security.md, 1: HR corrects a proposal's facts on a page opened before another clerk
     confirmed it: the save is refused, the confirmed case keeps its facts and state."""
     from common.admin import STALE_EDIT
     from tests.html import change_form_data

@@ -99,7 +99,7 @@ def test_image_is_served_inline_with_its_checked_type_and_nosniff(client, world)
 
 
 def test_pdf_is_downloaded_not_opened_in_the_app(client, world):
-    """Issue 9.8: a PDF opened inline runs in the app's origin; it is an attachment."""
+    """docs/security.md, 8: a PDF opened inline runs in the app's origin; it is an attachment."""
     client.force_login(world["hr"])
     response = client.get(url(world["pdf"]))
     assert response.status_code == 200

@@ -1,4 +1,4 @@
-"""issue 9, point 7: a leaver loses access at once — login, sessions, group rights, evidence.
+"""docs/security.md, 7: a leaver loses access at once — login, sessions, group rights, evidence.
 
 Whatever marks the employee 离职 (a save from the admin form or code, the employee sheet),
 members.signals calls members.services.employee_access_revoke.

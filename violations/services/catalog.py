@@ -1,4 +1,4 @@
-"""The rule catalog's seed: one rule per clause of conduct (clauses.md)."""
+"""The rule catalog's seed: one rule per clause of conduct (docs/clauses.md)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from django.db import transaction
 
 from violations.models import Rule, Sanction
 
-# The clauses of clauses.md that are rules of conduct, with default points and
-# sanction. Defaults only: HR edits them in the admin (clauses.md, intro).
+# The clauses of docs/clauses.md that are rules of conduct, with default points and
+# sanction. Defaults only: HR edits them in the admin (docs/clauses.md, intro).
 # (code, 中文名称, English title, points, sanction, active)
 # §7.2 and §9.8 make the offender's department head answer for half (JOINT_SHARES).
 RULE_CATALOG = [
@@ -96,7 +96,7 @@ RULE_CATALOG = [
         Sanction.WARNING,
         True,
     ),
-    # §9.6: tracked, but never a deduction unless HR enables it (clauses.md).
+    # §9.6: tracked, but never a deduction unless HR enables it (docs/clauses.md).
     (
         "9.6",
         "未分享公司对外信息",

@@ -57,7 +57,7 @@ class Command(BaseCommand):
             actor = named
         path = Path(file)
         try:
-            data = read_upload_file(path)  # the size checked before reading (issue 9, point 2)
+            data = read_upload_file(path)  # the size checked before reading (docs/security.md, 2)
         except (OSError, SpreadsheetError) as error:
             reason = error.strerror if isinstance(error, OSError) else str(error)
             raise CommandError(ERROR_CANNOT_READ.format(path=file, reason=reason)) from error

@@ -1,4 +1,4 @@
-"""Finance's settlement sheet (§7.1; issue 5, "Finance import"): what payroll deducted.
+"""Finance's settlement sheet (§7.1): what payroll deducted.
 
 In three modules: ``cells`` (amounts, 扣分合计, 考核期间), ``plan`` (every row checked, what it
 would change; writes nothing) and ``apply`` (the audit row and the settlements written).
@@ -22,7 +22,7 @@ What it guarantees:
   its importer and its counts — the audit trail of what finance sent, even when it repeats.
 - A fixed number of queries whatever the file's size: the period's results and settlements are
   read into dicts up front, and the writes are bulk ones that keep simple_history's rows
-  (bulk_create/bulk_update alone skip history: PITFALLS.md).
+  (bulk_create/bulk_update alone skip history: docs/performance.md, "Finance import").
 """
 
 from appraisal.services.settlements.apply import (

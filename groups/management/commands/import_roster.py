@@ -47,7 +47,7 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"找不到文件 {file}")
         try:
-            # issue 9, point 2: the size is checked before the file is read (it read 200 MB).
+            # docs/security.md, 2: the size is checked before the file is read (it read 200 MB).
             data = read_upload_file(path)
         except (OSError, SpreadsheetError) as error:
             reason = error.strerror if isinstance(error, OSError) else str(error)

@@ -1,4 +1,4 @@
-"""Delete import previews nobody confirmed (issue 9, point 4), as the nightly beat task does."""
+"""Delete import previews nobody confirmed (docs/security.md, 4), as the nightly beat task does."""
 
 from __future__ import annotations
 
