@@ -6,9 +6,9 @@ so that the admin and ``manage.py import_appraisal`` give the same messages and 
 same rows. What import-export adds is its two-step page: a preview (a dry run) that lists
 every row as new / updated (old → new amount) / unchanged, then the confirmation.
 
-Configured for speed (docs/performance.md, "Finance import"): ``use_bulk`` (no savepoint and no save() per row),
-``skip_diff`` (no deepcopy and no field-by-field diff per row: the preview cells come from the
-plan), and instances from the plan's prefetched dicts instead of the instance loader's query
+Configured for speed (docs/performance.md, "Finance import"): ``use_bulk`` (no savepoint and
+no save() per row), ``skip_diff`` (no deepcopy and no field-by-field diff per row: the preview
+cells come from the plan), and instances from the plan's prefetched dicts instead of the instance loader's query
 per row. All or nothing whatever the caller passes: one transaction, rolled back on any
 error, and nothing written unless every row is valid.
 

@@ -1,4 +1,5 @@
-"""Benchmark: computing and exporting a 20,000-person period (docs/performance.md, "Appraisal export").
+"""Benchmark: computing and exporting a 20,000-person period of 100,000 lines
+(docs/performance.md, "Appraisal export").
 
 Run by hand, never in the test suite:
 

@@ -177,8 +177,8 @@ class EmployeeAdmin(ClerkImportMixin, ImportExportMixin, HistoryAdmin):
         add_never_cache_headers(response)  # the links are shown once, never kept anywhere
         return response
 
-    # Import/export (docs/security.md, 10): gated by members.import_employee / members.export_employee
-    # (IMPORT_EXPORT_*_PERMISSION_CODE); files read through common.spreadsheets, so that CSV
+    # Import/export (docs/security.md, 10): gated by members.import_employee /
+    # members.export_employee (IMPORT_EXPORT_*_PERMISSION_CODE); files read through common.spreadsheets, so that CSV
     # in UTF-8 or GBK and xlsx all work and hostile files are refused; all columns always, so
     # that an export imports back as it is.
     resource_classes = [EmployeeResource]

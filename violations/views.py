@@ -32,8 +32,9 @@ def evidence_file(request, pk: int) -> HttpResponseBase:
     except FileNotFoundError as exc:
         raise Http404("证据文件已不存在。") from exc
     # The type is the one evidence_inspect read from the content, never the upload's claim.
-    # A screenshot opens in the tab; a PDF is downloaded (docs/security.md, 8: a PDF can carry script and
-    # links, and a viewer inside our origin would run it), and whatever opens runs sandboxed.
+    # A screenshot opens in the tab; a PDF is downloaded (docs/security.md, 8: a PDF can carry
+    # script and links, and a viewer inside our origin would run it), and whatever opens runs
+    # sandboxed.
     response = file_response(
         handle,
         filename=evidence.original_name,

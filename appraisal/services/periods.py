@@ -2,7 +2,7 @@
 needed) → 已锁定, for good; a computed period whose scoring changes goes back to 未计算.
 
 Written like the case workflow (violations.services.cases): the transitions table below,
-each move with the permission it takes, and one _move() — the only place a period's state
+each move with the permission it takes, and one move() — the only place a period's state
 changes — which checks the actor and the move, saves, and writes a PeriodTransition (who,
 when, why) in the caller's transaction. A forbidden move raises AppraisalError and changes
 nothing. The computation itself (what a period counts) is compute.py; it moves the period
@@ -174,8 +174,8 @@ def period_change_scoring(
     *, period: Period, actor: Actor, base_score: Decimal, deduction_cap: Decimal | None
 ) -> bool:
     """HR sets a period's base score and deduction cap. The row is locked and read afresh, so
-    a lock or a computation that landed meanwhile is never undone (docs/security.md, 1: the admin saved
-    the whole row it had loaded, and a lock came back as 未锁定). A computed period whose
+    a lock or a computation that landed meanwhile is never undone (docs/security.md, 1: the
+    admin saved the whole row it had loaded, and a lock came back as 未锁定). A computed period whose
     scoring changes goes back to 未计算: its results no longer match (§7.1). Returns whether
     it did."""
     check_permission(actor, State.OPEN)
