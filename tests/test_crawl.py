@@ -46,7 +46,7 @@ from tests.html import Page
 from violations.models import Case
 
 DEMO_EMPLOYEES = 30
-PASSWORD = "crawl-demo-pass"  # noqa: S105 — the demo personas' password, tests only
+PASSWORD = "crawl-demo-pass"  # the demo personas' password, tests only
 SUPERUSER = "admin"  # manage.py ensure_admin
 PERSONAS = ["anonymous", SUPERUSER, "hr", "finance", "leader", "head"]
 PERSONAS += ["groupadmin", "creator", "employee"]
@@ -174,7 +174,7 @@ def fetch(client: Client, url: str) -> tuple[int, str, str, str]:
     test client re-raises it) is a 500 in production, reported with its first line."""
     try:
         response = client.get(url)
-    except Exception as exc:  # noqa: BLE001 — every failure is collected, then reported
+    except Exception as exc:  # every failure is collected, then reported
         return 500, "", "", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
     content_type = response.get("Content-Type", "")
     if response.streaming:
@@ -182,7 +182,7 @@ def fetch(client: Client, url: str) -> tuple[int, str, str, str]:
         # when the content is consumed (closing it again would close the database connection).
         try:
             b"".join(response.streaming_content)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return 500, content_type, "", f"{type(exc).__name__}: {exc}"
         return response.status_code, content_type, "", ""
     body = response.content.decode(errors="replace") if "html" in content_type else ""
@@ -302,7 +302,7 @@ def request_unlinked(client: Client, persona: str, urls: list[str]) -> Crawl:
     unlinked = Crawl(persona)
     for url in urls:
         status, _, body, error = fetch(client, url)
-        unlinked.visits[url_shape(url) + (url,)] = Visit(url, status, "", error)
+        unlinked.visits[(*url_shape(url), url)] = Visit(url, status, "", error)
         unlinked.look_at(url, status, body, linked=False)
     unlinked.seconds = time.process_time() - began
     return unlinked
@@ -328,16 +328,16 @@ def unreached(found: Crawl) -> list[str]:
 def report(found: Crawl, unlinked: Crawl) -> None:
     """Each persona's figures (pytest -s), and with CRAWL_LOG_DIR every URL visited."""
     counts = Counter(visit.status for visit in found.visits.values())
-    print(  # noqa: T201
+    print(
         f"\ncrawl {found.persona}: {len(found.visits)} URL shapes followed "
         f"({', '.join(f'{s}: {n}' for s, n in sorted(counts.items()))}) in "
         f"{found.seconds:.1f} s CPU; {len(unlinked.visits)} more requested (the superuser's "
         f"and the decided case's) in {unlinked.seconds:.1f} s"
     )
     must = ", ".join(sorted(MUST_REACH[found.persona] & found.reached()))
-    print(f"  must reach, reached: {must}")  # noqa: T201
+    print(f"  must reach, reached: {must}")
     slowest = sorted(found.visits.values(), key=lambda v: -v.seconds)[:SHOW_SLOWEST]
-    print("  slowest: " + ", ".join(f"{v.url} {v.seconds:.2f} s" for v in slowest))  # noqa: T201
+    print("  slowest: " + ", ".join(f"{v.url} {v.seconds:.2f} s" for v in slowest))
     if log_dir := os.environ.get("CRAWL_LOG_DIR"):
         lines = [
             f"{v.status}\t{v.seconds:.3f}\t{v.url}\t{v.found_on or '(start)'}"

@@ -48,7 +48,7 @@ from tests.demo_company import demo_company_rolled_back
 from tests.factories import PNG_BYTES
 from violations.models import Case, Evidence
 
-PASSWORD = "matrix-demo-pass"  # noqa: S105 — the demo personas' password, tests only
+PASSWORD = "matrix-demo-pass"  # the demo personas' password, tests only
 DEMO_EMPLOYEES = 30
 SUPERUSER = "admin"  # manage.py ensure_admin
 STAFF = [SUPERUSER, "hr", "finance", "leader", "head", "groupadmin", "creator"]
@@ -378,7 +378,7 @@ def _rows_the_demo_lacks(hr, group: ChatGroup) -> None:
 
 def _users() -> dict[str, object]:
     return {
-        u.username: u for u in get_user_model().objects.filter(username__in=STAFF + ["employee"])
+        u.username: u for u in get_user_model().objects.filter(username__in=[*STAFF, "employee"])
     }
 
 
@@ -474,7 +474,7 @@ def answer(client: Client, cell: Cell) -> tuple[int, str, str]:
             response = client.post(cell.url, cell.data or {})
         else:
             response = client.get(cell.url)
-    except Exception as exc:  # noqa: BLE001 — every failure is collected, then reported
+    except Exception as exc:  # every failure is collected, then reported
         return 500, "", f"{type(exc).__name__}: {exc}"
     if response.streaming:
         b"".join(response.streaming_content)
@@ -521,7 +521,7 @@ def check(cells: list[Cell], client: Client) -> list[str]:
             problems.append(found)
         observed.append(f"{cell.action}{cell.scope}:{status}")
     if os.environ.get("MATRIX_OBSERVE"):  # to draft a new row: what each cell answers now
-        print(f"\n{cells[0].persona} {cells[0].url}: {' '.join(observed)}")  # noqa: T201
+        print(f"\n{cells[0].persona} {cells[0].url}: {' '.join(observed)}")
     return problems
 
 
