@@ -7,6 +7,7 @@ creates what is missing, it never overwrites HR's edits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from groups.models import ChatGroup, EligibilityRule, Finding, RosterAction
 from members.models import WORKSHOP_DIRECTOR_RANK, Employee
@@ -30,7 +31,27 @@ CONTENT_KINDS = {
 PRODUCTION_SALES_DEPARTMENTS = ["总经办", "销售部", "生产部", "品质部", "技术部", "PMC部"]
 
 
-GROUPS = [
+class RuleSpec(TypedDict, total=False):
+    """One eligibility rule as seeded: EligibilityRule's fields, a department by its path."""
+
+    kind: str  # EligibilityRule.Kind
+    min_rank: int
+    department: str  # the department's path, looked up when the rule is created
+    category: str  # Employee.Category
+
+
+class GroupSpec(TypedDict):
+    """One of the four groups of §4 as seeded (groups.services.staffing.seed_groups)."""
+
+    code: str
+    name: str
+    function: str
+    content: list[str]  # CONTENT_KINDS codes
+    is_confidential: bool
+    rules: list[RuleSpec]
+
+
+GROUPS: list[GroupSpec] = [
     {
         "code": "management",
         "name": "俊马管理群",

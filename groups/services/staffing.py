@@ -6,7 +6,7 @@ from django.contrib.auth.models import Permission
 from django.db import transaction
 
 from groups.models import ChatGroup, ChatGroupUserObjectPermission, ContentKind, EligibilityRule
-from groups.policy_data import CONTENT_KINDS, GROUPS
+from groups.policy_data import CONTENT_KINDS, GROUPS, RuleSpec
 from members.models import HR_DEPARTMENT, Department, Employee
 
 # What each role on a group may do with it, as object permissions.
@@ -43,8 +43,8 @@ def seed_groups() -> list[ChatGroup]:
     return groups
 
 
-def _resolve_rule(spec: dict) -> dict:
-    resolved = dict(spec)
+def _resolve_rule(spec: RuleSpec) -> dict[str, object]:
+    resolved: dict[str, object] = dict(spec)
     if "department" in resolved:
         resolved["department"] = Department.objects.get(path=resolved["department"])
     return resolved
