@@ -37,6 +37,9 @@ def pytest_configure(config: pytest.Config) -> None:
             test["NAME"] = ":memory:"
 
 
+_DB_BLOCKER = pytest.StashKey[object]()
+
+
 def _seed_policy() -> None:
     call_command("seed_policy", stdout=StringIO())
 
@@ -48,10 +51,13 @@ def _ensure_seeded() -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(request, django_db_setup, django_db_blocker):
     """The test database, migrated, with the policy seeded once for the whole session."""
     with django_db_blocker.unblock():
         _seed_policy()
+    # For the teardown hook below, which runs outside any fixture: set only once the test
+    # database exists, so the hook never touches another database.
+    request.config.stash[_DB_BLOCKER] = django_db_blocker
 
 
 INTEGRATION_TESTS = "tests/integration/"
@@ -82,22 +88,16 @@ def _is_transactional(item: pytest.Item) -> bool:
     return "transactional_db" in fixtures or "live_server" in fixtures
 
 
-_DB_BLOCKER = pytest.StashKey[object]()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _remember_db_blocker(request, django_db_blocker) -> None:
-    """For the hook below, which runs outside any fixture."""
-    request.config.stash[_DB_BLOCKER] = django_db_blocker
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
     result = yield
     # After the flush of a transactional test (its fixtures are torn down by now), seed the
     # policy again for the tests that follow. Not after the last test: the database is gone.
-    if nextitem is not None and _is_transactional(item):
-        with item.config.stash[_DB_BLOCKER].unblock():
+    # A transactional test skipped before its fixtures ran (no test database yet): nothing
+    # to seed.
+    blocker = item.config.stash.get(_DB_BLOCKER, None)
+    if blocker is not None and nextitem is not None and _is_transactional(item):
+        with blocker.unblock():
             _ensure_seeded()
     return result
 

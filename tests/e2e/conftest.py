@@ -6,8 +6,8 @@ saves a full-page screenshot under test-artifacts/e2e/; a failing test also leav
 
 The data is the demo company of `make run` (seed_policy, then `demo --employees 30` with
 DEMO_PASSWORD), so the logins are the personas' with real passwords, typed into the login
-pages. live_server needs transactional_db: every test starts from an empty database and
-builds what it needs.
+pages. live_server needs transactional_db: every test starts from the seeded policy (as every
+test does, tests/conftest.py) and builds the demo company on it.
 """
 
 from __future__ import annotations
