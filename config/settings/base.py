@@ -42,10 +42,13 @@ INSTALLED_APPS = [
     "axes",
     "django_celery_beat",
     # ours
+    "workdays",
     "members",
     "groups",
     "violations",
     "appraisal",
+    "directives",
+    "announcements",
     "selfservice",  # the employee's own pages (/me/), above violations and appraisal
     "company",  # company-wide wiring (roles, seed_policy, demo), above every other app
 ]
