@@ -18,7 +18,7 @@ COMPANY_LEADERS = "公司领导"  # approve announcements, issue directives (§7
 DEPARTMENT_HEADS = "部门负责人"  # §9.12: supervise their own department
 GROUP_ADMINS = "群管理员"  # §5.2: content admins of a group
 
-OUR_APPS = ("members", "groups", "violations", "appraisal")
+OUR_APPS = ("workdays", "members", "groups", "violations", "appraisal", "directives")
 
 # "app.codename" strings per role; "app.*" means every permission of the app.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -51,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "appraisal.view_result",
         "appraisal.view_line",
         "appraisal.view_gradeband",
+        "directives.issue_directive",  # §7.2
     ],
     DEPARTMENT_HEADS: ["members.view_employee", "members.view_department", "violations.view_rule"],
     GROUP_ADMINS: ["members.view_employee", "violations.view_rule"],

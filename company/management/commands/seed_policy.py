@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
+from common.actors import SystemActor
 from company.roles import seed_roles
 from groups.models import ChatGroup
 from groups.services import chat_group_assign_default_staff, seed_groups
 from members.services import seed_org_chart
 from violations.services import seed_rule_catalog
+from workdays.services import calendar_seed, calendar_year_known
 
 
 class Command(BaseCommand):
@@ -23,6 +26,18 @@ class Command(BaseCommand):
             chat_group_assign_default_staff(group=group)
         rules = seed_rule_catalog()
         roles = seed_roles()
+        # The official holidays and 调休 working days of this year and the next (the next is
+        # published late in the year: a package that does not know it yet skips it).
+        this_year = timezone.localdate().year
+        years = [this_year, this_year + 1]
+        days = calendar_seed(years=years, actor=SystemActor("command:seed_policy"))
         self.stdout.write(
-            f"seed_policy: {len(groups)} 个微信群，{len(rules)} 条违规条款，{len(roles)} 个角色。"
+            f"seed_policy: {len(groups)} 个微信群，{len(rules)} 条违规条款，{len(roles)} 个角色，"
+            f"新增或更正 {days} 个节假日与调休日。"
         )
+        unknown = [str(year) for year in years if not calendar_year_known(year)]
+        if unknown:
+            self.stdout.write(
+                f"chinesecalendar 还没有 {'、'.join(unknown)} 年的节假日安排：该年暂按周一至周五"
+                "上班计算，升级 chinesecalendar 后重新运行 seed_policy，或在后台录入。"
+            )
