@@ -290,6 +290,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "groups.sweep_stale_runs",
         "schedule": crontab(minute="*/5"),
     },
+    # §7.2/§9.9: remind before directives' and questions' deadlines, propose cases after.
+    "directives-follow-up": {
+        "task": "directives.follow_up",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 # ------------------------------------------------------------------------------
