@@ -22,7 +22,13 @@ OUR_APPS = ("workdays", "members", "groups", "violations", "appraisal", "directi
 
 # "app.codename" strings per role; "app.*" means every permission of the app.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    HR: [f"{app}.*" for app in OUR_APPS],
+    HR: [
+        *(f"{app}.*" for app in OUR_APPS),
+        # §4: HR decides a route's 人力资源部 steps, confirms postings, sets delegations.
+        "announcements.approve_as_hr",
+        "announcements.publish_announcement",
+        "announcements.add_delegation",
+    ],
     # Finance sees every case for the appraisal, never its evidence (no view_evidence);
     # exports results and imports its pay sheet; HR alone computes and locks (§7.1).
     FINANCE: [
@@ -40,6 +46,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "appraisal.import_settlement",
     ],
     COMPANY_LEADERS: [
+        "announcements.approve_as_leader",  # §4: a route's 任一公司领导 steps, 应急 review
         "members.view_employee",
         "members.view_department",
         "members.view_position",
@@ -60,6 +67,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 
 # Rights a role must never hold, taken away even if an earlier seed granted them.
 ROLE_FORBIDDEN: dict[str, list[str]] = {
+    HR: ["announcements.approve_as_leader"],  # a company leader's word, not HR's
     FINANCE: ["appraisal.compute_period", "appraisal.lock_period", "violations.view_evidence"],
 }
 

@@ -81,9 +81,12 @@ class Announcement(models.Model):
         verbose_name = "公告"
         verbose_name_plural = "公告"
         ordering = ["-created_at", "-pk"]
+        # The role steps of a route (任一公司领导, 人力资源部) are decided by whoever holds
+        # the matching right (company.roles grants them); a person's step by that person.
         permissions = [
-            ("approve_announcement", "审批公告"),
-            ("publish_announcement", "登记公告已发布"),
+            ("approve_as_leader", "以公司领导身份审批公告"),
+            ("approve_as_hr", "以人力资源部身份审批公告"),
+            ("publish_announcement", "登记公告已在微信群发布"),
         ]
 
     def __str__(self) -> str:

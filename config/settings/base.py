@@ -270,6 +270,12 @@ RECONCILE_STALE_AFTER_SECONDS = env.int(
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Loaded into django-celery-beat's tables on start; HR can change times in the admin.
 CELERY_BEAT_SCHEDULE = {
+    # §4: remind approvers of late announcement steps (once a day), escalate past a second
+    # period; hourly, since 应急 steps count hours.
+    "announcements-escalate-hourly": {
+        "task": "announcements.escalate_approvals",
+        "schedule": crontab(minute=5),
+    },
     # §4/§5: reconcile every group's latest roster at night.
     "reconcile-all-nightly": {
         "task": "groups.reconcile_all",

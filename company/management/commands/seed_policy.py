@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from announcements.services import approval_route_seed
 from common.actors import SystemActor
 from company.roles import seed_roles
 from groups.models import ChatGroup
@@ -26,6 +27,8 @@ class Command(BaseCommand):
             chat_group_assign_default_staff(group=group)
         rules = seed_rule_catalog()
         roles = seed_roles()
+        # §4: who approves what is posted in each group (routes HR may edit afterwards).
+        approval_route_seed()
         # The official holidays and 调休 working days of this year and the next (the next is
         # published late in the year: a package that does not know it yet skips it).
         this_year = timezone.localdate().year
