@@ -59,6 +59,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "appraisal.view_line",
         "appraisal.view_gradeband",
         "directives.issue_directive",  # §7.2
+        "directives.view_question",  # §9.9: every question raised in a group and its answer
     ],
     DEPARTMENT_HEADS: ["members.view_employee", "members.view_department", "violations.view_rule"],
     GROUP_ADMINS: ["members.view_employee", "violations.view_rule"],
