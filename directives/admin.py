@@ -1,0 +1,306 @@
+"""Directives (§7.2) and questions (§9.9) in the admin.
+
+Who sees which row is directives.selectors' call, applied in get_queryset (HR all; the
+issuer theirs; a department head their department's; a group's admins and creator their
+groups'), never only by hiding buttons. Rows are written by the services only: the add
+pages call directive_create / question_raise, the actions accept, reopen and reply, and each
+service checks who may — a refusal comes back as a message naming the row.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+
+from common.admin import ReadOnlyInline, TimelineInline, once_per_request
+from common.exceptions import ServiceError
+from directives import selectors
+from directives.forms import CommentActionForm, DirectiveForm, QuestionForm
+from directives.models import (
+    Directive,
+    DirectiveAssignment,
+    DirectiveTransition,
+    Question,
+    QuestionTransition,
+    ReplySla,
+)
+from directives.services import (
+    assignment_accept,
+    assignment_reopen,
+    directive_create,
+    question_raise,
+    question_reply,
+)
+
+MESSAGE_DONE = "{verb}：{count} 条。"
+MESSAGE_REFUSED = "{row} 未能{verb}：{reason}"
+State = DirectiveAssignment.State
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    """Read-only rows, listed by a selector: users without the model permission (a head,
+    a group's admin) see their scope, and may open the list only when it has rows."""
+
+    def scoped(self, request):  # the selector's queryset
+        raise NotImplementedError
+
+    def get_queryset(self, request):
+        return self.scoped(request)
+
+    @once_per_request
+    def _has_scope(self, request) -> bool:
+        return request.user.is_staff and self.scoped(request).exists()
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        if super().has_view_permission(request, obj):
+            return True
+        if obj is None:
+            return self._has_scope(request)
+        return self.scoped(request).filter(pk=obj.pk).exists()
+
+    def has_module_permission(self, request) -> bool:
+        return super().has_module_permission(request) or self._has_scope(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def run_service(self, request, rows, verb: str, call) -> None:
+        """``call(row)`` for each row; refusals are reported one by one, nothing half-done."""
+        done = 0
+        for row in rows:
+            try:
+                call(row)
+            except ServiceError as exc:
+                message = MESSAGE_REFUSED.format(row=row, verb=verb, reason=exc)
+                self.message_user(request, message, messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, MESSAGE_DONE.format(verb=verb, count=done), messages.SUCCESS)
+
+    def render_add(self, request, form, title, form_url, extra_context):
+        fieldsets = [(None, {"fields": list(form.fields)})]
+        admin_form = admin.helpers.AdminForm(form, fieldsets, {}, [], model_admin=self)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "subtitle": None,
+            "adminform": admin_form,
+            "object_id": None,
+            "original": None,
+            "is_popup": False,
+            "to_field": None,
+            "media": self.media + admin_form.media,
+            "inline_admin_formsets": [],
+            "errors": admin.helpers.AdminErrorList(form, []),
+            "preserved_filters": self.get_preserved_filters(request),
+            **(extra_context or {}),
+        }
+        return self.render_change_form(request, context, add=True, form_url=form_url)
+
+    def service_add_view(self, request, form_class, title, create, form_url, extra_context):
+        """An add page whose save is one service call; its refusal goes back on the form."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = form_class(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                obj = create(form.cleaned_data)
+            except ServiceError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.log_addition(request, obj, [{"added": {}}])
+                return self.response_add(request, obj)
+        return self.render_add(request, form, title, form_url, extra_context)
+
+
+# -- directives ------------------------------------------------------------------------------
+
+
+class AssignmentInline(ReadOnlyInline):
+    model = DirectiveAssignment
+    fields = readonly_fields = ("employee", "state", "note", "done_at", "reminded_at")
+    show_change_link = True
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return obj is not None  # whoever may open the directive sees its assignees
+
+    def get_queryset(self, request):
+        return DirectiveAssignment.objects.select_related("employee")
+
+
+@admin.register(Directive)
+class DirectiveAdmin(ScopedAdmin):
+    list_display = ("__str__", "issuer", "group", "given_at", "deadline", "progress")
+    list_filter = ("group",)
+    search_fields = ("text", "issuer__name")
+    date_hierarchy = "given_at"
+    inlines = [AssignmentInline]
+    readonly_fields = ("text", "issuer", "group", "given_at", "deadline", "created_by")
+
+    def scoped(self, request):
+        done = Q(assignments__state__in=[State.DONE, State.ACCEPTED])
+        return selectors.directives_visible_to(request.user).annotate(
+            total=Count("assignments"), finished=Count("assignments", filter=done)
+        )
+
+    @admin.display(description="完成情况")
+    def progress(self, obj) -> str:
+        return f"{obj.finished}/{obj.total}"
+
+    def has_add_permission(self, request) -> bool:
+        user = request.user
+        employee = selectors.user_employee(user)
+        return (
+            user.has_perm("directives.add_directive")
+            or user.has_perm(selectors.ISSUE_PERMISSION)
+            or (employee is not None and employee.is_department_head)
+            or selectors.run_groups(user).exists()
+        )
+
+    def add_view(self, request, form_url="", extra_context=None):
+        def create(data):
+            return directive_create(
+                text=data["text"],
+                issuer=data["issuer"],
+                group=data["group"],
+                given_at=data["given_at"],
+                deadline=data["deadline"],
+                working_days=data["working_days"],
+                employees=data["employees"],
+                departments=data["departments"],
+                actor=request.user,
+            )
+
+        return self.service_add_view(
+            request, DirectiveForm, "记录群内指令", create, form_url, extra_context
+        )
+
+
+class DirectiveTimelineInline(TimelineInline):
+    model = DirectiveTransition
+
+
+@admin.register(DirectiveAssignment)
+class DirectiveAssignmentAdmin(ScopedAdmin):
+    list_display = ("directive", "employee", "state", "deadline", "done_at", "note")
+    list_filter = ("state",)
+    list_select_related = ("directive", "employee")
+    search_fields = ("employee__name", "directive__text")
+    readonly_fields = ("directive", "employee", "state", "note", "done_at", "reminded_at")
+    inlines = [DirectiveTimelineInline]
+    action_form = CommentActionForm
+    actions = ["accept", "reopen"]
+
+    def scoped(self, request):
+        visible = selectors.directives_visible_to(request.user).values("pk")
+        return DirectiveAssignment.objects.filter(directive__in=visible).select_related(
+            "directive", "employee"
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description="完成期限", ordering="directive__deadline")
+    def deadline(self, obj):
+        return obj.directive.deadline
+
+    @admin.action(description="验收所选（人力资源部或下达人）")
+    def accept(self, request, queryset):
+        comment = request.POST.get("comment", "")
+        self.run_service(
+            request,
+            queryset,
+            "验收",
+            lambda a: assignment_accept(assignment=a, actor=request.user, comment=comment),
+        )
+
+    @admin.action(description="退回重做（在上方填写原因）")
+    def reopen(self, request, queryset):
+        comment = request.POST.get("comment", "")
+        self.run_service(
+            request,
+            queryset,
+            "退回",
+            lambda a: assignment_reopen(assignment=a, actor=request.user, comment=comment),
+        )
+
+
+# -- questions -------------------------------------------------------------------------------
+
+
+class QuestionTimelineInline(TimelineInline):
+    model = QuestionTransition
+
+
+@admin.register(Question)
+class QuestionAdmin(ScopedAdmin):
+    list_display = ("__str__", "group", "department", "asker", "deadline", "state")
+    list_filter = ("state", "group")
+    search_fields = ("text", "raised_by__name", "raised_by_name")
+    readonly_fields = (
+        "text",
+        "group",
+        "department",
+        "raised_by",
+        "raised_by_name",
+        "recorded_by",
+        "raised_at",
+        "deadline",
+        "state",
+        "reply",
+        "replied_by",
+        "replied_at",
+    )
+    inlines = [QuestionTimelineInline]
+    action_form = CommentActionForm
+    actions = ["record_reply"]
+
+    def scoped(self, request):
+        return selectors.questions_visible_to(request.user)
+
+    @admin.display(description="提问人")
+    def asker(self, obj) -> str:
+        return obj.asker
+
+    def has_add_permission(self, request) -> bool:
+        user = request.user
+        return user.has_perm("directives.add_question") or selectors.run_groups(user).exists()
+
+    def add_view(self, request, form_url="", extra_context=None):
+        def create(data):
+            return question_raise(
+                text=data["text"],
+                group=data["group"],
+                department=data["department"],
+                raised_by=data["raised_by"],
+                raised_by_name=data["raised_by_name"],
+                raised_at=data["raised_at"],
+                actor=request.user,
+            )
+
+        return self.service_add_view(
+            request, QuestionForm, "登记群内问题", create, form_url, extra_context
+        )
+
+    @admin.action(description="记录回复（部门负责人；在上方填写回复）")
+    def record_reply(self, request, queryset):
+        reply = request.POST.get("comment", "")
+        self.run_service(
+            request,
+            queryset,
+            "回复",
+            lambda q: question_reply(question=q, reply=reply, actor=request.user),
+        )
+
+
+@admin.register(ReplySla)
+class ReplySlaAdmin(admin.ModelAdmin):
+    """HR sets a group's reply time limit (§9.9); the model permissions decide."""
+
+    list_display = ("group", "working_days")
+    list_select_related = ("group",)
