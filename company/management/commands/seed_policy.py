@@ -13,11 +13,11 @@ from groups.models import ChatGroup
 from groups.services import chat_group_assign_default_staff, seed_groups
 from members.services import seed_org_chart
 from violations.services import seed_rule_catalog
-from workdays.services import calendar_seed, calendar_year_known
+from workdays.services import calendar_seed
 
 
 class Command(BaseCommand):
-    help = "创建制度规定的部门、四个微信群及入群条件、违规条款和角色（可重复运行）。"
+    help = "创建制度规定的部门、四个微信群及入群条件、违规条款、角色和今明两年的节假日安排（可重复运行）。"
 
     @transaction.atomic
     def handle(self, *args, **options) -> None:
@@ -30,7 +30,8 @@ class Command(BaseCommand):
         # §4: who approves what is posted in each group (routes HR may edit afterwards).
         approval_route_seed()
         # The official holidays and 调休 working days of this year and the next (the next is
-        # published late in the year: a package that does not know it yet skips it).
+        # published late in the year: a package that does not know it yet skips it, and says so
+        # in the log).
         this_year = timezone.localdate().year
         years = [this_year, this_year + 1]
         days = calendar_seed(years=years, actor=SystemActor("command:seed_policy"))
@@ -38,9 +39,3 @@ class Command(BaseCommand):
             f"seed_policy: {len(groups)} 个微信群，{len(rules)} 条违规条款，{len(roles)} 个角色，"
             f"新增或更正 {days} 个节假日与调休日。"
         )
-        unknown = [str(year) for year in years if not calendar_year_known(year)]
-        if unknown:
-            self.stdout.write(
-                f"chinesecalendar 还没有 {'、'.join(unknown)} 年的节假日安排：该年暂按周一至周五"
-                "上班计算，升级 chinesecalendar 后重新运行 seed_policy，或在后台录入。"
-            )
