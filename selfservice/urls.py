@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from selfservice import views
+from selfservice import directives_views, views
 
 app_name = "me"
 urlpatterns = [
@@ -12,4 +12,8 @@ urlpatterns = [
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("cases/<int:pk>/appeal/", views.case_appeal_submit, name="case_appeal"),
     path("appraisal/", views.appraisal, name="appraisal"),
+    path("directives/", directives_views.directive_list, name="directive_list"),
+    path("directives/<int:pk>/", directives_views.directive_detail, name="directive_detail"),
+    path("questions/", directives_views.question_list, name="question_list"),
+    path("questions/<int:pk>/", directives_views.question_act, name="question_act"),
 ]
