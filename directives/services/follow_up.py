@@ -8,7 +8,9 @@ directives.follow_up: a reminder before the deadline, a proposed case after it.
   deduplicated by its source key and recorded in overdue_proposed_at. HR decides the case;
   §9.8 joint liability reaches the assignee's head when HR confirms it (the rule's head_share).
 
-Idempotent: a second run at the same moment reminds and proposes nothing again.
+Idempotent: a second run at the same moment reminds and proposes nothing again; two runs at
+once share the rows (locked, skipped by the other), and case_propose's unique source key
+would stop a duplicate anyway.
 """
 
 from __future__ import annotations
@@ -56,7 +58,9 @@ def _remind_assignments(now: dt.datetime, horizon: dt.datetime) -> tuple[int, li
             reminded_at__isnull=True,
             directive__deadline__gt=now,
             directive__deadline__lte=horizon,
-        ).select_related("directive__group", "employee__user")
+        )
+        .select_for_update(of=("self",), skip_locked=True)
+        .select_related("directive__group", "employee__user")
     )
     mails = []
     for a in due:
@@ -80,7 +84,9 @@ def _remind_questions(now: dt.datetime, horizon: dt.datetime) -> tuple[int, list
             reminded_at__isnull=True,
             deadline__gt=now,
             deadline__lte=horizon,
-        ).select_related("group", "department__head__user")
+        )
+        .select_for_update(of=("self",), skip_locked=True)
+        .select_related("group", "department__head__user")
     )
     mails = []
     for q in due:
@@ -103,7 +109,8 @@ def _propose_assignments(now: dt.datetime, actor: Actor) -> int:
         state__in=DirectiveAssignment.OPEN_STATES,
         overdue_proposed_at__isnull=True,
         directive__deadline__lte=now,
-    ).select_related("directive__group", "directive__issuer", "employee")
+    ).select_for_update(of=("self",), skip_locked=True)
+    overdue = overdue.select_related("directive__group", "directive__issuer", "employee")
     proposed = 0
     for a in overdue:
         directive = a.directive
@@ -133,7 +140,8 @@ def _propose_questions(now: dt.datetime, actor: Actor) -> int:
         overdue_proposed_at__isnull=True,
         deadline__lte=now,
         department__head__isnull=False,  # nobody to answer for it: HR sees it in the list
-    ).select_related("group", "department__head")
+    ).select_for_update(of=("self",), skip_locked=True)
+    overdue = overdue.select_related("group", "department__head")
     proposed = 0
     for q in overdue:
         _case, created = case_propose(
