@@ -41,17 +41,26 @@ def _with_display(qs: QuerySet[Announcement]) -> QuerySet[Announcement]:
     return qs.select_related("author", "category").prefetch_related("target_groups")
 
 
+def role_holders(kind: str):
+    """The active logins holding a role step's right (任一公司领导, 人力资源部) through their
+    roles or themselves; superusers left out: every right is theirs, no role is."""
+    return (
+        get_user_model()
+        .objects.with_perm(
+            ROLE_PERMISSIONS[ApproverKind(kind)],
+            include_superusers=False,
+            backend="django.contrib.auth.backends.ModelBackend",  # the model rights
+        )
+        .filter(is_active=True)
+    )
+
+
 def _role_kinds(user_ids: list[int]) -> set[str]:
-    """The role steps (任一公司领导, 人力资源部) any of ``user_ids`` holds the right for (one
-    query per role; superusers left out: every right is theirs, no role is)."""
-    User = get_user_model()
+    """The role steps any of ``user_ids`` holds the right for (one query per role)."""
+    if not user_ids:
+        return set()
     return {
-        kind
-        for kind, perm in ROLE_PERMISSIONS.items()
-        if user_ids
-        and User.objects.with_perm(perm, include_superusers=False)
-        .filter(pk__in=user_ids, is_active=True)
-        .exists()
+        kind for kind in ROLE_PERMISSIONS if role_holders(kind).filter(pk__in=user_ids).exists()
     }
 
 

@@ -167,3 +167,44 @@ class CaseFactory(factory.django.DjangoModelFactory):
 # Leading bytes that evidence_inspect accepts, padded to look like a file.
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
 PDF_BYTES = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
+
+
+# -- announcements (§4): drafts are made through the service, so each has its version 1 and
+# its first timeline row like a real one.
+
+
+def announcement_draft(
+    *,
+    author,
+    group_codes: tuple[str, ...] = ("work",),
+    category_code: str = "notices",
+    classification: str = "internal",
+    title: str = "关于年终盘点的通知",
+    body: str = "各部门于 12 月 28 日前完成盘点。",
+    requires_acknowledgement: bool = False,
+):
+    """A draft by ``author`` for the seeded groups ``group_codes``, of the seeded content kind
+    ``category_code`` (groups.policy_data.CONTENT_KINDS)."""
+    from announcements.services import announcement_create
+
+    return announcement_create(
+        title=title,
+        body=body,
+        category=ContentKind.objects.get(code=category_code),
+        groups=list(ChatGroup.objects.filter(code__in=group_codes)),
+        classification=classification,
+        requires_acknowledgement=requires_acknowledgement,
+        actor=author,
+    )
+
+
+class DelegationFactory(factory.django.DjangoModelFactory):
+    """An approver's delegation, made directly (dates as given)."""
+
+    class Meta:
+        model = "announcements.Delegation"
+
+    approver = factory.SubFactory(UserFactory)
+    delegate = factory.SubFactory(UserFactory)
+    starts_on = factory.LazyFunction(lambda: _now().date())
+    ends_on = factory.LazyFunction(lambda: _now().date())

@@ -133,18 +133,18 @@ def announcement_create(
     """A draft (version 1) by ``actor`` — or by ``author`` when the system writes it (the
     demo). AnnouncementError, and nothing saved, for a refused target, text or file."""
     require_actor(actor)
-    if is_system(actor):
-        if author is None:
-            raise AnnouncementError(ERROR_SYSTEM_AUTHOR)
-    elif author is not None and author != actor:
+    if not is_system(actor) and author is not None and author != actor:
         raise AnnouncementError(ERROR_NOT_AUTHOR)
+    owner = author or actor_user(actor)
+    if owner is None:  # the system writes for someone, never as nobody
+        raise AnnouncementError(ERROR_SYSTEM_AUTHOR)
     title, body = _check_text(title, body)
     targets = announcement_check_targets(
         category=category, groups=groups, classification=classification
     )
     kinds = _check_files(files)
     announcement = Announcement.objects.create(
-        author=author or actor,
+        author=owner,
         title=title,
         body=body,
         category=category,

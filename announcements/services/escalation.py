@@ -23,9 +23,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from announcements.models import Announcement, AnnouncementStep, ApprovalReminder, ApproverKind
+from announcements.selectors import role_holders
 from announcements.services.machine import move
 from announcements.services.routes import head_above
-from announcements.services.workflow import approver_label, step_due, users_with_role_right
+from announcements.services.workflow import approver_label, step_due
 from common.actors import Actor, require_actor
 from members.models import Employee
 
@@ -57,10 +58,10 @@ def late_steps(now: dt.datetime):
 
 
 def _recipients(step: AnnouncementStep) -> list[str]:
-    if step.approver_id is not None:
+    if step.approver is not None:
         people = [step.approver]
     else:
-        people = list(users_with_role_right(step.approver_kind).filter(is_active=True))
+        people = list(role_holders(step.approver_kind))
     return sorted({user.email for user in people if user.email})
 
 

@@ -79,6 +79,7 @@ def announcement_acknowledge(
     require_actor(actor)
     if not is_system(actor) and employee.user_id != actor.pk:
         raise AnnouncementError(ERROR_NOT_YOURS_TO_ACKNOWLEDGE)
+    announcement = Announcement.objects.get(pk=announcement.pk)  # as it is now
     if not announcement.requires_acknowledgement or announcement.state != State.PUBLISHED:
         raise AnnouncementError(ERROR_NO_ACKNOWLEDGEMENT)
     if employee.pk not in announcement_target_employee_ids(announcement, among=[employee.pk]):

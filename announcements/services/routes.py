@@ -101,7 +101,7 @@ def head_above(employee: Employee, *, start: Department | None = None):
     department above it who is not ``employee`` themselves, active and with a login; None
     when the tree has none. §4: the head approves for their department, and a head's own
     item goes to the head above them."""
-    department = start or employee.department
+    department: Department | None = start or employee.department
     while department is not None:
         head = department.head
         if (

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -29,6 +29,7 @@ from announcements.selectors import ROLE_PERMISSIONS
 from announcements.services.content import announcement_check_targets
 from announcements.services.errors import (
     ERROR_COMMENT_REQUIRED,
+    ERROR_FORBIDDEN_MOVE,
     ERROR_MAY_NOT_REVIEW,
     ERROR_NO_REVIEW,
     ERROR_NOT_AUTHOR,
@@ -40,10 +41,13 @@ from announcements.services.errors import (
     ERROR_WITHDRAW_APPROVED,
     AnnouncementError,
 )
-from announcements.services.machine import check_move, locked, move, record_decision
+from announcements.services.machine import locked, move, record_decision
 from announcements.services.routes import department_head_for, route_plan
-from common.actors import Actor, is_system, require_actor
+from common.actors import Actor, actor_user, is_system, require_actor
 from workdays.selectors import working_days_after
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 State = Announcement.State
 
@@ -93,7 +97,7 @@ class Authority:
     """Whether a person may decide a step, and for whom when as a delegate."""
 
     allowed: bool
-    on_behalf_of: object | None = None  # the approver's login
+    on_behalf_of: User | None = None  # the approver's login
 
 
 def decide_authority(user, step: AnnouncementStep, *, today: dt.date) -> Authority:
@@ -122,7 +126,14 @@ def announcement_submit(
     announcement = locked(announcement)
     if not is_system(actor) and actor != announcement.author:
         raise AnnouncementError(ERROR_NOT_AUTHOR)
-    check_move(announcement, State.PENDING)
+    if announcement.state != State.DRAFT:  # pending → pending is a step's approval, not this
+        raise AnnouncementError(
+            ERROR_FORBIDDEN_MOVE.format(
+                title=announcement.title,
+                current=announcement.get_state_display(),
+                target=State.PENDING.label,
+            )
+        )
     groups = list(announcement.target_groups.select_related("family"))
     announcement_check_targets(
         category=announcement.category,
@@ -192,9 +203,7 @@ def _decision_context(
     if actor.pk == announcement.author_id:
         raise AnnouncementError(ERROR_OWN_ITEM)
     authority = decide_authority(actor, step, today=timezone.localdate(now))
-    if authority.on_behalf_of is not None and (
-        getattr(authority.on_behalf_of, "pk", None) == announcement.author_id
-    ):
+    if authority.on_behalf_of is not None and authority.on_behalf_of.pk == announcement.author_id:
         raise AnnouncementError(ERROR_OWN_ITEM)
     people = {actor.pk} | ({authority.on_behalf_of.pk} if authority.on_behalf_of else set())
     decided_before = AnnouncementStep.objects.filter(
@@ -323,7 +332,7 @@ def announcement_review(
         or not actor.has_perm(ROLE_PERMISSIONS[ApproverKind.COMPANY_LEADER])
     ):
         raise AnnouncementError(ERROR_MAY_NOT_REVIEW)
-    announcement.reviewed_by, announcement.reviewed_at = actor, now
+    announcement.reviewed_by, announcement.reviewed_at = actor_user(actor), now
     announcement.save(update_fields=["reviewed_by", "reviewed_at", "updated_at"])
     record_decision(
         announcement,
@@ -333,10 +342,3 @@ def announcement_review(
         comment=f"事后复核：{(comment or '').strip() or '无异议'}",
     )
     return announcement
-
-
-def users_with_role_right(kind: str):
-    """The active logins holding a role step's right through their roles or themselves
-    (superusers left out: they hold every right without being leaders)."""
-    User = get_user_model()
-    return User.objects.with_perm(ROLE_PERMISSIONS[ApproverKind(kind)], include_superusers=False)

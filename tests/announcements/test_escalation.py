@@ -1,0 +1,140 @@
+"""Late steps (§4 routes' time limits): reminders once a day, then one level up — with fixed
+times across a holiday (国庆) and a 调休 Saturday from the holiday table, and the beat task
+run twice reminding once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from announcements.models import Announcement, ApprovalReminder, ApproverKind
+from announcements.services import announcement_approve, announcement_submit, approvals_escalate
+from announcements.tasks import escalate_approvals
+from common.actors import SystemActor
+from members.services import department_get_or_create_by_path, department_set_head
+from tests.announcements.conftest import at
+from tests.factories import EmployeeFactory, UserFactory, announcement_draft
+from workdays.models import CalendarDay
+
+TASK = SystemActor("task:announcements.escalate_approvals")
+
+
+@pytest.fixture
+def national_day(seeded):
+    """国庆 2025 as published: 1–8 October off, Sunday 28 September and Saturday 11 October
+    worked (调休)."""
+    for day in range(1, 9):
+        CalendarDay.objects.update_or_create(
+            date=dt.date(2025, 10, day),
+            defaults={"kind": CalendarDay.Kind.HOLIDAY, "name": "国庆节"},
+        )
+    for day in (dt.date(2025, 9, 28), dt.date(2025, 10, 11)):
+        CalendarDay.objects.update_or_create(
+            date=day, defaults={"kind": CalendarDay.Kind.WORKDAY, "name": "国庆节"}
+        )
+
+
+@pytest.fixture
+def mail_now(django_capture_on_commit_callbacks, mailoutbox):
+    """Runs the escalation with its emails sent (they go out when the transaction commits)."""
+
+    def run(now):
+        with django_capture_on_commit_callbacks(execute=True):
+            return approvals_escalate(now=now, actor=TASK)
+
+    return run
+
+
+def _submitted(author, now):
+    item = announcement_draft(author=author)
+    announcement_submit(announcement=item, actor=author, now=now)
+    return item
+
+
+def test_a_step_is_due_after_the_holiday_reminded_once_a_day_then_escalated(
+    author, department_head, leader, national_day, mail_now, mailoutbox
+):
+    department_head.email = "head@example.com"
+    department_head.save()
+    leader.email = "leader@example.com"
+    leader.save()
+    item = _submitted(author, at(2025, 9, 30))  # the eve of 国庆
+    step = item.steps.get(position=1)
+    assert step.due_at == at(2025, 10, 9)  # 1–8 October are no working days
+
+    assert mail_now(at(2025, 10, 5)).reminded == 0  # in the holiday: not late yet
+    first = mail_now(at(2025, 10, 9, 10, 30))
+    assert (first.reminded, first.escalated, first.emails) == (1, 0, 1)
+    assert mailoutbox[-1].to == ["head@example.com"]
+    assert "等待您审批" in mailoutbox[-1].subject
+    again = mail_now(at(2025, 10, 9, 16, 0))  # the same day: once
+    assert (again.reminded, again.emails) == (0, 0)
+    next_day = mail_now(at(2025, 10, 10, 9, 0))  # a new day, still within the second period
+    assert next_day.reminded == 1
+    assert ApprovalReminder.objects.filter(step=step).count() == 2
+
+    # A second period late (one more working day after the due time): one level up. 销售部 has
+    # no department above with a head: the company leaders.
+    up = mail_now(at(2025, 10, 10, 10, 0))
+    assert up.escalated == 1
+    step.refresh_from_db()
+    assert (step.approver_kind, step.approver, step.escalated_from) == (
+        ApproverKind.COMPANY_LEADER,
+        None,
+        department_head,
+    )
+    assert step.due_at == at(2025, 10, 11)  # 调休 Saturday is a working day
+    assert mailoutbox[-1].to == ["leader@example.com"]
+    row = item.decisions.latest("pk")
+    assert (row.from_state, row.to_state, row.actor) == ("pending", "pending", None)
+    assert "升级" in row.comment
+    # The leaders decide now; the head no longer can.
+    announcement_approve(announcement=item, actor=leader, now=at(2025, 10, 10, 11, 0))
+    item.refresh_from_db()
+    assert item.current_step == 2
+
+
+def test_a_make_up_saturday_counts_as_a_working_day(author, department_head, national_day):
+    item = _submitted(author, at(2025, 10, 10))  # Friday before the 调休 Saturday
+    assert item.steps.get(position=1).due_at == at(2025, 10, 11)
+    assert approvals_escalate(now=at(2025, 10, 11, 11, 0), actor=TASK).reminded == 1
+
+
+def test_escalation_goes_to_the_head_above_when_there_is_one(author, department_head, leader):
+    parent = department_get_or_create_by_path(path="营销中心")
+    sales = department_get_or_create_by_path(path="销售部")
+    sales.parent = parent
+    sales.save()
+    boss = EmployeeFactory(name="总监", department=parent, user=UserFactory(username="boss"))
+    department_set_head(department=parent, head=boss)
+    item = _submitted(author, at(2025, 11, 17))  # Monday; due Tuesday 10:00
+    assert approvals_escalate(now=at(2025, 11, 19, 10, 0), actor=TASK).escalated == 1
+    step = item.steps.get(position=1)
+    assert (step.approver_kind, step.approver) == (ApproverKind.DEPARTMENT_HEAD, boss.user)
+    announcement_approve(announcement=item, actor=boss.user, now=at(2025, 11, 19, 11, 0))
+
+
+def test_a_leader_step_has_no_level_above_and_is_only_reminded(author, leader):
+    item = announcement_draft(author=author, category_code="emergency")  # 2 hours, a leader
+    announcement_submit(announcement=item, actor=author, now=at(2025, 11, 17, 9, 0))
+    result = approvals_escalate(now=at(2025, 11, 17, 15, 0), actor=TASK)
+    assert (result.reminded, result.escalated) == (1, 0)
+
+
+def test_the_task_run_twice_reminds_once(author, department_head):
+    item = _submitted(author, at(2025, 11, 17))
+    late = at(2025, 11, 18, 12, 0).isoformat()
+    first = escalate_approvals.apply(kwargs={"now": late}).get()
+    second = escalate_approvals.apply(kwargs={"now": late}).get()
+    assert (first["reminded"], second["reminded"]) == (1, 0)
+    assert ApprovalReminder.objects.filter(step__announcement=item).count() == 1
+
+
+def test_decided_and_withdrawn_items_are_left_alone(author, department_head, leader):
+    item = _submitted(author, at(2025, 11, 17))
+    announcement_approve(announcement=item, actor=department_head, now=at(2025, 11, 17, 11, 0))
+    announcement_approve(announcement=item, actor=leader, now=at(2025, 11, 17, 12, 0))
+    assert Announcement.objects.get(pk=item.pk).state == Announcement.State.APPROVED
+    result = approvals_escalate(now=at(2025, 12, 1), actor=TASK)
+    assert (result.reminded, result.escalated) == (0, 0)
