@@ -34,7 +34,6 @@ from company.demo import DEMO
 from company.demo.case_people import demo_hr_logins, offenders
 from company.demo.plan import workshop_path
 from groups.models import ChatGroup, Finding
-from members.models import Department
 from violations.models import Case
 from violations.services import (
     case_appeal,
@@ -143,7 +142,7 @@ def _make_cases(
             case=case, actor=reviewer, comment=f"员工本人提出（人力资源部代为登记）：{reason}"
         )
 
-    leisure, work, management = groups["leisure"], groups["work"], groups["management"]
+    leisure, work = groups["leisure"], groups["work"]
 
     # --- proposed: waiting in HR's queue --------------------------------------------------
     # §5.3.b from reconciliation: a nickname instead of the real name.
@@ -212,34 +211,8 @@ def _make_cases(
     ]
     for case in images:  # in the order they happened, so each counts the ones before
         confirm(case, "筛查记录与群聊截图一致。")
-    # §9.8: the offender's department head answers for half (joint case).
-    dodger = office[0]
-    confirm(
-        propose(
-            "9.8",
-            dodger,
-            work,
-            Case.Source.DIRECTIVE,
-            "directive:stocktake",
-            "总经办在工作群发布月度盘点安排并 @ 本人，本人已读未回复，逾期 3 天未执行（§7.2、§9.8）。",
-            last_month(9, hour=9),
-        ),
-        "群聊记录显示已读未回复，部门负责人承担连带责任。",
-    )
-    # §9.9 against the head persona's workshop director: their own case on /me/cases/.
-    director = Department.objects.get(path=HEAD_PERSONA_DEPARTMENT).head
-    confirm(
-        propose(
-            "9.9",
-            director,
-            management,
-            Case.Source.QUESTION,
-            "question:overtime",
-            "管理群内提出的“一车间本周加班安排”问题，回复时限 24 小时，逾期 2 天未回复（§9.9）。",
-            last_month(18, hour=16),
-        ),
-        "问题记录属实。",
-    )
+    # §7.2/§9.8 (joint liability) and §9.9 come from the real path: company.demo.directives
+    # makes directives and questions, and their follow-up proposes the overdue ones.
     # §6.2 with HR's override of the points, reason given.
     confirm(
         file(
@@ -316,27 +289,6 @@ def _make_cases(
         actor=clerk,
         uphold=True,
         comment="言论内容属实且多次发生，维持原处理。",
-    )
-    # §7.2 overturned: the head's joint case is overturned with it.
-    case_decide_appeal(
-        case=appeal(
-            confirm(
-                propose(
-                    "7.2",
-                    office[3],
-                    work,
-                    Case.Source.DIRECTIVE,
-                    "directive:report",
-                    "工作群内布置的周报提交任务，截止时间已过 2 天未提交（§7.2）。",
-                    last_month(27, hour=9),
-                ),
-                "逾期属实。",
-            ),
-            "指令发出时本人在外地出差，已提前向主管请假，有审批记录。",
-        ),
-        actor=clerk,
-        uphold=False,
-        comment="请假审批记录属实，逾期有正当理由，撤销处理，部门负责人连带记录一并撤销。",
     )
     return Case.objects.count() - before
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from company.demo.appraisal import demo_appraisal_apply
 from company.demo.build import DemoSizeError, demo_company_build
 from company.demo.cases import demo_cases_apply
+from company.demo.directives import demo_directives_apply
 from company.demo.plan import PERSONA_ROLES
 from company.demo.rosters import demo_rosters_apply
 from company.demo.write import demo_company_apply
@@ -49,6 +50,18 @@ class Command(BaseCommand):
         else:
             done = "各群已有成员快照，未重复导入。"
         self.stdout.write(f"微信群 {rosters.groups} 个（本次新增 {rosters.new_groups}）；{done}")
+        # Before the cases' summary: the overdue directives and questions add their cases.
+        directives = demo_directives_apply(
+            seed=seed,
+            reserved_employee_nos=[p.employee_no for p in company.personas],
+            own_cases_employee_no=company.persona("employee").employee_no,
+        )
+        assignments = "，".join(f"{k} {n}" for k, n in directives.assignments.items())
+        questions = "，".join(f"{k} {n}" for k, n in directives.questions.items())
+        self.stdout.write(
+            f"群内指令 {directives.directives} 条（执行人：{assignments}）；"
+            f"群内问题（{questions}）；本次逾期提交审核 {directives.proposed} 件。"
+        )
         cases = demo_cases_apply(
             seed=seed,
             reserved_employee_nos=[p.employee_no for p in company.personas],
