@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from selfservice import directives_views, views
+from selfservice import announcements_views, directives_views, views
 
 app_name = "me"
 urlpatterns = [
@@ -16,4 +16,10 @@ urlpatterns = [
     path("directives/<int:pk>/", directives_views.directive_detail, name="directive_detail"),
     path("questions/", directives_views.question_list, name="question_list"),
     path("questions/<int:pk>/", directives_views.question_act, name="question_act"),
+    path("announcements/", announcements_views.announcement_list, name="announcement_list"),
+    path(
+        "announcements/<int:pk>/acknowledge/",
+        announcements_views.announcement_acknowledge_view,
+        name="announcement_acknowledge",
+    ),
 ]
