@@ -12,6 +12,7 @@ import os
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from company.demo.announcements import demo_announcements_apply
 from company.demo.appraisal import demo_appraisal_apply
 from company.demo.build import DemoSizeError, demo_company_build
 from company.demo.cases import demo_cases_apply
@@ -74,6 +75,14 @@ class Command(BaseCommand):
             f"考核期间 {appraisal.period} {'已计算' if appraisal.computed else '已有结果，未重算'}："
             f"{appraisal.employees} 名员工，扣分明细 {appraisal.lines} 条，扣分合计 {appraisal.deducted}。"
         )
+        notices = demo_announcements_apply(
+            reserved_employee_nos=tuple(p.employee_no for p in company.personas)
+        )
+        if notices.skipped:
+            self.stdout.write(f"公告：需要演示账号（{LOGIN_ENV}），未创建。")
+        else:
+            states = "，".join(f"{label} {n}" for label, n in notices.by_state.items())
+            self.stdout.write(f"公告（{states}）；本次新建 {notices.created} 份。")
         usernames = "、".join(PERSONA_ROLES)
         if password and summary.personas:
             touched = "、".join(summary.personas)
