@@ -18,17 +18,21 @@ COMPANY_LEADERS = "公司领导"  # approve announcements, issue directives (§7
 DEPARTMENT_HEADS = "部门负责人"  # §9.12: supervise their own department
 GROUP_ADMINS = "群管理员"  # §5.2: content admins of a group
 
-OUR_APPS = ("workdays", "members", "groups", "violations", "appraisal", "directives")
+OUR_APPS = (
+    "workdays",
+    "members",
+    "groups",
+    "violations",
+    "appraisal",
+    "directives",
+    "announcements",  # routes and delegations are HR's data; approve_as_leader taken away
+)
 
 # "app.codename" strings per role; "app.*" means every permission of the app.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    HR: [
-        *(f"{app}.*" for app in OUR_APPS),
-        # §4: HR decides a route's 人力资源部 steps, confirms postings, sets delegations.
-        "announcements.approve_as_hr",
-        "announcements.publish_announcement",
-        "announcements.add_delegation",
-    ],
+    # HR holds announcements.* too (§4: a route's 人力资源部 steps, postings, routes and
+    # delegations), except a company leader's approval (ROLE_FORBIDDEN).
+    HR: [f"{app}.*" for app in OUR_APPS],
     # Finance sees every case for the appraisal, never its evidence (no view_evidence);
     # exports results and imports its pay sheet; HR alone computes and locks (§7.1).
     FINANCE: [

@@ -159,21 +159,26 @@ REVIEW_AFTER = {"emergency"}
 @transaction.atomic
 def approval_route_seed() -> list[ApprovalRoute]:
     """Create the routes of SEED_ROUTES that are missing (a group or kind not seeded is
-    skipped); never changes a route HR has edited. Returns the routes it created."""
+    skipped); never changes a route HR has edited. Three queries when nothing is missing.
+    Returns the routes it created."""
     groups = {g.code: g for g in ChatGroup.objects.filter(code__in={g for g, _ in SEED_ROUTES})}
     kinds = {k.code: k for k in ContentKind.objects.filter(code__in=CONTENT_KINDS)}
+    existing = set(
+        ApprovalRoute.objects.filter(group__in=groups.values()).values_list(
+            "group_id", "category_id"
+        )
+    )
     created = []
     for (group_code, kind_code), specs in SEED_ROUTES.items():
         group, kind = groups.get(group_code), kinds.get(kind_code)
-        if group is None or kind is None:
-            continue
-        route, new = ApprovalRoute.objects.get_or_create(
+        if group is None or kind is None or (group.pk, kind.pk) in existing:
+            continue  # not seeded, or already there as HR left it
+        route = ApprovalRoute.objects.create(
             group=group,
             category=kind,
-            defaults={"review_after": kind_code in REVIEW_AFTER, "note": "按制度第四条初始化"},
+            review_after=kind_code in REVIEW_AFTER,
+            note="按制度第四条初始化",
         )
-        if not new:
-            continue
         ApprovalStep.objects.bulk_create(
             ApprovalStep(
                 route=route,

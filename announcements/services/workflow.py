@@ -80,9 +80,15 @@ def current_step(announcement: Announcement) -> AnnouncementStep | None:
     )
 
 
+def person_label(user: User) -> str:
+    """A login as people know it: the employee's name, else the login's name."""
+    employee = getattr(user, "employee", None)
+    return employee.name if employee is not None else (user.get_full_name() or user.username)
+
+
 def approver_label(step: AnnouncementStep) -> str:
-    if step.approver_id is not None:
-        return f"{step.get_approver_kind_display()}（{step.approver}）"
+    if step.approver is not None:
+        return f"{step.get_approver_kind_display()}（{person_label(step.approver)}）"
     return step.get_approver_kind_display()
 
 
