@@ -49,6 +49,7 @@ from members.models import Employee
 
 DEMO_AUTHOR = "demo-author"
 DEMO_LEADER = "demo-leader"
+DEMO_ANNOUNCEMENT_USERNAMES = (DEMO_AUTHOR, DEMO_LEADER)
 PREFIX = "【演示】"
 
 

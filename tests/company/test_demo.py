@@ -15,6 +15,7 @@ from django.utils import timezone
 from guardian.shortcuts import get_perms
 
 from company import roles
+from company.demo.announcements import DEMO_ANNOUNCEMENT_USERNAMES
 from company.demo.build import ERROR_SIZE, DemoSizeError, demo_company_build
 from company.demo.case_people import DEMO_HR_USERNAMES
 from company.demo.plan import CREATOR_PERSONA_GROUP, PERSONA_ROLES, POSITION_RANKS
@@ -311,7 +312,8 @@ def test_the_personas_are_the_ones_the_command_names(db, with_password):
     out = run_demo(300)
 
     usernames = set(get_user_model().objects.values_list("username", flat=True))
-    assert usernames == set(PERSONA_ROLES) | set(DEMO_HR_USERNAMES)
+    demo_logins = {*DEMO_HR_USERNAMES, *DEMO_ANNOUNCEMENT_USERNAMES}  # unusable passwords
+    assert usernames == set(PERSONA_ROLES) | demo_logins
     assert "hr、finance、leader、head、groupadmin、creator、employee" in out
 
 
