@@ -12,12 +12,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from announcements.models import Announcement, AnnouncementStep
+from announcements.models import Announcement, AnnouncementStep, ApproverKind
 from announcements.selectors import ROLE_PERMISSIONS, announcements_waiting_for
 from announcements.services.posting import PUBLISH_PERMISSION
 
 State = Announcement.State
-LEADER_PERMISSION = ROLE_PERMISSIONS["company_leader"]
+LEADER_PERMISSION = ROLE_PERMISSIONS[ApproverKind.COMPANY_LEADER]
 
 
 def sees_every_announcement(user) -> bool:
