@@ -33,12 +33,8 @@ def announcements_visible_to(user) -> QuerySet[Announcement]:
         return base.none()
     if sees_every_announcement(user):
         return base
-    decided = AnnouncementStep.objects.filter(announcement=OuterRef("pk")).filter(
-        Q(decided_by=user) | Q(decided_for=user)
-    )
-    mine = (
-        Q(author=user) | Q(pk__in=announcements_waiting_for(user).values("pk")) | Q(Exists(decided))
-    )
+    waiting = announcements_waiting_for(user).values("pk")
+    mine = Q(author=user) | Q(pk__in=waiting) | decided_by_q(user)
     if user.has_perm(LEADER_PERMISSION):
         mine |= Q(
             review_after=True,
