@@ -8,7 +8,8 @@ confirmed a 须确认 item, and the ``employee`` persona has one to confirm on /
   已发布 in 工作群 with 须确认 (a few readers confirmed); a 欢乐谷 item with 须确认 (no
   approval; the employee persona reads it); 已退回 waiting for its revision; one rejected,
   revised (version 2) and submitted again; 已撤回; two 应急 items approved by one company
-  leader, one of them reviewed after by the leader persona; and a delegation.
+  leader, one of them reviewed after by the leader persona; and two delegations (the leader
+  persona's, the head persona's to the creator persona, who heads the workshop's parent).
 
 The author is ``demo-author`` (an unusable password), a clerk of the head persona's workshop;
 a second company leader ``demo-leader`` (a deputy general manager) approves the 应急 items.
@@ -108,13 +109,27 @@ def _free(queryset, reserved: set[str]) -> Employee | None:
     )
 
 
+def _author_employee(active, reserved: set[str]) -> Employee | None:
+    """A clerk of the head persona's workshop (their items go to that head first, §4); in a
+    company too small to have a free one, anyone whose department head has a login."""
+    workshop = active.filter(department__path=HEAD_PERSONA_DEPARTMENT)
+    for candidates in (
+        workshop.filter(category=Employee.Category.ADMIN),
+        workshop,
+        active.filter(department__head__user__isnull=False),
+    ):
+        employee = _free(candidates, reserved)
+        if employee is not None:
+            return employee
+    return None
+
+
 @transaction.atomic
 def _make(*, now: dt.datetime, leader, head, reserved: set[str]) -> int:
     active = Employee.objects.active()
-    clerk = _free(
-        active.filter(department__path=HEAD_PERSONA_DEPARTMENT, category=Employee.Category.ADMIN),
-        reserved,
-    ) or _free(active.filter(department__path=HEAD_PERSONA_DEPARTMENT), reserved)
+    clerk = _author_employee(active, reserved)
+    if clerk is None:
+        return 0
     author = _login(DEMO_AUTHOR, clerk)  # any login drafts; no role needed
     deputy = _free(active.filter(department__path="总经办", rank__gte=8), reserved)
     second_leader = _login(DEMO_LEADER, deputy, roles.COMPANY_LEADERS)
@@ -223,4 +238,15 @@ def _make(*, now: dt.datetime, leader, head, reserved: set[str]) -> int:
         reason="出差",
         actor=DEMO,
     )
+    # The workshop director away: the production director (the creator persona) decides.
+    creator = get_user_model().objects.filter(username="creator").first()
+    if creator is not None and creator != head:
+        delegation_create(
+            approver=head,
+            delegate=creator,
+            starts_on=today + 14 * day,
+            ends_on=today + 15 * day,
+            reason="外出培训",
+            actor=DEMO,
+        )
     return made

@@ -55,6 +55,7 @@ def test_a_rejected_item_was_revised_and_an_emergency_one_reviewed(demo):
     assert reviewed.count() == 1
     assert Announcement.objects.filter(review_after=True, reviewed_at__isnull=True).count() == 1
     assert Delegation.objects.filter(approver=user("leader")).exists()
+    assert Delegation.objects.filter(approver=user("head"), delegate=user("creator")).exists()
 
 
 def test_the_employee_persona_has_an_item_to_confirm(demo):
@@ -75,3 +76,10 @@ def test_without_persona_logins_nothing_is_made(monkeypatch):
     out = run_demo()
     assert "公告：需要演示账号（DEMO_PASSWORD），未创建。" in out
     assert not Announcement.objects.exists()
+
+
+def test_a_small_company_gets_them_too(monkeypatch):
+    monkeypatch.setenv("DEMO_PASSWORD", PASSWORD)
+    out = StringIO()
+    call_command("demo", "--employees", "30", stdout=out)
+    assert set(Announcement.objects.values_list("state", flat=True)) == set(State.values)
