@@ -203,6 +203,30 @@ EXPECTED: dict[str, dict[str, str]] = {
         "hr": SERVICE_ROWS + "I",
         "finance": SERVICE_ROWS + "I",  # import_settlement
     },
+    # announcements (§4): any staff login drafts (A); the page opens for whoever the item is
+    # about — HR (publish_announcement) and the superuser every item, the author theirs, an
+    # approver what waits for them or they decided, a leader the 应急 items to review — and is
+    # edited by its author only (draft or rejected); never deleted but by the superuser.
+    "announcements.announcement": {
+        SUPERUSER: "LAVDXH",
+        "hr": "LAVH",
+        "finance": "LA",
+        "leader": "LAVH",
+        "head": "LAVH",
+        "groupadmin": "LA",
+        "creator": "LA",
+    },
+    "announcements.approvalroute": {SUPERUSER: ALL, "hr": ALL},  # routes are HR's data
+    # an approver sets (A) and ends (D, X) their own delegation, a delegate sees theirs; HR all.
+    "announcements.delegation": {
+        SUPERUSER: "LAVDXH",
+        "hr": "LAVDXH",
+        "finance": "LA",
+        "leader": "LAVDXH",
+        "head": "LAVDXH",
+        "groupadmin": "LA",
+        "creator": "LAVH",  # the head persona's delegate in the demo
+    },
     # workdays: the holiday table is HR's (the deadlines read it; nobody else edits it).
     "workdays.calendarday": {SUPERUSER: ALL, "hr": ALL},
 }
@@ -254,6 +278,23 @@ def _result_q(user) -> Q:
     return Q(employee__user=user) | _headed_q(user, "employee__department__")
 
 
+def _announcement_q(user) -> Q:
+    """Who opens an announcement without seeing every one (docs/permissions.md): its author,
+    whoever it waits for (待我审批: announcements.selectors) or who decided a step of it (or
+    for whom a delegate did), and a company leader the 应急 items still to be reviewed."""
+    from announcements.selectors import announcements_waiting_for
+
+    q = (
+        Q(author=user)
+        | Q(steps__decided_by=user)
+        | Q(steps__decided_for=user)
+        | Q(pk__in=announcements_waiting_for(user).values("pk"))
+    )
+    if user.has_perm("announcements.approve_as_leader"):
+        q |= Q(review_after=True, reviewed_at__isnull=True, state__in=["approved", "published"])
+    return q
+
+
 ROSTER_MODELS = ["groups.rostersnapshot", "groups.finding", "groups.rosteraction"]
 ROSTER_MODELS += ["groups.reconciliationrun"]
 # The (model, persona) pairs that see only some rows: the rows in scope.
@@ -271,6 +312,11 @@ SCOPES: dict[tuple[str, str], Callable[[object], Q]] = {
         for p in ("head", "creator")
     },
     ("appraisal.result", "groupadmin"): _result_q,
+    **{("announcements.announcement", p): _announcement_q for p in ("leader", "head")},
+    **{
+        ("announcements.delegation", p): (lambda u: Q(approver=u) | Q(delegate=u))
+        for p in ("leader", "head", "creator")
+    },
 }
 
 
@@ -644,6 +690,7 @@ CUSTOM = [
     ),
     # /me/ answers every login; one without an employee (the superuser) gets a page saying so
     View("me:case_list", "get", "", frozenset(LOGGED_IN)),
+    View("me:announcement_list", "get", "", frozenset(LOGGED_IN)),
     View("me:appraisal", "get", "", frozenset(LOGGED_IN)),
     View("me:case_detail", "get", "own_case", frozenset(LOGGED_IN)),
     View("me:case_appeal", "post", "own_case", frozenset(LOGGED_IN)),
