@@ -300,3 +300,17 @@ def test_the_timeline_shows_every_decision(client, items, hr):
     page = client.get(change_url(items["leader"])).content.decode()
     for decision in AnnouncementDecision.objects.filter(announcement=items["leader"]):
         assert decision.comment in page
+
+
+def test_the_index_count_costs_two_queries_whatever_the_items(
+    rf, author, department_head, django_assert_max_num_queries
+):
+    from announcements.templatetags.announcements_inbox import waiting_count
+
+    for n in range(5):
+        pending(author, f"通知{n}")
+    request = rf.get("/admin/")
+    request.user = department_head
+    department_head.has_perm("announcements.approve_as_leader")  # the admin loads them anyway
+    with django_assert_max_num_queries(2):  # the delegations to them, then the count
+        assert waiting_count({"request": request}) == 5
