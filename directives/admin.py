@@ -13,7 +13,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 
-from common.admin import ReadOnlyInline, TimelineInline, once_per_request
+from common.admin import ReadOnlyInline, TimelineInline, ViewerLinksMixin, once_per_request
 from common.exceptions import ServiceError
 from directives import selectors
 from directives.forms import CommentActionForm, DirectiveForm, QuestionForm
@@ -38,9 +38,11 @@ MESSAGE_REFUSED = "{row} 未能{verb}：{reason}"
 State = DirectiveAssignment.State
 
 
-class ScopedAdmin(admin.ModelAdmin):
+class ScopedAdmin(ViewerLinksMixin, admin.ModelAdmin):
     """Read-only rows, listed by a selector: users without the model permission (a head,
-    a group's admin) see their scope, and may open the list only when it has rows."""
+    a group's admin) see their scope, and may open the list only when it has rows. Related
+    rows are shown as links only where the viewer may go (ViewerLinksMixin), never as
+    Django's read-only foreign keys, which link whoever looks."""
 
     def scoped(self, request):  # the selector's queryset
         raise NotImplementedError
@@ -123,8 +125,12 @@ class ScopedAdmin(admin.ModelAdmin):
 
 class AssignmentInline(ReadOnlyInline):
     model = DirectiveAssignment
-    fields = readonly_fields = ("employee", "state", "note", "done_at", "reminded_at")
+    fields = readonly_fields = ("person", "state", "note", "done_at", "reminded_at")
     show_change_link = True
+
+    @admin.display(description="执行人")
+    def person(self, obj) -> str:
+        return str(obj.employee)
 
     def has_view_permission(self, request, obj=None) -> bool:
         return obj is not None  # whoever may open the directive sees its assignees
@@ -140,7 +146,26 @@ class DirectiveAdmin(ScopedAdmin):
     search_fields = ("text", "issuer__name")
     date_hierarchy = "given_at"
     inlines = [AssignmentInline]
-    readonly_fields = ("text", "issuer", "group", "given_at", "deadline", "created_by")
+    fields = readonly_fields = (
+        "text",
+        "issuer_link",
+        "group_link",
+        "given_at",
+        "deadline",
+        "recorder",
+    )
+
+    @admin.display(description="下达人")
+    def issuer_link(self, obj) -> str:
+        return self.link(obj, obj.issuer)
+
+    @admin.display(description="下达所在群")
+    def group_link(self, obj) -> str:
+        return self.link(obj, obj.group)
+
+    @admin.display(description="登记人")
+    def recorder(self, obj) -> str:
+        return self.link(obj, obj.created_by)
 
     def scoped(self, request):
         done = Q(assignments__state__in=[State.DONE, State.ACCEPTED])
@@ -191,7 +216,14 @@ class DirectiveAssignmentAdmin(ScopedAdmin):
     list_filter = ("state",)
     list_select_related = ("directive", "employee")
     search_fields = ("employee__name", "directive__text")
-    readonly_fields = ("directive", "employee", "state", "note", "done_at", "reminded_at")
+    fields = readonly_fields = (
+        "directive_link",
+        "person",
+        "state",
+        "note",
+        "done_at",
+        "reminded_at",
+    )
     inlines = [DirectiveTimelineInline]
     action_form = CommentActionForm
     actions = ["accept", "reopen"]
@@ -204,6 +236,14 @@ class DirectiveAssignmentAdmin(ScopedAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    @admin.display(description="指令")
+    def directive_link(self, obj) -> str:
+        return self.link(obj, obj.directive)
+
+    @admin.display(description="执行人")
+    def person(self, obj) -> str:
+        return self.link(obj, obj.employee)
 
     @admin.display(description="完成期限", ordering="directive__deadline")
     def deadline(self, obj):
@@ -242,18 +282,17 @@ class QuestionAdmin(ScopedAdmin):
     list_display = ("__str__", "group", "department", "asker", "deadline", "state")
     list_filter = ("state", "group")
     search_fields = ("text", "raised_by__name", "raised_by_name")
-    readonly_fields = (
+    fields = readonly_fields = (
         "text",
-        "group",
-        "department",
-        "raised_by",
-        "raised_by_name",
-        "recorded_by",
+        "group_link",
+        "department_link",
+        "asker",
+        "recorder",
         "raised_at",
         "deadline",
         "state",
         "reply",
-        "replied_by",
+        "replier",
         "replied_at",
     )
     inlines = [QuestionTimelineInline]
@@ -265,7 +304,23 @@ class QuestionAdmin(ScopedAdmin):
 
     @admin.display(description="提问人")
     def asker(self, obj) -> str:
-        return obj.asker
+        return self.link(obj, obj.raised_by) if obj.raised_by_id else obj.raised_by_name
+
+    @admin.display(description="反映所在群")
+    def group_link(self, obj) -> str:
+        return self.link(obj, obj.group)
+
+    @admin.display(description="负责部门")
+    def department_link(self, obj) -> str:
+        return self.link(obj, obj.department)
+
+    @admin.display(description="登记人")
+    def recorder(self, obj) -> str:
+        return self.link(obj, obj.recorded_by)
+
+    @admin.display(description="回复人")
+    def replier(self, obj) -> str:
+        return self.link(obj, obj.replied_by)
 
     def has_add_permission(self, request) -> bool:
         user = request.user

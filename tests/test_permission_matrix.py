@@ -229,6 +229,36 @@ EXPECTED: dict[str, dict[str, str]] = {
     },
     # workdays: the holiday table is HR's (the deadlines read it; nobody else edits it).
     "workdays.calendarday": {SUPERUSER: ALL, "hr": ALL},
+    # directives (§7.2, §9.9): written by their services only (no change, no delete); HR sees
+    # all; the issuer, a head (their departments' assignees), a group's admins and creator
+    # (their groups') see theirs; leaders every question. Recording a directive: HR, leaders,
+    # heads, a group's admins and creator; a question: HR, a group's admins and creator.
+    "directives.directive": {
+        SUPERUSER: "LAVH",
+        "hr": "LAVH",
+        "finance": "A",  # the finance persona heads 财务部: a head may record what they order
+        "leader": "LAVH",
+        "head": "LAVH",
+        "groupadmin": "LAVH",
+        "creator": "LAVH",
+    },
+    "directives.directiveassignment": {
+        SUPERUSER: VIEW,
+        "hr": VIEW,
+        "leader": VIEW,
+        "head": VIEW,
+        "groupadmin": VIEW,
+        "creator": VIEW,
+    },
+    "directives.question": {
+        SUPERUSER: "LAVH",
+        "hr": "LAVH",
+        "leader": VIEW,
+        "head": VIEW,
+        "groupadmin": "LAVH",
+        "creator": "LAVH",
+    },
+    "directives.replysla": {SUPERUSER: ALL, "hr": ALL},  # HR sets a group's reply time
 }
 
 
@@ -278,6 +308,31 @@ def _result_q(user) -> Q:
     return Q(employee__user=user) | _headed_q(user, "employee__department__")
 
 
+def _directive_q(user) -> Q:
+    """directives.selectors.directives_visible_to for one without the view permission."""
+    return (
+        Q(issuer__user=user)
+        | Q(group__in=_group_ids(user))
+        | Q(assignments__employee__user=user)
+        | _headed_q(user, "assignments__employee__department__")
+    )
+
+
+def _assignment_q(user) -> Q:
+    from directives.models import Directive
+
+    return Q(directive__in=Directive.objects.filter(_directive_q(user)).values("pk"))
+
+
+def _question_q(user) -> Q:
+    return (
+        Q(group__in=_group_ids(user))
+        | Q(raised_by__user=user)
+        | Q(recorded_by=user)
+        | _headed_q(user, "department__")
+    )
+
+
 def _announcement_q(user) -> Q:
     """Who opens an announcement without seeing every one (docs/permissions.md): its author,
     whoever it waits for (待我审批: announcements.selectors) or who decided a step of it (or
@@ -317,6 +372,15 @@ SCOPES: dict[tuple[str, str], Callable[[object], Q]] = {
         ("announcements.delegation", p): (lambda u: Q(approver=u) | Q(delegate=u))
         for p in ("leader", "head", "creator")
     },
+    **{
+        (model, p): scope
+        for model, scope in (
+            ("directives.directive", _directive_q),
+            ("directives.directiveassignment", _assignment_q),
+        )
+        for p in ("leader", "head", "groupadmin", "creator")
+    },
+    **{("directives.question", p): _question_q for p in ("head", "groupadmin", "creator")},
 }
 
 
@@ -630,6 +694,11 @@ TARGETS: dict[str, tuple[type[Model] | None, dict[str, Callable[[object], Q]]]] 
     # /me/: each login's own cases only; the in-scope side is tried where the persona has one
     # (not the superuser, who has no employee: /me/ tells them so, whatever the case)
     "own_case": (Case, dict.fromkeys([*STAFF[1:], "employee"], _own_case_q)),
+    # /me/directives/: each login's own assignments only (§7.2)
+    "own_assignment": (
+        apps.get_model("directives", "DirectiveAssignment"),
+        dict.fromkeys([*STAFF[1:], "employee"], _own_case_q),
+    ),
 }
 
 
@@ -694,6 +763,9 @@ CUSTOM = [
     View("me:appraisal", "get", "", frozenset(LOGGED_IN)),
     View("me:case_detail", "get", "own_case", frozenset(LOGGED_IN)),
     View("me:case_appeal", "post", "own_case", frozenset(LOGGED_IN)),
+    View("me:directive_list", "get", "", frozenset(LOGGED_IN)),
+    View("me:directive_detail", "get", "own_assignment", frozenset(LOGGED_IN)),
+    View("me:question_list", "get", "", frozenset(LOGGED_IN)),
 ]
 
 
@@ -708,7 +780,7 @@ def custom_cells(view: View, persona: str, user) -> list[Cell]:
     cells = []
     for side, inside in sides:
         obj = _pick(model, q, inside=inside)
-        if obj is None and view.target == "own_case" and side == "in":
+        if obj is None and view.target in ("own_case", "own_assignment") and side == "in":
             continue  # this persona has no case of their own: only another's is tried
         assert obj is not None, f"the demo has no {view.target} {side} the scope of {persona}"
         url = reverse(view.name, args=[obj.pk])

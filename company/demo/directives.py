@@ -2,11 +2,13 @@
 dates relative to ``now``, and the overdue ones proposed by the follow-up the beat task runs
 — so the "指令逾期" and "问题逾期未回复" cases in the demo come from the real path:
 
-- a directive done and accepted, one pending (the employee persona's, acknowledged), and
-  three late: one left in HR's queue, one confirmed (§9.8: its department head's joint case),
-  one confirmed, appealed and overturned (the joint case with it);
+- a directive done and accepted, one pending in 管理群 (to the employee persona and someone of
+  the head persona's workshop; one acknowledged), and three late: one left in HR's queue, two
+  a head gave — one confirmed (§9.8: the department head's joint case), one confirmed,
+  appealed and overturned (the joint case with it);
 - a question answered and confirmed, one replied and awaiting the asker, one open, and one
-  overdue to the head persona's workshop: confirmed, their own §9.9 case on /me/cases/.
+  overdue to the head persona's workshop in 管理群 (its reply time set explicitly: ReplySla):
+  confirmed, their own §9.9 case on /me/cases/.
 
 Runs before company.demo.cases (whose HR logins it shares); a second run makes nothing.
 """
@@ -26,7 +28,7 @@ from common.actors import SystemActor
 from company import roles
 from company.demo.case_people import demo_hr_logins, offenders
 from company.demo.cases import HEAD_PERSONA_DEPARTMENT
-from directives.models import Directive, DirectiveAssignment, Question
+from directives.models import Directive, DirectiveAssignment, Question, ReplySla
 from directives.selectors import may_issue
 from directives.services import (
     assignment_accept,
@@ -73,19 +75,19 @@ def demo_directives_apply(
     return _summary(proposed)
 
 
-def _issuer(fallback: Employee) -> Employee:
+def _issuer(assignee: Employee, *, head: bool = False) -> Employee:
     """The leader persona's employee when they may issue (a login in the leaders' role),
-    else the assignee's department head (§7.2: a company leader or a department head)."""
+    else — or when ``head`` — the assignee's department head (§7.2: a company leader or a
+    department head)."""
     leader = (
         Employee.objects.filter(user__groups__name=roles.COMPANY_LEADERS)
         .select_related("user")
         .order_by("employee_no")
         .first()
     )
-    if leader is not None and may_issue(leader):
+    if not head and leader is not None and may_issue(leader):
         return leader
-    head = fallback.department.head
-    return head if head is not None else fallback
+    return assignee.department.head or assignee
 
 
 @transaction.atomic
@@ -113,11 +115,11 @@ def _make(
         end = local_now.replace(day=1) - dt.timedelta(days=1)
         return end.replace(day=min(day, end.day), hour=hour, minute=0, second=0, microsecond=0)
 
-    def directive(text: str, people: list[Employee], given_at: dt.datetime, days: int):
+    def directive(text, people, given_at, days, *, group=work, by_head=False):
         return directive_create(
             text=text,
-            issuer=_issuer(people[0]),
-            group=work,
+            issuer=_issuer(people[0], head=by_head),
+            group=group,
             given_at=given_at,
             working_days=days,
             employees=people,
@@ -137,13 +139,23 @@ def _make(
             assignment=finish(assignment, "回访记录已整理并发到工作群。"), actor=clerk
         )
     own = Employee.objects.filter(employee_no=own_cases_employee_no).first()
-    pending_people = [office(4), *([own] if own is not None else [])]
-    pending = directive("下周一前提交本季度培训需求", pending_people, days_ago(0, 8), 3)
+    head_workshop = Department.objects.get(path=HEAD_PERSONA_DEPARTMENT)
+    # One of the head persona's workshop too, so that they find it in their department's.
+    worker = (
+        Employee.objects.active()
+        .filter(department=head_workshop, user__isnull=True, headed_departments=None)
+        .order_by("employee_no")
+        .first()
+    )
+    pending_people = [office(4), *(e for e in (own, worker) if e is not None)]
+    pending = directive(
+        "下周一前提交本季度培训需求", pending_people, days_ago(0, 8), 3, group=management
+    )
     assignment_acknowledge(assignment=pending.assignments.first(), actor=DEMO)
     stocktake = directive(
-        "月度盘点安排：各部门按附表完成盘点并回复结果", [office(0)], last_month(9), 1
+        "月度盘点安排：各部门按附表完成盘点并回复结果", [office(0)], last_month(9), 1, by_head=True
     )
-    report = directive("提交上周工作周报", [office(3)], last_month(20), 1)
+    report = directive("提交上周工作周报", [office(3)], last_month(20), 1, by_head=True)
     directive("核对本部门考勤异常并说明原因", [office(5)], days_ago(5, 9), 1)
 
     # --- questions ----------------------------------------------------------------------
@@ -157,7 +169,8 @@ def _make(
             actor=DEMO,
         )
 
-    head_workshop = Department.objects.get(path=HEAD_PERSONA_DEPARTMENT)
+    # §9.9: 管理群's questions are answered within one working day, set explicitly here.
+    ReplySla.objects.get_or_create(group=management, defaults={"working_days": 1})
     asked = [office(6), office(7), office(8)]
     answered = question("报销单据交到哪里？", asked[0].department, asked[0], days_ago(3, 10))
     question_reply(question=answered, reply="交到财务部前台，每周二、四收单。", actor=DEMO)
