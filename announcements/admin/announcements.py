@@ -122,6 +122,10 @@ class AnnouncementAdmin(AnnouncementMoves, RowVersionGuardMixin, admin.ModelAdmi
         who = getattr(obj, "current_approver", None)
         return f"第 {obj.current_step} 步：{label}" + (f"（{who}）" if who else "")
 
+    @admin.display(description="内容类别")
+    def category_label(self, obj: Announcement) -> str:
+        return obj.category.name
+
     @admin.display(description="复核人")
     def reviewed_label(self, obj: Announcement) -> str:
         return person_label(obj.reviewed_by) if obj.reviewed_by_id else "—"
@@ -133,6 +137,8 @@ class AnnouncementAdmin(AnnouncementMoves, RowVersionGuardMixin, admin.ModelAdmi
         if obj is None:
             return [("公告", {"fields": [*content, "requires_acknowledgement", "files"]})]
         editable = self.has_change_permission(request, obj)
+        if not editable:  # the category as text: a read-only key links to a page few may open
+            content[content.index("category")] = "category_label"
         fields = [*content, "requires_acknowledgement"] + (["files"] if editable else [])
         return [("公告", {"fields": fields}), ("状态", {"fields": STATUS_FIELDS})]
 
@@ -140,7 +146,7 @@ class AnnouncementAdmin(AnnouncementMoves, RowVersionGuardMixin, admin.ModelAdmi
         if obj is None:
             return []
         # 须确认 is set when drafting; a revision changes the text, groups and category.
-        return ["requires_acknowledgement", *STATUS_FIELDS]
+        return ["category_label", "requires_acknowledgement", *STATUS_FIELDS]
 
     def get_inlines(self, request, obj):
         if obj is None:

@@ -133,13 +133,17 @@ class PublicationInline(ReadOnlyInline):
     model = Publication
     verbose_name = "发布记录"
     verbose_name_plural = "发布记录（在哪个群、谁、何时发布）"
-    fields = readonly_fields = ("group", "posted_label", "posted_at", "recorded_at")
+    fields = readonly_fields = ("group_name", "posted_label", "posted_at", "recorded_at")
 
     def get_queryset(self, request):
         return Publication.objects.select_related("group", "posted_by__employee")
 
     def has_view_permission(self, request, obj=None) -> bool:
         return obj is not None
+
+    @admin.display(description="微信群")
+    def group_name(self, obj) -> str:
+        return obj.group.name  # text: a read-only key links to a page few may open
 
     @admin.display(description="发布人")
     def posted_label(self, obj) -> str:

@@ -57,6 +57,8 @@ class DelegationAdmin(admin.ModelAdmin):
     Made by announcements.services.delegation_create; ended early by deleting it."""
 
     list_display = ["approver_label", "delegate_label", "starts_on", "ends_on", "reason"]
+    # People as names, not keys: a read-only login would link to the user admin (superuser's).
+    fields = readonly_fields = [*list_display, "created_at"]
     list_select_related = ["approver__employee", "delegate__employee"]
     date_hierarchy = "starts_on"
 
