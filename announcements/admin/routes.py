@@ -3,21 +3,43 @@ who decides for them, for a date range; HR sees and sets every one)."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.template.response import TemplateResponse
 
 from announcements.admin.forms import DelegationForm
-from announcements.models import ApprovalRoute, ApprovalStep, Delegation
+from announcements.models import ApprovalRoute, ApprovalStep, ApproverKind, Delegation
 from announcements.services import AnnouncementError, delegation_create
 from announcements.services.posting import DELEGATE_PERMISSION
 from common.admin import once_per_request
 from common.people import person_label
 
+ERROR_NAMED_NEEDS_APPROVER = "审批人选“指定人员”时，请选择指定审批人。"
+ERROR_APPROVER_ONLY_NAMED = "只有审批人为“指定人员”时才选择指定审批人。"
+
+
+class ApprovalStepForm(forms.ModelForm):
+    """A step's approver in HR's words (the model's check constraint says it in English)."""
+
+    class Meta:
+        model = ApprovalStep
+        fields = ["position", "approver_kind", "approver", "time_limit", "time_unit"]
+
+    def clean(self):
+        cleaned = super().clean()
+        named = cleaned.get("approver_kind") == ApproverKind.NAMED
+        if named and cleaned.get("approver") is None:
+            self.add_error("approver", ERROR_NAMED_NEEDS_APPROVER)
+        elif not named and cleaned.get("approver") is not None:
+            self.add_error("approver", ERROR_APPROVER_ONLY_NAMED)
+        return cleaned
+
 
 class ApprovalStepInline(admin.TabularInline):
     model = ApprovalStep
+    form = ApprovalStepForm
     extra = 0
     fields = ["position", "approver_kind", "approver", "time_limit", "time_unit"]
     ordering = ["position", "pk"]

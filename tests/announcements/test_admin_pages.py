@@ -165,3 +165,32 @@ def test_hr_sees_every_delegation_an_approver_only_theirs(
     assert client.get(changelist).context["cl"].result_count == 1
     client.force_login(department_head)
     assert client.get(changelist).context["cl"].result_count == 0
+
+
+def test_hr_edits_a_route_and_a_named_step_needs_its_person(client, hr, leader):
+    from announcements.admin.routes import ERROR_NAMED_NEEDS_APPROVER
+    from groups.models import ContentKind
+
+    client.force_login(hr)
+    form = {
+        "group": ChatGroup.objects.get(code="leisure").pk,
+        "category": ContentKind.objects.get(code="notices").pk,
+        "note": "",
+        "steps-TOTAL_FORMS": "1",
+        "steps-INITIAL_FORMS": "0",
+        "steps-MIN_NUM_FORMS": "0",
+        "steps-MAX_NUM_FORMS": "1000",
+        "steps-0-position": "1",
+        "steps-0-approver_kind": "named",
+        "steps-0-approver": "",
+        "steps-0-time_limit": "1",
+        "steps-0-time_unit": "working_days",
+    }
+    add = reverse("admin:announcements_approvalroute_add")
+    refused = client.post(add, form)
+    assert refused.status_code == 200
+    assert ERROR_NAMED_NEEDS_APPROVER in refused.content.decode()
+    assert not ApprovalRoute.objects.filter(group__code="leisure", category__code="notices")
+    assert client.post(add, {**form, "steps-0-approver": leader.pk}).status_code == 302
+    route = ApprovalRoute.objects.get(group__code="leisure", category__code="notices")
+    assert [(s.approver_kind, s.approver) for s in route.steps.all()] == [("named", leader)]
