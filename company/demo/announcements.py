@@ -78,9 +78,10 @@ def demo_announcements_apply(
             head=users["head"],
             reserved=set(reserved_employee_nos),
         )
-    rows = Announcement.objects.values("state").annotate(n=Count("pk")).order_by("state")
-    return DemoAnnouncementsSummary(
-        by_state={Announcement.State(r["state"]).label: r["n"] for r in rows}, created=created
+    counts = dict(Announcement.objects.values_list("state").annotate(n=Count("pk")).order_by())
+    return DemoAnnouncementsSummary(  # in the order of the workflow
+        by_state={s.label: counts[s.value] for s in Announcement.State if s.value in counts},
+        created=created,
     )
 
 
