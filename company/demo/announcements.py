@@ -147,8 +147,7 @@ def _make(*, now: dt.datetime, leader, head, reserved: set[str]) -> int:
             body=body,
             category=kinds[kind],
             groups=[groups[group]],
-            actor=DEMO,
-            author=author,
+            actor=author,  # the demo writes as the author: the timeline names them
             **kwargs,
         )
 
