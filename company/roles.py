@@ -7,6 +7,8 @@ app, so they live in company, above them all (docs/architecture.md).
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
@@ -78,15 +80,25 @@ ROLE_FORBIDDEN: dict[str, list[str]] = {
 
 
 def _permissions(specs: list[str]) -> list[Permission]:
+    """The permissions ``specs`` name ("app.*": every permission of the app), in one query
+    (seed_roles runs on every seed_policy and demo: a query per spec grew with each app)."""
+    if not specs:
+        return []
+    wanted = [spec.split(".") for spec in specs]
+    by_app: dict[str, dict[str, list[Permission]]] = defaultdict(lambda: defaultdict(list))
+    found = Permission.objects.filter(
+        content_type__app_label__in={app for app, _ in wanted}
+    ).select_related("content_type")
+    for permission in found:
+        by_app[permission.content_type.app_label][permission.codename].append(permission)
     perms: list[Permission] = []
-    for spec in specs:
-        app, codename = spec.split(".")
-        qs = Permission.objects.filter(content_type__app_label=app)
-        if codename != "*":
-            qs = qs.filter(codename=codename)
-            if not qs.exists():
-                raise LookupError(f"no permission {spec}")
-        perms.extend(qs)
+    for app, codename in wanted:
+        if codename == "*":
+            perms.extend(p for same_name in by_app[app].values() for p in same_name)
+        elif by_app[app][codename]:
+            perms.extend(by_app[app][codename])
+        else:
+            raise LookupError(f"no permission {app}.{codename}")
     return perms
 
 
