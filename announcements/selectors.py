@@ -55,50 +55,108 @@ def role_holders(kind: str):
     )
 
 
-def _role_kinds(user_ids: list[int]) -> set[str]:
-    """The role steps any of ``user_ids`` holds the right for (one query per role)."""
-    if not user_ids:
+def company_date(now: dt.datetime | None = None) -> dt.date:
+    """The date at ``now`` (default: now) in the company's zone (Asia/Shanghai, the default
+    time zone) — whatever zone a request activated: a delegation's dates are the company's."""
+    return timezone.localdate(now, timezone.get_default_timezone())
+
+
+def role_kinds(user) -> set[str]:
+    """The role steps ``user`` may decide directly: exactly ``user.has_perm`` (an active user
+    with the right, or an active superuser), as workflow.decide_authority asks it."""
+    if not user.is_active:
         return set()
-    return {
-        kind for kind in ROLE_PERMISSIONS if role_holders(kind).filter(pk__in=user_ids).exists()
-    }
+    return {kind for kind, perm in ROLE_PERMISSIONS.items() if user.has_perm(perm)}
+
+
+def _role_kinds_of(user_ids: list[int]) -> dict[int, set[str]]:
+    """``role_kinds`` of each of ``user_ids``, one query per role (superusers included, as
+    ``has_perm`` includes them; role_holders, the reminders' recipients, does not)."""
+    kinds: dict[int, set[str]] = {pk: set() for pk in user_ids}
+    if not user_ids:
+        return kinds
+    for kind, perm in ROLE_PERMISSIONS.items():
+        holders = (
+            get_user_model()
+            .objects.with_perm(
+                perm,
+                include_superusers=True,
+                backend="django.contrib.auth.backends.ModelBackend",
+            )
+            .filter(is_active=True, pk__in=user_ids)
+            .values_list("pk", flat=True)
+        )
+        for pk in holders:
+            kinds[pk].add(kind)
+    return kinds
+
+
+def _step_of_q(user_id: int, kinds: set[str]) -> Q:
+    """AnnouncementStep rows a person decides directly: theirs, or a role's they hold."""
+    return Q(approver_id=user_id) | Q(approver__isnull=True, approver_kind__in=kinds)
+
+
+def active_delegator_ids(user, *, today: dt.date) -> list[int]:
+    """Whoever delegated to ``user`` for ``today`` (both ends of the range included)."""
+    return list(
+        Delegation.objects.filter(delegate=user, starts_on__lte=today, ends_on__gte=today)
+        .values_list("approver_id", flat=True)
+        .distinct()
+    )
 
 
 def step_decidable_q(user, *, today: dt.date) -> Q:
     """AnnouncementStep rows ``user`` may decide by who they are: theirs, a role's they hold
-    (or a superuser), or those of whoever delegated to them for ``today``."""
-    delegators = list(
-        Delegation.objects.filter(
-            delegate=user, starts_on__lte=today, ends_on__gte=today
-        ).values_list("approver_id", flat=True)
+    (or a superuser), or those of whoever delegated to them for ``today``. Who they are only:
+    announcements_waiting_for adds the author and decide-twice rules."""
+    condition = _step_of_q(user.pk, role_kinds(user))
+    for delegator, kinds in _role_kinds_of(active_delegator_ids(user, today=today)).items():
+        condition |= _step_of_q(delegator, kinds)
+    return condition
+
+
+def _decided_by_or_for(person_id: int) -> Exists:
+    """A step of the item's current version decided by ``person_id`` or for them."""
+    return Exists(
+        AnnouncementStep.objects.filter(
+            announcement=OuterRef("pk"), version=OuterRef("version")
+        ).filter(Q(decided_by_id=person_id) | Q(decided_for_id=person_id))
     )
-    kinds = {
-        kind for kind, perm in ROLE_PERMISSIONS.items() if user.is_active and user.has_perm(perm)
-    } | _role_kinds(delegators)
-    return Q(approver_id__in=[user.pk, *delegators]) | Q(
-        approver__isnull=True, approver_kind__in=kinds
+
+
+def _current_step_in(condition: Q) -> Exists:
+    return Exists(
+        AnnouncementStep.objects.filter(
+            announcement=OuterRef("pk"),
+            version=OuterRef("version"),
+            position=OuterRef("current_step"),
+        ).filter(condition)
     )
 
 
 def announcements_waiting_for(user, *, today: dt.date | None = None) -> QuerySet[Announcement]:
-    """待我审批: the pending items whose current step ``user`` may decide — directly, by a
-    role's right, or as an active delegate — leaving out their own items and those where they
-    already decided a step of this version (they may not decide twice)."""
+    """待我审批: exactly the pending items announcement_approve would accept from ``user``
+    (tests/announcements/test_inbox_agrees.py enumerates it). Not their own item and none
+    where they decided (or were decided for) a step of this version; then either the current
+    step is theirs (their own, or a role's they hold), or it is a delegator's — someone who
+    delegated to them for ``today`` — and the item is not the delegator's own and no step of
+    this version was decided by or for the delegator (workflow.decide_authority, the same
+    rules, one delegator at a time)."""
     if not user.is_authenticated:
         return Announcement.objects.none()
-    today = today or timezone.localdate()
-    steps = AnnouncementStep.objects.filter(
-        announcement=OuterRef("pk"), version=OuterRef("version")
-    )
-    waiting = steps.filter(position=OuterRef("current_step")).filter(
-        step_decidable_q(user, today=today)
-    )
-    decided = steps.filter(Q(decided_by=user) | Q(decided_for=user))
+    today = today or company_date()
+    may: Q = Q(_current_step_in(_step_of_q(user.pk, role_kinds(user))))
+    for delegator, kinds in _role_kinds_of(active_delegator_ids(user, today=today)).items():
+        may |= (
+            Q(_current_step_in(_step_of_q(delegator, kinds)))
+            & ~Q(author_id=delegator)
+            & ~Q(_decided_by_or_for(delegator))
+        )
     return _with_display(
         Announcement.objects.filter(state=State.PENDING)
         .exclude(author=user)
-        .filter(Exists(waiting))
-        .exclude(Exists(decided))
+        .exclude(_decided_by_or_for(user.pk))
+        .filter(may)
     )
 
 
@@ -139,10 +197,10 @@ def announcement_unacknowledged_employees(announcement: Announcement) -> QuerySe
     )
 
 
-def acknowledgements_pending_for(employee: Employee) -> QuerySet[Announcement]:
-    """The published 须确认 items sent to a group ``employee`` belongs in that they have not
-    confirmed: their own page shows these until they do. A few queries per group, whatever
-    the number of items."""
+def acknowledgements_addressed_to(employee: Employee) -> QuerySet[Announcement]:
+    """The published 须确认 items sent to a group ``employee`` belongs in, confirmed or not:
+    the only ones their page may act on (any other id is not theirs to know of, §6.1). A few
+    queries per group, whatever the number of items."""
     groups = [
         group.pk
         for group in ChatGroup.objects.filter(is_active=True).select_related("family")
@@ -153,7 +211,11 @@ def acknowledgements_pending_for(employee: Employee) -> QuerySet[Announcement]:
             state=State.PUBLISHED,
             requires_acknowledgement=True,
             target_groups__in=groups,
-        )
-        .exclude(acknowledgements__employee=employee)
-        .distinct()
+        ).distinct()
     )
+
+
+def acknowledgements_pending_for(employee: Employee) -> QuerySet[Announcement]:
+    """The items addressed to ``employee`` (acknowledgements_addressed_to) they have not
+    confirmed: their own page shows these until they do."""
+    return acknowledgements_addressed_to(employee).exclude(acknowledgements__employee=employee)

@@ -23,7 +23,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from announcements.models import Announcement, AnnouncementStep, ApprovalReminder, ApproverKind
-from announcements.selectors import role_holders
+from announcements.selectors import company_date, role_holders
 from announcements.services.machine import move
 from announcements.services.routes import head_above
 from announcements.services.workflow import approver_label, step_due
@@ -126,10 +126,11 @@ def _escalate(step: AnnouncementStep, now: dt.datetime, actor: Actor) -> Announc
 
 def _message(subject: str, step: AnnouncementStep, to: list[str]) -> tuple:
     announcement = step.announcement
+    due = timezone.localtime(step.due_at, timezone.get_default_timezone())
     body = (
         f"公告“{announcement.title}”第 {step.position} 个审批环节"
         f"（{approver_label(step)}）截止时间为 "
-        f"{timezone.localtime(step.due_at):%Y-%m-%d %H:%M}。请登录系统在“待我审批”中处理。"
+        f"{due:%Y-%m-%d %H:%M}。请登录系统在“待我审批”中处理。"
     )
     return (subject.format(title=announcement.title), body, None, to)
 
@@ -139,7 +140,7 @@ def approvals_escalate(*, now: dt.datetime, actor: Actor) -> EscalationResult:
     """Remind the approvers of late steps (once a day) and move a step a second period late
     one level up (module docstring). Idempotent: run twice, it reminds and escalates once."""
     require_actor(actor)
-    today = timezone.localdate(now)
+    today = company_date(now)  # the reminder's day is the company's, whatever zone is active
     reminded = escalated = 0
     messages = []
     for step in late_steps(now).select_for_update(of=("self",)):

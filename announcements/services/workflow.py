@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from announcements.models import Announcement, AnnouncementStep, ApproverKind, Delegation, TimeUnit
-from announcements.selectors import ROLE_PERMISSIONS
+from announcements.selectors import ROLE_PERMISSIONS, company_date
 from announcements.services.content import announcement_check_targets
 from announcements.services.errors import (
     ERROR_COMMENT_REQUIRED,
@@ -100,24 +99,61 @@ def _may_decide_directly(user, step: AnnouncementStep) -> bool:
 
 @dataclass(frozen=True)
 class Authority:
-    """Whether a person may decide a step, and for whom when as a delegate."""
+    """Whether a person may decide a step, for whom when as a delegate, and else why not."""
 
     allowed: bool
     on_behalf_of: User | None = None  # the approver's login
+    refusal: str = ""  # the Chinese message when not allowed
+
+
+def _decided_on_version(step: AnnouncementStep) -> set[int]:
+    """Who decided a step of ``step``'s version, or was decided for (one query)."""
+    ids: set[int] = set()
+    for by, for_ in AnnouncementStep.objects.filter(
+        announcement_id=step.announcement_id, version=step.version
+    ).values_list("decided_by_id", "decided_for_id"):
+        ids |= {pk for pk in (by, for_) if pk is not None}
+    return ids
 
 
 def decide_authority(user, step: AnnouncementStep, *, today: dt.date) -> Authority:
-    """Directly (the step's person, or a holder of the role's right), else as the delegate
-    of someone who could, with a delegation covering ``today``."""
+    """May ``user`` decide ``step`` (the current step of a pending item) on ``today``?
+
+    Not on their own item, nor after deciding (or being decided for) a step of this version.
+    Then directly (the step's person, or a holder of the role's right); else as the delegate
+    of any one approver who could, with a delegation covering ``today``, whose item it is
+    not and who has not decided a step of this version either — every delegation is tried,
+    so announcements.selectors.announcements_waiting_for (the inbox, the same rules) agrees.
+    """
+    author_id = Announcement.objects.values_list("author_id", flat=True).get(
+        pk=step.announcement_id
+    )
+    if user.pk == author_id:
+        return Authority(False, refusal=ERROR_OWN_ITEM)
+    decided = _decided_on_version(step)
+    if user.pk in decided:
+        return Authority(False, refusal=ERROR_TWICE)
     if _may_decide_directly(user, step):
         return Authority(True)
-    delegations = Delegation.objects.filter(
-        delegate=user, starts_on__lte=today, ends_on__gte=today
-    ).select_related("approver")
+    delegations = (
+        Delegation.objects.filter(delegate=user, starts_on__lte=today, ends_on__gte=today)
+        .select_related("approver")
+        .order_by("pk")
+    )
+    refusals = []
     for delegation in delegations:
-        if _may_decide_directly(delegation.approver, step):
-            return Authority(True, delegation.approver)
-    return Authority(False)
+        approver = delegation.approver
+        if not _may_decide_directly(approver, step):
+            continue
+        if approver.pk == author_id:  # nobody approves their own item, nor through a delegate
+            refusals.append(ERROR_OWN_ITEM)
+        elif approver.pk in decided:  # the approver decided (or was decided for) already
+            refusals.append(ERROR_TWICE)
+        else:
+            return Authority(True, approver)
+    if refusals:
+        return Authority(False, refusal=refusals[0])
+    return Authority(False, refusal=ERROR_NOT_YOUR_STEP.format(approver=approver_label(step)))
 
 
 @transaction.atomic
@@ -206,19 +242,10 @@ def _decision_context(
     step = current_step(announcement)
     if step is None:  # raised, not asserted: holds under python -O
         raise AssertionError("a pending announcement has a current step")
-    if actor.pk == announcement.author_id:
-        raise AnnouncementError(ERROR_OWN_ITEM)
-    authority = decide_authority(actor, step, today=timezone.localdate(now))
-    if authority.on_behalf_of is not None and authority.on_behalf_of.pk == announcement.author_id:
-        raise AnnouncementError(ERROR_OWN_ITEM)
-    people = {actor.pk} | ({authority.on_behalf_of.pk} if authority.on_behalf_of else set())
-    decided_before = AnnouncementStep.objects.filter(
-        announcement=announcement, version=announcement.version
-    ).filter(Q(decided_by__in=people) | Q(decided_for__in=people))
-    if decided_before.exists():
-        raise AnnouncementError(ERROR_TWICE)
+    # The delegation's dates are the company's (Asia/Shanghai), whatever zone is active.
+    authority = decide_authority(actor, step, today=company_date(now))
     if not authority.allowed:
-        raise AnnouncementError(ERROR_NOT_YOUR_STEP.format(approver=approver_label(step)))
+        raise AnnouncementError(authority.refusal)
     return step, authority
 
 

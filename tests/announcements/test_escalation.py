@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from announcements.models import Announcement, ApprovalReminder, ApproverKind
 from announcements.services import announcement_approve, announcement_submit, approvals_escalate
@@ -138,3 +139,21 @@ def test_decided_and_withdrawn_items_are_left_alone(author, department_head, lea
     assert Announcement.objects.get(pk=item.pk).state == Announcement.State.APPROVED
     result = approvals_escalate(now=at(2025, 12, 1), actor=TASK)
     assert (result.reminded, result.escalated) == (0, 0)
+
+
+@pytest.mark.parametrize("active_zone", ["UTC", "America/Los_Angeles"])
+def test_a_reminder_s_day_is_shanghai_s_whatever_zone_is_active(
+    author, department_head, active_zone
+):
+    item = _submitted(author, at(2025, 11, 17))
+    step = item.steps.get(position=1)
+    assert step.due_at == at(2025, 11, 18)
+    late_evening = at(2025, 11, 18, 23, 30)  # 15:30 UTC
+    after_midnight = at(2025, 11, 19, 0, 30)  # 16:30 UTC: still the 18th in UTC
+    with timezone.override(active_zone):
+        assert approvals_escalate(now=late_evening, actor=TASK).reminded == 1
+        assert approvals_escalate(now=after_midnight, actor=TASK).reminded == 1  # a new day
+    assert list(step.reminders.order_by("sent_on").values_list("sent_on", flat=True)) == [
+        dt.date(2025, 11, 18),
+        dt.date(2025, 11, 19),
+    ]

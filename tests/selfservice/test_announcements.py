@@ -12,10 +12,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from announcements.models import Acknowledgement
-from announcements.services import announcement_publish, announcement_submit
+from announcements.services import (
+    announcement_approve,
+    announcement_publish,
+    announcement_submit,
+)
 from announcements.services.errors import ERROR_NO_ACKNOWLEDGEMENT
+from company.roles import COMPANY_LEADERS
 from groups.models import ChatGroup
-from tests.factories import announcement_draft
+from tests.factories import UserFactory, announcement_draft
 
 pytestmark = pytest.mark.django_db
 POSTED = dt.datetime(2025, 11, 17, 9, tzinfo=dt.UTC)
@@ -61,11 +66,49 @@ def test_my_page_lists_what_waits_for_my_confirmation_and_confirms_it(client, me
     assert [a.announcement.title for a in done.context["confirmed"]] == ["元旦祝福"]
 
 
-def test_confirming_an_item_that_asks_for_none_is_refused_in_chinese(client, me, hr):
-    item = published_greeting(hr, "不须确认的祝福", acknowledge=False)
-    page = client.post(reverse("me:announcement_acknowledge", args=[item.pk]), follow=True)
-    assert ERROR_NO_ACKNOWLEDGEMENT in page.content.decode()
+def test_only_an_item_addressed_to_me_is_found_any_other_id_is_a_404(client, me, hr, leader):
+    """404 whether the id exists or not: the page tells nobody which announcements there
+    are (a 机密 one in 管理群 included, §6.1)."""
+    secret = announcement_draft(
+        author=leader,
+        title="机密人事安排",
+        group_codes=("management",),
+        category_code="daily_office",
+        classification="confidential",
+        requires_acknowledgement=True,
+    )
+    announcement_submit(announcement=secret, actor=leader)
+    announcement_approve(
+        announcement=secret, actor=UserFactory(username="leader2", roles=[COMPANY_LEADERS])
+    )
+    announcement_publish(
+        announcement=secret,
+        group=ChatGroup.objects.get(code="management"),
+        posted_at=POSTED,
+        actor=leader,
+    )
+    asks_none = published_greeting(hr, "不须确认的祝福", acknowledge=False)
+    draft = announcement_draft(
+        author=hr, group_codes=("leisure",), category_code="holiday_greetings"
+    )
+    missing = max(secret.pk, asks_none.pk, draft.pk) + 1
+    for pk in (secret.pk, asks_none.pk, draft.pk, missing):
+        url = reverse("me:announcement_acknowledge", args=[pk])
+        assert client.post(url).status_code == 404
+    assert ERROR_NO_ACKNOWLEDGEMENT not in client.get(reverse(LIST)).content.decode()
     assert not Acknowledgement.objects.exists()
+
+
+def test_confirming_twice_keeps_the_first_time(client, me, hr):
+    item = published_greeting(hr, "元旦祝福")
+    url = reverse("me:announcement_acknowledge", args=[item.pk])
+    first = client.post(url, follow=True)
+    assert "已确认阅读“元旦祝福”" in first.content.decode()
+    at = Acknowledgement.objects.get(announcement=item, employee=me).at
+    again = client.post(url, follow=True)
+    assert again.status_code == 200
+    assert "已确认阅读“元旦祝福”" in again.content.decode()
+    assert list(Acknowledgement.objects.values_list("at", flat=True)) == [at]
 
 
 def test_the_confirm_button_is_a_post_with_csrf(me, employee, hr):
