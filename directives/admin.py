@@ -27,6 +27,8 @@ from directives.models import (
 )
 from directives.services import (
     assignment_accept,
+    assignment_acknowledge,
+    assignment_done,
     assignment_reopen,
     directive_create,
     question_raise,
@@ -220,13 +222,14 @@ class DirectiveAssignmentAdmin(ScopedAdmin):
         "directive_link",
         "person",
         "state",
+        "due_at",
         "note",
         "done_at",
         "reminded_at",
     )
     inlines = [DirectiveTimelineInline]
     action_form = CommentActionForm
-    actions = ["accept", "reopen"]
+    actions = ["accept", "reopen", "acknowledge_for", "done_for"]
 
     def scoped(self, request):
         visible = selectors.directives_visible_to(request.user).values("pk")
@@ -245,9 +248,9 @@ class DirectiveAssignmentAdmin(ScopedAdmin):
     def person(self, obj) -> str:
         return self.link(obj, obj.employee)
 
-    @admin.display(description="完成期限", ordering="directive__deadline")
+    @admin.display(description="本人期限", ordering="due_at")
     def deadline(self, obj):
-        return obj.directive.deadline
+        return obj.due_at
 
     @admin.action(description="验收所选（人力资源部或下达人）")
     def accept(self, request, queryset):
@@ -269,6 +272,27 @@ class DirectiveAssignmentAdmin(ScopedAdmin):
             lambda a: assignment_reopen(assignment=a, actor=request.user, comment=comment),
         )
 
+    # An assignee without a login reports by word of mouth: HR or the issuer records it for
+    # them (the timeline row names who did and says 代为登记), so they too can avoid a case.
+    @admin.action(description="代为确认收到（人力资源部或下达人）")
+    def acknowledge_for(self, request, queryset):
+        self.run_service(
+            request,
+            queryset,
+            "代为确认收到",
+            lambda a: assignment_acknowledge(assignment=a, actor=request.user),
+        )
+
+    @admin.action(description="代为报告完成（在上方填写完成情况）")
+    def done_for(self, request, queryset):
+        note = request.POST.get("comment", "")
+        self.run_service(
+            request,
+            queryset,
+            "代为报告完成",
+            lambda a: assignment_done(assignment=a, note=note, actor=request.user),
+        )
+
 
 # -- questions -------------------------------------------------------------------------------
 
@@ -288,6 +312,7 @@ class QuestionAdmin(ScopedAdmin):
         "department_link",
         "asker",
         "recorder",
+        "head_link",
         "raised_at",
         "deadline",
         "state",
@@ -342,7 +367,11 @@ class QuestionAdmin(ScopedAdmin):
             request, QuestionForm, "登记群内问题", create, form_url, extra_context
         )
 
-    @admin.action(description="记录回复（部门负责人；在上方填写回复）")
+    @admin.display(description="负责人（提出时）")
+    def head_link(self, obj) -> str:
+        return self.link(obj, obj.head) if obj.head_id else "—"
+
+    @admin.action(description="记录回复（部门负责人，或人力资源部代为登记；在上方填写回复）")
     def record_reply(self, request, queryset):
         reply = request.POST.get("comment", "")
         self.run_service(

@@ -91,6 +91,9 @@ class DirectiveAssignment(models.Model):
         "状态", max_length=12, choices=State.choices, default=State.ASSIGNED, db_index=True
     )
     note = models.TextField("完成说明", blank=True)
+    # Each assignee's own clock: the directive's deadline at creation, a fresh window when
+    # HR or the issuer reopens the work (nobody is charged for a window they never had).
+    due_at = models.DateTimeField("本人期限", db_index=True)
     done_at = models.DateTimeField("完成时间", null=True, blank=True)
     # Idempotency of the follow-up: set once, by the service that reminded / proposed.
     reminded_at = models.DateTimeField("已提醒", null=True, blank=True)
@@ -202,6 +205,16 @@ class Question(models.Model):
         related_name="questions",
     )
     raised_at = models.DateTimeField("提出时间")
+    # §9.9: the head who had to answer when it was raised answers for it, not whoever heads
+    # the department when the follow-up runs.
+    head = models.ForeignKey(
+        "members.Employee",
+        verbose_name="负责人（提出时）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="questions_to_answer",
+    )
     deadline = models.DateTimeField("回复期限", db_index=True)
     state = models.CharField(
         "状态", max_length=12, choices=State.choices, default=State.OPEN, db_index=True

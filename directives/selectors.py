@@ -117,8 +117,13 @@ def questions_for_me(user) -> QuerySet[Question]:
     """The employee's page: questions they raised or recorded, and those their departments
     must answer — their own, even for HR (not every question of the company)."""
     return (
-        Question.objects.select_related("group", "department__head", "raised_by__user")
-        .filter(Q(department__head__user=user) | Q(raised_by__user=user) | Q(recorded_by=user))
+        Question.objects.select_related("group", "department__head", "head", "raised_by__user")
+        .filter(
+            Q(department__head__user=user)
+            | Q(head__user=user)
+            | Q(raised_by__user=user)
+            | Q(recorded_by=user)
+        )
         .order_by("-raised_at", "-pk")
     )
 
@@ -132,12 +137,22 @@ def may_record_question(actor: Actor, group: ChatGroup, raised_by: Employee | No
     return run_groups(actor).filter(pk=group.pk).exists()
 
 
-def may_reply(actor: Actor, question: Question) -> bool:
-    """The responsible department's head (§9.9: 相关部门负责人)."""
+def is_answering_head(actor: Actor, question: Question) -> bool:
+    """The head stored when it was raised (who answers for it) or the department's head now."""
     if is_system(actor):
         return True
-    head = question.department.head
-    return head is not None and head.user_id == actor.pk
+    heads = (question.head, question.department.head)
+    return any(head is not None and head.user_id == actor.pk for head in heads)
+
+
+def may_reply(actor: Actor, question: Question) -> bool:
+    """The responsible department's head (§9.9: 相关部门负责人), or HR recording the reply
+    the head gave in the group (a head without a login is not let off) — not HR about a
+    question HR's own employee raised (nobody decides about themselves)."""
+    if is_answering_head(actor, question):
+        return True
+    asker = question.raised_by
+    return is_hr(actor) and (asker is None or asker.user_id != actor.pk)
 
 
 def may_confirm(actor: Actor, question: Question) -> bool:

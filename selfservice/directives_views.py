@@ -15,7 +15,12 @@ from django.views.decorators.http import require_POST
 
 from directives.forms import NoteForm, ReopenForm, ReplyForm
 from directives.models import DirectiveAssignment, Question
-from directives.selectors import assignments_of, may_confirm, may_reply, questions_for_me
+from directives.selectors import (
+    assignments_of,
+    is_answering_head,
+    may_confirm,
+    questions_for_me,
+)
 from directives.services import (
     DirectiveError,
     QuestionError,
@@ -86,7 +91,7 @@ def question_list(request: HttpRequest) -> HttpResponse:
         rows.append(
             {
                 "q": q,
-                "can_reply": waiting and may_reply(user, q),
+                "can_reply": waiting and is_answering_head(user, q),
                 "can_confirm": q.state == Question.State.REPLIED and may_confirm(user, q),
             }
         )

@@ -124,6 +124,7 @@ def _make(
             working_days=days,
             employees=people,
             actor=DEMO,
+            now=given_at,  # recorded when it was given: the demo replays the past
         )
 
     def finish(assignment: DirectiveAssignment, note: str) -> DirectiveAssignment:
@@ -167,6 +168,7 @@ def _make(
             raised_by=asker,
             raised_at=raised_at,
             actor=DEMO,
+            now=raised_at,  # recorded when it was raised
         )
 
     # §9.9: 管理群's questions are answered within one working day, set explicitly here.

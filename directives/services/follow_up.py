@@ -1,12 +1,16 @@
 """The follow-up of directives (§7.2) and questions (§9.9), run by the beat task
 directives.follow_up: a reminder before the deadline, a proposed case after it.
 
-- Reminder: once per assignment / question, when its deadline is within one working day
-  (reminded_at records it); an email to whoever must act, sent once the transaction commits.
+- Reminder: once per assignment / question, when its deadline (an assignment's own due_at)
+  is within one working day (reminded_at records it; a reopening clears it); an email to
+  whoever must act, sent once the transaction commits.
 - Past the deadline: one proposed case through violations' case_propose — §7.2 against each
-  assignee not done, §9.9 against the responsible head of a question not answered —
+  assignee not done, §9.9 against the head stored on a question not answered —
   deduplicated by its source key and recorded in overdue_proposed_at. HR decides the case;
   §9.8 joint liability reaches the assignee's head when HR confirms it (the rule's head_share).
+- Nobody is charged for what they could not do: never an assignee or a head who has left,
+  never a head for a question they raised themselves. HR may switch §7.2 / §9.9 off in the
+  catalog: then that kind is only reminded (checked once per run, like groups' overdue to-dos).
 
 Idempotent: a second run at the same moment reminds and proposes nothing again; two runs at
 once share the rows (locked, skipped by the other), and case_propose's unique source key
@@ -20,11 +24,13 @@ from dataclasses import dataclass
 
 from django.core.mail import send_mass_mail
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from common.actors import Actor, require_actor
 from directives.models import DirectiveAssignment, Question
-from violations.models import Case
+from members.models import Employee
+from violations.models import Case, Rule
 from violations.services import case_propose
 from workdays.selectors import working_days_after
 
@@ -56,15 +62,16 @@ def _remind_assignments(now: dt.datetime, horizon: dt.datetime) -> tuple[int, li
         DirectiveAssignment.objects.filter(
             state__in=DirectiveAssignment.OPEN_STATES,
             reminded_at__isnull=True,
-            directive__deadline__gt=now,
-            directive__deadline__lte=horizon,
+            employee__status=Employee.Status.ACTIVE,
+            due_at__gt=now,
+            due_at__lte=horizon,
         )
         .select_for_update(of=("self",), skip_locked=True)
         .select_related("directive__group", "employee__user")
     )
     mails = []
     for a in due:
-        deadline = _local(a.directive.deadline)
+        deadline = _local(a.due_at)
         mails.append(
             _mail(
                 REMINDER_SUBJECT.format(kind="群内指令", deadline=deadline),
@@ -86,12 +93,12 @@ def _remind_questions(now: dt.datetime, horizon: dt.datetime) -> tuple[int, list
             deadline__lte=horizon,
         )
         .select_for_update(of=("self",), skip_locked=True)
-        .select_related("group", "department__head__user")
+        .select_related("group", "department", "head__user")
     )
     mails = []
     for q in due:
         deadline = _local(q.deadline)
-        head = q.department.head
+        head = q.head
         mails.append(
             _mail(
                 REMINDER_SUBJECT.format(kind="群内问题", deadline=deadline),
@@ -108,7 +115,8 @@ def _propose_assignments(now: dt.datetime, actor: Actor) -> int:
     overdue = DirectiveAssignment.objects.filter(
         state__in=DirectiveAssignment.OPEN_STATES,
         overdue_proposed_at__isnull=True,
-        directive__deadline__lte=now,
+        due_at__lte=now,
+        employee__status=Employee.Status.ACTIVE,  # a leaver is not charged (§3)
     ).select_for_update(of=("self",), skip_locked=True)
     overdue = overdue.select_related("directive__group", "directive__issuer", "employee")
     proposed = 0
@@ -122,10 +130,10 @@ def _propose_assignments(now: dt.datetime, actor: Actor) -> int:
             description=(
                 f"{directive.issuer} 于 {_local(directive.given_at):%Y-%m-%d %H:%M} 在"
                 f"“{directive.group}”下达的指令 #{directive.pk}，期限 "
-                f"{_local(directive.deadline):%Y-%m-%d %H:%M}，到期仍未完成"
+                f"{_local(a.due_at):%Y-%m-%d %H:%M}，到期仍未完成"
                 f"（{a.get_state_display()}）：{directive.text}"
             ),
-            occurred_at=directive.deadline,
+            occurred_at=a.due_at,
             actor=actor,
             group=directive.group,
         )
@@ -139,14 +147,16 @@ def _propose_questions(now: dt.datetime, actor: Actor) -> int:
         state__in=Question.WAITING_STATES,
         overdue_proposed_at__isnull=True,
         deadline__lte=now,
-        department__head__isnull=False,  # nobody to answer for it: HR sees it in the list
-    ).select_for_update(of=("self",), skip_locked=True)
-    overdue = overdue.select_related("group", "department__head")
+        head__isnull=False,  # nobody to answer for it: HR sees it in the list
+        head__status=Employee.Status.ACTIVE,  # a head who has left is not charged
+    ).exclude(raised_by=F("head"))  # a head is not charged for their own question
+    overdue = overdue.select_for_update(of=("self",), skip_locked=True)
+    overdue = overdue.select_related("group", "department", "head")
     proposed = 0
     for q in overdue:
         _case, created = case_propose(
             rule_code=QUESTION_RULE,
-            employee=q.department.head,
+            employee=q.head,
             source=Case.Source.QUESTION,
             source_key=f"question:{q.pk}",
             description=(
@@ -175,9 +185,16 @@ def directives_follow_up(*, actor: Actor, now: dt.datetime | None = None) -> Fol
     messages = [m for m in (*d_mails, *q_mails) if m is not None]
     if messages:
         transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
+    # HR may switch a rule off in the catalog: then that kind is only reminded, and the other
+    # is still proposed (one switched-off rule does not fail the whole run).
+    active = set(
+        Rule.objects.filter(code__in=(DIRECTIVE_RULE, QUESTION_RULE), is_active=True).values_list(
+            "code", flat=True
+        )
+    )
     return FollowUpResult(
         directives_reminded=d_reminded,
-        directives_proposed=_propose_assignments(now, actor),
+        directives_proposed=_propose_assignments(now, actor) if DIRECTIVE_RULE in active else 0,
         questions_reminded=q_reminded,
-        questions_proposed=_propose_questions(now, actor),
+        questions_proposed=_propose_questions(now, actor) if QUESTION_RULE in active else 0,
     )

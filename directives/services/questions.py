@@ -4,7 +4,12 @@ answered), or reopened (not answered: the head replies again). One transitions t
 move function, an audit row per move; a forbidden move raises QuestionError, nothing changes.
 
 The reply deadline is the group's SLA (ReplySla, default one working day) counted in working
-days from when it was raised (workdays). What happens past it (a proposed §9.9 case against
+days from when it was raised, or from when it was recorded if later (a backdated record leaves
+the head the window they were never told about); when the asker reopens it the clock starts
+again from then. The head is stored when it is raised: they answer for it (§9.9). A head does
+not raise a question to their own department: it goes to the head above (the parent
+department's), which the recorder picks. HR may record a head's reply on their behalf
+(代为登记). What happens past it (a proposed §9.9 case against
 the head) is follow_up.py's; HR decides it.
 """
 
@@ -35,7 +40,9 @@ ERROR_FORBIDDEN = "问题当前为“{current}”，不能改为“{target}”�
 ERROR_RECORD_FORBIDDEN = "只有人力资源部、该群的群主或管理员，或提问人本人可以登记这个问题。"
 ERROR_NO_ASKER = "请选择提问的员工，或填写提问人的姓名。"
 ERROR_TEXT_REQUIRED = "请填写问题内容。"
-ERROR_NOT_HEAD = "只有负责部门的负责人可以回复这个问题（§9.9）。"
+ERROR_NOT_HEAD = "只有负责部门的负责人（或人力资源部代为登记）可以回复这个问题（§9.9）。"
+ERROR_OWN_DEPARTMENT = "提问人是{department}的负责人，不能向自己负责的部门提问：请改为上级部门（§9.9，由上级负责人回复）。"
+ON_BEHALF = "代为登记：{comment}"
 ERROR_REPLY_REQUIRED = "请填写回复内容。"
 ERROR_NOT_ASKER = "只有提问人（提问人没有账号时为登记人）可以确认问题是否已解决。"
 ERROR_COMMENT_REQUIRED = "请写明还有什么没有解决。"
@@ -82,7 +89,7 @@ def _move(
 def _locked(question: Question) -> Question:
     return (
         Question.objects.select_for_update(of=("self",))
-        .select_related("department__head", "raised_by")
+        .select_related("department__head", "head", "raised_by", "group")
         .get(pk=question.pk)
     )
 
@@ -97,9 +104,10 @@ def question_raise(
     actor: Actor,
     raised_by: Employee | None = None,
     raised_by_name: str = "",
+    now: dt.datetime | None = None,
 ) -> Question:
     """Record a question raised in ``group`` for ``department`` to answer, due the group's
-    SLA in working days after ``raised_at``."""
+    SLA in working days after ``raised_at`` or the recording, whichever is later."""
     require_actor(actor)
     text = (text or "").strip()
     raised_by_name = (raised_by_name or "").strip()
@@ -109,6 +117,9 @@ def question_raise(
         raise QuestionError(ERROR_NO_ASKER)
     if not selectors.may_record_question(actor, group, raised_by):
         raise QuestionError(ERROR_RECORD_FORBIDDEN)
+    if raised_by is not None and department.head_id == raised_by.pk:
+        raise QuestionError(ERROR_OWN_DEPARTMENT.format(department=department))
+    start = max(raised_at, now or timezone.now())
     question = Question(
         text=text,
         group=group,
@@ -117,7 +128,8 @@ def question_raise(
         raised_by_name="" if raised_by else raised_by_name,
         recorded_by=actor_user(actor),
         raised_at=raised_at,
-        deadline=working_days_after(raised_at, reply_working_days(group)),
+        head_id=department.head_id,
+        deadline=working_days_after(start, reply_working_days(group)),
     )
     question.full_clean()
     question.save()
@@ -129,7 +141,8 @@ def question_raise(
 def question_reply(
     *, question: Question, reply: str, actor: Actor, now: dt.datetime | None = None
 ) -> Question:
-    """The responsible head records the reply (given in the group or here)."""
+    """The responsible head records the reply (given in the group or here); HR may record it
+    for them (the row says 代为登记)."""
     require_actor(actor)
     question = _locked(question)
     if not selectors.may_reply(actor, question):
@@ -145,7 +158,9 @@ def question_reply(
         question,
         State.REPLIED,
         actor=actor,
-        comment=reply,
+        comment=reply
+        if selectors.is_answering_head(actor, question)
+        else ON_BEHALF.format(comment=reply),
         fields=("reply", "replied_by", "replied_at"),
     )
 
@@ -161,8 +176,11 @@ def question_confirm(*, question: Question, actor: Actor) -> Question:
 
 
 @transaction.atomic
-def question_reopen(*, question: Question, actor: Actor, comment: str) -> Question:
-    """The asker says the reply did not answer it; the head replies again."""
+def question_reopen(
+    *, question: Question, actor: Actor, comment: str, now: dt.datetime | None = None
+) -> Question:
+    """The asker says the reply did not answer it; the head replies again, with the group's
+    SLA counted from now (and a fresh reminder)."""
     require_actor(actor)
     question = _locked(question)
     if not selectors.may_confirm(actor, question):
@@ -170,4 +188,15 @@ def question_reopen(*, question: Question, actor: Actor, comment: str) -> Questi
     comment = (comment or "").strip()
     if not comment:
         raise QuestionError(ERROR_COMMENT_REQUIRED)
-    return _move(question, State.REOPENED, actor=actor, comment=comment)
+    _check_move(question, State.REOPENED)
+    question.deadline = working_days_after(
+        now or timezone.now(), reply_working_days(question.group)
+    )
+    question.reminded_at = None
+    return _move(
+        question,
+        State.REOPENED,
+        actor=actor,
+        comment=comment,
+        fields=("deadline", "reminded_at"),
+    )

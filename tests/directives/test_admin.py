@@ -33,20 +33,20 @@ def world(hr, boss, office, staff, sales, national_day):
     factory_dept = department_get_or_create_by_path(path="生产部")
     worker = EmployeeFactory(name="工人", department=factory_dept)
     mine = directive_create(
-        text="销售指令", issuer=boss, group=office, given_at=at(9, 1), deadline=at(9, 3),
+        text="销售指令", issuer=boss, group=office, given_at=at(9, 1), now=at(9, 1), deadline=at(9, 3),
         employees=staff, actor=hr,
     )  # fmt: skip
     directive_create(
-        text="生产指令", issuer=boss, group=other_group, given_at=at(9, 1), deadline=at(9, 3),
+        text="生产指令", issuer=boss, group=other_group, given_at=at(9, 1), now=at(9, 1), deadline=at(9, 3),
         employees=[worker], actor=hr,
     )  # fmt: skip
     question_raise(
-        text="销售问题", group=office, department=sales, raised_by=staff[0], raised_at=at(9, 1),
+        text="销售问题", group=office, department=sales, raised_by=staff[0], raised_at=at(9, 1), now=at(9, 1),
         actor=hr,
     )  # fmt: skip
     question_raise(
         text="生产问题", group=other_group, department=factory_dept, raised_by=worker,
-        raised_at=at(9, 1), actor=hr,
+        raised_at=at(9, 1), now=at(9, 1), actor=hr,
     )  # fmt: skip
     return mine
 
@@ -161,14 +161,14 @@ def test_lists_queries_stay_flat(
     client.force_login(hr)
     for n in range(3):
         directive_create(
-            text=f"指令{n}", issuer=boss, group=office, given_at=at(9, 1), deadline=at(9, 3),
+            text=f"指令{n}", issuer=boss, group=office, given_at=at(9, 1), now=at(9, 1), deadline=at(9, 3),
             employees=staff, actor=hr,
         )  # fmt: skip
     with django_assert_max_num_queries(30) as few:
         client.get(_url(model))
     for n in range(10):
         directive_create(
-            text=f"更多{n}", issuer=boss, group=office, given_at=at(9, 1), deadline=at(9, 3),
+            text=f"更多{n}", issuer=boss, group=office, given_at=at(9, 1), now=at(9, 1), deadline=at(9, 3),
             employees=staff, actor=hr,
         )  # fmt: skip
     with django_assert_max_num_queries(len(few.captured_queries)):

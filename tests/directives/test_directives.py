@@ -37,6 +37,7 @@ def directive(hr, boss, office, staff, national_day) -> Directive:
         issuer=boss,
         group=office,
         given_at=at(9, 30),
+        now=at(9, 30),
         working_days=1,
         employees=staff,
         actor=hr,
@@ -55,6 +56,7 @@ def test_departments_are_expanded_to_their_people_at_creation(hr, boss, office, 
         issuer=boss,
         group=office,
         given_at=at(11, 2),
+        now=at(11, 2),
         deadline=at(11, 4, 18),
         departments=[sales],
         employees=[staff[0]],  # named twice (also in 销售部): one assignment
@@ -76,7 +78,7 @@ def test_deadline_in_working_days_counts_the_make_up_saturday(
     hr, boss, office, staff, national_day
 ):
     directive = directive_create(
-        text="三个工作日内完成", issuer=boss, group=office, given_at=at(9, 30),
+        text="三个工作日内完成", issuer=boss, group=office, given_at=at(9, 30), now=at(9, 30),
         working_days=3, employees=staff, actor=hr,
     )  # fmt: skip
     assert directive.deadline == at(10, 10)  # Thu 8, Fri 9, Saturday 10 (调休 working day)
@@ -86,7 +88,7 @@ def test_issuer_must_be_a_leader_or_a_head(hr, office, staff):
     clerk = EmployeeFactory(name="普通员工")
     with pytest.raises(DirectiveError, match="公司领导或部门负责人"):
         directive_create(
-            text="x", issuer=clerk, group=office, given_at=at(9, 1), deadline=at(9, 2),
+            text="x", issuer=clerk, group=office, given_at=at(9, 1), now=at(9, 1), deadline=at(9, 2),
             employees=staff, actor=hr,
         )  # fmt: skip
     assert not Directive.objects.exists()
@@ -95,7 +97,7 @@ def test_issuer_must_be_a_leader_or_a_head(hr, office, staff):
 def test_a_head_may_issue_and_record_their_own(department_head, office, staff):
     head = department_head.employee
     directive = directive_create(
-        text="本周拜访三家客户", issuer=head, group=office, given_at=at(9, 1),
+        text="本周拜访三家客户", issuer=head, group=office, given_at=at(9, 1), now=at(9, 1),
         deadline=at(9, 4), employees=staff, actor=department_head,
     )  # fmt: skip
     assert directive.created_by == department_head
@@ -105,7 +107,13 @@ def test_group_admin_records_for_their_group_outsider_may_not(
     group_admin, outsider, boss, office, staff
 ):
     kwargs = dict(
-        text="x", issuer=boss, group=office, given_at=at(9, 1), deadline=at(9, 2), employees=staff
+        text="x",
+        issuer=boss,
+        group=office,
+        given_at=at(9, 1),
+        now=at(9, 1),
+        deadline=at(9, 2),
+        employees=staff,
     )
     assert directive_create(**kwargs, actor=group_admin).assignments.count() == 2
     with pytest.raises(DirectiveError, match=ERROR_RECORD_FORBIDDEN):
@@ -121,7 +129,7 @@ def test_deadline_is_required_and_after_the_order(
 ):
     with pytest.raises(DirectiveError, match=error):
         directive_create(
-            text="x", issuer=boss, group=office, given_at=at(9, 1, 12), deadline=deadline,
+            text="x", issuer=boss, group=office, given_at=at(9, 1, 12), now=at(9, 1, 12), deadline=deadline,
             working_days=working_days, employees=staff, actor=hr,
         )  # fmt: skip
 
@@ -130,7 +138,7 @@ def test_no_assignees_is_refused(hr, boss, office):
     left = EmployeeFactory(left=True)
     with pytest.raises(DirectiveError, match=ERROR_NO_ASSIGNEES):
         directive_create(
-            text="x", issuer=boss, group=office, given_at=at(9, 1), deadline=at(9, 2),
+            text="x", issuer=boss, group=office, given_at=at(9, 1), now=at(9, 1), deadline=at(9, 2),
             employees=[left], actor=hr,
         )  # fmt: skip
 

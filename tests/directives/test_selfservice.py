@@ -16,7 +16,7 @@ State = DirectiveAssignment.State
 @pytest.fixture
 def directive(hr, boss, office, staff):
     return directive_create(
-        text="提交九月销售报表", issuer=boss, group=office, given_at=at(9, 1),
+        text="提交九月销售报表", issuer=boss, group=office, given_at=at(9, 1), now=at(9, 1),
         deadline=at(9, 3), employees=staff, actor=hr,
     )  # fmt: skip
 
@@ -64,7 +64,7 @@ def test_head_replies_and_asker_confirms_on_their_pages(
 ):
     question = question_raise(
         text="退货找谁？", group=office, department=sales, raised_by=staff[0],
-        raised_at=at(9, 1), actor=staff[0].user,
+        raised_at=at(9, 1), now=at(9, 1), actor=staff[0].user,
     )  # fmt: skip
     url = reverse("me:question_act", args=[question.pk])
     client.force_login(staff[0].user)
@@ -91,7 +91,7 @@ def test_head_replies_and_asker_confirms_on_their_pages(
 
 def test_someone_elses_question_is_not_found(client, office, sales, staff, employee):
     question = question_raise(
-        text="x", group=office, department=sales, raised_by=staff[0], raised_at=at(9, 1),
+        text="x", group=office, department=sales, raised_by=staff[0], raised_at=at(9, 1), now=at(9, 1),
         actor=staff[0].user,
     )  # fmt: skip
     client.force_login(employee)
@@ -106,12 +106,12 @@ def test_my_pages_queries_stay_flat(
     def add(n: int) -> None:
         for i in range(n):
             directive_create(
-                text=f"指令{i}", issuer=boss, group=office, given_at=at(9, 1), deadline=at(9, 3),
+                text=f"指令{i}", issuer=boss, group=office, given_at=at(9, 1), now=at(9, 1), deadline=at(9, 3),
                 employees=[staff[0]], actor=hr,
             )  # fmt: skip
             question_raise(
                 text=f"问题{i}", group=office, department=sales, raised_by=staff[0],
-                raised_at=at(9, 1), actor=hr,
+                raised_at=at(9, 1), now=at(9, 1), actor=hr,
             )  # fmt: skip
 
     # The head answers and asked nothing; staff[0] asked: both pages' views.

@@ -19,17 +19,18 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def overdue(hr, leader, department_head, office):
-    """A directive to two salespeople and a question to 销售部, both due last week."""
+    """A directive to two salespeople and a question to 销售部, both long overdue (two
+    working days from three weeks ago: past even across the longest holiday)."""
     sales = department_get_or_create_by_path(path="销售部")
     staff = [EmployeeFactory(department=sales) for _ in range(2)]
     boss = EmployeeFactory(name="陈总", user=leader)
-    given = timezone.now() - dt.timedelta(days=10)
+    given = timezone.now() - dt.timedelta(days=21)
     directive_create(
-        text="提交销售报表", issuer=boss, group=office, given_at=given,
-        deadline=given + dt.timedelta(days=2), employees=staff, actor=hr,
+        text="提交销售报表", issuer=boss, group=office, given_at=given, now=given,
+        working_days=2, employees=staff, actor=hr,
     )  # fmt: skip
     question_raise(
-        text="退货找谁？", group=office, department=sales, raised_by=staff[0], raised_at=given,
+        text="退货找谁？", group=office, department=sales, raised_by=staff[0], raised_at=given, now=given,
         actor=hr,
     )  # fmt: skip
 
