@@ -123,6 +123,30 @@ def test_head_records_a_reply_from_the_list(client, department_head, world):
     assert (question.state, question.reply) == (Question.State.REPLIED, "已处理")
 
 
+def test_hr_records_for_an_assignee_from_the_list(client, hr, world, staff):
+    assignment = world.assignments.get(employee=staff[0])
+    client.force_login(hr)
+    url = _url("directiveassignment")
+    data = {"action": "acknowledge_for", "_selected_action": [assignment.pk], "comment": ""}
+    client.post(url, data)
+    response = client.post(url, {**data, "action": "done_for"}, follow=True)
+    assert "报告完成时请写明完成情况" in response.content.decode()
+    client.post(url, {**data, "action": "done_for", "comment": "电话报告已完成"})
+    assignment.refresh_from_db()
+    assert (assignment.state, assignment.note) == (DirectiveAssignment.State.DONE, "电话报告已完成")
+    assert assignment.transitions.last().comment == "代为登记：电话报告已完成"
+
+
+def test_hr_records_a_heads_reply_from_the_list(client, hr, world):
+    question = Question.objects.get(text="销售问题")
+    client.force_login(hr)
+    data = {"action": "record_reply", "_selected_action": [question.pk], "comment": "已处理"}
+    client.post(_url("question"), data)
+    question.refresh_from_db()
+    assert question.state == Question.State.REPLIED
+    assert question.transitions.last().comment == "代为登记：已处理"
+
+
 def test_add_directive_through_the_service(client, hr, boss, office, sales, staff):
     client.force_login(hr)
     data = {
