@@ -689,6 +689,9 @@ TARGETS: dict[str, tuple[type[Model] | None, dict[str, Callable[[object], Q]]]] 
     "roster": (ChatGroup, dict.fromkeys(GROUP_RUNNERS, lambda u: _groups_q(u, roster=True))),
     "run": (ReconciliationRun, dict.fromkeys(GROUP_RUNNERS, _run_group_q)),
     "case": (Case, dict.fromkeys(("head", *GROUP_RUNNERS), _case_q)),
+    # can_add_evidence: a case of a group they run, not one they see as a department's head
+    # (the creator persona heads 生产部 too, whose cases it sees but does not file for)
+    "group_case": (Case, dict.fromkeys(GROUP_RUNNERS, lambda u: Q(group__in=_group_ids(u)))),
     "period": (Period, {}),
     "evidence": (Evidence, dict.fromkeys(("head", *GROUP_RUNNERS, "employee"), _evidence_q)),
     # /me/: each login's own cases only; the in-scope side is tried where the persona has one
@@ -744,7 +747,10 @@ CUSTOM = [
     View("admin:violations_case_decide", "post", "case", frozenset(HR_ONLY)),
     # more evidence: who may see the case's evidence and file for its group (not a head)
     View(
-        "admin:violations_case_add_evidence", "get", "case", frozenset(HR_ONLY | {*GROUP_RUNNERS})
+        "admin:violations_case_add_evidence",
+        "get",
+        "group_case",
+        frozenset(HR_ONLY | {*GROUP_RUNNERS}),
     ),
     View("admin:appraisal_period_export", "get", "period", frozenset(HR_ONLY | {"finance"})),
     View("admin:appraisal_period_compute", "post", "period", frozenset(HR_ONLY)),  # §7.1
