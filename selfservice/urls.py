@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from selfservice import announcements_views, directives_views, views
+from selfservice import announcements_views, directives_views, question_raise_views, views
 
 app_name = "me"
 urlpatterns = [
@@ -15,6 +15,7 @@ urlpatterns = [
     path("directives/", directives_views.directive_list, name="directive_list"),
     path("directives/<int:pk>/", directives_views.directive_detail, name="directive_detail"),
     path("questions/", directives_views.question_list, name="question_list"),
+    path("questions/new/", question_raise_views.question_raise_view, name="question_raise"),
     path("questions/<int:pk>/", directives_views.question_act, name="question_act"),
     path("announcements/", announcements_views.announcement_list, name="announcement_list"),
     path(

@@ -772,6 +772,7 @@ CUSTOM = [
     View("me:directive_list", "get", "", frozenset(LOGGED_IN)),
     View("me:directive_detail", "get", "own_assignment", frozenset(LOGGED_IN)),
     View("me:question_list", "get", "", frozenset(LOGGED_IN)),
+    View("me:question_raise", "get", "", frozenset(LOGGED_IN)),
 ]
 
 
