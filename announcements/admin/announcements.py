@@ -31,7 +31,7 @@ EDITABLE_STATES = (State.DRAFT, State.REJECTED)
 STATUS_FIELDS = [
     "state",
     "version",
-    "current_step",
+    "current_step_label",
     "author_label",
     "review_after",
     "reviewed_label",
@@ -104,6 +104,11 @@ class AnnouncementAdmin(AnnouncementMoves, RowVersionGuardMixin, admin.ModelAdmi
         return request.user.is_superuser  # a record of what was asked and decided
 
     # -- columns ----------------------------------------------------------------------------
+
+    @admin.display(description="当前审批环节")
+    def current_step_label(self, obj: Announcement) -> str:
+        # 0 means "no step waiting" (a draft, an approved item): shown as a dash.
+        return f"第 {obj.current_step} 步" if obj.current_step else "—"
 
     @admin.display(description="发布到")
     def groups(self, obj: Announcement) -> str:

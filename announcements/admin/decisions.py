@@ -40,6 +40,9 @@ State = Announcement.State
 MESSAGE_DONE = "公告“{title}”已{verb}。"
 MESSAGE_REFUSED = "公告“{title}”未能{verb}：{reason}"
 MESSAGE_DONE_MANY = "已{verb} {count} 份公告：{titles}。"
+# An approval that moves the item on to its next step is not yet its approval (§4).
+MESSAGE_STEP_AGREED = "公告“{title}”已同意（第 {step} 步，共 {steps} 步），等待下一环节审批。"
+MESSAGE_AGREED_MANY = "已同意 {count} 份公告的当前环节，等待下一环节审批：{titles}。"
 ERROR_UNKNOWN_MOVE = "请选择要做的操作。"
 UNACKNOWLEDGED_SHOWN = 200  # the page lists the first ones; the count says how many in all
 
@@ -116,15 +119,14 @@ class AnnouncementMoves:
     def reject_selected(self, request, queryset):
         return self._bulk(request, queryset, "reject_selected", "reject")
 
-    def _apply(self, request, announcement: Announcement, key: str, data: dict) -> bool:
+    def _apply(self, request, announcement: Announcement, key: str, data: dict):
+        """The service's result, or None after showing its refusal."""
         move = MOVES[key]
         try:
-            move.apply(announcement, request.user, data)
+            return move.apply(announcement, request.user, data) or True
         except AnnouncementError as error:
-            refused = MESSAGE_REFUSED.format(title=announcement.title, verb=move.verb, reason=error)
-            self.message_user(request, refused, messages.ERROR)
-            return False
-        return True
+            self.message_user(request, refused_message(announcement, move, error), messages.ERROR)
+            return None
 
     def _bulk(self, request, queryset, action: str, key: str):
         """The page with the comment; on "apply", one service call per item."""
@@ -133,11 +135,18 @@ class AnnouncementMoves:
         bound = "apply" in request.POST
         form = move.form(request.POST if bound else None)
         if bound and form.is_valid():
-            done = [a.title for a in items if self._apply(request, a, key, form.cleaned_data)]
+            done, agreed = [], []
+            for item in items:
+                result = self._apply(request, item, key, form.cleaned_data)
+                if result is not None:
+                    (agreed if moved_on(key, result) else done).append(item.title)
             if done:
                 summary = MESSAGE_DONE_MANY.format(
                     verb=move.verb, count=len(done), titles="、".join(done)
                 )
+                self.message_user(request, summary, messages.SUCCESS)
+            if agreed:
+                summary = MESSAGE_AGREED_MANY.format(count=len(agreed), titles="、".join(agreed))
                 self.message_user(request, summary, messages.SUCCESS)
             return None
         context = {
@@ -211,11 +220,33 @@ class AnnouncementMoves:
         if not form.is_valid():
             for errors in form.errors.values():
                 for error in errors:
-                    refused = MESSAGE_REFUSED.format(
-                        title=announcement.title, verb=move.verb, reason=error
-                    )
+                    refused = refused_message(announcement, move, error)
                     self.message_user(request, refused, messages.ERROR)
-        elif self._apply(request, announcement, key, form.cleaned_data):
-            done = MESSAGE_DONE.format(title=announcement.title, verb=move.verb)
+            return back
+        result = self._apply(request, announcement, key, form.cleaned_data)
+        if result is not None:
+            if moved_on(key, result):
+                done = MESSAGE_STEP_AGREED.format(
+                    title=announcement.title,
+                    step=result.current_step - 1,
+                    steps=result.steps.filter(version=result.version).count(),
+                )
+            else:
+                done = MESSAGE_DONE.format(title=announcement.title, verb=move.verb)
             self.message_user(request, done, messages.SUCCESS)
         return back
+
+
+def moved_on(key: str, result) -> bool:
+    """An approval after which the item still waits for a later step."""
+    return key == "approve" and getattr(result, "state", None) == State.PENDING
+
+
+def refused_message(announcement: Announcement, move: Move, error) -> str:
+    """The refusal naming the item once: 公告“X”未能批准：当前为…, not the title twice when
+    the service's message names it already."""
+    reason = str(error)
+    named = f"公告“{announcement.title}”"
+    if reason.startswith(named):
+        reason = reason.removeprefix(named)
+    return MESSAGE_REFUSED.format(title=announcement.title, verb=move.verb, reason=reason)

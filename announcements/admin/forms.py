@@ -9,7 +9,13 @@ from django.utils import timezone
 
 from announcements.models import Announcement
 from announcements.services import AnnouncementError, announcement_check_targets
-from announcements.services.errors import ERROR_COMMENT_REQUIRED
+from announcements.services.errors import (
+    ERROR_COMMENT_REQUIRED,
+    ERROR_DELEGATION_SELF,
+    ERROR_NO_GROUP,
+    ERROR_POSTED_IN_FUTURE,
+)
+from announcements.services.posting import CLOCK_SKEW
 from common.people import person_label
 from groups.models import ChatGroup
 from violations.forms import EvidenceFilesField
@@ -78,8 +84,20 @@ class RejectForm(CommentForm):
 
 
 class PublishForm(forms.Form):
-    group = forms.ModelChoiceField(label="已发布到", queryset=ChatGroup.objects.none())
+    group = forms.ModelChoiceField(
+        label="已发布到",
+        queryset=ChatGroup.objects.none(),
+        error_messages={"required": ERROR_NO_GROUP},
+    )
     posted_at = forms.DateTimeField(label="发布时间", initial=timezone.now)
+
+    def clean_posted_at(self):
+        # Shown on the form; announcement_publish checks it again.
+        posted_at = self.cleaned_data["posted_at"]
+        if posted_at is not None and posted_at > timezone.now() + CLOCK_SKEW:
+            minutes = int(CLOCK_SKEW.total_seconds() // 60)
+            raise forms.ValidationError(ERROR_POSTED_IN_FUTURE.format(minutes=minutes))
+        return posted_at
 
     def __init__(self, *args, announcement: Announcement, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -102,13 +120,23 @@ def logins():
 
 
 class DelegationForm(forms.Form):
+    required_css_class = "required"
+
     approver = UserChoiceField(label="审批人", queryset=logins())
     delegate = UserChoiceField(label="代理人", queryset=logins())
     starts_on = forms.DateField(label="开始日期", widget=forms.DateInput(attrs={"type": "date"}))
     ends_on = forms.DateField(label="结束日期", widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label="事由", required=False, max_length=200)
 
-    def __init__(self, *args, may_choose_approver: bool, **kwargs) -> None:
+    def __init__(self, *args, may_choose_approver: bool, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        delegate = self.fields["delegate"]
+        delegate.error_messages["invalid_choice"] = ERROR_DELEGATION_SELF
         if not may_choose_approver:  # an approver sets their own (the service checks it too)
             del self.fields["approver"]
+            approver = user.pk
+        else:  # HR for another approver: once chosen, that approver is no delegate of theirs
+            approver = self["approver"].value()
+        # Nobody delegates to themselves: not offered, rather than offered and refused.
+        if str(approver or "").isdigit():
+            delegate.queryset = delegate.queryset.exclude(pk=int(approver))

@@ -97,7 +97,7 @@ class StepInline(ReadOnlyInline):
     fields = readonly_fields = (
         "version",
         "position",
-        "approver_kind",
+        "approver_way",
         "approver_label",
         "due_at",
         "outcome",
@@ -114,6 +114,10 @@ class StepInline(ReadOnlyInline):
 
     def has_view_permission(self, request, obj=None) -> bool:
         return obj is not None
+
+    @admin.display(description="审批方式")
+    def approver_way(self, obj) -> str:
+        return obj.get_approver_kind_display()
 
     @admin.display(description="审批人")
     def approver_label(self, obj) -> str:

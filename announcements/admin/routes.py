@@ -137,7 +137,12 @@ class DelegationAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         hr = self._is_hr(request)
-        form = DelegationForm(request.POST or None, may_choose_approver=hr)
+        form = DelegationForm(
+            request.POST or None,
+            may_choose_approver=hr,
+            user=request.user,
+            initial={"approver": request.GET.get("approver")} if hr else None,
+        )
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:

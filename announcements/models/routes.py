@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from common.people import person_label
 from groups.models import ChatGroup, ContentKind
 
 
@@ -228,4 +229,8 @@ class Delegation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.approver} → {self.delegate}（{self.starts_on}～{self.ends_on}）"
+        # People as people know them (姓名（工号）), never the login names.
+        return (
+            f"{person_label(self.approver)} → {person_label(self.delegate)}"
+            f"（{self.starts_on}～{self.ends_on}）"
+        )

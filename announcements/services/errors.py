@@ -31,6 +31,10 @@ ERROR_NO_DEPARTMENT_HEAD = (
     "请先在组织架构中设置。"
 )
 ERROR_NO_EMPLOYEE = "起草人没有员工档案，无法确定其部门负责人：请先在组织架构中关联登录账号。"
+ERROR_POSTED_IN_FUTURE = (
+    "发布时间不能晚于现在（最多允许 {minutes} 分钟的时钟误差）：请填写实际发到群里的时间。"
+)
+ERROR_NO_GROUP = "请选择发布的微信群。"
 ERROR_NOT_TARGET = "{group}不是这份公告的发布群。"
 ERROR_ALREADY_POSTED = "这份公告已登记在{group}发布。"
 ERROR_NOT_APPROVED = "公告“{title}”当前为“{current}”，批准后才能登记发布。"

@@ -22,6 +22,7 @@ from announcements.services.errors import (
     ERROR_NOT_APPROVED,
     ERROR_NOT_TARGET,
     ERROR_NOT_YOURS_TO_ACKNOWLEDGE,
+    ERROR_POSTED_IN_FUTURE,
     AnnouncementError,
 )
 from announcements.services.machine import locked, move
@@ -32,16 +33,29 @@ from members.models import Employee
 State = Announcement.State
 PUBLISH_PERMISSION = "announcements.publish_announcement"
 DELEGATE_PERMISSION = "announcements.add_delegation"
+# A posting is recorded after it happened: a time later than now is a typo, but the
+# recorder's clock may run a little ahead of the server's.
+CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
 @transaction.atomic
 def announcement_publish(
-    *, announcement: Announcement, group: ChatGroup, posted_at: dt.datetime, actor: Actor
+    *,
+    announcement: Announcement,
+    group: ChatGroup,
+    posted_at: dt.datetime,
+    actor: Actor,
+    now: dt.datetime | None = None,
 ) -> Publication:
     """Record that the approved item was posted in ``group`` at ``posted_at`` by ``actor``
     (the author, or HR: publish_announcement); once every target group has it, the item is
-    published."""
+    published. ``posted_at`` may not be later than ``now`` (CLOCK_SKEW allowed)."""
     require_actor(actor)
+    now = now or timezone.now()
+    if posted_at > now + CLOCK_SKEW:
+        raise AnnouncementError(
+            ERROR_POSTED_IN_FUTURE.format(minutes=int(CLOCK_SKEW.total_seconds() // 60))
+        )
     announcement = locked(announcement)
     if actor_user(actor) != announcement.author and not actor_may(actor, PUBLISH_PERMISSION):
         raise AnnouncementError(ERROR_MAY_NOT_PUBLISH)

@@ -115,15 +115,63 @@ def head_above(employee: Employee, *, start: Department | None = None):
     return None
 
 
-def department_head_for(author):
-    """The login that decides a 部门负责人 step of ``author``'s item, or AnnouncementError."""
+# §4: the head of a top department (HR's, 总经办's) has nobody above in the tree; the company
+# leaders are above every department, so their 部门负责人 step goes to 任一公司领导.
+NOTE_TOP_HEAD = (
+    "{name}是最上级部门的负责人，上面没有部门负责人：“部门负责人”环节改由任一公司领导审批"
+)
+NOTE_MERGED = "；与后面的“任一公司领导”环节合为一个（取较短的时限）"
+
+
+@dataclass(frozen=True)
+class ResolvedSteps:
+    steps: list[StepSpec]  # approver_id filled for a 部门负责人 step
+    note: str = ""  # why a step changed, for the timeline
+
+
+def heads_a_top_department(employee: Employee) -> bool:
+    """Whether ``employee`` heads their department or one above it (and, head_above having
+    found nobody, there is no other head above)."""
+    department: Department | None = employee.department
+    while department is not None:
+        if department.head_id == employee.pk:
+            return True
+        department = department.parent
+    return False
+
+
+def resolve_steps(steps: list[StepSpec], author) -> ResolvedSteps:
+    """The plan's steps with the 部门负责人 step's person found now; at the top of the tree
+    (a top department's head) that step becomes 任一公司领导, merged with a 任一公司领导 step
+    of the same route (the shorter limit kept) so nobody is asked twice."""
+    if not any(s.approver_kind == ApproverKind.DEPARTMENT_HEAD for s in steps):
+        return ResolvedSteps(list(steps))
     employee = Employee.objects.filter(user=author).select_related("department").first()
     if employee is None:
         raise AnnouncementError(ERROR_NO_EMPLOYEE)
     head = head_above(employee)
-    if head is None:
+    if head is None and not heads_a_top_department(employee):
         raise AnnouncementError(ERROR_NO_DEPARTMENT_HEAD.format(name=employee.name))
-    return head
+    note = ""
+    resolved: list[StepSpec] = []
+    for spec in steps:
+        if spec.approver_kind != ApproverKind.DEPARTMENT_HEAD:
+            resolved.append(spec)
+        elif head is not None:
+            resolved.append(StepSpec(spec.approver_kind, spec.time_limit, spec.time_unit, head.pk))
+        else:
+            note = NOTE_TOP_HEAD.format(name=employee.name)
+            resolved.append(StepSpec(ApproverKind.COMPANY_LEADER, spec.time_limit, spec.time_unit))
+    merged: list[StepSpec] = []
+    for spec in resolved:
+        same = next((i for i, kept in enumerate(merged) if kept.key == spec.key), None)
+        if same is None:
+            merged.append(spec)
+            continue
+        note += NOTE_MERGED if note and NOTE_MERGED not in note else ""
+        if _hours(spec) < _hours(merged[same]):
+            merged[same] = spec
+    return ResolvedSteps(merged, note)
 
 
 # §4, group by group: what the seed creates for each (group code, content kind code) pair.

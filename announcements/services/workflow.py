@@ -41,7 +41,7 @@ from announcements.services.errors import (
     AnnouncementError,
 )
 from announcements.services.machine import locked, move, record_decision
-from announcements.services.routes import department_head_for, route_plan
+from announcements.services.routes import resolve_steps, route_plan
 from common.actors import Actor, actor_user, is_system, require_actor
 from workdays.selectors import working_days_after
 
@@ -193,18 +193,16 @@ def announcement_submit(
             comment="提交：审批流程没有审批环节，无需审批",
             fields=("review_after", "current_step"),
         )
+    resolved = resolve_steps(plan.steps, announcement.author)
     steps = []
-    for position, spec in enumerate(plan.steps, start=1):
-        approver_id = spec.approver_id
-        if spec.approver_kind == ApproverKind.DEPARTMENT_HEAD:
-            approver_id = department_head_for(announcement.author).pk
+    for position, spec in enumerate(resolved.steps, start=1):
         steps.append(
             AnnouncementStep(
                 announcement=announcement,
                 version=announcement.version,
                 position=position,
                 approver_kind=spec.approver_kind,
-                approver_id=approver_id,
+                approver_id=spec.approver_id,
                 time_limit=spec.time_limit,
                 time_unit=spec.time_unit,
             )
@@ -219,7 +217,8 @@ def announcement_submit(
         announcement,
         State.PENDING,
         actor=actor,
-        comment=f"提交审批（共 {len(steps)} 个环节）",
+        comment=f"提交审批（共 {len(steps)} 个环节）"
+        + (f"：{resolved.note}" if resolved.note else ""),
         step=1,
         fields=("review_after", "current_step"),
     )

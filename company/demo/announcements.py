@@ -163,7 +163,9 @@ def _make(*, now: dt.datetime, leader, head, reserved: set[str]) -> int:
         )
 
     def posted(item, group, when):
-        announcement_publish(announcement=item, group=groups[group], posted_at=when, actor=author)
+        announcement_publish(
+            announcement=item, group=groups[group], posted_at=when, actor=author, now=now
+        )
 
     draft("十二月安全生产检查安排", "各班组于 12 月 20 日前完成自查，车间复查。")
     submitted(
