@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.utils.html import format_html
 
 from common.admin import ReadOnlyInline, TimelineInline, ViewerLinksMixin, once_per_request
 from common.exceptions import ServiceError
@@ -36,7 +37,8 @@ from directives.services import (
 )
 
 MESSAGE_DONE = "{verb}：{count} 条。"
-MESSAGE_REFUSED = "{row} 未能{verb}：{reason}"
+# One format for every refused row of every action here: who (state): what failed: why.
+MESSAGE_REFUSED = "{row}：未能{verb}：{reason}"
 State = DirectiveAssignment.State
 
 
@@ -79,12 +81,16 @@ class ScopedAdmin(ViewerLinksMixin, admin.ModelAdmin):
             try:
                 call(row)
             except ServiceError as exc:
-                message = MESSAGE_REFUSED.format(row=row, verb=verb, reason=exc)
+                message = MESSAGE_REFUSED.format(row=self.row_label(row), verb=verb, reason=exc)
                 self.message_user(request, message, messages.ERROR)
             else:
                 done += 1
         if done:
             self.message_user(request, MESSAGE_DONE.format(verb=verb, count=done), messages.SUCCESS)
+
+    def row_label(self, row) -> str:
+        """The row as a refusal message names it, its state in brackets: 问题 #3：…（待回复）."""
+        return f"{row}（{row.get_state_display()}）"
 
     def render_add(self, request, form, title, form_url, extra_context):
         fieldsets = [(None, {"fields": list(form.fields)})]
@@ -214,7 +220,9 @@ class DirectiveTimelineInline(TimelineInline):
 
 @admin.register(DirectiveAssignment)
 class DirectiveAssignmentAdmin(ScopedAdmin):
-    list_display = ("directive", "employee", "state", "deadline", "done_at", "note")
+    # What a clerk scans, narrow enough for the admin's content column: the note is cut
+    # short (whole on the row's page) and the state never wraps.
+    list_display = ("directive", "employee", "state_shown", "deadline", "done_at", "note_short")
     list_filter = ("state",)
     list_select_related = ("directive", "employee")
     search_fields = ("employee__name", "directive__text")
@@ -247,6 +255,17 @@ class DirectiveAssignmentAdmin(ScopedAdmin):
     @admin.display(description="执行人")
     def person(self, obj) -> str:
         return self.link(obj, obj.employee)
+
+    def row_label(self, row) -> str:
+        return f"{row.employee}（{row.get_state_display()}）"  # 赵博（JM00026）（已确认收到）
+
+    @admin.display(description="状态", ordering="state")
+    def state_shown(self, obj) -> str:
+        return format_html('<span style="white-space: nowrap">{}</span>', obj.get_state_display())
+
+    @admin.display(description="完成说明")
+    def note_short(self, obj) -> str:
+        return obj.note if len(obj.note) <= 20 else obj.note[:20] + "…"  # as __str__ cuts
 
     @admin.display(description="本人期限", ordering="due_at")
     def deadline(self, obj):

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AdminSplitDateTime, FilteredSelectMultiple
 from django.db.models import Q
+from django.utils.html import format_html
 
 from groups.models import ChatGroup
 from members.models import Department, Employee
@@ -15,6 +16,16 @@ ISSUER_Q = (
     | Q(user__groups__permissions__codename="issue_directive")
     | Q(user__user_permissions__codename="issue_directive")
 )
+
+
+class Chooser(FilteredSelectMultiple):
+    """The two-box chooser in its own box, as ModelAdmin.filter_horizontal gives it (there
+    RelatedFieldWidgetWrapper wraps it): SelectFilter2.js puts the boxes first in the
+    select's parent, which bare is the row itself — the label then sat at the far right."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        html = super().render(name, value, attrs, renderer)
+        return format_html('<div class="related-widget-wrapper">{}</div>', html)
 
 
 class DirectiveForm(forms.Form):
@@ -42,13 +53,13 @@ class DirectiveForm(forms.Form):
         label="执行人",
         queryset=Employee.objects.active().select_related("department"),
         required=False,
-        widget=FilteredSelectMultiple("执行人", is_stacked=False),
+        widget=Chooser("执行人", is_stacked=False),
     )
     departments = forms.ModelMultipleChoiceField(
         label="执行部门",
         queryset=Department.objects.all(),
         required=False,
-        widget=FilteredSelectMultiple("执行部门", is_stacked=False),
+        widget=Chooser("执行部门", is_stacked=False),
         help_text="整个部门（含下级部门）在职的人，登记时逐一列为执行人。",
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from directives.forms import NoteForm, ReopenForm, ReplyForm
@@ -39,12 +40,29 @@ CONFIRMED = "已确认问题解决。"
 REOPENED = "已退回，负责人会再次回复。"
 
 
+def _name(user) -> str:
+    """A user's employee name, else the login name ("" for none: a task, a deleted user)."""
+    if user is None:
+        return ""
+    employee = getattr(user, "employee", None)  # no Employee: AttributeError, so None
+    return employee.name if employee is not None else user.get_username()
+
+
+def _mark_overdue(assignment: DirectiveAssignment, now) -> DirectiveAssignment:
+    # Past one's own due time and not yet reported done: what §7.2 would charge.
+    assignment.overdue = (  # type: ignore[attr-defined]
+        assignment.state in DirectiveAssignment.OPEN_STATES and assignment.due_at < now
+    )
+    return assignment
+
+
 @employee_required
 def directive_list(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
     return render(
         request,
         "selfservice/directive_list.html",
-        {"assignments": assignments_of(request.user)},
+        {"assignments": [_mark_overdue(a, now) for a in assignments_of(request.user)]},
     )
 
 
@@ -69,12 +87,19 @@ def directive_detail(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, str(error))
             return redirect("me:directive_detail", pk=pk)
     State = DirectiveAssignment.State
+    _mark_overdue(assignment, timezone.now())
+    recorder = assignment.directive.created_by
+    timeline = list(assignment.transitions.select_related("actor__employee"))
+    for row in timeline:
+        row.who = _name(row.actor) or "系统"  # type: ignore[attr-defined]
     return render(
         request,
         "selfservice/directive_detail.html",
         {
             "a": assignment,
-            "timeline": assignment.transitions.select_related("actor__employee"),
+            # Who typed it in, shown apart from the 下达人 when not the same person.
+            "recorder": _name(recorder),
+            "timeline": timeline,
             "can_acknowledge": assignment.state in (State.ASSIGNED, State.REOPENED),
             "can_report": assignment.state == State.ACKNOWLEDGED,
             "form": form,
@@ -86,11 +111,13 @@ def directive_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def question_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     rows = []
+    now = timezone.now()
     for q in questions_for_me(user):
         waiting = q.state in Question.WAITING_STATES
         rows.append(
             {
                 "q": q,
+                "overdue": waiting and q.deadline < now,  # §9.9: the reply is late
                 "can_reply": waiting and is_answering_head(user, q),
                 "can_confirm": q.state == Question.State.REPLIED and may_confirm(user, q),
             }

@@ -197,3 +197,47 @@ def test_lists_queries_stay_flat(
         )  # fmt: skip
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(_url(model))
+
+
+# -- walk findings: the add form's labels, the assignments list's width, refusal messages ----
+
+
+def test_add_form_choosers_sit_right_of_their_labels(client, hr, office):
+    """SelectFilter2.js puts its boxes first in the select's parent: wrapped, as
+    filter_horizontal's are, the label stays in the label column before them."""
+    client.force_login(hr)
+    page = client.get(reverse("admin:directives_directive_add")).content.decode()
+    for name, label in (("employees", "执行人"), ("departments", "执行部门")):
+        label_at = page.index(f'<label for="id_{name}">{label}')
+        wrapper_at = page.index(f'<div class="related-widget-wrapper"><select name="{name}"')
+        assert label_at < wrapper_at
+
+
+def test_assignment_list_cuts_the_note_and_keeps_the_state_on_one_line(client, hr, world, staff):
+    assignment = world.assignments.get(employee=staff[0])
+    assignment_acknowledge(assignment=assignment, actor=staff[0].user)
+    long_note = "已按要求整理全部客户名单并逐一电话回访确认联系方式无误后归档"
+    assignment_done(assignment=assignment, note=long_note, actor=staff[0].user)
+    client.force_login(hr)
+    page = client.get(_url("directiveassignment")).content.decode()
+    assert long_note not in page
+    assert long_note[:20] + "…" in page
+    assert '<span style="white-space: nowrap">已完成（待验收）</span>' in page
+    assert long_note in client.get(_url("directiveassignment", assignment.pk)).content.decode()
+
+
+def test_a_refusal_names_the_row_its_state_and_the_action_apart(client, hr, world, staff):
+    assignment = world.assignments.get(employee=staff[0])
+    assignment_acknowledge(assignment=assignment, actor=staff[0].user)
+    client.force_login(hr)
+    data = {"action": "done_for", "_selected_action": [assignment.pk], "comment": ""}
+    page = client.post(_url("directiveassignment"), data, follow=True).content.decode()
+    assert f"{staff[0]}（已确认收到）：未能代为报告完成：报告完成时请写明完成情况" in page
+
+
+def test_a_question_refusal_reads_the_same_way(client, department_head, world):
+    question = Question.objects.get(text="销售问题")
+    client.force_login(department_head)
+    data = {"action": "record_reply", "_selected_action": [question.pk], "comment": ""}
+    page = client.post(_url("question"), data, follow=True).content.decode()
+    assert f"{question}（待回复）：未能回复：" in page

@@ -3,12 +3,22 @@ asker confirms or reopens, the head replies) — their own rows only, queries fl
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from directives.models import DirectiveAssignment, Question
-from directives.services import directive_create, question_raise, question_reply
+from directives.services import (
+    assignment_acknowledge,
+    assignment_done,
+    directive_create,
+    question_raise,
+    question_reply,
+)
 from tests.directives.conftest import at
+from tests.factories import EmployeeFactory
 
 State = DirectiveAssignment.State
 
@@ -123,3 +133,91 @@ def test_my_pages_queries_stay_flat(
     add(10)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(reverse(page))
+
+
+# -- walk findings: who gave it, labels, overdue marked --------------------------------------
+
+
+def test_my_directive_names_the_issuer_not_the_clerk(client, hr, boss, office, staff):
+    """HR's clerk typed it in; the leader gave it (§7.2): 下达人 is the leader, the clerk
+    only 登记人 (the walk saw "唐佳红 下达" for a directive of 王国宇's)."""
+    EmployeeFactory(name="唐佳红", user=hr)
+    directive = directive_create(
+        text="整理工具柜", issuer=boss, group=office, given_at=at(9, 1), now=at(9, 1),
+        deadline=at(9, 3), employees=[staff[0]], actor=hr,
+    )  # fmt: skip
+    client.force_login(staff[0].user)
+    url = reverse("me:directive_detail", args=[directive.assignments.get().pk])
+    page = client.get(url).content.decode()
+    assert "<dt>下达人</dt><dd>陈总</dd>" in page
+    assert "<dt>登记人</dt><dd>唐佳红</dd>" in page
+    assert "陈总 下达，唐佳红 登记" in page  # the timeline's first row
+    assert "唐佳红 下达" not in page
+    assert "<td>唐佳红</td><td>下达</td>" not in page
+
+
+def test_my_directive_report_box_has_a_label(client, directive, staff):
+    assignment = directive.assignments.get(employee=staff[0])
+    assignment_acknowledge(assignment=assignment, actor=staff[0].user)
+    client.force_login(staff[0].user)
+    page = client.get(reverse("me:directive_detail", args=[assignment.pk])).content.decode()
+    assert '<label class="field-label" for="id_note">' in page
+    assert 'id="id_note"' in page
+
+
+def test_overdue_deadline_is_marked_and_a_future_one_is_not(client, hr, boss, office, staff):
+    late = directive_create(
+        text="早该完成", issuer=boss, group=office, given_at=at(9, 1), now=at(9, 1),
+        deadline=at(9, 3), employees=[staff[0]], actor=hr,
+    )  # fmt: skip
+    future = dt.datetime(2099, 1, 5, 10, tzinfo=dt.UTC)
+    later = directive_create(
+        text="还来得及", issuer=boss, group=office, given_at=at(9, 1), now=at(9, 1),
+        deadline=future, employees=[staff[1]], actor=hr,
+    )  # fmt: skip
+    client.force_login(staff[0].user)
+    assert "已逾期" in client.get(reverse("me:directive_list")).content.decode()
+    mine = late.assignments.get().pk
+    assert "已逾期" in client.get(reverse("me:directive_detail", args=[mine])).content.decode()
+    client.force_login(staff[1].user)
+    assert "已逾期" not in client.get(reverse("me:directive_list")).content.decode()
+    mine = later.assignments.get().pk
+    assert "已逾期" not in client.get(reverse("me:directive_detail", args=[mine])).content.decode()
+
+
+def test_done_work_is_not_marked_overdue(client, directive, staff):
+    assignment = directive.assignments.get(employee=staff[0])
+    assignment_acknowledge(assignment=assignment, actor=staff[0].user)
+    assignment_done(assignment=assignment, note="好了", actor=staff[0].user)
+    client.force_login(staff[0].user)
+    assert "已逾期" not in client.get(reverse("me:directive_list")).content.decode()
+
+
+def test_question_boxes_have_labels_and_a_late_reply_is_marked(
+    client, office, sales, staff, department_head
+):
+    question = question_raise(
+        text="退货找谁？", group=office, department=sales, raised_by=staff[0],
+        raised_at=at(9, 1), now=at(9, 1), actor=staff[0].user,
+    )  # fmt: skip
+    client.force_login(department_head)
+    page = client.get(reverse("me:question_list")).content.decode()
+    assert f'<label class="field-label" for="reply-{question.pk}">回复</label>' in page
+    assert f'id="reply-{question.pk}"' in page
+    assert "已逾期" in page  # the September deadline is long past and nobody replied
+    question_reply(question=question, reply="找内勤", actor=department_head)
+    client.force_login(staff[0].user)
+    page = client.get(reverse("me:question_list")).content.decode()
+    assert f'<label class="field-label" for="reopen-{question.pk}">还有什么没有解决</label>' in page
+    assert f'id="reopen-{question.pk}"' in page
+    assert "已逾期" not in page  # replied: the head is no longer late
+
+
+def test_a_question_with_time_left_is_not_marked(client, office, sales, staff, department_head):
+    now = timezone.now()
+    question_raise(
+        text="明天开会吗？", group=office, department=sales, raised_by=staff[0],
+        raised_at=now, now=now, actor=staff[0].user,
+    )  # fmt: skip
+    client.force_login(department_head)
+    assert "已逾期" not in client.get(reverse("me:question_list")).content.decode()
