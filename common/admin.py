@@ -9,6 +9,7 @@ import json
 from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import AdminErrorList, AdminForm
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -290,6 +291,30 @@ class ClerkImportMixin(_ImportMixin):
             opts = self.opts
             return redirect(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_import")
         return super().process_result(result, request)
+
+
+def render_service_add_form(
+    model_admin, request, form, fieldsets, title: str, *, form_url="", extra_context=None
+):
+    """The admin's add page for a form that a service saves (a case filed, a directive
+    recorded): the stock page and its context, without ModelAdmin.add_view's own save."""
+    admin_form = AdminForm(form, list(fieldsets), {}, [], model_admin=model_admin)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "subtitle": None,
+        "adminform": admin_form,
+        "object_id": None,
+        "original": None,
+        "is_popup": False,
+        "to_field": None,
+        "media": model_admin.media + admin_form.media,
+        "inline_admin_formsets": [],
+        "errors": AdminErrorList(form, []),
+        "preserved_filters": model_admin.get_preserved_filters(request),
+        **(extra_context or {}),
+    }
+    return model_admin.render_change_form(request, context, add=True, form_url=form_url)
 
 
 class WrittenByServicesMixin:

@@ -14,7 +14,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.utils.html import format_html
 
-from common.admin import ReadOnlyInline, TimelineInline, ViewerLinksMixin, once_per_request
+from common.admin import (
+    ReadOnlyInline,
+    TimelineInline,
+    ViewerLinksMixin,
+    once_per_request,
+    render_service_add_form,
+)
 from common.exceptions import ServiceError
 from directives import selectors
 from directives.forms import CommentActionForm, DirectiveForm, QuestionForm
@@ -94,23 +100,9 @@ class ScopedAdmin(ViewerLinksMixin, admin.ModelAdmin):
 
     def render_add(self, request, form, title, form_url, extra_context):
         fieldsets = [(None, {"fields": list(form.fields)})]
-        admin_form = admin.helpers.AdminForm(form, fieldsets, {}, [], model_admin=self)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "subtitle": None,
-            "adminform": admin_form,
-            "object_id": None,
-            "original": None,
-            "is_popup": False,
-            "to_field": None,
-            "media": self.media + admin_form.media,
-            "inline_admin_formsets": [],
-            "errors": admin.helpers.AdminErrorList(form, []),
-            "preserved_filters": self.get_preserved_filters(request),
-            **(extra_context or {}),
-        }
-        return self.render_change_form(request, context, add=True, form_url=form_url)
+        return render_service_add_form(
+            self, request, form, fieldsets, title, form_url=form_url, extra_context=extra_context
+        )
 
     def service_add_view(self, request, form_class, title, create, form_url, extra_context):
         """An add page whose save is one service call; its refusal goes back on the form."""

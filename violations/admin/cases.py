@@ -16,7 +16,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from common.admin import HistoryAdmin, once_per_request
+from common.admin import HistoryAdmin, once_per_request, render_service_add_form
 from members.models import PATH_SEPARATOR, Department, Employee
 from members.selectors import person_label
 from violations import selectors
@@ -279,24 +279,15 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, HistoryAdmin):
         return None
 
     def _render_add_form(self, request, form, form_url, extra_context):
-        fieldsets = self.get_fieldsets(request)
-        admin_form = admin.helpers.AdminForm(form, list(fieldsets), {}, [], model_admin=self)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "登记违规",
-            "subtitle": None,
-            "adminform": admin_form,
-            "object_id": None,
-            "original": None,
-            "is_popup": False,
-            "to_field": None,
-            "media": self.media + admin_form.media,
-            "inline_admin_formsets": [],
-            "errors": admin.helpers.AdminErrorList(form, []),
-            "preserved_filters": self.get_preserved_filters(request),
-            **(extra_context or {}),
-        }
-        return self.render_change_form(request, context, add=True, form_url=form_url)
+        return render_service_add_form(
+            self,
+            request,
+            form,
+            self.get_fieldsets(request),
+            "登记违规",
+            form_url=form_url,
+            extra_context=extra_context,
+        )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not self._exists(object_id):  # really missing: the admin's own answer
