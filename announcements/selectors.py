@@ -25,8 +25,7 @@ from announcements.models import (
     ApproverKind,
     Delegation,
 )
-from groups.models import ChatGroup
-from groups.selectors import eligible_employee_ids
+from groups.selectors import eligible_employee_ids, groups_of_employee
 from members.models import Employee
 
 State = Announcement.State
@@ -201,16 +200,11 @@ def acknowledgements_addressed_to(employee: Employee) -> QuerySet[Announcement]:
     """The published 须确认 items sent to a group ``employee`` belongs in, confirmed or not:
     the only ones their page may act on (any other id is not theirs to know of, §6.1). A few
     queries per group, whatever the number of items."""
-    groups = [
-        group.pk
-        for group in ChatGroup.objects.filter(is_active=True).select_related("family")
-        if employee.pk in eligible_employee_ids(group, among=[employee.pk])
-    ]
     return _with_display(
         Announcement.objects.filter(
             state=State.PUBLISHED,
             requires_acknowledgement=True,
-            target_groups__in=groups,
+            target_groups__in=groups_of_employee(employee),
         ).distinct()
     )
 

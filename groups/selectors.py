@@ -120,6 +120,17 @@ def eligible_employee_ids(
     return {pk for pk in ids if exceptions.get(pk) != MembershipException.Kind.EXCLUDE}
 
 
+def groups_of_employee(employee: Employee) -> list[int]:
+    """Ids of the active groups ``employee`` belongs in by the policy (their rules, then HR's
+    approved exceptions, §4): who an announcement reaches and where an employee may raise a
+    question. A few queries per group, whatever the size of the company."""
+    return [
+        group.pk
+        for group in ChatGroup.objects.filter(is_active=True).select_related("family")
+        if employee.pk in eligible_employee_ids(group, among=[employee.pk])
+    ]
+
+
 def findings_for_report(*, group: ChatGroup, snapshot) -> list[dict]:
     """The group's open findings plus this snapshot's events, as plain data (--json, exports)."""
     findings = (

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from directives.services import QuestionError, question_raise
 from groups.models import ChatGroup
-from groups.selectors import eligible_employee_ids
+from groups.selectors import groups_of_employee
 from members.models import Department, Employee
 from selfservice.views import employee_required
 
@@ -30,14 +30,8 @@ ERROR_TEXT_REQUIRED = "请填写问题内容。"
 
 
 def groups_of(employee: Employee) -> QuerySet[ChatGroup]:
-    """The active groups ``employee`` belongs in (their rules and exceptions select them):
-    a few queries per group, as acknowledgements_addressed_to."""
-    ids = [
-        group.pk
-        for group in ChatGroup.objects.filter(is_active=True).select_related("family")
-        if employee.pk in eligible_employee_ids(group, among=[employee.pk])
-    ]
-    return ChatGroup.objects.filter(pk__in=ids).order_by("name")
+    """The groups offered to ``employee``: those they belong in (groups_of_employee)."""
+    return ChatGroup.objects.filter(pk__in=groups_of_employee(employee)).order_by("name")
 
 
 class QuestionRaiseForm(forms.Form):
