@@ -24,6 +24,7 @@ from common.actors import Actor, actor_user, require_actor
 from common.exceptions import ServiceError
 from directives import selectors
 from directives.models import Question, QuestionTransition, ReplySla
+from directives.services.directives import ON_BEHALF  # one wording for 代为登记
 from groups.models import ChatGroup
 from members.models import Department, Employee
 from workdays.selectors import working_days_after
@@ -42,7 +43,6 @@ ERROR_NO_ASKER = "请选择提问的员工，或填写提问人的姓名。"
 ERROR_TEXT_REQUIRED = "请填写问题内容。"
 ERROR_NOT_HEAD = "只有负责部门的负责人（或人力资源部代为登记）可以回复这个问题（§9.9）。"
 ERROR_OWN_DEPARTMENT = "提问人是{department}的负责人，不能向自己负责的部门提问：请改为上级部门（§9.9，由上级负责人回复）。"
-ON_BEHALF = "代为登记：{comment}"
 ERROR_REPLY_REQUIRED = "请填写回复内容。"
 ERROR_NOT_ASKER = "只有提问人（提问人没有账号时为登记人）可以确认问题是否已解决。"
 ERROR_COMMENT_REQUIRED = "请写明还有什么没有解决。"
