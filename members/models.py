@@ -224,6 +224,45 @@ class Employee(models.Model):
         return self.status == self.Status.ACTIVE
 
 
+class PersonnelEvent(models.Model):
+    """A joiner, mover or leaver (入职、调动、离职), recorded in the transaction that changed the
+    employee, whichever door it came through (the employee sheet, the admin form, code).
+
+    The groups follow at once (groups.services.lifecycle): add and remove to-dos, and a
+    leaver's groups handed to a successor. ``changes`` says what moved, as field: [before,
+    after] in words (部门, 岗位, 人员类别, 职级, 状态); ``outcome`` what the groups did.
+    """
+
+    class Kind(models.TextChoices):
+        JOINER = "joiner", "入职"
+        MOVER = "mover", "调动"
+        LEAVER = "leaver", "离职"
+
+    employee = models.ForeignKey(
+        Employee, verbose_name="员工", on_delete=models.CASCADE, related_name="personnel_events"
+    )
+    kind = models.CharField("类型", max_length=8, choices=Kind.choices)
+    changes = models.JSONField("变动", default=dict, blank=True)
+    outcome = models.JSONField("群的处理", default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "人事变动"
+        verbose_name_plural = "人事变动"
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.employee}"
+
+
 # docs/security.md, 6: django-axes' rows, shown to HR in Chinese under 组织架构 (members.admin);
 # proxies, so axes keeps its tables and HR's role gets the rights with members.* (company/roles.py).
 class LoginLockout(AccessAttempt):

@@ -73,6 +73,24 @@ class Rule(models.Model):
         validators=[MinValueValidator(2)],
         help_text="统计期内同一条款第几次违规起，处分提高一级。",
     )
+    # "Reminder first, points on a repeat" (§5.3.a): from the N-th offence in the window, a
+    # fixed number of points instead of default × factor (which can never lift a 0).
+    repeat_from_offence = models.PositiveSmallIntegerField(
+        "从第几次起按累犯扣分",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(2)],
+        help_text="留空则按倍数计算；填写后，统计期内第 N 次起扣下面的“累犯扣分”。",
+    )
+    repeat_points = models.DecimalField(
+        "累犯扣分",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="与“从第几次起按累犯扣分”一起填写，如 §5.3.a：首次提醒 0 分，再犯 2 分。",
+    )
     # §9.8/§9.12: the offender's department head answers for part of it.
     head_share = models.DecimalField(
         "部门负责人连带比例",
@@ -196,6 +214,15 @@ class Case(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # When the employee was told of the confirmed case (a notice to their login, their first
+    # view of it, or HR recording that they were told): the appeal window counts from here,
+    # never from a confirmation nobody told them about.
+    told_at = models.DateTimeField("告知员工时间", null=True, blank=True)
+    told_how = models.CharField("告知方式", max_length=32, blank=True)
+    # The employee's side, given on their page while the case waits for HR's decision
+    # (shown to the decider).
+    explanation = models.TextField("员工说明", blank=True)
+    explained_at = models.DateTimeField("说明时间", null=True, blank=True)
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
     history = HistoricalRecords()
 

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     # ours
     "workdays",
+    "notices",  # in-app notices and their emails, near the bottom: any app may tell someone
     "members",
     "groups",
     "violations",
@@ -192,12 +193,26 @@ ROSTER_ACTION_GRACE_DAYS = env.int("ROSTER_ACTION_GRACE_DAYS", default=3)
 # Most rows one roster file may have (WeChat caps a group at 500; leave room for
 # an over-capacity group, refuse anything absurd).
 MAX_ROSTER_ROWS = env.int("MAX_ROSTER_ROWS", default=2_000)
+# Who takes over a leaver's groups (离职继承, groups.services.lifecycle): "department_head" —
+# the head of their department, else of the one above, up to the top, then the HR head — or
+# "hr_head", the HR head always.
+GROUP_SUCCESSOR_RULE = env("GROUP_SUCCESSOR_RULE", default="department_head")
 
 # ------------------------------------------------------------------------------
 # Violation cases (§7.1) — README.md, "Configuration"
 # ------------------------------------------------------------------------------
 # Days after confirmation in which the employee (or HR for them) may appeal.
 CASE_APPEAL_WINDOW_DAYS = env.int("CASE_APPEAL_WINDOW_DAYS", default=7)
+# Working days a proposed case waits for the employee's explanation before HR may confirm
+# it (they were told and have not explained yet); 0 lets HR decide at once. Dismissing never
+# waits: it is in the employee's favour.
+CASE_EXPLANATION_WORKING_DAYS = env.int("CASE_EXPLANATION_WORKING_DAYS", default=1)
+
+# ------------------------------------------------------------------------------
+# Notices (notices app) — README.md, "Configuration"
+# ------------------------------------------------------------------------------
+# Times a failed email is tried before it is marked failed (kept, with its error, for the admin).
+NOTICE_EMAIL_MAX_ATTEMPTS = env.int("NOTICE_EMAIL_MAX_ATTEMPTS", default=5)
 # Largest evidence file (screenshot or PDF).
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 
@@ -294,6 +309,11 @@ CELERY_BEAT_SCHEDULE = {
     # No run stays pending/running forever: fail + one retry (docs/security.md, 5).
     "sweep-stale-runs": {
         "task": "groups.sweep_stale_runs",
+        "schedule": crontab(minute="*/5"),
+    },
+    # Emails of notices: send what is due, retry what failed (never dropped silently).
+    "notices-send-emails": {
+        "task": "notices.send_emails",
         "schedule": crontab(minute="*/5"),
     },
     # §7.2/§9.9: remind before directives' and questions' deadlines, propose cases after.

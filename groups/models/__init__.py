@@ -9,8 +9,10 @@ from groups.models.chat_group import (
     EligibilityRule,
 )
 from groups.models.findings import Finding, RosterAction
+from groups.models.people import AccountReport, GroupSuccession
 from groups.models.roster import (
     BULK_BATCH,
+    JoinMethod,
     MemberIdentity,
     MembershipException,
     RosterMember,
@@ -20,6 +22,9 @@ from groups.models.runs import ReconciliationRun
 
 __all__ = [
     "BULK_BATCH",
+    "AccountReport",
+    "GroupSuccession",
+    "JoinMethod",
     "WECHAT_MEMBER_CAP",
     "ChatGroup",
     "ChatGroupGroupObjectPermission",

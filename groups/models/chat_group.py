@@ -40,9 +40,10 @@ class ChatGroup(models.Model):
     """
 
     class NamingConvention(models.TextChoices):
-        # §5.3.b — members use their real name; the group says in which form.
-        DEPARTMENT_NAME = "department-name", "部门-姓名"
+        # §5.3.b asks for the real name, nothing more: 姓名 is the policy; 部门-姓名 is a
+        # house rule a group may add (shown as 公司规定之外的要求 on the group page).
         NAME = "name", "姓名"
+        DEPARTMENT_NAME = "department-name", "部门-姓名"
 
     code = models.SlugField(
         "代码",
@@ -70,7 +71,7 @@ class ChatGroup(models.Model):
         "群昵称规范",
         max_length=32,
         choices=NamingConvention.choices,
-        default=NamingConvention.DEPARTMENT_NAME,
+        default=NamingConvention.NAME,
     )
     is_confidential = models.BooleanField(
         "机密群", default=False, help_text="成员名单仅人力资源部与本群管理员可见（§6.1）。"

@@ -26,6 +26,7 @@ class Finding(models.Model):
         OVER_CAPACITY = "over_capacity", "超出人数上限"  # §4
         LEFT_GROUP = "left_group", "退群"  # §9.5, HR decides
         JOINED = "joined", "新入群"
+        REPORTED_ACCOUNT = "reported_account", "已挂失的微信账号"  # §6.3
 
     class Severity(models.IntegerChoices):
         INFO = 0, "提示"
@@ -69,11 +70,42 @@ class Finding(models.Model):
     wechat_id = models.CharField("微信号", max_length=64, blank=True)
     detail = models.CharField("说明", max_length=500, blank=True)
     recommended_action = models.CharField("建议处理", max_length=200, blank=True)
+    # Empty when a personnel event opened the finding before any snapshot showed it
+    # (``event``: a joiner's add to-do, a leaver's remove to-do).
     first_seen = models.ForeignKey(
-        RosterSnapshot, verbose_name="首次发现", on_delete=models.CASCADE, related_name="+"
+        RosterSnapshot,
+        verbose_name="首次发现",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     last_seen = models.ForeignKey(
-        RosterSnapshot, verbose_name="最近发现", on_delete=models.CASCADE, related_name="+"
+        RosterSnapshot,
+        verbose_name="最近发现",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    event = models.ForeignKey(
+        "members.PersonnelEvent",
+        verbose_name="人事变动",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="findings",
+    )
+    # §5.3.a: who brought a stranger or an ineligible member in (the roster's 邀请人 column),
+    # as the file says it and as matched to an employee.
+    inviter_text = models.CharField("邀请人（名单所记）", max_length=128, blank=True)
+    inviter = models.ForeignKey(
+        Employee,
+        verbose_name="邀请人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invited_findings",
     )
     resolved_by = models.ForeignKey(
         RosterSnapshot,
@@ -124,7 +156,14 @@ class Finding(models.Model):
 
 
 class RosterAction(models.Model):
-    """What the group's creator must do about a finding (§5.1), by when."""
+    """What must be done about a finding, by whom, by when: each goes to whoever can fix it —
+    adding and removing to the group's creator (§5.1), a rename to the member (§5.3.b), an
+    identity question to HR. Overdue consequences follow the person who could act."""
+
+    class Owner(models.TextChoices):
+        CREATOR = "creator", "群主"
+        MEMBER = "member", "成员本人"
+        HR = "hr", "人力资源部"
 
     class Kind(models.TextChoices):
         ADD = "add", "拉入群"
@@ -143,6 +182,9 @@ class RosterAction(models.Model):
         ChatGroup, verbose_name="微信群", on_delete=models.CASCADE, related_name="actions"
     )
     kind = models.CharField("待办", max_length=8, choices=Kind.choices)
+    owner = models.CharField(
+        "由谁处理", max_length=8, choices=Owner.choices, default=Owner.CREATOR, db_index=True
+    )
     assignee = models.ForeignKey(
         Employee,
         verbose_name="负责人",
@@ -159,7 +201,10 @@ class RosterAction(models.Model):
     last_reminded_on = models.DateField("最近提醒", null=True, blank=True)
     reminder_count = models.PositiveSmallIntegerField("提醒次数", default=0)
     escalated_at = models.DateTimeField(
-        "已提出 §5.1 违规", null=True, blank=True, help_text="逾期超过宽限期后提交人力资源部审核。"
+        "已提出违规",
+        null=True,
+        blank=True,
+        help_text="逾期超过宽限期后向负责人提出违规（群主 §5.1、成员本人 §5.3.b），提交人力资源部审核。",
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
 

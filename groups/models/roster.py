@@ -89,6 +89,14 @@ class RosterSnapshot(models.Model):
         return compliance_display(self.member_count, self.members_with_findings)
 
 
+class JoinMethod(models.TextChoices):
+    """How a member came into the group, as WeCom records it (入群方式, optional column)."""
+
+    INVITE = "invite", "邀请"
+    LINK = "link", "链接"
+    QR_CODE = "qr_code", "二维码"
+
+
 class RosterMember(models.Model):
     """One line of a snapshot. The captured fields never change; the match does."""
 
@@ -106,6 +114,11 @@ class RosterMember(models.Model):
     display_name = models.CharField("群昵称", max_length=128)
     wechat_id = models.CharField("微信号", max_length=64, blank=True)
     remark = models.CharField("备注", max_length=255, blank=True)
+    # Provenance (§5.3.a: do not invite unrelated people), when the export has the columns:
+    # who invited them (a display name or WeChat id, as the file says), when, and how.
+    inviter = models.CharField("邀请人", max_length=128, blank=True)
+    joined_at = models.DateTimeField("入群时间", null=True, blank=True)
+    join_method = models.CharField("入群方式", max_length=8, choices=JoinMethod.choices, blank=True)
     employee = models.ForeignKey(
         Employee,
         verbose_name="匹配员工",
