@@ -107,7 +107,8 @@ GROUPS: list[GroupSpec] = [
     },
 ]
 
-NAMING_DEFAULT = ChatGroup.NamingConvention.DEPARTMENT_NAME
+# §5.3.b asks for the real name: 姓名. 部门-姓名 is a house rule a group may choose.
+NAMING_DEFAULT = ChatGroup.NamingConvention.NAME
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,9 @@ class FindingSpec:
     severity: int
     action: str | None  # RosterAction.Kind, or None when nothing is to be done in WeChat
     advice: str
+    # Who can fix it (RosterAction.Owner): adding and removing is the creator's (§5.1), a
+    # display name the member's own (§5.3.b), who someone is HR's question.
+    owner: str = RosterAction.Owner.CREATOR
 
 
 # One place for what each kind of finding means: its clause, how bad it is and

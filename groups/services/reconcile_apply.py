@@ -26,6 +26,28 @@ def _due_on(today: dt.date) -> dt.date:
     return today + dt.timedelta(days=settings.ROSTER_ACTION_DUE_DAYS)
 
 
+def roster_action_for(finding: Finding, group: ChatGroup, *, today: dt.date) -> RosterAction | None:
+    """The to-do an open finding asks for, unsaved, assigned to whoever can fix it
+    (FINDING_SPECS' owner): the group's creator (§5.1), the member (§5.3.b), or HR (no
+    assignee: HR's queue). None when nothing is to be done in WeChat (events)."""
+    spec = FINDING_SPECS[finding.kind]
+    if spec.action is None:
+        return None
+    assignee_id = {
+        RosterAction.Owner.CREATOR: group.creator_id,
+        RosterAction.Owner.MEMBER: finding.employee_id,
+        RosterAction.Owner.HR: None,
+    }[spec.owner]
+    return RosterAction(
+        finding=finding,
+        group=group,
+        kind=spec.action,
+        owner=spec.owner,
+        assignee_id=assignee_id,
+        due_on=_due_on(today),
+    )
+
+
 def findings_apply(
     *,
     group: ChatGroup,
@@ -124,16 +146,12 @@ def findings_apply(
         RosterAction.objects.filter(
             finding__in=[f.pk for f in closed], status=RosterAction.Status.OPEN
         ).update(status=RosterAction.Status.DONE, closed_at=now)
+    today = timezone.localdate(now)
     actions = [
-        RosterAction(
-            finding=f,
-            group=group,
-            kind=action,
-            assignee_id=group.creator_id,
-            due_on=_due_on(timezone.localdate(now)),
-        )
+        action
         for f in created
-        if (action := FINDING_SPECS[f.kind].action) and f.status == Finding.Status.OPEN
+        if f.status == Finding.Status.OPEN
+        and (action := roster_action_for(f, group, today=today)) is not None
     ]
     RosterAction.objects.bulk_create(actions, batch_size=BULK_BATCH)
     result.opened += len(created)
