@@ -8,8 +8,10 @@ captured data); reconciliation only fills in the matches.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import cast
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -18,11 +20,11 @@ from django.utils import timezone
 
 from common.actors import Actor, actor_user
 from common.exceptions import ServiceError
-from common.spreadsheets.cells import cell_text
-from common.spreadsheets.headers import map_headers
+from common.spreadsheets.cells import Cell, cell_text
+from common.spreadsheets.headers import header_key, map_headers
 from common.spreadsheets.limits import SpreadsheetError
 from common.spreadsheets.reading import read_table
-from groups.models import BULK_BATCH, ChatGroup, RosterMember, RosterSnapshot
+from groups.models import BULK_BATCH, ChatGroup, JoinMethod, RosterMember, RosterSnapshot
 from groups.naming import normalize_display_name
 
 ROSTER_COLUMNS = {
@@ -38,13 +40,77 @@ ROSTER_COLUMNS = {
     ],
     "wechat_id": ["微信号", "wechat_id", "wechat id", "wechat", "wxid"],
     "remark": ["备注", "remark", "note", "notes"],
+    # Provenance, optional (§5.3.a: do not invite unrelated people): who invited the member,
+    # when and how, as WeCom's member export records them.
+    "inviter": ["邀请人", "邀请者", "邀请人昵称", "inviter", "invited by", "invited_by"],
+    "joined_at": ["入群时间", "加入时间", "进群时间", "joined_at", "joined at", "join time"],
+    "join_method": ["入群方式", "加入方式", "进群方式", "join_method", "join method", "joined by"],
 }
 REQUIRED_COLUMNS = ["display_name"]
+# The columns read as plain text; 入群时间 and 入群方式 are parsed (parse_joined_at, ...).
+TEXT_COLUMNS = ("display_name", "wechat_id", "remark", "inviter")
+
+# 入群方式 as people write it (header_key: case, spaces, _ and - ignored).
+JOIN_METHODS = {
+    header_key(text): method
+    for method, texts in {
+        JoinMethod.INVITE: [
+            "邀请",
+            "直接邀请",
+            "邀请入群",
+            "成员邀请",
+            "invite",
+            "invited",
+            "invitation",
+        ],
+        JoinMethod.LINK: [
+            "链接",
+            "邀请链接",
+            "链接入群",
+            "通过链接",
+            "分享链接",
+            "link",
+            "invite link",
+        ],
+        JoinMethod.QR_CODE: [
+            "二维码",
+            "扫码",
+            "扫描二维码",
+            "扫码入群",
+            "扫描二维码入群",
+            "群二维码",
+            "qr",
+            "qr code",
+            "qrcode",
+            "qr_code",
+            "scan",
+        ],
+    }.items()
+    for text in texts
+}
+# Naive times in the file are the company's (WeCom exports local time): §5.3.a evidence.
+ROSTER_TIME_ZONE = ZoneInfo("Asia/Shanghai")
+_JOINED_AT_PATTERNS = (
+    re.compile(
+        r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]+(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?)?"
+    ),
+    re.compile(
+        r"(\d{4})年(\d{1,2})月(\d{1,2})日?(?: *(\d{1,2})[:：时](\d{2})分?(?:[:：](\d{2})秒?)?)?"
+    ),
+)
 
 ERROR_NO_MEMBERS = "文件中没有任何成员（群昵称列全为空）。"
 ERROR_TOO_MANY_MEMBERS = "文件有 {rows} 行成员，超过上限 {limit} 行；请确认是一个群的成员名单。"
 ERROR_TAKEN_IN_FUTURE = "采集时间不能晚于现在。"
 ERROR_VALUE_TOO_LONG = "第{row}行「{column}」超过 {limit} 个字符。"
+ERROR_BAD_JOINED_AT = (
+    "第{row}行「入群时间」无法识别“{value}”：请填写如 2024-03-01 08:00、2024/3/1 8:00、"
+    "2024-03-01 或 2024年3月1日。"
+)
+ERROR_JOINED_IN_FUTURE = "第{row}行「入群时间」“{value}”晚于现在。"
+ERROR_BAD_JOIN_METHOD = (
+    "第{row}行「入群方式」无法识别“{value}”：请填写 邀请、链接 或 二维码（扫码）。"
+)
 
 
 class RosterImportError(ServiceError, ValueError):
@@ -62,13 +128,55 @@ class RosterRow:
     display_name: str
     wechat_id: str = ""
     remark: str = ""
+    inviter: str = ""
+    joined_at: dt.datetime | None = None
+    join_method: str = ""  # JoinMethod, or ""
+
+
+def parse_joined_at(value: Cell) -> dt.datetime | None:
+    """入群时间: an Excel date or datetime, or text such as 2024-03-01 08:00, 2024/3/1 8:00,
+    2024-03-01, 2024年3月1日; a time without a zone is the company's (Asia/Shanghai).
+    Blank gives None; ValueError for anything else."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime.combine(value, dt.time(0))
+    else:
+        text = cell_text(value)
+        for pattern in _JOINED_AT_PATTERNS:
+            match = pattern.fullmatch(text)
+            if match:
+                parts = [int(part) if part else 0 for part in match.groups()]
+                moment = dt.datetime(*parts)  # noqa: DTZ001 — made aware below
+                break
+        else:
+            raise ValueError(text)
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=ROSTER_TIME_ZONE)
+    return moment
+
+
+def parse_join_method(value: Cell) -> str:
+    """入群方式: 邀请 / 链接 / 二维码 (扫码, 扫描二维码) or their English names; blank gives "".
+    ValueError for anything else."""
+    text = cell_text(value)
+    if not text:
+        return ""
+    try:
+        return JOIN_METHODS[header_key(text)]
+    except KeyError:
+        raise ValueError(text) from None
 
 
 def parse_roster(data: bytes, *, filename: str = "") -> list[RosterRow]:
     """Read a WeChat member list (xlsx or csv, UTF-8/BOM/GBK) into rows.
 
     Blank lines are skipped; whitespace and full-width letters are normalised,
-    emoji kept. Raises RosterImportError with every problem found.
+    emoji kept. The provenance columns (邀请人, 入群时间, 入群方式) are optional; a time or
+    method that cannot be read is refused with its row and column. Raises RosterImportError
+    with every problem found.
     """
     try:
         table = read_table(data, filename=filename, max_rows=settings.MAX_ROSTER_ROWS)
@@ -82,15 +190,17 @@ def parse_roster(data: bytes, *, filename: str = "") -> list[RosterRow]:
         ),
         "wechat_id": (cast(int, RosterMember._meta.get_field("wechat_id").max_length), "微信号"),
         "remark": (cast(int, RosterMember._meta.get_field("remark").max_length), "备注"),
+        "inviter": (cast(int, RosterMember._meta.get_field("inviter").max_length), "邀请人"),
     }
+    latest = timezone.now() + dt.timedelta(minutes=5)
     rows, errors = [], []
     for row_number, cells in table.rows:
-        values = {}
-        for key, index in columns.items():
-            # Full-width forms (－, （, ｌｉｎａ) folded, runs of spaces collapsed, emoji kept.
-            values[key] = normalize_display_name(
-                cell_text(cells[index] if index < len(cells) else None)
-            )
+        values: dict = {}
+        raw = {key: cells[index] if index < len(cells) else None for key, index in columns.items()}
+        for key in TEXT_COLUMNS:
+            if key in raw:
+                # Full-width forms (－, （, ｌｉｎａ) folded, runs of spaces collapsed, emoji kept.
+                values[key] = normalize_display_name(cell_text(raw[key]))
         if not values.get("display_name"):
             continue  # a blank line, or a line with only a remark
         for key, value in values.items():
@@ -99,12 +209,38 @@ def parse_roster(data: bytes, *, filename: str = "") -> list[RosterRow]:
                 errors.append(
                     ERROR_VALUE_TOO_LONG.format(row=row_number, column=header, limit=limit)
                 )
+        values |= _provenance(raw, row_number, errors, latest=latest)
         rows.append(RosterRow(row_number=row_number, **values))
     if errors:
         raise RosterImportError(errors)
     if not rows:
         raise RosterImportError([ERROR_NO_MEMBERS])
     return rows
+
+
+def _provenance(
+    raw: dict[str, Cell], row_number: int, errors: list[str], *, latest: dt.datetime
+) -> dict:
+    """入群时间 and 入群方式 of one row, when the file has the columns; problems go to
+    ``errors`` with the row and column named."""
+    values: dict = {}
+    if "joined_at" in raw:
+        text = cell_text(raw["joined_at"])
+        try:
+            values["joined_at"] = joined_at = parse_joined_at(raw["joined_at"])
+        except ValueError:
+            errors.append(ERROR_BAD_JOINED_AT.format(row=row_number, value=text))
+        else:
+            if joined_at and joined_at > latest:
+                errors.append(ERROR_JOINED_IN_FUTURE.format(row=row_number, value=text))
+    if "join_method" in raw:
+        try:
+            values["join_method"] = parse_join_method(raw["join_method"])
+        except ValueError:
+            errors.append(
+                ERROR_BAD_JOIN_METHOD.format(row=row_number, value=cell_text(raw["join_method"]))
+            )
+    return values
 
 
 @transaction.atomic
@@ -147,6 +283,9 @@ def roster_snapshot_create(
                 display_name=row.display_name,
                 wechat_id=row.wechat_id,
                 remark=row.remark,
+                inviter=row.inviter,
+                joined_at=row.joined_at,
+                join_method=row.join_method,
             )
             for row in rows
         ],
