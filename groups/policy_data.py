@@ -149,6 +149,15 @@ FINDING_SPECS: dict[str, FindingSpec] = {
     Finding.Kind.DUPLICATE_ACCOUNT: FindingSpec(
         "6.3", Finding.Severity.HIGH, RosterAction.Kind.RESOLVE, "核实账号归属，移出多余账号"
     ),
+    # §6.3: an account its owner reported lost or stolen: HR looks into it (whoever speaks
+    # with it now is not the employee), until the report is closed.
+    Finding.Kind.REPORTED_ACCOUNT: FindingSpec(
+        "6.3",
+        Finding.Severity.HIGH,
+        RosterAction.Kind.RESOLVE,
+        "该账号已挂失：核实后移出，或在找回后解除挂失",
+        owner=RosterAction.Owner.HR,
+    ),
     Finding.Kind.OVER_CAPACITY: FindingSpec(
         "4",
         Finding.Severity.MEDIUM,
