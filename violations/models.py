@@ -11,6 +11,7 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
@@ -31,6 +32,10 @@ def clause_sort_key(code: str) -> str:
     SQLite and PostgreSQL alike (digits and lower-case letters only, so no collation
     reorders it)."""
     return "".join(part.zfill(4) if part.isdigit() else part for part in code.split("."))
+
+
+ERROR_REPEAT_POINTS_MISSING = "填写了“从第几次起按累犯扣分”，请同时填写“累犯扣分”。"
+ERROR_REPEAT_FROM_MISSING = "填写了“累犯扣分”，请同时填写“从第几次起按累犯扣分”。"
 
 
 class Rule(models.Model):
@@ -118,6 +123,15 @@ class Rule(models.Model):
         if update_fields is not None and "code" in update_fields:
             kwargs["update_fields"] = {*update_fields, "sort_key"}
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        # "From the N-th offence, X points" is one policy: half of it means nothing, and
+        # would silently fall back to the factor (violations.services.cases.repeat_offence).
+        if self.repeat_from_offence is not None and self.repeat_points is None:
+            raise ValidationError({"repeat_points": ERROR_REPEAT_POINTS_MISSING})
+        if self.repeat_points is not None and self.repeat_from_offence is None:
+            raise ValidationError({"repeat_from_offence": ERROR_REPEAT_FROM_MISSING})
 
 
 SANCTION_ORDER = list(Sanction.values)

@@ -19,6 +19,7 @@ class RuleAdmin(HistoryAdmin):
         "sanction",
         "repeat_window_days",
         "repeat_points_factor",
+        "repeat_shown",
         "repeat_escalate_at",
         "head_share",
         "is_active",
@@ -32,9 +33,16 @@ class RuleAdmin(HistoryAdmin):
         (
             "累犯",
             {
-                "fields": ["repeat_window_days", "repeat_points_factor", "repeat_escalate_at"],
+                "fields": [
+                    "repeat_window_days",
+                    "repeat_points_factor",
+                    "repeat_from_offence",
+                    "repeat_points",
+                    "repeat_escalate_at",
+                ],
                 "description": "统计期内同一员工同一条款的第 2 次起扣分乘以倍数；"
-                "从设定的次数起处分提高一级。",
+                "填写了“从第几次起按累犯扣分”和“累犯扣分”时，从该次起改扣固定分数"
+                "（首次提醒 0 分也能在再犯时扣分，§5.3.a）。从设定的次数起处分提高一级。",
             },
         ),
         ("连带责任（§9.8、§9.12）", {"fields": ["head_share"]}),
@@ -60,6 +68,12 @@ class RuleAdmin(HistoryAdmin):
     @admin.display(description="条款", ordering="sort_key")
     def clause(self, obj: Rule) -> str:
         return f"§{obj.code}"
+
+    @admin.display(description="再犯固定扣分")
+    def repeat_shown(self, obj: Rule) -> str:
+        if obj.repeat_from_offence is None or obj.repeat_points is None:
+            return "—"
+        return f"第 {obj.repeat_from_offence} 次起 {obj.repeat_points:.2f} 分"
 
     @admin.display(description="默认扣分", ordering="default_points")
     def points(self, obj: Rule) -> str:

@@ -200,8 +200,11 @@ def repeat_offence(case: Case) -> RepeatOffence:
 
     Counts the employee's earlier cases of the same rule that stand (Case.COUNTING_STATES)
     and happened within the window before this one.
-    The 2nd and later offences count ×factor; from the ``repeat_escalate_at``-th
-    on, the sanction is one level heavier.
+    The 2nd and later offences count ×factor — unless the rule says "from the N-th
+    offence, X points" (``repeat_from_offence``/``repeat_points``): then from the N-th on
+    the points are X, so a rule whose first offence is a 0-point reminder can still cost
+    points on a repeat (§5.3.a), which no factor of 0 could. From the
+    ``repeat_escalate_at``-th on, the sanction is one level heavier either way.
     """
     rule = case.rule
     since = case.occurred_at - dt.timedelta(days=rule.repeat_window_days)
@@ -218,7 +221,12 @@ def repeat_offence(case: Case) -> RepeatOffence:
         .count()
     )
     number = earlier + 1
-    points = rule.default_points * (rule.repeat_points_factor if number >= 2 else 1)
+    if rule.repeat_from_offence is not None and rule.repeat_points is not None:
+        # Rule.clean() keeps the two together; both are read so a half-set rule (written
+        # around the form) falls back to the factor, never to None points.
+        points = rule.repeat_points if number >= rule.repeat_from_offence else rule.default_points
+    else:
+        points = rule.default_points * (rule.repeat_points_factor if number >= 2 else 1)
     sanction = (
         sanction_one_up(rule.sanction) if number >= rule.repeat_escalate_at else rule.sanction
     )

@@ -136,6 +136,12 @@ RULE_CATALOG = [
 
 JOINT_SHARES = {"7.2": Decimal("0.5"), "9.8": Decimal("0.5")}
 
+# "Reminder first, points on a repeat": code -> (from the N-th offence in the window, points).
+# §5.3.a: the first ineligible join or invitation is a 0-point reminder, a repeat costs 2 points
+# (docs/clauses.md). A factor could never lift its 0 (violations.services.cases.repeat_offence).
+# violations/migrations/0006_rule_5_3_a_repeat_points.py gives existing databases the same.
+REPEAT_POINTS = {"5.3.a": (2, Decimal("2"))}
+
 
 @transaction.atomic
 def seed_rule_catalog() -> list[Rule]:
@@ -153,6 +159,7 @@ def seed_rule_catalog() -> list[Rule]:
                 is_active=active,
                 head_share=JOINT_SHARES.get(code, Decimal("0")),
             )
+            rule.repeat_from_offence, rule.repeat_points = REPEAT_POINTS.get(code, (None, None))
             rule.full_clean()
             rule.save()
         rules.append(rule)
