@@ -34,7 +34,13 @@ OUR_APPS = (
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # HR holds announcements.* too (§4: a route's 人力资源部 steps, postings, routes and
     # delegations), except a company leader's approval (ROLE_FORBIDDEN).
-    HR: [f"{app}.*" for app in OUR_APPS],
+    # The emails sent to people: HR reads them and tries a failed one again (change_emaildelivery:
+    # 立即重试); the notices themselves are their recipients' own.
+    HR: [
+        *(f"{app}.*" for app in OUR_APPS),
+        "notices.view_emaildelivery",
+        "notices.change_emaildelivery",
+    ],
     # Finance sees every case for the appraisal, never its evidence (no view_evidence);
     # exports results and imports its pay sheet; HR alone computes and locks (§7.1).
     FINANCE: [

@@ -3,7 +3,14 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from selfservice import announcements_views, directives_views, question_raise_views, views
+from selfservice import (
+    account_views,
+    announcements_views,
+    directives_views,
+    notices_views,
+    question_raise_views,
+    views,
+)
 
 app_name = "me"
 urlpatterns = [
@@ -11,7 +18,12 @@ urlpatterns = [
     path("cases/", views.case_list, name="case_list"),
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("cases/<int:pk>/appeal/", views.case_appeal_submit, name="case_appeal"),
+    path("cases/<int:pk>/explain/", views.case_explain_submit, name="case_explain"),
+    path("notices/", notices_views.notice_list, name="notice_list"),
+    path("notices/read-all/", notices_views.notice_read_all, name="notice_read_all"),
+    path("notices/<int:pk>/", notices_views.notice_open, name="notice_open"),
     path("appraisal/", views.appraisal, name="appraisal"),
+    path("account/", account_views.account_report, name="account_report"),  # §6.3
     path("directives/", directives_views.directive_list, name="directive_list"),
     path("directives/<int:pk>/", directives_views.directive_detail, name="directive_detail"),
     path("questions/", directives_views.question_list, name="question_list"),

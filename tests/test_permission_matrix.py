@@ -259,6 +259,8 @@ EXPECTED: dict[str, dict[str, str]] = {
         "creator": "LAVH",
     },
     "directives.replysla": {SUPERUSER: ALL, "hr": ALL},  # HR sets a group's reply time
+    # notices: the emails sent are a record, read-only; HR may try one again (an action).
+    "notices.emaildelivery": {SUPERUSER: VIEW, "hr": VIEW},
 }
 
 
@@ -697,6 +699,11 @@ TARGETS: dict[str, tuple[type[Model] | None, dict[str, Callable[[object], Q]]]] 
     # /me/: each login's own cases only; the in-scope side is tried where the persona has one
     # (not the superuser, who has no employee: /me/ tells them so, whatever the case)
     "own_case": (Case, dict.fromkeys([*STAFF[1:], "employee"], _own_case_q)),
+    # /me/notices/: each login's own notices only
+    "own_notice": (
+        apps.get_model("notices", "Notice"),
+        dict.fromkeys([*STAFF[1:], "employee"], lambda u: Q(recipient=u)),
+    ),
     # /me/directives/: each login's own assignments only (§7.2)
     "own_assignment": (
         apps.get_model("directives", "DirectiveAssignment"),
@@ -745,6 +752,7 @@ CUSTOM = [
     View("admin:appraisal_settlement_process_import", "post", "", frozenset(HR_ONLY | {"finance"})),
     View("admin:violations_case_queue", "get", "", frozenset(HR_ONLY)),  # decide_case
     View("admin:violations_case_decide", "post", "case", frozenset(HR_ONLY)),
+    View("admin:violations_case_told", "post", "case", frozenset(HR_ONLY)),  # 记录已告知员工
     # more evidence: who may see the case's evidence and file for its group (not a head)
     View(
         "admin:violations_case_add_evidence",
@@ -773,6 +781,11 @@ CUSTOM = [
     View("me:directive_detail", "get", "own_assignment", frozenset(LOGGED_IN)),
     View("me:question_list", "get", "", frozenset(LOGGED_IN)),
     View("me:question_raise", "get", "", frozenset(LOGGED_IN)),
+    # 我的通知: each login's own notices (another's opens 404: own_notice's out-of-scope side)
+    View("me:notice_list", "get", "", frozenset(LOGGED_IN)),
+    View("me:notice_read_all", "post", "", frozenset(LOGGED_IN)),
+    View("me:notice_open", "get", "own_notice", frozenset(LOGGED_IN)),
+    View("me:case_explain", "post", "own_case", frozenset(LOGGED_IN)),
 ]
 
 
@@ -787,7 +800,7 @@ def custom_cells(view: View, persona: str, user) -> list[Cell]:
     cells = []
     for side, inside in sides:
         obj = _pick(model, q, inside=inside)
-        if obj is None and view.target in ("own_case", "own_assignment") and side == "in":
+        if obj is None and view.target.startswith("own_") and side == "in":
             continue  # this persona has no case of their own: only another's is tried
         assert obj is not None, f"the demo has no {view.target} {side} the scope of {persona}"
         url = reverse(view.name, args=[obj.pk])

@@ -14,3 +14,6 @@ LANGUAGE_CODE = "zh-hans"
 # start a real worker on Redis themselves.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# HR confirms a proposed case at once in most tests (they predate the employee's explanation
+# window); tests/violations/test_case_notices.py switches the window on (override_settings).
+CASE_EXPLANATION_WORKING_DAYS = 0

@@ -194,7 +194,9 @@ def test_the_detail_links_each_evidence_file_to_the_checked_view(my_client, me, 
 def test_the_appeal_form_shows_only_on_a_confirmed_case_within_the_window(my_client, me, hr):
     proposed, confirmed = new_case(me), confirmed_case(me, hr, code="9.3")
     late = confirmed_case(me, hr, code="9.10")
-    Case.objects.filter(pk=late.pk).update(confirmed_at=F("confirmed_at") - dt.timedelta(days=8))
+    # The window counts from when the employee was told (here: the confirmation's notice).
+    assert late.told_at is not None
+    Case.objects.filter(pk=late.pk).update(told_at=F("told_at") - dt.timedelta(days=8))
 
     assert appeal_url(confirmed) in my_client.get(detail_url(confirmed)).content.decode()
     assert appeal_url(proposed) not in my_client.get(detail_url(proposed)).content.decode()
@@ -237,7 +239,8 @@ def test_an_appeal_without_a_reason_is_refused(my_client, me, hr, reason):
 
 def test_an_appeal_after_the_window_is_refused_with_the_deadline(my_client, me, hr):
     case = confirmed_case(me, hr)
-    Case.objects.filter(pk=case.pk).update(confirmed_at=F("confirmed_at") - dt.timedelta(days=8))
+    # Told by the confirmation's notice 8 days ago: the 7-day window from then has passed.
+    Case.objects.filter(pk=case.pk).update(told_at=F("told_at") - dt.timedelta(days=8))
     case.refresh_from_db()
 
     response = my_client.post(appeal_url(case), {"reason": "我刚看到"})

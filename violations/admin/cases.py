@@ -78,7 +78,8 @@ class DepartmentFilter(admin.SimpleListFilter):
         return queryset.filter(department.subtree_q("employee__department__"))
 
 
-DECIDED_FIELDS = ["state", *CONFIRMATION_FIELDS]
+DECIDED_FIELDS = ["state", *CONFIRMATION_FIELDS, "told_at", "told_how"]
+EXPLANATION_FIELDS = ["explanation", "explained_at"]
 SOURCE_FIELDS = ["source", "source_key", "reported_by", "created_at", "joint_of"]
 APPEAL_STATES = (Case.State.APPEALED, Case.State.UPHELD, Case.State.OVERTURNED)
 FACT_FIELDS = ["rule", "employee", "group", "occurred_at", "description"]
@@ -96,6 +97,7 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, HistoryAdmin):
         "department",
         "group",
         "state",
+        "explained",
         "points",
         "sanction",
         "source",
@@ -114,7 +116,13 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, HistoryAdmin):
     date_hierarchy = "occurred_at"
     search_fields = ["employee__name", "employee__employee_no", "description"]
     add_fieldsets = [(None, {"fields": [*FACT_FIELDS, "evidence"]})]
-    actions = ["confirm_cases", "dismiss_cases", "uphold_appeals", "overturn_appeals"]
+    actions = [
+        "confirm_cases",
+        "dismiss_cases",
+        "uphold_appeals",
+        "overturn_appeals",
+        "record_told_in_person",
+    ]
     change_list_template = "admin/violations/case/change_list.html"
     change_form_template = "admin/violations/case/change_form.html"
 
@@ -188,6 +196,13 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, HistoryAdmin):
     def case_number(self, obj: Case) -> str:
         return f"#{obj.pk}"
 
+    @admin.display(description="员工说明", boolean=True, ordering="explained_at")
+    def explained(self, obj: Case) -> bool | None:
+        """Whether the employee explained; — for a case with nothing to explain any more."""
+        if obj.explained_at is not None:
+            return True
+        return False if obj.state == Case.State.PROPOSED else None
+
     @admin.display(description="部门", ordering="employee__department__path")
     def department(self, obj: Case) -> str:
         return obj.employee.department.path
@@ -206,6 +221,7 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, HistoryAdmin):
 
         return [
             ("案件", {"fields": shown(FACT_FIELDS, self._facts_editable(request, obj))}),
+            ("员工说明", {"fields": shown(EXPLANATION_FIELDS)}),
             ("处理结果", {"fields": shown(DECIDED_FIELDS)}),
             ("来源", {"fields": shown(SOURCE_FIELDS)}),
         ]
@@ -332,6 +348,11 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, HistoryAdmin):
                 "<path:object_id>/decide/",
                 wrap(self.decide_view),
                 name="violations_case_decide",
+            ),
+            path(
+                "<path:object_id>/told/",
+                wrap(self.told_view),
+                name="violations_case_told",
             ),
             path(
                 "<path:object_id>/evidence/add/",

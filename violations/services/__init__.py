@@ -6,6 +6,7 @@ from violations.services.cases import (
     case_confirm,
     case_decide_appeal,
     case_dismiss,
+    explanation_due,
     repeat_offence,
 )
 from violations.services.catalog import RULE_CATALOG, seed_rule_catalog
@@ -21,6 +22,7 @@ from violations.services.roster_cases import (
     finding_decide_left_group,
     roster_actions_handle_overdue,
 )
+from violations.services.telling import case_explain, case_record_told
 
 __all__ = [
     "RULE_CATALOG",
@@ -31,11 +33,14 @@ __all__ = [
     "case_confirm",
     "case_decide_appeal",
     "case_dismiss",
+    "case_explain",
     "case_file",
     "case_propose",
+    "case_record_told",
     "evidence_add_all",
     "evidence_check_all",
     "evidence_inspect",
+    "explanation_due",
     "finding_decide_left_group",
     "repeat_offence",
     "roster_actions_handle_overdue",

@@ -11,7 +11,13 @@ Fairness rules enforced here, whoever calls:
 - four eyes: nobody confirms or dismisses a case they reported, and nobody decides
   the appeal of a case they confirmed;
 - an appeal comes from the employee (their login) or from HR for them, within
-  CASE_APPEAL_WINDOW_DAYS of confirmation;
+  CASE_APPEAL_WINDOW_DAYS of when the employee was told (told_at: the confirmation's notice
+  reaching their login, their first view of the case, or HR telling them in person —
+  whichever came first); before they were told the window has not started;
+- the employee hears of each decision (violations.services.notify); while a case is
+  proposed they may explain (telling.case_explain), and HR does not confirm it before they
+  did or CASE_EXPLANATION_WORKING_DAYS working days have passed (explanation_due) —
+  dismissing never waits;
 - points and sanction are fixed at confirmation (the rule's default, escalated for
   repeat offences; HR may override with a reason) and never change afterwards;
 - §9.8/§9.12: confirming a case of a rule with a head share makes the linked case
@@ -40,7 +46,9 @@ from common.actors import Actor, actor_may, actor_user, is_system, require_actor
 from common.exceptions import ServiceError
 from violations import selectors
 from violations.models import Case, CaseTransition, sanction_one_up
+from violations.services import notify
 from violations.services.evidence import evidence_check_all, evidence_store_checked
+from workdays.selectors import working_days_after
 
 State = Case.State
 ALLOWED = {
@@ -76,7 +84,15 @@ ERROR_OWN_APPEAL = (
 ERROR_COMMENT_REQUIRED = "请填写意见。"
 ERROR_REASON_REQUIRED = "调整扣分时必须填写理由。"
 ERROR_NEGATIVE_POINTS = "扣分不能为负数。"
-ERROR_APPEAL_LATE = "申诉期已过：确认后 {days} 天内可以申诉（截至 {deadline:%Y-%m-%d %H:%M}）。"
+ERROR_APPEAL_LATE = "申诉期已过：告知本人后 {days} 天内可以申诉（截至 {deadline:%Y-%m-%d %H:%M}）。"
+ERROR_EXPLANATION_PENDING = (
+    "员工尚未说明：案件提出后 {days} 个工作日内（截至 {until:%Y-%m-%d %H:%M}）"
+    "等待本人在页面上说明，之后才能确认；驳回不受此限。"
+)
+# How the employee was told of their confirmed case (Case.told_how).
+TOLD_BY_NOTICE = "站内通知"
+TOLD_BY_VIEW = "查看案件"
+TOLD_IN_PERSON = "当面告知"
 ERROR_APPEAL_NOT_YOURS = "只有本人或人力资源部可以为这个案件提出申诉。"
 ERROR_UNKNOWN_RULE = "违规条款 §{code} 不存在或未启用。"
 ERROR_FILE_FORBIDDEN = "你不能为这个群登记违规。"
@@ -178,7 +194,7 @@ def _locked(case: Case) -> Case:
     # Two HR clerks on the same case: the second sees the first's decision.
     return (
         Case.objects.select_for_update(of=("self",))
-        .select_related("rule", "employee__department", "group")
+        .select_related("rule", "employee__department", "employee__user", "group")
         .get(pk=case.pk)
     )
 
@@ -247,6 +263,13 @@ def case_confirm(
     _refuse_unless_hr(case, actor)
     _refuse_own_report(case, actor)
     _check_move(case, State.CONFIRMED)
+    until = explanation_due(case)
+    if until is not None and timezone.now() < until:
+        raise CaseError(
+            ERROR_EXPLANATION_PENDING.format(
+                days=settings.CASE_EXPLANATION_WORKING_DAYS, until=timezone.localtime(until)
+            )
+        )
     offence = repeat_offence(case)
     if points is not None and Decimal(points) != offence.points:
         if Decimal(points) < 0:
@@ -268,8 +291,33 @@ def case_confirm(
         comment=comment,
         fields=CONFIRMATION_FIELDS,
     )
+    _tell_confirmed(case)
     _make_joint_case(case, actor)
     return case
+
+
+def _tell_confirmed(case: Case) -> None:
+    """The confirmation's notice; reaching an active login, it is when the employee was
+    told, and their appeal window starts (appeal_deadline)."""
+    notice = notify.notify_confirmed(case)
+    if notice is not None and case.told_at is None:
+        case.told_at = notice.created_at
+        case.told_how = TOLD_BY_NOTICE
+        case.save(update_fields=["told_at", "told_how"])
+
+
+def explanation_due(case: Case) -> dt.datetime | None:
+    """Until when HR waits for the employee's explanation before confirming ``case``, or
+    None when it does not wait: the case is no longer proposed, the employee explained, has
+    no active login (nobody told them, so nothing to wait for), or
+    CASE_EXPLANATION_WORKING_DAYS is 0. Counted in working days from the proposal."""
+    days = settings.CASE_EXPLANATION_WORKING_DAYS
+    if days < 1 or case.state != State.PROPOSED or case.explained_at is not None:
+        return None
+    user = case.employee.user
+    if user is None or not user.is_active:
+        return None
+    return working_days_after(case.created_at, days)
 
 
 def _make_joint_case(case: Case, actor: Actor) -> Case | None:
@@ -299,6 +347,7 @@ def _make_joint_case(case: Case, actor: Actor) -> Case | None:
     )
     if created:
         record_transition(joint, "", actor, f"随案件 #{case.pk} 确认（部门负责人连带 {share:.0%}）")
+        _tell_confirmed(joint)  # the head hears of their share as the employee of theirs
     return joint
 
 
@@ -309,7 +358,9 @@ def case_dismiss(*, case: Case, actor: Actor, comment: str) -> Case:
     comment = _require_comment(comment)
     _refuse_unless_hr(case, actor)
     _refuse_own_report(case, actor)
-    return _move(case, State.DISMISSED, actor=actor, comment=comment)
+    _move(case, State.DISMISSED, actor=actor, comment=comment)
+    notify.notify_dismissed(case, comment)
+    return case
 
 
 # ---------------------------------------------------------------------------
@@ -318,9 +369,12 @@ def case_dismiss(*, case: Case, actor: Actor, comment: str) -> Case:
 
 
 def appeal_deadline(case: Case) -> dt.datetime | None:
-    if case.confirmed_at is None:
+    """The end of the appeal window: CASE_APPEAL_WINDOW_DAYS from when the employee was told
+    of the confirmed case; None before that (not confirmed, or not told yet: the window has
+    not started, and an appeal is allowed)."""
+    if case.confirmed_at is None or case.told_at is None:
         return None
-    return case.confirmed_at + dt.timedelta(days=settings.CASE_APPEAL_WINDOW_DAYS)
+    return case.told_at + dt.timedelta(days=settings.CASE_APPEAL_WINDOW_DAYS)
 
 
 @transaction.atomic
@@ -344,8 +398,8 @@ def case_appeal(
     if not selectors.can_appeal_case(actor, case):
         raise CaseError(ERROR_APPEAL_NOT_YOURS)
     _check_move(case, State.APPEALED)
-    deadline = cast(dt.datetime, appeal_deadline(case))  # confirmed (the move is allowed)
-    if (now or timezone.now()) > deadline:
+    deadline = appeal_deadline(case)  # None: not told yet, the window has not started
+    if deadline is not None and (now or timezone.now()) > deadline:
         raise CaseError(
             ERROR_APPEAL_LATE.format(
                 days=settings.CASE_APPEAL_WINDOW_DAYS, deadline=timezone.localtime(deadline)
@@ -369,10 +423,15 @@ def case_decide_appeal(*, case: Case, actor: Actor, uphold: bool, comment: str) 
     if case.confirmed_by_id is not None and case.confirmed_by_id == actor.pk:
         raise CaseError(ERROR_OWN_CONFIRMATION)
     _move(case, State.UPHELD if uphold else State.OVERTURNED, actor=actor, comment=comment)
+    notify.notify_appeal_decided(case, comment)
     if not uphold:
-        for joint in case.joint_cases.select_for_update().filter(state__in=Case.COUNTING_STATES):
+        joints = case.joint_cases.select_for_update(of=("self",)).select_related(
+            "rule", "group", "employee__user"
+        )
+        for joint in joints.filter(state__in=Case.COUNTING_STATES):
             previous = joint.state
             joint.state = State.OVERTURNED
             joint.save(update_fields=["state"])
             record_transition(joint, previous, actor, f"案件 #{case.pk} 申诉成立，连带记录随之撤销")
+            notify.notify_joint_overturned(joint, case)
     return case

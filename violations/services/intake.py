@@ -1,7 +1,8 @@
 """How a case comes in (§7.1): proposed by another part of the system, or filed by hand.
 
-Either way the case starts as 待审核 with its first CaseTransition ("" → proposed), and
-from there only the workflow of cases.py moves it.
+Either way the case starts as 待审核 with its first CaseTransition ("" → proposed), the
+employee is told (a notice on their page and an email: they may explain before HR decides,
+violations.services.notify), and from there only the workflow of cases.py moves it.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from violations.services.cases import (
     ERROR_FILE_FORBIDDEN,
     ERROR_UNKNOWN_RULE,
     CaseError,
+    explanation_due,
     record_transition,
 )
 from violations.services.evidence import evidence_check_all, evidence_store_checked
+from violations.services.notify import notify_proposed
 
 
 def case_propose(
@@ -62,6 +65,7 @@ def case_propose(
             )
             if created:
                 record_transition(case, "", actor, f"由{case.get_source_display()}提出")
+                notify_proposed(case, explanation_due(case))
             return case, created
     except IntegrityError:
         return Case.objects.get(source=source, source_key=source_key), False
@@ -102,4 +106,5 @@ def case_file(
     case.save()
     record_transition(case, "", actor, "登记")
     evidence_store_checked(case=case, files=evidence, kinds=kinds, actor=actor)
+    notify_proposed(case, explanation_due(case))
     return case

@@ -1,0 +1,62 @@
+"""The emails the system sent, in the admin (邮件发送记录): read-only, so that a failed send is
+seen with its error, never lost; HR (and the superuser) may try one again (立即重试)."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+
+from common.admin import WrittenByServicesMixin
+from notices.models import EmailDelivery
+from notices.services import RETRY_PERMISSION, NoticeError, emails_retry
+
+MESSAGE_RETRIED = "已安排 {count} 封邮件立即重新发送。"
+MESSAGE_NOTHING_TO_RETRY = "所选邮件都已发送，无需重试。"
+
+
+@admin.register(EmailDelivery)
+class EmailDeliveryAdmin(WrittenByServicesMixin, admin.ModelAdmin):
+    list_display = [
+        "to",
+        "subject",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "created_at",
+    ]
+    list_filter = ["status"]
+    search_fields = ["to"]
+    date_hierarchy = "created_at"
+    list_select_related = ["notice"]
+    readonly_fields = [
+        "notice",
+        "to",
+        "subject",
+        "body",
+        "status",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "sent_at",
+        "created_at",
+    ]
+    fields = readonly_fields
+    actions = ["retry_now"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the record that someone was (or could not be) told
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm(RETRY_PERMISSION)
+
+    @admin.action(description="立即重试", permissions=["retry"])
+    def retry_now(self, request, queryset):
+        try:
+            count = emails_retry(deliveries=queryset, actor=request.user)
+        except NoticeError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        if count:
+            self.message_user(request, MESSAGE_RETRIED.format(count=count), messages.SUCCESS)
+        else:
+            self.message_user(request, MESSAGE_NOTHING_TO_RETRY, messages.WARNING)

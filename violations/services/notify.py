@@ -1,0 +1,103 @@
+"""Telling the employee about their case (issue 12, point 6): a notice on their own page
+and an email (notices.notice_post), once per event — proposed (with the chance to explain),
+confirmed, dismissed, appeal decided — and the §9.8 joint case to the department head.
+
+Only the posting and its words live here; when the telling starts the appeal clock is
+cases.py's (told_at), and the employee's explanation is telling.py's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from notices.models import Notice
+from notices.services import notice_post
+from violations.models import Case
+
+TITLE_PROPOSED = "有一项违规待人力资源部审核，你可以在页面上说明"
+TITLE_CONFIRMED = "你的违规案件 #{pk} 已确认"
+TITLE_JOINT = "连带责任：你部门员工的案件 #{pk} 已确认"
+TITLE_DISMISSED = "你的违规案件 #{pk} 已驳回，不作处理"
+TITLE_UPHELD = "你对案件 #{pk} 的申诉不成立，维持原处理"
+TITLE_OVERTURNED = "你对案件 #{pk} 的申诉成立，处理已撤销"
+TITLE_JOINT_OVERTURNED = "案件 #{pk} 申诉成立，你的连带记录 #{joint} 已撤销"
+
+APPEAL_WINDOW = "如有异议，请在 {days} 天内（自你收到本通知起，截至 {deadline:%Y-%m-%d %H:%M}）在案件页面提出申诉。"
+EXPLANATION_WAIT = "人力资源部会等你说明至 {until:%Y-%m-%d %H:%M}（{days} 个工作日）再作决定。"
+
+
+def _facts(case: Case) -> str:
+    occurred = timezone.localtime(case.occurred_at)
+    group = f"，{case.group.name}" if case.group_id else ""
+    return (
+        f"§{case.rule.code} {case.rule.title_zh}（{occurred:%Y-%m-%d %H:%M}{group}）\n"
+        f"{case.description}"
+    )
+
+
+def _post(case: Case, kind: str, event: str, title: str, body: str) -> Notice | None:
+    return notice_post(
+        recipient=case.employee.user,  # None without a login: nobody to tell
+        kind=kind,
+        title=title,
+        body=body,
+        url=reverse("me:case_detail", args=[case.pk]),
+        subject_key=f"case:{case.pk}:{event}",
+    )
+
+
+def notify_proposed(case: Case, explain_until: dt.datetime | None) -> Notice | None:
+    """A case was proposed or filed: the employee may explain before HR decides."""
+    lines = [
+        _facts(case),
+        "",
+        "人力资源部作出决定前，你可以在“我的违规记录”中该案件的页面上说明情况。",
+    ]
+    if explain_until is not None:
+        lines.append(
+            EXPLANATION_WAIT.format(
+                until=timezone.localtime(explain_until),
+                days=settings.CASE_EXPLANATION_WORKING_DAYS,
+            )
+        )
+    return _post(case, Notice.Kind.CASE_PROPOSED, "proposed", TITLE_PROPOSED, "\n".join(lines))
+
+
+def notify_confirmed(case: Case) -> Notice | None:
+    """HR confirmed: points and sanction, and the appeal window that starts now."""
+    days = settings.CASE_APPEAL_WINDOW_DAYS
+    title = (TITLE_JOINT if case.joint_of_id else TITLE_CONFIRMED).format(
+        pk=case.joint_of_id or case.pk
+    )
+    lines = [
+        _facts(case),
+        "",
+        f"扣分：{case.points}；处分：{case.get_sanction_display()}。",
+        APPEAL_WINDOW.format(
+            days=days, deadline=timezone.localtime(timezone.now() + dt.timedelta(days=days))
+        ),
+    ]
+    return _post(case, Notice.Kind.CASE_CONFIRMED, "confirmed", title, "\n".join(lines))
+
+
+def notify_dismissed(case: Case, comment: str) -> Notice | None:
+    body = f"{_facts(case)}\n\n人力资源部的意见：{comment}"
+    title = TITLE_DISMISSED.format(pk=case.pk)
+    return _post(case, Notice.Kind.CASE_DISMISSED, "dismissed", title, body)
+
+
+def notify_appeal_decided(case: Case, comment: str) -> Notice | None:
+    upheld = case.state == Case.State.UPHELD
+    title = (TITLE_UPHELD if upheld else TITLE_OVERTURNED).format(pk=case.pk)
+    body = f"{_facts(case)}\n\n人力资源部的裁决意见：{comment}"
+    return _post(case, Notice.Kind.APPEAL_DECIDED, "appeal", title, body)
+
+
+def notify_joint_overturned(joint: Case, case: Case) -> Notice | None:
+    title = TITLE_JOINT_OVERTURNED.format(pk=case.pk, joint=joint.pk)
+    body = f"{_facts(joint)}\n\n员工的申诉成立，部门负责人的连带记录随之撤销，不再计分。"
+    return _post(joint, Notice.Kind.APPEAL_DECIDED, "appeal", title, body)
