@@ -1,6 +1,7 @@
-"""Keep object permissions in step with who runs each group, however it changed.
+"""Keep object permissions in step with who runs each group, however it changed, and make the
+groups follow joiners, movers and leavers (members.PersonnelEvent) at once.
 
-The rule itself lives in groups.services; these receivers only say when to apply it.
+The rules themselves live in groups.services; these receivers only say when to apply them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from django.dispatch import receiver
 
 from groups import services
 from groups.models import ChatGroup
-from members.models import Employee
+from groups.services.lifecycle import personnel_event_apply
+from members.models import Employee, PersonnelEvent
 
 
 @receiver(post_save, sender=ChatGroup)
@@ -43,3 +45,13 @@ def employee_login_changed(sender, instance: Employee, raw: bool = False, **kwar
     ):
         services.chat_group_sync_all_permissions()
     instance.loaded_user_id = instance.user_id
+
+
+@receiver(post_save, sender=PersonnelEvent)
+def personnel_event_recorded(
+    sender, instance: PersonnelEvent, created: bool, raw: bool = False, **kwargs
+) -> None:
+    # members.signals records the event in the transaction that changed the employee; the
+    # groups follow in the same one (groups.services.lifecycle).
+    if created and not raw:
+        personnel_event_apply(event=instance)

@@ -199,13 +199,28 @@ class Employee(models.Model):
     loaded_user_id: int | None = None
     # The status as loaded, so that members.signals notices the move to 离职 (docs/security.md, 7).
     loaded_status: str | None = None
+    # What makes a mover (调动) as loaded: members.signals compares them after save and
+    # records a PersonnelEvent only when one of them (or the status) changed.
+    loaded_department_id: int | None = None
+    loaded_position_id: int | None = None
+    loaded_category: str | None = None
+    loaded_rank: int | None = None
 
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
         instance.loaded_user_id = instance.__dict__.get("user_id")
-        instance.loaded_status = instance.__dict__.get("status")
+        instance.remember_loaded()
         return instance
+
+    def remember_loaded(self) -> None:
+        """Take the current status and placement as "loaded" (members.signals, after a save:
+        the next save compares with them). The login is groups.signals' own to remember."""
+        self.loaded_status = self.__dict__.get("status")
+        self.loaded_department_id = self.__dict__.get("department_id")
+        self.loaded_position_id = self.__dict__.get("position_id")
+        self.loaded_category = self.__dict__.get("category")
+        self.loaded_rank = self.__dict__.get("rank")
 
     def clean(self) -> None:
         if self.status == self.Status.ACTIVE and self.left_on:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from import_export import fields, resources
 
+from common.actors import actor_user
 from common.importing import ROW_ERROR, renumber_rows
 from common.spreadsheets.cells import cell_text, escape_formula
 from common.spreadsheets.headers import map_headers
@@ -305,6 +306,10 @@ class EmployeeResource(resources.ModelResource):
         # Only the head flag changed: Department.head records that, and saving the employee
         # would add a history row that says nothing.
         if is_create or self._employee_changed:
+            # Who imported, as the admin records who saved (django-simple-history's attribute):
+            # the history row and the 人事变动 (members.signals) name them; None for the system.
+            if self._actor is not None:
+                instance._history_user = actor_user(self._actor)
             super().do_instance_save(instance, is_create)
 
     def after_save_instance(self, instance, row, **kwargs) -> None:

@@ -1,4 +1,5 @@
-"""When to apply the security rules of docs/security.md (6 and 7); the rules are in services."""
+"""When to apply the security rules of docs/security.md (6 and 7) and to record joiners, movers
+and leavers (人事变动); the rules are in services, the groups' reaction in groups.signals."""
 
 from __future__ import annotations
 
@@ -11,23 +12,99 @@ from django.dispatch import receiver
 
 from common.actors import SystemActor
 from members import services
-from members.models import Employee
+from members.models import Department, Employee, PersonnelEvent, Position
 
 security_log = logging.getLogger("security")
 
+# The words PersonnelEvent.changes uses, as the employee sheet's columns name them.
+FIELD_DEPARTMENT, FIELD_POSITION, FIELD_CATEGORY, FIELD_RANK, FIELD_STATUS = (
+    "部门",
+    "岗位",
+    "人员类别",
+    "职级",
+    "状态",
+)
+
 
 @receiver(post_save, sender=Employee)
-def employee_left(sender, instance: Employee, raw: bool = False, **kwargs) -> None:
-    # docs/security.md, 7: whatever marked them 离职 (the admin form, the employee sheet, code),
-    # the login goes at once. Only on the move to 离职, so
-    # re-saving a leaver costs nothing.
-    if raw or instance.is_active or instance.user_id is None:
+def employee_saved(sender, instance: Employee, created: bool, raw: bool = False, **kwargs) -> None:
+    """Whatever door saved the employee (the admin form, the employee sheet, code): a leaver's
+    login goes at once (docs/security.md, 7), then the joiner, mover or leaver is recorded in
+    the same transaction (groups.signals makes the groups follow). Re-saving without such a
+    change records nothing, so re-importing the same sheet creates nothing twice."""
+    if raw:
         return
-    if instance.loaded_status != Employee.Status.LEFT:
-        # Whoever saved the record (the admin sets _history_user), else the system.
-        actor = getattr(instance, "_history_user", None) or SystemActor("signal:employee_left")
-        services.employee_access_revoke(employee=instance, actor=actor)
-    instance.loaded_status = instance.status
+    # Whoever saved the record (the admin and the employee sheet set _history_user), else the
+    # system.
+    person = getattr(instance, "_history_user", None)
+    leaving = not instance.is_active and (created or instance.loaded_status != Employee.Status.LEFT)
+    if leaving and instance.user_id is not None:
+        services.employee_access_revoke(
+            employee=instance, actor=person or SystemActor("signal:employee_left")
+        )
+    kind, changes = personnel_change(instance, created=created)
+    instance.remember_loaded()
+    if kind is not None:
+        PersonnelEvent.objects.create(employee=instance, kind=kind, changes=changes, actor=person)
+
+
+def personnel_change(instance: Employee, *, created: bool) -> tuple[str | None, dict]:
+    """(kind, changes in words) of the save that just happened, or (None, {}): created and
+    active is a joiner; active -> 离职 a leaver; 离职 -> active a joiner again (rehired); while
+    active, a new department, position, category or rank a mover."""
+    status = Employee.Status
+    was = None if created else instance.loaded_status
+    if created:
+        if not instance.is_active:
+            return None, {}  # entered as a leaver (history): nothing joins or leaves
+        kind = PersonnelEvent.Kind.JOINER
+    elif was == status.ACTIVE and instance.status == status.LEFT:
+        kind = PersonnelEvent.Kind.LEAVER
+    elif was == status.LEFT and instance.status == status.ACTIVE:
+        kind = PersonnelEvent.Kind.JOINER
+    elif instance.status == status.ACTIVE:
+        kind = PersonnelEvent.Kind.MOVER
+    else:
+        return None, {}  # a leaver's record edited: they are gone already
+    before = {
+        "department_id": None if created else instance.loaded_department_id,
+        "position_id": None if created else instance.loaded_position_id,
+        "category": None if created else instance.loaded_category,
+        "rank": None if created else instance.loaded_rank,
+    }
+    moved = [name for name, value in before.items() if created or value != getattr(instance, name)]
+    if kind == PersonnelEvent.Kind.MOVER and not moved:
+        return None, {}
+    changes: dict[str, list] = {}
+    if was != instance.status:
+        labels = dict(status.choices)
+        changes[FIELD_STATUS] = [labels.get(was) if was else None, labels[instance.status]]
+    if "department_id" in moved:
+        paths = dict(
+            Department.objects.filter(
+                pk__in=[before["department_id"], instance.department_id]
+            ).values_list("pk", "path")
+        )
+        changes[FIELD_DEPARTMENT] = [
+            paths.get(before["department_id"]),
+            paths.get(instance.department_id),
+        ]
+    if "position_id" in moved:
+        names = dict(
+            Position.objects.filter(
+                pk__in=[before["position_id"], instance.position_id]
+            ).values_list("pk", "name")
+        )
+        changes[FIELD_POSITION] = [
+            names.get(before["position_id"]),
+            names.get(instance.position_id),
+        ]
+    if "category" in moved:
+        labels = dict(Employee.Category.choices)
+        changes[FIELD_CATEGORY] = [labels.get(before["category"]), labels.get(instance.category)]
+    if "rank" in moved:
+        changes[FIELD_RANK] = [before["rank"], instance.rank]
+    return kind, changes
 
 
 @receiver(user_login_failed)
