@@ -24,7 +24,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from common.permissions import objects_for_user
+from groups import naming
 from groups.models import (
+    WECHAT_MEMBER_CAP,
     ChatGroup,
     EligibilityRule,
     Finding,
@@ -32,7 +34,7 @@ from groups.models import (
     RosterAction,
     RosterSnapshot,
 )
-from groups.policy_data import FINDING_SPECS
+from groups.policy_data import FINDING_SPECS, GROUPS
 from members.models import Department, Employee
 
 
@@ -261,3 +263,94 @@ def todo_for_creator(group: ChatGroup) -> QuerySet:
         .select_related("finding__employee__department", "assignee", "group")
         .order_by("due_on", "finding__kind", "pk")
     )
+
+
+def rename_todos_of(employee: Employee) -> QuerySet[RosterAction]:
+    """The member's own open rename to-dos (§5.3.b), earliest due first: their /me/ page.
+    Only the member's: the to-do's finding is about them and it is theirs to fix."""
+    return (
+        RosterAction.objects.filter(
+            finding__employee=employee,
+            owner=RosterAction.Owner.MEMBER,
+            kind=RosterAction.Kind.RENAME,
+            status=RosterAction.Status.OPEN,
+        )
+        .select_related("group", "finding__employee__department")
+        .order_by("due_on", "group__name", "pk")
+    )
+
+
+# -- house rules: a group's settings stricter than the policy ----------------------
+
+HOUSE_RULE_LABEL = "公司规定之外的要求"
+
+
+def name_breaks_only_house_rule(display_name: str, *, real_name: str, convention: str) -> bool:
+    """§5.3.b asks for the real name, nothing more: a display name that is exactly the real
+    name breaks only a group's stricter convention (部门-姓名), never the policy."""
+    return convention != ChatGroup.NamingConvention.NAME and naming.follows_convention(
+        display_name,
+        real_name=real_name,
+        department_path="",
+        convention=ChatGroup.NamingConvention.NAME,
+    )
+
+
+def _rule_key(kind: str, *, min_rank=None, department: str = "", category: str = "") -> tuple:
+    return (kind, min_rank, department, category)
+
+
+def _rule_label(key: tuple) -> str:
+    kind, min_rank, department, category = key
+    if department:
+        return f"{department}（含下属）"
+    rule = EligibilityRule(kind=kind, min_rank=min_rank, category=category)
+    return str(rule)
+
+
+def house_rules(group: ChatGroup) -> list[str]:
+    """The group's settings stricter than the policy, each as one sentence for HR (shown on
+    the group page as 公司规定之外的要求): findings that come only from them are house rules,
+    not breaches of the policy.
+
+    - a naming convention other than the real name (§5.3.b asks for the real name);
+    - a member cap below WeChat's own (WECHAT_MEMBER_CAP);
+    - for the four groups of §4 (by code, policy_data.GROUPS): an eligibility rule of §4's
+      text missing from the family's rules (a narrower group than the policy's).
+    Two queries at most (the family's rules with their departments).
+    """
+    rules: list[str] = []
+    if group.naming_convention != ChatGroup.NamingConvention.NAME:
+        rules.append(
+            f"群昵称规范为“{group.get_naming_convention_display()}”：§5.3.b 只要求使用真实姓名，"
+            "只写了姓名的成员也会被列为“未使用真实姓名”。"
+        )
+    if group.member_cap < WECHAT_MEMBER_CAP:
+        rules.append(
+            f"人数上限 {group.member_cap} 人，低于微信群上限 {WECHAT_MEMBER_CAP} 人。"
+        )
+    root = group.rules_group
+    spec = next((g for g in GROUPS if g["code"] == root.code), None)
+    if spec is not None:
+        have = {
+            _rule_key(
+                r.kind,
+                min_rank=r.min_rank,
+                department=r.department.path if r.department_id else "",
+                category=r.category,
+            )
+            for r in root.rules.select_related("department")
+        }
+        everyone = _rule_key(EligibilityRule.Kind.EVERYONE) in have
+        for wanted in spec["rules"]:
+            key = _rule_key(
+                wanted["kind"],
+                min_rank=wanted.get("min_rank"),
+                department=wanted.get("department", ""),
+                category=wanted.get("category", ""),
+            )
+            if key not in have and not everyone:
+                rules.append(
+                    f"入群条件少了 §4 的“{_rule_label(key)}”：符合 §4 的员工可能不被列为应入群。"
+                )
+    return rules
