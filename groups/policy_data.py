@@ -140,14 +140,28 @@ FINDING_SPECS: dict[str, FindingSpec] = {
     Finding.Kind.MISSING: FindingSpec(
         "5.1", Finding.Severity.MEDIUM, RosterAction.Kind.ADD, "拉入群：符合入群条件但不在群内"
     ),
+    # §5.3.b: only the member can change their own display name.
     Finding.Kind.NOT_REAL_NAME: FindingSpec(
-        "5.3.b", Finding.Severity.LOW, RosterAction.Kind.RENAME, "提醒改为实名"
+        "5.3.b",
+        Finding.Severity.LOW,
+        RosterAction.Kind.RENAME,
+        "成员本人改为实名",
+        owner=RosterAction.Owner.MEMBER,
     ),
+    # Who someone is, and whose an account is, are HR's questions, not the creator's.
     Finding.Kind.AMBIGUOUS: FindingSpec(
-        "5.3.b", Finding.Severity.MEDIUM, RosterAction.Kind.RESOLVE, "人力资源部确认是哪位员工"
+        "5.3.b",
+        Finding.Severity.MEDIUM,
+        RosterAction.Kind.RESOLVE,
+        "人力资源部确认是哪位员工",
+        owner=RosterAction.Owner.HR,
     ),
     Finding.Kind.DUPLICATE_ACCOUNT: FindingSpec(
-        "6.3", Finding.Severity.HIGH, RosterAction.Kind.RESOLVE, "核实账号归属，移出多余账号"
+        "6.3",
+        Finding.Severity.HIGH,
+        RosterAction.Kind.RESOLVE,
+        "核实账号归属，移出多余账号",
+        owner=RosterAction.Owner.HR,
     ),
     # §6.3: an account its owner reported lost or stolen: HR looks into it (whoever speaks
     # with it now is not the employee), until the report is closed.

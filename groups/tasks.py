@@ -8,6 +8,7 @@ from celery import shared_task
 from common.actors import SystemActor
 from groups.models import ReconciliationRun, RosterSnapshot
 from groups.services import reconcile_start_all
+from groups.services.actions import roster_renames_tell
 from groups.services.runs import run_execute, runs_execute, runs_sweep_stale
 
 
@@ -34,6 +35,12 @@ def reconcile_family(run_ids: list[int]) -> list[dict]:
 def reconcile_all() -> int:
     """Nightly: a run per group with a snapshot, queued as one task per group family."""
     return len(reconcile_start_all(actor=SystemActor("task:groups.reconcile_all")))
+
+
+@shared_task(name="groups.tell_renames")
+def tell_renames(action_ids: list[int]) -> int:
+    """After a reconciliation opened rename to-dos: tell each member once (§5.3.b)."""
+    return roster_renames_tell(action_ids=action_ids)
 
 
 # groups.handle_overdue_roster_actions is defined in violations.tasks: past the grace period

@@ -1,37 +1,75 @@
-"""The creator's roster to-dos after their due date (§5.1): a daily reminder.
+"""Roster to-dos after they are opened: telling whoever can fix them (§5.1, §5.3.b).
 
-What comes after the grace period — a §5.1 proposal to HR — is a case, so it is the
-violations app's (violations.services.roster_cases.roster_actions_handle_overdue, which
-runs this first and then escalates, in one transaction): groups knows nothing of cases.
+Each to-do goes to whoever can fix it (groups.services.reconcile_apply.roster_action_for):
+adding and removing to the group's creator, a rename to the member, an identity question to
+HR. Here: a member is told of their rename when it is opened; every assignee with a login is
+reminded once a day of what is past its due date. What comes after the grace period — a case
+against whoever could have acted — is the violations app's
+(violations.services.roster_cases.roster_actions_handle_overdue, which runs the reminder first
+and then escalates, in one transaction): groups knows nothing of cases.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import F, QuerySet
+from django.urls import NoReverseMatch, reverse
 
+from groups import naming
 from groups.models import RosterAction
+from notices.models import Notice
+from notices.services import notice_post
 
-REMINDER_SUBJECT = "【微信群管理】{count} 项群成员待办已逾期"
+log = logging.getLogger(__name__)
+
+REMINDER_SUBJECT = "{count} 项群成员待办已逾期"
+RENAME_SUBJECT = "请修改你的群昵称"
+# §5.3.b, as the member reads it on their page and in the notice.
+RENAME_LINE = "你在{group}的群昵称应为“{name}”"
+RENAME_NOTICE = RENAME_LINE + "，请在 {due:%Y-%m-%d} 前修改"
 
 
 @dataclass(frozen=True)
 class ReminderResult:
     reminded: int = 0
-    emails: int = 0
+    emails: int = 0  # the people told with an email address (the notice queues the email)
     # Every open to-do past its due date, as loaded for the reminder (reminded today or not):
-    # what the §5.1 escalation looks at next, without loading them again.
+    # what the escalation looks at next, without loading them again.
     overdue: tuple[RosterAction, ...] = ()
+
+
+def rename_expected(action: RosterAction) -> str:
+    """The display name a rename to-do asks the member for, in the group's convention."""
+    employee = action.finding.employee
+    return naming.suggested_display_name(
+        real_name=employee.name,
+        department_name=employee.department.name,
+        convention=action.group.naming_convention,
+    )
+
+
+def rename_line(action: RosterAction) -> str:
+    """“你在俊马工作群的群昵称应为“张伟”” (§5.3.b)."""
+    return RENAME_LINE.format(group=action.group.name, name=rename_expected(action))
+
+
+def _my_group_names_url() -> str:
+    try:
+        return reverse("me:group_name_list")
+    except NoReverseMatch:  # the /me/ pages are not mounted (a bare groups install)
+        return ""
 
 
 def roster_actions_overdue(*, today: dt.date) -> QuerySet[RosterAction]:
     """Open to-dos due before ``today``, by assignee and due date, with what the reminder and
-    the escalation show (group, assignee's login, the finding's employee)."""
+    the escalation show and check (group and its creator, the assignee and their login, the
+    finding's employee)."""
     return (
         RosterAction.objects.filter(status=RosterAction.Status.OPEN, due_on__lt=today)
         .select_related("group", "assignee__user", "finding__employee")
@@ -41,37 +79,100 @@ def roster_actions_overdue(*, today: dt.date) -> QuerySet[RosterAction]:
 
 @transaction.atomic
 def roster_actions_remind_overdue(*, today: dt.date) -> ReminderResult:
-    """Remind each assignee once a day of their overdue actions: one email per assignee
-    with a login and an address, sent once the transaction commits.
+    """Remind each assignee once a day of their overdue to-dos: one notice per assignee with
+    a login (notices.services.notice_post: shown on their page, emailed when they have an
+    address, a failed send retried). HR-owned to-dos have no assignee: HR's own queue lists
+    them (the to-do admin, filtered by 由谁处理).
 
-    Idempotent: a second call on the same day reminds nobody again. Returns the overdue
-    to-dos it loaded with the counts (ReminderResult.overdue).
+    Idempotent: a second call on the same day reminds nobody again (the to-dos' reminder
+    date, and the notice's subject key per day). Returns the overdue to-dos it loaded with
+    the counts (ReminderResult.overdue).
     """
     overdue = tuple(roster_actions_overdue(today=today))
     to_remind = [a for a in overdue if a.last_reminded_on != today]
-    by_assignee: dict[int | None, list[RosterAction]] = defaultdict(list)
+    by_assignee: dict[int, list[RosterAction]] = defaultdict(list)
     for action in to_remind:
-        by_assignee[action.assignee_id].append(action)
-    messages = []
-    for actions in by_assignee.values():
-        user = actions[0].assignee.user if actions[0].assignee else None
-        if user is not None and user.email:
-            lines = [
-                f"- {a.group.name}：{a.get_kind_display()} {a.finding}（截止 {a.due_on:%Y-%m-%d}）"
-                for a in actions
-            ]
-            messages.append(
-                (
-                    REMINDER_SUBJECT.format(count=len(actions)),
-                    "根据《公司内部微信群管理办法》§5.1，以下群成员待办已逾期：\n"
-                    + "\n".join(lines),
-                    None,
-                    [user.email],
-                )
-            )
+        if action.assignee_id:
+            by_assignee[action.assignee_id].append(action)
+    emails = 0
+    for assignee_id, actions in by_assignee.items():
+        user = actions[0].assignee.user
+        lines = [
+            f"- {a.group.name}：{a.get_kind_display()} {a.finding}（截止 {a.due_on:%Y-%m-%d}）"
+            for a in actions
+        ]
+        owners = {a.owner for a in actions}
+        clause = "§5.3.b" if owners == {RosterAction.Owner.MEMBER} else "§5.1"
+        notice = notice_post(
+            recipient=user,
+            kind=Notice.Kind.ROSTER_TODO,
+            title=REMINDER_SUBJECT.format(count=len(actions)),
+            body=f"根据《公司内部微信群管理办法》{clause}，以下群成员待办已逾期：\n"
+            + "\n".join(lines),
+            url=_my_group_names_url() if clause == "§5.3.b" else "",
+            subject_key=f"roster-todo:overdue:{assignee_id}:{today.isoformat()}",
+        )
+        emails += int(notice is not None and bool(user.email))
     RosterAction.objects.filter(pk__in=[a.pk for a in to_remind]).update(
         last_reminded_on=today, reminder_count=F("reminder_count") + 1
     )
-    if messages:
-        transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
-    return ReminderResult(reminded=len(to_remind), emails=len(messages), overdue=overdue)
+    return ReminderResult(reminded=len(to_remind), emails=emails, overdue=overdue)
+
+
+def roster_renames_tell_later(actions: Iterable[RosterAction]) -> None:
+    """Once the transaction commits, tell the members of the rename to-dos just opened
+    (groups.tasks.tell_renames). Queued, not done here: reconciliation's query count stays
+    flat in the number of members (tests/groups/test_reconcile_queries.py)."""
+    ids = [a.pk for a in actions if a.owner == RosterAction.Owner.MEMBER and a.pk]
+    if not ids:
+        return
+
+    def queue() -> None:
+        from groups.tasks import tell_renames  # the task module imports the services
+
+        try:
+            tell_renames.delay(ids)
+        except Exception:  # the broker is down: the daily reminder tells them once overdue
+            log.warning("groups: could not queue tell_renames for %s", ids, exc_info=True)
+
+    transaction.on_commit(queue)
+
+
+@transaction.atomic
+def roster_renames_tell(*, action_ids: Iterable[int]) -> int:
+    """§5.3.b: tell each member of the open rename to-dos ``action_ids`` what their display
+    name should be and by when — one notice per member however many groups ask (listed in
+    it), never twice for the same to-dos (the subject key). Returns how many were told.
+
+    Queries: one load of the to-dos with the members' logins, then notice_post per member.
+    """
+    actions = (
+        RosterAction.objects.filter(
+            pk__in=list(action_ids),
+            owner=RosterAction.Owner.MEMBER,
+            status=RosterAction.Status.OPEN,
+        )
+        .select_related("group", "finding__employee__user", "finding__employee__department")
+        .order_by("finding__employee_id", "pk")
+    )
+    by_member: dict[int, list[RosterAction]] = defaultdict(list)
+    for action in actions:
+        by_member[action.finding.employee_id].append(action)
+    url = _my_group_names_url()
+    told = 0
+    for member_actions in by_member.values():
+        user = member_actions[0].finding.employee.user
+        body = "；\n".join(
+            RENAME_NOTICE.format(group=a.group.name, name=rename_expected(a), due=a.due_on)
+            for a in member_actions
+        )
+        notice = notice_post(
+            recipient=user,
+            kind=Notice.Kind.ROSTER_TODO,
+            title=RENAME_SUBJECT,
+            body=body + "。（《公司内部微信群管理办法》§5.3.b：群内使用真实姓名）",
+            url=url,
+            subject_key=f"roster-rename:{member_actions[0].pk}",
+        )
+        told += int(notice is not None)
+    return told

@@ -13,6 +13,7 @@ from typing import TypedDict
 from groups import naming
 from groups.matching import Match, ReconEmployee
 from groups.models import ChatGroup, Finding, RosterMember, RosterSnapshot
+from groups.selectors import HOUSE_RULE_LABEL, name_breaks_only_house_rule
 from members.models import Employee
 
 # Findings about the members of this group's snapshot: resolved when a later
@@ -131,12 +132,18 @@ def findings_for_members(
                 department_name=employee.department_name,
                 convention=convention,
             )
+            detail = f"群昵称应为“{expected}”"
+            if name_breaks_only_house_rule(
+                member.display_name, real_name=employee.name, convention=convention
+            ):
+                # The real name is all §5.3.b asks: say this finding is the group's own rule.
+                detail += f"（{HOUSE_RULE_LABEL}：本群要求“部门-姓名”，§5.3.b 只要求真实姓名）"
             seen.append(
                 Seen(
                     Finding.Kind.NOT_REAL_NAME,
                     f"e:{employee.pk}",
                     employee.pk,
-                    detail=f"群昵称应为“{expected}”",
+                    detail=detail,
                     member_ids=[member.pk],
                     **base,
                 )

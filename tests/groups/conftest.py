@@ -29,7 +29,7 @@ class Company:
     wang_fang: Employee
     departed: Employee
     production_worker: Employee
-    office: ChatGroup  # eligible: category 行管
+    office: ChatGroup  # eligible: category 行管; named 部门-姓名 (a house rule)
 
 
 @pytest.fixture
@@ -70,7 +70,14 @@ def company(db) -> Company:
         ),
     }
     department_set_head(department=hr, head=people["hr_head"])
-    office = ChatGroupFactory(code="office", name="办公群", creator=people["hr_head"])
+    # 部门-姓名, a house rule stricter than §5.3.b (the policy's default is 姓名): it tells
+    # the two 张伟 apart, which the tests below rely on.
+    office = ChatGroupFactory(
+        code="office",
+        name="办公群",
+        creator=people["hr_head"],
+        naming_convention=ChatGroup.NamingConvention.DEPARTMENT_NAME,
+    )
     EligibilityRuleFactory(group=office, kind=EligibilityRule.Kind.CATEGORY, category=admin)
     return Company(office=office, **people)
 

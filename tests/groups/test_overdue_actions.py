@@ -9,8 +9,10 @@ import pytest
 from django.utils import timezone
 
 from common.actors import SystemActor
-from groups.models import ReconciliationRun, RosterAction
+from groups.models import ChatGroup, ReconciliationRun, RosterAction
 from groups.services.actions import REMINDER_SUBJECT
+from notices.models import EmailDelivery, Notice
+from notices.services import EMAIL_SUBJECT
 from groups.tasks import reconcile_all
 from tests.factories import ChatGroupFactory, UserFactory
 from tests.groups.conftest import capture, compliant_rows
@@ -49,8 +51,12 @@ def test_overdue_creator_is_reminded_once_a_day_by_email(
     assert result.reminded == 2
     assert len(mailoutbox) == 1  # one email per creator, listing both
     assert mailoutbox[0].to == ["zhaomin@example.com"]
-    assert mailoutbox[0].subject == REMINDER_SUBJECT.format(count=2)
+    assert mailoutbox[0].subject == EMAIL_SUBJECT.format(title=REMINDER_SUBJECT.format(count=2))
     assert "快递小哥" in mailoutbox[0].body
+    # Told through a notice on their page too; the email is its delivery, sent (not dropped).
+    notice = Notice.objects.get(recipient__username="zhaomin")
+    assert notice.kind == Notice.Kind.ROSTER_TODO
+    assert notice.emails.get().status == EmailDelivery.Status.SENT
     with django_capture_on_commit_callbacks(execute=True):
         again = roster_actions_handle_overdue(today=day, actor=SYSTEM)
     assert again.reminded == 0
@@ -58,6 +64,7 @@ def test_overdue_creator_is_reminded_once_a_day_by_email(
     with django_capture_on_commit_callbacks(execute=True):
         roster_actions_handle_overdue(today=day + dt.timedelta(days=1), actor=SYSTEM)
     assert len(mailoutbox) == 2
+    assert Notice.objects.filter(recipient__username="zhaomin").count() == 2  # one a day
     assert set(RosterAction.objects.values_list("reminder_count", flat=True)) == {2}
 
 
@@ -103,7 +110,12 @@ def test_the_daily_task_runs_the_service(overdue):
 def test_reconcile_all_queues_a_run_per_group_and_runs_them(
     company, django_capture_on_commit_callbacks
 ):
-    second = ChatGroupFactory(code="office-2", name="办公2群", family=company.office)
+    second = ChatGroupFactory(
+        code="office-2",
+        name="办公2群",
+        family=company.office,
+        naming_convention=ChatGroup.NamingConvention.DEPARTMENT_NAME,  # as the office group
+    )
     capture(company.office, *compliant_rows()[:3])
     capture(second, *compliant_rows()[3:], "快递小哥")
     with django_capture_on_commit_callbacks(execute=True):
@@ -130,10 +142,11 @@ def test_the_overdue_to_dos_are_loaded_once_for_the_reminder_and_the_escalation(
     overdue, django_assert_max_num_queries
 ):
     """One SELECT of the overdue to-dos serves both steps; the rest is a fixed number of
-    statements (the reminder's update, the §5.1 rule, the proposal with its history and
-    audit row, the escalation's update), measured at 17 with their savepoints."""
+    statements (the reminder's notice with its email, the reminder's update, the rules, the
+    proposal with its history, audit row and the employee's notice, the escalation's
+    update), measured at 31 with their savepoints."""
     due = RosterAction.objects.first().due_on
-    with django_assert_max_num_queries(17) as captured:
+    with django_assert_max_num_queries(31) as captured:
         result = roster_actions_handle_overdue(today=due + dt.timedelta(days=4), actor=SYSTEM)
     assert (result.reminded, result.proposed_cases) == (2, 1)
     loads = [

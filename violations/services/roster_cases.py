@@ -3,8 +3,10 @@ proposal for HR. They live here, above groups, so that groups never imports viol
 (the apps depend one way: docs/architecture.md).
 
 - §9.5: HR decides whether a member leaving a group is a case — never automatic;
-- §5.1: the creator's roster to-dos, reminded daily by groups, are proposed as one case
-  per group, creator and due date once they are past the grace period.
+- overdue roster to-dos, reminded daily by groups, are proposed past the grace period as a
+  case against whoever could have fixed them: §5.1 against the group's creator (one case per
+  group, creator and due date), §5.3.b against a member who did not rename; HR's own to-dos
+  never make a case.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from django.utils import timezone
 
 from common.actors import Actor, actor_may, actor_user, require_actor
 from groups.models import Finding, RosterAction
+from groups.selectors import name_breaks_only_house_rule
 from groups.services.actions import roster_actions_remind_overdue
+from members.models import Employee
 from violations.models import Case, Rule
 from violations.services.cases import CaseError
 from violations.services.intake import case_propose
@@ -76,13 +80,23 @@ class OverdueResult:
 
 @transaction.atomic
 def roster_actions_handle_overdue(*, actor: Actor, today: dt.date | None = None) -> OverdueResult:
-    """Remind each assignee once a day of their overdue actions (groups.services.actions);
-    past the grace period, propose one §5.1 case per group, assignee and due date for HR.
-    Both in this one transaction, reminders first.
+    """Remind each assignee once a day of their overdue to-dos (groups.services.actions);
+    past the grace period, propose a case against whoever could have acted, for HR to decide:
 
-    Idempotent: a second call on the same day reminds nobody again, and the
-    proposal's source key means the same overdue batch never makes two cases.
-    The proposal is for HR to confirm or dismiss, never a penalty by itself.
+    - the creator's to-dos (add, remove, §5.1): one §5.1 case per group, creator and due
+      date, only against an active employee (a leaver's to-dos go to a successor, with a
+      fresh due date);
+    - a member's rename (§5.3.b): one §5.3.b case per to-do against the member, only while
+      they are active and when their display name breaks the policy, not only a group's
+      house rule (部门-姓名 when they use exactly their real name);
+    - HR's own to-dos (who someone is, duplicate or reported accounts): never a case — HR's
+      queue lists them.
+    Each only while its rule is active in the catalog. Both steps in this one transaction,
+    reminders first.
+
+    Idempotent: a second call on the same day reminds nobody again, and the proposals'
+    source keys mean the same overdue to-dos never make two cases. A proposal is for HR to
+    confirm or dismiss, never a penalty by itself.
     """
     require_actor(actor)  # also on a day with nothing to escalate
     today = today or timezone.localdate()
@@ -95,18 +109,31 @@ def roster_actions_handle_overdue(*, actor: Actor, today: dt.date | None = None)
 
 
 def _escalate_overdue(*, overdue: Sequence[RosterAction], today: dt.date, actor: Actor) -> int:
-    """§5.1 proposals for the ``overdue`` to-dos past the grace period; returns how many
-    were new."""
-    # HR may switch §5.1 off in the catalog: then overdue to-dos are only reminded.
-    if not Rule.objects.filter(code="5.1", is_active=True).exists():
-        return 0
+    """Proposals for the ``overdue`` to-dos past the grace period, each against whoever could
+    have fixed it; returns how many were new."""
     grace = dt.timedelta(days=settings.ROSTER_ACTION_GRACE_DAYS)
-    batches: dict[tuple, list[RosterAction]] = defaultdict(list)
-    for action in overdue:
-        if action.escalated_at is None and action.assignee_id and action.due_on + grace < today:
-            batches[(action.group_id, action.assignee_id, action.due_on)].append(action)
+    past_grace = [a for a in overdue if a.escalated_at is None and a.due_on + grace < today]
+    if not past_grace:
+        return 0
+    # HR may switch a rule off in the catalog: its overdue to-dos are then only reminded.
+    active = set(
+        Rule.objects.filter(code__in=["5.1", "5.3.b"], is_active=True).values_list(
+            "code", flat=True
+        )
+    )
     now = timezone.now()
     proposed = 0
+    escalated: list[int] = []
+    batches: dict[tuple, list[RosterAction]] = defaultdict(list)
+    for action in past_grace:
+        if action.owner == RosterAction.Owner.CREATOR and "5.1" in active:
+            if _is_active(action.assignee):
+                batches[(action.group_id, action.assignee_id, action.due_on)].append(action)
+        elif action.owner == RosterAction.Owner.MEMBER and "5.3.b" in active:
+            if _breaks_5_3_b(action):
+                proposed += _propose_rename_case(action, grace=grace, now=now, actor=actor)
+                escalated.append(action.pk)
+        # RosterAction.Owner.HR: HR's own question, never a case against anyone.
     for (group_id, assignee_id, due_on), actions in batches.items():
         first = actions[0]
         _, created = case_propose(
@@ -124,6 +151,48 @@ def _escalate_overdue(*, overdue: Sequence[RosterAction], today: dt.date, actor:
             actor=actor,
         )
         proposed += int(created)
-    escalated = [a.pk for actions in batches.values() for a in actions]
+        escalated.extend(a.pk for a in actions)
     RosterAction.objects.filter(pk__in=escalated).update(escalated_at=now)
     return proposed
+
+
+def _is_active(employee: Employee | None) -> bool:
+    return employee is not None and employee.status == Employee.Status.ACTIVE
+
+
+def _breaks_5_3_b(action: RosterAction) -> bool:
+    """A rename the member could have made and that the policy asks for: the member is still
+    active, and their display name is not exactly their real name under a 部门-姓名 house
+    rule (then only the group's own rule is broken, never §5.3.b)."""
+    finding = action.finding
+    member = finding.employee
+    return (
+        action.kind == RosterAction.Kind.RENAME
+        and _is_active(member)
+        and not name_breaks_only_house_rule(
+            finding.display_name,
+            real_name=member.name,
+            convention=action.group.naming_convention,
+        )
+    )
+
+
+def _propose_rename_case(
+    action: RosterAction, *, grace: dt.timedelta, now: dt.datetime, actor: Actor
+) -> int:
+    finding = action.finding
+    _, created = case_propose(
+        rule_code="5.3.b",
+        employee=finding.employee,
+        group=action.group,
+        source=Case.Source.RECONCILIATION,
+        source_key=f"roster-action:{action.pk}",
+        description=(
+            f"{finding.employee.name} 在 {action.group.name} 的群昵称为“{finding.display_name}”，"
+            f"{finding.detail}；截止于 {action.due_on:%Y-%m-%d}，超过宽限期 {grace.days} 天"
+            "仍未修改（§5.3.b 群内使用真实姓名）。"
+        ),
+        occurred_at=now,
+        actor=actor,
+    )
+    return int(created)
