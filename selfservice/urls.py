@@ -9,6 +9,7 @@ from selfservice import (
     directives_views,
     notices_views,
     question_raise_views,
+    roster_views,
     views,
 )
 
@@ -24,6 +25,7 @@ urlpatterns = [
     path("notices/<int:pk>/", notices_views.notice_open, name="notice_open"),
     path("appraisal/", views.appraisal, name="appraisal"),
     path("account/", account_views.account_report, name="account_report"),  # §6.3
+    path("group-names/", roster_views.group_name_list, name="group_name_list"),  # §5.3.b
     path("directives/", directives_views.directive_list, name="directive_list"),
     path("directives/<int:pk>/", directives_views.directive_detail, name="directive_detail"),
     path("questions/", directives_views.question_list, name="question_list"),
