@@ -1,3 +1,9 @@
-"""Admin of the groups app: the groups themselves, and their rosters and findings."""
+"""Admin of the groups app: the groups themselves, their rosters and findings, and §6.3
+account reports."""
 
-from groups.admin import chat_group, eligibility, roster  # noqa: F401 — registers the ModelAdmins
+from groups.admin import (  # noqa: F401 — registers the ModelAdmins
+    accounts,
+    chat_group,
+    eligibility,
+    roster,
+)

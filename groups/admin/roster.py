@@ -111,6 +111,7 @@ class FindingAdmin(EvidenceRowsMixin, RosterScopedAdmin):
         "employee",
         "clause_link",
         "detail",
+        "inviter_name",
         "status",
         "decision",
         "last_seen",
@@ -123,7 +124,7 @@ class FindingAdmin(EvidenceRowsMixin, RosterScopedAdmin):
         "decision",
     ]
     search_fields = ["display_name", "wechat_id", "employee__name", "employee__employee_no"]
-    list_select_related = ["group", "employee", "last_seen__group"]
+    list_select_related = ["group", "employee", "inviter", "last_seen__group"]
     # The subject key ("e:12@34") is the reconciliation's bookkeeping, not shown.
     readonly_fields = [
         "group_shown",
@@ -135,6 +136,8 @@ class FindingAdmin(EvidenceRowsMixin, RosterScopedAdmin):
         "display_name",
         "wechat_id",
         "detail",
+        "inviter_text",
+        "inviter_shown",
         "recommended_action",
         "first_seen_shown",
         "last_seen_shown",
@@ -153,6 +156,15 @@ class FindingAdmin(EvidenceRowsMixin, RosterScopedAdmin):
     first_seen_shown = linked_field(Finding, "first_seen")
     last_seen_shown = linked_field(Finding, "last_seen")
     resolved_by_shown = linked_field(Finding, "resolved_by")
+    inviter_shown = linked_field(Finding, "inviter")
+
+    @admin.display(description="邀请人", ordering="inviter__name")
+    def inviter_name(self, obj: Finding) -> str:
+        # §5.3.a: who brought a stranger or an ineligible member in, as matched (or as the
+        # roster says when nobody is sure which employee that is).
+        if obj.inviter_id:
+            return f"{obj.inviter.name}（{obj.inviter.employee_no}）"
+        return obj.inviter_text or "—"
 
     @admin.display(description="条款", ordering="clause")
     def clause_link(self, obj: Finding) -> str:

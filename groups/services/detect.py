@@ -7,13 +7,15 @@ open, kept and resolved Finding rows.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypedDict
 
+from django.utils import timezone
+
 from groups import naming
 from groups.matching import Match, ReconEmployee
-from groups.models import ChatGroup, Finding, RosterMember, RosterSnapshot
-from groups.selectors import HOUSE_RULE_LABEL, name_breaks_only_house_rule
+from groups.models import AccountReport, ChatGroup, Finding, RosterMember, RosterSnapshot
 from members.models import Employee
 
 # Findings about the members of this group's snapshot: resolved when a later
@@ -26,6 +28,7 @@ GROUP_KINDS = frozenset(
         Finding.Kind.NOT_REAL_NAME,
         Finding.Kind.AMBIGUOUS,
         Finding.Kind.DUPLICATE_ACCOUNT,
+        Finding.Kind.REPORTED_ACCOUNT,
         Finding.Kind.OVER_CAPACITY,
     }
 )
@@ -53,6 +56,38 @@ class Seen:
     wechat_id: str = ""
     detail: str = ""
     member_ids: list[int] = field(default_factory=list)
+    # §5.3.a: who brought a stranger or an ineligible member in (STRANGER, INELIGIBLE only).
+    inviter_text: str = ""
+    inviter_id: int | None = None
+
+
+def _provenance(member: RosterMember, inviter_id: int | None, employees) -> str:
+    """ "，由 X 邀请（二维码，2024-03-01）" from the roster's provenance columns, or ""."""
+    how = [member.get_join_method_display()] if member.join_method else []
+    if member.joined_at:
+        how.append(f"{timezone.localtime(member.joined_at):%Y-%m-%d}")
+    when = f"（{'，'.join(how)}）" if how else ""
+    if member.inviter:
+        who = member.inviter
+        if inviter_id is not None and inviter_id in employees:
+            inviter = employees[inviter_id]
+            who = f"{inviter.name}（{inviter.employee_no}）"
+            if member.inviter not in (inviter.name, inviter.wechat_id):
+                who += f"，名单记为“{member.inviter}”"
+        return f"，由 {who} 邀请{when}"
+    return f"，入群{when}" if when else ""
+
+
+def _invited(member: RosterMember, match: Match) -> dict:
+    return {"inviter_text": member.inviter, "inviter_id": match.inviter_id}
+
+
+def _reported(report: AccountReport) -> str:
+    """§6.3: "该微信号已于 2024-03-01 由 李娜 报告丢失"."""
+    return (
+        f"该微信号已于 {timezone.localtime(report.reported_at):%Y-%m-%d} 由 "
+        f"{report.employee.name} 报告{report.get_kind_display()}"
+    )
 
 
 def findings_for_members(
@@ -62,7 +97,11 @@ def findings_for_members(
     employees: dict[int, ReconEmployee],
     shared_wechat: dict[str, list[int]],
     eligible: set[int],
+    reports: Mapping[str, AccountReport] | None = None,
 ) -> list[Seen]:
+    """``reports``: the open §6.3 reports (lost or stolen account) by WeChat id, made at or
+    before the snapshot was taken."""
+    reports = reports or {}
     seen: list[Seen] = []
     convention = group.naming_convention
     rows_of: dict[int, list[RosterMember]] = defaultdict(list)
@@ -89,9 +128,11 @@ def findings_for_members(
                     Seen(
                         Finding.Kind.STRANGER,
                         f"n:{member.display_name}",
-                        detail="无法对应到任何员工（§5.3.c）",
+                        detail="无法对应到任何员工（§5.3.c）"
+                        + _provenance(member, match.inviter_id, employees),
                         member_ids=[member.pk],
                         **base,
+                        **_invited(member, match),
                     )
                 )
             continue
@@ -116,9 +157,11 @@ def findings_for_members(
                     Finding.Kind.INELIGIBLE,
                     f"e:{employee.pk}",
                     employee.pk,
-                    detail=f"{employee.department_path} 的 {employee.name} 不符合本群入群条件",
+                    detail=f"{employee.department_path} 的 {employee.name} 不符合本群入群条件"
+                    + _provenance(member, match.inviter_id, employees),
                     member_ids=[member.pk],
                     **base,
+                    **_invited(member, match),
                 )
             )
         if not naming.follows_convention(
@@ -132,18 +175,12 @@ def findings_for_members(
                 department_name=employee.department_name,
                 convention=convention,
             )
-            detail = f"群昵称应为“{expected}”"
-            if name_breaks_only_house_rule(
-                member.display_name, real_name=employee.name, convention=convention
-            ):
-                # The real name is all §5.3.b asks: say this finding is the group's own rule.
-                detail += f"（{HOUSE_RULE_LABEL}：本群要求“部门-姓名”，§5.3.b 只要求真实姓名）"
             seen.append(
                 Seen(
                     Finding.Kind.NOT_REAL_NAME,
                     f"e:{employee.pk}",
                     employee.pk,
-                    detail=detail,
+                    detail=f"群昵称应为“{expected}”",
                     member_ids=[member.pk],
                     **base,
                 )
@@ -152,6 +189,11 @@ def findings_for_members(
     for pk, rows in rows_of.items():
         if len(rows) > 1:
             names = "、".join(m.display_name for m in rows)
+            reported = [
+                f"{m.wechat_id}：{_reported(reports[m.wechat_id])}"
+                for m in rows
+                if m.wechat_id in reports
+            ]
             seen.append(
                 Seen(
                     Finding.Kind.DUPLICATE_ACCOUNT,
@@ -159,7 +201,8 @@ def findings_for_members(
                     pk,
                     display_name=rows[0].display_name,
                     wechat_id=rows[0].wechat_id,
-                    detail=f"同一员工在群内有 {len(rows)} 个账号：{names}",
+                    detail=f"同一员工在群内有 {len(rows)} 个账号：{names}"
+                    + "".join(f"；{r}" for r in reported),
                     member_ids=[m.pk for m in rows],
                 )
             )
@@ -174,10 +217,16 @@ def findings_for_members(
                     f"w:{member.wechat_id}",
                     display_name=member.display_name,
                     wechat_id=member.wechat_id,
-                    detail=f"微信号 {member.wechat_id} 登记在多名员工名下：{who}",
+                    detail=f"微信号 {member.wechat_id} 登记在多名员工名下：{who}"
+                    + (
+                        f"；{_reported(reports[member.wechat_id])}"
+                        if member.wechat_id in reports
+                        else ""
+                    ),
                     member_ids=[member.pk],
                 )
             )
+    seen += _reported_accounts(members, reports)
     if len(members) > group.member_cap:
         seen.append(
             Seen(
@@ -187,6 +236,29 @@ def findings_for_members(
             )
         )
     return seen
+
+
+def _reported_accounts(
+    members: list[RosterMember], reports: Mapping[str, AccountReport]
+) -> list[Seen]:
+    """§6.3: the rows of an account its owner reported lost or stolen, one finding per
+    account (HR's to look into), for as long as the report is open."""
+    rows_of: dict[str, list[RosterMember]] = defaultdict(list)
+    for member in members:
+        if member.wechat_id in reports:
+            rows_of[member.wechat_id].append(member)
+    return [
+        Seen(
+            Finding.Kind.REPORTED_ACCOUNT,
+            f"w:{wechat_id}",
+            reports[wechat_id].employee_id,
+            display_name=rows[0].display_name,
+            wechat_id=wechat_id,
+            detail=_reported(reports[wechat_id]) + "，挂失期间该账号在群内的发言不代表本人（§6.3）",
+            member_ids=[m.pk for m in rows],
+        )
+        for wechat_id, rows in rows_of.items()
+    ]
 
 
 def events_between(

@@ -40,6 +40,7 @@ from groups.models import (
     RosterMember,
     RosterSnapshot,
 )
+from groups.services.accounts import account_reports_open_at
 from groups.services.detect import (
     EVENT_KINDS,
     GROUP_KINDS,
@@ -151,7 +152,13 @@ def snapshot_reconcile(
 
         matched = {m.employee_id for m in matches.values() if m.employee_id}
         eligible = selectors.eligible_employee_ids(group, among=matched)
-        seen = findings_for_members(group, members, matches, employees, shared_wechat, eligible)
+        # §6.3: accounts reported lost or stolen by the time the snapshot was taken.
+        reports = account_reports_open_at(
+            {m.wechat_id for m in members if m.wechat_id}, snapshot.taken_at
+        )
+        seen = findings_for_members(
+            group, members, matches, employees, shared_wechat, eligible, reports
+        )
         seen += events_between(snapshot, previous_members, members, matches, eligible)
         findings_apply(
             group=group,

@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from groups.models import BULK_BATCH, ChatGroup, Finding, RosterAction, RosterSnapshot
 from groups.policy_data import FINDING_SPECS
-from groups.services.actions import roster_renames_tell_later
 from groups.services.detect import EVENT_KINDS, Seen
 
 if TYPE_CHECKING:
@@ -90,6 +89,8 @@ def findings_apply(
                     display_name=s.display_name,
                     wechat_id=s.wechat_id,
                     detail=s.detail,
+                    inviter_text=s.inviter_text,
+                    inviter_id=s.inviter_id,
                     recommended_action=spec.advice,
                     first_seen=snapshot,
                     last_seen=snapshot,
@@ -102,16 +103,16 @@ def findings_apply(
                 )
             )
         elif finding.kind not in EVENT_KINDS and (
-            finding.last_seen_id != snapshot.pk
-            or (finding.display_name, finding.wechat_id, finding.detail)
-            != (s.display_name, s.wechat_id, s.detail)
+            finding.last_seen_id != snapshot.pk or _shown(finding) != _shown(s)
         ):
             finding.last_seen = snapshot
-            finding.display_name, finding.wechat_id, finding.detail = (
-                s.display_name,
-                s.wechat_id,
-                s.detail,
-            )
+            (
+                finding.display_name,
+                finding.wechat_id,
+                finding.detail,
+                finding.inviter_text,
+                finding.inviter_id,
+            ) = _shown(s)
             to_update.append(finding)
         elif _closed_by_reconciliation(finding):
             # §9.5: seen leaving again (HR forgot the identity that explained it): back
@@ -133,7 +134,9 @@ def findings_apply(
 
     created = Finding.objects.bulk_create(to_create, batch_size=BULK_BATCH)
     Finding.objects.bulk_update(
-        to_update, ["last_seen", "display_name", "wechat_id", "detail"], batch_size=BULK_BATCH
+        to_update,
+        ["last_seen", "display_name", "wechat_id", "detail", "inviter_text", "inviter"],
+        batch_size=BULK_BATCH,
     )
     Finding.objects.bulk_update(
         to_resolve + withdrawn,
@@ -155,11 +158,16 @@ def findings_apply(
         and (action := roster_action_for(f, group, today=today)) is not None
     ]
     RosterAction.objects.bulk_create(actions, batch_size=BULK_BATCH)
-    roster_renames_tell_later(actions)  # §5.3.b: the member hears of their rename once
     result.opened += len(created)
     result.kept += len(wanted) - len(created) - (len(to_resolve) - len(resolved))
     result.resolved += len(resolved)
     return created
+
+
+def _shown(f: Finding | Seen) -> tuple:
+    """What a finding shows of the member, which a later snapshot may change (the inviter
+    too, §5.3.a: the file's 邀请人 corrected, or now matched to an employee)."""
+    return (f.display_name, f.wechat_id, f.detail, f.inviter_text, f.inviter_id)
 
 
 def _close_unseen(

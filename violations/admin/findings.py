@@ -1,4 +1,5 @@
-"""The Finding admin's §9.5 actions: HR decides whether a member leaving a group is a case.
+"""The Finding admin's case actions: HR decides whether a member leaving a group is a case
+(§9.5), and proposes a §5.3.a case against whoever invited a stranger or an ineligible member.
 
 groups never imports violations (the apps depend one way: docs/architecture.md), so the
 Finding admin of groups.admin.roster cannot offer a decision that proposes a case. It is
@@ -13,10 +14,11 @@ from django.contrib import admin, messages
 from groups.admin.roster import FindingAdmin
 from groups.models import Finding
 from violations.services import CaseError, finding_decide_left_group
+from violations.services.roster_cases import finding_propose_inviter_case
 
 
 class FindingDecisionAdmin(FindingAdmin):
-    actions = ["decide_no_case", "decide_propose_case"]
+    actions = ["decide_no_case", "decide_propose_case", "propose_inviter_case"]
 
     def has_decide_permission(self, request) -> bool:
         return request.user.has_perm("groups.change_finding")
@@ -28,6 +30,25 @@ class FindingDecisionAdmin(FindingAdmin):
     @admin.action(description="§9.5 退群：提交违规审核", permissions=["decide"])
     def decide_propose_case(self, request, queryset):
         self._decide(request, queryset, propose=True)
+
+    @admin.action(description="向邀请人提出 §5.3.a 违规", permissions=["decide"])
+    def propose_inviter_case(self, request, queryset):
+        """§5.3.a: one proposal per selected stranger/ineligible finding whose inviter is
+        known; each refusal (no inviter, already proposed, another kind) is said."""
+        proposed = 0
+        for finding in queryset.select_related("group", "employee"):
+            try:
+                finding_propose_inviter_case(finding=finding, actor=request.user)
+            except CaseError as exc:
+                self.message_user(request, f"{finding}：{exc}", messages.ERROR)
+            else:
+                proposed += 1
+        if proposed:
+            self.message_user(
+                request,
+                f"已向邀请人提出 {proposed} 项 §5.3.a 违规，待人力资源部审核。",
+                messages.SUCCESS,
+            )
 
     def _decide(self, request, queryset, *, propose: bool) -> None:
         # Counted before deciding: the changelist's own filter (status=open) is part of

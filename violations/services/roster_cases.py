@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.actors import Actor, actor_may, actor_user, require_actor
-from groups.models import Finding, RosterAction
+from groups.models import Finding, RosterAction, RosterMember
 from groups.selectors import name_breaks_only_house_rule
 from groups.services.actions import roster_actions_remind_overdue
 from members.models import Employee
@@ -196,3 +196,77 @@ def _propose_rename_case(
         actor=actor,
     )
     return int(created)
+
+
+ERROR_INVITER_CASE_FORBIDDEN = (
+    "只有可以处理群成员核对发现的人（人力资源部）可以向邀请人提出 §5.3.a 违规。"
+)
+ERROR_INVITER_CASE_KIND = (
+    "只能对“与公司无关的人员”或“不符合入群条件”的核对发现向邀请人提出 §5.3.a 违规。"
+)
+ERROR_INVITER_UNKNOWN = (
+    "这条核对发现的邀请人未能对应到员工（名单未记邀请人，或无法确定是哪位员工），"
+    "不能向邀请人提出违规。"
+)
+ERROR_INVITER_CASE_EXISTS = "已就这条核对发现向邀请人提出过 §5.3.a 违规（案件 #{case}）。"
+
+
+@transaction.atomic
+def finding_propose_inviter_case(*, finding: Finding, actor: Actor) -> Case:
+    """§5.3.a "do not invite unrelated people": HR proposes, in one step, a case against
+    whoever invited a stranger or an ineligible member (the roster's 邀请人, matched to an
+    employee by reconciliation). A proposal for HR's review queue, reported by ``actor``.
+
+    CaseError if ``actor`` may not handle findings, if the finding is not a STRANGER or
+    INELIGIBLE one, if its inviter is not a known employee, if §5.3.a is switched off, or
+    if a case was already proposed from it (never twice: the source key).
+    """
+    if not actor_may(actor, DECIDE_FINDING_PERMISSION):
+        raise CaseError(ERROR_INVITER_CASE_FORBIDDEN)
+    finding = (
+        Finding.objects.select_for_update(of=("self",))
+        .select_related("group", "inviter", "employee", "first_seen", "last_seen")
+        .get(pk=finding.pk)
+    )
+    if finding.kind not in (Finding.Kind.STRANGER, Finding.Kind.INELIGIBLE):
+        raise CaseError(ERROR_INVITER_CASE_KIND)
+    if finding.inviter is None:
+        raise CaseError(ERROR_INVITER_UNKNOWN)
+    source_key = f"inviter:{finding.pk}"
+    existing = Case.objects.filter(source=Case.Source.RECONCILIATION, source_key=source_key)
+    if (case_id := existing.values_list("pk", flat=True).first()) is not None:
+        raise CaseError(ERROR_INVITER_CASE_EXISTS.format(case=case_id))
+    # The member's roster row of the snapshot that last showed them: when and how they joined.
+    member = (
+        RosterMember.objects.filter(snapshot=finding.last_seen, display_name=finding.display_name)
+        .order_by("row_number")
+        .first()
+        if finding.last_seen_id
+        else None
+    )
+    how = ""
+    if member is not None and member.join_method:
+        how = f"，方式：{member.get_join_method_display()}"
+    when = ""
+    if member is not None and member.joined_at:
+        when = f"，入群时间：{timezone.localtime(member.joined_at):%Y-%m-%d %H:%M}"
+    invited = finding.employee.name if finding.employee_id else f"“{finding.display_name}”"
+    snapshot = finding.last_seen or finding.first_seen
+    occurred_at = (member.joined_at if member is not None else None) or (
+        snapshot.taken_at if snapshot is not None else timezone.now()
+    )
+    case, _ = case_propose(
+        rule_code="5.3.a",
+        employee=finding.inviter,
+        group=finding.group,
+        source=Case.Source.RECONCILIATION,
+        source_key=source_key,
+        description=(
+            f"{finding.inviter.name} 邀请 {invited} 加入 {finding.group.name}"
+            f"（{finding.get_kind_display()}：{finding.detail}）{how}{when}。"
+            f"名单所记邀请人：{finding.inviter_text or finding.inviter.name}（§5.3.a）。"
+        ),
+        occurred_at=occurred_at,
+        actor=actor,
+    )
+    return case
