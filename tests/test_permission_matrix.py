@@ -149,6 +149,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     },
     "groups.memberidentity": {SUPERUSER: ALL, "hr": ALL},  # HR's identity decisions
     "groups.membershipexception": {SUPERUSER: ALL, "hr": ALL},
+    # §6.3 account reports: HR records one for an employee (A) and closes it (an action);
+    # written by groups.services.accounts only, never edited nor deleted in the admin.
+    "groups.accountreport": {SUPERUSER: "LAVH", "hr": "LAVH"},
     # violations: cases are never deleted (their audit trail, §7.1); HR files and decides.
     "violations.case": {
         SUPERUSER: ALL,  # only the superuser deletes a case (CaseAdmin.has_delete_permission)
@@ -454,7 +457,7 @@ def _rows_the_demo_lacks(hr, group: ChatGroup) -> None:
     )
 
     from appraisal.models import GradeBand, Settlement, SettlementImport
-    from groups.models import MemberIdentity, MembershipException
+    from groups.models import AccountReport, MemberIdentity, MembershipException
     from members.models import Employee
 
     employee = Employee.objects.order_by("pk").first()
@@ -467,6 +470,7 @@ def _rows_the_demo_lacks(hr, group: ChatGroup) -> None:
         period=period, employee=employee, amount=Decimal("10"), imported_in=sheet
     )
     MemberIdentity.objects.create(group=group, display_name="小王", employee=employee)
+    AccountReport.objects.create(employee=employee, wechat_id="matrix-lost", kind="lost")
     MembershipException.objects.create(
         group=group,
         employee=employee,
@@ -781,6 +785,7 @@ CUSTOM = [
     View("me:directive_detail", "get", "own_assignment", frozenset(LOGGED_IN)),
     View("me:question_list", "get", "", frozenset(LOGGED_IN)),
     View("me:question_raise", "get", "", frozenset(LOGGED_IN)),
+    View("me:account_report", "get", "", frozenset(LOGGED_IN)),  # §6.3: one's own reports
     # 我的通知: each login's own notices (another's opens 404: own_notice's out-of-scope side)
     View("me:notice_list", "get", "", frozenset(LOGGED_IN)),
     View("me:notice_read_all", "post", "", frozenset(LOGGED_IN)),
