@@ -148,8 +148,11 @@ def parse_joined_at(value: Cell) -> dt.datetime | None:
         for pattern in _JOINED_AT_PATTERNS:
             match = pattern.fullmatch(text)
             if match:
-                parts = [int(part) if part else 0 for part in match.groups()]
-                moment = dt.datetime(*parts)  # noqa: DTZ001 — made aware below
+                year, month, day, hour, minute, second = (
+                    int(part) if part else 0 for part in match.groups()
+                )
+                # Naive here, made aware below.
+                moment = dt.datetime(year, month, day, hour, minute, second)  # noqa: DTZ001
                 break
         else:
             raise ValueError(text)

@@ -250,7 +250,7 @@ def finding_propose_inviter_case(*, finding: Finding, actor: Actor) -> Case:
     when = ""
     if member is not None and member.joined_at:
         when = f"，入群时间：{timezone.localtime(member.joined_at):%Y-%m-%d %H:%M}"
-    invited = finding.employee.name if finding.employee_id else f"“{finding.display_name}”"
+    invited = finding.employee.name if finding.employee else f"“{finding.display_name}”"
     snapshot = finding.last_seen or finding.first_seen
     occurred_at = (member.joined_at if member is not None else None) or (
         snapshot.taken_at if snapshot is not None else timezone.now()
