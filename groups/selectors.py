@@ -36,6 +36,7 @@ from groups.models import (
 )
 from groups.policy_data import FINDING_SPECS, GROUPS
 from members.models import Department, Employee
+from members.selectors import headed_departments_q
 
 
 def rule_q(rule: EligibilityRule) -> Q:
@@ -354,3 +355,52 @@ def house_rules(group: ChatGroup) -> list[str]:
                     f"入群条件少了 §4 的“{_rule_label(key)}”：符合 §4 的员工可能不被列为应入群。"
                 )
     return rules
+
+
+# -- §9.12: department heads see the roster findings about their own people ----------------
+
+
+def findings_visible_to(user) -> QuerySet[Finding]:
+    """Every roster finding ``user`` may see (the Finding admin's list and pages).
+
+    HR (the model permission ``groups.view_finding``) sees all; a group's admins and creator
+    their groups' (roster_groups_visible_to: a confidential group's only to its admins, §6.1);
+    a department head also the findings about the people of the departments they head,
+    sub-departments included (§9.12), in whichever group — read-only, to supervise, not to
+    fix: the to-dos stay with whoever can fix them. A confidential group's finding about
+    their own staff is shown too (it is about their person; the group's name is no secret),
+    but nothing of that group's roster beyond that person: see finding_seen_as_head_only.
+    """
+    if not user.is_authenticated:
+        return Finding.objects.none()
+    if user.has_perm("groups.view_finding"):
+        return Finding.objects.all()
+    return Finding.objects.filter(
+        Q(group__in=roster_groups_visible_to(user))
+        | headed_departments_q(user, "employee__department__")
+    )
+
+
+def can_view_finding(user, finding: Finding) -> bool:
+    return findings_visible_to(user).filter(pk=finding.pk).exists()
+
+
+def finding_seen_as_head_only(user, finding: Finding) -> bool:
+    """True when ``user`` sees ``finding`` only as the head of its person's department
+    (§9.12), not as HR nor through the group's roster. Such a finding in a confidential
+    group (§6.1) shows its person and what is wrong, not who else is in the group: its
+    inviter (another member) is left out of the page."""
+    return not user.has_perm("groups.view_finding") and not can_view_roster(user, finding.group)
+
+
+def heads_confidential_findings(user) -> bool:
+    """Does ``user`` see, only as a department head, a finding in a confidential group whose
+    roster they may not see? Then the list leaves out what names other members (§6.1)."""
+    if not user.is_authenticated or user.has_perm("groups.view_finding"):
+        return False
+    return (
+        findings_visible_to(user)
+        .filter(group__is_confidential=True)
+        .exclude(group__in=roster_groups_visible_to(user))
+        .exists()
+    )

@@ -75,9 +75,10 @@ NOTHING = ""
 # finance views employees and departments, cases and rules, every appraisal row, imports the
 # pay sheet; leaders view employees, departments, positions, groups, eligibility rules, rules,
 # cases and the appraisal; heads view employees, departments, rules, and (object scope) their
-# departments' cases and results; group admins view employees and rules, and (object scope) their
-# groups, those groups' rosters, findings, to-dos, runs and cases; a group's creator the same
-# for the group they created, except a confidential group's roster (§6.1).
+# departments' cases and results and the roster findings about their departments' people
+# (§9.12); group admins view employees and rules, and (object scope) their groups, those
+# groups' rosters, findings, to-dos, runs and cases; a group's creator the same for the group
+# they created, except a confidential group's roster (§6.1).
 # Rows only services write (findings, to-dos, runs, snapshots, results, lines, settlement
 # imports) are never added, edited nor deleted in the admin, by anyone (docs/security.md, 8).
 SERVICE_ROWS = "LVH"
@@ -132,6 +133,11 @@ EXPECTED: dict[str, dict[str, str]] = {
     "groups.finding": {
         SUPERUSER: SERVICE_ROWS,
         "hr": SERVICE_ROWS,
+        # §9.12: the findings about their departments' people (scoped): whoever heads a
+        # department, whatever their role — in the demo finance heads 财务部, leader 总经办.
+        "finance": SERVICE_ROWS,
+        "leader": SERVICE_ROWS,
+        "head": SERVICE_ROWS,
         "groupadmin": SERVICE_ROWS,
         "creator": SERVICE_ROWS,
     },
@@ -309,6 +315,12 @@ def _case_q(user) -> Q:
     )
 
 
+def _finding_q(user) -> Q:
+    """A group's roster findings (as the other roster rows) and, §9.12, those about the people
+    of the departments ``user`` heads, in whichever group (docs/permissions.md)."""
+    return Q(group__in=_group_ids(user, roster=True)) | _headed_q(user, "employee__department__")
+
+
 def _result_q(user) -> Q:
     return Q(employee__user=user) | _headed_q(user, "employee__department__")
 
@@ -365,6 +377,9 @@ SCOPES: dict[tuple[str, str], Callable[[object], Q]] = {
         for model in ROSTER_MODELS
         for p in ("groupadmin", "creator")
     },
+    # §9.12: the personas heading a department (finance, leader, head, and the creator too) see
+    # findings as a head does, besides their groups'.
+    **{("groups.finding", p): _finding_q for p in ("finance", "leader", "head", "creator")},
     **{("violations.case", p): _case_q for p in ("head", "groupadmin", "creator")},
     **{
         (m, p): _result_q

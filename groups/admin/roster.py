@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from common.admin import RowVersionGuardMixin, WrittenByServicesMixin
+from common.admin import RowVersionGuardMixin, WrittenByServicesMixin, once_per_request
 from groups.admin.mixins import RosterScopedAdmin, linked_field
 from groups.models import (
     ChatGroup,
@@ -18,6 +18,12 @@ from groups.models import (
     RosterAction,
     RosterMember,
     RosterSnapshot,
+)
+from groups.selectors import (
+    can_view_finding,
+    finding_seen_as_head_only,
+    findings_visible_to,
+    heads_confidential_findings,
 )
 from groups.services.findings import member_identity_forget, member_identity_remember
 from members.selectors import person_label
@@ -173,6 +179,49 @@ class FindingAdmin(EvidenceRowsMixin, RosterScopedAdmin):
     @admin.display(description="决定人")
     def decided_by_name(self, obj: Finding) -> str:
         return person_label(obj.decided_by)
+
+    # -- who sees which finding (groups.selectors.findings_visible_to) ----------------------
+    # HR all; a group's admins and creator their groups' (as the other roster pages); a
+    # department head also those about their department's people (§9.12), read-only: rows
+    # only services write (no change for anyone), and no §9.5 decision (groups.change_finding).
+    # Fields naming other members of a confidential group the viewer sees only as a head (§6.1).
+    HEAD_HIDDEN_IN_CONFIDENTIAL = ("inviter_name", "inviter_text", "inviter_shown")
+
+    def get_queryset(self, request):
+        return findings_visible_to(request.user)
+
+    @once_per_request
+    def _heads_a_department(self, request) -> bool:
+        employee = getattr(request.user, "employee", None)
+        return employee is not None and employee.is_department_head
+
+    def has_module_permission(self, request) -> bool:
+        return super().has_module_permission(request) or self._heads_a_department(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        if obj is None:
+            return super().has_view_permission(request) or self._heads_a_department(request)
+        return super().has_view_permission(request, obj) or can_view_finding(request.user, obj)
+
+    @once_per_request
+    def _heads_confidential_findings(self, request) -> bool:
+        return heads_confidential_findings(request.user)
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        if self._heads_confidential_findings(request):
+            return [f for f in shown if f not in self.HEAD_HIDDEN_IN_CONFIDENTIAL]
+        return shown
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if (
+            obj is not None
+            and obj.group.is_confidential
+            and finding_seen_as_head_only(request.user, obj)
+        ):
+            return [f for f in fields if f not in self.HEAD_HIDDEN_IN_CONFIDENTIAL]
+        return fields
 
 
 @admin.register(RosterAction)
