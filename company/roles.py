@@ -73,6 +73,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "directives.issue_directive",  # §7.2
         "directives.view_question",  # §9.9: every question raised in a group and its answer
     ],
+    # §9.12: a head's cases, results and roster findings are their departments' — scoped by the
+    # selectors (violations.selectors.cases_visible_to, groups.selectors.findings_visible_to),
+    # not granted here: a model permission such as groups.view_finding would mean every row.
     DEPARTMENT_HEADS: ["members.view_employee", "members.view_department", "violations.view_rule"],
     GROUP_ADMINS: ["members.view_employee", "violations.view_rule"],
 }
