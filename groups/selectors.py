@@ -327,9 +327,7 @@ def house_rules(group: ChatGroup) -> list[str]:
             "只写了姓名的成员也会被列为“未使用真实姓名”。"
         )
     if group.member_cap < WECHAT_MEMBER_CAP:
-        rules.append(
-            f"人数上限 {group.member_cap} 人，低于微信群上限 {WECHAT_MEMBER_CAP} 人。"
-        )
+        rules.append(f"人数上限 {group.member_cap} 人，低于微信群上限 {WECHAT_MEMBER_CAP} 人。")
     root = group.rules_group
     spec = next((g for g in GROUPS if g["code"] == root.code), None)
     if spec is not None:

@@ -12,7 +12,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from common.admin import HistoryAdmin, RowVersionGuardMixin, once_per_request
 from groups import selectors
@@ -53,13 +53,16 @@ class ChatGroupAdmin(RosterPagesMixin, ViewerLinksMixin, HistoryAdmin):
     ]
     search_fields = ["name", "code"]
     autocomplete_fields = ["creator", "admins", "family"]
-    readonly_fields = ["eligible_count"]
+    readonly_fields = ["eligible_count", "house_rules_shown"]
     inlines = [EligibilityRuleInline]
     fieldsets = [
         (None, {"fields": ["code", "name", "family", "is_active"]}),
         ("§4 功能与内容", {"fields": ["function", "allowed_content", "is_confidential"]}),
         ("§5 管理", {"fields": ["creator", "admins", "member_cap", "naming_convention"]}),
         ("入群条件", {"fields": ["eligible_count"]}),
+        # What HR should know before reading the findings: which come from this group's own
+        # settings rather than the policy (selectors.house_rules).
+        (selectors.HOUSE_RULE_LABEL, {"fields": ["house_rules_shown"]}),
     ]
     change_form_template = "admin/groups/chatgroup/change_form.html"
     # Who only views the group sees these foreign keys linked only where they may go.
@@ -142,6 +145,20 @@ class ChatGroupAdmin(RosterPagesMixin, ViewerLinksMixin, HistoryAdmin):
         if obj.pk is None:
             return "—"
         return f"{selectors.eligible_employees(obj).count()} 人"
+
+    @admin.display(description="本群设置")
+    def house_rules_shown(self, obj: ChatGroup) -> str:
+        if obj.pk is None:
+            return "—"
+        rules = selectors.house_rules(obj)
+        if not rules:
+            return "无：本群设置与公司规定（§4、§5.3.b、微信群上限）一致。"
+        return format_html(
+            "<ul style='margin:0;padding-left:1.2em'>{}</ul>"
+            "<p class='help'>由这些要求产生、公司规定本身不要求的核对问题，说明中注明“{}”。</p>",
+            format_html_join("", "<li>{}</li>", ((r,) for r in rules)),
+            selectors.HOUSE_RULE_LABEL,
+        )
 
     # -- the group page: latest snapshot, findings, upload, run ---------------
 

@@ -232,13 +232,21 @@ class RosterActionAdmin(EvidenceRowsMixin, RosterScopedAdmin):
         "group",
         "finding_link",
         "clause",
+        "owner",
         "assignee",
         "due_on",
         "status",
         "reminder_count",
         "escalated_at",
     ]
-    list_filter = ["status", "kind", ("group", admin.RelatedOnlyFieldListFilter), "due_on"]
+    # 由谁处理: HR's own queue (identity questions, accounts) is ?owner__exact=hr.
+    list_filter = [
+        "status",
+        "owner",
+        "kind",
+        ("group", admin.RelatedOnlyFieldListFilter),
+        "due_on",
+    ]
     search_fields = ["finding__display_name", "finding__employee__name", "assignee__name"]
     list_select_related = ["group", "assignee", "finding__employee"]
     readonly_fields = [
@@ -246,6 +254,7 @@ class RosterActionAdmin(EvidenceRowsMixin, RosterScopedAdmin):
         "clause",
         "group_shown",
         "kind",
+        "owner",
         "assignee_shown",
         "due_on",
         "status",

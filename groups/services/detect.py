@@ -16,6 +16,7 @@ from django.utils import timezone
 from groups import naming
 from groups.matching import Match, ReconEmployee
 from groups.models import AccountReport, ChatGroup, Finding, RosterMember, RosterSnapshot
+from groups.selectors import HOUSE_RULE_LABEL, name_breaks_only_house_rule
 from members.models import Employee
 
 # Findings about the members of this group's snapshot: resolved when a later
@@ -170,17 +171,12 @@ def findings_for_members(
             department_path=employee.department_path,
             convention=convention,
         ):
-            expected = naming.suggested_display_name(
-                real_name=employee.name,
-                department_name=employee.department_name,
-                convention=convention,
-            )
             seen.append(
                 Seen(
                     Finding.Kind.NOT_REAL_NAME,
                     f"e:{employee.pk}",
                     employee.pk,
-                    detail=f"群昵称应为“{expected}”",
+                    detail=_rename_detail(member, employee, convention),
                     member_ids=[member.pk],
                     **base,
                 )
@@ -259,6 +255,20 @@ def _reported_accounts(
         )
         for wechat_id, rows in rows_of.items()
     ]
+
+
+def _rename_detail(member: RosterMember, employee: ReconEmployee, convention: str) -> str:
+    """What a NOT_REAL_NAME finding says: the expected display name, and whether only the
+    group's own rule asks for it (a 部门-姓名 house rule: the real name is all §5.3.b asks)."""
+    expected = naming.suggested_display_name(
+        real_name=employee.name, department_name=employee.department_name, convention=convention
+    )
+    detail = f"群昵称应为“{expected}”"
+    if name_breaks_only_house_rule(
+        member.display_name, real_name=employee.name, convention=convention
+    ):
+        detail += f"（{HOUSE_RULE_LABEL}：本群要求“部门-姓名”，§5.3.b 只要求真实姓名）"
+    return detail
 
 
 def events_between(

@@ -11,9 +11,9 @@ from django.utils import timezone
 from common.actors import SystemActor
 from groups.models import ChatGroup, ReconciliationRun, RosterAction
 from groups.services.actions import REMINDER_SUBJECT
+from groups.tasks import reconcile_all
 from notices.models import EmailDelivery, Notice
 from notices.services import EMAIL_SUBJECT
-from groups.tasks import reconcile_all
 from tests.factories import ChatGroupFactory, UserFactory
 from tests.groups.conftest import capture, compliant_rows
 from tests.groups.test_reconcile import reconcile
