@@ -180,6 +180,14 @@ def _login_failure():
     )
 
 
+def _account_report():
+    from groups.models import AccountReport
+
+    return AccountReport.objects.create(
+        employee=EmployeeFactory(), wechat_id=f"lost-{AccountReport.objects.count()}", kind="lost"
+    )
+
+
 MAKERS = {
     "members.employee": _employee,
     "members.loginlockout": _lockout,
@@ -199,6 +207,7 @@ MAKERS = {
     "groups.reconciliationrun": _run,
     "groups.memberidentity": _identity,
     "groups.membershipexception": _exception,
+    "groups.accountreport": _account_report,
     "appraisal.period": _period,
     "appraisal.gradeband": _gradeband,
     "appraisal.result": _result,
