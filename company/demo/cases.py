@@ -33,7 +33,7 @@ from django.utils import timezone
 from company.demo import DEMO
 from company.demo.case_people import demo_hr_logins, offenders
 from company.demo.plan import workshop_path
-from groups.models import ChatGroup, Finding
+from groups.models import ChatGroup, Finding, RosterAction
 from violations.models import Case
 from violations.services import (
     case_appeal,
@@ -158,6 +158,9 @@ def _make_cases(
             "未使用真实姓名，提醒后仍未改正（§5.3.b）。",
             finding.first_seen.taken_at,
         )
+        # Proposed already: the daily escalation of the member's rename must not propose it
+        # a second time (violations.services.roster_cases).
+        RosterAction.objects.filter(finding=finding).update(escalated_at=now)
     # §9.5: HR decides that someone leaving a group is a case (never automatic).
     left = _open_finding(Finding.Kind.LEFT_GROUP)
     if left is not None:

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from company.demo import DEMO
-from groups import selectors
+from groups import naming, selectors
 from groups.models import ChatGroup, RosterSnapshot
 from groups.services.roster import RosterRow, roster_snapshot_create
 from groups.services.runs import reconcile_now
@@ -66,9 +66,34 @@ def demo_family_groups(*, capacity: int = GROUP_CAPACITY) -> list[ChatGroup]:
     return created
 
 
-def _display(employee: Employee) -> str:
-    # §5.3.b: the groups' convention is 部门-姓名 (the employee's own department).
-    return f"{employee.department.name}-{employee.name}"
+# A house rule the demo shows (公司规定之外的要求): 俊马产销管理机制 asks for 部门-姓名, stricter
+# than §5.3.b's real name; the other groups follow the policy's 姓名.
+HOUSE_RULE_GROUP = "production_sales"
+
+
+def _display(employee: Employee, convention: str) -> str:
+    """How a compliant member shows in a group of ``convention`` (§5.3.b)."""
+    return naming.suggested_display_name(
+        real_name=employee.name,
+        department_name=employee.department.name,
+        convention=convention,
+    )
+
+
+def demo_house_rule() -> ChatGroup | None:
+    """The demo's one house rule: 俊马产销管理机制 named 部门-姓名 (saved, so its history shows
+    HR's choice). Only before its first snapshot: a re-run changes nothing."""
+    group = ChatGroup.objects.filter(code=HOUSE_RULE_GROUP).first()
+    if (
+        group is None
+        or RosterSnapshot.objects.filter(group__in=[group, *group.siblings.all()]).exists()
+    ):
+        return None
+    for member in [group, *group.siblings.all()]:
+        if member.naming_convention != ChatGroup.NamingConvention.DEPARTMENT_NAME:
+            member.naming_convention = ChatGroup.NamingConvention.DEPARTMENT_NAME
+            member.save(update_fields=["naming_convention"])
+    return group
 
 
 def build_rosters(
@@ -103,43 +128,56 @@ def build_rosters(
     rosters = {}
     for index, group in enumerate(family):
         people = eligible[index * size : (index + 1) * size]
-        rows = [(_display(e), e.wechat_id) for e in people]
+        convention = group.naming_convention
+        rows = [(_display(e, convention), e.wechat_id) for e in people]
         if index == 0:
-            rows = _add_anomalies(rows, people, namesakes, outsiders, departed, rng)
+            rows = _add_anomalies(rows, people, namesakes, outsiders, departed, rng, convention)
         today = [RosterRow(i + 2, name, wechat_id) for i, (name, wechat_id) in enumerate(rows)]
         week_ago = list(today)
         if index == 0 and left_later is not None:
-            week_ago.append(RosterRow(len(today) + 2, _display(left_later), left_later.wechat_id))
+            week_ago.append(
+                RosterRow(len(today) + 2, _display(left_later, convention), left_later.wechat_id)
+            )
         rosters[group.pk] = (week_ago, today)
     return rosters
 
 
-def _add_anomalies(rows, people, namesakes, outsiders, departed, rng):
+def _add_anomalies(rows, people, namesakes, outsiders, departed, rng, convention):
     """rows: (display name, wechat id) pairs of a compliant list; returns them with anomalies."""
     rows = list(rows)
+
+    def display(employee: Employee) -> str:
+        return _display(employee, convention)
+
     # §5.3.c a colleague who left is still in the group (with their WeChat id).
     if departed:
         person = rng.choice(departed)
-        rows.append((_display(person), person.wechat_id))
+        rows.append((display(person), person.wechat_id))
     # §5.3.c someone from outside.
     rows.append((rng.choice(STRANGERS), ""))
     # §5.3.b a nickname instead of the real name (matched by the WeChat id).
     with_id = [e for e in people if e.wechat_id]
     if with_id:
         person = rng.choice(with_id)
-        rows.remove((_display(person), person.wechat_id))
+        rows.remove((display(person), person.wechat_id))
         rows.append((person.name[1:] + rng.choice(NICKNAME_DECORATIONS), person.wechat_id))
+        with_id.remove(person)
+    # Under a 部门-姓名 house rule: someone shown by their real name alone — all §5.3.b asks,
+    # so the finding says it is the group's own rule (公司规定之外的要求).
+    if convention == ChatGroup.NamingConvention.DEPARTMENT_NAME and with_id:
+        person = rng.choice(with_id)
+        rows[rows.index((display(person), person.wechat_id))] = (person.name, person.wechat_id)
     # Same-name colleagues, one without department or WeChat id: ambiguous, for HR to resolve.
     for pair in namesakes:
-        shown = [e for e in pair if (_display(e), e.wechat_id) in rows]
+        shown = [e for e in pair if (display(e), e.wechat_id) in rows]
         if shown:
             person = shown[0]
-            rows[rows.index((_display(person), person.wechat_id))] = (person.name, "")
+            rows[rows.index((display(person), person.wechat_id))] = (person.name, "")
             break
     # §5.3.a someone who does not qualify for this group.
     if outsiders:
         person = rng.choice(outsiders)
-        rows.append((_display(person), person.wechat_id))
+        rows.append((display(person), person.wechat_id))
     return rows
 
 
@@ -150,6 +188,7 @@ def demo_rosters_apply(
     """Give every demo group without a snapshot two (a week ago, today) and reconcile them
     (``reconcile=False``: leave that to the caller, as the benchmark does to time it)."""
     now = now or timezone.now()
+    demo_house_rule()
     new_groups = demo_family_groups()
     families: dict[int, list[ChatGroup]] = {}
     for group in ChatGroup.objects.filter(is_active=True).select_related("family").order_by("code"):
