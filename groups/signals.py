@@ -11,8 +11,9 @@ from django.dispatch import receiver
 
 from groups import services
 from groups.models import ChatGroup
-from groups.services.lifecycle import personnel_event_apply
+from groups.services.lifecycle import personnel_events_apply
 from members.models import Employee, PersonnelEvent
+from members.signals import personnel_events_recorded
 
 
 @receiver(post_save, sender=ChatGroup)
@@ -47,11 +48,9 @@ def employee_login_changed(sender, instance: Employee, raw: bool = False, **kwar
     instance.loaded_user_id = instance.user_id
 
 
-@receiver(post_save, sender=PersonnelEvent)
-def personnel_event_recorded(
-    sender, instance: PersonnelEvent, created: bool, raw: bool = False, **kwargs
-) -> None:
-    # members.signals records the event in the transaction that changed the employee; the
-    # groups follow in the same one (groups.services.lifecycle).
-    if created and not raw:
-        personnel_event_apply(event=instance)
+@receiver(personnel_events_recorded)
+def personnel_events_follow(sender, events: list[PersonnelEvent], **kwargs) -> None:
+    # members.signals records joiners, movers and leavers in the transaction that changed the
+    # employees (one at a time, or a whole employee sheet at once); the groups follow in the
+    # same one (groups.services.lifecycle).
+    personnel_events_apply(events=events)

@@ -19,6 +19,7 @@ from common.spreadsheets.headers import map_headers
 from common.spreadsheets.limits import SpreadsheetError
 from members import selectors, services
 from members.models import PATH_SEPARATOR, Employee
+from members.signals import personnel_events_batched, personnel_events_flush
 from members.widgets import (
     ChoiceWidget,
     DateCellWidget,
@@ -141,6 +142,12 @@ class EmployeeResource(resources.ModelResource):
 
     def get_queryset(self):
         return selectors.employees_for_list()
+
+    def import_data(self, *args, **kwargs):
+        # Joiners, movers and leavers applied to the groups once for the whole sheet, set-based,
+        # in the import's transaction (after_import), not row by row (docs/performance.md).
+        with personnel_events_batched():
+            return super().import_data(*args, **kwargs)
 
     # --- rows and their numbers ----------------------------------------------------------
     def _sheet_row(self, index: int) -> int:
@@ -327,6 +334,8 @@ class EmployeeResource(resources.ModelResource):
 
     def after_import(self, dataset, result, **kwargs) -> None:
         super().after_import(dataset, result, **kwargs)
+        if not (result.has_errors() or result.has_validation_errors()):
+            personnel_events_flush()  # rolled back with the import otherwise
         renumber_rows(result, self._sheet_row)
 
     # --- export --------------------------------------------------------------------------

@@ -4,11 +4,14 @@ and leavers (人事变动); the rules are in services, the groups' reaction in g
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from axes.helpers import get_client_ip_address
 from django.contrib.auth.signals import user_login_failed
 from django.db.models.signals import post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from common.actors import SystemActor
 from members import services
@@ -24,6 +27,33 @@ FIELD_DEPARTMENT, FIELD_POSITION, FIELD_CATEGORY, FIELD_RANK, FIELD_STATUS = (
     "职级",
     "状态",
 )
+
+# Sent with ``events`` (a list of PersonnelEvent) once they are recorded, in the transaction
+# that changed the employees: at each save, or once for a whole employee sheet (batched).
+# groups.signals makes the groups follow; members knows nothing of groups (the app layers).
+personnel_events_recorded = Signal()
+_batch = threading.local()
+
+
+@contextmanager
+def personnel_events_batched() -> Iterator[None]:
+    """Hold the events recorded inside until personnel_events_flush() (the employee sheet: one
+    set-based pass for thousands of rows, docs/performance.md). Whatever happens inside, the
+    hold ends with the block: events never flushed belong to an import that was rolled back."""
+    previous = getattr(_batch, "events", None)
+    _batch.events = []
+    try:
+        yield
+    finally:
+        _batch.events = previous
+
+
+def personnel_events_flush() -> None:
+    """Send the held events now (inside the transaction that recorded them)."""
+    events = getattr(_batch, "events", None)
+    if events:
+        _batch.events = []
+        personnel_events_recorded.send(sender=PersonnelEvent, events=events)
 
 
 @receiver(post_save, sender=Employee)
@@ -45,7 +75,14 @@ def employee_saved(sender, instance: Employee, created: bool, raw: bool = False,
     kind, changes = personnel_change(instance, created=created)
     instance.remember_loaded()
     if kind is not None:
-        PersonnelEvent.objects.create(employee=instance, kind=kind, changes=changes, actor=person)
+        event = PersonnelEvent.objects.create(
+            employee=instance, kind=kind, changes=changes, actor=person
+        )
+        held = getattr(_batch, "events", None)
+        if held is not None:
+            held.append(event)
+        else:
+            personnel_events_recorded.send(sender=PersonnelEvent, events=[event])
 
 
 def personnel_change(instance: Employee, *, created: bool) -> tuple[str | None, dict]:

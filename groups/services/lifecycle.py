@@ -108,27 +108,97 @@ def _active_groups() -> list[ChatGroup]:
     )
 
 
-@transaction.atomic
 def personnel_event_apply(*, event: PersonnelEvent) -> dict:
-    """Make the groups follow one joiner, mover or leaver; returns (and stores) the outcome.
-
-    Called by groups.signals when the event is recorded, in the same transaction as the change
-    of the employee. Applying the same event again opens nothing twice (it looks for the open
-    findings first, as reconciliation's unique key demands).
-    """
-    employee = event.employee  # the instance just saved (its department is usually loaded)
-    outcome = _Outcome()
-    now = timezone.now()
-    groups = _active_groups()
-    if event.kind == PersonnelEvent.Kind.LEAVER:
-        _leaver_findings(event, employee, groups, now, outcome)
-        _leaver_succession(event, employee, now, outcome)
-    else:
-        _judge_eligibility(event, employee, groups, now, outcome)
-    event.outcome = outcome.as_dict()
-    if event.outcome:
-        PersonnelEvent.objects.filter(pk=event.pk).update(outcome=event.outcome)
+    """Make the groups follow one joiner, mover or leaver; returns (and stores) the outcome."""
+    personnel_events_apply(events=[event])
     return event.outcome
+
+
+@transaction.atomic
+def personnel_events_apply(*, events: list[PersonnelEvent]) -> None:
+    """Make the groups follow joiners, movers and leavers, set-based: one save from the admin or
+    code, or a whole employee sheet at once (members.signals.personnel_events_batched). Stores
+    each event's outcome.
+
+    Called by groups.signals in the transaction that changed the employees. Applying the same
+    events again opens nothing twice (the open findings are looked up first, as
+    reconciliation's unique key demands). An employee with two events in one batch has them
+    applied in order.
+    """
+    chunk: list[PersonnelEvent] = []
+    for event in events:
+        if any(e.employee_id == event.employee_id for e in chunk):
+            _apply(chunk)
+            chunk = []
+        chunk.append(event)
+    if chunk:
+        _apply(chunk)
+
+
+@dataclass
+class _Batch:
+    """What one pass over some events loaded once, and what it will write."""
+
+    now: dt.datetime
+    groups: list[ChatGroup]
+    outcomes: dict[int, _Outcome]  # event id -> outcome
+    # employee id -> their open findings ("e:<pk>" subjects), and their rows in latest snapshots
+    existing: dict[int, list[Finding]] = field(default_factory=dict)
+    rows: dict[int, dict[int, tuple[str, str]]] = field(default_factory=dict)
+    created: list[Finding] = field(default_factory=list)
+    resolved: dict[int, tuple[Finding, PersonnelEvent]] = field(default_factory=dict)
+
+    @property
+    def groups_by_id(self) -> dict[int, ChatGroup]:
+        return {g.pk: g for g in self.groups}
+
+    def resolve(self, finding: Finding, event: PersonnelEvent) -> None:
+        self.resolved.setdefault(finding.pk, (finding, event))
+
+
+def _apply(events: list[PersonnelEvent]) -> None:
+    groups = _active_groups()
+    batch = _Batch(now=timezone.now(), groups=groups, outcomes={e.pk: _Outcome() for e in events})
+    leavers = [e for e in events if e.kind == PersonnelEvent.Kind.LEAVER]
+    others = [e for e in events if e.kind != PersonnelEvent.Kind.LEAVER]
+    waiting: list[str] = []
+    judged = _judged_families(groups, waiting) if others else []
+    for event in others:
+        batch.outcomes[event.pk].waiting = waiting
+    # Rehired (离职 -> 在职): an open DEPARTED finding about them is answered whatever the families.
+    rehired = [e for e in others if (e.changes.get(FIELD_STATUS) or [None])[0] is not None]
+    looked_up = leavers + (others if judged else rehired)
+    if looked_up:  # most saves of one employee: no family can be judged yet, nothing to look up
+        snapshots = [g.latest_snapshot for g in groups if g.latest_snapshot]
+        _load(batch, [e.employee_id for e in looked_up], snapshots)
+    for event in leavers:
+        _leaver_findings(batch, event)
+    for event in rehired:
+        for finding in batch.existing.get(event.employee_id, []):
+            if finding.kind == Finding.Kind.DEPARTED:
+                batch.resolve(finding, event)
+    if judged:
+        _judge_eligibility(batch, others, judged)
+    _store(batch, leavers)
+    _leavers_succession(batch, leavers)
+    changed = []
+    for event in events:
+        event.outcome = batch.outcomes[event.pk].as_dict()
+        if event.outcome:
+            changed.append(event)
+    PersonnelEvent.objects.bulk_update(changed, ["outcome"], batch_size=BULK_BATCH)
+
+
+def _load(batch: _Batch, employee_ids: list[int], snapshot_ids: list[int]) -> None:
+    """The employees' open findings and their rows in the latest snapshots: two queries."""
+    for finding in Finding.objects.filter(employee__in=employee_ids, status=Finding.Status.OPEN):
+        if finding.subject == f"e:{finding.employee_id}":  # as reconciliation keys them
+            batch.existing.setdefault(finding.employee_id, []).append(finding)
+    rows = RosterMember.objects.filter(
+        snapshot__in=snapshot_ids, employee__in=employee_ids
+    ).values_list("employee_id", "snapshot_id", "display_name", "wechat_id")
+    for employee_id, snapshot_id, name, wechat_id in rows:
+        batch.rows.setdefault(employee_id, {})[snapshot_id] = (name, wechat_id)
 
 
 # -- findings -------------------------------------------------------------------------------
@@ -139,7 +209,6 @@ def _new_finding(
     event: PersonnelEvent,
     group: ChatGroup,
     kind: str,
-    employee: Employee,
     detail: str,
     snapshot_id: int | None = None,
     display_name: str = "",
@@ -149,10 +218,10 @@ def _new_finding(
     return Finding(
         group=group,
         kind=kind,
-        subject=f"e:{employee.pk}",  # as reconciliation keys it (groups.services.detect)
+        subject=f"e:{event.employee_id}",  # as reconciliation keys it (groups.services.detect)
         clause=spec.clause,
         severity=spec.severity,
-        employee=employee,
+        employee_id=event.employee_id,
         display_name=display_name,
         wechat_id=wechat_id,
         detail=detail,
@@ -163,91 +232,79 @@ def _new_finding(
     )
 
 
-def _open_findings(created: list[Finding], groups_by_id: dict[int, ChatGroup], now, outcome):
-    """Store new findings and the to-do each asks for (roster_action_for: whoever can fix it)."""
-    created = Finding.objects.bulk_create(created, batch_size=BULK_BATCH)
-    today = timezone.localdate(now)
-    actions = [
-        action
-        for f in created
-        if (action := roster_action_for(f, groups_by_id[f.group_id], today=today)) is not None
-    ]
-    RosterAction.objects.bulk_create(actions, batch_size=BULK_BATCH)
-    for action in actions:
-        outcome.opened[groups_by_id[action.group_id].code] += 1
-
-
-def _resolve_findings(findings: list[Finding], groups_by_id, now, outcome, extra_actions=None):
-    """Resolve findings the event superseded (no snapshot resolved them) and close their to-dos,
-    with any other open to-dos in ``extra_actions`` (a Q)."""
-    for finding in findings:
+def _store(batch: _Batch, leavers: list[PersonnelEvent]) -> None:
+    """Resolve the superseded findings and close their to-dos (and the leavers' own to-dos as
+    members), then store the new findings with the to-do each asks for (roster_action_for:
+    whoever can fix it). A constant number of queries."""
+    code_of = {g.pk: g.code for g in batch.groups}
+    event_of_leaver = {e.employee_id: e for e in leavers}
+    resolved = [finding for finding, _ in batch.resolved.values()]
+    for finding in resolved:
         finding.status = Finding.Status.RESOLVED
-        finding.resolved_at = now
-    Finding.objects.bulk_update(findings, ["status", "resolved_at"], batch_size=BULK_BATCH)
-    wanted = Q(finding__in=[f.pk for f in findings])
-    if extra_actions is not None:
-        wanted |= extra_actions
-    closing = RosterAction.objects.filter(wanted, status=RosterAction.Status.OPEN)
-    closed = list(closing.values_list("pk", "group_id"))
-    RosterAction.objects.filter(pk__in=[pk for pk, _ in closed]).update(
-        status=RosterAction.Status.DONE, closed_at=now
-    )
-    codes = {pk: g.code for pk, g in groups_by_id.items()}
-    for _, group_id in closed:
-        outcome.closed[codes.get(group_id) or str(group_id)] += 1
-
-
-def _roster_rows(employee: Employee, snapshot_ids: list[int]) -> dict[int, tuple[str, str]]:
-    """snapshot id -> (display name, WeChat id) of the employee's row in those snapshots."""
-    rows = RosterMember.objects.filter(snapshot__in=snapshot_ids, employee=employee).values_list(
-        "snapshot_id", "display_name", "wechat_id"
-    )
-    return {snapshot_id: (name, wechat_id) for snapshot_id, name, wechat_id in rows}
-
-
-def _leaver_findings(event, employee: Employee, groups: list[ChatGroup], now, outcome) -> None:
-    """§5.3.c: a "remove" to-do in every group whose latest roster holds the leaver; what else
-    was open about them is superseded, and their own to-dos (a rename) close."""
-    groups_by_id = {g.pk: g for g in groups}
-    by_snapshot = {g.latest_snapshot: g for g in groups if g.latest_snapshot}
-    rows = _roster_rows(employee, list(by_snapshot))
-    existing = list(
-        Finding.objects.filter(
-            employee=employee, subject=f"e:{employee.pk}", status=Finding.Status.OPEN
+        finding.resolved_at = batch.now
+    Finding.objects.bulk_update(resolved, ["status", "resolved_at"], batch_size=BULK_BATCH)
+    closing = Q(finding__in=list(batch.resolved))
+    if leavers:  # §5.3.b: a rename is nobody's to do once they left
+        closing |= Q(owner=RosterAction.Owner.MEMBER, assignee__in=list(event_of_leaver))
+    if resolved or leavers:
+        closed = list(
+            RosterAction.objects.filter(closing, status=RosterAction.Status.OPEN).values_list(
+                "pk", "group_id", "finding_id", "assignee_id"
+            )
         )
-    )
+        RosterAction.objects.filter(pk__in=[row[0] for row in closed]).update(
+            status=RosterAction.Status.DONE, closed_at=batch.now
+        )
+        for _, group_id, finding_id, assignee_id in closed:
+            event = (
+                batch.resolved[finding_id][1]
+                if finding_id in batch.resolved
+                else event_of_leaver[assignee_id]
+            )
+            batch.outcomes[event.pk].closed[code_of.get(group_id, str(group_id))] += 1
+    created = Finding.objects.bulk_create(batch.created, batch_size=BULK_BATCH)
+    today = timezone.localdate(batch.now)
+    groups_by_id = batch.groups_by_id
+    actions = []
+    for finding in created:
+        action = roster_action_for(finding, groups_by_id[finding.group_id], today=today)
+        if action is not None:
+            actions.append(action)
+            batch.outcomes[finding.event_id].opened[code_of[finding.group_id]] += 1
+    RosterAction.objects.bulk_create(actions, batch_size=BULK_BATCH)
+
+
+def _leaver_findings(batch: _Batch, event: PersonnelEvent) -> None:
+    """§5.3.c: a "remove" to-do in every group whose latest roster holds the leaver; what else
+    was open about them is superseded (their to-dos as members close in _store)."""
+    employee = event.employee
+    by_snapshot = {g.latest_snapshot: g for g in batch.groups if g.latest_snapshot}
+    existing = batch.existing.get(employee.pk, [])
     departed_in = {f.group_id for f in existing if f.kind == Finding.Kind.DEPARTED}
-    created = []
-    for snapshot_id, (display_name, wechat_id) in rows.items():
+    for snapshot_id, (display_name, wechat_id) in batch.rows.get(employee.pk, {}).items():
         group = by_snapshot[snapshot_id]
         if group.pk in departed_in:
             continue
-        created.append(
+        batch.created.append(
             _new_finding(
                 event=event,
                 group=group,
                 kind=Finding.Kind.DEPARTED,
-                employee=employee,
                 detail=DETAIL_DEPARTED.format(name=employee.name, employee_no=employee.employee_no),
                 snapshot_id=snapshot_id,
                 display_name=display_name,
                 wechat_id=wechat_id,
             )
         )
-    superseded = [f for f in existing if f.kind in SUPERSEDED_BY_LEAVING]
-    _resolve_findings(
-        superseded,
-        groups_by_id,
-        now,
-        outcome,
-        extra_actions=Q(owner=RosterAction.Owner.MEMBER, assignee=employee),
-    )
-    _open_findings(created, groups_by_id, now, outcome)
+    for finding in existing:
+        if finding.kind in SUPERSEDED_BY_LEAVING:
+            batch.resolve(finding, event)
 
 
-def _judged_families(groups: list[ChatGroup], outcome: _Outcome) -> list[tuple[ChatGroup, list]]:
+def _judged_families(groups: list[ChatGroup], waiting: list[str]) -> list[tuple[ChatGroup, list]]:
     """(first group, its active groups) of each family whose every active group has a
-    reconciled latest snapshot; the others wait for reconciliation (named in the outcome)."""
+    reconciled latest snapshot; the others' first groups' codes go to ``waiting``: the next
+    reconciliation judges them (groups.services.reconcile._reconcile_family_missing)."""
     groups_by_id = {g.pk: g for g in groups}
     families: dict[int, list[ChatGroup]] = defaultdict(list)
     for group in groups:
@@ -260,75 +317,52 @@ def _judged_families(groups: list[ChatGroup], outcome: _Outcome) -> list[tuple[C
         if all(g.latest_snapshot and g.latest_reconciled_at for g in family):
             judged.append((root, family))
         else:
-            outcome.waiting.append(root.code)
+            waiting.append(root.code)
     return judged
 
 
-def _judge_eligibility(event, employee, groups: list[ChatGroup], now, outcome) -> None:
-    """A joiner or mover judged per family, as reconciliation judges it."""
-    groups_by_id = {g.pk: g for g in groups}
-    judged = _judged_families(groups, outcome)
-    # Rehired (离职 -> 在职): an open DEPARTED finding about them is answered whatever the families.
-    rehired = (event.changes.get(FIELD_STATUS) or [None])[0] is not None
-    if not judged and not rehired:
-        return  # most saves: no family can be judged yet, the next reconciliation will
-    existing = list(
-        Finding.objects.filter(
-            employee=employee,
-            subject=f"e:{employee.pk}",
-            status=Finding.Status.OPEN,
-            kind__in=[Finding.Kind.MISSING, Finding.Kind.INELIGIBLE, Finding.Kind.DEPARTED],
+def _judge_eligibility(batch: _Batch, events: list[PersonnelEvent], judged) -> None:
+    """Joiners and movers judged per family, as reconciliation judges them: MISSING on the
+    family's first group, INELIGIBLE in each group whose latest roster holds them."""
+    ids = [e.employee_id for e in events]
+    for root, family in judged:
+        eligible = selectors.eligible_employee_ids(root, among=ids)
+        for event in events:
+            _judge_one(batch, event, root, family, event.employee_id in eligible)
+
+
+def _judge_one(batch: _Batch, event, root: ChatGroup, family: list[ChatGroup], eligible: bool):
+    employee = event.employee
+    existing = batch.existing.get(employee.pk, [])
+    rows = batch.rows.get(employee.pk, {})
+    held_in = {g.pk: rows[g.latest_snapshot] for g in family if g.latest_snapshot in rows}
+    missing = [f for f in existing if f.kind == Finding.Kind.MISSING and f.group_id == root.pk]
+    if eligible and not held_in and not missing:
+        batch.created.append(
+            _new_finding(event=event, group=root, kind=Finding.Kind.MISSING, detail=DETAIL_MISSING)
         )
-    )
-    # Rehired: they are no longer a leaver anywhere; what they are now is judged below.
-    to_resolve = [f for f in existing if f.kind == Finding.Kind.DEPARTED]
-    created = []
-    if judged:
-        snapshot_of = {g.latest_snapshot: g for _, family in judged for g in family}
-        rows = _roster_rows(employee, list(snapshot_of))
-        held_in = {snapshot_of[snapshot_id].pk: row for snapshot_id, row in rows.items()}
-        open_missing = {f.group_id for f in existing if f.kind == Finding.Kind.MISSING}
-        open_ineligible = {f.group_id: f for f in existing if f.kind == Finding.Kind.INELIGIBLE}
-        for root, family in judged:
-            eligible = employee.pk in selectors.eligible_employee_ids(root, among=[employee.pk])
-            in_family = any(g.pk in held_in for g in family)
-            if eligible and not in_family and root.pk not in open_missing:
-                created.append(
-                    _new_finding(
-                        event=event,
-                        group=root,
-                        kind=Finding.Kind.MISSING,
-                        employee=employee,
-                        detail=DETAIL_MISSING,
-                    )
+    if not eligible:
+        for finding in missing:
+            batch.resolve(finding, event)
+    ineligible = {f.group_id: f for f in existing if f.kind == Finding.Kind.INELIGIBLE}
+    for group in family:
+        if eligible and group.pk in ineligible:
+            batch.resolve(ineligible[group.pk], event)
+        elif not eligible and group.pk in held_in and group.pk not in ineligible:
+            display_name, wechat_id = held_in[group.pk]
+            batch.created.append(
+                _new_finding(
+                    event=event,
+                    group=group,
+                    kind=Finding.Kind.INELIGIBLE,
+                    detail=DETAIL_INELIGIBLE.format(
+                        department=employee.department.path, name=employee.name
+                    ),
+                    snapshot_id=group.latest_snapshot,
+                    display_name=display_name,
+                    wechat_id=wechat_id,
                 )
-            if not eligible and root.pk in open_missing:
-                to_resolve += [
-                    f for f in existing if f.kind == Finding.Kind.MISSING and f.group_id == root.pk
-                ]
-            for group in family:
-                ineligible = open_ineligible.get(group.pk)
-                if eligible and ineligible is not None:
-                    to_resolve.append(ineligible)
-                elif not eligible and group.pk in held_in and ineligible is None:
-                    display_name, wechat_id = held_in[group.pk]
-                    created.append(
-                        _new_finding(
-                            event=event,
-                            group=group,
-                            kind=Finding.Kind.INELIGIBLE,
-                            employee=employee,
-                            detail=DETAIL_INELIGIBLE.format(
-                                department=employee.department.path, name=employee.name
-                            ),
-                            snapshot_id=group.latest_snapshot,
-                            display_name=display_name,
-                            wechat_id=wechat_id,
-                        )
-                    )
-    if to_resolve:
-        _resolve_findings(to_resolve, groups_by_id, now, outcome)
-    _open_findings(created, groups_by_id, now, outcome)
+            )
 
 
 # -- succession (离职继承) ----------------------------------------------------------------------
@@ -358,6 +392,23 @@ def group_successor(leaver: Employee, *, rule: str | None = None) -> Employee | 
         if head is not None and head.is_active and head.pk != leaver.pk:
             return head
     return None
+
+
+def _leavers_succession(batch: _Batch, leavers: list[PersonnelEvent]) -> None:
+    """Hand over the groups of the leavers who created or administered one (few, if any)."""
+    ids = [e.employee_id for e in leavers]
+    if not ids:
+        return
+    running = set(
+        ChatGroup.objects.filter(creator__in=ids).values_list("creator_id", flat=True)
+    ) | set(
+        ChatGroup.admins.through.objects.filter(employee__in=ids).values_list(
+            "employee_id", flat=True
+        )
+    )
+    for event in leavers:
+        if event.employee_id in running:
+            _leaver_succession(event, event.employee, batch.now, batch.outcomes[event.pk])
 
 
 def _leaver_succession(event, leaver: Employee, now, outcome) -> None:

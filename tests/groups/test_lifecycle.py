@@ -404,5 +404,24 @@ def test_the_leaver_path_is_flat_in_groups_and_to_dos(company):
     one = _leaver_queries(company, "林一", 1)
     many = _leaver_queries(company, "林八", 8)  # 8 groups, 72 to-dos
     assert many == one, (one, many)
-    assert one <= 40, one
+    assert one <= 45, one
     assert Notice.objects.filter(recipient=company.hr_head.user).count() == 2
+
+
+def test_a_creator_and_their_head_leaving_in_one_sheet_go_to_the_head_above(company, workshop):
+    from members import importing
+    from tests.factories import xlsx_bytes
+
+    headers = ["工号", "姓名", "部门", "状态", "离职日期"]
+    rows = [
+        [e.employee_no, e.name, "生产部/一车间", "离职", "2026-11-30"]
+        for e in (workshop["lin"], workshop["head"])
+    ]
+    report = importing.employee_import_file(
+        data=xlsx_bytes([headers, *rows]), actor=UserFactory(username="hrclerk")
+    )
+    assert not report.errors, report.errors
+    workshop["group"].refresh_from_db()
+    assert workshop["group"].creator == workshop["top"]
+    succession = GroupSuccession.objects.get(group=workshop["group"])
+    assert succession.event.actor.username == "hrclerk"

@@ -11,7 +11,8 @@ from groups.models import Finding, RosterAction
 from groups.services.reconcile import snapshot_reconcile
 from members import importing
 from members.models import Employee, PersonnelEvent
-from tests.factories import xlsx_bytes
+from members.signals import personnel_events_batched, personnel_events_flush
+from tests.factories import EmployeeFactory, xlsx_bytes
 from tests.groups.conftest import (
     capture,
     company,  # noqa: F401 — the small company, as a fixture
@@ -177,3 +178,38 @@ def test_the_leavers_login_goes_whatever_the_door(company, hr, django_user_model
     run_import(company_sheet(row("JM004", "李娜", "销售部", status="离职", left_on="2026-11-30")))
     login.refresh_from_db()
     assert not login.is_active
+
+
+# -- a whole sheet at once (members.signals.personnel_events_batched) ------------------------
+
+
+def test_a_sheet_with_a_bad_row_records_nothing_and_holds_nothing_back(company):  # noqa: F811
+    before = counts()
+    report = importing.employee_import_file(
+        data=company_sheet(row("JM100", "周杰", "销售部"), row("JM101", "", "销售部")),
+        actor=SystemActor("test"),
+    )
+    assert report.errors
+    assert counts() == before
+    # The hold ended with the import: a save afterwards is followed at once.
+    reconciled(company.office, "人力资源部-赵敏", "一车间-张伟", "销售部-张伟", "销售部-李娜")
+    joiner = EmployeeFactory(name="周杰", category=Employee.Category.ADMIN)
+    assert PersonnelEvent.objects.get(employee=joiner).outcome["opened"] == {"office": 1}
+
+
+def test_two_events_of_one_employee_held_together_leave_the_groups_as_they_are_now(company):  # noqa: F811
+    reconciled(company.office, "人力资源部-赵敏", "销售部-李娜")
+    with personnel_events_batched():
+        joiner = Employee.objects.create(
+            employee_no="JM100", name="周杰", department=company.li_na.department, category="admin"
+        )
+        joiner.category = Employee.Category.PRODUCTION
+        joiner.save()
+        assert not Finding.objects.filter(employee=joiner).exists()  # held until the flush
+        personnel_events_flush()
+    assert [e.kind for e in PersonnelEvent.objects.filter(employee=joiner).order_by("pk")] == [
+        PersonnelEvent.Kind.JOINER,
+        PersonnelEvent.Kind.MOVER,
+    ]
+    # Judged as they are now (生产, not for the office group): nothing to add.
+    assert not Finding.objects.filter(employee=joiner, status="open").exists()
