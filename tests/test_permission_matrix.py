@@ -801,6 +801,7 @@ CUSTOM = [
     View("me:question_list", "get", "", frozenset(LOGGED_IN)),
     View("me:question_raise", "get", "", frozenset(LOGGED_IN)),
     View("me:account_report", "get", "", frozenset(LOGGED_IN)),  # §6.3: one's own reports
+    View("me:group_name_list", "get", "", frozenset(LOGGED_IN)),  # §5.3.b: one's own renames
     # 我的通知: each login's own notices (another's opens 404: own_notice's out-of-scope side)
     View("me:notice_list", "get", "", frozenset(LOGGED_IN)),
     View("me:notice_read_all", "post", "", frozenset(LOGGED_IN)),
