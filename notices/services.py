@@ -209,9 +209,8 @@ def emails_retry(*, deliveries: Iterable[EmailDelivery], actor: Actor) -> int:
     if not actor_may(actor, RETRY_PERMISSION):
         raise NoticeError(ERROR_RETRY_FORBIDDEN)
     pks = [delivery.pk for delivery in deliveries]
-    count = (
-        EmailDelivery.objects.select_for_update()
-        .filter(pk__in=pks)
+    count = (  # one UPDATE: a row a worker is sending right now is sent, and excluded here
+        EmailDelivery.objects.filter(pk__in=pks)
         .exclude(status=EmailDelivery.Status.SENT)
         .update(status=EmailDelivery.Status.PENDING, next_attempt_at=None)
     )

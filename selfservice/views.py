@@ -86,11 +86,11 @@ def case_explain_submit(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             case_explain(case=case, text=form.cleaned_data["text"], actor=request.user)
-        except CaseError as error:
-            form.add_error(None, str(error))
+        except CaseError as error:  # decided meanwhile: the page no longer has the form
+            messages.error(request, str(error))
         else:
             messages.success(request, EXPLANATION_SAVED)
-            return redirect("me:case_detail", pk=case.pk)
+        return redirect("me:case_detail", pk=case.pk)
     return _detail(request, case, AppealForm(), explanation_form=form)
 
 

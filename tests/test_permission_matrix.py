@@ -486,6 +486,10 @@ def _rows_the_demo_lacks(hr, group: ChatGroup) -> None:
     )
     MemberIdentity.objects.create(group=group, display_name="小王", employee=employee)
     AccountReport.objects.create(employee=employee, wechat_id="matrix-lost", kind="lost")
+    from notices.models import EmailDelivery, Notice  # the demo's personas have no address
+
+    notice = Notice.objects.create(recipient=hr, title="矩阵通知", subject_key="matrix")
+    EmailDelivery.objects.create(notice=notice, to="matrix@example.com", subject="矩阵", body="-")
     MembershipException.objects.create(
         group=group,
         employee=employee,

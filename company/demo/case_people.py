@@ -12,6 +12,8 @@ from django.contrib.auth.models import Group
 
 from company import roles
 from members.models import HR_DEPARTMENT, Employee
+from violations.models import Case
+from violations.services import case_explain, explanation_due
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser
@@ -85,3 +87,16 @@ def offenders(
 
 def _cycle(people: list[Employee], n: int) -> list[Employee]:
     return [people[i % len(people)] for i in range(n)]
+
+
+DEMO_EXPLANATION = "我已知悉，没有其他补充说明。"
+
+
+def explained_by_employee(case: Case, text: str = DEMO_EXPLANATION) -> Case:
+    """``case``, explained by its employee first when HR would wait for them (they have a
+    login, so were told: violations.services.cases.explanation_due). The demo confirms the
+    moment a case is proposed; in a real company the employee explains or the window of
+    CASE_EXPLANATION_WORKING_DAYS passes first, and the decider's page shows either."""
+    if explanation_due(case) is not None:
+        case = case_explain(case=case, text=text, actor=case.employee.user)
+    return case

@@ -31,7 +31,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from company.demo import DEMO
-from company.demo.case_people import demo_hr_logins, offenders
+from company.demo.case_people import demo_hr_logins, explained_by_employee, offenders
 from company.demo.plan import workshop_path
 from groups.models import ChatGroup, Finding, RosterAction
 from violations.models import Case
@@ -133,6 +133,7 @@ def _make_cases(
         )
 
     def confirm(case: Case, comment: str = "", **override) -> Case:
+        case = explained_by_employee(case)
         return case_confirm(case=case, actor=reviewer, comment=comment, **override)
 
     def appeal(case: Case, reason: str) -> Case:

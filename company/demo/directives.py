@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from common.actors import SystemActor
 from company import roles
-from company.demo.case_people import demo_hr_logins, offenders
+from company.demo.case_people import demo_hr_logins, explained_by_employee, offenders
 from company.demo.cases import HEAD_PERSONA_DEPARTMENT
 from directives.models import Directive, DirectiveAssignment, Question, ReplySla
 from directives.selectors import may_issue
@@ -189,12 +189,18 @@ def _make(
     def case_of(source_key: str) -> Case:
         return Case.objects.get(source_key=source_key)
 
-    stocktake_case = case_of(f"directive-assignment:{stocktake.assignments.get().pk}")
+    stocktake_case = explained_by_employee(
+        case_of(f"directive-assignment:{stocktake.assignments.get().pk}"),
+        "盘点当天在外地客户处，未看到群内指令。",
+    )
     case_confirm(
         case=stocktake_case, actor=reviewer, comment="已读未回复，逾期未执行；部门负责人连带。"
     )
     report_case = case_confirm(
-        case=case_of(f"directive-assignment:{report.assignments.get().pk}"),
+        case=explained_by_employee(
+            case_of(f"directive-assignment:{report.assignments.get().pk}"),
+            "指令发出时本人在外地出差，已提前请假。",
+        ),
         actor=reviewer,
         comment="逾期属实。",
     )
@@ -213,7 +219,9 @@ def _make(
     )
     overdue_question = Question.objects.get(department=head_workshop)
     case_confirm(
-        case=case_of(f"question:{overdue_question.pk}"), actor=reviewer, comment="问题记录属实。"
+        case=explained_by_employee(case_of(f"question:{overdue_question.pk}")),
+        actor=reviewer,
+        comment="问题记录属实。",
     )
     return count
 

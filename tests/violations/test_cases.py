@@ -246,12 +246,14 @@ def test_only_the_employee_or_hr_appeals(org, hr):
 def test_appeal_window(org, hr, settings):
     settings.CASE_APPEAL_WINDOW_DAYS = 7
     case = case_confirm(case=new_case(org, hr), actor=hr[1])
-    late = case.confirmed_at + dt.timedelta(days=7, minutes=1)
+    # The window runs from when the employee was told: here the confirmation's notice.
+    assert case.told_how == "站内通知"
+    late = case.told_at + dt.timedelta(days=7, minutes=1)
     with pytest.raises(CaseError, match="申诉期已过"):
         case_appeal(case=case, actor=org["offender"].user, comment="申诉", now=late)
     case.refresh_from_db()
     assert case.state == State.CONFIRMED
-    on_time = case.confirmed_at + dt.timedelta(days=6, hours=23)
+    on_time = case.told_at + dt.timedelta(days=6, hours=23)
     assert (
         case_appeal(case=case, actor=org["offender"].user, comment="申诉", now=on_time).state
         == State.APPEALED

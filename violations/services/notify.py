@@ -32,7 +32,7 @@ EXPLANATION_WAIT = "人力资源部会等你说明至 {until:%Y-%m-%d %H:%M}（{
 
 def _facts(case: Case) -> str:
     occurred = timezone.localtime(case.occurred_at)
-    group = f"，{case.group.name}" if case.group_id else ""
+    group = f"，{case.group.name}" if case.group is not None else ""
     return (
         f"§{case.rule.code} {case.rule.title_zh}（{occurred:%Y-%m-%d %H:%M}{group}）\n"
         f"{case.description}"
