@@ -42,7 +42,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appraisal.models import Period
-from groups.models import ChatGroup, ReconciliationRun
+from groups.models import ChatGroup, Finding, ReconciliationRun
 from members.models import PATH_SEPARATOR, Department
 from tests.demo_company import demo_company_rolled_back
 from tests.factories import PNG_BYTES
@@ -114,6 +114,8 @@ EXPECTED: dict[str, dict[str, str]] = {
         "creator": VIEW,
     },
     "members.position": {SUPERUSER: ALL, "hr": ALL, "leader": VIEW},
+    # 人事变动: recorded by members.signals, read by HR (never added, edited nor deleted).
+    "members.personnelevent": {SUPERUSER: SERVICE_ROWS, "hr": SERVICE_ROWS},
     # groups
     "groups.chatgroup": {
         SUPERUSER: ALL,
@@ -154,6 +156,8 @@ EXPECTED: dict[str, dict[str, str]] = {
         "creator": SERVICE_ROWS,
     },
     "groups.memberidentity": {SUPERUSER: ALL, "hr": ALL},  # HR's identity decisions
+    # 离职继承: written by groups.services.lifecycle, read by HR.
+    "groups.groupsuccession": {SUPERUSER: SERVICE_ROWS, "hr": SERVICE_ROWS},
     "groups.membershipexception": {SUPERUSER: ALL, "hr": ALL},
     # §6.3 account reports: HR records one for an employee (A) and closes it (an action);
     # written by groups.services.accounts only, never edited nor deleted in the admin.
@@ -486,6 +490,15 @@ def _rows_the_demo_lacks(hr, group: ChatGroup) -> None:
     )
     MemberIdentity.objects.create(group=group, display_name="小王", employee=employee)
     AccountReport.objects.create(employee=employee, wechat_id="matrix-lost", kind="lost")
+    from groups.models import GroupSuccession
+    from members.models import PersonnelEvent
+
+    event = PersonnelEvent.objects.create(
+        employee=employee, kind=PersonnelEvent.Kind.MOVER, changes={"职级": [1, 2]}
+    )
+    GroupSuccession.objects.create(
+        group=group, role="admin", predecessor=employee, successor=employee, event=event
+    )
     from notices.models import EmailDelivery, Notice  # the demo's personas have no address
 
     notice = Notice.objects.create(recipient=hr, title="矩阵通知", subject_key="matrix")
@@ -718,6 +731,7 @@ TARGETS: dict[str, tuple[type[Model] | None, dict[str, Callable[[object], Q]]]] 
     # (the creator persona heads 生产部 too, whose cases it sees but does not file for)
     "group_case": (Case, dict.fromkeys(GROUP_RUNNERS, lambda u: Q(group__in=_group_ids(u)))),
     "period": (Period, {}),
+    "finding": (Finding, {}),  # HR-only views: no persona's scope is tried
     "evidence": (Evidence, dict.fromkeys(("head", *GROUP_RUNNERS, "employee"), _evidence_q)),
     # /me/: each login's own cases only; the in-scope side is tried where the persona has one
     # (not the superuser, who has no employee: /me/ tells them so, whatever the case)
@@ -805,6 +819,8 @@ CUSTOM = [
     View("me:question_list", "get", "", frozenset(LOGGED_IN)),
     View("me:question_raise", "get", "", frozenset(LOGGED_IN)),
     View("me:account_report", "get", "", frozenset(LOGGED_IN)),  # §6.3: one's own reports
+    # §5.3.a against a finding's inviter (groups.change_finding, as the §9.5 decisions)
+    View("admin:groups_finding_propose_inviter_case", "post", "finding", frozenset(HR_ONLY)),
     View("me:group_name_list", "get", "", frozenset(LOGGED_IN)),  # §5.3.b: one's own renames
     # 我的通知: each login's own notices (another's opens 404: own_notice's out-of-scope side)
     View("me:notice_list", "get", "", frozenset(LOGGED_IN)),

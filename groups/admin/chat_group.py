@@ -19,6 +19,7 @@ from groups import selectors
 from groups.admin.eligibility import EligibilityRuleInline
 from groups.admin.mixins import ViewerLinksMixin, linked_field, without_related_icons
 from groups.admin.roster_pages import ERROR_GROUP_OUT_OF_SCOPE, RosterPagesMixin
+from groups.admin.succession import GroupSuccessionInline
 from groups.models import ChatGroup, ContentKind
 from groups.models.roster import compliance_display
 
@@ -54,7 +55,8 @@ class ChatGroupAdmin(RosterPagesMixin, ViewerLinksMixin, HistoryAdmin):
     search_fields = ["name", "code"]
     autocomplete_fields = ["creator", "admins", "family"]
     readonly_fields = ["eligible_count", "house_rules_shown"]
-    inlines = [EligibilityRuleInline]
+    # 交接记录: who succeeded a leaver as creator or admin, when (离职继承; HR's to see).
+    inlines = [EligibilityRuleInline, GroupSuccessionInline]
     fieldsets = [
         (None, {"fields": ["code", "name", "family", "is_active"]}),
         ("§4 功能与内容", {"fields": ["function", "allowed_content", "is_confidential"]}),

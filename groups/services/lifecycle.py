@@ -76,7 +76,8 @@ SUPERSEDED_BY_LEAVING = (
 
 @dataclass
 class _Outcome:
-    """What the groups did, as PersonnelEvent.outcome shows it (group codes as keys)."""
+    """What the groups did, as PersonnelEvent.outcome records it: to-dos opened, closed and
+    moved per group (by name, as HR knows them), successions, families left to reconciliation."""
 
     opened: Counter = field(default_factory=Counter)
     closed: Counter = field(default_factory=Counter)
@@ -236,7 +237,7 @@ def _store(batch: _Batch, leavers: list[PersonnelEvent]) -> None:
     """Resolve the superseded findings and close their to-dos (and the leavers' own to-dos as
     members), then store the new findings with the to-do each asks for (roster_action_for:
     whoever can fix it). A constant number of queries."""
-    code_of = {g.pk: g.code for g in batch.groups}
+    name_of = {g.pk: g.name for g in batch.groups}
     event_of_leaver = {e.employee_id: e for e in leavers}
     resolved = [finding for finding, _ in batch.resolved.values()]
     for finding in resolved:
@@ -261,7 +262,7 @@ def _store(batch: _Batch, leavers: list[PersonnelEvent]) -> None:
                 if finding_id in batch.resolved
                 else event_of_leaver[assignee_id]
             )
-            batch.outcomes[event.pk].closed[code_of.get(group_id, str(group_id))] += 1
+            batch.outcomes[event.pk].closed[name_of.get(group_id, str(group_id))] += 1
     created = Finding.objects.bulk_create(batch.created, batch_size=BULK_BATCH)
     today = timezone.localdate(batch.now)
     groups_by_id = batch.groups_by_id
@@ -270,7 +271,7 @@ def _store(batch: _Batch, leavers: list[PersonnelEvent]) -> None:
         action = roster_action_for(finding, groups_by_id[finding.group_id], today=today)
         if action is not None:
             actions.append(action)
-            batch.outcomes[finding.event_id].opened[code_of[finding.group_id]] += 1
+            batch.outcomes[finding.event_id].opened[name_of[finding.group_id]] += 1
     RosterAction.objects.bulk_create(actions, batch_size=BULK_BATCH)
 
 
@@ -317,7 +318,7 @@ def _judged_families(groups: list[ChatGroup], waiting: list[str]) -> list[tuple[
         if all(g.latest_snapshot and g.latest_reconciled_at for g in family):
             judged.append((root, family))
         else:
-            waiting.append(root.code)
+            waiting.append(root.name)
     return judged
 
 
@@ -503,14 +504,14 @@ def _leaver_succession(event, leaver: Employee, now, outcome) -> None:
             )
             outcome.successions.append(
                 {
-                    "group": group.code,
+                    "group": group.name,
                     "role": role,
-                    "successor": successor.employee_no if successor else None,
+                    "successor": str(successor) if successor else None,
                     "actions_moved": count,
                 }
             )
             if count:
-                outcome.moved[group.code] += count
+                outcome.moved[group.name] += count
     GroupSuccession.objects.bulk_create(rows)
     if successor is not None:
         _tell_successor(event, leaver, successor, rows)

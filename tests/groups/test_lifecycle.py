@@ -8,6 +8,7 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from groups.models import (
@@ -66,13 +67,13 @@ def test_a_joiner_eligible_in_a_reconciled_family_gets_an_add_to_do_for_the_crea
     assert missing.action.kind == RosterAction.Kind.ADD
     assert missing.action.assignee == company.hr_head  # the office's creator (§5.1)
     assert event.kind == PersonnelEvent.Kind.JOINER
-    assert event.outcome["opened"] == {"office": 1}
+    assert event.outcome["opened"] == {"办公群": 1}
 
 
 def test_a_joiner_waits_for_reconciliation_while_a_family_has_no_reconciled_roster(company):
     joiner = EmployeeFactory(name="周杰", category=ADMIN)
     assert not Finding.objects.filter(employee=joiner).exists()
-    assert "office" in last_event(joiner).outcome["waiting"]
+    assert "办公群" in last_event(joiner).outcome["waiting"]
 
 
 def test_a_family_judged_only_when_every_group_has_a_reconciled_latest_roster(company):
@@ -121,7 +122,7 @@ def test_moving_back_resolves_the_remove_to_do(company):
     finding.refresh_from_db()
     assert finding.status == Finding.Status.RESOLVED
     assert finding.action.status == RosterAction.Status.DONE
-    assert last_event(company.li_na).outcome["closed"] == {"office": 1}
+    assert last_event(company.li_na).outcome["closed"] == {"办公群": 1}
 
 
 def test_movers_honour_hr_exceptions(company):
@@ -328,7 +329,7 @@ def test_a_leaving_creator_hands_the_group_and_its_to_dos_to_the_successor(compa
     succession = GroupSuccession.objects.get(group=group)
     assert (succession.role, succession.predecessor, succession.successor) == ("creator", lin, head)
     assert succession.actions_moved == 2
-    assert event.outcome["moved"] == {"workshop": 2}
+    assert event.outcome["moved"] == {"车间群": 2}
     assert succession.event == event
     notice = Notice.objects.get(recipient=head.user, kind=Notice.Kind.GROUP_SUCCESSION)
     assert "车间群" in notice.body
@@ -425,3 +426,16 @@ def test_a_creator_and_their_head_leaving_in_one_sheet_go_to_the_head_above(comp
     assert workshop["group"].creator == workshop["top"]
     succession = GroupSuccession.objects.get(group=workshop["group"])
     assert succession.event.actor.username == "hrclerk"
+
+
+def test_the_group_page_shows_who_succeeded_whom_to_hr(company, workshop, client, hr_user):
+    leave(workshop["lin"])
+    client.force_login(hr_user)
+    page = client.get(reverse("admin:groups_chatgroup_change", args=[workshop["group"].pk]))
+    html = page.content.decode()
+    assert "交接记录" in html
+    assert "林工（" in html
+    assert "孙主任（" in html
+    listing = client.get(reverse("admin:groups_groupsuccession_changelist"), {"q": "林工"})
+    assert "车间群" in listing.content.decode()
+    assert client.get(reverse("admin:groups_groupsuccession_add")).status_code == 403

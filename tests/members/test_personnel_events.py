@@ -194,7 +194,7 @@ def test_a_sheet_with_a_bad_row_records_nothing_and_holds_nothing_back(company):
     # The hold ended with the import: a save afterwards is followed at once.
     reconciled(company.office, "人力资源部-赵敏", "一车间-张伟", "销售部-张伟", "销售部-李娜")
     joiner = EmployeeFactory(name="周杰", category=Employee.Category.ADMIN)
-    assert PersonnelEvent.objects.get(employee=joiner).outcome["opened"] == {"office": 1}
+    assert PersonnelEvent.objects.get(employee=joiner).outcome["opened"] == {"办公群": 1}
 
 
 def test_two_events_of_one_employee_held_together_leave_the_groups_as_they_are_now(company):  # noqa: F811
@@ -213,3 +213,33 @@ def test_two_events_of_one_employee_held_together_leave_the_groups_as_they_are_n
     ]
     # Judged as they are now (生产, not for the office group): nothing to add.
     assert not Finding.objects.filter(employee=joiner, status="open").exists()
+
+
+# -- the admin: 人事变动 (read-only, HR) --------------------------------------------------------
+
+
+def test_hr_reads_the_events_in_words_and_finds_them_by_employee_no(company, client, hr):  # noqa: F811
+    reconciled(company.office, "人力资源部-赵敏", "一车间-张伟", "销售部-张伟", "销售部-李娜")
+    company.li_na.category = Employee.Category.PRODUCTION
+    company.li_na._history_user = hr
+    company.li_na.save()
+    client.force_login(hr)
+    url = reverse("admin:members_personnelevent_changelist")
+    page = client.get(url, {"q": "JM004"}).content.decode()
+    assert "人员类别：行管 → 生产" in page
+    assert "新开待办：办公群 1 项" in page
+    assert "<td class=\"field-actor_name\">hr1</td>" in page  # the clerk, not 系统
+    assert "王芳" not in page  # searched: JM004 only
+    event = PersonnelEvent.objects.filter(employee=company.li_na).latest("pk")
+    assert (
+        client.get(reverse("admin:members_personnelevent_change", args=[event.pk])).status_code
+        == 200
+    )
+    assert client.get(reverse("admin:members_personnelevent_add")).status_code == 403
+
+
+def test_the_employee_page_shows_their_events_to_hr(company, client, hr):  # noqa: F811
+    client.force_login(hr)
+    page = client.get(reverse("admin:members_employee_change", args=[company.li_na.pk]))
+    assert "人事变动" in page.content.decode()
+    assert "部门：— → 销售部" in page.content.decode()
