@@ -388,3 +388,33 @@ def test_reconciliation_with_inviters_keeps_a_flat_query_count():
         )
     assert counts[0] == counts[1], counts
     assert RosterMember.objects.exclude(inviter="").exists()
+
+
+def test_the_button_on_the_finding_page_proposes_it_once(client, invited_stranger, hr_user):
+    client.force_login(hr_user)
+    page_url = reverse("admin:groups_finding_change", args=[invited_stranger.pk])
+    button_url = reverse("admin:groups_finding_propose_inviter_case", args=[invited_stranger.pk])
+    page = client.get(page_url).content.decode()
+    assert f'action="{button_url}"' in page
+    assert client.get(button_url).status_code == 405  # a POST only
+    response = client.post(button_url, follow=True)
+    case = Case.objects.get()
+    assert f"已向 李娜 提出 §5.3.a 违规（案件 #{case.pk}）" in response.content.decode()
+    page = client.get(page_url).content.decode()
+    assert f'action="{button_url}"' not in page
+    assert f"已向邀请人提出 §5.3.a 违规（案件 #{case.pk}）" in page
+    again = client.post(button_url, follow=True)
+    assert ERROR_INVITER_CASE_EXISTS.format(case=case.pk) in again.content.decode()
+    assert Case.objects.count() == 1
+
+
+def test_no_button_without_a_known_inviter_or_the_right(client, company, seeded, hr_user, creator):
+    reconcile(company.office, *office_with(stranger("张伟")))  # namesakes: no inviter
+    finding = Finding.objects.get(kind=Finding.Kind.STRANGER)
+    button_url = reverse("admin:groups_finding_propose_inviter_case", args=[finding.pk])
+    client.force_login(hr_user)
+    page = client.get(reverse("admin:groups_finding_change", args=[finding.pk]))
+    assert button_url not in page.content.decode()
+    client.force_login(creator)  # sees the finding (their group), may not propose
+    assert client.post(button_url).status_code == 403
+    assert not Case.objects.exists()

@@ -3,22 +3,80 @@
 
 groups never imports violations (the apps depend one way: docs/architecture.md), so the
 Finding admin of groups.admin.roster cannot offer a decision that proposes a case. It is
-extended here, where both are known: the same admin with the two actions added, put in its
-place on the admin site (unregister, then register), so its URLs and action names stay.
+extended here, where both are known: the same admin with the actions added, put in its
+place on the admin site (unregister, then register), so its URLs and action names stay. The
+§5.3.a proposal is also a button on the finding's page (POST to propose-inviter-case/).
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
 
 from groups.admin.roster import FindingAdmin
 from groups.models import Finding
+from violations.models import Case
 from violations.services import CaseError, finding_decide_left_group
 from violations.services.roster_cases import finding_propose_inviter_case
+
+INVITER_CASE_KINDS = (Finding.Kind.STRANGER, Finding.Kind.INELIGIBLE)
 
 
 class FindingDecisionAdmin(FindingAdmin):
     actions = ["decide_no_case", "decide_propose_case", "propose_inviter_case"]
+    change_form_template = "admin/groups/finding/change_form_cases.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/propose-inviter-case/",
+                self.admin_site.admin_view(self.propose_inviter_case_view),
+                name="groups_finding_propose_inviter_case",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # §5.3.a from the finding's page: the button when HR may propose it, or the case.
+        finding = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if finding is not None and finding.kind in INVITER_CASE_KINDS:
+            extra["inviter_case"] = Case.objects.filter(
+                source=Case.Source.RECONCILIATION, source_key=f"inviter:{finding.pk}"
+            ).first()
+            extra["can_propose_inviter_case"] = (
+                extra["inviter_case"] is None
+                and finding.inviter_id is not None
+                and self.has_decide_permission(request)
+            )
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    @staticmethod
+    def _finding_page(finding_id) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:groups_finding_change", args=[finding_id]))
+
+    def propose_inviter_case_view(self, request, object_id):
+        """The button: one §5.3.a proposal against the inviter (HR only), back to the page."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_decide_permission(request):
+            raise PermissionDenied
+        finding = self.get_object(request, object_id)
+        if finding is None:
+            raise Http404
+        try:
+            case = finding_propose_inviter_case(finding=finding, actor=request.user)
+        except CaseError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                f"已向 {case.employee.name} 提出 §5.3.a 违规（案件 #{case.pk}），待人力资源部审核。",
+                messages.SUCCESS,
+            )
+        return self._finding_page(finding.pk)
 
     def has_decide_permission(self, request) -> bool:
         return request.user.has_perm("groups.change_finding")
