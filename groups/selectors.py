@@ -335,7 +335,7 @@ def house_rules(group: ChatGroup) -> list[str]:
             _rule_key(
                 r.kind,
                 min_rank=r.min_rank,
-                department=r.department.path if r.department_id else "",
+                department=r.department.path if r.department else "",
                 category=r.category,
             )
             for r in root.rules.select_related("department")

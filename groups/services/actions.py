@@ -16,6 +16,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 from django.db import transaction
 from django.db.models import F, QuerySet
@@ -23,6 +24,7 @@ from django.urls import NoReverseMatch, reverse
 
 from groups import naming
 from groups.models import RosterAction
+from members.models import Employee
 from notices.models import Notice
 from notices.services import notice_post
 
@@ -46,7 +48,8 @@ class ReminderResult:
 
 def rename_expected(action: RosterAction) -> str:
     """The display name a rename to-do asks the member for, in the group's convention."""
-    employee = action.finding.employee
+    # A rename is only ever opened for a matched employee (detect.findings_for_members).
+    employee = cast(Employee, action.finding.employee)
     return naming.suggested_display_name(
         real_name=employee.name,
         department_name=employee.department.name,
@@ -96,7 +99,7 @@ def roster_actions_remind_overdue(*, today: dt.date) -> ReminderResult:
             by_assignee[action.assignee_id].append(action)
     emails = 0
     for assignee_id, actions in by_assignee.items():
-        user = actions[0].assignee.user
+        user = cast(Employee, actions[0].assignee).user
         lines = [
             f"- {a.group.name}：{a.get_kind_display()} {a.finding}（截止 {a.due_on:%Y-%m-%d}）"
             for a in actions
@@ -112,7 +115,7 @@ def roster_actions_remind_overdue(*, today: dt.date) -> ReminderResult:
             url=_my_group_names_url() if clause == "§5.3.b" else "",
             subject_key=f"roster-todo:overdue:{assignee_id}:{today.isoformat()}",
         )
-        emails += int(notice is not None and bool(user.email))
+        emails += int(notice is not None and user is not None and bool(user.email))
     RosterAction.objects.filter(pk__in=[a.pk for a in to_remind]).update(
         last_reminded_on=today, reminder_count=F("reminder_count") + 1
     )
@@ -155,13 +158,13 @@ def roster_renames_tell(*, action_ids: Iterable[int]) -> int:
         .select_related("group", "finding__employee__user", "finding__employee__department")
         .order_by("finding__employee_id", "pk")
     )
-    by_member: dict[int, list[RosterAction]] = defaultdict(list)
+    by_member: dict[int | None, list[RosterAction]] = defaultdict(list)
     for action in actions:
         by_member[action.finding.employee_id].append(action)
     url = _my_group_names_url()
     told = 0
     for member_actions in by_member.values():
-        user = member_actions[0].finding.employee.user
+        user = cast(Employee, member_actions[0].finding.employee).user
         body = "；\n".join(
             RENAME_NOTICE.format(group=a.group.name, name=rename_expected(a), due=a.due_on)
             for a in member_actions

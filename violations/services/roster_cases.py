@@ -15,13 +15,14 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from common.actors import Actor, actor_may, actor_user, require_actor
-from groups.models import Finding, RosterAction, RosterMember
+from groups.models import Finding, RosterAction, RosterMember, RosterSnapshot
 from groups.selectors import name_breaks_only_house_rule
 from groups.services.actions import roster_actions_remind_overdue
 from members.models import Employee
@@ -60,7 +61,8 @@ def finding_decide_left_group(*, finding: Finding, propose_case: bool, actor: Ac
             source=Case.Source.RECONCILIATION,
             source_key=f"finding:{finding.pk}",
             description=f"{finding.employee} 退出了 {finding.group.name}（{finding.detail}）。",
-            occurred_at=finding.first_seen.taken_at,
+            # A §9.5 event always comes from a snapshot (detect.events_between).
+            occurred_at=cast(RosterSnapshot, finding.first_seen).taken_at,
             actor=actor,
         )
     finding.decision = Finding.Decision.PROPOSE_CASE if propose_case else Finding.Decision.NO_CASE
@@ -166,14 +168,12 @@ def _breaks_5_3_b(action: RosterAction) -> bool:
     rule (then only the group's own rule is broken, never §5.3.b)."""
     finding = action.finding
     member = finding.employee
-    return (
-        action.kind == RosterAction.Kind.RENAME
-        and _is_active(member)
-        and not name_breaks_only_house_rule(
-            finding.display_name,
-            real_name=member.name,
-            convention=action.group.naming_convention,
-        )
+    if action.kind != RosterAction.Kind.RENAME or member is None or not _is_active(member):
+        return False
+    return not name_breaks_only_house_rule(
+        finding.display_name,
+        real_name=member.name,
+        convention=action.group.naming_convention,
     )
 
 
@@ -181,14 +181,15 @@ def _propose_rename_case(
     action: RosterAction, *, grace: dt.timedelta, now: dt.datetime, actor: Actor
 ) -> int:
     finding = action.finding
+    member = cast(Employee, finding.employee)  # _breaks_5_3_b: a matched, active employee
     _, created = case_propose(
         rule_code="5.3.b",
-        employee=finding.employee,
+        employee=member,
         group=action.group,
         source=Case.Source.RECONCILIATION,
         source_key=f"roster-action:{action.pk}",
         description=(
-            f"{finding.employee.name} 在 {action.group.name} 的群昵称为“{finding.display_name}”，"
+            f"{member.name} 在 {action.group.name} 的群昵称为“{finding.display_name}”，"
             f"{finding.detail}；截止于 {action.due_on:%Y-%m-%d}，超过宽限期 {grace.days} 天"
             "仍未修改（§5.3.b 群内使用真实姓名）。"
         ),
