@@ -114,6 +114,8 @@ EXPECTED: dict[str, dict[str, str]] = {
         "creator": VIEW,
     },
     "members.position": {SUPERUSER: ALL, "hr": ALL, "leader": VIEW},
+    # 人事变动: recorded by members.signals, read by HR (never added, edited nor deleted).
+    "members.personnelevent": {SUPERUSER: SERVICE_ROWS, "hr": SERVICE_ROWS},
     # groups
     "groups.chatgroup": {
         SUPERUSER: ALL,
@@ -154,6 +156,8 @@ EXPECTED: dict[str, dict[str, str]] = {
         "creator": SERVICE_ROWS,
     },
     "groups.memberidentity": {SUPERUSER: ALL, "hr": ALL},  # HR's identity decisions
+    # 离职继承: written by groups.services.lifecycle, read by HR.
+    "groups.groupsuccession": {SUPERUSER: SERVICE_ROWS, "hr": SERVICE_ROWS},
     "groups.membershipexception": {SUPERUSER: ALL, "hr": ALL},
     # §6.3 account reports: HR records one for an employee (A) and closes it (an action);
     # written by groups.services.accounts only, never edited nor deleted in the admin.
@@ -486,6 +490,15 @@ def _rows_the_demo_lacks(hr, group: ChatGroup) -> None:
     )
     MemberIdentity.objects.create(group=group, display_name="小王", employee=employee)
     AccountReport.objects.create(employee=employee, wechat_id="matrix-lost", kind="lost")
+    from groups.models import GroupSuccession
+    from members.models import PersonnelEvent
+
+    event = PersonnelEvent.objects.create(
+        employee=employee, kind=PersonnelEvent.Kind.MOVER, changes={"职级": [1, 2]}
+    )
+    GroupSuccession.objects.create(
+        group=group, role="admin", predecessor=employee, successor=employee, event=event
+    )
     from notices.models import EmailDelivery, Notice  # the demo's personas have no address
 
     notice = Notice.objects.create(recipient=hr, title="矩阵通知", subject_key="matrix")

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from groups.models import BULK_BATCH, ChatGroup, Finding, RosterAction, RosterSnapshot
 from groups.policy_data import FINDING_SPECS
+from groups.services.actions import roster_renames_tell_later
 from groups.services.detect import EVENT_KINDS, Seen
 
 if TYPE_CHECKING:
@@ -158,6 +159,7 @@ def findings_apply(
         and (action := roster_action_for(f, group, today=today)) is not None
     ]
     RosterAction.objects.bulk_create(actions, batch_size=BULK_BATCH)
+    roster_renames_tell_later(actions)  # §5.3.b: the member hears of their rename once
     result.opened += len(created)
     result.kept += len(wanted) - len(created) - (len(to_resolve) - len(resolved))
     result.resolved += len(resolved)
