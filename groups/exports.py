@@ -21,6 +21,7 @@ TODO_HEADERS = [
     "说明",
     "建议处理",
     "截止日期",
+    "由谁处理",  # the creator's own, the member's rename (§5.3.b) or HR's question
     "负责人",
 ]
 
@@ -46,6 +47,7 @@ def todo_rows(group: ChatGroup):
         yield [
             *(escape_formula(t) for t in texts),
             action.due_on,
+            action.get_owner_display(),
             escape_formula(action.assignee.name) if action.assignee else "",
         ]
 

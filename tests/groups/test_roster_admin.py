@@ -364,6 +364,23 @@ def test_todo_export_has_one_row_per_open_action(client, hr_user, company):
         ("拉入群", "应入群未入群", None, "王芳"),
     }
     assert {r[column["负责人"]] for r in body} == {"赵敏"}  # §5.1 the creator
+    assert {r[column["由谁处理"]] for r in body} == {"群主"}
+
+
+def test_todo_export_says_who_handles_each_to_do(client, hr_user, company):
+    """The creator's list shows the group's other to-dos too, marked as not theirs: a rename
+    is the member's (§5.3.b), who someone is HR's question."""
+    rows = [r for r in compliant_rows() if "张伟" not in r and r != "销售部-李娜"]
+    reconciled(company.office, *rows, "张伟", "销售部-张伟", ("娜娜🌸", "lina88"))
+    client.force_login(hr_user)
+    lines = list(_sheet(client.get(todo_url(company.office))).iter_rows(values_only=True))
+    column = {header: i for i, header in enumerate(TODO_HEADERS)}
+    got = {(r[column["问题"]], r[column["由谁处理"]], r[column["负责人"]]) for r in lines[1:]}
+    assert got == {
+        ("未使用真实姓名", "成员本人", "李娜"),
+        ("同名待确认", "人力资源部", None),
+        ("应入群未入群", "群主", "赵敏"),
+    }
 
 
 def test_todo_export_never_writes_a_formula(client, hr_user, company):
