@@ -62,6 +62,23 @@ def rename_line(action: RosterAction) -> str:
     return RENAME_LINE.format(group=action.group.name, name=rename_expected(action))
 
 
+# What the reminder cites for each owner's to-dos: adding and removing (§5.1), a rename (§5.3.b).
+CLAUSE_OF_OWNER: dict[str, str] = {
+    RosterAction.Owner.CREATOR: "§5.1",
+    RosterAction.Owner.MEMBER: "§5.3.b",
+}
+
+
+def _reminder_url(owners: set[str], user) -> str:
+    """A creator's to-dos are in the admin's to-do list (a staff login), a member's rename
+    on their /me/ page."""
+    if RosterAction.Owner.CREATOR in owners and user is not None and user.is_staff:
+        return reverse("admin:groups_rosteraction_changelist") + "?status__exact=open"
+    if RosterAction.Owner.MEMBER in owners:
+        return _my_group_names_url()
+    return ""
+
+
 def _my_group_names_url() -> str:
     try:
         return reverse("me:group_name_list")
@@ -105,14 +122,14 @@ def roster_actions_remind_overdue(*, today: dt.date) -> ReminderResult:
             for a in actions
         ]
         owners = {a.owner for a in actions}
-        clause = "§5.3.b" if owners == {RosterAction.Owner.MEMBER} else "§5.1"
+        clauses = "、".join(CLAUSE_OF_OWNER[o] for o in sorted(owners))
         notice = notice_post(
             recipient=user,
             kind=Notice.Kind.ROSTER_TODO,
             title=REMINDER_SUBJECT.format(count=len(actions)),
-            body=f"根据《公司内部微信群管理办法》{clause}，以下群成员待办已逾期：\n"
+            body=f"根据《公司内部微信群管理办法》{clauses}，以下群成员待办已逾期：\n"
             + "\n".join(lines),
-            url=_my_group_names_url() if clause == "§5.3.b" else "",
+            url=_reminder_url(owners, user),
             subject_key=f"roster-todo:overdue:{assignee_id}:{today.isoformat()}",
         )
         emails += int(notice is not None and user is not None and bool(user.email))

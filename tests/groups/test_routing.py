@@ -288,3 +288,32 @@ def test_an_overdue_rename_reminds_the_member_not_the_creator(company, renamed, 
     assert "§5.3.b" in notice.body
     assert notice.url == reverse("me:group_name_list")
     assert not Notice.objects.filter(recipient__username="zhaomin").exists()
+
+
+def test_the_creators_reminder_leads_to_the_to_do_list(seeded, company):
+    company.hr_head.user = UserFactory(username="zhaomin", email="zhaomin@example.com")
+    company.hr_head.save()
+    reconcile(company.office, *compliant_rows(), "快递小哥")
+    remove = action_of(Finding.Kind.STRANGER)
+    roster_actions_handle_overdue(today=remove.due_on + dt.timedelta(days=1), actor=SYSTEM)
+    notice = Notice.objects.get(recipient__username="zhaomin")
+    assert notice.url == reverse("admin:groups_rosteraction_changelist") + "?status__exact=open"
+    assert "§5.1" in notice.body
+    assert "§5.3.b" not in notice.body
+
+
+def test_a_creator_with_their_own_rename_is_reminded_of_both_once(seeded, company):
+    """赵敏 creates the office group and uses a nickname in it: one reminder, both clauses."""
+    company.hr_head.user = UserFactory(username="zhaomin", email="zhaomin@example.com")
+    company.hr_head.save()
+    rows = [r for r in compliant_rows() if r != "人力资源部-赵敏"]
+    reconcile(company.office, *rows, "敏敏赵敏🌸", "快递小哥")
+    owners = set(
+        RosterAction.objects.filter(assignee=company.hr_head).values_list("owner", flat=True)
+    )
+    assert owners == {RosterAction.Owner.CREATOR, RosterAction.Owner.MEMBER}
+    day = RosterAction.objects.latest("due_on").due_on + dt.timedelta(days=1)
+    result = roster_actions_handle_overdue(today=day, actor=SYSTEM)
+    assert result.emails == 1
+    notice = Notice.objects.get(recipient__username="zhaomin")
+    assert "§5.1、§5.3.b" in notice.body
