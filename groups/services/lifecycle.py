@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.db import transaction
@@ -48,6 +49,17 @@ from members.models import HR_DEPARTMENT, PATH_SEPARATOR, Department, Employee, 
 from members.signals import FIELD_STATUS
 from notices.models import Notice
 from notices.services import notice_post
+
+
+class _Latest(TypedDict):
+    latest_snapshot: int | None
+    latest_reconciled_at: dt.datetime | None
+
+
+if TYPE_CHECKING:  # django-stubs' helper (a development requirement), for the type checker
+    from django_stubs_ext import WithAnnotations
+
+    _GroupNow = WithAnnotations[ChatGroup, _Latest]
 
 SUCCESSOR_DEPARTMENT_HEAD = "department_head"
 SUCCESSOR_HR_HEAD = "hr_head"
@@ -98,7 +110,7 @@ class _Outcome:
         return result
 
 
-def _active_groups() -> list[ChatGroup]:
+def _active_groups() -> list[_GroupNow]:
     """Every active group with its latest snapshot (id, reconciled at), in one query."""
     latest = RosterSnapshot.objects.filter(group=OuterRef("pk")).order_by("-taken_at", "-pk")
     return list(
@@ -141,7 +153,7 @@ class _Batch:
     """What one pass over some events loaded once, and what it will write."""
 
     now: dt.datetime
-    groups: list[ChatGroup]
+    groups: list[_GroupNow]
     outcomes: dict[int, _Outcome]  # event id -> outcome
     # employee id -> their open findings ("e:<pk>" subjects), and their rows in latest snapshots
     existing: dict[int, list[Finding]] = field(default_factory=dict)
@@ -150,7 +162,7 @@ class _Batch:
     resolved: dict[int, tuple[Finding, PersonnelEvent]] = field(default_factory=dict)
 
     @property
-    def groups_by_id(self) -> dict[int, ChatGroup]:
+    def groups_by_id(self) -> dict[int, _GroupNow]:
         return {g.pk: g for g in self.groups}
 
     def resolve(self, finding: Finding, event: PersonnelEvent) -> None:
@@ -193,8 +205,11 @@ def _apply(events: list[PersonnelEvent]) -> None:
 def _load(batch: _Batch, employee_ids: list[int], snapshot_ids: list[int]) -> None:
     """The employees' open findings and their rows in the latest snapshots: two queries."""
     for finding in Finding.objects.filter(employee__in=employee_ids, status=Finding.Status.OPEN):
-        if finding.subject == f"e:{finding.employee_id}":  # as reconciliation keys them
-            batch.existing.setdefault(finding.employee_id, []).append(finding)
+        employee_id = finding.employee_id
+        if (
+            employee_id is not None and finding.subject == f"e:{employee_id}"
+        ):  # reconciliation's key
+            batch.existing.setdefault(employee_id, []).append(finding)
     rows = RosterMember.objects.filter(
         snapshot__in=snapshot_ids, employee__in=employee_ids
     ).values_list("employee_id", "snapshot_id", "display_name", "wechat_id")
@@ -269,8 +284,10 @@ def _store(batch: _Batch, leavers: list[PersonnelEvent]) -> None:
     actions = []
     for finding in created:
         action = roster_action_for(finding, groups_by_id[finding.group_id], today=today)
-        if action is not None:
-            actions.append(action)
+        if action is None:
+            continue
+        actions.append(action)
+        if finding.event_id is not None:  # always: every finding made here names its event
             batch.outcomes[finding.event_id].opened[name_of[finding.group_id]] += 1
     RosterAction.objects.bulk_create(actions, batch_size=BULK_BATCH)
 
@@ -302,15 +319,15 @@ def _leaver_findings(batch: _Batch, event: PersonnelEvent) -> None:
             batch.resolve(finding, event)
 
 
-def _judged_families(groups: list[ChatGroup], waiting: list[str]) -> list[tuple[ChatGroup, list]]:
+def _judged_families(groups: list[_GroupNow], waiting: list[str]) -> list[tuple[_GroupNow, list]]:
     """(first group, its active groups) of each family whose every active group has a
     reconciled latest snapshot; the others' first groups' codes go to ``waiting``: the next
     reconciliation judges them (groups.services.reconcile._reconcile_family_missing)."""
     groups_by_id = {g.pk: g for g in groups}
-    families: dict[int, list[ChatGroup]] = defaultdict(list)
+    families: dict[int, list[_GroupNow]] = defaultdict(list)
     for group in groups:
         families[group.family_id or group.pk].append(group)
-    judged: list[tuple[ChatGroup, list[ChatGroup]]] = []
+    judged: list[tuple[_GroupNow, list[_GroupNow]]] = []
     for root_id, family in families.items():
         root = groups_by_id.get(root_id)
         if root is None:
@@ -332,7 +349,7 @@ def _judge_eligibility(batch: _Batch, events: list[PersonnelEvent], judged) -> N
             _judge_one(batch, event, root, family, event.employee_id in eligible)
 
 
-def _judge_one(batch: _Batch, event, root: ChatGroup, family: list[ChatGroup], eligible: bool):
+def _judge_one(batch: _Batch, event, root: ChatGroup, family: list[_GroupNow], eligible: bool):
     employee = event.employee
     existing = batch.existing.get(employee.pk, [])
     rows = batch.rows.get(employee.pk, {})
@@ -440,7 +457,6 @@ def _leaver_succession(event, leaver: Employee, now, outcome) -> None:
     # §5.1: a group never keeps a departed creator (None when nobody could be found).
     for group in created_groups:
         group.creator = successor
-        group._change_reason = note  # django-simple-history's attribute
     bulk_update_with_history(
         created_groups,
         ChatGroup,

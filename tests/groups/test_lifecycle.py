@@ -329,6 +329,9 @@ def test_a_leaving_creator_hands_the_group_and_its_to_dos_to_the_successor(compa
     succession = GroupSuccession.objects.get(group=group)
     assert (succession.role, succession.predecessor, succession.successor) == ("creator", lin, head)
     assert succession.actions_moved == 2
+    record = group.history.order_by("-history_id").first()  # the group's history says so too
+    assert record.creator_id == head.pk
+    assert record.history_change_reason == succession.note
     assert event.outcome["moved"] == {"车间群": 2}
     assert succession.event == event
     notice = Notice.objects.get(recipient=head.user, kind=Notice.Kind.GROUP_SUCCESSION)
