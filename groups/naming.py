@@ -61,13 +61,16 @@ def follows_convention(
 
     部门-姓名: exactly two parts, the name part equal to the real name and the
     department part naming the employee's department or one above it.
-    姓名: the display name is the real name.
+    姓名 (the policy's own rule): the real name, alone or in the 部门-姓名 form — §5.3.b asks
+    for the real name, and a member who puts their own department in front still shows it;
+    never a nickname or a decorated name.
     """
     parts = segments(display_name)
-    if convention == ChatGroup.NamingConvention.NAME:
-        return parts == [real_name]
     departments = set(department_path.split("/"))
-    return len(parts) == 2 and parts[1] == real_name and parts[0] in departments
+    with_department = len(parts) == 2 and parts[1] == real_name and parts[0] in departments
+    if convention == ChatGroup.NamingConvention.NAME:
+        return parts == [real_name] or with_department
+    return with_department
 
 
 def suggested_display_name(*, real_name: str, department_name: str, convention: str) -> str:

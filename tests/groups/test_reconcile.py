@@ -101,13 +101,17 @@ def test_real_name_without_department_breaks_department_convention(company):
     assert open_findings(company.office) == {(Finding.Kind.NOT_REAL_NAME, "JM004")}
 
 
-def test_plain_name_convention_accepts_the_bare_name(company):
+def test_plain_name_convention_accepts_the_real_name_alone_or_after_the_department(company):
+    # §5.3.b asks for the real name: under 姓名 "一车间-张伟" shows it too (their own
+    # department in front), a decorated or foreign-department name does not.
     company.office.naming_convention = ChatGroup.NamingConvention.NAME
     company.office.save()
-    reconcile(company.office, "赵敏", "一车间-张伟", "销售部-张伟", "李娜", "王芳")
+    reconcile(
+        company.office, "赵敏", "一车间-张伟", "销售部-张伟", ("李娜🌸", "lina88"), "财务部-王芳"
+    )
     assert open_findings(company.office) == {
-        (Finding.Kind.NOT_REAL_NAME, "JM002"),
-        (Finding.Kind.NOT_REAL_NAME, "JM003"),
+        (Finding.Kind.NOT_REAL_NAME, "JM004"),
+        (Finding.Kind.NOT_REAL_NAME, "JM005"),
     }
 
 
