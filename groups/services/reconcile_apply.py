@@ -34,11 +34,12 @@ def roster_action_for(finding: Finding, group: ChatGroup, *, today: dt.date) -> 
     spec = FINDING_SPECS[finding.kind]
     if spec.action is None:
         return None
-    assignee_id = {
+    assignee_ids: dict[str, int | None] = {
         RosterAction.Owner.CREATOR: group.creator_id,
         RosterAction.Owner.MEMBER: finding.employee_id,
         RosterAction.Owner.HR: None,
-    }[spec.owner]
+    }
+    assignee_id = assignee_ids[spec.owner]
     return RosterAction(
         finding=finding,
         group=group,
