@@ -188,6 +188,22 @@ def _account_report():
     )
 
 
+def _personnel_event():
+    from members.models import PersonnelEvent
+
+    return PersonnelEvent.objects.create(
+        employee=EmployeeFactory(), kind="mover", changes={"职级": [1, 5]}, outcome={}
+    )
+
+
+def _succession():
+    from groups.models import GroupSuccession
+
+    return GroupSuccession.objects.create(
+        group=ChatGroupFactory(), role="creator", predecessor=EmployeeFactory(), successor=None
+    )
+
+
 MAKERS = {
     "members.employee": _employee,
     "members.loginlockout": _lockout,
@@ -208,6 +224,8 @@ MAKERS = {
     "groups.memberidentity": _identity,
     "groups.membershipexception": _exception,
     "groups.accountreport": _account_report,
+    "groups.groupsuccession": _succession,
+    "members.personnelevent": _personnel_event,
     "appraisal.period": _period,
     "appraisal.gradeband": _gradeband,
     "appraisal.result": _result,
@@ -218,6 +236,8 @@ MAKERS = {
 # Made by the system, never added by hand in the admin.
 NO_ADD_PAGE = {
     "members.loginlockout",
+    "members.personnelevent",
+    "groups.groupsuccession",
     "members.loginfailure",
     "groups.rostersnapshot",
     "groups.finding",
