@@ -15,7 +15,9 @@ once, in the transaction that changed the employee (docs/architecture.md, person
 
 The findings are keyed exactly as reconciliation keys them ((group, kind, "e:<pk>")), so a
 later snapshot keeps or closes them like any other (reconcile_apply.findings_apply). Query
-counts do not grow with the number of groups or to-dos (tests/groups/test_lifecycle_queries.py).
+counts do not grow with the number of groups or to-dos
+(tests/groups/test_lifecycle.py). A whole employee sheet is applied in one set-based pass
+(members.signals.personnel_events_batched). Succession itself: groups.services.succession.
 """
 
 from __future__ import annotations
@@ -25,30 +27,24 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
 
 from groups import selectors
 from groups.models import (
     BULK_BATCH,
     ChatGroup,
-    ChatGroupUserObjectPermission,
     Finding,
-    GroupSuccession,
     RosterAction,
     RosterMember,
     RosterSnapshot,
 )
 from groups.policy_data import FINDING_SPECS
 from groups.services.reconcile_apply import roster_action_for
-from groups.services.staffing import ADMIN_PERMISSIONS, CREATOR_PERMISSIONS
-from members.models import HR_DEPARTMENT, PATH_SEPARATOR, Department, Employee, PersonnelEvent
+from groups.services.succession import leavers_succession
+from members.models import PersonnelEvent
 from members.signals import FIELD_STATUS
-from notices.models import Notice
-from notices.services import notice_post
 
 
 class _Latest(TypedDict):
@@ -61,22 +57,9 @@ if TYPE_CHECKING:  # django-stubs' helper (a development requirement), for the t
 
     _GroupNow = WithAnnotations[ChatGroup, _Latest]
 
-SUCCESSOR_DEPARTMENT_HEAD = "department_head"
-SUCCESSOR_HR_HEAD = "hr_head"
-
 DETAIL_DEPARTED = "{name}（{employee_no}）已离职"
 DETAIL_INELIGIBLE = "{department} 的 {name} 不符合本群入群条件"
 DETAIL_MISSING = "符合入群条件但不在群内"
-NOTE_NO_SUCCESSOR = "未找到继任人（无在职的上级部门负责人或人力资源部负责人），请人力资源部指定"
-NOTE_SUCCESSOR = "按规则“{rule}”由 {successor} 接任"
-RULE_LABELS = {SUCCESSOR_DEPARTMENT_HEAD: "上级部门负责人", SUCCESSOR_HR_HEAD: "人力资源部负责人"}
-NOTICE_TITLE = "你已接任 {count} 个微信群的{roles}（{leaver} 离职）"
-NOTICE_LINE = "- {group}：{role}，转交待办 {moved} 项"
-NOTICE_BODY = (
-    "{leaver} 已离职，按《公司内部微信群管理办法》由你接任以下微信群的职责（离职继承）：\n"
-    "{lines}\n转交的待办截止日期已重新计算，请在系统中查看。"
-)
-
 # Findings about a person that a leaver's DEPARTED finding supersedes (§5.3.c: they must go,
 # whatever else was wrong), and a rehired joiner's open DEPARTED finding (they are back).
 SUPERSEDED_BY_LEAVING = (
@@ -87,7 +70,7 @@ SUPERSEDED_BY_LEAVING = (
 
 
 @dataclass
-class _Outcome:
+class Outcome:
     """What the groups did, as PersonnelEvent.outcome records it: to-dos opened, closed and
     moved per group (by name, as HR knows them), successions, families left to reconciliation."""
 
@@ -154,7 +137,7 @@ class _Batch:
 
     now: dt.datetime
     groups: list[_GroupNow]
-    outcomes: dict[int, _Outcome]  # event id -> outcome
+    outcomes: dict[int, Outcome]  # event id -> outcome
     # employee id -> their open findings ("e:<pk>" subjects), and their rows in latest snapshots
     existing: dict[int, list[Finding]] = field(default_factory=dict)
     rows: dict[int, dict[int, tuple[str, str]]] = field(default_factory=dict)
@@ -171,7 +154,7 @@ class _Batch:
 
 def _apply(events: list[PersonnelEvent]) -> None:
     groups = _active_groups()
-    batch = _Batch(now=timezone.now(), groups=groups, outcomes={e.pk: _Outcome() for e in events})
+    batch = _Batch(now=timezone.now(), groups=groups, outcomes={e.pk: Outcome() for e in events})
     leavers = [e for e in events if e.kind == PersonnelEvent.Kind.LEAVER]
     others = [e for e in events if e.kind != PersonnelEvent.Kind.LEAVER]
     waiting: list[str] = []
@@ -193,7 +176,7 @@ def _apply(events: list[PersonnelEvent]) -> None:
     if judged:
         _judge_eligibility(batch, others, judged)
     _store(batch, leavers)
-    _leavers_succession(batch, leavers)
+    leavers_succession(leavers, now=batch.now, outcomes=batch.outcomes)
     changed = []
     for event in events:
         event.outcome = batch.outcomes[event.pk].as_dict()
@@ -381,200 +364,3 @@ def _judge_one(batch: _Batch, event, root: ChatGroup, family: list[_GroupNow], e
                     wechat_id=wechat_id,
                 )
             )
-
-
-# -- succession (离职继承) ----------------------------------------------------------------------
-
-
-def group_successor(leaver: Employee, *, rule: str | None = None) -> Employee | None:
-    """Who takes over a leaver's groups (settings.GROUP_SUCCESSOR_RULE).
-
-    "department_head": the head of their department, else of the department above, up to the
-    top, skipping heads who left or are the leaver; then the HR head. "hr_head": the HR head.
-    None when nobody qualifies (HR names one by hand).
-    """
-    rule = rule or settings.GROUP_SUCCESSOR_RULE
-    parts = leaver.department.path.split(PATH_SEPARATOR)
-    paths = [HR_DEPARTMENT]
-    if rule == SUCCESSOR_DEPARTMENT_HEAD:
-        # Nearest first: 生产部/一车间, then 生产部, then the HR head.
-        paths = [PATH_SEPARATOR.join(parts[:n]) for n in range(len(parts), 0, -1)] + paths
-    heads = {
-        d.path: d.head
-        for d in Department.objects.filter(path__in=paths, head__isnull=False).select_related(
-            "head__user"
-        )
-    }
-    for path in paths:
-        head = heads.get(path)
-        if head is not None and head.is_active and head.pk != leaver.pk:
-            return head
-    return None
-
-
-def _leavers_succession(batch: _Batch, leavers: list[PersonnelEvent]) -> None:
-    """Hand over the groups of the leavers who created or administered one (few, if any)."""
-    ids = [e.employee_id for e in leavers]
-    if not ids:
-        return
-    running = set(
-        ChatGroup.objects.filter(creator__in=ids).values_list("creator_id", flat=True)
-    ) | set(
-        ChatGroup.admins.through.objects.filter(employee__in=ids).values_list(
-            "employee_id", flat=True
-        )
-    )
-    for event in leavers:
-        if event.employee_id in running:
-            _leaver_succession(event, event.employee, batch.now, batch.outcomes[event.pk])
-
-
-def _leaver_succession(event, leaver: Employee, now, outcome) -> None:
-    """Every group the leaver created or administered handed to the successor, with their open
-    to-dos there (fresh due date, reminders and escalation reset), one GroupSuccession row per
-    group and role, and the successor told once. Object permissions: the leaver's went with
-    their login (members.services.employee_access_revoke); the successor's are granted here."""
-    admins = ChatGroup.admins.through.objects
-    groups = list(
-        ChatGroup.objects.filter(Q(creator=leaver) | Q(admins=leaver))
-        .annotate(
-            leaver_is_admin=Exists(admins.filter(chatgroup=OuterRef("pk"), employee=leaver)),
-        )
-        .distinct()
-        .order_by("code")
-    )
-    if not groups:
-        return
-    successor = group_successor(leaver)
-    rule = settings.GROUP_SUCCESSOR_RULE
-    note = (
-        NOTE_SUCCESSOR.format(rule=RULE_LABELS.get(rule, rule), successor=successor)
-        if successor
-        else NOTE_NO_SUCCESSOR
-    )
-    created_groups = [g for g in groups if g.creator_id == leaver.pk]
-    admin_groups = [g for g in groups if g.leaver_is_admin]
-    # §5.1: a group never keeps a departed creator (None when nobody could be found).
-    for group in created_groups:
-        group.creator = successor
-    bulk_update_with_history(
-        created_groups,
-        ChatGroup,
-        ["creator"],
-        batch_size=BULK_BATCH,
-        default_user=event.actor,
-        default_change_reason=note,
-    )
-    # §5.2: the leaver off the admins; the successor on, unless already creator or admin.
-    admins.filter(employee=leaver, chatgroup__in=[g.pk for g in admin_groups]).delete()
-    if successor is not None:
-        current = set(
-            admins.filter(
-                chatgroup__in=[g.pk for g in admin_groups], employee=successor
-            ).values_list("chatgroup_id", flat=True)
-        )
-        admins.bulk_create(
-            [
-                admins.model(chatgroup_id=g.pk, employee_id=successor.pk)
-                for g in admin_groups
-                if g.pk not in current and g.creator_id != successor.pk
-            ],
-            ignore_conflicts=True,
-        )
-        _grant(successor, created_groups, admin_groups)
-    # The leaver's open to-dos there, to the successor (HR's queue when there is none), with a
-    # fresh due date: nobody is charged for what they could not do.
-    moving = RosterAction.objects.filter(
-        group__in=[g.pk for g in groups], assignee=leaver, status=RosterAction.Status.OPEN
-    ).exclude(owner=RosterAction.Owner.MEMBER)
-    moving_rows = list(moving.values_list("pk", "group_id"))
-    moved = Counter(group_id for _, group_id in moving_rows)
-    if moving_rows:
-        RosterAction.objects.filter(pk__in=[pk for pk, _ in moving_rows]).update(
-            assignee=successor,
-            due_on=timezone.localdate(now) + dt.timedelta(days=settings.ROSTER_ACTION_DUE_DAYS),
-            last_reminded_on=None,
-            reminder_count=0,
-            escalated_at=None,
-        )
-    rows = []
-    for group in groups:
-        roles = []
-        if group in created_groups:
-            roles.append(GroupSuccession.Role.CREATOR)
-        if group.leaver_is_admin:
-            roles.append(GroupSuccession.Role.ADMIN)
-        for role in roles:
-            # The to-dos go with the creator's role (they are the creator's, §5.1).
-            count = moved[group.pk] if role == roles[0] else 0
-            rows.append(
-                GroupSuccession(
-                    group=group,
-                    role=role,
-                    predecessor=leaver,
-                    successor=successor,
-                    event=event,
-                    actions_moved=count,
-                    note=note,
-                )
-            )
-            outcome.successions.append(
-                {
-                    "group": group.name,
-                    "role": role,
-                    "successor": str(successor) if successor else None,
-                    "actions_moved": count,
-                }
-            )
-            if count:
-                outcome.moved[group.name] += count
-    GroupSuccession.objects.bulk_create(rows)
-    if successor is not None:
-        _tell_successor(event, leaver, successor, rows)
-
-
-def _grant(successor: Employee, created_groups, admin_groups) -> None:
-    """The object permissions groups.services.staffing gives a creator and an admin, for the
-    successor's new groups: one query whatever the number of groups (the unique key of
-    guardian's rows makes a permission already held a no-op)."""
-    if successor.user_id is None or not successor.is_active:
-        return
-    from django.contrib.auth.models import Permission
-
-    perms = {
-        p.codename: p
-        for p in Permission.objects.filter(
-            content_type__app_label="groups", codename__in=CREATOR_PERMISSIONS + ADMIN_PERMISSIONS
-        )
-    }
-    wanted = {(g.pk, c) for g in created_groups for c in CREATOR_PERMISSIONS} | {
-        (g.pk, c) for g in admin_groups for c in ADMIN_PERMISSIONS
-    }
-    ChatGroupUserObjectPermission.objects.bulk_create(
-        [
-            ChatGroupUserObjectPermission(
-                content_object_id=group_id, user_id=successor.user_id, permission=perms[codename]
-            )
-            for group_id, codename in sorted(wanted)
-        ],
-        ignore_conflicts=True,
-    )
-
-
-def _tell_successor(event, leaver, successor, rows: list[GroupSuccession]) -> None:
-    roles = "、".join(sorted({row.get_role_display() for row in rows}))
-    lines = "\n".join(
-        NOTICE_LINE.format(
-            group=row.group.name, role=row.get_role_display(), moved=row.actions_moved
-        )
-        for row in rows
-    )
-    notice_post(
-        recipient=successor.user,
-        kind=Notice.Kind.GROUP_SUCCESSION,
-        title=NOTICE_TITLE.format(
-            count=len({r.group_id for r in rows}), roles=roles, leaver=leaver.name
-        ),
-        body=NOTICE_BODY.format(leaver=leaver, lines=lines),
-        subject_key=f"group-succession:{event.pk}",
-    )

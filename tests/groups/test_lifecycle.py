@@ -18,7 +18,7 @@ from groups.models import (
     MembershipException,
     RosterAction,
 )
-from groups.services.lifecycle import NOTE_NO_SUCCESSOR, group_successor
+from groups.services.succession import NOTE_NO_SUCCESSOR, group_successor
 from groups.services.reconcile import snapshot_reconcile
 from members.models import Employee, PersonnelEvent
 from members.services import department_get_or_create_by_path, department_set_head

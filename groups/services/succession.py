@@ -1,0 +1,245 @@
+"""Succession (离职继承): a leaver's groups handed over at once, as WeCom transfers a leaver's
+groups. Called by groups.services.lifecycle for the leavers it applies.
+
+A group never keeps a departed creator (§5.1): the successor by settings.GROUP_SUCCESSOR_RULE
+takes the creator's role (or nobody, and HR names one), replaces the leaver among the admins
+(§5.2), gets the object permissions groups.services.staffing gives those roles, and the
+leaver's open to-dos there with a fresh due date — nobody is charged for what they could not
+do. One GroupSuccession row per group and role; the successor is told once. A constant number
+of queries per leaver, whatever the number of their groups and to-dos.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
+
+from groups.models import (
+    BULK_BATCH,
+    ChatGroup,
+    ChatGroupUserObjectPermission,
+    GroupSuccession,
+    RosterAction,
+)
+from groups.services.staffing import ADMIN_PERMISSIONS, CREATOR_PERMISSIONS
+from members.models import HR_DEPARTMENT, PATH_SEPARATOR, Department, Employee, PersonnelEvent
+from notices.models import Notice
+from notices.services import notice_post
+
+if TYPE_CHECKING:
+    from groups.services.lifecycle import Outcome
+
+SUCCESSOR_DEPARTMENT_HEAD = "department_head"
+SUCCESSOR_HR_HEAD = "hr_head"
+
+NOTE_NO_SUCCESSOR = "未找到继任人（无在职的上级部门负责人或人力资源部负责人），请人力资源部指定"
+NOTE_SUCCESSOR = "按规则“{rule}”由 {successor} 接任"
+RULE_LABELS = {SUCCESSOR_DEPARTMENT_HEAD: "上级部门负责人", SUCCESSOR_HR_HEAD: "人力资源部负责人"}
+NOTICE_TITLE = "你已接任 {count} 个微信群的{roles}（{leaver} 离职）"
+NOTICE_LINE = "- {group}：{role}，转交待办 {moved} 项"
+NOTICE_BODY = (
+    "{leaver} 已离职，按《公司内部微信群管理办法》由你接任以下微信群的职责（离职继承）：\n"
+    "{lines}\n转交的待办截止日期已重新计算，请在系统中查看。"
+)
+
+
+def group_successor(leaver: Employee, *, rule: str | None = None) -> Employee | None:
+    """Who takes over a leaver's groups (settings.GROUP_SUCCESSOR_RULE).
+
+    "department_head": the head of their department, else of the department above, up to the
+    top, skipping heads who left or are the leaver; then the HR head. "hr_head": the HR head.
+    None when nobody qualifies (HR names one by hand).
+    """
+    rule = rule or settings.GROUP_SUCCESSOR_RULE
+    parts = leaver.department.path.split(PATH_SEPARATOR)
+    paths = [HR_DEPARTMENT]
+    if rule == SUCCESSOR_DEPARTMENT_HEAD:
+        # Nearest first: 生产部/一车间, then 生产部, then the HR head.
+        paths = [PATH_SEPARATOR.join(parts[:n]) for n in range(len(parts), 0, -1)] + paths
+    heads = {
+        d.path: d.head
+        for d in Department.objects.filter(path__in=paths, head__isnull=False).select_related(
+            "head__user"
+        )
+    }
+    for path in paths:
+        head = heads.get(path)
+        if head is not None and head.is_active and head.pk != leaver.pk:
+            return head
+    return None
+
+
+def leavers_succession(
+    leavers: list[PersonnelEvent], *, now: dt.datetime, outcomes: dict[int, Outcome]
+) -> None:
+    """Hand over the groups of the leavers who created or administered one (few, if any);
+    each event's outcome (by event id) records the successions and the to-dos moved."""
+    ids = [e.employee_id for e in leavers]
+    if not ids:
+        return
+    running = set(
+        ChatGroup.objects.filter(creator__in=ids).values_list("creator_id", flat=True)
+    ) | set(
+        ChatGroup.admins.through.objects.filter(employee__in=ids).values_list(
+            "employee_id", flat=True
+        )
+    )
+    for event in leavers:
+        if event.employee_id in running:
+            _leaver_succession(event, event.employee, now, outcomes[event.pk])
+
+
+def _leaver_succession(event, leaver: Employee, now, outcome) -> None:
+    """Every group the leaver created or administered handed to the successor, with their open
+    to-dos there (fresh due date, reminders and escalation reset), one GroupSuccession row per
+    group and role, and the successor told once. Object permissions: the leaver's went with
+    their login (members.services.employee_access_revoke); the successor's are granted here."""
+    admins = ChatGroup.admins.through.objects
+    groups = list(
+        ChatGroup.objects.filter(Q(creator=leaver) | Q(admins=leaver))
+        .annotate(
+            leaver_is_admin=Exists(admins.filter(chatgroup=OuterRef("pk"), employee=leaver)),
+        )
+        .distinct()
+        .order_by("code")
+    )
+    if not groups:
+        return
+    successor = group_successor(leaver)
+    rule = settings.GROUP_SUCCESSOR_RULE
+    note = (
+        NOTE_SUCCESSOR.format(rule=RULE_LABELS.get(rule, rule), successor=successor)
+        if successor
+        else NOTE_NO_SUCCESSOR
+    )
+    created_groups = [g for g in groups if g.creator_id == leaver.pk]
+    admin_groups = [g for g in groups if g.leaver_is_admin]
+    # §5.1: a group never keeps a departed creator (None when nobody could be found).
+    for group in created_groups:
+        group.creator = successor
+    bulk_update_with_history(
+        created_groups,
+        ChatGroup,
+        ["creator"],
+        batch_size=BULK_BATCH,
+        default_user=event.actor,
+        default_change_reason=note,
+    )
+    # §5.2: the leaver off the admins; the successor on, unless already creator or admin.
+    admins.filter(employee=leaver, chatgroup__in=[g.pk for g in admin_groups]).delete()
+    if successor is not None:
+        current = set(
+            admins.filter(
+                chatgroup__in=[g.pk for g in admin_groups], employee=successor
+            ).values_list("chatgroup_id", flat=True)
+        )
+        admins.bulk_create(
+            [
+                admins.model(chatgroup_id=g.pk, employee_id=successor.pk)
+                for g in admin_groups
+                if g.pk not in current and g.creator_id != successor.pk
+            ],
+            ignore_conflicts=True,
+        )
+        _grant(successor, created_groups, admin_groups)
+    # The leaver's open to-dos there, to the successor (HR's queue when there is none), with a
+    # fresh due date: nobody is charged for what they could not do.
+    moving = RosterAction.objects.filter(
+        group__in=[g.pk for g in groups], assignee=leaver, status=RosterAction.Status.OPEN
+    ).exclude(owner=RosterAction.Owner.MEMBER)
+    moving_rows = list(moving.values_list("pk", "group_id"))
+    moved = Counter(group_id for _, group_id in moving_rows)
+    if moving_rows:
+        RosterAction.objects.filter(pk__in=[pk for pk, _ in moving_rows]).update(
+            assignee=successor,
+            due_on=timezone.localdate(now) + dt.timedelta(days=settings.ROSTER_ACTION_DUE_DAYS),
+            last_reminded_on=None,
+            reminder_count=0,
+            escalated_at=None,
+        )
+    rows = []
+    for group in groups:
+        roles = []
+        if group in created_groups:
+            roles.append(GroupSuccession.Role.CREATOR)
+        if group.leaver_is_admin:
+            roles.append(GroupSuccession.Role.ADMIN)
+        for role in roles:
+            # The to-dos go with the creator's role (they are the creator's, §5.1).
+            count = moved[group.pk] if role == roles[0] else 0
+            rows.append(
+                GroupSuccession(
+                    group=group,
+                    role=role,
+                    predecessor=leaver,
+                    successor=successor,
+                    event=event,
+                    actions_moved=count,
+                    note=note,
+                )
+            )
+            outcome.successions.append(
+                {
+                    "group": group.name,
+                    "role": role,
+                    "successor": str(successor) if successor else None,
+                    "actions_moved": count,
+                }
+            )
+            if count:
+                outcome.moved[group.name] += count
+    GroupSuccession.objects.bulk_create(rows)
+    if successor is not None:
+        _tell_successor(event, leaver, successor, rows)
+
+
+def _grant(successor: Employee, created_groups, admin_groups) -> None:
+    """The object permissions groups.services.staffing gives a creator and an admin, for the
+    successor's new groups: one query whatever the number of groups (the unique key of
+    guardian's rows makes a permission already held a no-op)."""
+    if successor.user_id is None or not successor.is_active:
+        return
+    perms = {
+        p.codename: p
+        for p in Permission.objects.filter(
+            content_type__app_label="groups", codename__in=CREATOR_PERMISSIONS + ADMIN_PERMISSIONS
+        )
+    }
+    wanted = {(g.pk, c) for g in created_groups for c in CREATOR_PERMISSIONS} | {
+        (g.pk, c) for g in admin_groups for c in ADMIN_PERMISSIONS
+    }
+    ChatGroupUserObjectPermission.objects.bulk_create(
+        [
+            ChatGroupUserObjectPermission(
+                content_object_id=group_id, user_id=successor.user_id, permission=perms[codename]
+            )
+            for group_id, codename in sorted(wanted)
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _tell_successor(event, leaver, successor, rows: list[GroupSuccession]) -> None:
+    roles = "、".join(sorted({row.get_role_display() for row in rows}))
+    lines = "\n".join(
+        NOTICE_LINE.format(
+            group=row.group.name, role=row.get_role_display(), moved=row.actions_moved
+        )
+        for row in rows
+    )
+    notice_post(
+        recipient=successor.user,
+        kind=Notice.Kind.GROUP_SUCCESSION,
+        title=NOTICE_TITLE.format(
+            count=len({r.group_id for r in rows}), roles=roles, leaver=leaver.name
+        ),
+        body=NOTICE_BODY.format(leaver=leaver, lines=lines),
+        subject_key=f"group-succession:{event.pk}",
+    )
