@@ -18,8 +18,8 @@ from groups.models import (
     MembershipException,
     RosterAction,
 )
-from groups.services.succession import NOTE_NO_SUCCESSOR, group_successor
 from groups.services.reconcile import snapshot_reconcile
+from groups.services.succession import NOTE_NO_SUCCESSOR, group_successor
 from members.models import Employee, PersonnelEvent
 from members.services import department_get_or_create_by_path, department_set_head
 from notices.models import Notice
