@@ -148,6 +148,23 @@ def test_the_admin_form_records_a_mover(company, client, hr):  # noqa: F811
     assert events_of("JM004")[-1] == (PersonnelEvent.Kind.MOVER, {"职级": [1, 6]})
 
 
+def test_the_admin_add_form_records_a_joiner(company, client, hr):  # noqa: F811
+    client.force_login(hr)
+    url = reverse("admin:members_employee_add")
+    changes = {
+        "employee_no": "JM100",
+        "name": "周杰",
+        "department": company.li_na.department_id,
+        "rank": "1",
+        "category": "admin",
+        "status": "active",
+    }
+    assert post_change_form(client, url, changes).status_code == 302
+    event = PersonnelEvent.objects.get(employee__employee_no="JM100")
+    assert (event.kind, event.actor) == (PersonnelEvent.Kind.JOINER, hr)
+    assert event.changes["部门"] == [None, "销售部"]
+
+
 def test_the_admin_form_saving_without_a_move_records_nothing(company, client, hr):  # noqa: F811
     client.force_login(hr)
     before = PersonnelEvent.objects.count()
@@ -228,7 +245,7 @@ def test_hr_reads_the_events_in_words_and_finds_them_by_employee_no(company, cli
     page = client.get(url, {"q": "JM004"}).content.decode()
     assert "人员类别：行管 → 生产" in page
     assert "新开待办：办公群 1 项" in page
-    assert "<td class=\"field-actor_name\">hr1</td>" in page  # the clerk, not 系统
+    assert '<td class="field-actor_name">hr1</td>' in page  # the clerk, not 系统
     assert "王芳" not in page  # searched: JM004 only
     event = PersonnelEvent.objects.filter(employee=company.li_na).latest("pk")
     assert (
