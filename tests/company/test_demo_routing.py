@@ -69,9 +69,7 @@ def test_no_case_names_someone_for_hrs_questions(demo_escalated):
 
 
 def test_every_rename_case_names_the_member(demo_escalated):
-    renames = RosterAction.objects.filter(owner=RosterAction.Owner.MEMBER).select_related(
-        "finding"
-    )
+    renames = RosterAction.objects.filter(owner=RosterAction.Owner.MEMBER).select_related("finding")
     cases = Case.objects.filter(source_key__in=[f"roster-action:{a.pk}" for a in renames])
     assert cases.exists()
     by_key = {f"roster-action:{a.pk}": a for a in renames}

@@ -79,6 +79,7 @@ def test_overdue_handling_query_count_does_not_grow_with_actions(seeded):
     # The creators' to-dos: one §5.1 proposal per batch. A §5.3.b case is one proposal per
     # member's rename to-do, a fixed cost each (tests/groups/test_routing.py bounds it).
     Rule.objects.filter(code="5.3.b").update(is_active=False)
+
     def setup(n):
         group, rows = _group_with_members(n)
         run_execute(snapshot=capture(group, *rows))
