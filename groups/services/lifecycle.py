@@ -104,12 +104,6 @@ def _active_groups() -> list[_GroupNow]:
     )
 
 
-def personnel_event_apply(*, event: PersonnelEvent) -> dict:
-    """Make the groups follow one joiner, mover or leaver; returns (and stores) the outcome."""
-    personnel_events_apply(events=[event])
-    return event.outcome
-
-
 @transaction.atomic
 def personnel_events_apply(*, events: list[PersonnelEvent]) -> None:
     """Make the groups follow joiners, movers and leavers, set-based: one save from the admin or
