@@ -54,6 +54,11 @@ class Migration(migrations.Migration):
             name='naming_convention',
             field=models.CharField(choices=[('name', '姓名'), ('department-name', '部门-姓名')], default='name', max_length=32, verbose_name='群昵称规范'),
         ),
+        # first_seen/last_seen become nullable: a personnel event (members.PersonnelEvent,
+        # groups.services.lifecycle) opens a finding before any snapshot shows it. NOT
+        # REVERSIBLE IN PRACTICE: once such findings exist (first_seen/last_seen empty),
+        # migrating back past this migration fails on the NOT NULL constraint; delete or
+        # attach those findings to a snapshot first. The operations stay as generated.
         migrations.AlterField(
             model_name='finding',
             name='first_seen',
