@@ -13,9 +13,15 @@ from members.models import Employee
 class GroupSuccession(models.Model):
     """A group's creator or admin who left, and who took the role over, when (离职继承).
 
-    Written by groups.services.lifecycle when a leaver is recorded: a group never keeps a
-    departed creator. ``successor`` is empty only when nobody could be found (no department
-    head above, no HR head): HR names one by hand, and the group page says so.
+    Written by groups.services.succession when a leaver is recorded (groups.services.lifecycle):
+    a group never keeps a departed creator. ``successor`` is empty only when nobody could be
+    found (no department head above, no HR head): HR names one by hand, and the group page says
+    so.
+
+    This row is the record of the admin change (§5.2): the leaver is taken off the admins, and
+    the successor put on, directly through the admins join table (set-based), so the group's
+    history writes no HistoricalChatGroup_admins row for it — only the creator's change has a
+    history row (with this row's note as its reason).
     """
 
     class Role(models.TextChoices):
