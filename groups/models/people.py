@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from groups.models.chat_group import ChatGroup
 from members.models import Employee
@@ -111,6 +112,15 @@ class AccountReport(models.Model):
         verbose_name = "微信账号挂失"
         verbose_name_plural = "微信账号挂失"
         ordering = ["-reported_at", "-pk"]
+        constraints = [
+            # §6.3: one open report per account, whoever reports it (the employee or HR,
+            # two at once): groups.services.accounts turns a clash into its message.
+            models.UniqueConstraint(
+                fields=["wechat_id"],
+                condition=Q(status="open"),
+                name="account_report_one_open_per_account",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.employee} 的微信号 {self.wechat_id}（{self.get_kind_display()}）"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -46,6 +46,14 @@ ERROR_NOT_OPEN = "这条挂失已于 {when} 解除，不能再次解除。"
 
 class AccountReportError(ServiceError):
     """An account report refused (message in Chinese, nothing written)."""
+
+
+def _already_reported(wechat_id: str, reported_at: dt.datetime) -> AccountReportError:
+    return AccountReportError(
+        ERROR_ALREADY_REPORTED.format(
+            wechat_id=wechat_id, when=f"{timezone.localtime(reported_at):%Y-%m-%d}"
+        )
+    )
 
 
 def _hr_logins():
@@ -100,11 +108,7 @@ def account_report_create(
         wechat_id=wechat_id, status=AccountReport.Status.OPEN
     ).first()
     if already is not None:
-        raise AccountReportError(
-            ERROR_ALREADY_REPORTED.format(
-                wechat_id=wechat_id, when=f"{timezone.localtime(already.reported_at):%Y-%m-%d}"
-            )
-        )
+        raise _already_reported(wechat_id, already.reported_at)
     report = AccountReport(
         employee=employee,
         wechat_id=wechat_id,
@@ -113,8 +117,19 @@ def account_report_create(
         note=note.strip(),
         reported_by=actor_user(actor),
     )
-    report.full_clean()
-    report.save()
+    # The one-open-report rule is the database's (account_report_one_open_per_account): the
+    # lock above serialises one employee's clicks, not two reporters of one account (the
+    # employee and HR, or two employees whose rosters show it), so a report that slips past
+    # the check above meets the constraint on insert and gets the same message.
+    report.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            report.save()
+    except IntegrityError:
+        other = AccountReport.objects.filter(
+            wechat_id=wechat_id, status=AccountReport.Status.OPEN
+        ).values_list("reported_at", flat=True)
+        raise _already_reported(wechat_id, other.first() or timezone.now()) from None
     url = reverse("admin:groups_accountreport_change", args=[report.pk])
     title = f"{employee.name} 报告微信号 {wechat_id} {report.get_kind_display()}"
     body = (

@@ -5,8 +5,10 @@ mentions the report, and closing the report lets the next reconciliation resolve
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,7 +27,7 @@ from groups.services.accounts import (
 )
 from groups.services.reconcile import snapshot_reconcile
 from notices.models import Notice
-from tests.factories import UserFactory
+from tests.factories import EmployeeFactory, UserFactory
 from tests.groups.conftest import capture, compliant_rows
 
 pytestmark = pytest.mark.django_db
@@ -127,6 +129,68 @@ def test_one_open_report_per_account(lina):
         wechat_id="lina88", when=f"{timezone.localdate():%Y-%m-%d}"
     )
     assert AccountReport.objects.count() == 1
+
+
+def test_the_employee_and_hr_reporting_one_account_make_one_report(lina, hr_user):
+    report(lina)
+    with pytest.raises(AccountReportError) as error:
+        account_report_create(employee=lina, wechat_id="lina88", kind=LOST, actor=hr_user)
+    assert str(error.value) == ERROR_ALREADY_REPORTED.format(
+        wechat_id="lina88", when=f"{timezone.localdate():%Y-%m-%d}"
+    )
+    assert list(AccountReport.objects.values_list("reported_by", flat=True)) == [lina.user.pk]
+
+
+def test_the_database_holds_one_open_report_per_account(lina, hr_user):
+    """account_report_one_open_per_account: a second open report is refused by the database
+    itself, whatever wrote it; a closed one does not count."""
+    first = report(lina)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AccountReport.objects.create(employee=lina, wechat_id="lina88", kind=LOST)
+    account_report_close(report=first, actor=hr_user)
+    again = account_report_create(employee=lina, wechat_id="lina88", kind=LOST, actor=hr_user)
+    assert AccountReport.objects.filter(status="open").get() == again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_reporters_at_once_make_one_report_and_the_second_hears_why(seeded):
+    """HR records an account for one employee (a roster matched it to her too) while its
+    owner reports it: the check before the insert sees nothing (HR's report is not committed
+    yet), the database refuses the second open report, and the owner gets the usual message,
+    not a server error."""
+    if connection.vendor != "postgresql":
+        pytest.skip("two writers at once: PostgreSQL only (SQLite serialises its writers)")
+    lina = EmployeeFactory(name="李娜", wechat_id="lina88", user=UserFactory(username="lina"))
+    wang = EmployeeFactory(name="王芳")
+    hr = UserFactory(username="hr")
+    inserted, release = threading.Event(), threading.Event()
+
+    def hr_reports():
+        try:
+            with transaction.atomic():
+                AccountReport.objects.create(
+                    employee=wang, wechat_id="lina88", kind=LOST, reported_by=hr
+                )
+                inserted.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=hr_reports)
+    other.start()
+    assert inserted.wait(10)
+    # HR's transaction commits while the employee's insert waits on the unique index.
+    threading.Timer(0.5, release.set).start()
+    try:
+        with pytest.raises(AccountReportError) as error:
+            report(lina)
+    finally:
+        release.set()
+        other.join(10)
+    assert str(error.value) == ERROR_ALREADY_REPORTED.format(
+        wechat_id="lina88", when=f"{timezone.localdate():%Y-%m-%d}"
+    )
+    assert list(AccountReport.objects.values_list("reported_by", flat=True)) == [hr.pk]
 
 
 # -- flagged by reconciliation ---------------------------------------------------------------
