@@ -6,4 +6,4 @@ class GroupsConfig(AppConfig):
     verbose_name = "微信群"
 
     def ready(self) -> None:
-        from groups import signals  # noqa: F401 — connects permission sync
+        from groups import checks, signals  # noqa: F401 — registers the checks, connects permission sync

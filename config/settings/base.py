@@ -187,22 +187,25 @@ MAX_IMPORT_ROWS = env.int("MAX_IMPORT_ROWS", default=50_000)
 # ------------------------------------------------------------------------------
 # Roster reconciliation (§5.1) — README.md, "Configuration"
 # ------------------------------------------------------------------------------
-# Days the group's creator has to carry out a roster action.
+# Days whoever a roster to-do is for has to carry it out (RosterAction.owner: the group's
+# creator adds and removes, §5.1; the member renames, §5.3.b; HR answers identity questions).
 ROSTER_ACTION_DUE_DAYS = env.int("ROSTER_ACTION_DUE_DAYS", default=2)
-# Days past the due date before an overdue action is proposed as a §5.1 case.
+# Days past the due date before an overdue to-do is proposed as a case against the one who
+# could act: §5.1 against an active creator, §5.3.b against the member; HR's never a case.
 ROSTER_ACTION_GRACE_DAYS = env.int("ROSTER_ACTION_GRACE_DAYS", default=3)
 # Most rows one roster file may have (WeChat caps a group at 500; leave room for
 # an over-capacity group, refuse anything absurd).
 MAX_ROSTER_ROWS = env.int("MAX_ROSTER_ROWS", default=2_000)
-# Who takes over a leaver's groups (离职继承, groups.services.lifecycle): "department_head" —
+# Who takes over a leaver's groups (离职继承, groups.services.succession): "department_head" —
 # the head of their department, else of the one above, up to the top, then the HR head — or
-# "hr_head", the HR head always.
+# "hr_head", the HR head always. Any other value fails the system check groups.E001.
 GROUP_SUCCESSOR_RULE = env("GROUP_SUCCESSOR_RULE", default="department_head")
 
 # ------------------------------------------------------------------------------
 # Violation cases (§7.1) — README.md, "Configuration"
 # ------------------------------------------------------------------------------
-# Days after confirmation in which the employee (or HR for them) may appeal.
+# Days, from when the employee was told of the confirmed case (Case.told_at: first notice sent,
+# first view of the case or HR telling them in person), in which they (or HR for them) may appeal.
 CASE_APPEAL_WINDOW_DAYS = env.int("CASE_APPEAL_WINDOW_DAYS", default=7)
 # Working days a proposed case waits for the employee's explanation before HR may confirm
 # it (they were told and have not explained yet); 0 lets HR decide at once. Dismissing never
