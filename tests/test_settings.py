@@ -36,6 +36,7 @@ print(json.dumps({
     "acks_late": app.conf.task_acks_late,
     "reject_lost": app.conf.task_reject_on_worker_lost,
     "lockout": settings.AXES_LOCKOUT_PARAMETERS,
+    "email": [settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT],
 }))
 """
 
@@ -44,7 +45,7 @@ def _settings(module: str, **env: str) -> dict:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_", "AXES_"))
+        if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_", "AXES_", "EMAIL_"))
     }
     clean.update(env, DJANGO_SETTINGS_MODULE=module)
     out = subprocess.run(  # noqa: S603 — our own interpreter and code
@@ -90,6 +91,16 @@ def test_environment_overrides_database_broker_hosts_debug_and_key():
     assert s["hosts"] == ["hr.example.com", "localhost"]
     assert s["debug"] is False
     assert s["secret"] == "from-env"
+
+
+def test_email_goes_to_the_console_by_default_and_to_smtp_by_email_url():
+    # A notice's email must go somewhere on a machine without a mail server (docs/notices.md):
+    # the console, not Django's SMTP default on localhost, which refuses every send.
+    assert _settings("config.settings.local")["email"][0] == (
+        "django.core.mail.backends.console.EmailBackend"
+    )
+    s = _settings("config.settings.local", EMAIL_URL="smtp+tls://hr:pw@mail.example:587")
+    assert s["email"] == ["django.core.mail.backends.smtp.EmailBackend", "mail.example", 587]
 
 
 # A key as `secrets.token_urlsafe(50)` makes one (fixed here: the tests must be repeatable).

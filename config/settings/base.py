@@ -215,6 +215,11 @@ CASE_EXPLANATION_WORKING_DAYS = env.int("CASE_EXPLANATION_WORKING_DAYS", default
 # ------------------------------------------------------------------------------
 # Notices (notices app) — README.md, "Configuration"
 # ------------------------------------------------------------------------------
+# Where email goes: the console by default (the embedded default has no mail server; a notice's
+# email then shows in the server log), SMTP by EMAIL_URL, e.g. "smtp+tls://user:pass@mail.example:587"
+# (django-environ's email_url). DEFAULT_FROM_EMAIL is the sender.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="weixinqun@junma.local")
 # Times a failed email is tried before it is marked failed (kept, with its error, for the admin).
 NOTICE_EMAIL_MAX_ATTEMPTS = env.int("NOTICE_EMAIL_MAX_ATTEMPTS", default=5)
 # Largest evidence file (screenshot or PDF).
