@@ -490,6 +490,16 @@ def _rows_the_demo_lacks(hr, group: ChatGroup) -> None:
     )
     MemberIdentity.objects.create(group=group, display_name="小王", employee=employee)
     AccountReport.objects.create(employee=employee, wechat_id="matrix-lost", kind="lost")
+    # §9.12: a finding about someone of every department a persona heads (the demo's rosters
+    # need not have one for a small department such as 总经办).
+    for head in Employee.objects.filter(headed_departments__isnull=False).distinct():
+        Finding.objects.get_or_create(
+            group=group,
+            kind=Finding.Kind.MISSING,
+            subject=f"e:{head.pk}",
+            status=Finding.Status.OPEN,
+            defaults={"clause": "5.1", "severity": Finding.Severity.MEDIUM, "employee": head},
+        )
     from groups.models import GroupSuccession
     from members.models import PersonnelEvent
 
