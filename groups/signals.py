@@ -12,6 +12,7 @@ from django.dispatch import receiver
 from groups import services
 from groups.models import ChatGroup
 from groups.services.lifecycle import personnel_events_apply
+from groups.services.succession import group_creator_todos_follow
 from members.models import Employee, PersonnelEvent
 from members.signals import personnel_events_recorded
 
@@ -20,6 +21,8 @@ from members.signals import personnel_events_recorded
 def group_saved(sender, instance: ChatGroup, raw: bool = False, **kwargs) -> None:
     if not raw:
         services.chat_group_sync_permissions(group=instance)
+        # §5.1: the creator's to-dos follow whoever HR names creator (a fresh due date).
+        group_creator_todos_follow(group=instance)
 
 
 @receiver(m2m_changed, sender=ChatGroup.admins.through)

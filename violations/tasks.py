@@ -18,4 +18,10 @@ OVERDUE_TASK = "groups.handle_overdue_roster_actions"
 def handle_overdue_roster_actions() -> dict:
     """Daily (beat): §5.1 reminders, then proposals past the grace period, in one transaction."""
     result = roster_actions_handle_overdue(actor=SystemActor(f"task:{OVERDUE_TASK}"))
-    return {"reminded": result.reminded, "emails": result.emails, "proposed": result.proposed_cases}
+    return {
+        "reminded": result.reminded,
+        "emails": result.emails,
+        "proposed": result.proposed_cases,
+        "untold_renames": result.untold_renames,
+        "reported_renames": result.reported_renames,
+    }

@@ -165,7 +165,9 @@ def findings_for_members(
                     **_invited(member, match),
                 )
             )
-        if not naming.follows_convention(
+        # §6.3: an account reported lost or stolen is not the employee speaking: its display
+        # name is not theirs to fix (the REPORTED_ACCOUNT finding is HR's question).
+        if member.wechat_id not in reports and not naming.follows_convention(
             member.display_name,
             real_name=employee.name,
             department_path=employee.department_path,

@@ -30,7 +30,8 @@ def _due_on(today: dt.date) -> dt.date:
 def roster_action_for(finding: Finding, group: ChatGroup, *, today: dt.date) -> RosterAction | None:
     """The to-do an open finding asks for, unsaved, assigned to whoever can fix it
     (FINDING_SPECS' owner): the group's creator (§5.1), the member (§5.3.b), or HR (no
-    assignee: HR's queue). None when nothing is to be done in WeChat (events)."""
+    assignee: HR's queue; also a creator's to-do while the group has no creator). None when
+    nothing is to be done in WeChat (events)."""
     spec = FINDING_SPECS[finding.kind]
     if spec.action is None:
         return None
@@ -39,12 +40,15 @@ def roster_action_for(finding: Finding, group: ChatGroup, *, today: dt.date) -> 
         RosterAction.Owner.MEMBER: finding.employee_id,
         RosterAction.Owner.HR: None,
     }
-    assignee_id = assignee_ids[spec.owner]
+    owner = spec.owner
+    assignee_id = assignee_ids[owner]
+    if owner == RosterAction.Owner.CREATOR and assignee_id is None:
+        owner = RosterAction.Owner.HR  # a group without creator: HR's queue, never nobody's
     return RosterAction(
         finding=finding,
         group=group,
         kind=spec.action,
-        owner=spec.owner,
+        owner=owner,
         assignee_id=assignee_id,
         due_on=_due_on(today),
     )

@@ -4,9 +4,14 @@ groups. Called by groups.services.lifecycle for the leavers it applies.
 A group never keeps a departed creator (§5.1): the successor by settings.GROUP_SUCCESSOR_RULE
 takes the creator's role (or nobody, and HR names one), replaces the leaver among the admins
 (§5.2), gets the object permissions groups.services.staffing gives those roles, and the
-leaver's open to-dos there with a fresh due date — nobody is charged for what they could not
-do. One GroupSuccession row per group and role; the successor is told once. A constant number
-of queries per leaver, whatever the number of their groups and to-dos.
+leaver's open to-dos (all of them, whichever group: each goes to its group's creator now) with a
+fresh due date — nobody is charged for what they could not do. To-dos with nobody to do them
+(no successor, a group without creator) go to HR's queue (由谁处理: 人力资源部), and HR is told.
+One GroupSuccession row per group and role; the successor is told once. A constant number of
+queries per leaver, whatever the number of their groups and to-dos.
+
+Also here: when HR names a group's creator by hand, the group's open creator-owned to-dos
+follow the new creator (``group_creator_todos_follow``, from groups.signals).
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -28,6 +35,7 @@ from groups.models import (
     GroupSuccession,
     RosterAction,
 )
+from groups.policy_data import FINDING_SPECS
 from groups.services.staffing import ADMIN_PERMISSIONS, CREATOR_PERMISSIONS
 from members.models import HR_DEPARTMENT, PATH_SEPARATOR, Department, Employee, PersonnelEvent
 from notices.models import Notice
@@ -41,6 +49,7 @@ SUCCESSOR_HR_HEAD = "hr_head"
 
 NOTE_NO_SUCCESSOR = "未找到继任人（无在职的上级部门负责人或人力资源部负责人），请人力资源部指定"
 NOTE_SUCCESSOR = "按规则“{rule}”由 {successor} 接任"
+NOTE_NO_CREATOR = "群主空缺"
 RULE_LABELS = {SUCCESSOR_DEPARTMENT_HEAD: "上级部门负责人", SUCCESSOR_HR_HEAD: "人力资源部负责人"}
 NOTICE_TITLE = "你已接任 {count} 个微信群的{roles}（{leaver} 离职）"
 NOTICE_LINE = "- {group}：{role}，转交待办 {moved} 项"
@@ -48,6 +57,20 @@ NOTICE_BODY = (
     "{leaver} 已离职，按《公司内部微信群管理办法》由你接任以下微信群的职责（离职继承）：\n"
     "{lines}\n转交的待办截止日期已重新计算，请在系统中查看。"
 )
+HR_NOTICE_PERMISSION = "groups.change_finding"  # who works HR's queue of findings and to-dos
+HR_NOTICE_TITLE = "{leaver} 离职，{count} 项群成员待办转入人力资源部待办"
+HR_NOTICE_BODY = (
+    "{leaver} 已离职，以下微信群没有群主可以接手其待办（{note}），已转入人力资源部待办"
+    "（由谁处理：人力资源部），截止日期已重新计算：\n{lines}\n"
+    "请指定群主（指定后待办随之转给新群主），或由人力资源部处理。"
+)
+HR_NOTICE_LINE = "- {group}：{count} 项"
+# The kinds of to-do that are the creator's (§5.1: adding and removing), by finding kind.
+CREATOR_KINDS = [
+    kind
+    for kind, spec in FINDING_SPECS.items()
+    if spec.action is not None and spec.owner == RosterAction.Owner.CREATOR
+]
 
 
 def group_successor(leaver: Employee, *, rule: str | None = None) -> Employee | None:
@@ -84,11 +107,16 @@ def leavers_succession(
     ids = [e.employee_id for e in leavers]
     if not ids:
         return
-    running = set(
-        ChatGroup.objects.filter(creator__in=ids).values_list("creator_id", flat=True)
-    ) | set(
-        ChatGroup.admins.through.objects.filter(employee__in=ids).values_list(
-            "employee_id", flat=True
+    running = (
+        set(ChatGroup.objects.filter(creator__in=ids).values_list("creator_id", flat=True))
+        | set(
+            ChatGroup.admins.through.objects.filter(employee__in=ids).values_list(
+                "employee_id", flat=True
+            )
+        )
+        # Open to-dos of a group they no longer run (a former creator's) move too.
+        | set(
+            _leaver_todos(ids).values_list("assignee_id", flat=True)  # type: ignore[arg-type]
         )
     )
     for event in leavers:
@@ -96,11 +124,21 @@ def leavers_succession(
             _leaver_succession(event, event.employee, now, outcomes[event.pk])
 
 
+def _leaver_todos(employee_ids):
+    """The open to-dos assigned to these employees that are not their own rename (a member's
+    rename ends with them: the group's removal of a leaver is the creator's to-do)."""
+    return RosterAction.objects.filter(
+        assignee__in=employee_ids, status=RosterAction.Status.OPEN
+    ).exclude(owner=RosterAction.Owner.MEMBER)
+
+
 def _leaver_succession(event, leaver: Employee, now, outcome) -> None:
-    """Every group the leaver created or administered handed to the successor, with their open
-    to-dos there (fresh due date, reminders and escalation reset), one GroupSuccession row per
-    group and role, and the successor told once. Object permissions: the leaver's went with
-    their login (members.services.employee_access_revoke); the successor's are granted here."""
+    """Every group the leaver created or administered handed to the successor, one
+    GroupSuccession row per group and role, and the successor told once; then all of the
+    leaver's open to-dos to their group's creator now (fresh due date, reminders and
+    escalation reset), or to HR's queue when the group has none (HR told). Object
+    permissions: the leaver's went with their login (members.services.employee_access_revoke);
+    the successor's are granted here."""
     admins = ChatGroup.admins.through.objects
     groups = list(
         ChatGroup.objects.filter(Q(creator=leaver) | Q(admins=leaver))
@@ -110,9 +148,7 @@ def _leaver_succession(event, leaver: Employee, now, outcome) -> None:
         .distinct()
         .order_by("code")
     )
-    if not groups:
-        return
-    successor = group_successor(leaver)
+    successor = group_successor(leaver) if groups else None
     rule = settings.GROUP_SUCCESSOR_RULE
     note = (
         NOTE_SUCCESSOR.format(rule=RULE_LABELS.get(rule, rule), successor=successor)
@@ -149,21 +185,12 @@ def _leaver_succession(event, leaver: Employee, now, outcome) -> None:
             ignore_conflicts=True,
         )
         _grant(successor, created_groups, admin_groups)
-    # The leaver's open to-dos there, to the successor (HR's queue when there is none), with a
-    # fresh due date: nobody is charged for what they could not do.
-    moving = RosterAction.objects.filter(
-        group__in=[g.pk for g in groups], assignee=leaver, status=RosterAction.Status.OPEN
-    ).exclude(owner=RosterAction.Owner.MEMBER)
-    moving_rows = list(moving.values_list("pk", "group_id"))
-    moved = Counter(group_id for _, group_id in moving_rows)
-    if moving_rows:
-        RosterAction.objects.filter(pk__in=[pk for pk, _ in moving_rows]).update(
-            assignee=successor,
-            due_on=timezone.localdate(now) + dt.timedelta(days=settings.ROSTER_ACTION_DUE_DAYS),
-            last_reminded_on=None,
-            reminder_count=0,
-            escalated_at=None,
-        )
+    moving, to_hr = _move_leaver_todos(leaver, now)
+    moved = Counter(a.group_id for a in moving)
+    run = {g.pk for g in groups}
+    for action in moving:
+        if action.group_id not in run:  # a group they no longer ran: no succession row
+            outcome.moved[action.group.name] += 1
     rows = []
     for group in groups:
         roles = []
@@ -196,8 +223,37 @@ def _leaver_succession(event, leaver: Employee, now, outcome) -> None:
             if count:
                 outcome.moved[group.name] += count
     GroupSuccession.objects.bulk_create(rows)
-    if successor is not None:
+    if successor is not None and rows:
         _tell_successor(event, leaver, successor, rows)
+    if to_hr:
+        _tell_hr(event, leaver, note if groups else NOTE_NO_CREATOR, to_hr)
+
+
+def _move_leaver_todos(leaver: Employee, now) -> tuple[list[RosterAction], Counter[str]]:
+    """All of the leaver's open to-dos, each to its group's creator now (the successor in the
+    groups they created: call after the hand-over), HR's queue when there is none, with a
+    fresh due date: nobody is charged for what they could not do, and nothing is left with
+    nobody to do it. Returns the to-dos moved and, by group name, how many went to HR. Two
+    queries, whatever their number."""
+    moving = list(_leaver_todos([leaver.pk]).select_related("group").order_by("group__code", "pk"))
+    to_hr: Counter[str] = Counter()
+    fresh = timezone.localdate(now) + dt.timedelta(days=settings.ROSTER_ACTION_DUE_DAYS)
+    for action in moving:
+        action.assignee_id = action.group.creator_id  # after the hand-over above
+        action.owner = RosterAction.Owner.CREATOR
+        if action.assignee_id is None:
+            action.owner = RosterAction.Owner.HR
+            to_hr[action.group.name] += 1
+        action.due_on = fresh
+        action.last_reminded_on = None
+        action.reminder_count = 0
+        action.escalated_at = None
+    RosterAction.objects.bulk_update(
+        moving,
+        ["owner", "assignee", "due_on", "last_reminded_on", "reminder_count", "escalated_at"],
+        batch_size=BULK_BATCH,
+    )
+    return moving, to_hr
 
 
 def _grant(successor: Employee, created_groups, admin_groups) -> None:
@@ -242,4 +298,61 @@ def _tell_successor(event, leaver, successor, rows: list[GroupSuccession]) -> No
         ),
         body=NOTICE_BODY.format(leaver=leaver, lines=lines),
         subject_key=f"group-succession:{event.pk}",
+    )
+
+
+def _tell_hr(event, leaver: Employee, note: str, to_hr: Counter[str]) -> None:
+    """HR's logins that work findings and to-dos hear of the to-dos that came to their queue:
+    one query for the logins, then one notice each (a handful)."""
+    lines = "\n".join(HR_NOTICE_LINE.format(group=g, count=n) for g, n in sorted(to_hr.items()))
+    url = reverse("admin:groups_rosteraction_changelist") + "?owner__exact=hr&status__exact=open"
+    logins = (
+        get_user_model()
+        .objects.with_perm(
+            HR_NOTICE_PERMISSION,
+            include_superusers=False,
+            backend="django.contrib.auth.backends.ModelBackend",
+        )
+        .filter(is_active=True)
+        .order_by("pk")
+    )
+    for login in logins:
+        notice_post(
+            recipient=login,
+            kind=Notice.Kind.GROUP_SUCCESSION,
+            title=HR_NOTICE_TITLE.format(leaver=leaver.name, count=sum(to_hr.values())),
+            body=HR_NOTICE_BODY.format(leaver=leaver.name, note=note, lines=lines),
+            url=url,
+            subject_key=f"group-succession-hr:{event.pk}",
+        )
+
+
+def group_creator_todos_follow(*, group: ChatGroup, today: dt.date | None = None) -> int:
+    """§5.1 is the group's creator's duty: when HR names another creator (or none), the
+    group's open to-dos that are the creator's go to whoever is creator now — or to HR's queue
+    when nobody is — with a fresh due date, reminders and escalation reset (the new owner was
+    never told). Those HR held for want of a creator come back to the new one. Returns how
+    many moved; none when the to-dos already follow the creator (two queries at most, so
+    every save of a group may call it)."""
+    today = today or timezone.localdate()
+    fresh = {
+        "due_on": today + dt.timedelta(days=settings.ROSTER_ACTION_DUE_DAYS),
+        "last_reminded_on": None,
+        "reminder_count": 0,
+        "escalated_at": None,
+    }
+    creators = RosterAction.objects.filter(
+        group=group, status=RosterAction.Status.OPEN, finding__kind__in=CREATOR_KINDS
+    )
+    if group.creator_id is None:
+        return creators.filter(owner=RosterAction.Owner.CREATOR).update(
+            owner=RosterAction.Owner.HR, assignee=None, **fresh
+        )
+    stale = creators.filter(
+        Q(owner=RosterAction.Owner.HR)
+        | Q(owner=RosterAction.Owner.CREATOR)
+        & (Q(assignee__isnull=True) | ~Q(assignee=group.creator_id))
+    )
+    return RosterAction.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).update(
+        owner=RosterAction.Owner.CREATOR, assignee=group.creator_id, **fresh
     )

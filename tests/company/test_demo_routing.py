@@ -68,14 +68,31 @@ def test_no_case_names_someone_for_hrs_questions(demo_escalated):
         assert case.group.creator_id == hr_head.pk
 
 
-def test_every_rename_case_names_the_member(demo_escalated):
-    renames = RosterAction.objects.filter(owner=RosterAction.Owner.MEMBER).select_related("finding")
-    cases = Case.objects.filter(source_key__in=[f"roster-action:{a.pk}" for a in renames])
-    assert cases.exists()
-    by_key = {f"roster-action:{a.pk}": a for a in renames}
-    for case in cases:
+def test_every_rename_case_names_the_member_who_was_told(demo_escalated):
+    """One §5.3.b case per member and due date (renames:<member>:<due>), against a member
+    with an active login; a member nobody could tell is counted, and their to-do stays open."""
+    for case in Case.objects.filter(source_key__startswith="renames:").select_related(
+        "employee__user"
+    ):
+        _, employee_id, due_on = case.source_key.split(":")
         assert case.rule.code == "5.3.b"
-        assert case.employee_id == by_key[case.source_key].finding.employee_id
+        assert case.employee_id == int(employee_id)
+        assert case.employee.user is not None and case.employee.user.is_active
+        batch = RosterAction.objects.filter(
+            owner=RosterAction.Owner.MEMBER, finding__employee_id=employee_id, due_on=due_on
+        )
+        assert batch.exists()
+        assert not batch.filter(escalated_at__isnull=True).exists()
+    untold = RosterAction.objects.filter(
+        owner=RosterAction.Owner.MEMBER,
+        status=RosterAction.Status.OPEN,
+        escalated_at__isnull=True,
+        assignee__user__isnull=True,
+    )
+    assert untold.count() >= demo_escalated["result"].untold_renames > 0
+    for action in untold:
+        key = f"renames:{action.assignee_id}:{action.due_on.isoformat()}"
+        assert not Case.objects.filter(source_key=key).exists()
 
 
 def test_a_rename_the_demo_proposed_already_is_not_proposed_twice(demo_escalated):

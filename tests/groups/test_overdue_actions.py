@@ -104,7 +104,13 @@ def test_a_to_do_without_creator_is_never_escalated(seeded, company):
 
 def test_the_daily_task_runs_the_service(overdue):
     report = handle_overdue_roster_actions.delay().get()
-    assert report == {"reminded": 0, "emails": 0, "proposed": 0}
+    assert report == {
+        "reminded": 0,
+        "emails": 0,
+        "proposed": 0,
+        "untold_renames": 0,
+        "reported_renames": 0,
+    }
 
 
 def test_reconcile_all_queues_a_run_per_group_and_runs_them(

@@ -5,13 +5,16 @@ proposal for HR. They live here, above groups, so that groups never imports viol
 - §9.5: HR decides whether a member leaving a group is a case — never automatic;
 - overdue roster to-dos, reminded daily by groups, are proposed past the grace period as a
   case against whoever could have fixed them: §5.1 against the group's creator (one case per
-  group, creator and due date), §5.3.b against a member who did not rename; HR's own to-dos
-  never make a case.
+  group, creator and due date), §5.3.b against a member who was told and did not rename (one
+  case per member and due date); HR's own to-dos never make a case;
+- §5.3.a against an inviter, proposed by HR, only for an invite the inviter made: not from a
+  reported (§6.3) account, not for someone who became ineligible after joining.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,16 +22,19 @@ from typing import cast
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from common.actors import Actor, actor_may, actor_user, require_actor
-from groups.models import Finding, RosterAction, RosterMember, RosterSnapshot
+from groups.models import AccountReport, Finding, RosterAction, RosterMember, RosterSnapshot
 from groups.selectors import name_breaks_only_house_rule
 from groups.services.actions import roster_actions_remind_overdue
-from members.models import Employee
+from members.models import Employee, PersonnelEvent
 from violations.models import Case, Rule
 from violations.services.cases import CaseError
 from violations.services.intake import case_propose
+
+logger = logging.getLogger(__name__)
 
 DECIDE_FINDING_PERMISSION = "groups.change_finding"  # as the Finding admin's decide actions
 ERROR_NOT_A_PENDING_LEFT_GROUP = "只能对待决定的退群记录（§9.5）作出决定。"
@@ -78,6 +84,11 @@ class OverdueResult:
     reminded: int = 0
     emails: int = 0
     proposed_cases: int = 0
+    # §5.3.b renames past the grace period that made no case, left open for HR or the
+    # creator: the member has no active login (never told), or their account is reported
+    # lost or stolen (§6.3: whoever uses it is not them).
+    untold_renames: int = 0
+    reported_renames: int = 0
 
 
 @transaction.atomic
@@ -86,11 +97,14 @@ def roster_actions_handle_overdue(*, actor: Actor, today: dt.date | None = None)
     past the grace period, propose a case against whoever could have acted, for HR to decide:
 
     - the creator's to-dos (add, remove, §5.1): one §5.1 case per group, creator and due
-      date, only against an active employee (a leaver's to-dos go to a successor, with a
-      fresh due date);
-    - a member's rename (§5.3.b): one §5.3.b case per to-do against the member, only while
-      they are active and when their display name breaks the policy, not only a group's
-      house rule (部门-姓名 when they use exactly their real name);
+      date, only against an active employee who is the group's creator today (a leaver's or
+      a former creator's to-dos go to the new creator, with a fresh due date);
+    - a member's rename (§5.3.b): one §5.3.b case per member and due date, listing the
+      groups, only while they are active, could have been told (an active login: notices
+      reach them), their account is not reported lost or stolen (§6.3), and their display
+      name breaks the policy, not only a group's house rule (部门-姓名 when they use exactly
+      their real name). Otherwise no case: the to-do stays open for HR or the creator to
+      tell them (counted in the result, and logged);
     - HR's own to-dos (who someone is, duplicate or reported accounts): never a case — HR's
       queue lists them.
     Each only while its rule is active in the catalog. Both steps in this one transaction,
@@ -104,38 +118,74 @@ def roster_actions_handle_overdue(*, actor: Actor, today: dt.date | None = None)
     today = today or timezone.localdate()
     reminders = roster_actions_remind_overdue(today=today)
     # The to-dos the reminder loaded: one query for both steps.
-    proposed = _escalate_overdue(overdue=reminders.overdue, today=today, actor=actor)
+    escalation = _escalate_overdue(overdue=reminders.overdue, today=today, actor=actor)
+    if escalation.untold or escalation.reported:
+        logger.info(
+            "§5.3.b: %d overdue rename(s) made no case, the member could not be told "
+            "(no active login); %d, the member's account is reported lost or stolen",
+            escalation.untold,
+            escalation.reported,
+        )
     return OverdueResult(
-        reminded=reminders.reminded, emails=reminders.emails, proposed_cases=proposed
+        reminded=reminders.reminded,
+        emails=reminders.emails,
+        proposed_cases=escalation.proposed,
+        untold_renames=escalation.untold,
+        reported_renames=escalation.reported,
     )
 
 
-def _escalate_overdue(*, overdue: Sequence[RosterAction], today: dt.date, actor: Actor) -> int:
+@dataclass
+class _Escalation:
+    proposed: int = 0
+    untold: int = 0
+    reported: int = 0
+
+
+def _escalate_overdue(
+    *, overdue: Sequence[RosterAction], today: dt.date, actor: Actor
+) -> _Escalation:
     """Proposals for the ``overdue`` to-dos past the grace period, each against whoever could
-    have fixed it; returns how many were new."""
+    have fixed it."""
+    result = _Escalation()
     grace = dt.timedelta(days=settings.ROSTER_ACTION_GRACE_DAYS)
     past_grace = [a for a in overdue if a.escalated_at is None and a.due_on + grace < today]
     if not past_grace:
-        return 0
+        return result
     # HR may switch a rule off in the catalog: its overdue to-dos are then only reminded.
     active = set(
         Rule.objects.filter(code__in=["5.1", "5.3.b"], is_active=True).values_list(
             "code", flat=True
         )
     )
+    renames = [
+        a
+        for a in past_grace
+        if a.owner == RosterAction.Owner.MEMBER and "5.3.b" in active and _breaks_5_3_b(a)
+    ]
+    reported = _reported_accounts(renames)
     now = timezone.now()
-    proposed = 0
     escalated: list[int] = []
     batches: dict[tuple, list[RosterAction]] = defaultdict(list)
+    by_member: dict[tuple, list[RosterAction]] = defaultdict(list)
     for action in past_grace:
-        if action.owner == RosterAction.Owner.CREATOR and "5.1" in active:
-            if _is_active(action.assignee):
-                batches[(action.group_id, action.assignee_id, action.due_on)].append(action)
-        elif action.owner == RosterAction.Owner.MEMBER and "5.3.b" in active:
-            if _breaks_5_3_b(action):
-                proposed += _propose_rename_case(action, grace=grace, now=now, actor=actor)
-                escalated.append(action.pk)
+        # §5.1 is the creator's duty today: never a former creator's (their to-dos move).
+        if (
+            action.owner == RosterAction.Owner.CREATOR
+            and "5.1" in active
+            and _is_active(action.assignee)
+            and action.assignee_id == action.group.creator_id
+        ):
+            batches[(action.group_id, action.assignee_id, action.due_on)].append(action)
         # RosterAction.Owner.HR: HR's own question, never a case against anyone.
+    for action in renames:
+        member = cast(Employee, action.finding.employee)  # _breaks_5_3_b: matched, active
+        if member.pk in reported[0] or action.finding.wechat_id in reported[1]:
+            result.reported += 1  # §6.3: not them speaking
+        elif not _could_be_told(action):
+            result.untold += 1  # never told: the to-do stays for HR or the creator
+        else:
+            by_member[(member.pk, action.due_on)].append(action)
     for (group_id, assignee_id, due_on), actions in batches.items():
         first = actions[0]
         _, created = case_propose(
@@ -152,10 +202,15 @@ def _escalate_overdue(*, overdue: Sequence[RosterAction], today: dt.date, actor:
             occurred_at=now,
             actor=actor,
         )
-        proposed += int(created)
+        result.proposed += int(created)
+        escalated.extend(a.pk for a in actions)
+    for (member_id, due_on), actions in by_member.items():
+        result.proposed += _propose_rename_case(
+            actions, member_id=member_id, due_on=due_on, grace=grace, now=now, actor=actor
+        )
         escalated.extend(a.pk for a in actions)
     RosterAction.objects.filter(pk__in=escalated).update(escalated_at=now)
-    return proposed
+    return result
 
 
 def _is_active(employee: Employee | None) -> bool:
@@ -177,21 +232,62 @@ def _breaks_5_3_b(action: RosterAction) -> bool:
     )
 
 
+def _could_be_told(action: RosterAction) -> bool:
+    """The member has an active login, so the rename notice and the reminders reached them
+    (notices.services.notice_post tells nobody else). The assignee is the member (routing);
+    roster_actions_overdue loads their login with them."""
+    member = action.assignee
+    return (
+        member is not None
+        and member.pk == action.finding.employee_id
+        and member.user is not None
+        and member.user.is_active
+    )
+
+
+def _reported_accounts(renames: Sequence[RosterAction]) -> tuple[set[int], set[str]]:
+    """§6.3: of the renames' members, those with an open lost/stolen report, and the reported
+    accounts among the renames' WeChat ids. One query (none without renames)."""
+    if not renames:
+        return set(), set()
+    member_ids = {a.finding.employee_id for a in renames}
+    wechat_ids = {a.finding.wechat_id for a in renames if a.finding.wechat_id}
+    rows = AccountReport.objects.filter(status=AccountReport.Status.OPEN).filter(
+        Q(employee__in=member_ids) | Q(wechat_id__in=wechat_ids)
+    )
+    members, accounts = set(), set()
+    for employee_id, wechat_id in rows.values_list("employee_id", "wechat_id"):
+        members.add(employee_id)
+        accounts.add(wechat_id)
+    return members, accounts
+
+
 def _propose_rename_case(
-    action: RosterAction, *, grace: dt.timedelta, now: dt.datetime, actor: Actor
+    actions: list[RosterAction],
+    *,
+    member_id: int,
+    due_on: dt.date,
+    grace: dt.timedelta,
+    now: dt.datetime,
+    actor: Actor,
 ) -> int:
-    finding = action.finding
-    member = cast(Employee, finding.employee)  # _breaks_5_3_b: a matched, active employee
+    """One §5.3.b case per member and due date, whatever the number of groups (as §5.1's
+    batching): the renames of one reconciliation are one omission, never repeats."""
+    member = cast(Employee, actions[0].finding.employee)
+    groups = {a.group_id: a.group for a in actions}
+    lines = "\n".join(
+        f"- {a.group.name}：群昵称为“{a.finding.display_name}”，{a.finding.detail}" for a in actions
+    )
     _, created = case_propose(
         rule_code="5.3.b",
         employee=member,
-        group=action.group,
+        # The group when there is one; several are listed in the description.
+        group=next(iter(groups.values())) if len(groups) == 1 else None,
         source=Case.Source.RECONCILIATION,
-        source_key=f"roster-action:{action.pk}",
+        source_key=f"renames:{member_id}:{due_on.isoformat()}",
         description=(
-            f"{member.name} 在 {action.group.name} 的群昵称为“{finding.display_name}”，"
-            f"{finding.detail}；截止于 {action.due_on:%Y-%m-%d}，超过宽限期 {grace.days} 天"
-            "仍未修改（§5.3.b 群内使用真实姓名）。"
+            f"{member.name} 在 {len(groups)} 个微信群未使用真实姓名，截止于 {due_on:%Y-%m-%d}，"
+            f"超过宽限期 {grace.days} 天仍未修改（§5.3.b 群内使用真实姓名）：\n{lines}"
         ),
         occurred_at=now,
         actor=actor,
@@ -210,6 +306,17 @@ ERROR_INVITER_UNKNOWN = (
     "不能向邀请人提出违规。"
 )
 ERROR_INVITER_CASE_EXISTS = "已就这条核对发现向邀请人提出过 §5.3.a 违规（案件 #{case}）。"
+ERROR_INVITER_ACCOUNT_REPORTED = (
+    "邀请人 {inviter} 的微信号 {wechat_id} 已于 {since:%Y-%m-%d} 挂失（{kind}），"
+    "邀请发生在挂失之后，不能由本人负责（§6.3），不能向邀请人提出 §5.3.a 违规。"
+)
+ERROR_INVITER_CASE_PERSONNEL_EVENT = (
+    "这条核对发现由人事变动（{event}）产生：成员入群时可能符合条件，不能向邀请人提出 §5.3.a 违规。"
+)
+ERROR_INVITER_CASE_MOVED_LATER = (
+    "{member} 于 {at:%Y-%m-%d} 有人事变动（{event}），{joined}："
+    "被邀请时可能符合入群条件，不能向邀请人提出 §5.3.a 违规。"
+)
 
 
 @transaction.atomic
@@ -253,8 +360,13 @@ def finding_propose_inviter_case(*, finding: Finding, actor: Actor) -> Case:
         when = f"，入群时间：{timezone.localtime(member.joined_at):%Y-%m-%d %H:%M}"
     invited = finding.employee.name if finding.employee else f"“{finding.display_name}”"
     snapshot = finding.last_seen or finding.first_seen
-    occurred_at = (member.joined_at if member is not None else None) or (
-        snapshot.taken_at if snapshot is not None else timezone.now()
+    joined_at = member.joined_at if member is not None else None
+    occurred_at = joined_at or (snapshot.taken_at if snapshot is not None else timezone.now())
+    _refuse_if_eligible_when_invited(finding, joined_at=joined_at)
+    _refuse_if_inviter_account_reported(
+        finding,
+        wechat_ids={finding.inviter_text, member.inviter if member is not None else ""},
+        invited_at=occurred_at,
     )
     case, _ = case_propose(
         rule_code="5.3.a",
@@ -271,3 +383,76 @@ def finding_propose_inviter_case(*, finding: Finding, actor: Actor) -> Case:
         actor=actor,
     )
     return case
+
+
+MOVED_OR_JOINED = (PersonnelEvent.Kind.MOVER, PersonnelEvent.Kind.JOINER)
+
+
+def _refuse_if_eligible_when_invited(finding: Finding, *, joined_at: dt.datetime | None) -> None:
+    """§5.3.a is about inviting someone ineligible: no case when the member may have become
+    ineligible only after the invite — the finding came from a personnel event (a mover or
+    joiner, groups.services.lifecycle), or the member's latest move or hire is after they
+    joined (the roster's 入群时间; when it is not recorded, after the first snapshot that
+    showed them in the group)."""
+    if finding.event_id is not None:
+        event = PersonnelEvent.objects.get(pk=finding.event_id)
+        if event.kind in MOVED_OR_JOINED:
+            raise CaseError(
+                ERROR_INVITER_CASE_PERSONNEL_EVENT.format(event=event.get_kind_display())
+            )
+    if finding.employee_id is None:
+        return
+    latest = (
+        PersonnelEvent.objects.filter(employee=finding.employee_id, kind__in=MOVED_OR_JOINED)
+        .order_by("-at", "-pk")
+        .first()
+    )
+    first_seen = finding.first_seen.taken_at if finding.first_seen is not None else None
+    since = joined_at or first_seen
+    if latest is None or (since is not None and latest.at <= since):
+        return
+    if joined_at is not None:
+        joined = f"晚于其入群时间 {timezone.localtime(joined_at):%Y-%m-%d %H:%M}"
+    elif first_seen is not None:
+        joined = f"晚于名单首次显示其在群内的时间 {timezone.localtime(first_seen):%Y-%m-%d %H:%M}"
+    else:
+        joined = "名单未记入群时间"
+    raise CaseError(
+        ERROR_INVITER_CASE_MOVED_LATER.format(
+            member=cast(Employee, finding.employee).name,
+            at=timezone.localtime(latest.at),
+            event=latest.get_kind_display(),
+            joined=joined,
+        )
+    )
+
+
+def _refuse_if_inviter_account_reported(
+    finding: Finding, *, wechat_ids: set[str], invited_at: dt.datetime
+) -> None:
+    """§6.3: an invite from an account reported lost or stolen before it was made is not the
+    inviter's doing. The reports looked at: any of the WeChat id the roster named the
+    inviter by (open then, whether closed since or not), and the inviter's open ones."""
+    inviter = cast(Employee, finding.inviter)
+    wechat_ids.discard("")
+    reports = AccountReport.objects.filter(
+        Q(wechat_id__in=wechat_ids) | Q(employee=inviter, status=AccountReport.Status.OPEN)
+    ).order_by("reported_at", "pk")
+    for report in reports:
+        since = report.reported_at
+        if report.happened_on is not None:
+            # Lost or stolen on that day: from its start (local time).
+            since = min(
+                since,
+                timezone.make_aware(dt.datetime.combine(report.happened_on, dt.time.min)),
+            )
+        closed_after = report.closed_at is None or report.closed_at > invited_at
+        if since <= invited_at and closed_after:
+            raise CaseError(
+                ERROR_INVITER_ACCOUNT_REPORTED.format(
+                    inviter=inviter.name,
+                    wechat_id=report.wechat_id,
+                    since=timezone.localtime(since),
+                    kind=report.get_kind_display(),
+                )
+            )
