@@ -65,9 +65,14 @@ def findings_apply(
 ) -> list[Finding]:
     """Make the open findings of ``kinds`` in ``group`` equal to ``seen``. Constant queries."""
     wanted = {(s.kind, s.subject): s for s in seen if s.kind in kinds}
+    # Findings about the roster as it is: the open ones. Events (§9.5 退群, 新入群) only of this
+    # snapshot: a 退群 of an earlier one still waiting for HR's decision is HR's to decide,
+    # never closed because a later snapshot does not show it again.
     existing = {
         (f.kind, f.subject): f
-        for f in Finding.objects.filter(group=group, kind__in=kinds, status=Finding.Status.OPEN)
+        for f in Finding.objects.filter(
+            group=group, kind__in=kinds - EVENT_KINDS, status=Finding.Status.OPEN
+        )
     }
     if kinds & EVENT_KINDS:  # events of this snapshot, open or already decided
         existing.update(

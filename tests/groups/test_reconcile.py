@@ -227,6 +227,22 @@ def test_left_group_and_joined_between_two_snapshots(company):
     assert joined.status == Finding.Status.RESOLVED  # information only
 
 
+def test_a_pending_left_group_waits_for_hr_whatever_later_snapshots_show(company):
+    # §9.5 is HR's decision: the next upload (she is still gone, or back again) never closes
+    # the question HR has not answered yet.
+    reconcile(company.office, *compliant_rows())
+    rows = [r for r in compliant_rows() if r != "人力资源部-王芳"]
+    reconcile(company.office, *rows)
+    reconcile(company.office, *rows)
+    reconcile(company.office, *compliant_rows())
+    left = Finding.objects.get(kind=Finding.Kind.LEFT_GROUP)
+    assert (left.status, left.decision, left.resolved_at) == (
+        Finding.Status.OPEN,
+        Finding.Decision.PENDING,
+        None,
+    )
+
+
 def test_reconciling_the_same_snapshot_twice_changes_nothing(company):
     rows = [r for r in compliant_rows() if r != "人力资源部-王芳"] + ["快递小哥", "陈静", "张伟"]
     snapshot, first = reconcile(company.office, *rows)
