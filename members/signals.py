@@ -90,6 +90,10 @@ def personnel_change(instance: Employee, *, created: bool) -> tuple[str | None, 
     active is a joiner; active -> 离职 a leaver; 离职 -> active a joiner again (rehired); while
     active, a new department, position, category or rank a mover."""
     status = Employee.Status
+    if not created and instance.loaded_status is None:
+        # Not loaded from the database (made by bulk_create, as the demo does, or built by
+        # hand): what it was is unknown, so no move can be named — never a "— → …" event.
+        return None, {}
     was = None if created else instance.loaded_status
     if created:
         if not instance.is_active:

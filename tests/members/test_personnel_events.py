@@ -181,6 +181,21 @@ def test_code_records_a_joiner_on_create_and_nothing_for_a_leaver_entered_as_suc
     assert events_of("JM006") == []  # created as 离职 (陈静): nothing joined, nothing left
 
 
+def test_a_bulk_created_employee_saved_later_records_no_made_up_move(company):  # noqa: F811
+    # bulk_create (the demo) skips post_save and from_db: the record's "before" is unknown, so a
+    # later save names no move (never "— → 销售部"); the next save of a loaded record does.
+    (bulk,) = Employee.objects.bulk_create(
+        [Employee(employee_no="JM900", name="孙丽", department=company.li_na.department)]
+    )
+    bulk.rank = 3
+    bulk.save()
+    assert events_of("JM900") == []
+    loaded = Employee.objects.get(employee_no="JM900")
+    loaded.rank = 5
+    loaded.save()
+    assert events_of("JM900") == [(PersonnelEvent.Kind.MOVER, {"职级": [3, 5]})]
+
+
 def test_a_leavers_record_edited_records_nothing(company):  # noqa: F811
     departed = Employee.objects.get(pk=company.departed.pk)
     departed.category = Employee.Category.PRODUCTION
