@@ -89,24 +89,9 @@ def personnel_change(instance: Employee, *, created: bool) -> tuple[str | None, 
     """(kind, changes in words) of the save that just happened, or (None, {}): created and
     active is a joiner; active -> 离职 a leaver; 离职 -> active a joiner again (rehired); while
     active, a new department, position, category or rank a mover."""
-    status = Employee.Status
-    if not created and instance.loaded_status is None:
-        # Not loaded from the database (made by bulk_create, as the demo does, or built by
-        # hand): what it was is unknown, so no move can be named — never a "— → …" event.
+    kind = _event_kind(instance, created=created)
+    if kind is None:
         return None, {}
-    was = None if created else instance.loaded_status
-    if created:
-        if not instance.is_active:
-            return None, {}  # entered as a leaver (history): nothing joins or leaves
-        kind = PersonnelEvent.Kind.JOINER
-    elif was == status.ACTIVE and instance.status == status.LEFT:
-        kind = PersonnelEvent.Kind.LEAVER
-    elif was == status.LEFT and instance.status == status.ACTIVE:
-        kind = PersonnelEvent.Kind.JOINER
-    elif instance.status == status.ACTIVE:
-        kind = PersonnelEvent.Kind.MOVER
-    else:
-        return None, {}  # a leaver's record edited: they are gone already
     before = {
         "department_id": None if created else instance.loaded_department_id,
         "position_id": None if created else instance.loaded_position_id,
@@ -116,9 +101,35 @@ def personnel_change(instance: Employee, *, created: bool) -> tuple[str | None, 
     moved = [name for name, value in before.items() if created or value != getattr(instance, name)]
     if kind == PersonnelEvent.Kind.MOVER and not moved:
         return None, {}
+    return kind, _changes_in_words(instance, created=created, before=before, moved=moved)
+
+
+def _event_kind(instance: Employee, *, created: bool) -> str | None:
+    status = Employee.Status
+    if created:
+        # Entered as a leaver (history): nothing joins or leaves.
+        return PersonnelEvent.Kind.JOINER if instance.is_active else None
+    was = instance.loaded_status
+    if was is None:
+        # Not loaded from the database (made by bulk_create, as the demo does, or built by
+        # hand): what it was is unknown, so no move can be named — never a "— → …" event.
+        return None
+    if was == status.ACTIVE and instance.status == status.LEFT:
+        return PersonnelEvent.Kind.LEAVER
+    if was == status.LEFT and instance.status == status.ACTIVE:
+        return PersonnelEvent.Kind.JOINER
+    if instance.status == status.ACTIVE:
+        return PersonnelEvent.Kind.MOVER
+    return None  # a leaver's record edited: they are gone already
+
+
+def _changes_in_words(
+    instance: Employee, *, created: bool, before: dict, moved: list[str]
+) -> dict[str, list]:
+    was = None if created else instance.loaded_status
     changes: dict[str, list] = {}
     if was != instance.status:
-        labels = dict(status.choices)
+        labels = dict(Employee.Status.choices)
         changes[FIELD_STATUS] = [labels.get(was) if was else None, labels[instance.status]]
     if "department_id" in moved:
         paths = dict(
@@ -145,7 +156,7 @@ def personnel_change(instance: Employee, *, created: bool) -> tuple[str | None, 
         changes[FIELD_CATEGORY] = [labels.get(before["category"]), labels.get(instance.category)]
     if "rank" in moved:
         changes[FIELD_RANK] = [before["rank"], instance.rank]
-    return kind, changes
+    return changes
 
 
 @receiver(user_login_failed)
