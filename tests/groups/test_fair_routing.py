@@ -59,9 +59,7 @@ def test_a_member_without_login_gets_no_5_3_b_case_and_the_to_do_stays(seeded, c
 def test_a_member_whose_login_is_switched_off_gets_no_case(seeded, company):
     give_login(company.li_na, is_active=False)
     reconcile(company.office, *without("销售部-李娜"), ("娜娜🌸", "lina88"))
-    result = roster_actions_handle_overdue(
-        today=past_grace(rename_of(company.li_na)), actor=SYSTEM
-    )
+    result = roster_actions_handle_overdue(today=past_grace(rename_of(company.li_na)), actor=SYSTEM)
     assert (result.proposed_cases, result.untold_renames) == (0, 1)
 
 
@@ -127,13 +125,15 @@ def test_renames_in_several_groups_are_one_case_listing_them(seeded, company):
     reconcile(company.office, *without("销售部-李娜"), ("娜娜🌸", "lina88"))
     reconcile(other, ("娜娜", "lina88"))
     renames = list(RosterAction.objects.filter(owner=RosterAction.Owner.MEMBER))
-    assert len(renames) == 2 and len({a.due_on for a in renames}) == 1
+    assert len(renames) == 2
+    assert len({a.due_on for a in renames}) == 1
     result = roster_actions_handle_overdue(today=past_grace(renames[0]), actor=SYSTEM)
     assert result.proposed_cases == 1
     case = Case.objects.get()
     assert case.source_key == f"renames:{company.li_na.pk}:{renames[0].due_on.isoformat()}"
     assert case.group is None  # several groups: both named in the description
-    assert "办公群" in case.description and "销售群" in case.description
+    assert "办公群" in case.description
+    assert "销售群" in case.description
     assert "2 个微信群" in case.description
     assert not RosterAction.objects.filter(owner="member", escalated_at__isnull=True).exists()
 

@@ -303,6 +303,52 @@ def test_nobody_to_succeed_leaves_the_group_without_a_creator(company, workshop,
     assert event.outcome["successions"][0]["successor"] is None
 
 
+def test_with_nobody_to_succeed_the_to_dos_go_to_hrs_queue_and_hr_is_told(
+    company, workshop, settings, hr_user
+):
+    settings.GROUP_SUCCESSOR_RULE = "hr_head"
+    leave(company.hr_head)
+    group, lin = workshop["group"], workshop["lin"]
+    reconciled(group, "林工", "钱总")  # no rule: both ineligible, two to-dos for 林工
+    long_ago = timezone.localdate() - dt.timedelta(days=30)
+    RosterAction.objects.filter(group=group).update(
+        due_on=long_ago, reminder_count=3, escalated_at=timezone.now()
+    )
+    event = leave(lin)
+    actions = RosterAction.objects.filter(group=group, status="open")
+    assert actions.count() == 2
+    for action in actions:  # HR's queue (由谁处理: 人力资源部), never nobody's
+        assert (action.owner, action.assignee) == (RosterAction.Owner.HR, None)
+        assert action.due_on == timezone.localdate() + dt.timedelta(days=2)
+        assert (action.reminder_count, action.escalated_at) == (0, None)
+    assert event.outcome["moved"] == {"车间群": 2}
+    notice = Notice.objects.get(recipient=hr_user, subject_key=f"group-succession-hr:{event.pk}")
+    assert "林工" in notice.title
+    assert "2 项" in notice.title
+    assert "车间群：2 项" in notice.body
+    assert notice.url.endswith("?owner__exact=hr&status__exact=open")
+    # Nobody without HR's right hears of it.
+    assert not Notice.objects.filter(
+        subject_key=f"group-succession-hr:{event.pk}", recipient__in=[workshop["head"].user]
+    ).exists()
+
+
+def test_a_leavers_to_do_in_a_group_they_no_longer_run_goes_to_its_creator(company, workshop):
+    lin, head = workshop["lin"], workshop["head"]
+    other = ChatGroupFactory(code="other", name="别的群", creator=company.wang_fang)
+    reconciled(other, "快递小哥")
+    stale = RosterAction.objects.get(group=other)
+    # Still 林工's from when he ran it (a bulk write, no signal).
+    RosterAction.objects.filter(pk=stale.pk).update(assignee=lin)
+    event = leave(lin)
+    stale.refresh_from_db()
+    assert (stale.owner, stale.assignee) == (RosterAction.Owner.CREATOR, company.wang_fang)
+    assert stale.due_on == timezone.localdate() + dt.timedelta(days=2)
+    assert event.outcome["moved"] == {"别的群": 1}
+    # His own group is handed over as before, with no to-do to move.
+    assert GroupSuccession.objects.get(group=workshop["group"]).successor == head
+
+
 def test_a_leaving_creator_hands_the_group_and_its_to_dos_to_the_successor(company, workshop):
     group, lin, head = workshop["group"], workshop["lin"], workshop["head"]
     reconciled(group, "林工", "钱总")  # no rule: both ineligible, two to-dos for 林工

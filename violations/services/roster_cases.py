@@ -391,9 +391,11 @@ MOVED_OR_JOINED = (PersonnelEvent.Kind.MOVER, PersonnelEvent.Kind.JOINER)
 def _refuse_if_eligible_when_invited(finding: Finding, *, joined_at: dt.datetime | None) -> None:
     """§5.3.a is about inviting someone ineligible: no case when the member may have become
     ineligible only after the invite — the finding came from a personnel event (a mover or
-    joiner, groups.services.lifecycle), or the member's latest move or hire is after they
+    joiner, groups.services.lifecycle), or the member's latest move (调动) is after they
     joined (the roster's 入群时间; when it is not recorded, after the first snapshot that
-    showed them in the group)."""
+    showed them in the group). A hire (入职) after joining excuses nothing: whoever invited
+    them then invited someone from outside the company — and members.signals records a
+    joiner whenever an employee record is made, the first import of the staff included."""
     if finding.event_id is not None:
         event = PersonnelEvent.objects.get(pk=finding.event_id)
         if event.kind in MOVED_OR_JOINED:
@@ -403,7 +405,7 @@ def _refuse_if_eligible_when_invited(finding: Finding, *, joined_at: dt.datetime
     if finding.employee_id is None:
         return
     latest = (
-        PersonnelEvent.objects.filter(employee=finding.employee_id, kind__in=MOVED_OR_JOINED)
+        PersonnelEvent.objects.filter(employee=finding.employee_id, kind=PersonnelEvent.Kind.MOVER)
         .order_by("-at", "-pk")
         .first()
     )
