@@ -115,9 +115,7 @@ def leavers_succession(
             )
         )
         # Open to-dos of a group they no longer run (a former creator's) move too.
-        | set(
-            _leaver_todos(ids).values_list("assignee_id", flat=True)  # type: ignore[arg-type]
-        )
+        | set(_leaver_todos(ids).values_list("assignee_id", flat=True))
     )
     for event in leavers:
         if event.employee_id in running:
