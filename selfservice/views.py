@@ -35,7 +35,7 @@ from violations.services import (
     case_record_told,
     explanation_due,
 )
-from violations.services.cases import TOLD_BY_VIEW, appeal_deadline
+from violations.services.telling import TOLD_BY_VIEW, appeal_deadline
 
 APPEAL_SENT = "申诉已提交，人力资源部将由确认人以外的同事裁决，结果会显示在本页。"
 EXPLANATION_SAVED = "说明已保存，人力资源部决定前会看到；决定前你可以修改。"

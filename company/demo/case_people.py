@@ -94,7 +94,7 @@ DEMO_EXPLANATION = "我已知悉，没有其他补充说明。"
 
 def explained_by_employee(case: Case, text: str = DEMO_EXPLANATION) -> Case:
     """``case``, explained by its employee first when HR would wait for them (they have a
-    login, so were told: violations.services.cases.explanation_due). The demo confirms the
+    login, so were told: violations.services.telling.explanation_due). The demo confirms the
     moment a case is proposed; in a real company the employee explains or the window of
     CASE_EXPLANATION_WORKING_DAYS passes first, and the decider's page shows either."""
     if explanation_due(case) is not None:

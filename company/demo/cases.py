@@ -138,7 +138,7 @@ def _make_cases(
 
     def appeal(case: Case, reason: str) -> Case:
         # Registered by the confirmer, so that the clerk may decide it: nobody decides
-        # an appeal they filed (violations.services.cases.own_interest).
+        # an appeal they filed (violations.services.guards.own_interest).
         return case_appeal(
             case=case, actor=reviewer, comment=f"员工本人提出（人力资源部代为登记）：{reason}"
         )

@@ -205,7 +205,7 @@ def _make(
         comment="逾期属实。",
     )
     # Registered by the confirmer, so that the clerk may decide it (nobody decides an
-    # appeal they filed: violations.services.cases.own_interest).
+    # appeal they filed: violations.services.guards.own_interest).
     case_appeal(
         case=report_case,
         actor=reviewer,

@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from notices.models import Notice
 from violations.models import Case
-from violations.services.cases import TOLD_BY_NOTICE
+from violations.services.telling import TOLD_BY_NOTICE
 
 pytestmark = pytest.mark.django_db
 

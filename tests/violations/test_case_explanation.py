@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from common.actors import SystemActor
 from members.services import department_get_or_create_by_path
+from notices.models import Notice
 from tests.factories import EmployeeFactory, UserFactory
 from violations.models import Case
 from violations.services import (
@@ -24,10 +25,10 @@ from violations.services import (
     case_propose,
     explanation_due,
 )
-from violations.services.cases import ERROR_EXPLANATION_PENDING
 from violations.services.telling import (
     ERROR_EXPLAIN_CLOSED,
     ERROR_EXPLAIN_NOT_YOURS,
+    ERROR_EXPLANATION_PENDING,
     ERROR_EXPLANATION_REQUIRED,
 )
 from workdays.selectors import working_days_after
@@ -64,8 +65,17 @@ def propose(employee, key="screening:1") -> Case:
     return case
 
 
+def proposal_notice(case: Case) -> Notice:
+    return Notice.objects.get(subject_key=f"case:{case.pk}:proposed")
+
+
 def backdate(case: Case, days: int) -> Case:
+    """The case and the notice that told the employee of it, ``days`` earlier."""
     Case.objects.filter(pk=case.pk).update(created_at=case.created_at - dt.timedelta(days=days))
+    notice = proposal_notice(case)
+    Notice.objects.filter(pk=notice.pk).update(
+        created_at=notice.created_at - dt.timedelta(days=days)
+    )
     case.refresh_from_db()
     return case
 
@@ -79,7 +89,7 @@ def explain_url(case: Case) -> str:
 
 def test_hr_cannot_confirm_while_the_window_runs_and_the_message_names_the_date(people, hr):
     case = propose(people["lina"])
-    until = working_days_after(case.created_at, 1)
+    until = working_days_after(proposal_notice(case).created_at, 1)  # from when she was told
     assert explanation_due(case) == until
 
     expected = ERROR_EXPLANATION_PENDING.format(days=1, until=timezone.localtime(until))
@@ -124,6 +134,34 @@ def test_an_employee_nobody_could_tell_is_not_waited_for(people, hr, who):
 
     assert explanation_due(case) is None
     assert case_confirm(case=case, actor=hr).state == State.CONFIRMED
+
+
+def test_a_login_made_after_the_proposal_does_not_hold_hr_up(people, hr):
+    """刘洋 had no login when the case was proposed: no notice told him, so HR did not wait.
+    A login made for him the next hour changes nothing after the fact."""
+    employee = people["nologin"]
+    case = propose(employee)
+    assert explanation_due(case) is None
+    employee.user = UserFactory(username="liuyang", is_staff=False)
+    employee.save()
+    case = Case.objects.select_related("employee__user").get(pk=case.pk)
+
+    assert explanation_due(case) is None
+    assert case_confirm(case=case, actor=hr).state == State.CONFIRMED
+
+
+def test_the_window_counts_from_the_notice_that_told_the_employee(people, hr):
+    """HR waits a working day from the notice that told 李娜 (here: just now), not from
+    when the case came in (ten days ago)."""
+    case = backdate(propose(people["lina"]), days=10)
+    notice = proposal_notice(case)
+    Notice.objects.filter(pk=notice.pk).update(created_at=timezone.now())
+
+    until = explanation_due(case)
+
+    assert until == working_days_after(Notice.objects.get(pk=notice.pk).created_at, 1)
+    with pytest.raises(CaseError, match="员工尚未说明"):
+        case_confirm(case=case, actor=hr)
 
 
 def test_with_the_window_off_hr_confirms_at_once(people, hr, settings):

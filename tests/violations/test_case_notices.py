@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from common.actors import SystemActor
+from company.roles import HR
 from members.services import department_get_or_create_by_path, department_set_head
 from notices.models import EmailDelivery, Notice
 from tests.factories import ChatGroupFactory, EmployeeFactory, UserFactory
@@ -28,17 +29,20 @@ from violations.services import (
     case_propose,
     case_record_told,
 )
-from violations.services.cases import (
-    TOLD_BY_NOTICE,
-    TOLD_BY_VIEW,
-    TOLD_IN_PERSON,
-    appeal_deadline,
-)
 from violations.services.notify import TITLE_PROPOSED
 from violations.services.telling import (
     ERROR_TOLD_NOT_CONFIRMED,
     ERROR_TOLD_NOT_HR,
     ERROR_TOLD_NOT_YOURS,
+    ERROR_TOLD_OWN_APPEAL,
+    ERROR_TOLD_OWN_CASE,
+    ERROR_TOLD_OWN_CONFIRMATION,
+    ERROR_TOLD_OWN_REPORT,
+    ERROR_TOLD_SYSTEM,
+    TOLD_BY_NOTICE,
+    TOLD_BY_VIEW,
+    TOLD_IN_PERSON,
+    appeal_deadline,
 )
 
 pytestmark = pytest.mark.django_db
@@ -289,7 +293,7 @@ def test_hr_records_telling_in_person(org, hr):
         days=settings.CASE_APPEAL_WINDOW_DAYS
     )
     first = case.told_at
-    case, recorded = case_record_told(case=case, how=TOLD_IN_PERSON, actor=hr[0])
+    case, recorded = case_record_told(case=case, how=TOLD_IN_PERSON, actor=hr[1])
     assert not recorded
     assert case.told_at == first
 
@@ -307,6 +311,105 @@ def test_telling_is_refused_to_others_and_before_confirmation(org, hr):
         case_record_told(case=confirmed, how=TOLD_BY_VIEW, actor=hr[0])
     confirmed.refresh_from_db()
     assert confirmed.told_at is None
+
+
+@pytest.fixture
+def hr_head(org):
+    """An HR clerk who heads 生产部, whose 王强 has no login: §9.8 makes the head answer for
+    half of 王强's 9.8 case, so the clerk is party to it."""
+    production = department_get_or_create_by_path(path="生产部")
+    clerk = EmployeeFactory(
+        name="陈静", department=production, user=UserFactory(username="hr3", roles=[HR])
+    )
+    department_set_head(department=production, head=clerk)
+    worker = EmployeeFactory(name="王强", department=production)
+    return clerk.user, worker
+
+
+def untold_joint_case(hr, hr_head) -> Case:
+    clerk, worker = hr_head
+    case = case_confirm(case=propose(worker, key="joint", code="9.8"), actor=hr[0])
+    assert case.told_at is None
+    assert case.joint_cases.get().employee.user == clerk
+    return case
+
+
+@pytest.mark.parametrize("who", ["confirmer", "reporter", "head", "system"])
+def test_nobody_with_a_stake_starts_the_appeal_clock_in_person(org, hr, hr_head, who):
+    """Recording "told in person" starts the window in which the employee may appeal: not
+    for the clerk who confirmed or reported the case, one party to it, nor the system."""
+    if who == "head":
+        case, actor, refusal = untold_joint_case(hr, hr_head), hr_head[0], ERROR_TOLD_OWN_CASE
+    else:
+        reported = file(org, org["nologin"], [hr[1]])  # hr[1] reports, hr[0] confirms
+        case = case_confirm(case=reported, actor=hr[0])
+        actor, refusal = {
+            "confirmer": (hr[0], ERROR_TOLD_OWN_CONFIRMATION),
+            "reporter": (hr[1], ERROR_TOLD_OWN_REPORT),
+            "system": (SYSTEM, ERROR_TOLD_SYSTEM),
+        }[who]
+
+    with pytest.raises(CaseError) as refused:
+        case_record_told(case=case, how=TOLD_IN_PERSON, actor=actor)
+
+    assert str(refused.value) == refusal
+    case.refresh_from_db()
+    assert (case.told_at, case.told_how) == (None, "")
+    assert appeal_deadline(case) is None
+
+
+def test_the_head_may_not_record_telling_on_their_own_joint_case(org, hr, hr_head):
+    joint = untold_joint_case(hr, hr_head).joint_cases.get()
+    type(joint).objects.filter(pk=joint.pk).update(told_at=None, told_how="")
+    joint.refresh_from_db()
+
+    with pytest.raises(CaseError, match=ERROR_TOLD_OWN_CASE):
+        case_record_told(case=joint, how=TOLD_IN_PERSON, actor=hr_head[0])
+    joint.refresh_from_db()
+    assert joint.told_at is None
+
+
+def test_the_clerk_who_appealed_for_the_employee_does_not_record_the_telling(org, hr):
+    case = case_confirm(case=propose(org["nologin"]), actor=hr[0])
+    case_appeal(case=case, actor=hr[1], comment="员工本人提出")
+
+    with pytest.raises(CaseError, match=ERROR_TOLD_OWN_APPEAL):
+        case_record_told(case=case, how=TOLD_IN_PERSON, actor=hr[1])
+    case.refresh_from_db()
+    assert case.told_at is None
+
+
+def test_a_clerk_without_a_stake_records_the_telling(org, hr, hr_head):
+    case = untold_joint_case(hr, hr_head)  # hr[0] confirmed it, nobody else has a stake
+
+    case, recorded = case_record_told(case=case, how=TOLD_IN_PERSON, actor=hr[1])
+
+    assert recorded
+    assert case.told_how == TOLD_IN_PERSON
+
+
+def test_the_case_page_hides_the_told_button_from_a_clerk_with_a_stake(client, org, hr):
+    case = case_confirm(case=propose(org["nologin"]), actor=hr[0])
+    page_url = reverse("admin:violations_case_change", args=[case.pk])
+    client.force_login(hr[0])
+
+    page = client.get(page_url).content.decode()
+
+    assert 'id="case-told-form"' not in page
+    assert 'id="case-told-refused"' in page
+    assert ERROR_TOLD_OWN_CONFIRMATION in page
+    response = client.post(reverse("admin:violations_case_told", args=[case.pk]), follow=True)
+    assert ERROR_TOLD_OWN_CONFIRMATION in response.content.decode()
+    response = client.post(
+        reverse("admin:violations_case_changelist"),
+        {"action": "record_told_in_person", "_selected_action": [case.pk]},
+        follow=True,
+    )
+    assert f"案件 #{case.pk} 未记录告知：{ERROR_TOLD_OWN_CONFIRMATION}" in response.content.decode()
+    case.refresh_from_db()
+    assert case.told_at is None
+    client.force_login(hr[1])
+    assert 'id="case-told-form"' in client.get(page_url).content.decode()
 
 
 def test_the_admin_records_telling_from_the_list_and_the_page(client, org, hr):

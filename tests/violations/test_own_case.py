@@ -20,7 +20,7 @@ from violations.services import (
     case_decide_appeal,
     case_dismiss,
 )
-from violations.services.cases import ERROR_OWN_APPEAL, ERROR_OWN_CASE
+from violations.services.guards import ERROR_OWN_APPEAL, ERROR_OWN_CASE
 
 pytestmark = pytest.mark.django_db
 State = Case.State

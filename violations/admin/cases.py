@@ -29,6 +29,7 @@ from violations.admin.display import (
     attach_links,
     evidence_preview,
 )
+from violations.admin.telling import CaseTellingActions
 from violations.forms import CaseFileForm, EvidenceAddForm
 from violations.models import Case, Rule
 from violations.services import CaseError, EvidenceError, case_file, evidence_add_all
@@ -86,7 +87,7 @@ FACT_FIELDS = ["rule", "employee", "group", "occurred_at", "description"]
 
 
 @admin.register(Case)
-class CaseAdmin(CaseDisplay, CaseDecisionActions, HistoryAdmin):
+class CaseAdmin(CaseDisplay, CaseDecisionActions, CaseTellingActions, HistoryAdmin):
     """Cases: filed here or proposed by other parts; HR confirms, dismisses and decides appeals
     through the actions below, each calling one service per case."""
 
@@ -195,13 +196,6 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, HistoryAdmin):
     @admin.display(description="编号", ordering="pk")
     def case_number(self, obj: Case) -> str:
         return f"#{obj.pk}"
-
-    @admin.display(description="员工说明", boolean=True, ordering="explained_at")
-    def explained(self, obj: Case) -> bool | None:
-        """Whether the employee explained; — for a case with nothing to explain any more."""
-        if obj.explained_at is not None:
-            return True
-        return False if obj.state == Case.State.PROPOSED else None
 
     @admin.display(description="部门", ordering="employee__department__path")
     def department(self, obj: Case) -> str:
@@ -320,6 +314,7 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, HistoryAdmin):
             "can_add_evidence": selectors.can_add_evidence(request.user, case),
             **self.appeal_context(request, case),
             **self.decide_context(request, case),
+            **self.told_context(request, case),
         }
         return super().change_view(request, object_id, form_url, extra)
 
@@ -349,11 +344,7 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, HistoryAdmin):
                 wrap(self.decide_view),
                 name="violations_case_decide",
             ),
-            path(
-                "<path:object_id>/told/",
-                wrap(self.told_view),
-                name="violations_case_told",
-            ),
+            *self.telling_urls(),
             path(
                 "<path:object_id>/evidence/add/",
                 wrap(self.evidence_add_view),

@@ -1,7 +1,6 @@
 """HR's decisions on cases: confirm, dismiss, uphold, overturn — as list actions for many
 cases and as the 处理 box on the case page for one (with the employee's explanation beside
-it); and 记录已告知员工, HR telling the employee of a confirmed case in person (the start of
-their appeal window when no notice or view told them earlier).
+it). 记录已告知员工 is telling.py's.
 
 Both call the same service per case through DECISIONS, each in its own transaction;
 the services enforce who may decide and four eyes, and a refusal is reported by case.
@@ -27,20 +26,16 @@ from violations.services import (
     case_confirm,
     case_decide_appeal,
     case_dismiss,
-    case_record_told,
     explanation_due,
     repeat_offence,
 )
-from violations.services.cases import TOLD_IN_PERSON, own_interest
+from violations.services.guards import own_interest
 
 ERROR_UNKNOWN_DECISION = "请选择一个处理结果。"
 # What HR reads after deciding, on the case page and from the list (verb: Decision.verb).
 MESSAGE_REFUSED = "案件 #{pk} 未{verb}：{reason}"
 MESSAGE_DECIDED = "已{verb}案件 #{pk}。"
 MESSAGE_DECIDED_MANY = "已{verb} {count} 个案件：{numbers}。"
-MESSAGE_TOLD = "已记录案件 {numbers} 已当面告知员工，申诉期自现在起算。"
-MESSAGE_TOLD_BEFORE = "案件 #{pk} 已于 {at:%Y-%m-%d %H:%M} 告知员工（{how}），申诉期不变。"
-MESSAGE_TOLD_REFUSED = "案件 #{pk} 未记录告知：{reason}"
 
 
 @dataclass(frozen=True)
@@ -121,43 +116,6 @@ class CaseDecisionActions:
     def overturn_appeals(self, request, queryset):
         return self._decide(request, queryset, "overturn_appeals", "overturn")
 
-    @admin.action(description="记录已告知员工（当面告知）", permissions=["decide"])
-    def record_told_in_person(self, request, queryset):
-        told = []
-        for case in queryset.order_by("created_at", "pk"):
-            if self._record_told(request, case):
-                told.append(f"#{case.pk}")
-        if told:
-            self.message_user(
-                request, MESSAGE_TOLD.format(numbers="、".join(told)), messages.SUCCESS
-            )
-
-    def _record_told(self, request, case: Case) -> bool:
-        """One case: recorded (True), or a message saying why not (told before, undecided)."""
-        try:
-            case, recorded = case_record_told(case=case, how=TOLD_IN_PERSON, actor=request.user)
-        except CaseError as exc:
-            refused = MESSAGE_TOLD_REFUSED.format(pk=case.pk, reason=exc)
-            self.message_user(request, refused, messages.ERROR)
-            return False
-        if not recorded:
-            before = MESSAGE_TOLD_BEFORE.format(
-                pk=case.pk, at=timezone.localtime(case.told_at), how=case.told_how
-            )
-            self.message_user(request, before, messages.WARNING)
-        return recorded
-
-    def told_view(self, request, object_id):
-        """POST <id>/told/: the case page's 记录已告知员工 button."""
-        case = self.get_case_or_refuse(request, object_id)
-        if not self.has_decide_permission(request):
-            raise PermissionDenied
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        if self._record_told(request, case):
-            self.message_user(request, MESSAGE_TOLD.format(numbers=f"#{case.pk}"), messages.SUCCESS)
-        return redirect("admin:violations_case_change", case.pk)
-
     def _apply(self, request, case: Case, key: str, data: dict) -> bool:
         """One decision on one case; a refusal becomes a message naming the case."""
         decision = DECISIONS[key]
@@ -203,16 +161,13 @@ class CaseDecisionActions:
         HR who is party to the case (theirs, or an appeal they filed) only why not."""
         if not self.has_decide_permission(request):
             return {}
-        # HR may tell the employee in person of a confirmed case nobody told them of yet.
-        told = {"can_record_told": case.confirmed_at is not None and case.told_at is None}
         if not decisions_for(case):
-            return told
+            return {}
         refused = own_interest(case, request.user)
         if refused:
-            return {**told, "decide_refused": refused}
+            return {"decide_refused": refused}
         proposed = case.state == Case.State.PROPOSED
         return {
-            **told,
             "decide_form": CaseDecideForm(case=case),
             "decisions": decisions_for(case),
             "offence": offence_preview(case) if proposed else None,

@@ -6,7 +6,6 @@ from violations.services.cases import (
     case_confirm,
     case_decide_appeal,
     case_dismiss,
-    explanation_due,
     repeat_offence,
 )
 from violations.services.catalog import RULE_CATALOG, seed_rule_catalog
@@ -22,7 +21,7 @@ from violations.services.roster_cases import (
     finding_decide_left_group,
     roster_actions_handle_overdue,
 )
-from violations.services.telling import case_explain, case_record_told
+from violations.services.telling import case_explain, case_record_told, explanation_due
 
 __all__ = [
     "RULE_CATALOG",

@@ -7,17 +7,16 @@ Fairness rules enforced here, whoever calls:
 - only HR (``violations.decide_case``) confirms, dismisses and decides appeals, and only a
   person: the system (a task, a command, the demo) never decides about someone's pay;
 - nobody decides about themselves: not their own case (confirm, dismiss, decide its appeal),
-  not an appeal they filed (HR appealing for the employee) — see own_interest();
+  not an appeal they filed (HR appealing for the employee) — see guards.own_interest();
 - four eyes: nobody confirms or dismisses a case they reported, and nobody decides
   the appeal of a case they confirmed;
 - an appeal comes from the employee (their login) or from HR for them, within
-  CASE_APPEAL_WINDOW_DAYS of when the employee was told (told_at: the confirmation's notice
-  reaching their login, their first view of the case, or HR telling them in person —
-  whichever came first); before they were told the window has not started;
+  CASE_APPEAL_WINDOW_DAYS of when the employee was told (told_at, telling.py: the
+  confirmation's notice reaching their login, their first view of the case, or HR telling
+  them in person — whichever came first); before they were told the window has not started;
 - the employee hears of each decision (violations.services.notify); while a case is
   proposed they may explain (telling.case_explain), and HR does not confirm it before they
-  did or CASE_EXPLANATION_WORKING_DAYS working days have passed (explanation_due) —
-  dismissing never waits;
+  did or the explanation window has passed (telling.explanation_due) — dismissing never waits;
 - points and sanction are fixed at confirmation (the rule's default, escalated for
   repeat offences; HR may override with a reason) and never change afterwards;
 - §9.8/§9.12: confirming a case of a rule with a head share makes the linked case
@@ -43,12 +42,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.actors import Actor, actor_may, actor_user, is_system, require_actor
-from common.exceptions import ServiceError
 from violations import selectors
 from violations.models import Case, CaseTransition, sanction_one_up
 from violations.services import notify
 from violations.services.evidence import evidence_check_all, evidence_store_checked
-from workdays.selectors import working_days_after
+from violations.services.guards import DECIDE_PERMISSION, CaseError, locked, own_interest
+from violations.services.telling import (
+    appeal_deadline,
+    record_told_by_notice,
+    refuse_while_explanation_due,
+)
 
 State = Case.State
 ALLOWED = {
@@ -59,7 +62,6 @@ ALLOWED = {
     (State.APPEALED, State.OVERTURNED),
 }
 CENT = Decimal("0.01")
-DECIDE_PERMISSION = "violations.decide_case"
 # What confirmation fixes on a case, for good (the admin shows them read-only).
 CONFIRMATION_FIELDS = (
     "points",
@@ -77,29 +79,13 @@ ERROR_SYSTEM_DECIDES = (
 )
 ERROR_OWN_REPORT = "不能确认或驳回自己报告的案件（四眼原则）。"
 ERROR_OWN_CONFIRMATION = "不能裁决自己确认的案件的申诉（四眼原则）。"
-ERROR_OWN_CASE = "不能处理自己的案件：请另一位人力资源部同事处理（本人不裁决与自己有关的事）。"
-ERROR_OWN_APPEAL = (
-    "不能裁决自己提出的申诉：请另一位人力资源部同事处理（本人不裁决与自己有关的事）。"
-)
 ERROR_COMMENT_REQUIRED = "请填写意见。"
 ERROR_REASON_REQUIRED = "调整扣分时必须填写理由。"
 ERROR_NEGATIVE_POINTS = "扣分不能为负数。"
 ERROR_APPEAL_LATE = "申诉期已过：告知本人后 {days} 天内可以申诉（截至 {deadline:%Y-%m-%d %H:%M}）。"
-ERROR_EXPLANATION_PENDING = (
-    "员工尚未说明：案件提出后 {days} 个工作日内（截至 {until:%Y-%m-%d %H:%M}）"
-    "等待本人在页面上说明，之后才能确认；驳回不受此限。"
-)
-# How the employee was told of their confirmed case (Case.told_how).
-TOLD_BY_NOTICE = "站内通知"
-TOLD_BY_VIEW = "查看案件"
-TOLD_IN_PERSON = "当面告知"
 ERROR_APPEAL_NOT_YOURS = "只有本人或人力资源部可以为这个案件提出申诉。"
 ERROR_UNKNOWN_RULE = "违规条款 §{code} 不存在或未启用。"
 ERROR_FILE_FORBIDDEN = "你不能为这个群登记违规。"
-
-
-class CaseError(ServiceError):
-    """A forbidden move; the message says why, in words HR can act on."""
 
 
 @dataclass(frozen=True)
@@ -119,38 +105,6 @@ def record_transition(case: Case, from_state: str, actor: Actor, comment: str) -
         actor=actor_user(actor),
         comment=comment,
     )
-
-
-def own_interest(case: Case, actor: Actor) -> str:
-    """Why ``actor`` may not decide ``case`` in its present state, being party to it:
-    ERROR_OWN_CASE for their own case or one joint with it (§9.8), ERROR_OWN_APPEAL for an appeal they filed;
-    "" if neither (always for the system, which is no party). The services refuse on it;
-    the case page hides its 处理 box."""
-    if actor.pk is None:
-        return ""
-    if actor.pk in _parties(case):
-        return ERROR_OWN_CASE
-    if case.state == State.APPEALED:
-        appeal = case.transitions.filter(to_state=State.APPEALED).order_by("-at", "-pk").first()
-        if appeal is not None and appeal.actor_id == actor.pk:
-            return ERROR_OWN_APPEAL
-    return ""
-
-
-def _parties(case: Case) -> set[int]:
-    """The logins of everyone a decision on ``case`` charges: its employee, and through §9.8
-    joint liability the employee of the case it is joint to, of the cases joint to it, and the
-    department head a confirmation would make one for (a head decides neither their
-    staff's case nor their own share of it)."""
-    parties: set[int | None] = {case.employee.user_id}
-    joint_of = case.joint_of  # no query when there is none
-    if joint_of is not None:
-        parties.add(joint_of.employee.user_id)
-    parties.update(case.joint_cases.values_list("employee__user_id", flat=True))
-    head = case.employee.department.head
-    if case.rule.head_share and head is not None:  # confirming would charge them (_make_joint_case)
-        parties.add(head.user_id)
-    return {pk for pk in parties if pk is not None}  # employees without a login
 
 
 def _refuse_unless_hr(case: Case, actor: Actor) -> None:
@@ -188,15 +142,6 @@ def _move(
     case.save(update_fields=["state", *fields])
     record_transition(case, previous, actor, comment)
     return case
-
-
-def _locked(case: Case) -> Case:
-    # Two HR clerks on the same case: the second sees the first's decision.
-    return (
-        Case.objects.select_for_update(of=("self",))
-        .select_related("rule", "employee__department", "employee__user", "group")
-        .get(pk=case.pk)
-    )
 
 
 def _require_comment(comment: str) -> str:
@@ -259,17 +204,11 @@ def case_confirm(
     override_reason: str = "",
 ) -> Case:
     """HR confirms: the points and sanction are fixed now, for good."""
-    case = _locked(case)
+    case = locked(case)
     _refuse_unless_hr(case, actor)
     _refuse_own_report(case, actor)
     _check_move(case, State.CONFIRMED)
-    until = explanation_due(case)
-    if until is not None and timezone.now() < until:
-        raise CaseError(
-            ERROR_EXPLANATION_PENDING.format(
-                days=settings.CASE_EXPLANATION_WORKING_DAYS, until=timezone.localtime(until)
-            )
-        )
+    refuse_while_explanation_due(case)
     offence = repeat_offence(case)
     if points is not None and Decimal(points) != offence.points:
         if Decimal(points) < 0:
@@ -291,33 +230,9 @@ def case_confirm(
         comment=comment,
         fields=CONFIRMATION_FIELDS,
     )
-    _tell_confirmed(case)
+    record_told_by_notice(case)
     _make_joint_case(case, actor)
     return case
-
-
-def _tell_confirmed(case: Case) -> None:
-    """The confirmation's notice; reaching an active login, it is when the employee was
-    told, and their appeal window starts (appeal_deadline)."""
-    notice = notify.notify_confirmed(case)
-    if notice is not None and case.told_at is None:
-        case.told_at = notice.created_at
-        case.told_how = TOLD_BY_NOTICE
-        case.save(update_fields=["told_at", "told_how"])
-
-
-def explanation_due(case: Case) -> dt.datetime | None:
-    """Until when HR waits for the employee's explanation before confirming ``case``, or
-    None when it does not wait: the case is no longer proposed, the employee explained, has
-    no active login (nobody told them, so nothing to wait for), or
-    CASE_EXPLANATION_WORKING_DAYS is 0. Counted in working days from the proposal."""
-    days = settings.CASE_EXPLANATION_WORKING_DAYS
-    if days < 1 or case.state != State.PROPOSED or case.explained_at is not None:
-        return None
-    user = case.employee.user
-    if user is None or not user.is_active:
-        return None
-    return working_days_after(case.created_at, days)
 
 
 def _make_joint_case(case: Case, actor: Actor) -> Case | None:
@@ -347,14 +262,14 @@ def _make_joint_case(case: Case, actor: Actor) -> Case | None:
     )
     if created:
         record_transition(joint, "", actor, f"随案件 #{case.pk} 确认（部门负责人连带 {share:.0%}）")
-        _tell_confirmed(joint)  # the head hears of their share as the employee of theirs
+        record_told_by_notice(joint)  # the head hears of their share as the employee of theirs
     return joint
 
 
 @transaction.atomic
 def case_dismiss(*, case: Case, actor: Actor, comment: str) -> Case:
     """HR dismisses a proposal; the reason is required."""
-    case = _locked(case)
+    case = locked(case)
     comment = _require_comment(comment)
     _refuse_unless_hr(case, actor)
     _refuse_own_report(case, actor)
@@ -366,15 +281,6 @@ def case_dismiss(*, case: Case, actor: Actor, comment: str) -> Case:
 # ---------------------------------------------------------------------------
 # Appeal
 # ---------------------------------------------------------------------------
-
-
-def appeal_deadline(case: Case) -> dt.datetime | None:
-    """The end of the appeal window: CASE_APPEAL_WINDOW_DAYS from when the employee was told
-    of the confirmed case; None before that (not confirmed, or not told yet: the window has
-    not started, and an appeal is allowed)."""
-    if case.confirmed_at is None or case.told_at is None:
-        return None
-    return case.told_at + dt.timedelta(days=settings.CASE_APPEAL_WINDOW_DAYS)
 
 
 @transaction.atomic
@@ -392,7 +298,7 @@ def case_appeal(
     first, before who appeals and when (the order the appeal form's refusals always came in),
     and stored last, in this transaction."""
     require_actor(actor)
-    case = _locked(case)
+    case = locked(case)
     comment = _require_comment(comment)
     kinds = evidence_check_all(attachments)
     if not selectors.can_appeal_case(actor, case):
@@ -417,7 +323,7 @@ def case_decide_appeal(*, case: Case, actor: Actor, uphold: bool, comment: str) 
     """HR, other than the confirmer, the employee and whoever filed the appeal, upholds
     or overturns; overturning also overturns the head's joint case (§9.8). Points never
     change: an overturned case simply stops counting."""
-    case = _locked(case)
+    case = locked(case)
     comment = _require_comment(comment)
     _refuse_unless_hr(case, actor)
     if case.confirmed_by_id is not None and case.confirmed_by_id == actor.pk:

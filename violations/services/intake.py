@@ -19,11 +19,10 @@ from violations.services.cases import (
     ERROR_FILE_FORBIDDEN,
     ERROR_UNKNOWN_RULE,
     CaseError,
-    explanation_due,
     record_transition,
 )
 from violations.services.evidence import evidence_check_all, evidence_store_checked
-from violations.services.notify import notify_proposed
+from violations.services.telling import tell_proposed
 
 
 def case_propose(
@@ -65,7 +64,7 @@ def case_propose(
             )
             if created:
                 record_transition(case, "", actor, f"由{case.get_source_display()}提出")
-                notify_proposed(case, explanation_due(case))
+                tell_proposed(case)
             return case, created
     except IntegrityError:
         return Case.objects.get(source=source, source_key=source_key), False
@@ -106,5 +105,5 @@ def case_file(
     case.save()
     record_transition(case, "", actor, "登记")
     evidence_store_checked(case=case, files=evidence, kinds=kinds, actor=actor)
-    notify_proposed(case, explanation_due(case))
+    tell_proposed(case)
     return case

@@ -2,8 +2,8 @@
 and an email (notices.notice_post), once per event — proposed (with the chance to explain),
 confirmed, dismissed, appeal decided — and the §9.8 joint case to the department head.
 
-Only the posting and its words live here; when the telling starts the appeal clock is
-cases.py's (told_at), and the employee's explanation is telling.py's.
+Only the posting and its words live here; when a telling starts the explanation window or
+the appeal clock is telling.py's (explanation_due, told_at).
 """
 
 from __future__ import annotations
@@ -39,6 +39,10 @@ def _facts(case: Case) -> str:
     )
 
 
+def _subject_key(case: Case, event: str) -> str:
+    return f"case:{case.pk}:{event}"
+
+
 def _post(case: Case, kind: str, event: str, title: str, body: str) -> Notice | None:
     return notice_post(
         recipient=case.employee.user,  # None without a login: nobody to tell
@@ -46,8 +50,18 @@ def _post(case: Case, kind: str, event: str, title: str, body: str) -> Notice | 
         title=title,
         body=body,
         url=reverse("me:case_detail", args=[case.pk]),
-        subject_key=f"case:{case.pk}:{event}",
+        subject_key=_subject_key(case, event),
     )
+
+
+def proposal_notice_at(case: Case) -> dt.datetime | None:
+    """When the proposal's notice reached the employee's present login; None if it never did
+    (no login then, or a login made since): they were not told of the proposal."""
+    user_id = case.employee.user_id
+    if user_id is None:
+        return None
+    told = Notice.objects.filter(recipient_id=user_id, subject_key=_subject_key(case, "proposed"))
+    return told.values_list("created_at", flat=True).first()
 
 
 def notify_proposed(case: Case, explain_until: dt.datetime | None) -> Notice | None:
