@@ -7,6 +7,7 @@ from django.utils import timezone
 from common.spreadsheets import escape_formula, write_xlsx
 from groups import selectors
 from groups.models import ChatGroup
+from groups.provenance import provenance_of
 
 TODO_HEADERS = [
     "微信群",
@@ -28,7 +29,11 @@ TODO_HEADERS = [
 
 def todo_rows(group: ChatGroup):
     """One row per open roster action; text escaped so Excel never runs it as a formula."""
-    for action in selectors.todo_for_creator(group):
+    actions = list(selectors.todo_for_creator(group))
+    # §5.3.a: who brought a stranger or an ineligible member in (the list goes to the
+    # roster's viewers; never part of the finding's detail: groups.provenance).
+    words = provenance_of([action.finding for action in actions])
+    for action in actions:
         finding = action.finding
         employee = finding.employee
         texts = [
@@ -41,7 +46,7 @@ def todo_rows(group: ChatGroup):
             employee.employee_no if employee else "",
             employee.name if employee else "",
             employee.department.path if employee else "",
-            finding.detail,
+            "；".join(text for text in (finding.detail, words.get(finding.pk)) if text),
             finding.recommended_action,
         ]
         yield [

@@ -5,6 +5,7 @@ from groups.admin import (  # noqa: F401 — registers the ModelAdmins
     accounts,
     chat_group,
     eligibility,
+    findings,
     roster,
     succession,
 )

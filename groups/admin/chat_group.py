@@ -22,6 +22,7 @@ from groups.admin.roster_pages import ERROR_GROUP_OUT_OF_SCOPE, RosterPagesMixin
 from groups.admin.succession import GroupSuccessionInline
 from groups.models import ChatGroup, ContentKind
 from groups.models.roster import compliance_display
+from groups.provenance import provenance_of
 
 __all__ = ["ERROR_GROUP_OUT_OF_SCOPE", "ChatGroupAdmin", "ContentKindAdmin"]
 
@@ -186,7 +187,14 @@ class ChatGroupAdmin(RosterPagesMixin, ViewerLinksMixin, HistoryAdmin):
         }
         if context["can_view_roster"]:
             context["latest_snapshot"] = group.snapshots.first()  # Meta.ordering: the latest first
-            context["findings_by_kind"] = selectors.open_findings_by_kind(group)
+            findings_by_kind = selectors.open_findings_by_kind(group)
+            # §5.3.a: who brought a stranger or an ineligible member in, for the roster's
+            # viewers (never in the finding's detail: groups.provenance).
+            words = provenance_of([f for _, found in findings_by_kind for f in found])
+            for _, found in findings_by_kind:
+                for f in found:
+                    f.provenance = words.get(f.pk, "")  # type: ignore[attr-defined]
+            context["findings_by_kind"] = findings_by_kind
             context["latest_run"] = group.runs.order_by("-created_at", "-pk").first()
         return context
 

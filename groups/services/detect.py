@@ -62,24 +62,10 @@ class Seen:
     inviter_id: int | None = None
 
 
-def _provenance(member: RosterMember, inviter_id: int | None, employees) -> str:
-    """ "，由 X 邀请（二维码，2024-03-01）" from the roster's provenance columns, or ""."""
-    how = [member.get_join_method_display()] if member.join_method else []
-    if member.joined_at:
-        how.append(f"{timezone.localtime(member.joined_at):%Y-%m-%d}")
-    when = f"（{'，'.join(how)}）" if how else ""
-    if member.inviter:
-        who = member.inviter
-        if inviter_id is not None and inviter_id in employees:
-            inviter = employees[inviter_id]
-            who = f"{inviter.name}（{inviter.employee_no}）"
-            if member.inviter not in (inviter.name, inviter.wechat_id):
-                who += f"，名单记为“{member.inviter}”"
-        return f"，由 {who} 邀请{when}"
-    return f"，入群{when}" if when else ""
-
-
 def _invited(member: RosterMember, match: Match) -> dict:
+    # Who invited them is kept apart from ``detail`` (the text everyone who sees the finding
+    # reads): in a confidential group the inviter is another member, hidden from a department
+    # head (§6.1); groups.provenance words it for those who may see it.
     return {"inviter_text": member.inviter, "inviter_id": match.inviter_id}
 
 
@@ -129,8 +115,7 @@ def findings_for_members(
                     Seen(
                         Finding.Kind.STRANGER,
                         f"n:{member.display_name}",
-                        detail="无法对应到任何员工（§5.3.c）"
-                        + _provenance(member, match.inviter_id, employees),
+                        detail="无法对应到任何员工（§5.3.c）",
                         member_ids=[member.pk],
                         **base,
                         **_invited(member, match),
@@ -158,8 +143,7 @@ def findings_for_members(
                     Finding.Kind.INELIGIBLE,
                     f"e:{employee.pk}",
                     employee.pk,
-                    detail=f"{employee.department_path} 的 {employee.name} 不符合本群入群条件"
-                    + _provenance(member, match.inviter_id, employees),
+                    detail=f"{employee.department_path} 的 {employee.name} 不符合本群入群条件",
                     member_ids=[member.pk],
                     **base,
                     **_invited(member, match),

@@ -5,15 +5,22 @@ it (the inviter, another member, is left out)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from common.actors import SystemActor
 from company.roles import DEPARTMENT_HEADS
-from groups.models import ChatGroup, Finding
+from groups.models import ChatGroup, Finding, JoinMethod
 from groups.selectors import findings_visible_to
+from groups.services.reconcile import snapshot_reconcile
+from groups.services.roster import RosterRow, roster_snapshot_create
 from members.services import department_get_or_create_by_path, department_set_head
 from tests.factories import ChatGroupFactory, EmployeeFactory, UserFactory
 
@@ -180,6 +187,61 @@ def test_the_list_leaves_out_the_inviter_for_a_head_seeing_a_confidential_findin
 def test_hr_sees_the_inviter_of_a_confidential_finding(client, world):
     client.force_login(world["hr"])
     assert "吴总" in client.get(page(world["confidential"])).content.decode()
+
+
+@pytest.fixture
+def reconciled_invitation(world):
+    """The real detector's finding: 俊马管理群's roster (with the optional provenance columns)
+    shows the head's seller 李娜, who is not eligible, invited by 吴总 with a QR code."""
+    seller = Finding.objects.get(pk=world["seller"].pk).employee
+    rows = [
+        RosterRow(
+            row_number=2,
+            display_name=seller.name,
+            wechat_id="",
+            inviter="吴总",
+            joined_at=dt.datetime(2024, 3, 1, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
+            join_method=JoinMethod.QR_CODE,
+        )
+    ]
+    snapshot = roster_snapshot_create(
+        group=world["management"],
+        rows=rows,
+        taken_at=timezone.now(),
+        actor=SystemActor("test"),
+    )
+    snapshot_reconcile(snapshot=snapshot, judge_missing=False)
+    found = Finding.objects.get(
+        group=world["management"], kind=Finding.Kind.INELIGIBLE, employee=seller, status="open"
+    )
+    assert found.inviter.name == "吴总"  # matched by the detector, not written by the test
+    return found
+
+
+def test_a_head_reads_nothing_of_the_inviter_of_a_reconciled_confidential_finding(
+    client, world, reconciled_invitation
+):
+    client.force_login(world["head"])
+    response = client.get(page(reconciled_invitation))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "李娜" in html
+    assert "不符合本群入群条件" in html  # the finding's detail is shown
+    assert "吴总" not in html
+    assert "邀请（" not in html  # nor how or when they were brought in
+    listing = client.get(LIST).content.decode()
+    assert reconciled_invitation.detail in listing
+    assert "吴总" not in listing
+
+
+def test_hr_reads_the_inviter_how_and_when_of_a_reconciled_confidential_finding(
+    client, world, reconciled_invitation
+):
+    client.force_login(world["hr"])
+    html = client.get(page(reconciled_invitation)).content.decode()
+    inviter = reconciled_invitation.inviter
+    assert f"由 吴总（{inviter.employee_no}） 邀请（二维码，2024-03-01）" in html
+    assert "吴总" in client.get(LIST).content.decode()
 
 
 def test_a_head_whose_findings_are_all_in_open_groups_keeps_the_inviter_column(client, world):

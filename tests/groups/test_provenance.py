@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from groups.models import EligibilityRule, Finding, JoinMethod, RosterMember, RosterSnapshot
+from groups.provenance import provenance_text, roster_rows_of
 from groups.services.reconcile import snapshot_reconcile
 from groups.services.roster import (
     ERROR_BAD_JOIN_METHOD,
@@ -186,6 +187,11 @@ def stranger(inviter: str, **more) -> dict:
     return {"display_name": "快递小哥", "inviter": inviter, **more}
 
 
+def words(finding: Finding) -> str:
+    """The finding's provenance as a page shows it (never part of its ``detail``)."""
+    return provenance_text(finding, roster_rows_of([finding]).get(finding.pk))
+
+
 def test_inviter_matched_by_wechat_id(company):
     reconcile(company.office, *office_with(stranger("lina88")))
     finding = Finding.objects.get(kind=Finding.Kind.STRANGER)
@@ -209,7 +215,7 @@ def test_inviter_between_namesakes_is_never_a_guess_but_the_text_is_kept(company
     finding = Finding.objects.get(kind=Finding.Kind.STRANGER)
     assert finding.inviter is None
     assert finding.inviter_text == "张伟"
-    assert "由 张伟 邀请" in finding.detail
+    assert words(finding) == "由 张伟 邀请"
 
 
 def test_inviter_nobody_knows_is_kept_as_text(company):
@@ -225,10 +231,9 @@ def test_stranger_finding_names_the_inviter_how_and_when(company):
         *office_with(stranger("lina88", joined_at=joined, join_method=JoinMethod.QR_CODE)),
     )
     finding = Finding.objects.get(kind=Finding.Kind.STRANGER)
-    assert (
-        finding.detail
-        == "无法对应到任何员工（§5.3.c），由 李娜（JM004） 邀请（二维码，2024-03-01）"
-    )
+    assert words(finding) == "由 李娜（JM004） 邀请（二维码，2024-03-01）"
+    # Who invited whom stays out of the text everyone who sees the finding reads (§6.1).
+    assert finding.detail == "无法对应到任何员工（§5.3.c）"
 
 
 def test_ineligible_finding_names_the_inviter(company):
@@ -239,7 +244,8 @@ def test_ineligible_finding_names_the_inviter(company):
     finding = Finding.objects.get(kind=Finding.Kind.INELIGIBLE)
     assert finding.employee == company.production_worker
     assert finding.inviter == company.wang_fang
-    assert "由 王芳（JM005） 邀请（邀请）" in finding.detail
+    assert words(finding) == "由 王芳（JM005） 邀请（邀请）"
+    assert "王芳" not in finding.detail
 
 
 def test_other_findings_name_no_inviter(company):
@@ -257,7 +263,70 @@ def test_a_later_snapshot_updates_the_inviter_on_the_open_finding(company):
     finding = Finding.objects.get(kind=Finding.Kind.STRANGER)
     assert finding.pk == first.pk
     assert (finding.inviter, finding.inviter_text) == (company.wang_fang, "王芳")
-    assert "王芳" in finding.detail
+    assert words(finding) == "由 王芳（JM005） 邀请"
+
+
+def test_a_later_snapshot_that_can_match_the_inviter_updates_the_finding(company):
+    # The same words in the file; meanwhile the inviter joined the company (the HR import).
+    reconcile(company.office, *office_with(stranger("孙新")))
+    assert Finding.objects.get(kind=Finding.Kind.STRANGER).inviter is None
+    newcomer = EmployeeFactory(name="孙新", employee_no="JM099")
+    reconcile(company.office, *office_with(stranger("孙新")))
+    finding = Finding.objects.get(kind=Finding.Kind.STRANGER)
+    assert (finding.inviter, finding.inviter_text) == (newcomer, "孙新")
+    assert words(finding) == "由 孙新（JM099） 邀请"
+
+
+def test_a_later_snapshot_without_the_inviter_clears_it(company):
+    reconcile(company.office, *office_with(stranger("王芳")))
+    reconcile(company.office, *office_with({"display_name": "快递小哥"}))
+    finding = Finding.objects.get(kind=Finding.Kind.STRANGER)
+    assert (finding.inviter, finding.inviter_text) == (None, "")
+    assert words(finding) == ""
+
+
+def test_how_and_when_are_those_of_the_latest_snapshot(company):
+    reconcile(company.office, *office_with(stranger("王芳", join_method=JoinMethod.LINK)))
+    reconcile(
+        company.office,
+        *office_with(
+            stranger("王芳", joined_at=_at(2024, 5, 6, 9, 0), join_method=JoinMethod.QR_CODE)
+        ),
+    )
+    finding = Finding.objects.get(kind=Finding.Kind.STRANGER)
+    assert words(finding) == "由 王芳（JM005） 邀请（二维码，2024-05-06）"
+
+
+def test_the_files_words_for_the_inviter_are_kept_beside_the_match(company):
+    reconcile(company.office, *office_with(stranger("销售部-李娜")))
+    finding = Finding.objects.get(kind=Finding.Kind.STRANGER)
+    assert words(finding) == "由 李娜（JM004），名单记为“销售部-李娜” 邀请"
+
+
+def test_without_an_inviter_how_they_joined_is_still_said(company):
+    reconcile(company.office, *office_with({"display_name": "快递小哥", "join_method": "link"}))
+    finding = Finding.objects.get(kind=Finding.Kind.STRANGER)
+    assert words(finding) == "入群（链接）"
+
+
+def test_the_group_page_and_the_to_do_list_name_the_inviter_for_the_rosters_viewers(
+    client, company, seeded, hr_user
+):
+    reconcile(
+        company.office,
+        *office_with(
+            stranger("lina88", joined_at=_at(2024, 3, 1, 8, 0), join_method=JoinMethod.QR_CODE)
+        ),
+    )
+    said = "无法对应到任何员工（§5.3.c）；由 李娜（JM004） 邀请（二维码，2024-03-01）"
+    client.force_login(hr_user)
+    page = client.get(reverse("admin:groups_chatgroup_change", args=[company.office.pk]))
+    assert said in page.content.decode()
+    export = client.get(reverse("admin:groups_chatgroup_todo_export", args=[company.office.pk]))
+    sheet = openpyxl.load_workbook(io.BytesIO(export.content)).worksheets[0]
+    lines = list(sheet.iter_rows(values_only=True))
+    detail = lines[0].index("说明")
+    assert said in [line[detail] for line in lines[1:]]
 
 
 # -- §5.3.a against the inviter, in one step ---------------------------------------------

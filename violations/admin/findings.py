@@ -2,7 +2,7 @@
 (§9.5), and proposes a §5.3.a case against whoever invited a stranger or an ineligible member.
 
 groups never imports violations (the apps depend one way: docs/architecture.md), so the
-Finding admin of groups.admin.roster cannot offer a decision that proposes a case. It is
+Finding admin of groups.admin.findings cannot offer a decision that proposes a case. It is
 extended here, where both are known: the same admin with the actions added, put in its
 place on the admin site (unregister, then register), so its URLs and action names stay. The
 §5.3.a proposal is also a button on the finding's page (POST to propose-inviter-case/).
@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 
-from groups.admin.roster import FindingAdmin
+from groups.admin.findings import FindingAdmin
 from groups.models import Finding
 from violations.models import Case
 from violations.services import CaseError, finding_decide_left_group

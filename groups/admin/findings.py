@@ -1,0 +1,147 @@
+"""Admin for the findings reconciliation made (核对问题): read-only, each seen by whoever may
+see it (groups.selectors.findings_visible_to) — HR all, a group's admins and creator their
+groups', a department head their department's people (§9.12), and in a confidential group
+(§6.1) nothing of who else is in it. The §9.5 and §5.3.a case actions are added by
+violations.admin.findings (groups never imports violations)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from common.admin import once_per_request
+from groups.admin.mixins import RosterScopedAdmin, linked_field
+from groups.admin.roster import EvidenceRowsMixin
+from groups.models import Finding
+from groups.provenance import provenance_text, roster_rows_of
+from groups.selectors import (
+    can_view_finding,
+    finding_seen_as_head_only,
+    findings_visible_to,
+    heads_confidential_findings,
+)
+from members.selectors import person_label
+
+
+@admin.register(Finding)
+class FindingAdmin(EvidenceRowsMixin, RosterScopedAdmin):
+    # Findings: made by reconciliation only.
+    list_display = [
+        "kind",
+        "severity",
+        "group",
+        "display_name",
+        "employee",
+        "clause_link",
+        "detail",
+        "inviter_name",
+        "status",
+        "decision",
+        "last_seen",
+    ]
+    list_filter = [
+        "status",
+        "kind",
+        "severity",
+        ("group", admin.RelatedOnlyFieldListFilter),
+        "decision",
+    ]
+    search_fields = ["display_name", "wechat_id", "employee__name", "employee__employee_no"]
+    list_select_related = ["group", "employee", "inviter", "last_seen__group"]
+    # The subject key ("e:12@34") is the reconciliation's bookkeeping, not shown.
+    readonly_fields = [
+        "group_shown",
+        "kind",
+        "clause_link",
+        "severity",
+        "status",
+        "employee_shown",
+        "display_name",
+        "wechat_id",
+        "detail",
+        "inviter_text",
+        "inviter_shown",
+        "provenance",
+        "recommended_action",
+        "first_seen_shown",
+        "last_seen_shown",
+        "resolved_by_shown",
+        "resolved_at",
+        "decision",
+        "decided_by_name",
+        "created_at",
+    ]
+    fields = readonly_fields
+    # The §9.5 actions (decide whether leaving a group is a case) are added by
+    # violations.admin.findings: a decision about a case, and groups never imports violations.
+
+    group_shown = linked_field(Finding, "group")
+    employee_shown = linked_field(Finding, "employee")
+    first_seen_shown = linked_field(Finding, "first_seen")
+    last_seen_shown = linked_field(Finding, "last_seen")
+    resolved_by_shown = linked_field(Finding, "resolved_by")
+    inviter_shown = linked_field(Finding, "inviter")
+
+    @admin.display(description="邀请人", ordering="inviter__name")
+    def inviter_name(self, obj: Finding) -> str:
+        # §5.3.a: who brought a stranger or an ineligible member in, as matched (or as the
+        # roster says when nobody is sure which employee that is).
+        if obj.inviter_id:
+            return f"{obj.inviter.name}（{obj.inviter.employee_no}）"
+        return obj.inviter_text or "—"
+
+    @admin.display(description="入群经过")
+    def provenance(self, obj: Finding) -> str:
+        # §5.3.a: "由 X 邀请（方式，日期）", words made here, never stored in ``detail`` (a
+        # head reads ``detail`` in a confidential group too, not who invited whom: §6.1).
+        return provenance_text(obj, roster_rows_of([obj]).get(obj.pk)) or "—"
+
+    @admin.display(description="条款", ordering="clause")
+    def clause_link(self, obj: Finding) -> str:
+        return f"§{obj.clause}"
+
+    @admin.display(description="决定人")
+    def decided_by_name(self, obj: Finding) -> str:
+        return person_label(obj.decided_by)
+
+    # -- who sees which finding (groups.selectors.findings_visible_to) ----------------------
+    # HR all; a group's admins and creator their groups' (as the other roster pages); a
+    # department head also those about their department's people (§9.12), read-only: rows
+    # only services write (no change for anyone), and no §9.5 decision (groups.change_finding).
+    # Fields naming other members of a confidential group the viewer sees only as a head (§6.1).
+    HEAD_HIDDEN_IN_CONFIDENTIAL = ("inviter_name", "inviter_text", "inviter_shown", "provenance")
+
+    def get_queryset(self, request):
+        return findings_visible_to(request.user)
+
+    @once_per_request
+    def _heads_a_department(self, request) -> bool:
+        employee = getattr(request.user, "employee", None)
+        return employee is not None and employee.is_department_head
+
+    def has_module_permission(self, request) -> bool:
+        return super().has_module_permission(request) or self._heads_a_department(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        if obj is None:
+            return super().has_view_permission(request) or self._heads_a_department(request)
+        return super().has_view_permission(request, obj) or can_view_finding(request.user, obj)
+
+    @once_per_request
+    def _heads_confidential_findings(self, request) -> bool:
+        return heads_confidential_findings(request.user)
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        if self._heads_confidential_findings(request):
+            return [f for f in shown if f not in self.HEAD_HIDDEN_IN_CONFIDENTIAL]
+        return shown
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if (
+            obj is not None
+            and obj.group.is_confidential
+            and finding_seen_as_head_only(request.user, obj)
+        ):
+            return [f for f in fields if f not in self.HEAD_HIDDEN_IN_CONFIDENTIAL]
+        return fields
