@@ -20,7 +20,7 @@ from groups.models import (
 )
 from groups.services.reconcile import snapshot_reconcile
 from groups.services.succession import NOTE_NO_SUCCESSOR, group_successor
-from members.models import Employee, PersonnelEvent
+from members.models import Department, Employee, PersonnelEvent
 from members.services import department_get_or_create_by_path, department_set_head
 from notices.models import Notice
 from tests.factories import ChatGroupFactory, EmployeeFactory, UserFactory
@@ -456,6 +456,16 @@ def test_the_leaver_path_is_flat_in_groups_and_to_dos(company):
     assert many == one, (one, many)
     assert one <= 45, one
     assert Notice.objects.filter(recipient=company.hr_head.user).count() == 2
+
+
+def test_the_leaver_path_without_successor_is_flat_and_tells_hr(company, hr_user):
+    Department.objects.filter(path="人力资源部").update(head=None)  # nobody to succeed
+    one = _leaver_queries(company, "林一", 1)
+    many = _leaver_queries(company, "林八", 8)
+    assert many == one, (one, many)
+    hr_queue = RosterAction.objects.filter(owner=RosterAction.Owner.HR, status="open")
+    assert hr_queue.filter(assignee__isnull=True).count() == 2 + 72
+    assert Notice.objects.filter(recipient=hr_user, kind=Notice.Kind.GROUP_SUCCESSION).count() == 2
 
 
 def test_a_creator_and_their_head_leaving_in_one_sheet_go_to_the_head_above(company, workshop):
