@@ -77,7 +77,8 @@ def test_every_rename_case_names_the_member_who_was_told(demo_escalated):
         _, employee_id, due_on = case.source_key.split(":")
         assert case.rule.code == "5.3.b"
         assert case.employee_id == int(employee_id)
-        assert case.employee.user is not None and case.employee.user.is_active
+        assert case.employee.user is not None
+        assert case.employee.user.is_active
         batch = RosterAction.objects.filter(
             owner=RosterAction.Owner.MEMBER, finding__employee_id=employee_id, due_on=due_on
         )
