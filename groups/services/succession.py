@@ -47,10 +47,20 @@ if TYPE_CHECKING:
 SUCCESSOR_DEPARTMENT_HEAD = "department_head"
 SUCCESSOR_HR_HEAD = "hr_head"
 
-NOTE_NO_SUCCESSOR = "未找到继任人（无在职的上级部门负责人或人力资源部负责人），请人力资源部指定"
+# The note names the branch that found the successor, not the setting: under "department_head"
+# the HR head may be the fallback, and the note must say so (说明 in 群交接记录).
+BRANCH_OWN_HEAD = "本部门负责人"
+BRANCH_UPPER_HEAD = "上级部门负责人"
+BRANCH_HR_FALLBACK = "人力资源部负责人（兜底）"
+BRANCH_HR_HEAD = "人力资源部负责人"
+BRANCH_NOBODY = "无人可接任"
+NOTE_NO_SUCCESSOR = f"按规则“{BRANCH_NOBODY}”：未找到在职的继任人，请人力资源部指定"
 NOTE_SUCCESSOR = "按规则“{rule}”由 {successor} 接任"
 NOTE_NO_CREATOR = "群主空缺"
-RULE_LABELS = {SUCCESSOR_DEPARTMENT_HEAD: "上级部门负责人", SUCCESSOR_HR_HEAD: "人力资源部负责人"}
+RULE_LABELS = {  # the settings' values, described (groups.checks)
+    SUCCESSOR_DEPARTMENT_HEAD: "本部门负责人，逐级向上找上级部门负责人，兜底人力资源部负责人",
+    SUCCESSOR_HR_HEAD: "人力资源部负责人",
+}
 NOTICE_TITLE = "你已接任 {count} 个微信群的{roles}（{leaver} 离职）"
 NOTICE_LINE = "- {group}：{role}，转交待办 {moved} 项"
 NOTICE_BODY = (
@@ -80,23 +90,38 @@ def group_successor(leaver: Employee, *, rule: str | None = None) -> Employee | 
     top, skipping heads who left or are the leaver; then the HR head. "hr_head": the HR head.
     None when nobody qualifies (HR names one by hand).
     """
+    return group_successor_branch(leaver, rule=rule)[0]
+
+
+def group_successor_branch(
+    leaver: Employee, *, rule: str | None = None
+) -> tuple[Employee | None, str]:
+    """The successor (as group_successor) and the branch that found them: BRANCH_OWN_HEAD,
+    BRANCH_UPPER_HEAD, BRANCH_HR_FALLBACK ("department_head" found no department head),
+    BRANCH_HR_HEAD (the "hr_head" rule) or BRANCH_NOBODY."""
     rule = rule or settings.GROUP_SUCCESSOR_RULE
     parts = leaver.department.path.split(PATH_SEPARATOR)
-    paths = [HR_DEPARTMENT]
+    # (path, branch), nearest first: 生产部/一车间, then 生产部, then the HR head.
+    candidates = [(HR_DEPARTMENT, BRANCH_HR_HEAD)]
     if rule == SUCCESSOR_DEPARTMENT_HEAD:
-        # Nearest first: 生产部/一车间, then 生产部, then the HR head.
-        paths = [PATH_SEPARATOR.join(parts[:n]) for n in range(len(parts), 0, -1)] + paths
+        candidates = [
+            (
+                PATH_SEPARATOR.join(parts[:n]),
+                BRANCH_OWN_HEAD if n == len(parts) else BRANCH_UPPER_HEAD,
+            )
+            for n in range(len(parts), 0, -1)
+        ] + [(HR_DEPARTMENT, BRANCH_HR_FALLBACK)]
     heads = {
         d.path: d.head
-        for d in Department.objects.filter(path__in=paths, head__isnull=False).select_related(
-            "head__user"
-        )
+        for d in Department.objects.filter(
+            path__in=[path for path, _ in candidates], head__isnull=False
+        ).select_related("head__user")
     }
-    for path in paths:
+    for path, branch in candidates:
         head = heads.get(path)
         if head is not None and head.is_active and head.pk != leaver.pk:
-            return head
-    return None
+            return head, branch
+    return None, BRANCH_NOBODY
 
 
 def leavers_succession(
@@ -146,12 +171,9 @@ def _leaver_succession(event, leaver: Employee, now, outcome) -> None:
         .distinct()
         .order_by("code")
     )
-    successor = group_successor(leaver) if groups else None
-    rule = settings.GROUP_SUCCESSOR_RULE
+    successor, branch = group_successor_branch(leaver) if groups else (None, BRANCH_NOBODY)
     note = (
-        NOTE_SUCCESSOR.format(rule=RULE_LABELS.get(rule, rule), successor=successor)
-        if successor
-        else NOTE_NO_SUCCESSOR
+        NOTE_SUCCESSOR.format(rule=branch, successor=successor) if successor else NOTE_NO_SUCCESSOR
     )
     created_groups = [g for g in groups if g.creator_id == leaver.pk]
     admin_groups = [g for g in groups if g.leaver_is_admin]

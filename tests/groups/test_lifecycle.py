@@ -291,6 +291,44 @@ def test_the_hr_head_rule(company, workshop, settings):
     assert group_successor(workshop["lin"]) == company.hr_head
 
 
+@pytest.mark.parametrize(
+    ("rule", "leaver", "gone", "successor", "branch"),
+    [
+        ("department_head", "lin", [], "head", "本部门负责人"),
+        ("department_head", "head", [], "top", "上级部门负责人"),
+        # The head of the top-level department: no department above, the HR head as fallback.
+        ("department_head", "top", [], "hr_head", "人力资源部负责人（兜底）"),
+        ("department_head", "lin", ["head", "top"], "hr_head", "人力资源部负责人（兜底）"),
+        ("hr_head", "lin", [], "hr_head", "人力资源部负责人"),
+    ],
+)
+def test_the_handover_note_names_the_branch_that_found_the_successor(
+    company, workshop, settings, rule, leaver, gone, successor, branch
+):
+    settings.GROUP_SUCCESSOR_RULE = rule
+    people = {**workshop, "hr_head": company.hr_head}
+    for name in gone:
+        leave(people[name])
+    group = workshop["group"]
+    group.creator = people[leaver]
+    group.save()
+    leave(people[leaver])
+    succession = GroupSuccession.objects.get(group=group, predecessor=people[leaver])
+    assert succession.successor == people[successor]
+    assert succession.note == f"按规则“{branch}”由 {people[successor]} 接任"
+
+
+def test_with_nobody_to_succeed_the_note_says_nobody_can(company, workshop):
+    leave(company.hr_head)
+    leave(workshop["top"])
+    leave(workshop["head"])
+    leave(workshop["lin"])
+    succession = GroupSuccession.objects.get(group=workshop["group"], predecessor=workshop["lin"])
+    assert succession.successor is None
+    assert succession.note == NOTE_NO_SUCCESSOR
+    assert "无人可接任" in succession.note
+
+
 def test_nobody_to_succeed_leaves_the_group_without_a_creator(company, workshop, settings):
     settings.GROUP_SUCCESSOR_RULE = "hr_head"
     leave(company.hr_head)
