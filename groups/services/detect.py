@@ -149,6 +149,8 @@ def findings_for_members(
                     **_invited(member, match),
                 )
             )
+            # To be removed (§5.3.a), not renamed: a rename to-do would ask them to stay.
+            continue
         # §6.3: an account reported lost or stolen is not the employee speaking: its display
         # name is not theirs to fix (the REPORTED_ACCOUNT finding is HR's question).
         if member.wechat_id not in reports and not naming.follows_convention(

@@ -76,6 +76,16 @@ def test_ineligible_employee_is_flagged(company):
     assert Finding.objects.get(kind=Finding.Kind.INELIGIBLE).clause == "5.3.a"
 
 
+def test_an_ineligible_member_with_a_nickname_is_to_be_removed_not_renamed(company):
+    company.production_worker.wechat_id = "liuyang"
+    company.production_worker.save()
+    reconcile(company.office, *compliant_rows(), ("洋洋🌟", "liuyang"))
+    # Only the removal (§5.3.a): a rename to-do would ask them to stay under their real name.
+    assert open_findings(company.office) == {(Finding.Kind.INELIGIBLE, "JM007")}
+    (action,) = RosterAction.objects.filter(finding__employee=company.production_worker)
+    assert (action.kind, action.owner) == (RosterAction.Kind.REMOVE, RosterAction.Owner.CREATOR)
+
+
 def test_missing_eligible_employee_opens_an_add_action_for_the_creator(company):
     rows = [r for r in compliant_rows() if r != "人力资源部-王芳"]
     reconcile(company.office, *rows)
