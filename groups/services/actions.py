@@ -35,6 +35,10 @@ RENAME_SUBJECT = "请修改你的群昵称"
 # §5.3.b, as the member reads it on their page and in the notice.
 RENAME_LINE = "你在{group}的群昵称应为“{name}”"
 RENAME_NOTICE = RENAME_LINE + "，请在 {due:%Y-%m-%d} 前修改"
+# The notices' subject keys: how the §5.3.b escalation (violations.services.roster_cases)
+# finds when a member was told of their rename.
+RENAME_NOTICE_KEY = "roster-rename:{action}"
+OVERDUE_NOTICE_KEY = "roster-todo:overdue:{assignee}:{day}"
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,7 @@ def roster_actions_remind_overdue(*, today: dt.date) -> ReminderResult:
             body=f"根据《公司内部微信群管理办法》{clauses}，以下群成员待办已逾期：\n"
             + "\n".join(lines),
             url=_reminder_url(owners, user),
-            subject_key=f"roster-todo:overdue:{assignee_id}:{today.isoformat()}",
+            subject_key=OVERDUE_NOTICE_KEY.format(assignee=assignee_id, day=today.isoformat()),
         )
         emails += int(notice is not None and user is not None and bool(user.email))
     RosterAction.objects.filter(pk__in=[a.pk for a in to_remind]).update(
@@ -192,7 +196,7 @@ def roster_renames_tell(*, action_ids: Iterable[int]) -> int:
             title=RENAME_SUBJECT,
             body=body + "。（《公司内部微信群管理办法》§5.3.b：群内使用真实姓名）",
             url=url,
-            subject_key=f"roster-rename:{member_actions[0].pk}",
+            subject_key=RENAME_NOTICE_KEY.format(action=member_actions[0].pk),
         )
         told += int(notice is not None)
     return told

@@ -12,8 +12,10 @@ from django.utils import timezone
 
 from common.actors import SystemActor
 from groups.models import AccountReport, ChatGroup, Finding, RosterAction
+from groups.services.actions import roster_renames_tell
 from groups.services.reconcile_apply import roster_action_for
 from members.models import Employee
+from notices.models import Notice
 from tests.factories import ChatGroupFactory, EligibilityRuleFactory, EmployeeFactory, UserFactory
 from tests.groups.conftest import compliant_rows
 from tests.groups.test_reconcile import reconcile
@@ -63,16 +65,70 @@ def test_a_member_whose_login_is_switched_off_gets_no_case(seeded, company):
     assert (result.proposed_cases, result.untold_renames) == (0, 1)
 
 
-def test_once_she_has_a_login_her_rename_is_a_case(seeded, company):
+def test_a_login_made_after_the_grace_period_gives_her_the_full_time_from_being_told(
+    seeded, company
+):
     reconcile(company.office, *without("销售部-李娜"), ("娜娜🌸", "lina88"))
     rename = rename_of(company.li_na)
+    assert roster_renames_tell(action_ids=[rename.pk]) == 0  # no login: nobody told
     roster_actions_handle_overdue(today=past_grace(rename), actor=SYSTEM)
     give_login(company.li_na)
-    result = roster_actions_handle_overdue(
-        today=past_grace(rename) + dt.timedelta(days=1), actor=SYSTEM
+    # Her login works from the next day: that run's overdue reminder tells her first.
+    first_told = past_grace(rename) + dt.timedelta(days=1)
+    result = roster_actions_handle_overdue(today=first_told, actor=SYSTEM)
+    assert (result.proposed_cases, result.untold_renames, result.waiting_renames) == (0, 0, 1)
+    (reminder,) = Notice.objects.filter(recipient=company.li_na.user)
+    assert "娜娜🌸" in reminder.body
+    last_day = first_told + dt.timedelta(
+        days=settings.ROSTER_ACTION_DUE_DAYS + settings.ROSTER_ACTION_GRACE_DAYS
     )
-    assert (result.proposed_cases, result.untold_renames) == (1, 0)
+    for day in (first_told + dt.timedelta(days=1), last_day):
+        result = roster_actions_handle_overdue(today=day, actor=SYSTEM)
+        assert (result.proposed_cases, result.waiting_renames) == (0, 1)
+    assert not Case.objects.exists()
+    rename.refresh_from_db()
+    assert rename.escalated_at is None
+    result = roster_actions_handle_overdue(today=last_day + dt.timedelta(days=1), actor=SYSTEM)
+    assert result.proposed_cases == 1
     assert Case.objects.get().employee == company.li_na
+
+
+def test_a_rename_notice_made_late_counts_the_grace_from_its_day(seeded, company):
+    """No reminder yet (never overdue while she had a login): the rename notice's own day."""
+    reconcile(company.office, *without("销售部-李娜"), ("娜娜🌸", "lina88"))
+    rename = rename_of(company.li_na)
+    give_login(company.li_na)
+    assert roster_renames_tell(action_ids=[rename.pk]) == 1
+    notice = Notice.objects.get(recipient=company.li_na.user)
+    late = rename.due_on + dt.timedelta(days=5)
+    Notice.objects.filter(pk=notice.pk).update(
+        created_at=timezone.make_aware(dt.datetime.combine(late, dt.time(9)))
+    )
+    # Yesterday's reminder would count from its day, later than the notice: none here.
+    last_day = late + dt.timedelta(
+        days=settings.ROSTER_ACTION_DUE_DAYS + settings.ROSTER_ACTION_GRACE_DAYS
+    )
+    RosterAction.objects.filter(pk=rename.pk).update(last_reminded_on=last_day)
+    result = roster_actions_handle_overdue(today=last_day, actor=SYSTEM)
+    assert (result.proposed_cases, result.waiting_renames) == (0, 1)
+    RosterAction.objects.filter(pk=rename.pk).update(
+        last_reminded_on=last_day + dt.timedelta(days=1)
+    )
+    result = roster_actions_handle_overdue(today=last_day + dt.timedelta(days=1), actor=SYSTEM)
+    assert result.proposed_cases == 1
+
+
+def test_a_member_never_told_gets_no_case_even_with_a_login(seeded, company):
+    """A login but no notice about this to-do (her reminders switched off by a reminder
+    already sent that day, the rename notice lost with the broker): no case."""
+    give_login(company.li_na)
+    reconcile(company.office, *without("销售部-李娜"), ("娜娜🌸", "lina88"))
+    rename = rename_of(company.li_na)
+    day = past_grace(rename)
+    RosterAction.objects.filter(pk=rename.pk).update(last_reminded_on=day)  # no reminder now
+    result = roster_actions_handle_overdue(today=day, actor=SYSTEM)
+    assert (result.proposed_cases, result.untold_renames) == (0, 1)
+    assert not Notice.objects.filter(recipient=company.li_na.user).exists()
 
 
 # -- 3. a stolen account is not its owner -----------------------------------------------------
@@ -127,6 +183,7 @@ def test_renames_in_several_groups_are_one_case_listing_them(seeded, company):
     renames = list(RosterAction.objects.filter(owner=RosterAction.Owner.MEMBER))
     assert len(renames) == 2
     assert len({a.due_on for a in renames}) == 1
+    assert roster_renames_tell(action_ids=[a.pk for a in renames]) == 1  # one notice
     result = roster_actions_handle_overdue(today=past_grace(renames[0]), actor=SYSTEM)
     assert result.proposed_cases == 1
     case = Case.objects.get()

@@ -148,7 +148,9 @@ def test_telling_the_members_costs_a_fixed_number_of_queries_per_member(seeded):
 def renamed(seeded, company, li_na_login):
     """李娜 (with a login: she was told) uses a nickname in the office group: her rename."""
     reconcile(company.office, *without("销售部-李娜"), ("娜娜🌸", "lina88"))
-    return action_of(Finding.Kind.NOT_REAL_NAME)
+    rename = action_of(Finding.Kind.NOT_REAL_NAME)
+    assert roster_renames_tell(action_ids=[rename.pk]) == 1  # the task queued on commit
+    return rename
 
 
 def test_an_unfixed_rename_past_grace_is_a_5_3_b_case_against_the_member(company, renamed):
@@ -178,6 +180,7 @@ def test_each_members_renames_are_one_case(seeded, company):
     reconcile(company.office, *rows, ("娜娜🌸", "lina88"), "王芳的昵称")
     renames = list(RosterAction.objects.filter(owner=RosterAction.Owner.MEMBER))
     assert {a.finding.employee for a in renames} == {company.li_na, company.wang_fang}
+    assert roster_renames_tell(action_ids=[a.pk for a in renames]) == 2
     day = max(past_grace(a) for a in renames)
     roster_actions_handle_overdue(today=day, actor=SYSTEM)
     cases = Case.objects.filter(rule__code="5.3.b")
@@ -266,6 +269,8 @@ def test_5_3_b_cases_cost_a_fixed_number_of_queries_each(seeded):
         EligibilityRuleFactory(group=group, kind="everyone")
         people = [EmployeeFactory(name=cjk_name(n, i), user=UserFactory()) for i in range(n)]
         reconcile(group, *(f"{p.name}的昵称" for p in people))
+        renames = RosterAction.objects.filter(owner="member", group=group)
+        assert roster_renames_tell(action_ids=[a.pk for a in renames]) == n
         return RosterAction.objects.filter(owner="member").latest("pk").due_on
 
     day = past_grace(RosterAction(due_on=setup(1)))

@@ -28,8 +28,13 @@ from django.utils import timezone
 from common.actors import Actor, actor_may, actor_user, require_actor
 from groups.models import AccountReport, Finding, RosterAction, RosterMember, RosterSnapshot
 from groups.selectors import name_breaks_only_house_rule
-from groups.services.actions import roster_actions_remind_overdue
+from groups.services.actions import (
+    OVERDUE_NOTICE_KEY,
+    RENAME_NOTICE_KEY,
+    roster_actions_remind_overdue,
+)
 from members.models import Employee, PersonnelEvent
+from notices.models import Notice
 from violations.models import Case, Rule
 from violations.services.cases import CaseError
 from violations.services.intake import case_propose
@@ -89,6 +94,9 @@ class OverdueResult:
     # lost or stolen (§6.3: whoever uses it is not them).
     untold_renames: int = 0
     reported_renames: int = 0
+    # §5.3.b renames whose member was told too recently (a login made late): the period to
+    # rename and the grace count from the notice; a later run proposes the case.
+    waiting_renames: int = 0
 
 
 @transaction.atomic
@@ -119,12 +127,14 @@ def roster_actions_handle_overdue(*, actor: Actor, today: dt.date | None = None)
     reminders = roster_actions_remind_overdue(today=today)
     # The to-dos the reminder loaded: one query for both steps.
     escalation = _escalate_overdue(overdue=reminders.overdue, today=today, actor=actor)
-    if escalation.untold or escalation.reported:
+    if escalation.untold or escalation.reported or escalation.waiting:
         logger.info(
             "§5.3.b: %d overdue rename(s) made no case, the member could not be told "
-            "(no active login); %d, the member's account is reported lost or stolen",
+            "(no active login, or never told); %d, the member's account is reported lost or "
+            "stolen; %d, told too recently (the grace counts from the notice)",
             escalation.untold,
             escalation.reported,
+            escalation.waiting,
         )
     return OverdueResult(
         reminded=reminders.reminded,
@@ -132,6 +142,7 @@ def roster_actions_handle_overdue(*, actor: Actor, today: dt.date | None = None)
         proposed_cases=escalation.proposed,
         untold_renames=escalation.untold,
         reported_renames=escalation.reported,
+        waiting_renames=escalation.waiting,
     )
 
 
@@ -140,6 +151,7 @@ class _Escalation:
     proposed: int = 0
     untold: int = 0
     reported: int = 0
+    waiting: int = 0
 
 
 def _escalate_overdue(
@@ -164,6 +176,7 @@ def _escalate_overdue(
         if a.owner == RosterAction.Owner.MEMBER and "5.3.b" in active and _breaks_5_3_b(a)
     ]
     reported = _reported_accounts(renames)
+    told_on = _told_on(renames)
     now = timezone.now()
     escalated: list[int] = []
     batches: dict[tuple, list[RosterAction]] = defaultdict(list)
@@ -182,8 +195,10 @@ def _escalate_overdue(
         member = cast(Employee, action.finding.employee)  # _breaks_5_3_b: matched, active
         if member.pk in reported[0] or action.finding.wechat_id in reported[1]:
             result.reported += 1  # §6.3: not them speaking
-        elif not _could_be_told(action):
+        elif not _could_be_told(action) or (told := told_on.get(action.pk)) is None:
             result.untold += 1  # never told: the to-do stays for HR or the creator
+        elif _rename_deadline(action, told_on=told, grace=grace) >= today:
+            result.waiting += 1  # told late (a login made later): their full time from then
         else:
             by_member[(member.pk, action.due_on)].append(action)
     for (group_id, assignee_id, due_on), actions in batches.items():
@@ -243,6 +258,61 @@ def _could_be_told(action: RosterAction) -> bool:
         and member.user is not None
         and member.user.is_active
     )
+
+
+def _rename_deadline(action: RosterAction, *, told_on: dt.date, grace: dt.timedelta) -> dt.date:
+    """The last day before a §5.3.b case: the member has ROSTER_ACTION_DUE_DAYS from the day
+    they were told, and the grace after it — or after the to-do's due date, whichever is
+    later (a member told on time has exactly the to-do's period)."""
+    told_due = told_on + dt.timedelta(days=settings.ROSTER_ACTION_DUE_DAYS)
+    return max(told_due, action.due_on) + grace
+
+
+def _told_on(renames: Sequence[RosterAction]) -> dict[int, dt.date]:
+    """§5.3.b counts from when the member was told: by rename to-do, the first day a notice
+    about it reached the member's login — the rename notice (groups.services.actions
+    .roster_renames_tell, a notice of theirs made after the to-do) or the daily overdue
+    reminder that lists it (a reminder from its due date on; the reminder's own day, from its
+    subject key). notice_post makes no notice for someone without an active login: a member
+    who got their login later was told only from then. Absent: never told. One query (none
+    without renames)."""
+    users = {
+        a.assignee.user_id
+        for a in renames
+        if a.assignee is not None and a.assignee.user_id is not None
+    }
+    if not users:
+        return {}
+    rename_prefix = RENAME_NOTICE_KEY.format(action="")
+    overdue_prefix = OVERDUE_NOTICE_KEY.format(assignee="", day="")[:-1]  # "roster-todo:overdue:"
+    notices = Notice.objects.filter(recipient__in=users, kind=Notice.Kind.ROSTER_TODO).filter(
+        Q(subject_key__startswith=rename_prefix) | Q(subject_key__startswith=overdue_prefix)
+    )
+    by_user: dict[int, list[tuple[str, dt.datetime]]] = defaultdict(list)
+    for user_id, key, created_at in notices.values_list(
+        "recipient_id", "subject_key", "created_at"
+    ):
+        by_user[user_id].append((key, created_at))
+    told: dict[int, dt.date] = {}
+    for action in renames:
+        member = action.assignee
+        if member is None or member.user_id is None:
+            continue
+        days = []
+        for key, created_at in by_user.get(member.user_id, []):
+            if created_at < action.created_at:
+                continue  # about an earlier to-do
+            if key.startswith(rename_prefix):
+                days.append(timezone.localdate(created_at))
+                continue
+            _, day = key[len(overdue_prefix) :].split(":", 1)
+            if key.startswith(OVERDUE_NOTICE_KEY.format(assignee=member.pk, day="")) and (
+                (listed := dt.date.fromisoformat(day)) > action.due_on
+            ):
+                days.append(listed)  # that day's reminder listed this overdue to-do
+        if days:
+            told[action.pk] = min(days)
+    return told
 
 
 def _reported_accounts(renames: Sequence[RosterAction]) -> tuple[set[int], set[str]]:
