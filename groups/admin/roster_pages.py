@@ -31,7 +31,10 @@ ERROR_GROUP_OUT_OF_SCOPE = "此微信群不在你的管理范围内。"
 class RosterUploadForm(forms.Form):
     file = forms.FileField(
         label="成员名单文件",
-        help_text="xlsx 或 csv（UTF-8 / GBK），列：群昵称（必填）、微信号、备注。",
+        help_text=(
+            "xlsx 或 csv（UTF-8 / GBK），列：群昵称（必填）、微信号、备注；"
+            "可选：邀请人、入群时间、入群方式（邀请 / 链接 / 二维码，扫码亦可）。"
+        ),
     )
     taken_at = forms.DateTimeField(
         label="采集时间",

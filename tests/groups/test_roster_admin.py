@@ -127,6 +127,15 @@ def test_upload_form_opens_for_hr(client, hr_user, company):
     assert "file" in response.context["form"].fields
 
 
+def test_upload_form_names_the_optional_provenance_columns(client, hr_user, company):
+    client.force_login(hr_user)
+    page = client.get(upload_url(company.office)).content.decode()
+    for column in ("群昵称", "微信号", "备注", "邀请人", "入群时间", "入群方式"):
+        assert column in page
+    for value in ("邀请", "链接", "二维码", "扫码"):  # 入群方式 as groups.services.roster reads it
+        assert value in page.split("入群方式", 1)[1]
+
+
 XLSX_ROWS = [
     ("人力资源部-赵敏", None),
     ("一车间-张伟", None),
