@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from notices.selectors import notices_of
 from notices.services import notice_read, notices_read_all
 from selfservice.views import employee_required
+from violations.selectors import proposals_decided
 
 NOTICES_PAGE_SIZE = 30
 ALL_READ = "已将 {count} 条通知标为已读。"
@@ -25,7 +26,10 @@ NOTHING_UNREAD = "没有未读通知。"
 @employee_required
 def notice_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(notices_of(request.user), NOTICES_PAGE_SIZE).get_page(request.GET.get("p"))
-    return render(request, "selfservice/notice_list.html", {"page": page})
+    # A proposal's invitation to explain, once the case is decided, says so (（已处理）).
+    decided = proposals_decided(notice.subject_key for notice in page.object_list)
+    rows = [(notice, notice.subject_key in decided) for notice in page.object_list]
+    return render(request, "selfservice/notice_list.html", {"page": page, "rows": rows})
 
 
 @employee_required

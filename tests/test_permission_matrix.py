@@ -800,6 +800,7 @@ CUSTOM = [
     View("admin:violations_case_queue", "get", "", frozenset(HR_ONLY)),  # decide_case
     View("admin:violations_case_decide", "post", "case", frozenset(HR_ONLY)),
     View("admin:violations_case_told", "post", "case", frozenset(HR_ONLY)),  # 记录已告知员工
+    View("admin:violations_case_told", "get", "case", frozenset(HR_ONLY)),  # its confirm page
     # more evidence: who may see the case's evidence and file for its group (not a head)
     View(
         "admin:violations_case_add_evidence",

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import re
+from collections.abc import Iterable
+
+from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Concat
 
 from common.permissions import objects_for_user
 from groups.models import ChatGroup
 from members.selectors import headed_departments_q
+from notices.models import Notice
 from violations.models import Case, CaseTransition
 
 GROUP_PERMS = ["groups.moderate", "groups.manage_roster"]
@@ -100,21 +105,60 @@ QUEUE_ASKS = {
 }
 
 
-def proposed_queue() -> QuerySet[Case]:
+def proposed_queue(user=None) -> QuerySet[Case]:
     """HR's work queue: proposed cases and appeals, oldest first, evidence prefetched for
-    thumbnails; ``QUEUE_ASKS`` says what each one asks of HR."""
+    thumbnails; ``QUEUE_ASKS`` says what each one asks of HR. For ``user``, without the
+    proposals they reported: four eyes, another clerk confirms or dismisses those
+    (violations.services.cases.own_report); an appeal stays theirs to decide."""
+    queue = Case.objects.filter(state__in=list(QUEUE_ASKS))
+    if user is not None and user.pk is not None:
+        queue = queue.exclude(Q(state=Case.State.PROPOSED) & Q(reported_by_id=user.pk))
     return (
-        Case.objects.filter(state__in=list(QUEUE_ASKS))
-        .select_related("rule", "employee__department", "group", "reported_by__employee")
+        queue.select_related("rule", "employee__department", "group", "reported_by__employee")
         .prefetch_related("evidence")
         .order_by("created_at", "pk")
     )
 
 
+def with_proposal_told_at(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """``cases`` with ``proposal_told_at``: when the proposal's notice reached the employee's
+    present, active login (None: nobody told, HR waits for no explanation) — the start of the
+    explanation window (violations.services.telling.explanation_due) for a whole list in the
+    list's own query."""
+    told = Notice.objects.filter(
+        recipient_id=OuterRef("employee__user_id"),
+        recipient__is_active=True,
+        subject_key=Concat(Value("case:"), Cast(OuterRef("pk"), CharField()), Value(":proposed")),
+    ).values("created_at")[:1]
+    return cases.annotate(proposal_told_at=Subquery(told))
+
+
+PROPOSAL_KEY = re.compile(r"^case:(\d+):proposed$")  # violations.services.notify.SUBJECT_KEY
+
+
+def proposals_decided(subject_keys: Iterable[str]) -> set[str]:
+    """Of the notices' ``subject_keys``, those of proposals decided since (the case left
+    待审核): /me/notices/ marks them （已处理）, their invitation to explain answered. One query."""
+    by_pk = {}
+    for key in subject_keys:
+        match = PROPOSAL_KEY.match(key or "")
+        if match:
+            by_pk[int(match.group(1))] = key
+    if not by_pk:
+        return set()
+    decided = (
+        Case.objects.filter(pk__in=by_pk)
+        .exclude(state=Case.State.PROPOSED)
+        .values_list("pk", flat=True)
+    )
+    return {by_pk[pk] for pk in decided}
+
+
 def appeal_of(case: Case) -> CaseTransition | None:
     """The appeal of ``case`` (its reason is the transition's comment), latest first."""
     return (
-        case.transitions.filter(to_state=Case.State.APPEALED)
+        # The move into 申诉中 (from 已确认), not a telling recorded on it since.
+        case.transitions.filter(from_state=Case.State.CONFIRMED, to_state=Case.State.APPEALED)
         .select_related("actor__employee")
         .order_by("-at", "-pk")
         .first()

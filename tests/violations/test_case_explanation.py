@@ -303,7 +303,32 @@ def test_the_case_list_shows_who_explained(client, people, hr):
 
     response = client.get(reverse("admin:violations_case_changelist"))
 
-    assert "员工说明" in response.content.decode()
+    page = response.content.decode()
+    assert "员工说明" in page
+    due = timezone.localtime(explanation_due(silent))
+    assert f"待说明（至 {due:%m-%d}）" in page
     admin = response.context["cl"].model_admin
-    assert admin.explained(Case.objects.get(pk=explained.pk)) is True
-    assert admin.explained(Case.objects.get(pk=silent.pk)) is False
+    listed = {case.pk: case for case in response.context["cl"].result_list}
+    assert admin.explained(listed[explained.pk]) == "已说明"
+    assert admin.explained(listed[silent.pk]) == f"待说明（至 {due:%m-%d}）"
+    # The same words without the list's annotation (a case loaded elsewhere).
+    assert admin.explained(Case.objects.get(pk=silent.pk)) == f"待说明（至 {due:%m-%d}）"
+    # No boolean icons any more.
+    assert "icon-unknown.svg" not in page
+    assert "icon-no.svg" not in page
+
+
+def test_the_case_list_says_nothing_is_asked_once_the_window_passed_or_nobody_was_told(
+    client, people, hr
+):
+    late = backdate(propose(people["lina"], key="late"), days=10)
+    untold = propose(people["nologin"], key="untold")
+    client.force_login(hr)
+
+    response = client.get(reverse("admin:violations_case_changelist"))
+
+    admin = response.context["cl"].model_admin
+    listed = {case.pk: case for case in response.context["cl"].result_list}
+    assert admin.explained(listed[late.pk]) == "—"
+    assert admin.explained(listed[untold.pk]) == "—"
+    assert "待说明" not in response.content.decode()

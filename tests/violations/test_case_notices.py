@@ -402,7 +402,7 @@ def test_the_case_page_hides_the_told_button_from_a_clerk_with_a_stake(client, o
     assert ERROR_TOLD_OWN_CONFIRMATION in response.content.decode()
     response = client.post(
         reverse("admin:violations_case_changelist"),
-        {"action": "record_told_in_person", "_selected_action": [case.pk]},
+        {"action": "record_told_in_person", "_selected_action": [case.pk], "apply": "1"},
         follow=True,
     )
     assert f"案件 #{case.pk} 未记录告知：{ERROR_TOLD_OWN_CONFIRMATION}" in response.content.decode()
@@ -420,9 +420,13 @@ def test_the_admin_records_telling_from_the_list_and_the_page(client, org, hr):
 
     page = client.get(reverse("admin:violations_case_change", args=[second.pk])).content.decode()
     assert "记录已告知员工" in page
-    response = client.post(
-        changelist, {"action": "record_told_in_person", "_selected_action": [first.pk]}, follow=True
-    )
+    selected = {"action": "record_told_in_person", "_selected_action": [first.pk]}
+    asked = client.post(changelist, selected).content.decode()  # the confirmation step first
+    assert 'id="told-confirm-warning"' in asked
+    assert "申诉期自现在起算" in asked
+    first.refresh_from_db()
+    assert first.told_at is None
+    response = client.post(changelist, {**selected, "apply": "1"}, follow=True)
     assert "已记录案件 #" in response.content.decode()
     client.post(reverse("admin:violations_case_told", args=[second.pk]))
 

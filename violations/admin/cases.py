@@ -39,6 +39,7 @@ QUEUE_PAGE_SIZE = 50
 ERROR_OUT_OF_SCOPE = "此案件不在你的查看范围内。"
 ERROR_NO_SUCH_CASE = "没有这个案件。"
 MESSAGE_EVIDENCE_ADDED = "已为案件 #{pk} 补充 {count} 个证据文件。"
+DECIDE_FORM = "_refused_decide_form"  # case_page → change_view, never into the template
 
 
 # -- the case list -------------------------------------------------------------------------
@@ -79,7 +80,7 @@ class DepartmentFilter(admin.SimpleListFilter):
         return queryset.filter(department.subtree_q("employee__department__"))
 
 
-DECIDED_FIELDS = ["state", *CONFIRMATION_FIELDS, "told_at", "told_how"]
+DECIDED_FIELDS = ["state", *CONFIRMATION_FIELDS, "told_at", "told_how", "appeal_until"]
 EXPLANATION_FIELDS = ["explanation", "explained_at"]
 SOURCE_FIELDS = ["source", "source_key", "reported_by", "created_at", "joint_of"]
 APPEAL_STATES = (Case.State.APPEALED, Case.State.UPHELD, Case.State.OVERTURNED)
@@ -128,8 +129,9 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, CaseTellingActions, HistoryAdm
     change_form_template = "admin/violations/case/change_form.html"
 
     def get_queryset(self, request):
-        # The selector decides who sees what and loads what the list shows (one query).
-        return selectors.cases_visible_to(request.user)
+        # The selector decides who sees what and loads what the list shows (one query),
+        # with the start of each explanation window (the 员工说明 column, telling.py).
+        return selectors.with_proposal_told_at(selectors.cases_visible_to(request.user))
 
     # -- permissions ------------------------------------------------------------------------
 
@@ -213,9 +215,11 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, CaseTellingActions, HistoryAdm
         def shown(fields, editable=False):
             return [f if editable else READONLY_DISPLAY.get(f, f) for f in fields]
 
+        # The explanation once: beside the 处理 box when the clerk decides the case.
+        explained = [] if self.shows_explanation(request, obj) else EXPLANATION_FIELDS
         return [
             ("案件", {"fields": shown(FACT_FIELDS, self._facts_editable(request, obj))}),
-            ("员工说明", {"fields": shown(EXPLANATION_FIELDS)}),
+            *([("员工说明", {"fields": shown(explained)})] if explained else []),
             ("处理结果", {"fields": shown(DECIDED_FIELDS)}),
             ("来源", {"fields": shown(SOURCE_FIELDS)}),
         ]
@@ -299,13 +303,21 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, CaseTellingActions, HistoryAdm
             extra_context=extra_context,
         )
 
+    def case_page(self, request, object_id, *, decide_form=None):
+        """The case page as a GET shows it, answering a refused POST of its 处理 box (the
+        clerk's comment kept in ``decide_form``): the change form must not take the POST."""
+        request.method = "GET"
+        return self.change_view(request, object_id, extra_context={DECIDE_FORM: decide_form})
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not self._exists(object_id):  # really missing: the admin's own answer
             return super().change_view(request, object_id, form_url, extra_context)
         case = self.get_case_or_refuse(request, object_id)
         editable = self._facts_editable(request, case)
+        extra_context = dict(extra_context or {})
+        decide_form = extra_context.pop(DECIDE_FORM, None)
         extra = {
-            **(extra_context or {}),
+            **extra_context,
             # A save row only where something can be edited (a proposal's facts), and never
             # 保存并增加另一个: a case page is about this case (decisions: the 处理 box).
             "show_save": editable,
@@ -313,7 +325,7 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, CaseTellingActions, HistoryAdm
             "show_save_and_add_another": False,
             "can_add_evidence": selectors.can_add_evidence(request.user, case),
             **self.appeal_context(request, case),
-            **self.decide_context(request, case),
+            **self.decide_context(request, case, decide_form),
             **self.told_context(request, case),
         }
         return super().change_view(request, object_id, form_url, extra)
@@ -386,7 +398,8 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, CaseTellingActions, HistoryAdm
         """Proposals and appeals, oldest first, with their evidence: what HR decides next."""
         if not self.has_decide_permission(request):
             raise PermissionDenied
-        page = Paginator(selectors.proposed_queue(), QUEUE_PAGE_SIZE).get_page(request.GET.get("p"))
+        queue = selectors.proposed_queue(request.user)  # without their own reports (four eyes)
+        page = Paginator(queue, QUEUE_PAGE_SIZE).get_page(request.GET.get("p"))
         changelist = reverse("admin:violations_case_changelist")
         # The changelist's "o" counts columns from 0, the action checkbox first (HR has actions).
         oldest_first = self.list_display.index("created_at") + 1

@@ -29,9 +29,12 @@ from violations.services import (
     explanation_due,
     repeat_offence,
 )
+from violations.services.cases import own_report
 from violations.services.guards import own_interest
+from violations.services.telling import explanation_pending
 
 ERROR_UNKNOWN_DECISION = "请选择一个处理结果。"
+NOTE_OWN_REPORT = "你是报告人：请另一位人力资源部同事确认或驳回（四眼原则）。"
 # What HR reads after deciding, on the case page and from the list (verb: Decision.verb).
 MESSAGE_REFUSED = "案件 #{pk} 未{verb}：{reason}"
 MESSAGE_DECIDED = "已{verb}案件 #{pk}。"
@@ -156,21 +159,36 @@ class CaseDecisionActions:
 
     # -- the 处理 box on the case page (its own form and URL, outside the change form) --------
 
-    def decide_context(self, request, case: Case) -> dict:
+    def decide_refusal(self, request, case: Case) -> str | None:
+        """None: the case page offers no 处理 box (not HR, nothing to decide); "" it does;
+        otherwise why this clerk does not decide it — party to it (own_interest) or, for a
+        proposal, its reporter (four eyes, own_report)."""
+        if not self.has_decide_permission(request) or not decisions_for(case):
+            return None
+        party = own_interest(case, request.user)
+        return party or (NOTE_OWN_REPORT if own_report(case, request.user) else "")
+
+    def shows_explanation(self, request, case: Case) -> bool:
+        """The employee's explanation is shown beside the 处理 box (then not again in the
+        change form's 员工说明 fieldset)."""
+        return case.state == Case.State.PROPOSED and self.decide_refusal(request, case) == ""
+
+    def decide_context(self, request, case: Case, form: CaseDecideForm | None = None) -> dict:
         """What the case page shows HR who may decide it; nothing for anyone else, and for
-        HR who is party to the case (theirs, or an appeal they filed) only why not."""
-        if not self.has_decide_permission(request):
+        HR who is party to the case (theirs, an appeal they filed, a proposal they reported)
+        only why not. ``form``: the refused decision's, re-shown with what the clerk typed."""
+        refused = self.decide_refusal(request, case)
+        if refused is None:
             return {}
-        if not decisions_for(case):
-            return {}
-        refused = own_interest(case, request.user)
         if refused:
             return {"decide_refused": refused}
         proposed = case.state == Case.State.PROPOSED
         return {
-            "decide_form": CaseDecideForm(case=case),
+            "decide_form": form or CaseDecideForm(case=case),
             "decisions": decisions_for(case),
             "offence": offence_preview(case) if proposed else None,
+            # While the employee may still explain, 确认 is disabled with the reason.
+            "confirm_refused": explanation_pending(case) if proposed else "",
             # The employee's side, read before deciding, and how long HR still waits for it.
             "explanation": case if proposed else None,
             "explanation_due": explanation_due(case) if proposed else None,
@@ -189,16 +207,16 @@ class CaseDecisionActions:
         if key not in DECISIONS:
             self.message_user(request, ERROR_UNKNOWN_DECISION, messages.ERROR)
             return back
+        verb = DECISIONS[key].verb
         form = CaseDecideForm(request.POST, case=case)
-        if not form.is_valid():
-            verb = DECISIONS[key].verb
-            for errors in form.errors.values():
-                for error in errors:
-                    refused = MESSAGE_REFUSED.format(pk=case.pk, verb=verb, reason=error)
-                    self.message_user(request, refused, messages.ERROR)
-        elif self._apply(request, case, key, form.cleaned_data):
-            verb = DECISIONS[key].verb
+        if form.is_valid() and self._apply(request, case, key, form.cleaned_data):
             self.message_user(
                 request, MESSAGE_DECIDED.format(verb=verb, pk=case.pk), messages.SUCCESS
             )
-        return back
+            return back
+        for errors in form.errors.values():
+            for error in errors:
+                refused = MESSAGE_REFUSED.format(pk=case.pk, verb=verb, reason=error)
+                self.message_user(request, refused, messages.ERROR)
+        # Refused: the case page again, with what the clerk typed (not lost to a redirect).
+        return self.case_page(request, object_id, decide_form=form)

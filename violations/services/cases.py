@@ -118,6 +118,16 @@ def _refuse_unless_hr(case: Case, actor: Actor) -> None:
         raise CaseError(reason)
 
 
+def own_report(case: Case, actor: Actor) -> bool:
+    """Four eyes: whoever reported a proposal neither confirms nor dismisses it (an appeal
+    they may decide). The services refuse on it; the case page and HR's queue leave it out."""
+    return (
+        case.state == State.PROPOSED
+        and case.reported_by_id is not None
+        and case.reported_by_id == actor.pk
+    )
+
+
 def _refuse_own_report(case: Case, actor: Actor) -> None:
     if case.reported_by_id is not None and case.reported_by_id == actor.pk:
         raise CaseError(ERROR_OWN_REPORT)
@@ -141,6 +151,9 @@ def _move(
     case.state = target
     case.save(update_fields=["state", *fields])
     record_transition(case, previous, actor, comment)
+    if previous == State.PROPOSED:
+        # Decided: the proposal's invitation to explain is answered, no longer "unread".
+        notify.proposal_notice_settle(case)
     return case
 
 

@@ -40,7 +40,11 @@ def own_interest(case: Case, actor: Actor) -> str:
         return ERROR_OWN_CASE
     if case.state == Case.State.APPEALED:
         appeal = (
-            case.transitions.filter(to_state=Case.State.APPEALED).order_by("-at", "-pk").first()
+            # The appeal itself, not a later row that changed no state (a telling recorded
+            # on an appealed case: from_state == to_state == 申诉中).
+            case.transitions.filter(from_state=Case.State.CONFIRMED, to_state=Case.State.APPEALED)
+            .order_by("-at", "-pk")
+            .first()
         )
         if appeal is not None and appeal.actor_id == actor.pk:
             return ERROR_OWN_APPEAL

@@ -39,8 +39,11 @@ def _facts(case: Case) -> str:
     )
 
 
+SUBJECT_KEY = "case:{pk}:{event}"
+
+
 def _subject_key(case: Case, event: str) -> str:
-    return f"case:{case.pk}:{event}"
+    return SUBJECT_KEY.format(pk=case.pk, event=event)
 
 
 def _post(case: Case, kind: str, event: str, title: str, body: str) -> Notice | None:
@@ -62,6 +65,18 @@ def proposal_notice_at(case: Case) -> dt.datetime | None:
         return None
     told = Notice.objects.filter(recipient_id=user_id, subject_key=_subject_key(case, "proposed"))
     return told.values_list("created_at", flat=True).first()
+
+
+def proposal_notice_settle(case: Case) -> None:
+    """The case left 待审核: its proposal notice no longer waits for the employee's
+    explanation, so it stops counting as unread (the bell on /me/); /me/notices/ marks it
+    （已处理） (violations.selectors.proposals_decided)."""
+    user_id = case.employee.user_id
+    if user_id is None:
+        return
+    Notice.objects.filter(
+        recipient_id=user_id, subject_key=_subject_key(case, "proposed"), read_at__isnull=True
+    ).update(read_at=timezone.now())
 
 
 def notify_proposed(case: Case, explain_until: dt.datetime | None) -> Notice | None:

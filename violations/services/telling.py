@@ -13,14 +13,15 @@ case_confirm), the employee's first view of the case on /me/, or HR telling them
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from common.actors import Actor, actor_may, is_system, require_actor
+from common.actors import Actor, actor_may, actor_user, is_system, require_actor
 from notices.models import Notice
-from violations.models import Case
+from violations.models import Case, CaseTransition
 from violations.services import notify
 from violations.services.guards import (
     DECIDE_PERMISSION,
@@ -59,6 +60,9 @@ ERROR_TOLD_OWN_APPEAL = (
     "不能记录自己代为提出申诉的案件已告知员工：请另一位人力资源部同事告知并记录。"
 )
 ERROR_TOLD_OWN_REPORT = "不能记录自己报告的案件已告知员工：请另一位人力资源部同事告知并记录。"
+TIMELINE_TOLD_IN_PERSON = (
+    "已当面告知员工，申诉期自 {at:%Y-%m-%d %H:%M} 起算（截至 {deadline:%Y-%m-%d %H:%M}）。"
+)
 ERROR_TOLD_OWN_CONFIRMATION = (
     "不能记录自己确认的案件已告知员工：申诉期由此起算，请另一位人力资源部同事告知并记录。"
 )
@@ -82,6 +86,24 @@ def explanation_until(told_at: dt.datetime) -> dt.datetime | None:
     return working_days_after(told_at, days) if days >= 1 else None
 
 
+def explanation_untils(told_ats) -> dict[dt.datetime, dt.datetime | None]:
+    """explanation_until for many notices' times at once (a list of cases): one calendar
+    query per local day among them, not one per case."""
+    by_day: dict[dt.date, dt.datetime | None] = {}
+    untils = {}
+    for told_at in set(told_ats):
+        day = timezone.localtime(told_at, timezone.get_default_timezone()).date()
+        if day not in by_day:
+            by_day[day] = explanation_until(told_at)
+        first = by_day[day]
+        local = timezone.localtime(told_at, timezone.get_default_timezone())
+        # The same wall time as the notice, on the day the window ends (working_days_after).
+        untils[told_at] = (
+            None if first is None else dt.datetime.combine(first.date(), local.timetz())
+        )
+    return untils
+
+
 def explanation_due(case: Case) -> dt.datetime | None:
     """Until when HR waits for the employee's explanation before confirming ``case``, or
     None when it does not wait: the case is no longer proposed, the employee explained, or
@@ -97,15 +119,22 @@ def explanation_due(case: Case) -> dt.datetime | None:
     return None if told_at is None else explanation_until(told_at)
 
 
+def explanation_pending(case: Case) -> str:
+    """Why ``case`` may not be confirmed yet ("" if it may): the employee may still explain.
+    case_confirm refuses on it; the case page disables its 确认 button with it."""
+    until = explanation_due(case)
+    if until is None or timezone.now() >= until:
+        return ""
+    return ERROR_EXPLANATION_PENDING.format(
+        days=settings.CASE_EXPLANATION_WORKING_DAYS, until=timezone.localtime(until)
+    )
+
+
 def refuse_while_explanation_due(case: Case) -> None:
     """case_confirm's wait: refuse while the employee may still explain."""
-    until = explanation_due(case)
-    if until is not None and timezone.now() < until:
-        raise CaseError(
-            ERROR_EXPLANATION_PENDING.format(
-                days=settings.CASE_EXPLANATION_WORKING_DAYS, until=timezone.localtime(until)
-            )
-        )
+    reason = explanation_pending(case)
+    if reason:
+        raise CaseError(reason)
 
 
 @transaction.atomic
@@ -199,4 +228,17 @@ def case_record_told(*, case: Case, how: str, actor: Actor) -> tuple[Case, bool]
     case.told_at = timezone.now()
     case.told_how = how
     case.save(update_fields=["told_at", "told_how"])
+    if how == TOLD_IN_PERSON:
+        # The appeal clock starts on HR's word: the timeline says who started it, and when
+        # (a row that changes no state: from_state == to_state).
+        CaseTransition.objects.create(
+            case=case,
+            from_state=case.state,
+            to_state=case.state,
+            actor=actor_user(actor),
+            comment=TIMELINE_TOLD_IN_PERSON.format(
+                at=timezone.localtime(case.told_at),
+                deadline=timezone.localtime(cast(dt.datetime, appeal_deadline(case))),
+            ),
+        )
     return case, True
