@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
 
 from common.admin import render_service_add_form
 from groups.admin.mixins import ViewerLinksMixin, linked_field
@@ -17,6 +19,18 @@ from groups.services.accounts import (
     account_report_create,
 )
 from members.selectors import person_label
+
+
+class AccountReportCloseForm(forms.Form):
+    note = forms.CharField(
+        label="人力资源部备注",
+        required=False,
+        max_length=AccountReport._meta.get_field("hr_note").max_length,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="选填，员工在“我的微信账号挂失”页面和通知中可以看到。",
+    )
+    # The confirmation's own submit: without it the form is unbound (the first step).
+    apply = forms.CharField(widget=forms.HiddenInput, initial="1")
 
 
 class AccountReportForm(forms.ModelForm):
@@ -123,10 +137,30 @@ class AccountReportAdmin(ViewerLinksMixin, admin.ModelAdmin):
 
     @admin.action(description="解除挂失", permissions=["close"])
     def close_reports(self, request, queryset):
+        """§6.3: closing a report ends its protection (the account is the owner's again), so
+        HR first sees the reports and may write the 人力资源部备注 the employee reads on
+        /me/account/; the confirmation posts ``apply`` back to the list's action."""
+        form = AccountReportCloseForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            reports = list(queryset.select_related("employee").order_by("reported_at", "pk"))
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": "解除微信账号挂失",
+                "reports": reports,
+                "open_count": sum(r.status == AccountReport.Status.OPEN for r in reports),
+                "form": form,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(
+                request, "admin/groups/accountreport/close_confirm.html", context
+            )
         closed = 0
         for report in queryset:
             try:
-                account_report_close(report=report, actor=request.user)
+                account_report_close(
+                    report=report, actor=request.user, note=form.cleaned_data["note"]
+                )
             except AccountReportError as exc:
                 self.message_user(request, f"{report}：{exc}", messages.ERROR)
             else:

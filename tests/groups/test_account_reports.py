@@ -8,6 +8,7 @@ import datetime as dt
 import threading
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -277,12 +278,78 @@ def test_hr_lists_and_closes_reports_in_the_admin(client, lina, hr_user):
     )
     response = client.post(
         reverse("admin:groups_accountreport_changelist"),
-        {"action": "close_reports", "_selected_action": [made.pk]},
+        {"action": "close_reports", "_selected_action": [made.pk], "apply": "1"},
         follow=True,
     )
     assert "已解除 1 条挂失" in response.content.decode()
     made.refresh_from_db()
     assert made.status == AccountReport.Status.CLOSED
+
+
+CLOSE = {"action": "close_reports"}
+
+
+def test_closing_a_report_asks_for_confirmation_first(client, lina, hr_user):
+    made = report(lina)
+    client.force_login(hr_user)
+    url = reverse("admin:groups_accountreport_changelist")
+    page = client.post(url, {**CLOSE, "_selected_action": [made.pk]})
+    assert page.status_code == 200
+    assert page.templates[0].name == "admin/groups/accountreport/close_confirm.html"
+    text = page.content.decode()
+    assert "lina88" in text
+    assert "人力资源部备注" in text
+    assert "确认解除挂失" in text
+    made.refresh_from_db()
+    assert made.status == AccountReport.Status.OPEN  # nothing closed before the confirmation
+
+
+def test_the_confirmation_stores_hrs_note_and_the_employee_reads_it(client, lina, hr_user):
+    made = report(lina)
+    client.force_login(hr_user)
+    url = reverse("admin:groups_accountreport_changelist")
+    note = "本人已找回手机并修改密码"
+    response = client.post(
+        url, {**CLOSE, "_selected_action": [made.pk], "apply": "1", "note": note}
+    )
+    assert response.status_code == 302
+    made.refresh_from_db()
+    assert (made.status, made.hr_note, made.closed_by) == (
+        AccountReport.Status.CLOSED,
+        note,
+        hr_user,
+    )
+    told = Notice.objects.get(recipient=lina.user, subject_key=f"account-report:{made.pk}:closed")
+    assert note in told.body
+    client.force_login(lina.user)
+    assert note in client.get(reverse("me:account_report")).content.decode()
+
+
+def test_a_note_too_long_is_refused_on_the_confirmation(client, lina, hr_user):
+    made = report(lina)
+    client.force_login(hr_user)
+    url = reverse("admin:groups_accountreport_changelist")
+    data = {**CLOSE, "_selected_action": [made.pk], "apply": "1", "note": "长" * 256}
+    page = client.post(url, data)
+    assert page.status_code == 200
+    assert page.context["form"].errors["note"]
+    made.refresh_from_db()
+    assert made.status == AccountReport.Status.OPEN
+
+
+def test_who_may_only_view_reports_cannot_close_one(client, lina, hr_user):
+    made = report(lina)
+    viewer = UserFactory(username="viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_accountreport"))
+    client.force_login(viewer)
+    url = reverse("admin:groups_accountreport_changelist")
+    listing = client.get(url)
+    assert listing.status_code == 200
+    assert "close_reports" not in listing.content.decode()
+    for data in ({}, {"apply": "1", "note": "x"}):
+        client.post(url, {**CLOSE, "_selected_action": [made.pk], **data})
+        made.refresh_from_db()
+        assert made.status == AccountReport.Status.OPEN
 
 
 def test_hr_records_a_report_for_an_employee_in_the_admin(client, company, hr_user):
