@@ -477,6 +477,26 @@ def test_the_button_on_the_finding_page_proposes_it_once(client, invited_strange
     assert Case.objects.count() == 1
 
 
+def _tag_around(page: str, text: str, tag: str) -> str:
+    """The opening tag of the innermost ``tag`` element that holds ``text``."""
+    at = page.index(text)
+    return page[page.rindex(f"<{tag} ", 0, at) : at]
+
+
+def test_the_finding_pages_button_keeps_the_clause_code_lowercase(
+    client, invited_stranger, hr_user
+):
+    """The admin's object tools uppercase their text (§5.3.A): the clause stays §5.3.a."""
+    client.force_login(hr_user)
+    page_url = reverse("admin:groups_finding_change", args=[invited_stranger.pk])
+    page = client.get(page_url).content.decode()
+    assert "text-transform:none" in _tag_around(page, "向邀请人提出 §5.3.a 违规", "button")
+    button_url = reverse("admin:groups_finding_propose_inviter_case", args=[invited_stranger.pk])
+    client.post(button_url)
+    page = client.get(page_url).content.decode()
+    assert "text-transform:none" in _tag_around(page, "已向邀请人提出 §5.3.a 违规", "a")
+
+
 def test_no_button_without_a_known_inviter_or_the_right(client, company, seeded, hr_user, creator):
     reconcile(company.office, *office_with(stranger("张伟")))  # namesakes: no inviter
     finding = Finding.objects.get(kind=Finding.Kind.STRANGER)
