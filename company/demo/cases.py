@@ -26,14 +26,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from company.demo import DEMO
 from company.demo.case_people import demo_hr_logins, explained_by_employee, offenders
 from company.demo.plan import workshop_path
 from groups.models import ChatGroup, Finding, RosterAction
+from groups.selectors import HOUSE_RULE_LABEL
+from groups.services.actions import RENAME_NOTICE_KEY, roster_renames_tell
+from members.models import Employee
+from notices.models import Notice
 from violations.models import Case
 from violations.services import (
     case_appeal,
@@ -47,6 +53,9 @@ from violations.services import (
 )
 
 DEMO_KEY_PREFIX = "demo:"
+# The self-service login (unusable password) of the member of the demo's §5.3.b case, when no
+# member with a rename to make has a login of their own (no DEMO_PASSWORD: no personas).
+DEMO_MEMBER_USERNAME = "demo-member"
 # The workshop whose director is the "head" persona (company.demo.plan): their own §9.9 case
 # shows on /me/cases/ when they log in.
 HEAD_PERSONA_DEPARTMENT = workshop_path(1)
@@ -146,9 +155,11 @@ def _make_cases(
     leisure, work = groups["leisure"], groups["work"]
 
     # --- proposed: waiting in HR's queue --------------------------------------------------
-    # §5.3.b from reconciliation: a nickname instead of the real name.
-    finding = _open_finding(Finding.Kind.NOT_REAL_NAME)
+    # §5.3.b from reconciliation: a nickname instead of the real name, of a member who was
+    # told (a login) and whose rename is past its due date and the grace period.
+    finding = _told_rename_finding()
     if finding is not None:
+        _rename_past_grace(finding, now=now)
         propose(
             "5.3.b",
             finding.employee,
@@ -304,6 +315,64 @@ def _open_finding(kind: str) -> Finding | None:
         .order_by("group__code", "subject")
         .first()
     )
+
+
+def _told_rename_finding() -> Finding | None:
+    """A rename that §5.3.b asks for, not only a group's house rule
+    (groups.selectors.HOUSE_RULE_LABEL), of a member who could be told: one with an active
+    login first; else the demo gives the member a self-service login (an unusable password,
+    as demo-hr-1/2: nobody logs in as them) so that the rename notice reaches them."""
+    finding = (
+        Finding.objects.filter(
+            kind=Finding.Kind.NOT_REAL_NAME,
+            status=Finding.Status.OPEN,
+            employee__status=Employee.Status.ACTIVE,
+            action__owner=RosterAction.Owner.MEMBER,
+        )
+        .exclude(detail__contains=HOUSE_RULE_LABEL)
+        .filter(Q(employee__user__is_active=True) | Q(employee__user__isnull=True))
+        .select_related("employee__user", "group", "first_seen", "action")
+        .order_by(F("employee__user").asc(nulls_last=True), "group__code", "subject")
+        .first()
+    )
+    if finding is None or finding.employee is None:
+        return None
+    member = finding.employee
+    if member.user is None:
+        user = get_user_model()(username=DEMO_MEMBER_USERNAME)
+        user.set_unusable_password()
+        user.full_clean()
+        user.save()
+        member.user = user
+        member.save(update_fields=["user"])
+    # The notice the reconciliation's task would have sent once the member had a login.
+    roster_renames_tell(action_ids=[finding.action.pk])
+    return finding
+
+
+def _rename_past_grace(finding: Finding, *, now: dt.datetime) -> None:
+    """The rename the demo proposes by hand was told, reminded and left undone past the
+    grace period (as roster_cases would escalate it, §5.3.b): its to-do dated back so that
+    its due date plus the grace lies before today, the member told when the to-do opened."""
+    today = timezone.localdate(now)
+    due_days = settings.ROSTER_ACTION_DUE_DAYS
+    grace = settings.ROSTER_ACTION_GRACE_DAYS
+    seen = finding.first_seen.taken_at if finding.first_seen is not None else now
+    told = min(
+        timezone.localtime(seen),
+        timezone.localtime(now) - dt.timedelta(days=due_days + grace + 1),
+    )
+    due_on = told.date() + dt.timedelta(days=due_days)
+    RosterAction.objects.filter(finding=finding).update(
+        created_at=told,
+        due_on=due_on,
+        last_reminded_on=today - dt.timedelta(days=1),
+        reminder_count=(today - due_on).days - 1,
+    )
+    Notice.objects.filter(
+        recipient=finding.employee.user,
+        subject_key__startswith=RENAME_NOTICE_KEY.format(action=""),
+    ).update(created_at=told)
 
 
 def _summary(created: int) -> DemoCasesSummary:

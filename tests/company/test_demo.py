@@ -18,6 +18,7 @@ from company import roles
 from company.demo.announcements import DEMO_ANNOUNCEMENT_USERNAMES
 from company.demo.build import ERROR_SIZE, DemoSizeError, demo_company_build
 from company.demo.case_people import DEMO_HR_USERNAMES
+from company.demo.cases import DEMO_MEMBER_USERNAME
 from company.demo.plan import CREATOR_PERSONA_GROUP, PERSONA_ROLES, POSITION_RANKS
 from company.demo.write import demo_company_apply
 from groups.models import ChatGroup
@@ -279,9 +280,12 @@ def test_the_leisure_group_is_created_by_the_production_head_not_hr(company):
 def test_no_persona_logins_without_demo_password(db, no_password):
     out = run_demo(300)
 
-    # Only the demo's two HR clerks (company.demo.case_people), whom nobody can log in as.
+    # Only the demo's two HR clerks (company.demo.case_people) and the member of its §5.3.b
+    # case (told of their rename: company.demo.cases), whom nobody can log in as.
     users = get_user_model().objects.all()
-    assert set(users.values_list("username", flat=True)) == set(DEMO_HR_USERNAMES)
+    usernames = set(users.values_list("username", flat=True))
+    assert usernames == {*DEMO_HR_USERNAMES, DEMO_MEMBER_USERNAME}
+    assert not get_user_model().objects.get(username=DEMO_MEMBER_USERNAME).is_staff
     assert not any(user.has_usable_password() for user in users)
     assert "DEMO_PASSWORD" in out
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import timezone
 
 from company import roles
 from company.demo.case_people import DEMO_HR_USERNAMES
+from groups.models import Finding, RosterAction
+from groups.selectors import HOUSE_RULE_LABEL
 from violations.models import Case, CaseTransition, sanction_one_up
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +40,26 @@ def no_password(monkeypatch):
 @pytest.fixture
 def demo(no_password) -> str:
     return run_demo()
+
+
+def test_a_rename_case_is_made_only_past_the_to_dos_due_date_and_grace(demo):
+    """§5.3.b "提醒后仍未改正": the demo's rename case lies after its to-do's due date and the
+    grace period (as violations.services.roster_cases would propose it), for a member who
+    could be told (a login), and the to-do is marked escalated (never proposed twice)."""
+    grace = dt.timedelta(days=settings.ROSTER_ACTION_GRACE_DAYS)
+    today = timezone.localdate()
+    cases = Case.objects.filter(rule__code="5.3.b", source_key__startswith="demo:finding:")
+    assert cases.exists()
+    for case in cases.select_related("employee__user"):
+        finding = Finding.objects.get(pk=int(case.source_key.rsplit(":", 1)[1]))
+        action = RosterAction.objects.get(finding=finding, owner=RosterAction.Owner.MEMBER)
+        assert action.due_on + grace < today, (action.due_on, today)
+        assert action.created_at.date() <= action.due_on
+        assert action.escalated_at is not None
+        assert action.reminder_count >= 1
+        assert case.employee.user is not None
+        assert case.employee.user.is_active
+        assert HOUSE_RULE_LABEL not in finding.detail
 
 
 def test_every_state_is_present(demo):
