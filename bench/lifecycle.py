@@ -3,8 +3,10 @@
 Run by hand, never in the test suite:
 
     .venv/bin/python bench/lifecycle.py [--employees 20000] [--changes 500] [--fresh]
+    .venv/bin/python bench/lifecycle.py --database postgres [--pg postgres://postgres@127.0.0.1:5432]
 
-It builds the demo company in a SQLite database (kept and reused for the same size), captures
+It builds the demo company in a SQLite database, or a PostgreSQL one (ANALYZEd after the bulk
+load, as a deployment would after an import), kept and reused for the same size, captures
 and reconciles a roster for every group (so every family can be judged at once), then
 re-imports the whole employee sheet through members.importing.employee_import_file, as the
 command and the admin do, with ``--changes`` leavers, movers (department and category) and
@@ -48,12 +50,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--db", default="/tmp/bench-lifecycle.sqlite3")  # noqa: S108
     parser.add_argument("--fresh", action="store_true", help="rebuild the database")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432", help="server URL")
     parser.add_argument(
         "--one-by-one",
         action="store_true",
         help="apply each event at its row's save, as before the sheet was batched (for comparison)",
     )
     args = parser.parse_args()
+    if args.database == "postgres":
+        main_postgres(args)
+        return
 
     base = Path(f"{args.db}.{args.employees}.base")
     if args.fresh:
@@ -77,6 +84,44 @@ def main() -> None:
         connection.close()
         shutil.copy(work, base)  # the WAL is checkpointed on close
     run(args)
+
+
+def main_postgres(args) -> None:
+    """The same on PostgreSQL: the company built once in a template database, each run on a
+    fresh copy of it (CREATE DATABASE … TEMPLATE)."""
+    import psycopg
+
+    base, work = f"bench_lifecycle_{args.employees}_base", "bench_lifecycle"
+
+    def server(sql: str, params: tuple = ()) -> list:
+        # Database names are ours (``base``, ``work``: digits and letters), never user input.
+        with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as conn:
+            cursor = conn.execute(sql, params)  # type: ignore[call-overload]
+            return cursor.fetchall() if cursor.description else []
+
+    if args.fresh:
+        server(f"DROP DATABASE IF EXISTS {base}")
+    built = bool(server("SELECT 1 FROM pg_database WHERE datname = %s", (base,)))
+    if not built:
+        server(f"CREATE DATABASE {base}")
+    os.environ["DATABASE_URL"] = f"{args.pg}/{base}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    os.environ["DJANGO_DEBUG"] = "false"
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    if not built:
+        build(args)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    connection.close()
+    server(f"DROP DATABASE IF EXISTS {work}")
+    server(f"CREATE DATABASE {work} TEMPLATE {base}")
+    connection.settings_dict["NAME"] = work
+    run(args)
+    connection.close()
 
 
 def build(args) -> None:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
@@ -253,26 +253,33 @@ def _move_leaver_todos(leaver: Employee, now) -> tuple[list[RosterAction], Count
     """All of the leaver's open to-dos, each to its group's creator now (the successor in the
     groups they created: call after the hand-over), HR's queue when there is none, with a
     fresh due date: nobody is charged for what they could not do, and nothing is left with
-    nobody to do it. Returns the to-dos moved and, by group name, how many went to HR. Two
-    queries, whatever their number."""
-    moving = list(_leaver_todos([leaver.pk]).select_related("group").order_by("group__code", "pk"))
+    nobody to do it. Returns the to-dos moved and, by group name, how many went to HR. Three
+    queries at most, whatever their number."""
+    todos = _leaver_todos([leaver.pk])
+    moving = list(todos.select_related("group").order_by("group__code", "pk"))
     to_hr: Counter[str] = Counter()
     fresh = timezone.localdate(now) + dt.timedelta(days=settings.ROSTER_ACTION_DUE_DAYS)
+    reset = {"due_on": fresh, "last_reminded_on": None, "reminder_count": 0, "escalated_at": None}
     for action in moving:
         action.assignee_id = action.group.creator_id  # after the hand-over above
         action.owner = RosterAction.Owner.CREATOR
         if action.assignee_id is None:
             action.owner = RosterAction.Owner.HR
             to_hr[action.group.name] += 1
-        action.due_on = fresh
-        action.last_reminded_on = None
-        action.reminder_count = 0
-        action.escalated_at = None
-    RosterAction.objects.bulk_update(
-        moving,
-        ["owner", "assignee", "due_on", "last_reminded_on", "reminder_count", "escalated_at"],
-        batch_size=BULK_BATCH,
+        for field, value in reset.items():
+            setattr(action, field, value)
+    # Two UPDATEs, not bulk_update: its CASE over thousands of rows (HR staff administer every
+    # group) was 10 s of a 1,500-event sheet (docs/performance.md).
+    todos.update(
+        owner=RosterAction.Owner.CREATOR,
+        assignee_id=Subquery(
+            ChatGroup.objects.filter(pk=OuterRef("group_id")).values("creator_id")[:1]
+        ),
+        **reset,
     )
+    to_hr_pks = [a.pk for a in moving if a.owner == RosterAction.Owner.HR]
+    if to_hr_pks:
+        RosterAction.objects.filter(pk__in=to_hr_pks).update(owner=RosterAction.Owner.HR)
     return moving, to_hr
 
 
