@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from common.actors import Actor, actor_may, actor_user
 from common.exceptions import ServiceError
+from common.permissions import logins_with_perm
 from common.spreadsheets.cells import normalize_text
 from groups.models import AccountReport, RosterMember
 from members.models import Employee
@@ -58,16 +58,7 @@ def _already_reported(wechat_id: str, reported_at: dt.datetime) -> AccountReport
 
 def _hr_logins():
     """The active logins that may close a report (HR); a handful, in one query."""
-    return (
-        get_user_model()
-        .objects.with_perm(
-            CLOSE_PERMISSION,
-            include_superusers=False,
-            backend="django.contrib.auth.backends.ModelBackend",
-        )
-        .filter(is_active=True)
-        .order_by("pk")
-    )
+    return logins_with_perm(CLOSE_PERMISSION)
 
 
 def _is_own_account(employee: Employee, wechat_id: str) -> bool:

@@ -21,13 +21,13 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from common.permissions import logins_with_perm
 from groups.models import (
     BULK_BATCH,
     ChatGroup,
@@ -333,17 +333,7 @@ def _tell_hr(event, leaver: Employee, note: str, to_hr: Counter[str]) -> None:
     one query for the logins, then one notice each (a handful)."""
     lines = "\n".join(HR_NOTICE_LINE.format(group=g, count=n) for g, n in sorted(to_hr.items()))
     url = reverse("admin:groups_rosteraction_changelist") + "?owner__exact=hr&status__exact=open"
-    logins = (
-        get_user_model()
-        .objects.with_perm(
-            HR_NOTICE_PERMISSION,
-            include_superusers=False,
-            backend="django.contrib.auth.backends.ModelBackend",
-        )
-        .filter(is_active=True)
-        .order_by("pk")
-    )
-    for login in logins:
+    for login in logins_with_perm(HR_NOTICE_PERMISSION):
         notice_post(
             recipient=login,
             kind=Notice.Kind.GROUP_SUCCESSION,

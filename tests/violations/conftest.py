@@ -9,9 +9,21 @@ from django.utils import timezone
 
 from company.roles import FINANCE
 from members.services import department_get_or_create_by_path, department_set_head
-from tests.factories import CaseFactory, ChatGroupFactory, EmployeeFactory, login
+from tests.factories import CaseFactory, ChatGroupFactory, EmployeeFactory, UserFactory, login
 from violations.models import Case, Rule
 from violations.services import case_appeal, case_confirm, case_file
+
+
+@pytest.fixture
+def people(seeded):
+    """Two 销售部 employees for the explanation step (issue 12, point 6): 李娜 with a login
+    (a notice tells her), 刘洋 without (nobody can tell him)."""
+    sales = department_get_or_create_by_path(path="销售部")
+    lina = EmployeeFactory(
+        name="李娜", department=sales, user=UserFactory(username="lina", is_staff=False)
+    )
+    nologin = EmployeeFactory(name="刘洋", department=sales)
+    return {"lina": lina, "nologin": nologin}
 
 
 @pytest.fixture

@@ -12,17 +12,15 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from common.actors import SystemActor
-from members.services import department_get_or_create_by_path
 from notices.models import Notice
 from tests.factories import EmployeeFactory, UserFactory
+from tests.violations.explaining import propose
 from violations.models import Case
 from violations.services import (
     CaseError,
     case_confirm,
     case_dismiss,
     case_explain,
-    case_propose,
     explanation_due,
 )
 from violations.services.telling import (
@@ -40,29 +38,6 @@ State = Case.State
 @pytest.fixture(autouse=True)
 def _window(settings):
     settings.CASE_EXPLANATION_WORKING_DAYS = 1
-
-
-@pytest.fixture
-def people(seeded):
-    sales = department_get_or_create_by_path(path="销售部")
-    lina = EmployeeFactory(
-        name="李娜", department=sales, user=UserFactory(username="lina", is_staff=False)
-    )
-    nologin = EmployeeFactory(name="刘洋", department=sales)
-    return {"lina": lina, "nologin": nologin}
-
-
-def propose(employee, key="screening:1") -> Case:
-    case, _ = case_propose(
-        rule_code="9.4",
-        employee=employee,
-        source=Case.Source.SCREENING,
-        source_key=key,
-        description="群内发布赌博链接",
-        occurred_at=timezone.now() - dt.timedelta(hours=2),
-        actor=SystemActor("test"),
-    )
-    return case
 
 
 def proposal_notice(case: Case) -> Notice:

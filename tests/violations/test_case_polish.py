@@ -12,11 +12,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from common.actors import SystemActor
 from company.roles import HR
-from members.services import department_get_or_create_by_path
 from notices.models import Notice
-from tests.factories import EmployeeFactory, UserFactory
+from tests.factories import UserFactory
+from tests.violations.explaining import propose
 from violations.models import Case, CaseTransition, Rule
 from violations.selectors import appeal_of, proposed_queue
 from violations.services import (
@@ -25,7 +24,6 @@ from violations.services import (
     case_dismiss,
     case_explain,
     case_file,
-    case_propose,
     case_record_told,
 )
 from violations.services.guards import ERROR_OWN_APPEAL, own_interest
@@ -33,8 +31,6 @@ from violations.services.telling import TOLD_IN_PERSON, appeal_deadline
 
 pytestmark = pytest.mark.django_db
 State = Case.State
-QUEUE = "admin:violations_case_queue"
-NOTE_OWN_REPORT = "你是报告人：请另一位人力资源部同事确认或驳回（四眼原则）"
 
 
 @pytest.fixture(autouse=True)
@@ -42,27 +38,8 @@ def _window(settings):
     settings.CASE_EXPLANATION_WORKING_DAYS = 1
 
 
-@pytest.fixture
-def people(seeded):
-    sales = department_get_or_create_by_path(path="销售部")
-    lina = EmployeeFactory(
-        name="李娜", department=sales, user=UserFactory(username="lina", is_staff=False)
-    )
-    nologin = EmployeeFactory(name="刘洋", department=sales)
-    return {"lina": lina, "nologin": nologin}
-
-
-def propose(employee, key="screening:1") -> Case:
-    case, _ = case_propose(
-        rule_code="9.4",
-        employee=employee,
-        source=Case.Source.SCREENING,
-        source_key=key,
-        description="群内发布赌博链接",
-        occurred_at=timezone.now() - dt.timedelta(hours=2),
-        actor=SystemActor("test"),
-    )
-    return case
+QUEUE = "admin:violations_case_queue"
+NOTE_OWN_REPORT = "你是报告人：请另一位人力资源部同事确认或驳回（四眼原则）"
 
 
 def reported_by(clerk, employee) -> Case:
