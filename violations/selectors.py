@@ -103,6 +103,8 @@ QUEUE_ASKS = {
     Case.State.PROPOSED: "确认或驳回",
     Case.State.APPEALED: "裁决申诉（维持或撤销）",
 }
+# A proposal inside its explanation window (violations.services.telling.explanation_due).
+QUEUE_ASK_WAITING = "等待员工说明（至 {until:%m-%d %H:%M}）；可驳回"
 
 
 def proposed_queue(user=None) -> QuerySet[Case]:

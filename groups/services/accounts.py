@@ -168,7 +168,7 @@ def account_report_close(*, report: AccountReport, actor: Actor, note: str = "")
         kind=Notice.Kind.ACCOUNT_REPORT,
         title=f"你的微信号 {report.wechat_id} 已解除挂失",
         body="人力资源部已解除挂失"
-        + (f"：{report.hr_note}" if report.hr_note else "")
+        + (f"：{report.hr_note.rstrip('。.')}" if report.hr_note else "")
         + "。下次核对群成员名单时不再标记该账号。",
         url=reverse("me:account_report"),
         subject_key=f"account-report:{report.pk}:closed",

@@ -254,6 +254,13 @@ def test_closing_the_report_lets_the_next_reconciliation_resolve_the_flag(lina, 
     assert finding.action.status == RosterAction.Status.DONE
 
 
+def test_an_hr_note_ending_in_a_full_stop_is_not_doubled_in_the_notice(lina, hr_user):
+    account_report_close(report=report(lina), actor=hr_user, note="已找回账号并修改密码。")
+    body = Notice.objects.get(recipient=lina.user).body
+    assert "已找回账号并修改密码。下次核对" in body
+    assert "。。" not in body
+
+
 def test_only_hr_closes_a_report_and_only_once(lina, hr_user):
     made = report(lina)
     with pytest.raises(AccountReportError, match=ERROR_CLOSE_FORBIDDEN):

@@ -25,6 +25,7 @@ from violations.services import (
     case_explain,
     case_file,
     case_record_told,
+    explanation_due,
 )
 from violations.services.guards import ERROR_OWN_APPEAL, own_interest
 from violations.services.telling import TOLD_IN_PERSON, appeal_deadline
@@ -277,6 +278,34 @@ def test_the_told_button_asks_first(client, people, hr, hr2):
     client.post(told_url)
     case.refresh_from_db()
     assert case.told_how == TOLD_IN_PERSON
+
+
+def test_the_told_page_of_a_case_told_already_offers_nothing_more(client, people, hr, hr2):
+    case = confirmed_untold(people, hr)
+    case_record_told(case=case, how=TOLD_IN_PERSON, actor=hr2)
+    client.force_login(hr2)
+
+    answer = client.get(reverse("admin:violations_case_told", args=[case.pk]), follow=True)
+
+    text = answer.content.decode()
+    assert 'id="told-confirm-form"' not in text
+    assert "申诉期不变" in text
+    assert answer.redirect_chain[-1][0] == reverse("admin:violations_case_change", args=[case.pk])
+
+
+def test_the_queue_says_a_proposal_waits_for_the_explanation(client, people, hr):
+    waiting = propose(people["lina"], key="waiting")  # told by the notice: HR waits
+    nobody_told = propose(people["nologin"], key="untold")
+    client.force_login(hr)
+
+    rows = {
+        int(row.split('data-case="')[1].split('"')[0]): row
+        for row in client.get(reverse(QUEUE)).content.decode().split('class="queue-row"')[1:]
+    }
+
+    until = timezone.localtime(explanation_due(waiting))
+    assert f"等待员工说明（至 {until:%m-%d %H:%M}）；可驳回" in rows[waiting.pk]
+    assert "确认或驳回" in rows[nobody_told.pk]
 
 
 def test_telling_in_person_is_on_the_timeline(people, hr, hr2):

@@ -398,8 +398,10 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, CaseTellingActions, HistoryAdm
         """Proposals and appeals, oldest first, with their evidence: what HR decides next."""
         if not self.has_decide_permission(request):
             raise PermissionDenied
-        queue = selectors.proposed_queue(request.user)  # without their own reports (four eyes)
+        # Without their own reports (four eyes); when each proposal's notice told its employee.
+        queue = selectors.with_proposal_told_at(selectors.proposed_queue(request.user))
         page = Paginator(queue, QUEUE_PAGE_SIZE).get_page(request.GET.get("p"))
+        self.mark_explanation_until(page.object_list)
         changelist = reverse("admin:violations_case_changelist")
         # The changelist's "o" counts columns from 0, the action checkbox first (HR has actions).
         oldest_first = self.list_display.index("created_at") + 1
@@ -408,7 +410,7 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, CaseTellingActions, HistoryAdm
             "opts": self.opts,
             "title": "待处理：待审核的案件和申诉（先登记的在前）",
             "page": page,
-            "rows": [(case, selectors.QUEUE_ASKS[case.state]) for case in page.object_list],
+            "rows": [(case, self.queue_ask(case)) for case in page.object_list],
             "bulk_url": f"{changelist}?state__exact={Case.State.PROPOSED}&o={oldest_first}",
             "appeals_url": f"{changelist}?state__exact={Case.State.APPEALED}&o={oldest_first}",
         }

@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
+from violations import selectors
 from violations.models import Case
 from violations.services import CaseError, case_record_told
 from violations.services.telling import (
@@ -61,9 +62,26 @@ class CaseTellingActions:
         """The list, each proposal with the end of its explanation window (from the
         queryset's proposal_told_at), a calendar query per day, not per row."""
         changelist = super().get_changelist_instance(request)
+        self.mark_explanation_until(changelist.result_list)
+        return changelist
+
+    @staticmethod
+    def queue_ask(case: Case) -> str:
+        """What the case asks of HR now: a proposal whose employee may still explain can only
+        be dismissed until then (violations.services.telling)."""
+        until = getattr(case, "explanation_until", None)
+        if until is not None and timezone.now() < until:
+            return selectors.QUEUE_ASK_WAITING.format(until=timezone.localtime(until))
+        return selectors.QUEUE_ASKS[case.state]
+
+    @staticmethod
+    def mark_explanation_until(cases) -> None:
+        """Give each proposal not yet explained among ``cases`` (annotated with
+        proposal_told_at: violations.selectors.with_proposal_told_at) its
+        ``explanation_until``: a calendar query per day, not per row (the list, the queue)."""
         rows = [
             case
-            for case in changelist.result_list
+            for case in cases
             if case.state == Case.State.PROPOSED and case.explained_at is None
         ]
         told = [case.proposal_told_at for case in rows if case.proposal_told_at is not None]
@@ -71,7 +89,6 @@ class CaseTellingActions:
         for case in rows:
             told_at = case.proposal_told_at
             case.explanation_until = None if told_at is None else untils[told_at]
-        return changelist
 
     @admin.display(description="申诉截止")
     def appeal_until(self, obj: Case) -> str:
@@ -141,6 +158,12 @@ class CaseTellingActions:
         if not self.has_decide_permission(request):
             raise PermissionDenied
         if request.method == "GET":
+            if case.told_at is not None:  # nothing left to confirm: say when, back to the case
+                before = MESSAGE_TOLD_BEFORE.format(
+                    pk=case.pk, at=timezone.localtime(case.told_at), how=case.told_how
+                )
+                self.message_user(request, before, messages.WARNING)
+                return redirect("admin:violations_case_change", case.pk)
             return self._told_confirm_page(request, [case])
         if request.method != "POST":
             return HttpResponseNotAllowed(["GET", "POST"])
