@@ -200,6 +200,17 @@ def roster_groups_visible_to(user) -> QuerySet[ChatGroup]:
     )
 
 
+def with_latest_snapshot(groups: QuerySet[ChatGroup]) -> QuerySet[ChatGroup]:
+    """``groups`` with their latest snapshot's id (``latest_snapshot``) and when it was
+    reconciled (``latest_reconciled_at``, None before): what reconciliation, the family's
+    应入群 question and the personnel events ask of each group, one query for all."""
+    latest = RosterSnapshot.objects.filter(group=OuterRef("pk")).order_by("-taken_at", "-pk")
+    return groups.annotate(
+        latest_snapshot=Subquery(latest.values("pk")[:1]),
+        latest_reconciled_at=Subquery(latest.values("reconciled_at")[:1]),
+    )
+
+
 def groups_for_changelist(user) -> QuerySet[ChatGroup]:
     """The group list with its latest snapshot's figures and open findings, in one query."""
     latest = RosterSnapshot.objects.filter(group=OuterRef("pk")).order_by("-taken_at", "-pk")

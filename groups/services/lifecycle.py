@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 from django.utils import timezone
 
 from groups import selectors
@@ -38,10 +38,8 @@ from groups.models import (
     Finding,
     RosterAction,
     RosterMember,
-    RosterSnapshot,
 )
-from groups.policy_data import FINDING_SPECS
-from groups.services.reconcile_apply import roster_action_for
+from groups.services.reconcile_apply import finding_new, roster_action_for
 from groups.services.succession import leavers_succession
 from members.models import PersonnelEvent
 from members.signals import FIELD_STATUS
@@ -95,13 +93,7 @@ class Outcome:
 
 def _active_groups() -> list[_GroupNow]:
     """Every active group with its latest snapshot (id, reconciled at), in one query."""
-    latest = RosterSnapshot.objects.filter(group=OuterRef("pk")).order_by("-taken_at", "-pk")
-    return list(
-        ChatGroup.objects.filter(is_active=True).annotate(
-            latest_snapshot=Subquery(latest.values("pk")[:1]),
-            latest_reconciled_at=Subquery(latest.values("reconciled_at")[:1]),
-        )
-    )
+    return list(selectors.with_latest_snapshot(ChatGroup.objects.filter(is_active=True)))
 
 
 @transaction.atomic
@@ -207,18 +199,14 @@ def _new_finding(
     display_name: str = "",
     wechat_id: str = "",
 ) -> Finding:
-    spec = FINDING_SPECS[kind]
-    return Finding(
+    return finding_new(
         group=group,
         kind=kind,
         subject=f"e:{event.employee_id}",  # as reconciliation keys it (groups.services.detect)
-        clause=spec.clause,
-        severity=spec.severity,
         employee_id=event.employee_id,
         display_name=display_name,
         wechat_id=wechat_id,
         detail=detail,
-        recommended_action=spec.advice,
         first_seen_id=snapshot_id,
         last_seen_id=snapshot_id,
         event=event,

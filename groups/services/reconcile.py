@@ -26,7 +26,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 from django.utils import timezone
 
 from common.db import update_from_values
@@ -197,10 +197,8 @@ def _reconcile_family_missing(
     # The family's first group holds the MISSING findings: lock it too, so that two
     # sibling groups reconciled at once on PostgreSQL do not both open them.
     root = ChatGroup.objects.select_for_update(of=("self",)).get(pk=group.rules_group.pk)
-    latest = RosterSnapshot.objects.filter(group=OuterRef("pk")).order_by("-taken_at", "-pk")
-    family = ChatGroup.objects.filter(Q(pk=root.pk) | Q(family=root), is_active=True).annotate(
-        latest_snapshot=Subquery(latest.values("pk")[:1]),
-        latest_reconciled_at=Subquery(latest.values("reconciled_at")[:1]),
+    family = selectors.with_latest_snapshot(
+        ChatGroup.objects.filter(Q(pk=root.pk) | Q(family=root), is_active=True)
     )
     latest_ids = []
     for member_group in family:

@@ -27,6 +27,21 @@ def _due_on(today: dt.date) -> dt.date:
     return today + dt.timedelta(days=settings.ROSTER_ACTION_DUE_DAYS)
 
 
+def finding_new(*, group: ChatGroup, kind: str, subject: str, **fields) -> Finding:
+    """An unsaved finding of ``kind`` about ``subject`` with what FINDING_SPECS says of its
+    kind (clause, severity, advice): reconciliation's and the personnel events' (lifecycle)."""
+    spec = FINDING_SPECS[kind]
+    return Finding(
+        group=group,
+        kind=kind,
+        subject=subject,
+        clause=spec.clause,
+        severity=spec.severity,
+        recommended_action=spec.advice,
+        **fields,
+    )
+
+
 def roster_action_for(finding: Finding, group: ChatGroup, *, today: dt.date) -> RosterAction | None:
     """The to-do an open finding asks for, unsaved, assigned to whoever can fix it
     (FINDING_SPECS' owner): the group's creator (§5.1), the member (§5.3.b), or HR (no
@@ -88,21 +103,17 @@ def findings_apply(
     for key, s in wanted.items():
         finding = existing.get(key)
         if finding is None:
-            spec = FINDING_SPECS[s.kind]
             to_create.append(
-                Finding(
+                finding_new(
                     group=group,
                     kind=s.kind,
                     subject=s.subject,
-                    clause=spec.clause,
-                    severity=spec.severity,
                     employee_id=s.employee_id,
                     display_name=s.display_name,
                     wechat_id=s.wechat_id,
                     detail=s.detail,
                     inviter_text=s.inviter_text,
                     inviter_id=s.inviter_id,
-                    recommended_action=spec.advice,
                     first_seen=snapshot,
                     last_seen=snapshot,
                     # JOINED is information only: nothing stays open for it.
