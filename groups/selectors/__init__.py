@@ -6,8 +6,8 @@ groups.selectors.findings, re-exported here: import every read from ``groups.sel
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
-from typing import cast
+from datetime import date, datetime
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.db.models import (
     BooleanField,
@@ -200,7 +200,18 @@ def roster_groups_visible_to(user) -> QuerySet[ChatGroup]:
     )
 
 
-def with_latest_snapshot(groups: QuerySet[ChatGroup]) -> QuerySet[ChatGroup]:
+class LatestSnapshot(TypedDict):
+    latest_snapshot: int | None
+    latest_reconciled_at: datetime | None
+
+
+if TYPE_CHECKING:  # django-stubs' helper (a development requirement), for the type checker
+    from django_stubs_ext import WithAnnotations
+
+    GroupWithLatest = WithAnnotations[ChatGroup, LatestSnapshot]
+
+
+def with_latest_snapshot(groups: QuerySet[ChatGroup]) -> QuerySet[GroupWithLatest]:
     """``groups`` with their latest snapshot's id (``latest_snapshot``) and when it was
     reconciled (``latest_reconciled_at``, None before): what reconciliation, the family's
     应入群 question and the personnel events ask of each group, one query for all."""

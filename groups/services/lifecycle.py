@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Q
@@ -44,16 +44,8 @@ from groups.services.succession import leavers_succession
 from members.models import PersonnelEvent
 from members.signals import FIELD_STATUS
 
-
-class _Latest(TypedDict):
-    latest_snapshot: int | None
-    latest_reconciled_at: dt.datetime | None
-
-
-if TYPE_CHECKING:  # django-stubs' helper (a development requirement), for the type checker
-    from django_stubs_ext import WithAnnotations
-
-    _GroupNow = WithAnnotations[ChatGroup, _Latest]
+if TYPE_CHECKING:
+    from groups.selectors import GroupWithLatest as _GroupNow
 
 DETAIL_DEPARTED = "{name}（{employee_no}）已离职"
 DETAIL_INELIGIBLE = "{department} 的 {name} 不符合本群入群条件"
