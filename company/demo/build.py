@@ -155,7 +155,7 @@ def demo_company_build(*, employees: int, seed: int, today: date) -> DemoCompany
         "finance": heads["财务部"],
         "leader": heads["总经办"],  # the general manager
         "head": heads[workshop_path(1)],
-        "groupadmin": hr_clerk.employee_no,  # an admin of every group (§5.2)
+        "groupadmin": hr_clerk.employee_no,  # HR's first 工号 after its head: admin of every group (§5.2)
         "creator": heads[CREATOR_PERSONA_DEPARTMENT],  # §5.1 creator of 俊马欢乐谷
         # A line worker with a department head; company.demo.cases gives them cases in several
         # states, one of them still open to appeal, for their /me/ pages.

@@ -7,8 +7,8 @@ questions; cases filed by a group's admin; HR's confirmations (a repeat offence
 that escalates, a §9.8 case that makes the department head's joint case, an
 override with its reason) and dismissals; appeals pending, upheld and overturned.
 
-Four eyes need two HR logins: ``demo-hr-1`` (an HR clerk and so an admin of every
-group: files cases, decides appeals) and ``demo-hr-2`` (confirms and dismisses,
+Four eyes need two HR logins: ``demo-hr-1`` (an HR clerk and one of every group's
+default admins: files cases, decides appeals) and ``demo-hr-2`` (confirms and dismisses,
 registers appeals for employees). They have unusable passwords — nobody logs
 in as them; the persona logins of company.demo.write are for that. The cases that go to
 appeal are proposals no one reported, so that reporter, confirmer and appeal
@@ -131,7 +131,8 @@ def _make_cases(
         return case
 
     def file(code, employee, group, description, occurred_at) -> Case:
-        # demo-hr-1 is an HR clerk, hence an admin of every group (§5.2).
+        # demo-hr-1 is HR's second clerk by 工号, hence an admin of every group (§5.2: the
+        # default GROUP_DEFAULT_ADMINS, 2, names HR's first two after its head).
         return case_file(
             rule=rules[code],
             employee=employee,

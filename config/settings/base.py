@@ -200,6 +200,11 @@ MAX_ROSTER_ROWS = env.int("MAX_ROSTER_ROWS", default=2_000)
 # the head of their department, else of the one above, up to the top, then the HR head — or
 # "hr_head", the HR head always. Any other value fails the system check groups.E001.
 GROUP_SUCCESSOR_RULE = env("GROUP_SUCCESSOR_RULE", default="department_head")
+# Who a group without admins gets as admins (§5.2, groups.services.staffing): a number — that
+# many of HR's active staff, by 工号, the HR head (the creator) left out — or 工号 separated by
+# commas (JM00012,JM00040). WeChat lets a group owner name at most 3 admins: more, a 工号 twice
+# or a malformed value fails the system check groups.E002.
+GROUP_DEFAULT_ADMINS = env("GROUP_DEFAULT_ADMINS", default="2")
 
 # ------------------------------------------------------------------------------
 # Violation cases (§7.1) — README.md, "Configuration"

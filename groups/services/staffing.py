@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.db import transaction
 
@@ -50,21 +53,81 @@ def _resolve_rule(spec: RuleSpec) -> dict[str, object]:
     return resolved
 
 
+# WeChat lets a group's owner (群主) name at most this many admins (群管理员).
+WECHAT_MAX_ADMINS = 3
+ERROR_DEFAULT_ADMINS = (
+    "GROUP_DEFAULT_ADMINS 应为 0 到 {most} 之间的人数，或以逗号分隔、不重复的至多 {most} 个工号"
+    "（微信群主至多设 {most} 名管理员）。"
+)
+
+
+def default_admins_setting(value: object = None) -> int | tuple[str, ...]:
+    """GROUP_DEFAULT_ADMINS read: a number of HR staff, or the 工号 of the admins, in order.
+
+    Accepts what the environment gives ("2", "JM00012,JM00040") and what a settings file
+    may write (2, ["JM00012"]). Raises ValueError (ERROR_DEFAULT_ADMINS) for anything
+    else — the system check groups.E002 says so when the site starts.
+    """
+    if value is None:
+        value = getattr(settings, "GROUP_DEFAULT_ADMINS", 2)
+    error = ValueError(ERROR_DEFAULT_ADMINS.format(most=WECHAT_MAX_ADMINS))
+    if isinstance(value, str):
+        value = value.strip()
+        value = int(value) if value.isdigit() else [no.strip() for no in value.split(",")]
+    if isinstance(value, bool):
+        raise error
+    if isinstance(value, int):
+        if not 0 <= value <= WECHAT_MAX_ADMINS:
+            raise error
+        return value
+    if not isinstance(value, Sequence):
+        raise error
+    numbers = tuple(value)
+    if (
+        not 0 < len(numbers) <= WECHAT_MAX_ADMINS
+        or not all(isinstance(no, str) and no for no in numbers)
+        or len(set(numbers)) != len(numbers)
+    ):
+        raise error
+    return numbers
+
+
+def default_admins(*, exclude: Sequence[int] = ()) -> list[Employee]:
+    """The admins GROUP_DEFAULT_ADMINS names, active employees only, at most WeChat's 3.
+
+    A number: that many of HR's active staff by 工号, those in ``exclude`` (the creator)
+    left out. 工号: those employees in that order, whatever their department; one who
+    left or is unknown is skipped (`manage.py check --database default` warns, groups.W003).
+    """
+    wanted = default_admins_setting()
+    active = Employee.objects.active().exclude(pk__in=exclude)
+    if isinstance(wanted, int):
+        hr = Department.objects.filter(path=HR_DEPARTMENT).first()
+        if hr is None or not wanted:
+            return []
+        return list(active.filter(hr.subtree_q("department__")).order_by("employee_no")[:wanted])
+    found = {e.employee_no: e for e in active.filter(employee_no__in=wanted)}
+    return [found[no] for no in wanted if no in found]
+
+
 @transaction.atomic
 def chat_group_assign_default_staff(*, group: ChatGroup) -> ChatGroup:
-    """Give a group without admins the HR staff as admins (§5.2), and the HR head as creator.
+    """Give a group without a creator the HR head (§5.1), and one without admins the few
+    GROUP_DEFAULT_ADMINS names (§5.2; default_admins).
 
-    Only fills gaps: a creator or admins HR chose are never replaced.
+    Only fills gaps: a creator or admins HR chose are never replaced. A few admins, not all
+    of HR: WeChat lets a group owner name at most 3, and every admin row is joined by the
+    group list and synced as object permissions (docs/performance.md). Groups staffed
+    before this rule keep their admins: who administers a real group is HR's to change,
+    on the group's page, not a migration's.
     """
     hr = Department.objects.filter(path=HR_DEPARTMENT).first()
-    if hr is None:
-        return group
-    if group.creator_id is None and hr.head_id is not None:
+    if group.creator_id is None and hr is not None and hr.head_id is not None:
         group.creator_id = hr.head_id
         group.save(update_fields=["creator"])
     if not group.admins.exists():
-        staff = Employee.objects.active().filter(hr.subtree_q("department__"))
-        group.admins.set(staff)
+        creator = [group.creator_id] if group.creator_id else []
+        group.admins.set(default_admins(exclude=creator))
     return group
 
 

@@ -257,14 +257,17 @@ def test_employee_numbers_phones_and_wechat_ids_look_real(company):
     assert max(Counter(e.wechat_id for e in employees if e.wechat_id).values()) == 1
 
 
-def test_groups_get_the_hr_head_as_creator_and_hr_staff_as_admins(company):
+def test_groups_get_the_hr_head_as_creator_and_two_hr_staff_as_admins(company):
+    # GROUP_DEFAULT_ADMINS' default, 2: HR's first two active staff by 工号 after its head —
+    # the groupadmin persona among them — never all of HR (WeChat allows an owner 3 admins).
     hr = Department.objects.get(path="人力资源部")
-    hr_staff = set(Employee.objects.active().filter(department=hr))
-    assert len(hr_staff) >= 2
+    first_two = list(Employee.objects.active().filter(department=hr).exclude(pk=hr.head_id)[:2])
+    assert len(first_two) == 2
     for group in ChatGroup.objects.exclude(code=CREATOR_PERSONA_GROUP):
         assert group.creator_id == hr.head_id
     for group in ChatGroup.objects.all():
-        assert set(group.admins.all()) == hr_staff
+        assert list(group.admins.order_by("employee_no")) == first_two
+    assert first_two[0].employee_no == build(300, seed=1).persona("groupadmin").employee_no
 
 
 def test_the_leisure_group_is_created_by_the_production_head_not_hr(company):
