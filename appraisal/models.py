@@ -191,6 +191,18 @@ class Result(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["period", "employee"], name="result_once_per_period")
         ]
+        # The results list (appraisal.admin.results, LIST_ORDER): newest period first, and
+        # each list filter followed by that order (docs/performance.md, 考核结果与扣分明细).
+        # text_pattern_ops: the department filter's "生产部/%" is a LIKE on PostgreSQL.
+        indexes = [
+            models.Index(fields=["-period", "employee"], name="result_list_idx"),
+            models.Index(
+                fields=["department_path"],
+                name="result_department_idx",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            models.Index(fields=["grade", "-period", "employee"], name="result_grade_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.period} {self.employee}"
@@ -222,6 +234,7 @@ class Line(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="adjustments",
+        db_index=False,  # line_corrects_idx: the few adjustments only
     )
 
     class Meta:
@@ -241,7 +254,23 @@ class Line(models.Model):
                 name="adjustment_once_per_case",
             ),
         ]
-        indexes = [models.Index(fields=["period", "employee"])]
+        # The lines list (appraisal.admin.results, LIST_ORDER): newest period first, and
+        # each list filter followed by that order; the few joint lines and adjustments by
+        # partial indexes (docs/performance.md, 考核结果与扣分明细).
+        indexes = [
+            models.Index(
+                fields=["-period", "employee", "occurred_on", "case"], name="line_list_idx"
+            ),
+            models.Index(fields=["clause", "-period", "employee"], name="line_clause_idx"),
+            models.Index(
+                fields=["-period", "employee"], condition=Q(is_joint=True), name="line_joint_idx"
+            ),
+            models.Index(
+                fields=["corrects", "-period", "employee"],
+                condition=Q(corrects__isnull=False),
+                name="line_corrects_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.period} #{self.case_id} {self.points}"
@@ -273,6 +302,7 @@ class SettlementImport(models.Model):
         verbose_name = "财务扣款表导入"
         verbose_name_plural = "财务扣款表导入"
         ordering = ["-imported_at", "-pk"]
+        indexes = [models.Index(fields=["imported_at", "id"], name="settlementimport_list_idx")]
 
     def __str__(self) -> str:
         return f"{self.period} {self.file_name}"
@@ -314,6 +344,8 @@ class Settlement(models.Model):
                 condition=Q(amount__gte=0), name="settlement_amount_not_negative"
             ),
         ]
+        # The settlements list (appraisal.admin.settlements, LIST_ORDER): newest period first.
+        indexes = [models.Index(fields=["-period", "employee"], name="settlement_list_idx")]
 
     def __str__(self) -> str:
         return f"{self.period} {self.employee} ¥{self.amount}"

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils.html import format_html
 
 from common.admin import (
@@ -123,6 +124,18 @@ class ScopedAdmin(ViewerLinksMixin, admin.ModelAdmin):
 # -- directives ------------------------------------------------------------------------------
 
 
+def _assignments(**conditions) -> Coalesce:
+    """How many assignments of the outer directive (matching ``conditions``)."""
+    rows = (
+        DirectiveAssignment.objects.filter(directive=OuterRef("pk"), **conditions)
+        .order_by()
+        .values("directive")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
 class AssignmentInline(ReadOnlyInline):
     model = DirectiveAssignment
     fields = readonly_fields = ("person", "state", "note", "done_at", "reminded_at")
@@ -142,9 +155,10 @@ class AssignmentInline(ReadOnlyInline):
 @admin.register(Directive)
 class DirectiveAdmin(ScopedAdmin):
     list_display = ("__str__", "issuer", "group", "given_at", "deadline", "progress")
-    list_filter = ("group",)
+    # A date filter of fixed choices (a range on directive_given_idx), where a date
+    # hierarchy read every directive for its links.
+    list_filter = ("group", ("given_at", admin.DateFieldListFilter))
     search_fields = ("text", "issuer__name")
-    date_hierarchy = "given_at"
     inlines = [AssignmentInline]
     fields = readonly_fields = (
         "text",
@@ -168,9 +182,10 @@ class DirectiveAdmin(ScopedAdmin):
         return self.link(obj, obj.created_by)
 
     def scoped(self, request):
-        done = Q(assignments__state__in=[State.DONE, State.ACCEPTED])
+        # Counted per row by correlated subqueries (the page's rows only), not by a GROUP BY
+        # of every directive joined to every assignment before the page is cut.
         return selectors.directives_visible_to(request.user).annotate(
-            total=Count("assignments"), finished=Count("assignments", filter=done)
+            total=_assignments(), finished=_assignments(state__in=[State.DONE, State.ACCEPTED])
         )
 
     @admin.display(description="完成情况")
@@ -217,6 +232,9 @@ class DirectiveAssignmentAdmin(ScopedAdmin):
     list_display = ("directive", "employee", "state_shown", "deadline", "done_at", "note_short")
     list_filter = ("state",)
     list_select_related = ("directive", "employee")
+    # Newest directive first, from assignment_list_idx: not sorted through the directives
+    # and employees tables as the model's order is.
+    ordering = ("-directive_id", "employee_id")
     search_fields = ("employee__name", "directive__text")
     fields = readonly_fields = (
         "directive_link",

@@ -50,6 +50,11 @@ class Directive(models.Model):
         verbose_name = "群内指令"
         verbose_name_plural = "群内指令"
         ordering = ["-given_at", "-pk"]
+        # The directives list (directives.admin): its order, and its group filter then that order.
+        indexes = [
+            models.Index(fields=["given_at", "id"], name="directive_given_idx"),
+            models.Index(fields=["group", "given_at", "id"], name="directive_group_given_idx"),
+        ]
         permissions = [
             ("accept_directive", "可以验收或退回任何指令（人力资源部）"),
             ("issue_directive", "可以在群内下达指令（公司领导、部门负责人，§7.2）"),
@@ -103,6 +108,12 @@ class DirectiveAssignment(models.Model):
         verbose_name = "指令执行人"
         verbose_name_plural = "指令执行人"
         ordering = ["directive", "employee__employee_no"]
+        # The assignments list (directives.admin, newest directive first, no join to sort):
+        # its order, and its state filter then that order.
+        indexes = [
+            models.Index(fields=["-directive", "employee"], name="assignment_list_idx"),
+            models.Index(fields=["state", "-directive", "employee"], name="assignment_state_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["directive", "employee"], name="directive_assignment_once"
@@ -236,6 +247,12 @@ class Question(models.Model):
         verbose_name = "群内问题"
         verbose_name_plural = "群内问题"
         ordering = ["-raised_at", "-pk"]
+        # The questions list (directives.admin): its order, and each filter then that order.
+        indexes = [
+            models.Index(fields=["raised_at", "id"], name="question_raised_idx"),
+            models.Index(fields=["state", "raised_at", "id"], name="question_state_raised_idx"),
+            models.Index(fields=["group", "raised_at", "id"], name="question_group_raised_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(raised_by__isnull=False) | ~Q(raised_by_name=""),

@@ -83,6 +83,11 @@ class EmailDelivery(models.Model):
         verbose_name = "邮件发送记录"
         verbose_name_plural = "邮件发送记录"
         ordering = ["-created_at", "-pk"]
+        # The emails list (notices.admin): its order, and its status filter then that order.
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="email_created_idx"),
+            models.Index(fields=["status", "created_at", "id"], name="email_status_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.to}：{self.subject}"

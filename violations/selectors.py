@@ -34,6 +34,10 @@ def _scoped_q(user) -> Q:
     )
 
 
+# What a row of the case list shows (violations.admin.cases): joined for the page's rows only.
+CASE_LIST_RELATED = ["rule", "employee__department", "group", "reported_by__employee"]
+
+
 def cases_visible_to(user) -> QuerySet[Case]:
     """Every case ``user`` may see, with what lists show, in one query.
 
@@ -127,8 +131,10 @@ def with_proposal_told_at(cases: QuerySet[Case]) -> QuerySet[Case]:
     present, active login (None: nobody told, HR waits for no explanation) — the start of the
     explanation window (violations.services.telling.explanation_due) for a whole list in the
     list's own query."""
+    # The employee's login reached from the notice's side: the list's own query (and its
+    # COUNT) then joins nothing for it (docs/performance.md, 案件列表).
     told = Notice.objects.filter(
-        recipient_id=OuterRef("employee__user_id"),
+        recipient__employee=OuterRef("employee_id"),
         recipient__is_active=True,
         subject_key=Concat(Value("case:"), Cast(OuterRef("pk"), CharField()), Value(":proposed")),
     ).values("created_at")[:1]

@@ -81,6 +81,16 @@ class Announcement(models.Model):
         verbose_name = "公告"
         verbose_name_plural = "公告"
         ordering = ["-created_at", "-pk"]
+        # The announcements list (announcements.admin): its order, and each filter then it.
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="announcement_created_idx"),
+            models.Index(fields=["state", "created_at", "id"], name="announcement_state_idx"),
+            models.Index(fields=["category", "created_at", "id"], name="announcement_category_idx"),
+            models.Index(
+                fields=["classification", "created_at", "id"], name="announcement_class_idx"
+            ),
+            models.Index(fields=["author", "created_at", "id"], name="announcement_author_idx"),
+        ]
         # The role steps of a route (任一公司领导, 人力资源部) are decided by whoever holds
         # the matching right (company.roles grants them); a person's step by that person.
         permissions = [

@@ -66,6 +66,7 @@ class SettlementAdmin(ClerkImportMixin, ImportMixin, ReadOnlyAdmin):
     list_filter = ["period"]
     search_fields = ["employee__employee_no", "employee__name"]
     list_select_related = ["period", "employee", "imported_in__period"]
+    ordering = ["-period_id", "employee_id"]  # settlement_list_idx: no sort through joins
     fields = SETTLEMENT_FIELDS
     readonly_fields = SETTLEMENT_FIELDS
     resource_classes = [SettlementResource]

@@ -17,7 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from common.admin import HistoryAdmin, once_per_request, render_service_add_form
-from members.models import PATH_SEPARATOR, Department, Employee
+from members.models import Employee
 from members.selectors import person_label
 from violations import selectors
 from violations.admin.decisions import CaseDecisionActions
@@ -29,6 +29,7 @@ from violations.admin.display import (
     attach_links,
     evidence_preview,
 )
+from violations.admin.filters import DepartmentFilter, GroupFilter, OccurredMonthFilter
 from violations.admin.telling import CaseTellingActions
 from violations.forms import CaseFileForm, EvidenceAddForm
 from violations.models import Case, Rule
@@ -43,41 +44,6 @@ DECIDE_FORM = "_refused_decide_form"  # case_page → change_view, never into th
 
 
 # -- the case list -------------------------------------------------------------------------
-
-
-class DepartmentFilter(admin.SimpleListFilter):
-    """The offender's department with its sub-departments (§9.12: 生产部 takes in
-    生产部/一车间), listing the departments that have visible cases and those above them."""
-
-    title = "部门"
-    parameter_name = "department"
-
-    def lookups(self, request, model_admin):
-        present = (
-            model_admin.get_queryset(request)
-            .order_by()
-            .values_list("employee__department__path", flat=True)
-        )
-        paths = set()
-        for own_path in present.distinct():
-            parts = own_path.split(PATH_SEPARATOR)
-            paths.update(PATH_SEPARATOR.join(parts[:n]) for n in range(1, len(parts) + 1))
-        departments = Department.objects.filter(path__in=paths).order_by("path")
-        self._departments = {str(d.pk): d for d in departments}
-        # Values as text, as they come from the query string: facet counting (显示计数)
-        # hands queryset() the lookups' own values, not the request's.
-        return [(pk, d.path) for pk, d in self._departments.items()]
-
-    def queryset(self, request, queryset):
-        value = str(self.value() or "")
-        if not value:
-            return queryset
-        department = self._departments.get(value)
-        if department is None and value.isdigit():  # chosen, but no visible case in it
-            department = Department.objects.filter(pk=int(value)).first()
-        if department is None:
-            return queryset.none()
-        return queryset.filter(department.subtree_q("employee__department__"))
 
 
 DECIDED_FIELDS = ["state", *CONFIRMATION_FIELDS, "told_at", "told_how", "appeal_until"]
@@ -111,11 +77,13 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, CaseTellingActions, HistoryAdm
     list_filter = [
         "state",
         "rule",
-        ("group", admin.RelatedOnlyFieldListFilter),
+        ("group", GroupFilter),
         DepartmentFilter,
         "source",
+        OccurredMonthFilter,
     ]
-    date_hierarchy = "occurred_at"
+    # Joined for the row's columns only, never Django's select_related() of every key.
+    list_select_related = selectors.CASE_LIST_RELATED
     search_fields = ["employee__name", "employee__employee_no", "description"]
     add_fieldsets = [(None, {"fields": [*FACT_FIELDS, "evidence"]})]
     actions = [

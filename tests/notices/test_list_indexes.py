@@ -1,0 +1,27 @@
+"""The email lists' indexes exist in the migrated database (issue 13: every default order and
+every list filter read from an index, docs/performance.md): asked of the real table through
+the database's own introspection, so this checks SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from notices.models import EmailDelivery
+
+pytestmark = pytest.mark.django_db
+
+# (model, index name, its columns in order)
+INDEXES = [
+    (EmailDelivery, "email_created_idx", ["created_at", "id"]),
+    (EmailDelivery, "email_status_created_idx", ["status", "created_at", "id"]),
+]
+
+
+@pytest.mark.parametrize(("model", "name", "columns"), INDEXES, ids=[i[1] for i in INDEXES])
+def test_the_list_index_exists_on_the_table(model, name, columns):
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    assert name in constraints, f"{name} missing on {model._meta.db_table}"
+    assert constraints[name]["index"]
+    assert constraints[name]["columns"] == columns
