@@ -330,6 +330,20 @@ def _count_tags(
 
 
 _COLUMN_LETTERS = re.compile(r"[A-Z]{1,3}")
+_DIGITS = "0123456789"
+
+
+class _ColumnIndexes(dict[str, int | None]):
+    """A reference's letters ('AB' of 'AB12') -> its column number, None when it has none
+    (the cell is then the one after the previous): looked up at dict speed for every cell,
+    and — like the local names — not kept past a bound for a forged sheet."""
+
+    def __missing__(self, letters: str) -> int | None:
+        match = _COLUMN_LETTERS.match(letters)
+        index = column_index_from_string(match.group()) if match else None
+        if len(self) < 1000:
+            self[letters] = index
+        return index
 
 
 def xlsx_rows(
@@ -447,6 +461,8 @@ def _sheet_handlers(  # noqa: C901 — one state machine, kept together for spee
     closure's variable is cheaper than an attribute (0.2 s of a 20,000-row sheet).
     """
     names = _LOCAL_NAMES
+    columns = _ColumnIndexes()
+    column_cap = limits.MAX_COLUMNS + 1
     rows_read = cells = number = column = 0
     values: list[object] | None = None  # the open row's values; None outside a row
     depth = 0  # elements open below the row: 1 a cell, 2 a cell's child (<v>, <is>), ...
@@ -476,8 +492,8 @@ def _sheet_handlers(  # noqa: C901 — one state machine, kept together for spee
             if cells > max_cells:
                 raise SpreadsheetError(ERROR_TOO_MANY_CELLS.format(limit=max_cells))
             reference = attrs.get("r")
-            match = _COLUMN_LETTERS.match(reference) if reference else None
-            column = column_index_from_string(match.group()) if match else column + 1
+            index = columns[reference.rstrip(_DIGITS)] if reference else None
+            column = column + 1 if index is None else index
             kind, style = attrs.get("t", "n"), attrs.get("s", "")
             last_value = inline = None
         elif depth == 2:
@@ -507,13 +523,20 @@ def _sheet_handlers(  # noqa: C901 — one state machine, kept together for spee
             values = None
             return
         if depth == 1:  # a cell
-            value = _cell_value(kind, style, last_value, inline, strings, dates, durations, epoch)
+            if inline is not None:  # only read for an inlineStr
+                value: object = "".join(inline)
+            elif last_value:
+                value = _cell_value(kind, style, last_value, strings, dates, durations, epoch)
+            else:
+                value = None
             if value is not None:
                 # One column past the cap is enough to notice a sheet that is too wide.
-                index = min(column, limits.MAX_COLUMNS + 1) - 1
-                if index >= len(values):
-                    values.extend([None] * (index + 1 - len(values)))
-                values[index] = value
+                index = min(column, column_cap) - 1
+                if index < len(values):
+                    values[index] = value
+                else:
+                    values.extend([None] * (index - len(values)))
+                    values.append(value)
         elif depth == 2:
             in_inline = False
         elif depth == 3:
@@ -530,18 +553,14 @@ def _sheet_handlers(  # noqa: C901 — one state machine, kept together for spee
 def _cell_value(
     kind: str,
     style: str,
-    last_value: list[str] | None,
-    inline: list[str] | None,
+    last_value: list[str],
     strings: Sequence[str],
     dates: Collection[int],
     durations: Collection[int],
     epoch: datetime,
 ) -> object:
-    """A cell's value as openpyxl's read-only mode gives it (data_only)."""
-    if inline is not None:  # only read for an inlineStr
-        return "".join(inline)
-    if not last_value:
-        return None
+    """A cell's value from the text of its last <v>, as openpyxl's read-only mode gives it
+    (data_only)."""
     raw = "".join(last_value)
     if kind == "s":
         return strings[int(raw)]
