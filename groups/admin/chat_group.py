@@ -72,7 +72,26 @@ class ChatGroupAdmin(RosterPagesMixin, ViewerLinksMixin, HistoryAdmin):
     view_only_swaps = {"family": "family_shown", "creator": "creator_shown"}
 
     def get_queryset(self, request):
+        # The list's figures (latest snapshot, open findings, admins: a subquery each per
+        # group) for the list only; the group's page, autocompletes and the delete and history
+        # pages fetch the bare group.
+        match = getattr(request, "resolver_match", None)
+        if (
+            match is not None
+            and match.url_name != f"{self.opts.app_label}_{self.opts.model_name}_changelist"
+        ):
+            return selectors.chat_groups_visible_to(request.user)
         return selectors.groups_for_changelist(request.user)
+
+    def get_object(self, request, object_id, from_field=None):
+        # Once per request: change_view fetches the group to check the viewer's scope, and
+        # Django's form view fetches it again (docs/performance.md: the group page read the
+        # annotated group twice).
+        memo = request.__dict__.setdefault("_chat_group_objects", {})
+        key = (object_id, from_field)
+        if key not in memo:
+            memo[key] = super().get_object(request, object_id, from_field)
+        return memo[key]
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "allowed_content":
@@ -190,11 +209,12 @@ class ChatGroupAdmin(RosterPagesMixin, ViewerLinksMixin, HistoryAdmin):
             findings_by_kind = selectors.open_findings_by_kind(group)
             # §5.3.a: who brought a stranger or an ineligible member in, for the roster's
             # viewers (never in the finding's detail: groups.provenance).
-            words = provenance_of([f for _, found in findings_by_kind for f in found])
-            for _, found in findings_by_kind:
-                for f in found:
+            words = provenance_of([f for section in findings_by_kind for f in section.findings])
+            for section in findings_by_kind:
+                for f in section.findings:
                     f.provenance = words.get(f.pk, "")  # type: ignore[attr-defined]
             context["findings_by_kind"] = findings_by_kind
+            context["findings_url"] = reverse("admin:groups_finding_changelist")
             context["latest_run"] = group.runs.order_by("-created_at", "-pk").first()
         return context
 

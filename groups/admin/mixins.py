@@ -85,6 +85,24 @@ class RosterScopedAdmin(ViewerLinksMixin, admin.ModelAdmin):
         return can_view_roster(request.user, getattr(obj, self.group_field))
 
 
+class GroupListFilter(admin.RelatedOnlyFieldListFilter):
+    """微信群 as a list filter, bounded by the number of groups.
+
+    Whoever sees every row of the list (the model's view permission: HR) is offered every
+    group: one query on the groups table, never the related-only filter's SELECT DISTINCT
+    over the whole list (findings, to-dos and snapshots grow with every reconciliation;
+    docs/performance.md). Anyone else — a group's admin or creator, a department head —
+    keeps the related-only choices, the groups of their own few rows: the names of groups
+    they may not see are never offered (§6.1).
+    """
+
+    def field_choices(self, field, request, model_admin):
+        opts = model_admin.opts
+        if request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
+            return admin.RelatedFieldListFilter.field_choices(self, field, request, model_admin)
+        return super().field_choices(field, request, model_admin)
+
+
 def without_related_icons(formfield):
     """No add/edit/delete/view icons beside a foreign key: the delete icon beside 群主
     deleted the employee, and employees and departments are other pages' business."""

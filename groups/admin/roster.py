@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from common.admin import RowVersionGuardMixin, WrittenByServicesMixin
-from groups.admin.mixins import RosterScopedAdmin, linked_field
+from groups.admin.mixins import GroupListFilter, RosterScopedAdmin, linked_field
 from groups.models import (
     ChatGroup,
     Finding,
@@ -17,7 +17,6 @@ from groups.models import (
     MembershipException,
     ReconciliationRun,
     RosterAction,
-    RosterMember,
     RosterSnapshot,
 )
 from groups.services.findings import member_identity_forget, member_identity_remember
@@ -35,30 +34,6 @@ class EvidenceRowsMixin(WrittenByServicesMixin):
         return False
 
 
-class RosterMemberInline(admin.TabularInline):
-    model = RosterMember
-    fields = ["row_number", "display_name", "wechat_id", "remark", "employee_name", "match"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("employee")
-
-    # Text, not Django's link to the employee: a creator may not open employees,
-    # and one permission check per member of a 500-member list is not worth a link.
-    @admin.display(description="匹配员工")
-    def employee_name(self, obj: RosterMember) -> str:
-        return str(obj.employee) if obj.employee_id else "—"
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(RosterSnapshot)
 class RosterSnapshotAdmin(EvidenceRowsMixin, RosterScopedAdmin):
     """Snapshots are evidence: uploaded from the group's page (where parsing and
@@ -73,9 +48,10 @@ class RosterSnapshotAdmin(EvidenceRowsMixin, RosterScopedAdmin):
         "reconciled_at",
         "uploaded_by_name",
     ]
-    list_filter = [("group", admin.RelatedOnlyFieldListFilter)]
+    # 采集时间 as a date filter (today, 7 days, this month, this year: fixed choices, each an
+    # index range), not a date hierarchy, whose year links are a DISTINCT over every snapshot.
+    list_filter = [("group", GroupListFilter), "taken_at"]
     list_select_related = ["group", "uploaded_by__employee"]
-    date_hierarchy = "taken_at"
     readonly_fields = [
         "group_shown",
         "taken_at",
@@ -88,9 +64,17 @@ class RosterSnapshotAdmin(EvidenceRowsMixin, RosterScopedAdmin):
         "compliance_display",
     ]
     fields = readonly_fields
-    inlines = [RosterMemberInline]
+    # The members: a plain table under the fields (the template), not an inline.
+    change_form_template = "admin/groups/rostersnapshot/change_form.html"
 
     group_shown = linked_field(RosterSnapshot, "group")
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # Text, not links to the employees: a creator may not open employees, and one
+        # permission check per member of a 500-member list is not worth a link.
+        if obj is not None:
+            context["snapshot_members"] = list(obj.members.select_related("employee"))
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description="上传人", ordering="uploaded_by")
     def uploaded_by_name(self, obj: RosterSnapshot) -> str:
@@ -121,7 +105,7 @@ class RosterActionAdmin(EvidenceRowsMixin, RosterScopedAdmin):
         "status",
         "owner",
         "kind",
-        ("group", admin.RelatedOnlyFieldListFilter),
+        ("group", GroupListFilter),
         "due_on",
     ]
     search_fields = ["finding__display_name", "finding__employee__name", "assignee__name"]
@@ -163,9 +147,12 @@ class MemberIdentityAdmin(RowVersionGuardMixin, admin.ModelAdmin):
     """HR's decision about who a display name is; remembered for later snapshots."""
 
     list_display = ["group", "display_name", "employee", "decided_by_name", "decided_at", "note"]
-    list_filter = [("group", admin.RelatedOnlyFieldListFilter)]
+    list_filter = [("group", GroupListFilter)]
     search_fields = ["display_name", "employee__name", "employee__employee_no"]
     list_select_related = ["group", "employee", "decided_by__employee"]
+    # By the group's id, as the unique constraint's index (Meta.ordering's "group" joins the
+    # groups to sort by their code).
+    ordering = ["group_id", "display_name"]
     autocomplete_fields = ["group", "employee"]
     fields = ["group", "display_name", "employee", "note"]
 
@@ -239,9 +226,11 @@ class MemberIdentityAdmin(RowVersionGuardMixin, admin.ModelAdmin):
 @admin.register(MembershipException)
 class MembershipExceptionAdmin(RowVersionGuardMixin, admin.ModelAdmin):
     list_display = ["group", "employee", "kind", "reason", "approved_by", "valid_until"]
-    list_filter = ["kind", ("group", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["kind", ("group", GroupListFilter)]
     search_fields = ["employee__name", "employee__employee_no", "reason"]
     list_select_related = ["group", "employee", "approved_by"]
+    # By ids, as the unique constraint's index (Meta.ordering's names join two tables to sort).
+    ordering = ["group_id", "employee_id"]
     autocomplete_fields = ["group", "employee", "approved_by"]
 
 
@@ -257,7 +246,7 @@ class ReconciliationRunAdmin(EvidenceRowsMixin, RosterScopedAdmin):
         "started_by_name",
         "created_at",
     ]
-    list_filter = ["status", ("group", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["status", ("group", GroupListFilter)]
     list_select_related = ["group", "snapshot__group", "started_by__employee"]
     readonly_fields = [
         "group_shown",

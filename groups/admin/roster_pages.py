@@ -173,10 +173,8 @@ class RosterPagesMixin:
         see the roster (a creator who only started the run of a confidential group)."""
         if not selectors.can_view_roster(request.user, run.group):
             return None
-        counts = [
-            f"{label} {len(findings)}"
-            for label, findings in selectors.open_findings_by_kind(run.group)
-        ]
+        # Counted, not loaded: the page polls this while the run works.
+        counts = [f"{label} {n}" for label, n in selectors.open_finding_counts(run.group)]
         return f"该群现有待处理问题：{'、'.join(counts) or '无'}（群页面逐条列出）。"
 
     def run_status_view(self, request, run_id):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from groups.admin.mixins import GroupListFilter
 from groups.models import GroupSuccession
 
 SUCCESSION_FIELDS = ["at", "role", "predecessor_name", "successor_name", "actions_moved", "note"]
@@ -34,7 +35,7 @@ class _ReadOnly:
 @admin.register(GroupSuccession)
 class GroupSuccessionAdmin(_ReadOnly, admin.ModelAdmin):
     list_display = ["group", *SUCCESSION_FIELDS]
-    list_filter = ["role", "at", ("group", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["role", "at", ("group", GroupListFilter)]
     search_fields = [
         "group__name",
         "predecessor__name",
@@ -43,7 +44,8 @@ class GroupSuccessionAdmin(_ReadOnly, admin.ModelAdmin):
         "successor__employee_no",
     ]
     list_select_related = ["group", "predecessor", "successor"]
-    date_hierarchy = "at"
+    # No date hierarchy: its year links are a DISTINCT over every row; the 时间 filter above
+    # offers fixed choices, each an index range.
     fields = ["group", *SUCCESSION_FIELDS]
     readonly_fields = fields
 
@@ -60,4 +62,6 @@ class GroupSuccessionInline(_ReadOnly, admin.TabularInline):
     show_change_link = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("predecessor", "successor")
+        # The group too: each row's title (GroupSuccession.__str__) names it — one query
+        # per hand-over otherwise.
+        return super().get_queryset(request).select_related("group", "predecessor", "successor")

@@ -112,6 +112,8 @@ class AccountReport(models.Model):
         verbose_name = "微信账号挂失"
         verbose_name_plural = "微信账号挂失"
         ordering = ["-reported_at", "-pk"]
+        # The list's order and its 报告时间 filter's ranges.
+        indexes = [models.Index(fields=["-reported_at", "-id"], name="account_report_list_order")]
         constraints = [
             # §6.3: one open report per account, whoever reports it (the employee or HR,
             # two at once): groups.services.accounts turns a clash into its message.

@@ -62,6 +62,11 @@ class RosterSnapshot(models.Model):
         verbose_name_plural = "群成员快照"
         ordering = ["-taken_at", "-pk"]
         get_latest_by = ["taken_at", "pk"]
+        # A group's latest snapshot (the group list's figures, its page, reconciliation):
+        # one index probe per group, however many snapshots a year of uploads leaves.
+        indexes = [
+            models.Index(fields=["group", "-taken_at", "-id"], name="snapshot_latest_per_group")
+        ]
 
     def __str__(self) -> str:
         if not self.taken_at:

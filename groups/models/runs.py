@@ -57,6 +57,11 @@ class ReconciliationRun(models.Model):
         verbose_name = "核对运行"
         verbose_name_plural = "核对运行"
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The runs list's order; a group's latest run (its page).
+            models.Index(fields=["-created_at", "-id"], name="run_list_order"),
+            models.Index(fields=["group", "-created_at", "-id"], name="run_latest_per_group"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.group} #{self.pk} {self.get_status_display()}"
