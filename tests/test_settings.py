@@ -37,6 +37,8 @@ print(json.dumps({
     "reject_lost": app.conf.task_reject_on_worker_lost,
     "lockout": settings.AXES_LOCKOUT_PARAMETERS,
     "email": [settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT],
+    "conn_max_age": settings.DATABASES["default"].get("CONN_MAX_AGE", 0),
+    "conn_health_checks": settings.DATABASES["default"].get("CONN_HEALTH_CHECKS", False),
 }))
 """
 
@@ -113,6 +115,20 @@ def test_production_defaults_to_no_debug_and_requires_a_secret_key():
     with pytest.raises(subprocess.CalledProcessError, match="non-zero exit status") as exc:
         _settings("config.settings.production")
     assert "DJANGO_SECRET_KEY" in exc.value.stderr
+
+
+def test_production_keeps_database_connections_and_checks_them_before_reuse():
+    """docs/performance.md, "The admin under load": a connection per request (Django's default,
+    kept by local settings, where runserver's threads would leak them) cost every page a new
+    PostgreSQL backend."""
+    s = _settings("config.settings.production", DJANGO_SECRET_KEY=PRODUCTION_KEY)
+    assert s["conn_max_age"] == 600
+    assert s["conn_health_checks"] is True
+    s = _settings(
+        "config.settings.production", DJANGO_SECRET_KEY=PRODUCTION_KEY, DJANGO_CONN_MAX_AGE="0"
+    )
+    assert s["conn_max_age"] == 0
+    assert _settings("config.settings.local")["conn_max_age"] == 0
 
 
 @pytest.mark.parametrize(

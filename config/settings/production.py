@@ -8,7 +8,7 @@ how to start the web server, the worker and beat; docs/security.md, 9, says what
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, env
+from .base import DATABASES, MIDDLEWARE, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
@@ -32,6 +32,17 @@ if (
     or len(set(SECRET_KEY)) < 5
 ):
     raise ImproperlyConfigured(ERROR_WEAK_KEY.format(length=SECRET_KEY_MIN_LENGTH))
+
+# ------------------------------------------------------------------------------
+# Database connections — https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections
+# ------------------------------------------------------------------------------
+# docs/performance.md, "The admin under load": Django's default opens a new database connection
+# for every request, and a new PostgreSQL backend starts with cold catalog caches — tens of ms
+# of every admin page under gunicorn. Each worker (one thread each) keeps its connection for
+# DJANGO_CONN_MAX_AGE seconds, checked before it is reused, so a restarted database server
+# costs a reconnect, not an error. 0: a connection per request again.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # ------------------------------------------------------------------------------
 # HTTPS — https://docs.djangoproject.com/en/5.2/ref/middleware/#http-strict-transport-security
