@@ -3,22 +3,35 @@
 QuerySet.bulk_update builds a CASE expression per row and field, and bulk_create
 compiles every value into SQL, both in Python: on 500 roster members, 20,000
 settlements or 120,000 appraisal rows that was most of the time
-(docs/performance.md). These send the same rows as plain bound parameters.
-Both work on PostgreSQL and on SQLite ≥ 3.33 (UPDATE … FROM).
+(docs/performance.md). These send the same rows as plain bound parameters, in the
+form each database takes fastest:
+
+- PostgreSQL: ``insert_many`` is one ``COPY … FROM STDIN`` (psycopg 3's ``copy``), and
+  ``update_from_values`` binds one array per column (``FROM unnest(…)``) — no statement
+  per row, no parameter per value for the server to parse and plan;
+- SQLite (≥ 3.33, for UPDATE … FROM): ``executemany`` and ``UPDATE … FROM (VALUES …)``
+  in batches, which is what it does fastest in process.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
+from typing import Any, cast
 
 from django.db import connection, models
 from django.db.models import Model
 
 DEFAULT_BATCH = 1000
+# Rows per statement of update_from_values on PostgreSQL: its arrays cost a parameter per
+# column, not per value, so the batch only bounds the statement's size.
+PG_UPDATE_BATCH = 50_000
 # Fields whose Python values the drivers would not store right without the field's
 # own preparation (aware datetimes on SQLite, JSON): insert_many refuses them.
 UNPREPARED_FIELDS = (models.DateTimeField, models.JSONField, models.FileField)
+
+
+def _on_postgresql() -> bool:
+    return connection.vendor == "postgresql"
 
 
 def update_from_values(
@@ -28,17 +41,26 @@ def update_from_values(
     *,
     batch: int = DEFAULT_BATCH,
 ) -> None:
-    """Write ``fields`` of ``objects`` (found by primary key): one UPDATE … FROM (VALUES …)
-    per batch. The casts type the parameters for PostgreSQL, where a NULL is otherwise text."""
+    """Write ``fields`` of ``objects`` (found by primary key), nothing else.
+
+    PostgreSQL: ``UPDATE … FROM unnest(%s::type[], …)``, one array per column, up to
+    PG_UPDATE_BATCH rows a statement (``batch`` is SQLite's). SQLite: one
+    ``UPDATE … FROM (VALUES …)`` per ``batch`` rows. Values go through each field's
+    ``get_db_prep_save``, as Model.save() would send them."""
     # ``fields`` name concrete columns, for which get_field returns a Field (never a relation's
     # reverse side or a generic key): the cast says so to the type checker.
     columns = cast(
         "list[models.Field]", [model._meta.pk, *(model._meta.get_field(name) for name in fields)]
     )
+    if _on_postgresql():
+        _update_from_arrays(model, objects, columns)
+        return
     pk = columns[0]
     q = connection.ops.quote_name
     table = q(model._meta.db_table)
-    row = "(" + ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in columns) + ")"
+    # No CASTs here: SQLite stores each value by its column's affinity, and a CAST to
+    # "date" (NUMERIC affinity) turned '2026-11-10' into a NULL date.
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
     assignments = ", ".join(
         f"{q(f.column)} = v.column{index}" for index, f in enumerate(columns[1:], start=2)
     )
@@ -57,23 +79,92 @@ def update_from_values(
             cursor.execute(sql, params)
 
 
-def insert_many(model: type[Model], objects: Sequence[Model], *, batch: int = 2000) -> None:
-    """INSERT ``objects`` (without primary keys) with the driver's executemany, in batches.
+def _update_from_arrays(
+    model: type[Model], objects: Sequence[Model], columns: list[models.Field]
+) -> None:
+    """PostgreSQL's update_from_values: the VALUES form made the server parse and plan
+    a cast per value (20,000 settlements × 4 columns = 80,000 parameters)."""
+    q = connection.ops.quote_name
+    table = q(model._meta.db_table)
+    names = [f"c{index}" for index in range(len(columns))]
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in columns)
+    assignments = ", ".join(
+        f"{q(f.column)} = v.{name}" for f, name in zip(columns[1:], names[1:], strict=True)
+    )
+    sql = (
+        f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v({', '.join(names)}) "  # noqa: S608 — names from our model, values bound
+        f"WHERE {table}.{q(columns[0].column)} = v.c0"
+    )
+    for start in range(0, len(objects), PG_UPDATE_BATCH):
+        chunk = objects[start : start + PG_UPDATE_BATCH]
+        params = [
+            _one_type(f, [f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in chunk])
+            for f in columns
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
 
-    The values go as they are (ids, Decimals, dates, text, booleans), which sqlite3
-    (with Django's adapters) and psycopg bind natively; no signals, no pk set back.
+
+def _one_type(field: models.Field, values: list[Any]) -> list[Any]:
+    """``values`` of one column, all of one Python type: psycopg dumps a list with one
+    element type (it refuses ``[Decimal("1.50"), 2]``), which the field's to_python gives
+    the few mixed ones (an int set on a DecimalField, a bool on an IntegerField)."""
+    if len({type(v) for v in values if v is not None}) <= 1:
+        return values
+    values = [None if v is None else field.to_python(v) for v in values]
+    kinds = {type(v) for v in values if v is not None}
+    if len(kinds) > 1:
+        raise TypeError(f"{field.name}: values of several types ({kinds}) in one column")
+    return values
+
+
+def insert_many(
+    model: type[Model],
+    objects: Sequence[Any],
+    *,
+    fields: Sequence[str] | None = None,
+    batch: int = 2000,
+) -> None:
+    """INSERT rows without primary keys; no signals, no pk set back.
+
+    ``objects`` are model instances, or — with ``fields``, the attnames (``employee_id``)
+    of the columns to write — tuples of those values in that order, which spares the
+    caller building a model instance per row (120,000 of them cost a second). Columns
+    not named take their database default, if any (Django sets none: name them all).
+
+    PostgreSQL: one COPY … FROM STDIN in text format, where the server parses each
+    value as its column's type (a wrong value is an error, never a wrapped-around
+    number, as binary COPY gives). SQLite: ``executemany`` per ``batch`` rows. The
+    values go as they are (ids, Decimals, dates, text, booleans), which psycopg and
+    sqlite3 (with Django's adapters) store exactly.
     """
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    unsafe = [f.name for f in fields if isinstance(f, UNPREPARED_FIELDS)]
+    if fields is None:
+        columns = [f for f in model._meta.concrete_fields if not f.primary_key]
+        attnames = [f.attname for f in columns]
+        rows: Sequence[Sequence[Any]] = [tuple(getattr(o, a) for a in attnames) for o in objects]
+    else:
+        by_attname = {f.attname: f for f in model._meta.concrete_fields}
+        unknown = [name for name in fields if name not in by_attname]
+        if unknown:
+            raise ValueError(f"{model.__name__} has no column {', '.join(unknown)}")
+        columns = [by_attname[name] for name in fields]
+        rows = objects
+    unsafe = [f.name for f in columns if isinstance(f, UNPREPARED_FIELDS)]
     if unsafe:  # their values need the field's own preparation: use bulk_create
         raise TypeError(f"insert_many cannot bind {model.__name__}.{', '.join(unsafe)} as is")
+    if not rows:
+        return
     q = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608 — names from our model, values bound
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
-    )
-    attnames = [f.attname for f in fields]
+    target = f"{q(model._meta.db_table)} ({', '.join(q(f.column) for f in columns)})"
     with connection.cursor() as cursor:
-        for start in range(0, len(objects), batch):
-            chunk = objects[start : start + batch]
-            cursor.executemany(sql, [tuple(getattr(o, a) for a in attnames) for o in chunk])
+        if _on_postgresql():
+            # Django's cursor wrapper passes copy() to psycopg's cursor (and logs it when
+            # queries are captured); wrap_database_errors turns psycopg's errors into
+            # Django's (an IntegrityError is django.db's, as from any other write).
+            with connection.wrap_database_errors, cursor.copy(f"COPY {target} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        sql = f"INSERT INTO {target} VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608 — names from our model, values bound
+        for start in range(0, len(rows), batch):
+            cursor.executemany(sql, rows[start : start + batch])
