@@ -27,6 +27,9 @@ _HALF_WIDTH: dict[int, str | None] = {
     for code in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))
 }
 _HALF_WIDTH |= {0x3000: " ", 0x00A0: " ", 0x200B: None, 0xFEFF: None}
+# Whether a text has any of them: str.translate looks every character up (1.8 µs for a
+# 12-character department path), a search is C-speed (0.25 µs); most cells have none.
+_HAS_WIDE = re.compile("[" + "".join(re.escape(chr(code)) for code in _HALF_WIDTH) + "]")
 
 # OWASP "CSV injection": a cell starting with one of these may run as a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
@@ -45,6 +48,8 @@ _NO = {"否", "n", "no", "false", "0"}
 
 def normalize_text(value: str) -> str:
     """Trim, and turn full-width letters, digits and spaces into ASCII ('ＡＢ１２' -> 'AB12')."""
+    if value.isascii() or not _HAS_WIDE.search(value):
+        return value.strip()
     return value.translate(_HALF_WIDTH).strip()
 
 

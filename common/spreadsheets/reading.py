@@ -54,6 +54,8 @@ logger = logging.getLogger(__name__)
 _BINARY_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x19\x1b-\x1f]")
 _BINARY_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x19\x1b-\x1f]")
 CSV_DELIMITERS = (",", "\t", ";")  # the Chinese comma "，" is text, never a delimiter
+# What clean_cell() returns unchanged (bool, a subclass of int, goes through it).
+_PLAIN_NUMBERS = (int, float)
 
 
 class Row(NamedTuple):
@@ -201,10 +203,14 @@ def _build_table(raw_rows: Iterable[tuple[int, Sequence[object]]], *, max_rows: 
             width = _content_width(raw)
             if width > limits.MAX_COLUMNS:
                 raise SpreadsheetError(ERROR_TOO_MANY_COLUMNS.format(limit=limits.MAX_COLUMNS))
-        values = [clean_cell(value) for value in raw[:width]]
-        if all(value is None for value in values):
+        # Numbers and blanks as they are, without a call per cell (a third of the time).
+        values = [
+            value if value is None or type(value) in _PLAIN_NUMBERS else clean_cell(value)
+            for value in raw[:width]
+        ]
+        if values.count(None) == len(values):
             continue  # only spaces
-        text_chars += sum(len(value) for value in values if isinstance(value, str))
+        text_chars += sum([len(value) for value in values if isinstance(value, str)])
         if text_chars > limits.MAX_TEXT_CHARS:
             raise SpreadsheetError(ERROR_TOO_MUCH_TEXT)
         if table is None:
