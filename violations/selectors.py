@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 
-from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Q, QuerySet
 
 from common.permissions import objects_for_user
 from groups.models import ChatGroup
@@ -126,19 +126,27 @@ def proposed_queue(user=None) -> QuerySet[Case]:
     )
 
 
-def with_proposal_told_at(cases: QuerySet[Case]) -> QuerySet[Case]:
-    """``cases`` with ``proposal_told_at``: when the proposal's notice reached the employee's
-    present, active login (None: nobody told, HR waits for no explanation) — the start of the
-    explanation window (violations.services.telling.explanation_due) for a whole list in the
-    list's own query."""
-    # The employee's login reached from the notice's side: the list's own query (and its
-    # COUNT) then joins nothing for it (docs/performance.md, 案件列表).
+def proposals_told_at(cases: Iterable[Case]) -> dict[int, dt.datetime]:
+    """When each proposal among ``cases`` (their employees loaded) was told to the employee's
+    present, active login, by case pk (absent: nobody told, HR waits for no explanation) —
+    the start of the explanation window (violations.services.telling.explanation_due) for a
+    page of a list in one query. Asked for the page's rows, not annotated on the list's
+    queryset: the list's COUNT over every case then joins nothing for it
+    (docs/performance.md, 案件列表)."""
+    keys = {
+        (case.employee.user_id, f"case:{case.pk}:proposed"): case.pk
+        for case in cases
+        if case.state == Case.State.PROPOSED and case.employee.user_id is not None
+    }
+    if not keys:
+        return {}
+    # notice_once_per_recipient_and_event: at most one notice per login and proposal.
     told = Notice.objects.filter(
-        recipient__employee=OuterRef("employee_id"),
+        recipient_id__in={user for user, _ in keys},
+        subject_key__in={key for _, key in keys},
         recipient__is_active=True,
-        subject_key=Concat(Value("case:"), Cast(OuterRef("pk"), CharField()), Value(":proposed")),
-    ).values("created_at")[:1]
-    return cases.annotate(proposal_told_at=Subquery(told))
+    ).values_list("recipient_id", "subject_key", "created_at")
+    return {keys[(user, key)]: at for user, key, at in told if (user, key) in keys}
 
 
 PROPOSAL_KEY = re.compile(r"^case:(\d+):proposed$")  # violations.services.notify.SUBJECT_KEY

@@ -84,6 +84,8 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, CaseTellingActions, HistoryAdm
     ]
     # Joined for the row's columns only, never Django's select_related() of every key.
     list_select_related = selectors.CASE_LIST_RELATED
+    # One COUNT per page: Django's "(共 N 条)" beside a search counts every case a second time.
+    show_full_result_count = False
     search_fields = ["employee__name", "employee__employee_no", "description"]
     add_fieldsets = [(None, {"fields": [*FACT_FIELDS, "evidence"]})]
     actions = [
@@ -97,9 +99,9 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, CaseTellingActions, HistoryAdm
     change_form_template = "admin/violations/case/change_form.html"
 
     def get_queryset(self, request):
-        # The selector decides who sees what and loads what the list shows (one query),
-        # with the start of each explanation window (the 员工说明 column, telling.py).
-        return selectors.with_proposal_told_at(selectors.cases_visible_to(request.user))
+        # The selector decides who sees what; the start of each explanation window (the
+        # 员工说明 column) is asked for the page's rows only (telling.py).
+        return selectors.cases_visible_to(request.user)
 
     # -- permissions ------------------------------------------------------------------------
 
@@ -366,8 +368,9 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, CaseTellingActions, HistoryAdm
         """Proposals and appeals, oldest first, with their evidence: what HR decides next."""
         if not self.has_decide_permission(request):
             raise PermissionDenied
-        # Without their own reports (four eyes); when each proposal's notice told its employee.
-        queue = selectors.with_proposal_told_at(selectors.proposed_queue(request.user))
+        # Without their own reports (four eyes); when each proposal's notice told its employee
+        # is asked for the page's rows (mark_explanation_until).
+        queue = selectors.proposed_queue(request.user)
         page = Paginator(queue, QUEUE_PAGE_SIZE).get_page(request.GET.get("p"))
         self.mark_explanation_until(page.object_list)
         changelist = reverse("admin:violations_case_changelist")

@@ -44,7 +44,7 @@ class CaseTellingActions:
     @admin.display(description="员工说明", ordering="explained_at")
     def explained(self, obj: Case) -> str:
         """已说明; 待说明（至 MM-DD） while HR waits for the employee's explanation of a
-        proposal (explanation_due, from the list's proposal_told_at); — when nothing is
+        proposal (explanation_due, from the page's proposals_told_at); — when nothing is
         asked (decided, nobody told, or the window passed)."""
         if obj.explained_at is not None:
             return EXPLAINED
@@ -59,8 +59,8 @@ class CaseTellingActions:
         return EXPLANATION_AWAITED.format(until=timezone.localtime(until))
 
     def get_changelist_instance(self, request):
-        """The list, each proposal with the end of its explanation window (from the
-        queryset's proposal_told_at), a calendar query per day, not per row."""
+        """The list, each proposal with the end of its explanation window (one query for
+        the page's notices, a calendar query per day, not per row)."""
         changelist = super().get_changelist_instance(request)
         self.mark_explanation_until(changelist.result_list)
         return changelist
@@ -76,18 +76,19 @@ class CaseTellingActions:
 
     @staticmethod
     def mark_explanation_until(cases) -> None:
-        """Give each proposal not yet explained among ``cases`` (annotated with
-        proposal_told_at: violations.selectors.with_proposal_told_at) its
-        ``explanation_until``: a calendar query per day, not per row (the list, the queue)."""
+        """Give each proposal not yet explained among ``cases`` (their employees loaded) its
+        ``explanation_until``: one query for their notices
+        (violations.selectors.proposals_told_at) and a calendar query per day, not per row
+        (the list, the queue)."""
         rows = [
             case
             for case in cases
             if case.state == Case.State.PROPOSED and case.explained_at is None
         ]
-        told = [case.proposal_told_at for case in rows if case.proposal_told_at is not None]
-        untils = explanation_untils(told)
+        told = selectors.proposals_told_at(rows)
+        untils = explanation_untils(told.values())
         for case in rows:
-            told_at = case.proposal_told_at
+            told_at = told.get(case.pk)
             case.explanation_until = None if told_at is None else untils[told_at]
 
     @admin.display(description="申诉截止")
