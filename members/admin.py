@@ -93,8 +93,11 @@ class RankFilter(admin.SimpleListFilter):
     parameter_name = "rank"
 
     def lookups(self, request, model_admin):
-        highest = Employee.objects.aggregate(highest=Max("rank"))["highest"] or 0
-        return [(str(rank), f"{rank} 级") for rank in range(1, highest + 1)]
+        # Asked once per request: 显示计数 builds the filters again for each filter's counts.
+        memo = request.__dict__.setdefault("_admin_answers", {})
+        if "highest_rank" not in memo:
+            memo["highest_rank"] = Employee.objects.aggregate(highest=Max("rank"))["highest"] or 0
+        return [(str(rank), f"{rank} 级") for rank in range(1, memo["highest_rank"] + 1)]
 
     def queryset(self, request, queryset):
         value = self.value()

@@ -306,7 +306,7 @@ def open_findings_by_kind(
     totals: dict[str, int] = {}
     for finding in findings:
         grouped.setdefault(finding.kind, []).append(finding)
-        totals[finding.kind] = finding.kind_total  # type: ignore[attr-defined]
+        totals[finding.kind] = finding.kind_total
     labels = dict(Finding.Kind.choices)
     return [
         KindFindings(kind, labels[kind], totals[kind], items) for kind, items in grouped.items()
