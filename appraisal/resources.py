@@ -209,9 +209,9 @@ class SettlementResource(resources.ModelResource):
 
     def get_or_init_instance(self, instance_loader, row):
         planned = self._planned
-        if planned.settlement is None:  # a row with errors: reported by import_instance()
+        if planned.errors:  # reported by import_instance()
             return Settlement(period=self.plan.period), True
-        settlement = planned.settlement
+        settlement = planned.instance()
         if not Settlement.employee.is_cached(settlement):
             # str(settlement) names the employee (preview, admin log): no query per row.
             settlement.employee = Employee(
@@ -234,9 +234,9 @@ class SettlementResource(resources.ModelResource):
 
     def after_import_row(self, row, row_result, **kwargs) -> None:
         planned = self._planned
-        if planned.settlement is None:
+        if planned.errors or planned.amount is None:
             return
-        amount, note = planned.settlement.amount, planned.settlement.note
+        amount, note = planned.amount, planned.note
         if planned.change == settlements.UPDATED and planned.old_amount != amount:
             amount_cell = f"{planned.old_amount:.2f} → {amount:.2f}"
         else:
@@ -247,7 +247,7 @@ class SettlementResource(resources.ModelResource):
             note_cell = note
         row_result.diff = [planned.employee_no, planned.name, amount_cell, note_cell]
         if planned.change == settlements.NEW:
-            self._created_rows.append((row_result, planned.settlement))
+            self._created_rows.append((row_result, planned.instance()))
 
     def get_diff_headers(self) -> list[str]:
         return PREVIEW_HEADERS

@@ -17,7 +17,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
@@ -204,10 +204,13 @@ def _build_table(raw_rows: Iterable[tuple[int, Sequence[object]]], *, max_rows: 
             if width > limits.MAX_COLUMNS:
                 raise SpreadsheetError(ERROR_TOO_MANY_COLUMNS.format(limit=limits.MAX_COLUMNS))
         # Numbers and blanks as they are, without a call per cell (a third of the time).
-        values = [
-            value if value is None or type(value) in _PLAIN_NUMBERS else clean_cell(value)
-            for value in raw[:width]
-        ]
+        values = cast(
+            "list[Cell]",  # None, int and float are Cells
+            [
+                value if value is None or type(value) in _PLAIN_NUMBERS else clean_cell(value)
+                for value in raw[:width]
+            ],
+        )
         if values.count(None) == len(values):
             continue  # only spaces
         text_chars += sum([len(value) for value in values if isinstance(value, str)])

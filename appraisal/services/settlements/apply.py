@@ -19,6 +19,7 @@ from appraisal.services.settlements.plan import (
     NEW,
     UNCHANGED,
     UPDATED,
+    PlannedRow,
     SettlementPlan,
     SettlementReport,
     period_error,
@@ -96,18 +97,28 @@ def _write_history(
             )
 
 
+CREATED_COLUMNS = ("period_id", "employee_id", "amount", "note", "imported_in_id")
+
+
 def _write_created(
-    record: SettlementImport, created: list[Settlement], user_id: int | None
+    record: SettlementImport, created: list[PlannedRow], user_id: int | None
 ) -> None:
-    """New settlements in one COPY (PostgreSQL) or executemany batches (common.db), their
-    history copied from them, and their ids read back (the admin's result links to them)."""
-    insert_many(Settlement, created)
+    """New settlements in one COPY (PostgreSQL) or executemany batches (common.db), from the
+    plan's values (no model instance per row), their history copied from them; the
+    instances the admin's rows already hold (PlannedRow.instance) get their ids."""
+    insert_many(
+        Settlement,
+        [(record.period_id, r.employee_id, r.amount, r.note, record.pk) for r in created],
+        fields=CREATED_COLUMNS,
+    )
     # Only the new ones carry this import yet: the updates are written after.
     _write_history(record, history_type="+", user_id=user_id, ids=None)
-    ids = dict(Settlement.objects.filter(imported_in=record).values_list("employee_id", "pk"))
-    for settlement in created:
-        settlement.pk = ids[settlement.employee_id]
-        settlement._state.adding = False
+    made = [r.settlement for r in created if r.settlement is not None]
+    if made:
+        ids = dict(Settlement.objects.filter(imported_in=record).values_list("employee_id", "pk"))
+        for settlement in made:
+            settlement.pk, settlement.imported_in = ids[settlement.employee_id], record
+            settlement._state.adding = False
 
 
 def _write_updated(
@@ -129,8 +140,8 @@ def settlement_apply(
     if plan.errors:
         # A programming error, not a refusal: callers plan first and stop on errors.
         raise RuntimeError("settlement_apply() needs a plan without errors")
-    # A planned NEW or UPDATED row always carries its settlement.
-    created = [r.settlement for r in plan.rows if r.change == NEW and r.settlement is not None]
+    created = [r for r in plan.rows if r.change == NEW]
+    # A planned UPDATED row always carries its settlement.
     updated = [r.settlement for r in plan.rows if r.change == UPDATED and r.settlement is not None]
     user = actor_user(actor)
     record = SettlementImport(
@@ -146,7 +157,7 @@ def settlement_apply(
     record.file.save(_stored_name(filename, data), ContentFile(data), save=False)
     try:
         record.save()
-        for settlement in (*created, *updated):
+        for settlement in updated:
             settlement.imported_in = record
         user_id = user.pk if user is not None else None
         if created:

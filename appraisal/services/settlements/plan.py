@@ -70,15 +70,31 @@ class PlannedRow:
     name: str = ""
     errors: tuple[tuple[str, str], ...] = ()  # (column header, message), one per column
     change: str = ""  # NEW, UPDATED or UNCHANGED when there is no error
-    settlement: Settlement | None = None  # what to write (new or updated), or the one kept
+    # The settlement updated (new amount and note set) or kept; for a NEW row, made by
+    # instance() only when asked: a dry run of the service needs no model instance per row.
+    settlement: Settlement | None = None
     old_amount: Decimal | None = None
     old_note: str = ""
+    amount: Decimal | None = None  # the row's 扣款金额 and 备注, when it has no error
+    note: str = ""
+    employee_id: int | None = None
+    period: Period | None = None
 
     def error_lines(self) -> list[str]:
         return [
             LOCATED_ERROR.format(row=self.number, column=column, message=message)
             for column, message in self.errors
         ]
+
+    def instance(self) -> Settlement:
+        """The settlement this row writes or keeps (a row without errors)."""
+        if self.settlement is None:
+            if self.change != NEW or self.employee_id is None or self.amount is None:
+                raise RuntimeError("PlannedRow.instance() of a row with errors")
+            self.settlement = Settlement(
+                period=self.period, employee_id=self.employee_id, amount=self.amount, note=self.note
+            )
+        return self.settlement
 
 
 @dataclass(frozen=True)
@@ -161,13 +177,13 @@ class SettlementPlan:
                 employee_no=row.employee_no,
                 name=row.name,
                 change=row.change,
-                amount=row.settlement.amount,
-                note=row.settlement.note,
+                amount=row.amount,
+                note=row.note,
                 old_amount=row.old_amount,
                 old_note=row.old_note,
             )
             for row in self.rows
-            if row.change in (NEW, UPDATED) and row.settlement is not None
+            if (row.change == NEW or row.change == UPDATED) and row.amount is not None
         )
         return SettlementReport(
             period=self.period.code,
@@ -196,31 +212,41 @@ def settlement_plan(*, period: Period, table: Table) -> SettlementPlan:
         columns = map_headers(table.headers, COLUMNS, required=REQUIRED_COLUMNS)
     except SpreadsheetError as error:
         return SettlementPlan(period=period, file_errors=[str(error)])
+    at_no, at_deducted, at_amount = (columns[name] for name in REQUIRED_COLUMNS)
+    at_note, at_period = columns.get("note"), columns.get("period")
 
-    def cell(values: list[Cell], name: str) -> Cell:
-        index = columns.get(name)
-        return None if index is None else values[index]
-
-    numbers = [sheet_text(cell(row.values, "employee_no")) for row in table.rows]
+    numbers = [sheet_text(row.values[at_no]) for row in table.rows]
     results, settlements, known = _read_period(period, numbers)
 
     plan = SettlementPlan(period=period, columns=columns)
     first_row: dict[str, int] = {}
+    # A sheet repeats a few amounts and point totals thousands of times: each distinct
+    # cell is parsed once (keyed by its type too: 1, 1.0 and True are equal keys).
+    amounts: dict[tuple[type, Cell], tuple[Decimal | None, str | None]] = {}
+    deducted_cells: dict[tuple[type, Cell], Decimal | str | None] = {}
     for row, employee_no in zip(table.rows, numbers, strict=True):
         values = row.values
         employee_error = _employee_no_error(
             employee_no, row.number, first_row, results, known, period
         )
         result = results.get(employee_no) if not employee_error else None
-        amount, amount_error = _amount(cell(values, "amount"))
-        note = sheet_text(cell(values, "note"))
+        amount_cell = values[at_amount]
+        key = (type(amount_cell), amount_cell)
+        if (parsed := amounts.get(key)) is None:
+            parsed = amounts[key] = _amount(amount_cell)
+        amount, amount_error = parsed
+        note = "" if at_note is None else sheet_text(values[at_note])
+        deducted_cell = values[at_deducted]
+        key = (type(deducted_cell), deducted_cell)
+        if key not in deducted_cells:
+            deducted_cells[key] = _deducted(deducted_cell)
         # At most one error per column, 工号 first (the order the report has always had).
         checks = (
             ("employee_no", employee_error),
             # 考核期间, when the sheet has the column: it must be the period chosen.
-            ("period", "period" in columns and _period_cell_error(cell(values, "period"), period)),
+            ("period", at_period is not None and _period_cell_error(values[at_period], period)),
             # 扣分合计: the sheet must be this period's, as computed now.
-            ("deducted", _deducted_error(cell(values, "deducted"), result and result[2])),
+            ("deducted", _deducted_error(deducted_cells[key], result and result[2])),
             ("amount", amount_error),
             ("note", _note_error(note)),
         )
@@ -301,12 +327,18 @@ def _period_cell_error(value: Cell, period: Period) -> str | None:
     return None
 
 
-def _deducted_error(value: Cell, system: Decimal | None) -> str | None:
-    """扣分合计 must be a number equal to the system's (when the row's 工号 has a result)."""
+def _deducted(value: Cell) -> Decimal | str | None:
+    """扣分合计 as a number (None if blank), or the message when it is not one."""
     try:
-        deducted = parse_number(value)
+        return parse_number(value)
     except CellError:
         return MSG_NOT_A_NUMBER.format(value=cell_text(value))
+
+
+def _deducted_error(deducted: Decimal | str | None, system: Decimal | None) -> str | None:
+    """扣分合计 must be a number equal to the system's (when the row's 工号 has a result)."""
+    if isinstance(deducted, str):
+        return deducted
     if deducted is None:
         return MSG_REQUIRED
     if system is not None and deducted != system:
@@ -323,11 +355,9 @@ def _plan_change(
     note: str,
 ) -> None:
     """A valid row's change: a new settlement, an updated one, or the one kept unchanged."""
+    planned.amount, planned.note, planned.employee_id = amount, note, employee_id
     if settlement is None:
-        planned.change = NEW
-        planned.settlement = Settlement(
-            period=period, employee_id=employee_id, amount=amount, note=note
-        )
+        planned.change, planned.period = NEW, period  # its Settlement made when asked
         return
     settlement.period = period  # cached, so that str(settlement) needs no query
     planned.settlement = settlement
