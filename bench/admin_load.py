@@ -435,7 +435,7 @@ def run_load(args, pages: list[Page], migrated: list[str]) -> int:
             user.log_in()
         print(f"{len(users)} users logged in, in {time.perf_counter() - start:.1f} s")
         print(f"before: {load_average()}")
-        results = browse(users, pages, args)
+        results = browse(users, pages, args, server)
     finally:
         server.stop()
         signal.signal(signal.SIGTERM, previous)
@@ -532,6 +532,26 @@ class Gunicorn:
             time.sleep(0.3)
         raise SystemExit(f"gunicorn did not answer within 60 s: {GUNICORN_LOG}")
 
+    def cpu_by_process(self) -> tuple[dict[int, float], dict[int, float]]:
+        """CPU seconds used so far by each gunicorn worker, and by each PostgreSQL backend
+        connected to the run's database (persistent connections: DJANGO_CONN_MAX_AGE)."""
+        workers = {}
+        master = self.process.pid if self.process else None
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and _parent(entry.name) == master:
+                workers[int(entry.name)] = process_cpu(entry.name)
+        backends = {}
+        if self.database_url.startswith("postgres"):
+            import psycopg
+
+            with psycopg.connect(self.database_url) as conn:
+                pids = conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid()"
+                ).fetchall()
+            backends = {pid: process_cpu(str(pid)) for (pid,) in pids}
+        return workers, backends
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -542,6 +562,28 @@ class Gunicorn:
                 self.process.wait()
         if self.log is not None:
             self.log.close()
+
+
+def _stat(pid: str) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (field 3 onwards)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return []
+    return text[text.rindex(")") + 2 :].split()
+
+
+def _parent(pid: str) -> int | None:
+    fields = _stat(pid)
+    return int(fields[1]) if fields else None
+
+
+def process_cpu(pid: str) -> float:
+    """User + system CPU seconds of a process (0 once it is gone)."""
+    fields = _stat(pid)
+    if not fields:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def request(
@@ -643,6 +685,8 @@ class Results:
     seconds: float = 0.0
     cpu_busy: float = 0.0  # the machine's, during the run (share of all cores)
     load_after: str = ""
+    server_cpu: float = 0.0  # seconds of CPU the gunicorn workers used during the run
+    database_cpu: float = 0.0  # and the PostgreSQL backends serving them
 
 
 def cpu_times() -> tuple[int, int]:
@@ -653,7 +697,7 @@ def cpu_times() -> tuple[int, int]:
     return sum(values) - idle, sum(values)
 
 
-def browse(users: list[User], pages: list[Page], args) -> Results:
+def browse(users: list[User], pages: list[Page], args, server: Gunicorn) -> Results:
     results = Results()
     lock = threading.Lock()
     stop = threading.Event()
@@ -685,6 +729,7 @@ def browse(users: list[User], pages: list[Page], args) -> Results:
                     stop.wait(args.think * rng.uniform(0.5, 1.5))
 
     busy0, total0 = cpu_times()
+    server0, database0 = server.cpu_by_process()
     started = time.perf_counter()
     threads = [
         threading.Thread(target=walk, args=(user, args.seed * 1000 + i), daemon=True)
@@ -705,6 +750,9 @@ def browse(users: list[User], pages: list[Page], args) -> Results:
     busy1, total1 = cpu_times()
     results.cpu_busy = (busy1 - busy0) / max(1, total1 - total0)
     results.load_after = load_average()
+    server1, database1 = server.cpu_by_process()
+    results.server_cpu = sum(cpu - server0.get(pid, 0.0) for pid, cpu in server1.items())
+    results.database_cpu = sum(cpu - database0.get(pid, 0.0) for pid, cpu in database1.items())
     return results
 
 
@@ -748,6 +796,14 @@ def report(results: Results, pages: list[Page], args) -> int:
         f"CPU busy {results.cpu_busy:.0%} of {os.cpu_count()} cores during the run; "
         f"after: {results.load_after}"
     )
+    if total:
+        print(
+            f"server CPU per request: gunicorn workers {results.server_cpu / total * 1000:.0f} ms"
+            f" + PostgreSQL {results.database_cpu / total * 1000:.0f} ms (persistent backends"
+            f" only); capacity on {os.cpu_count()} cores ≈ "
+            f"{os.cpu_count() / max(1e-9, (results.server_cpu + results.database_cpu) / total):.0f}"
+            " requests/s"
+        )
     errors = [s for s in results.samples if s.error]
     for sample in errors[:10]:
         print(f"error: {sample.page}: {sample.error}")
