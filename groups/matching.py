@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.db.models import Count, Q
+
 from groups import naming
 from groups.models import ChatGroup, MemberIdentity, RosterMember
-from members.models import Employee
+from members.models import PATH_SEPARATOR, Department, Employee
 
 
 @dataclass
@@ -57,38 +59,38 @@ def match_members(
 ) -> tuple[dict[int, Match], dict[int, ReconEmployee], dict[str, list[int]]]:
     """Match each member; returns (member pk -> Match, employees seen, wechat id -> employees).
 
-    Three queries whatever the number of members (the inviters are looked up with them).
+    At most six queries whatever the number of members (the inviters are looked up with
+    them), and only the employees a member can match are read: those a WeChat id or HR's
+    decision names, and by name only for the texts neither settles (_names_read) — so the
+    rows read per member stay flat as the company, and its namesakes, grow.
     """
     member_wechat_ids = {m.wechat_id for m in members if m.wechat_id}
     inviters = {m.inviter for m in members if m.inviter}
     wechat_ids = member_wechat_ids | inviters
     names = {m.display_name for m in members} | inviters
-    candidates = set().union(
-        *(naming.all_candidates(text) for text in {m.display_name for m in members} | inviters)
-    )
-
-    by_wechat: dict[str, list[int]] = defaultdict(list)
-    by_name: dict[str, list[int]] = defaultdict(list)
-    employees: dict[int, ReconEmployee] = {}
-    for e in _load_employees(
-        Employee.objects.filter(wechat_id__in=wechat_ids)
-        | Employee.objects.filter(name__in=candidates)
-    ):
-        employees[e.pk] = e
-        if e.wechat_id in wechat_ids:
-            by_wechat[e.wechat_id].append(e.pk)
-        if e.name in candidates:
-            by_name[e.name].append(e.pk)
     identities = dict(
         MemberIdentity.objects.filter(group=group, display_name__in=names).values_list(
             "display_name", "employee_id"
         )
     )
-    # A remembered identity may name someone no wechat id or name brought in.
-    missing = {pk for pk in identities.values() if pk and pk not in employees}
-    if missing:
-        for e in _load_employees(Employee.objects.filter(pk__in=missing)):
+    # A remembered identity may name someone no WeChat id brings in: read with them.
+    remembered = {pk for pk in identities.values() if pk}
+    employees: dict[int, ReconEmployee] = {}
+    by_wechat: dict[str, list[int]] = defaultdict(list)
+    if wechat_ids or remembered:
+        for e in _load_employees(
+            Employee.objects.filter(Q(wechat_id__in=wechat_ids) | Q(pk__in=remembered))
+        ):
             employees[e.pk] = e
+            if e.wechat_id in wechat_ids:
+                by_wechat[e.wechat_id].append(e.pk)
+
+    # The name is the last resort (§5.3.b): read for the members a WeChat id or HR's
+    # decision does not settle, and for the inviters neither names (an inviter may also be
+    # a member of the snapshot under that name, then matched by it).
+    texts = {m.display_name for m in members if not _settled(m, by_wechat, identities, employees)}
+    texts |= {text for text in inviters if text not in by_wechat and text not in identities}
+    by_name = _names_read(texts, employees)
 
     matches = {}
     for member in members:
@@ -97,6 +99,94 @@ def match_members(
         _match_inviters(members, matches, by_wechat, identities, by_name, employees)
     shared = {w: ids for w, ids in by_wechat.items() if len(ids) > 1 and w in member_wechat_ids}
     return matches, employees, shared
+
+
+def _settled(member, by_wechat, identities, employees) -> bool:
+    """Does _match_one match the member before it looks at their name?"""
+    if member.display_name in identities:
+        return True
+    ids = by_wechat.get(member.wechat_id) if member.wechat_id else None
+    if not ids:
+        return False
+    return len(ids) == 1 or len(_by_department(member.display_name, ids, employees, True)) == 1
+
+
+def _names_read(texts: set[str], employees: dict[int, ReconEmployee]) -> dict[str, list[int]]:
+    """Real name -> the employees of that name _match_name needs to decide for ``texts``.
+
+    _match_name takes the first tier of a text's name candidates that names anyone. Counting
+    the employees of each candidate name (the name index, no rows) tells which tier that is
+    and whether it names one person: then that person is read. Namesakes: only those in a
+    department the display names mention are read — the department in "部门-姓名" is the
+    one thing that tells them apart. Still not one person: the member is AMBIGUOUS and its
+    finding names every namesake, so all of them are read, for those names only. A namesake
+    nobody's display name points at is never read for a member who is matched: the lists
+    are partial, but each holds every employee that could decide its texts, so _match_name
+    answers as it would with the whole company in hand.
+    """
+    by_name: dict[str, list[int]] = defaultdict(list)
+    tiers = {text: naming.name_candidates(text) for text in texts}
+    candidates = {name for text_tiers in tiers.values() for tier in text_tiers for name in tier}
+    if not candidates:
+        return by_name
+    counts = dict(
+        Employee.objects.filter(name__in=candidates)
+        .order_by()
+        .values("name")
+        .annotate(n=Count("pk"))
+        .values_list("name", "n")
+    )
+    alone: set[str] = set()  # names of a tier that names one person
+    several: dict[str, set[str]] = {}  # text -> the names of its tier naming several
+    for text, text_tiers in tiers.items():
+        for tier in text_tiers:
+            found = {name for name in tier if name in counts}
+            if found:
+                if sum(counts[name] for name in found) == 1:
+                    alone |= found
+                else:
+                    several[text] = found
+                break
+    if several:
+        namesakes = set().union(*several.values())
+        parts = {part for text in several for part in naming.segments(text)}
+        _names_load(
+            Q(name__in=alone) | (Q(name__in=namesakes) & _in_departments(parts)),
+            by_name,
+            employees,
+        )
+    elif alone:
+        _names_load(Q(name__in=alone), by_name, employees)
+    ambiguous = {
+        name
+        for text, found in several.items()
+        if len(_by_department(text, _ids(found, by_name), employees)) != 1
+        for name in found
+    }
+    if ambiguous:
+        _names_load(Q(name__in=ambiguous), by_name, employees)
+    return by_name
+
+
+def _ids(names: set[str], by_name: dict[str, list[int]]) -> list[int]:
+    return sorted({pk for name in names for pk in by_name.get(name, ())})
+
+
+def _in_departments(parts: set[str]) -> Q:
+    """Employees whose department path has one of ``parts`` as a segment (_by_department's
+    test): the departments of that name and everything below them."""
+    q = Q(pk__in=[])
+    for path in Department.objects.filter(name__in=parts).values_list("path", flat=True):
+        q |= Q(department__path=path) | Q(department__path__startswith=path + PATH_SEPARATOR)
+    return q
+
+
+def _names_load(q: Q, by_name: dict[str, list[int]], employees: dict[int, ReconEmployee]) -> None:
+    """The employees ``q`` selects that no earlier read by name brought in."""
+    done = {pk for ids in by_name.values() for pk in ids}
+    for e in _load_employees(Employee.objects.filter(q).exclude(pk__in=done)):
+        employees[e.pk] = e
+        by_name[e.name].append(e.pk)
 
 
 def _match_inviters(members, matches, by_wechat, identities, by_name, employees) -> None:
