@@ -135,6 +135,7 @@ def build(args) -> None:
         ("periods computed", compute_periods),
         ("settlements", settle),
         ("personnel events", personnel_events),
+        ("notices and their emails", notices),
     ]
     for label, step in steps:
         start = time.perf_counter()
@@ -335,6 +336,60 @@ def personnel_events() -> int:
     with _settable(PersonnelEvent, "at"):
         PersonnelEvent.objects.bulk_create(events, batch_size=2000)
     return len(events)
+
+
+def notices(failed_every: int = 100) -> int:
+    """A notice and its email for each confirmed bulk case, as telling the employee makes them
+    (notices.services). The bench makes no login per employee: the HR logins stand in as the
+    recipients, round robin; nine in ten read, one email in ``failed_every`` failed."""
+    import datetime as dt
+
+    from django.contrib.auth import get_user_model
+
+    from notices.models import EmailDelivery, Notice
+    from violations.models import Case
+
+    users = list(
+        get_user_model().objects.filter(username__startswith="load-hr-").order_by("username")
+    )
+    told = (
+        Case.objects.filter(source_key__startswith=SOURCE_KEY.format(""), told_at__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "told_at")
+    )
+    made = []
+    for index, (pk, told_at) in enumerate(told):
+        notice = Notice(
+            recipient=users[index % len(users)],
+            kind=Notice.Kind.CASE_CONFIRMED,
+            title=f"违规已确认：案件 #{pk}",
+            body="你的一件违规已确认，可在 7 天内申诉。",
+            url=f"/me/cases/{pk}/",
+            subject_key=f"case:{pk}:confirmed",
+            created_at=told_at,
+            read_at=None if index % 10 == 0 else told_at + dt.timedelta(hours=3),
+        )
+        made.append(notice)
+    with _settable(Notice, "created_at"):
+        Notice.objects.bulk_create(made, batch_size=2000)
+    failed = EmailDelivery.Status.FAILED
+    emails = [
+        EmailDelivery(
+            notice=notice,
+            to=f"{notice.recipient.username}@junma.example",
+            subject=notice.title,
+            body=notice.body,
+            status=failed if index % failed_every == 0 else EmailDelivery.Status.SENT,
+            attempts=5 if index % failed_every == 0 else 1,
+            last_error="SMTP 550" if index % failed_every == 0 else "",
+            sent_at=None if index % failed_every == 0 else notice.created_at,
+            created_at=notice.created_at,
+        )
+        for index, notice in enumerate(made)
+    ]
+    with _settable(EmailDelivery, "created_at"):
+        EmailDelivery.objects.bulk_create(emails, batch_size=2000)
+    return len(made)
 
 
 def migrate_copy() -> list[str]:
