@@ -213,9 +213,12 @@ class SettlementResource(resources.ModelResource):
             return Settlement(period=self.plan.period), True
         settlement = planned.instance()
         if not Settlement.employee.is_cached(settlement):
-            # str(settlement) names the employee (preview, admin log): no query per row.
-            settlement.employee = Employee(
-                pk=settlement.employee_id, employee_no=planned.employee_no, name=planned.name
+            # str(settlement) names the employee (preview, admin log): no query per row, and
+            # the employee as a partly loaded row (from_db: no default computed per field).
+            settlement.employee = Employee.from_db(
+                settlement._state.db,
+                [Employee._meta.pk.attname, "employee_no", "name"],
+                [settlement.employee_id, planned.employee_no, planned.name],
             )
         return settlement, planned.change == settlements.NEW
 

@@ -22,9 +22,9 @@ class TableDataset(tablib.Dataset):
     """A tablib Dataset made from a Table, remembering each row's spreadsheet row number."""
 
     def __init__(self, table: Table) -> None:
-        super().__init__(headers=list(table.headers))
-        for row in table.rows:
-            self.append(row.values)
+        # Rows given to the constructor, not append()ed one by one: append validates each
+        # row's width again (read_table made them all as wide as the headers).
+        super().__init__(*(row.values for row in table.rows), headers=list(table.headers))
         self.row_numbers = [row.number for row in table.rows]
 
 
