@@ -44,7 +44,7 @@ from common.spreadsheets.limits import (
     OLE2_MAGIC,
     SpreadsheetError,
 )
-from common.spreadsheets.reading import read_table
+from common.spreadsheets.reading import Row, read_table
 from common.spreadsheets.writing import write_csv, write_xlsx
 from tests.factories import csv_bytes, xlsx_bytes
 
@@ -364,6 +364,40 @@ def test_entity_bomb_is_refused():
     )
 
     assert refused(xlsx_with_sheet_xml(billion_laughs)) == ERROR_BROKEN_XLSX
+
+
+def test_cells_are_read_as_excel_wps_and_openpyxl_write_them():
+    # The sheet is read through expat's callbacks (docs/performance.md, "Finance import"):
+    # what each kind of <c> holds, as openpyxl's read-only mode gives it.
+    strings = (
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        "<si><t>共享</t></si>"
+        "<si><r><t>富</t></r><r><rPr><b/></rPr><t>文本</t></r><rPh><t>fu</t></rPh></si></sst>"
+    ).encode()
+    rows = (
+        '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c>'
+        '<c r="C1" t="inlineStr"><is><t>行</t><r><t>内</t></r><rPh><t>x</t></rPh></is></c>'
+        '<c r="D1" t="str"><f>A1</f><v>公式值</v></c><c r="E1" t="b"><v>1</v></c>'
+        '<c r="F1" t="e"><v>#N/A</v></c><c r="G1"><v>2.5</v></c><c><v>7</v></c></row>'
+        # Prefixed tags, a tail after a child, a cell without <v>, a gap of columns.
+        '<x:row xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" r="3">'
+        '<x:c r="B3"><x:v>1<x:y/>2</x:v></x:c><x:c/><x:c r="E3" t="inlineStr">'
+        "<x:is><x:t>前</x:t></x:is></x:c></x:row>"
+    )
+    original = zipfile.ZipFile(io.BytesIO(xlsx_bytes([["a"]])))
+    members = {info.filename: original.read(info) for info in original.infolist()}
+    members["xl/worksheets/sheet1.xml"] = sheet_xml(rows)
+    members["xl/sharedStrings.xml"] = strings
+    members["xl/_rels/workbook.xml.rels"] = members["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rIdS" Target="sharedStrings.xml" Type="http://schemas.'
+        b'openxmlformats.org/officeDocument/2006/relationships/sharedStrings"/></Relationships>',
+    )
+
+    table = read_table(zip_with(members))
+
+    assert table.headers == ["共享", "富文本", "行内", "公式值", "True", "#N/A", "2.5", "7"]
+    assert table.rows == [Row(3, [None, 1, None, None, "前", None, None, None])]
 
 
 # --- headers --------------------------------------------------------------------------------
