@@ -42,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench._db import (  # noqa: E402 — after the path is set
-    _setup_django as setup_django,
+    _setup_django,
     add_database_arguments,
     database_label,
     load_average,
@@ -77,7 +77,7 @@ def main() -> None:
 
     if args.measure:
         os.environ["DATABASE_URL"] = args.url
-        setup_django()
+        _setup_django()  # this run's copy, as the parent left it
         print(json.dumps(measure(args.measure, args.period, args.output)))
         return
     name = f"appraisal_export_{args.employees}e_{args.lines}l_{args.period.replace('-', '_')}"

@@ -168,3 +168,23 @@ def insert_many(
         sql = f"INSERT INTO {target} VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608 — names from our model, values bound
         for start in range(0, len(rows), batch):
             cursor.executemany(sql, rows[start : start + batch])
+
+
+def delete_many(model: type[Model], pks: Sequence[Any]) -> None:
+    """DELETE the rows of ``model`` with these primary keys, in one statement whatever their
+    number (PostgreSQL: ``= ANY(%s)``, one array; SQLite: executemany), without Django's
+    cascade collection: for tables nothing points at, or whose referrers the database
+    guards itself. Issued even for no keys, so that a caller's query count stays flat."""
+    q = connection.ops.quote_name
+    table, pk = q(model._meta.db_table), model._meta.pk
+    with connection.cursor() as cursor:
+        if _on_postgresql():
+            cursor.execute(
+                f"DELETE FROM {table} WHERE {q(pk.column)} = ANY(%s::{pk.db_type(connection)}[])",  # noqa: S608 — names from our model, values bound
+                [list(pks)],
+            )
+        else:
+            cursor.executemany(
+                f"DELETE FROM {table} WHERE {q(pk.column)} = %s",  # noqa: S608 — names from our model, values bound
+                [(value,) for value in pks],
+            )

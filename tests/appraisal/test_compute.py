@@ -278,3 +278,27 @@ def test_query_count_does_not_grow_with_employees_or_cases(october, staff, hr):
         employee = EmployeeFactory(department=staff["a"].department)
         confirmed({**staff, "x": employee}, hr, "x", "9.10", f"2026-10-{i % 28 + 1:02d}")
     assert queries() == few
+
+
+def test_a_recomputation_rewrites_only_the_rows_that_changed(october, staff, hr):
+    """Unchanged lines and results keep their rows (PostgreSQL checks the foreign keys of
+    every row inserted, at COMMIT); an overturned case's line goes, a late one comes."""
+    period, cases = october
+    period_compute(period=period, actor=hr[0])
+    lines = dict(Line.objects.filter(period=period).values_list("case_id", "pk"))
+    results = dict(Result.objects.filter(period=period).values_list("employee_id", "pk"))
+
+    overturn(cases["a2"], staff, hr)
+    late = confirmed(staff, hr, "b", "9.7", "2026-10-25")
+    summary = period_compute(period=period, actor=hr[0])
+
+    after = dict(Line.objects.filter(period=period).values_list("case_id", "pk"))
+    assert set(after) == set(lines) - {cases["a2"].pk} | {late.pk}
+    assert after[cases["a1"].pk] == lines[cases["a1"].pk]
+    assert after[cases["b1"].pk] == lines[cases["b1"].pk]
+    results_after = dict(Result.objects.filter(period=period).values_list("employee_id", "pk"))
+    assert results_after[staff["head"].pk] == results[staff["head"].pk]  # 1.00, unchanged
+    assert results_after[staff["a"].pk] != results[staff["a"].pk]
+    assert table(period)["S02"][:2] == (Decimal("3.00"), 1)
+    assert table(period)["S03"][:2] == (Decimal("3.00"), 1)
+    assert (summary.lines, summary.deducted) == (4, Decimal("7.00"))

@@ -165,6 +165,9 @@ def test_insert_many_violating_a_constraint_raises_djangos_integrity_error(line_
     assert stored_lines() == rows
 
 
+EXPECTED_ATTRS = ("rule_title", "clause", "points", "occurred_on", "is_joint", "corrects_id")
+
+
 def test_update_from_values_round_trips_awkward_values_and_nulls_both_ways(line_refs):
     from appraisal.models import Line
 
@@ -181,10 +184,7 @@ def test_update_from_values_round_trips_awkward_values_and_nulls_both_ways(line_
         # NULL to a period and a period to NULL
         line.corrects_id = None if line.corrects_id else line_refs["earlier"].pk
         line.sanction = "不该写入"  # not among the fields written
-        expected.append(
-            (line.rule_title, line.clause, line.points, line.occurred_on)
-            + (line.is_joint, line.corrects_id)
-        )
+        expected.append(tuple(getattr(line, name) for name in EXPECTED_ATTRS))
     fields = ["rule_title", "clause", "points", "occurred_on", "is_joint", "corrects"]
     with CaptureQueriesContext(connection) as ctx:
         update_from_values(Line, lines, fields, batch=4)
@@ -214,3 +214,16 @@ def test_update_from_values_takes_an_int_set_on_a_decimal_field(line_refs):
         Decimal("1.25"),
         Decimal("0.00"),
     ]
+
+
+def test_delete_many_deletes_those_keys_only_in_one_statement(line_refs):
+    from appraisal.models import Line
+    from common.db import delete_many
+
+    insert_many(Line, awkward_lines(line_refs), fields=LINE_COLUMNS)
+    pks = list(Line.objects.order_by("pk").values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as ctx:
+        delete_many(Line, pks[:3])
+        delete_many(Line, [])
+    assert list(Line.objects.order_by("pk").values_list("pk", flat=True)) == pks[3:]
+    assert len(ctx.captured_queries) == 2
