@@ -120,9 +120,15 @@ def _names_read(texts: set[str], employees: dict[int, ReconEmployee]) -> dict[st
     department the display names mention are read — the department in "部门-姓名" is the
     one thing that tells them apart. Still not one person: the member is AMBIGUOUS and its
     finding names every namesake, so all of them are read, for those names only. A namesake
-    nobody's display name points at is never read for a member who is matched: the lists
-    are partial, but each holds every employee that could decide its texts, so _match_name
-    answers as it would with the whole company in hand.
+    nobody's display name points at is never read for a member who is matched.
+
+    The lists are partial, and may hold a namesake from another department read for another
+    reason (a WeChat id, another member's department), but each holds every employee that
+    could decide its texts: one person alone, else every namesake in the departments the
+    text names — which _by_department keeps and the others it drops — else, for an
+    ambiguous member, everyone. So _match_name answers as it would with the whole company
+    in hand (tests/groups/test_reconcile_queries.py reads the same rows, and answers the
+    same, with namesakes added elsewhere).
     """
     by_name: dict[str, list[int]] = defaultdict(list)
     tiers = {text: naming.name_candidates(text) for text in texts}
@@ -152,11 +158,12 @@ def _names_read(texts: set[str], employees: dict[int, ReconEmployee]) -> dict[st
         parts = {part for text in several for part in naming.segments(text)}
         _names_load(
             Q(name__in=alone) | (Q(name__in=namesakes) & _in_departments(parts)),
+            alone | namesakes,
             by_name,
             employees,
         )
     elif alone:
-        _names_load(Q(name__in=alone), by_name, employees)
+        _names_load(Q(name__in=alone), alone, by_name, employees)
     ambiguous = {
         name
         for text, found in several.items()
@@ -164,7 +171,7 @@ def _names_read(texts: set[str], employees: dict[int, ReconEmployee]) -> dict[st
         for name in found
     }
     if ambiguous:
-        _names_load(Q(name__in=ambiguous), by_name, employees)
+        _names_load(Q(name__in=ambiguous), ambiguous, by_name, employees)
     return by_name
 
 
@@ -181,10 +188,17 @@ def _in_departments(parts: set[str]) -> Q:
     return q
 
 
-def _names_load(q: Q, by_name: dict[str, list[int]], employees: dict[int, ReconEmployee]) -> None:
-    """The employees ``q`` selects that no earlier read by name brought in."""
-    done = {pk for ids in by_name.values() for pk in ids}
-    for e in _load_employees(Employee.objects.filter(q).exclude(pk__in=done)):
+def _names_load(
+    q: Q, names: set[str], by_name: dict[str, list[int]], employees: dict[int, ReconEmployee]
+) -> None:
+    """The employees of ``names`` that ``q`` selects, into ``by_name``. Those read already (by
+    WeChat id, HR's decision or an earlier read) are not read again; any of them bearing one
+    of ``names`` joins its list — a namesake more in a list changes no answer (_names_read)."""
+    listed = {pk for ids in by_name.values() for pk in ids}
+    for e in employees.values():
+        if e.name in names and e.pk not in listed:
+            by_name[e.name].append(e.pk)
+    for e in _load_employees(Employee.objects.filter(q).exclude(pk__in=list(employees))):
         employees[e.pk] = e
         by_name[e.name].append(e.pk)
 
