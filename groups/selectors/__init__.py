@@ -317,11 +317,11 @@ class KindFindings:
         return self.total > len(self.findings)
 
 
-def open_findings_by_kind(
-    group: ChatGroup, *, per_kind: int = FINDINGS_PER_KIND_ON_PAGE
-) -> list[KindFindings]:
-    """The group's open findings grouped by kind, worst kind first, at most ``per_kind`` of
-    each with the kind's total — one query, however many findings the group has."""
+def open_findings_by_kind(group: ChatGroup, *, per_kind: int | None = None) -> list[KindFindings]:
+    """The group's open findings grouped by kind, worst kind first, at most ``per_kind``
+    (FINDINGS_PER_KIND_ON_PAGE) of each with the kind's total — one query, however many
+    findings the group has."""
+    per_kind = per_kind or FINDINGS_PER_KIND_ON_PAGE
     by_kind = Window(RowNumber(), partition_by=[F("kind")], order_by=[F("display_name"), F("pk")])
     findings = (
         Finding.objects.filter(group=group, status=Finding.Status.OPEN)

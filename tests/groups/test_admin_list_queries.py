@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from common.actors import SystemActor
+from groups import selectors
 from groups.models import (
     AccountReport,
     ChatGroup,
@@ -152,20 +153,25 @@ def test_the_group_page_lists_a_kinds_first_findings_and_links_to_all(client, hr
     assert (strangers.total, len(strangers.findings), strangers.more) == (3, 3, False)
 
 
-def test_a_kind_beyond_the_pages_share_is_cut_with_a_link_to_the_rest(client, hr_user, company):
-    from groups import selectors
-
+def test_a_kind_beyond_the_pages_share_is_cut_with_a_link_to_the_rest(
+    client, hr_user, company, monkeypatch
+):
     group = _grow(company, 1)
+    monkeypatch.setattr(selectors, "FINDINGS_PER_KIND_ON_PAGE", 2)
+    client.force_login(hr_user)
+    response = client.get(reverse("admin:groups_chatgroup_change", args=[group.pk]))
     (section,) = [
-        s
-        for s in selectors.open_findings_by_kind(group, per_kind=2)
-        if s.kind == Finding.Kind.STRANGER
+        s for s in response.context["findings_by_kind"] if s.kind == Finding.Kind.STRANGER
     ]
     assert (section.total, len(section.findings), section.more) == (3, 2, True)
     assert [f.display_name for f in section.findings] == ["陌生人10", "陌生人11"]
-    client.force_login(hr_user)
-    html = client.get(reverse("admin:groups_chatgroup_change", args=[group.pk])).content.decode()
-    assert "查看全部" not in html  # 3 strangers: all on the page
+    html = response.content.decode()
+    assert "无关人员（3）" in html
+    link = (
+        reverse("admin:groups_finding_changelist")
+        + f"?group__id__exact={group.pk}&amp;status__exact=open&amp;kind__exact=stranger"
+    )
+    assert f'<a href="{link}">查看全部 3 条</a>' in html
 
 
 def test_hr_is_offered_every_group_without_reading_the_list(client, hr_user, company):
