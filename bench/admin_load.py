@@ -852,13 +852,18 @@ def report(results: Results, pages: list[Page], args) -> int:
         f"after: {results.load_after}"
     )
     if total:
-        print(
-            f"server CPU per request: gunicorn workers {results.server_cpu / total * 1000:.0f} ms"
-            f" + PostgreSQL {results.database_cpu / total * 1000:.0f} ms (persistent backends"
-            f" only); capacity on {os.cpu_count()} cores ≈ "
-            f"{os.cpu_count() / max(1e-9, (results.server_cpu + results.database_cpu) / total):.0f}"
-            " requests/s"
-        )
+        workers, database = results.server_cpu / total * 1000, results.database_cpu / total * 1000
+        if database:
+            capacity = os.cpu_count() * 1000 / (workers + database)
+            print(
+                f"server CPU per request: gunicorn workers {workers:.0f} ms + PostgreSQL"
+                f" {database:.0f} ms; capacity on {os.cpu_count()} cores ≈ {capacity:.0f} requests/s"
+            )
+        else:  # a connection per request: its backends were gone before they could be read
+            print(
+                f"server CPU per request: gunicorn workers {workers:.0f} ms; PostgreSQL not"
+                " measured (no persistent connections)"
+            )
     errors = [s for s in results.samples if s.error]
     for sample in errors[:10]:
         print(f"error: {sample.page}: {sample.error}")
