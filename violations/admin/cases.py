@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -53,6 +54,18 @@ APPEAL_STATES = (Case.State.APPEALED, Case.State.UPHELD, Case.State.OVERTURNED)
 FACT_FIELDS = ["rule", "employee", "group", "occurred_at", "description"]
 
 
+class CaseChangeList(ChangeList):
+    """The case list loads what its rows show, not what the case page shows
+    (cases_visible_to joins the confirmer and the reporter's employee too)."""
+
+    def apply_select_related(self, qs):
+        return (
+            qs.select_related(None)
+            .select_related(*selectors.CASE_LIST_RELATED)
+            .prefetch_related(*selectors.CASE_LIST_PREFETCH)
+        )
+
+
 @admin.register(Case)
 class CaseAdmin(CaseDisplay, CaseDecisionActions, CaseTellingActions, HistoryAdmin):
     """Cases: filed here or proposed by other parts; HR confirms, dismisses and decides appeals
@@ -82,7 +95,8 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, CaseTellingActions, HistoryAdm
         "source",
         OccurredMonthFilter,
     ]
-    # Joined for the row's columns only, never Django's select_related() of every key.
+    # Joined for the row's columns only (CaseChangeList), never Django's select_related()
+    # of every key.
     list_select_related = selectors.CASE_LIST_RELATED
     # One COUNT per page: Django's "(共 N 条)" beside a search counts every case a second time.
     show_full_result_count = False
@@ -97,6 +111,9 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, CaseTellingActions, HistoryAdm
     ]
     change_list_template = "admin/violations/case/change_list.html"
     change_form_template = "admin/violations/case/change_form.html"
+
+    def get_changelist(self, request, **kwargs):
+        return CaseChangeList
 
     def get_queryset(self, request):
         # The selector decides who sees what; the start of each explanation window (the
