@@ -58,7 +58,9 @@ class CaseChangeList(ChangeList):
     """The case list loads what its rows show, not what the case page shows
     (cases_visible_to joins the confirmer and the reporter's employee too)."""
 
-    def apply_select_related(self, qs):
+    def get_queryset(self, request, exclude_parameters=None):
+        # Not apply_select_related: Django calls it only for a queryset without joins.
+        qs = super().get_queryset(request, exclude_parameters)
         return (
             qs.select_related(None)
             .select_related(*selectors.CASE_LIST_RELATED)
