@@ -195,10 +195,13 @@ def _names_load(
     WeChat id, HR's decision or an earlier read) are not read again; any of them bearing one
     of ``names`` joins its list — a namesake more in a list changes no answer (_names_read)."""
     listed = {pk for ids in by_name.values() for pk in ids}
-    for e in employees.values():
-        if e.name in names and e.pk not in listed:
+    known = [e for e in employees.values() if e.name in names]
+    for e in known:
+        if e.pk not in listed:
             by_name[e.name].append(e.pk)
-    for e in _load_employees(Employee.objects.filter(q).exclude(pk__in=list(employees))):
+    # ``q`` selects only ``names``: the others read already need not be named here (every id
+    # is a parameter Django and psycopg process one by one).
+    for e in _load_employees(Employee.objects.filter(q).exclude(pk__in=[e.pk for e in known])):
         employees[e.pk] = e
         by_name[e.name].append(e.pk)
 
