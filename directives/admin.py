@@ -235,6 +235,7 @@ class DirectiveAssignmentAdmin(ScopedAdmin):
     # Newest directive first, from assignment_list_idx: not sorted through the directives
     # and employees tables as the model's order is.
     ordering = ("-directive_id", "employee_id")
+    list_per_page = 50  # a row per person told: rendering the rows is most of the page's CPU
     search_fields = ("employee__name", "directive__text")
     fields = readonly_fields = (
         "directive_link",

