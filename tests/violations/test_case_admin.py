@@ -33,6 +33,7 @@ from violations.admin.cases import (
     ERROR_NO_SUCH_CASE,
     ERROR_OUT_OF_SCOPE,
     MESSAGE_EVIDENCE_ADDED,
+    SEARCH_HELP,
     DepartmentFilter,
 )
 from violations.admin.decisions import MESSAGE_DECIDED_MANY, MESSAGE_REFUSED
@@ -170,6 +171,46 @@ def test_search_by_name_and_employee_number(client, world, cases):
     by_name = {c.pk for c in changelist_rows(client, "?q=刘洋")}
     by_number = {c.pk for c in changelist_rows(client, "?q=JM007")}
     assert by_name == by_number == {cases["worker_in_other"].pk}
+
+
+def test_search_finds_by_part_of_a_name_the_start_of_a_number_and_the_case_number(
+    client, world, cases
+):
+    client.force_login(world["hr"])
+    offender = {cases["offender_in_mine"].pk, cases["offender_in_other"].pk}
+    worker = cases["worker_in_other"].pk
+
+    def found(term: str) -> set[int]:
+        return {case.pk for case in changelist_rows(client, f"?q={term}")}
+
+    assert found("娜") == offender  # 李娜: any part of the name
+    assert found("jm00") == offender | {worker}  # JM004, JM007: the start of the 工号
+    assert found("M007") == set()  # the 工号 from its start only
+    assert found(f"%23{worker}") == found(str(worker)) == {worker}  # #123 or 123
+    assert found(f"李娜 %23{worker}") == set()  # every word must match
+    assert found(f"李娜 {cases['offender_in_mine'].pk}") == {cases["offender_in_mine"].pk}
+    assert found("99999999999999999999") == set()  # no such number, no overflow
+
+
+def test_search_does_not_read_the_description(client, world, cases):
+    """The description is not searched: LIKE '%…%' on it read every case (issue 13)."""
+    Case.objects.filter(pk=cases["worker_in_other"].pk).update(description="群内发布赌博链接")
+    client.force_login(world["hr"])
+    assert changelist_rows(client, "?q=赌博") == []
+
+
+def test_search_stays_in_the_users_scope(client, world, cases):
+    client.force_login(world["creator"])  # sees their group's case only
+    assert {c.pk for c in changelist_rows(client, "?q=李娜")} == {cases["offender_in_mine"].pk}
+    assert changelist_rows(client, f"?q={cases['worker_in_other'].pk}") == []
+
+
+def test_search_box_says_what_is_searched(client, world):
+    client.force_login(world["hr"])
+    page = client.get(reverse(CHANGELIST)).content.decode()
+    assert SEARCH_HELP in page
+    for searched in ["姓名", "工号", "案件编号"]:
+        assert searched in SEARCH_HELP
 
 
 def test_changelist_filters_by_local_month(client, world, cases):
@@ -764,3 +805,24 @@ def test_changelist_query_count_does_not_grow_with_rows(client, world, who, quer
         case.save()
     many = _queries(client, reverse(CHANGELIST) + query)
     assert many == few, f"{few} queries for 2 rows, {many} for 17"
+
+
+def test_search_query_count_does_not_grow_with_rows(client, world):
+    """A search is as many queries as the list, however many employees and cases match:
+    the employees are a subquery, not a query each."""
+    client.force_login(world["hr"])
+    url = reverse(CHANGELIST) + "?q=测试"
+    for n in range(2):
+        CaseFactory(
+            rule=world["rule"], employee=EmployeeFactory(name=f"测试{n}"), group=world["mine"]
+        )
+    _queries(client, url)  # the first fills the content-type cache
+    few = _queries(client, url)
+    for n in range(2, 17):
+        CaseFactory(
+            rule=world["rule"], employee=EmployeeFactory(name=f"测试{n}"), group=world["mine"]
+        )
+    assert len(changelist_rows(client, "?q=测试")) == 17
+    many = _queries(client, url)
+    assert many == few, f"{few} queries for 2 rows, {many} for 17"
+    assert few <= _queries(client, reverse(CHANGELIST))

@@ -12,6 +12,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -42,6 +43,10 @@ ERROR_OUT_OF_SCOPE = "此案件不在你的查看范围内。"
 ERROR_NO_SUCH_CASE = "没有这个案件。"
 MESSAGE_EVIDENCE_ADDED = "已为案件 #{pk} 补充 {count} 个证据文件。"
 DECIDE_FORM = "_refused_decide_form"  # case_page → change_view, never into the template
+SEARCH_HELP = (
+    "按员工姓名（包含即可）、工号（开头几位即可）或案件编号（如 #123）搜索；不搜索案情描述。"
+)
+MAX_CASE_NUMBER = 2**31 - 1
 
 
 # -- the case list -------------------------------------------------------------------------
@@ -66,6 +71,25 @@ class CaseChangeList(ChangeList):
             .select_related(*selectors.CASE_LIST_RELATED)
             .prefetch_related(*selectors.CASE_LIST_PREFETCH)
         )
+
+
+def case_search(term: str) -> Q:
+    """The cases one search word finds: its employee's name contains it, or their 工号 starts
+    with it, or (digits, with or without #) it is the case's number.
+
+    The employees are picked on their own table (20,000 rows) and the cases by their
+    employee's index; the description is not searched — LIKE '%…%' on it read all 100,000
+    cases joined to their employees, twice per page (1.1 s on PostgreSQL), for words that
+    name a person or a case far more often than a fact.
+    """
+    employees = Employee.objects.filter(
+        Q(name__contains=term) | Q(employee_no__istartswith=term)
+    ).values("pk")
+    found = Q(employee_id__in=employees)
+    number = term.removeprefix("#")
+    if number.isdigit() and int(number) <= MAX_CASE_NUMBER:
+        found |= Q(pk=int(number))
+    return found
 
 
 @admin.register(Case)
@@ -105,7 +129,10 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, CaseTellingActions, HistoryAdm
     # 50 rows, not Django's 100: rendering the rows is most of the page's CPU (85 → 58 ms
     # per request at 100,000 cases, docs/performance.md, "The admin under load").
     list_per_page = 50
-    search_fields = ["employee__name", "employee__employee_no", "description"]
+    # Searched by get_search_results, not Django's LIKE '%…%' over these joined columns
+    # (kept for the search box to show): the description is not searched.
+    search_fields = ["employee__name", "employee__employee_no"]
+    search_help_text = SEARCH_HELP
     add_fieldsets = [(None, {"fields": [*FACT_FIELDS, "evidence"]})]
     actions = [
         "confirm_cases",
@@ -119,6 +146,12 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, CaseTellingActions, HistoryAdm
 
     def get_changelist(self, request, **kwargs):
         return CaseChangeList
+
+    def get_search_results(self, request, queryset, search_term):
+        # Every word must match (as Django's search), each by case_search.
+        for term in search_term.split():
+            queryset = queryset.filter(case_search(term))
+        return queryset, False
 
     def get_queryset(self, request):
         # The selector decides who sees what; the start of each explanation window (the
