@@ -13,8 +13,6 @@ import tempfile
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import path, reverse
@@ -58,17 +56,6 @@ def waiting_message(waiting: WaitingCorrections) -> str:
     )
 
 
-def _count_per_period(model) -> Coalesce:
-    rows = (
-        model.objects.filter(period=OuterRef("pk"))
-        .order_by()
-        .values("period")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
-
-
 def rows_url(model, period: Period) -> str:
     """The list of ``model`` (Result, Line) filtered by ``period``."""
     opts = model._meta
@@ -106,20 +93,8 @@ class PeriodAdmin(PeriodRunActions, ViewerLinksMixin, HistoryAdmin):
     ]
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .select_related(*PEOPLE)
-            .annotate(result_count=_count_per_period(Result), line_count=_count_per_period(Line))
-        )
-
-    @admin.display(description="人数", ordering="result_count")
-    def result_count(self, obj: Period) -> int:
-        return obj.result_count
-
-    @admin.display(description="扣分明细", ordering="line_count")
-    def line_count(self, obj: Period) -> int:
-        return obj.line_count
+        # result_count and line_count are the period's own columns, kept by period_compute.
+        return super().get_queryset(request).select_related(*PEOPLE)
 
     # The counts link to the rows behind them, for whoever may open those lists.
     @admin.display(description="人数", ordering="result_count")

@@ -171,12 +171,15 @@ def period_compute(*, period: Period, actor: Actor) -> ComputeSummary:
     )
     period.computed_at = timezone.now()
     period.computed_by = actor_user(actor)
+    # The periods list shows these: stored with the rows, not counted per view.
+    period.result_count = len(results)
+    period.line_count = len(lines)
     move(
         period,
         Period.State.COMPUTED,
         actor=actor,
         comment=COMMENT_COMPUTED.format(**vars(summary)),
-        fields=("computed_at", "computed_by"),
+        fields=("computed_at", "computed_by", "result_count", "line_count"),
     )
     return summary
 
