@@ -11,7 +11,8 @@ builds it with ``build()`` when it does not exist yet, ANALYZEs it after that bu
 deployment would after a big import: PostgreSQL's planner otherwise works from empty-table
 statistics and picks nested loops), and then — unless ``copy=False`` — gives the run a fresh
 copy (SQLite: a file copy; PostgreSQL: CREATE DATABASE … TEMPLATE), so that every run starts
-from the same data.
+from the same data. Migrations added since the base was built are applied to the run's
+database (then ANALYZEd again), so a new index or column is measured without a rebuild.
 """
 
 from __future__ import annotations
@@ -75,6 +76,14 @@ def _setup_django() -> None:
     django.setup()
 
 
+def _migrate() -> None:
+    """Apply the migrations added since the base was built (new columns and indexes are what
+    is measured), quietly; a base built by older code is otherwise refused by its queries."""
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
 def _analyze() -> None:
     from django.db import connection
 
@@ -105,6 +114,9 @@ def _open_sqlite(args, *, name: str, build: Callable[[], None], copy: bool) -> N
             connection.close()  # checkpoints the WAL into the file
             shutil.copy(work, base)
             connection.connect()
+    else:
+        _migrate()
+        _analyze()
 
 
 def _open_postgres(args, *, name: str, build: Callable[[], None], copy: bool) -> None:
@@ -130,8 +142,13 @@ def _open_postgres(args, *, name: str, build: Callable[[], None], copy: bool) ->
         build()
         _analyze()
     if not copy:
+        if built:
+            _migrate()
+            _analyze()
         return
     connection.close()
     server(f"DROP DATABASE IF EXISTS {work} WITH (FORCE)")
     server(f"CREATE DATABASE {work} TEMPLATE {base}")
     connection.settings_dict["NAME"] = work
+    _migrate()
+    _analyze()
