@@ -133,6 +133,7 @@ class EmployeeAdmin(ClerkImportMixin, ImportExportMixin, HistoryAdmin):
     autocomplete_fields = ["department", "position", "user"]
     ordering = ["employee_no"]
     list_per_page = 50
+    show_full_result_count = False  # one COUNT a page, not a second over every employee
     actions = ["invite_logins"]
     inlines = [PersonnelEventInline]
     fieldsets = [

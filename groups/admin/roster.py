@@ -52,6 +52,7 @@ class RosterSnapshotAdmin(EvidenceRowsMixin, RosterScopedAdmin):
     # index range), not a date hierarchy, whose year links are a DISTINCT over every snapshot.
     list_filter = [("group", GroupListFilter), "taken_at"]
     list_select_related = ["group", "uploaded_by__employee"]
+    list_per_page = 50  # one per upload, every group every week: rendering rows is the cost
     readonly_fields = [
         "group_shown",
         "taken_at",
@@ -108,6 +109,8 @@ class RosterActionAdmin(EvidenceRowsMixin, RosterScopedAdmin):
         ("group", GroupListFilter),
         "due_on",
     ]
+    list_per_page = 50  # rendering the rows is most of the list's CPU
+    show_full_result_count = False  # one COUNT a page, not a second over every to-do
     search_fields = ["finding__display_name", "finding__employee__name", "assignee__name"]
     list_select_related = ["group", "assignee", "finding__employee"]
     readonly_fields = [
