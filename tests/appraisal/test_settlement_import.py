@@ -720,6 +720,45 @@ def test_resource_commit_writes_through_the_service_with_history_and_the_file(pe
 
 
 @pytest.mark.django_db
+def test_resource_rows_hold_their_saved_settlement_when_asked(
+    period, finance, django_assert_num_queries
+):
+    # The admin's confirmation asks import-export to keep each row's instance
+    # (retain_instance_in_row_result): made from the plan when read, with no query.
+    run(period, sheet(finance_row("E002", 扣款金额=100), finance_row("E003")))
+    dataset = SettlementXLSXFormat().create_dataset(three_rows(备注="补扣"))
+    result = SettlementResource(period=period).import_data(
+        dataset, dry_run=False, user=finance, retain_instance_in_row_result=True
+    )
+
+    assert import_error_lines(result) == []
+    with django_assert_num_queries(0):
+        rows = [(row.import_type, row.instance, row.object_id, row.object_repr) for row in result]
+    saved = {s.pk: s for s in Settlement.objects.filter(period=period).select_related("employee")}
+    assert [import_type for import_type, *_ in rows] == ["new", "update", "skip"]
+    for _, instance, object_id, object_repr in rows:
+        assert instance.pk == object_id
+        assert not instance._state.adding
+        assert (instance.amount, instance.note) == (saved[object_id].amount, saved[object_id].note)
+        assert object_repr == str(instance) == str(saved[object_id])
+    assert rows[0][1].imported_in == result.settlement_import
+
+
+@pytest.mark.django_db
+def test_resource_rows_name_the_settlement_in_a_preview(period, finance):
+    run(period, sheet(finance_row("E002", 扣款金额=100)))
+
+    _, result = resource_import(period, three_rows(), dry_run=True, user=finance)
+
+    assert [row.object_repr for row in result.rows] == [
+        f"{period} 张三（E001） ¥30.00",
+        f"{period} 李四（E002） ¥45.50",
+        f"{period} 王五（E003） ¥0.00",
+    ]
+    assert [row.instance for row in result.rows] == [None, None, None]  # not asked for
+
+
+@pytest.mark.django_db
 def test_resource_and_command_give_the_same_messages(period):
     data = sheet(
         finance_row("E001", 扣款金额=45.125, 备注="x"),
