@@ -15,7 +15,7 @@ from django.utils.cache import add_never_cache_headers
 from import_export.admin import ImportExportMixin
 from import_export.forms import ExportForm
 
-from common.admin import ClerkImportMixin, HistoryAdmin, RowVersionGuardMixin
+from common.admin import ClerkImportMixin, HistoryAdmin, QuickCheckboxMixin, RowVersionGuardMixin
 from common.downloads import XLSX_CONTENT_TYPE, file_response, name_download
 from common.importing import import_summary
 from common.spreadsheets import SPREADSHEET_FORMATS, SpreadsheetImportForm, write_xlsx
@@ -57,7 +57,7 @@ class DepartmentAdmin(HistoryAdmin):
 
 
 @admin.register(Position)
-class PositionAdmin(RowVersionGuardMixin, admin.ModelAdmin):
+class PositionAdmin(QuickCheckboxMixin, RowVersionGuardMixin, admin.ModelAdmin):
     list_display = ["name", "rank"]
     search_fields = ["name"]
     list_filter = ["rank"]
@@ -285,7 +285,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class UserAdmin(RowVersionGuardMixin, auth_admin.UserAdmin):
+class UserAdmin(QuickCheckboxMixin, RowVersionGuardMixin, auth_admin.UserAdmin):
     """Django's user admin, for superusers alone (auth.change_user lets one make oneself
     superuser); HR opens logins from the employee list. Each login shows its person."""
 
@@ -314,7 +314,7 @@ class UserAdmin(RowVersionGuardMixin, auth_admin.UserAdmin):
         return request.user.is_active and request.user.is_superuser
 
 
-class _AxesRowAdmin(admin.ModelAdmin):
+class _AxesRowAdmin(QuickCheckboxMixin, admin.ModelAdmin):
     """django-axes' rows as read-only lists with Chinese column names (axes' are English)."""
 
     def has_add_permission(self, request) -> bool:

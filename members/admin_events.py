@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from common.admin import QuickCheckboxMixin
 from members import selectors
 from members.models import PersonnelEvent
 
@@ -65,7 +66,7 @@ class _PersonnelEventShown:
 
 
 @admin.register(PersonnelEvent)
-class PersonnelEventAdmin(_PersonnelEventShown, admin.ModelAdmin):
+class PersonnelEventAdmin(QuickCheckboxMixin, _PersonnelEventShown, admin.ModelAdmin):
     """人事变动: joiners, movers and leavers, and what the groups did about each (HR reads)."""
 
     list_display = ["at", "employee_shown", "kind", "changes_shown", "outcome_shown", "actor_name"]

@@ -10,7 +10,7 @@ from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 
-from common.admin import render_service_add_form
+from common.admin import QuickCheckboxMixin, render_service_add_form
 from groups.admin.mixins import ViewerLinksMixin, linked_field
 from groups.models import AccountReport
 from groups.services.accounts import (
@@ -40,7 +40,7 @@ class AccountReportForm(forms.ModelForm):
 
 
 @admin.register(AccountReport)
-class AccountReportAdmin(ViewerLinksMixin, admin.ModelAdmin):
+class AccountReportAdmin(QuickCheckboxMixin, ViewerLinksMixin, admin.ModelAdmin):
     form = AccountReportForm
     list_display = [
         "wechat_id",

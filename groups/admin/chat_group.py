@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from common.admin import HistoryAdmin, RowVersionGuardMixin, once_per_request
+from common.admin import HistoryAdmin, QuickCheckboxMixin, RowVersionGuardMixin, once_per_request
 from groups import selectors
 from groups.admin.eligibility import EligibilityRuleInline
 from groups.admin.mixins import ViewerLinksMixin, linked_field, without_related_icons
@@ -227,6 +227,6 @@ class ChatGroupAdmin(RosterPagesMixin, ViewerLinksMixin, HistoryAdmin):
 
 
 @admin.register(ContentKind)
-class ContentKindAdmin(RowVersionGuardMixin, admin.ModelAdmin):
+class ContentKindAdmin(QuickCheckboxMixin, RowVersionGuardMixin, admin.ModelAdmin):
     list_display = ["name", "code"]  # the name opens the row; the code is for the seed data
     search_fields = ["code", "name"]

@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.html import format_html
 
-from common.admin import RowVersionGuardMixin
+from common.admin import QuickCheckboxMixin, RowVersionGuardMixin
 from groups.admin.mixins import ViewerLinksMixin, linked_field, without_related_icons
 from groups.models import EligibilityRule
 
@@ -56,7 +56,9 @@ class EligibilityRuleInline(admin.TabularInline):
 
 
 @admin.register(EligibilityRule)
-class EligibilityRuleAdmin(RowVersionGuardMixin, ViewerLinksMixin, admin.ModelAdmin):
+class EligibilityRuleAdmin(
+    QuickCheckboxMixin, RowVersionGuardMixin, ViewerLinksMixin, admin.ModelAdmin
+):
     list_display = ["group", "kind", "min_rank", "department", "category", "clause_shown"]
     view_only_swaps = {
         "group": "group_shown",

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 
 from common import admin as common_admin
-from common.admin import once_per_request
+from common.admin import QuickCheckboxMixin, once_per_request
 from groups.selectors import can_view_roster, roster_groups_visible_to
 
 
@@ -54,7 +54,7 @@ def linked_field(model, name: str):
     return show
 
 
-class RosterScopedAdmin(ViewerLinksMixin, admin.ModelAdmin):
+class RosterScopedAdmin(QuickCheckboxMixin, ViewerLinksMixin, admin.ModelAdmin):
     """For models that belong to a group's roster (snapshots, findings, to-dos …).
 
     HR (model permissions) sees all; a group's admins and creator see their own

@@ -8,7 +8,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from common.admin import RowVersionGuardMixin, WrittenByServicesMixin
+from common.admin import QuickCheckboxMixin, RowVersionGuardMixin, WrittenByServicesMixin
 from groups.admin.mixins import GroupListFilter, RosterScopedAdmin, linked_field
 from groups.models import (
     ChatGroup,
@@ -146,7 +146,7 @@ class RosterActionAdmin(EvidenceRowsMixin, RosterScopedAdmin):
 
 
 @admin.register(MemberIdentity)
-class MemberIdentityAdmin(RowVersionGuardMixin, admin.ModelAdmin):
+class MemberIdentityAdmin(QuickCheckboxMixin, RowVersionGuardMixin, admin.ModelAdmin):
     """HR's decision about who a display name is; remembered for later snapshots."""
 
     list_display = ["group", "display_name", "employee", "decided_by_name", "decided_at", "note"]
@@ -227,7 +227,7 @@ class MemberIdentityAdmin(RowVersionGuardMixin, admin.ModelAdmin):
 
 
 @admin.register(MembershipException)
-class MembershipExceptionAdmin(RowVersionGuardMixin, admin.ModelAdmin):
+class MembershipExceptionAdmin(QuickCheckboxMixin, RowVersionGuardMixin, admin.ModelAdmin):
     list_display = ["group", "employee", "kind", "reason", "approved_by", "valid_until"]
     list_filter = ["kind", ("group", GroupListFilter)]
     search_fields = ["employee__name", "employee__employee_no", "reason"]

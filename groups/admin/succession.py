@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from common.admin import QuickCheckboxMixin
 from groups.admin.mixins import GroupListFilter
 from groups.models import GroupSuccession
 
@@ -33,7 +34,7 @@ class _ReadOnly:
 
 
 @admin.register(GroupSuccession)
-class GroupSuccessionAdmin(_ReadOnly, admin.ModelAdmin):
+class GroupSuccessionAdmin(QuickCheckboxMixin, _ReadOnly, admin.ModelAdmin):
     list_display = ["group", *SUCCESSION_FIELDS]
     list_filter = ["role", "at", ("group", GroupListFilter)]
     search_fields = [

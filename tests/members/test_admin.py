@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
@@ -14,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from company import roles
+from members.models import Employee
 from members.services import department_get_or_create_by_path, department_set_head
 from tests.factories import (
     DepartmentFactory,
@@ -299,3 +301,17 @@ def test_a_viewer_sees_no_link_to_a_page_they_may_not_open(client, seeded, role,
     if "department" not in hidden:
         department = reverse("admin:members_department_change", args=[employee.department.pk])
         assert department in html  # a page this viewer may open stays a link
+
+
+# --- the list's action checkbox: written directly, the same HTML as Django's widget ----------
+def test_the_lists_action_checkbox_is_djangos_own_html(client, superuser):
+    """common.admin.QuickCheckboxMixin skips the template engine per row (CPU): the checkbox
+    must stay the very input Django renders — its name, value, class (the list's JavaScript)
+    and the row's label escaped once."""
+    employee = EmployeeFactory(name='陈<梅>&"博')
+    client.force_login(superuser)
+    response = client.get(reverse("admin:members_employee_changelist"))
+    djangos = admin.ModelAdmin(Employee, admin.site).action_checkbox(employee)
+    assert 'name="_selected_action"' in djangos
+    assert "&lt;梅&gt;&amp;&quot;博" in djangos
+    assert djangos in response.content.decode()
