@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q
 
 from groups import naming
+from groups.lookups import AnyOf  # noqa: F401 — registers field__any_of
 from groups.models import ChatGroup, MemberIdentity, RosterMember
 from members.models import PATH_SEPARATOR, Department, Employee
 
@@ -69,7 +70,7 @@ def match_members(
     wechat_ids = member_wechat_ids | inviters
     names = {m.display_name for m in members} | inviters
     identities = dict(
-        MemberIdentity.objects.filter(group=group, display_name__in=names).values_list(
+        MemberIdentity.objects.filter(group=group, display_name__any_of=names).values_list(
             "display_name", "employee_id"
         )
     )
@@ -79,7 +80,7 @@ def match_members(
     by_wechat: dict[str, list[int]] = defaultdict(list)
     if wechat_ids or remembered:
         for e in _load_employees(
-            Employee.objects.filter(Q(wechat_id__in=wechat_ids) | Q(pk__in=remembered))
+            Employee.objects.filter(Q(wechat_id__any_of=wechat_ids) | Q(pk__any_of=remembered))
         ):
             employees[e.pk] = e
             if e.wechat_id in wechat_ids:
@@ -136,7 +137,7 @@ def _names_read(texts: set[str], employees: dict[int, ReconEmployee]) -> dict[st
     if not candidates:
         return by_name
     counts = dict(
-        Employee.objects.filter(name__in=candidates)
+        Employee.objects.filter(name__any_of=candidates)
         .order_by()
         .values("name")
         .annotate(n=Count("pk"))
@@ -157,13 +158,13 @@ def _names_read(texts: set[str], employees: dict[int, ReconEmployee]) -> dict[st
         namesakes = set().union(*several.values())
         parts = {part for text in several for part in naming.segments(text)}
         _names_load(
-            Q(name__in=alone) | (Q(name__in=namesakes) & _in_departments(parts)),
+            Q(name__any_of=alone) | (Q(name__any_of=namesakes) & _in_departments(parts)),
             alone | namesakes,
             by_name,
             employees,
         )
     elif alone:
-        _names_load(Q(name__in=alone), alone, by_name, employees)
+        _names_load(Q(name__any_of=alone), alone, by_name, employees)
     ambiguous = {
         name
         for text, found in several.items()
@@ -171,7 +172,7 @@ def _names_read(texts: set[str], employees: dict[int, ReconEmployee]) -> dict[st
         for name in found
     }
     if ambiguous:
-        _names_load(Q(name__in=ambiguous), ambiguous, by_name, employees)
+        _names_load(Q(name__any_of=ambiguous), ambiguous, by_name, employees)
     return by_name
 
 
@@ -183,7 +184,7 @@ def _in_departments(parts: set[str]) -> Q:
     """Employees whose department path has one of ``parts`` as a segment (_by_department's
     test): the departments of that name and everything below them."""
     q = Q(pk__in=[])
-    for path in Department.objects.filter(name__in=parts).values_list("path", flat=True):
+    for path in Department.objects.filter(name__any_of=parts).values_list("path", flat=True):
         q |= Q(department__path=path) | Q(department__path__startswith=path + PATH_SEPARATOR)
     return q
 
@@ -201,7 +202,7 @@ def _names_load(
             by_name[e.name].append(e.pk)
     # ``q`` selects only ``names``: the others read already need not be named here (every id
     # is a parameter Django and psycopg process one by one).
-    for e in _load_employees(Employee.objects.filter(q).exclude(pk__in=[e.pk for e in known])):
+    for e in _load_employees(Employee.objects.filter(q).exclude(pk__any_of=[e.pk for e in known])):
         employees[e.pk] = e
         by_name[e.name].append(e.pk)
 

@@ -31,6 +31,7 @@ from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from common.permissions import objects_for_user
+from groups.lookups import AnyOf  # noqa: F401 — registers field__any_of
 from groups.models import (
     ChatGroup,
     EligibilityRule,
@@ -147,7 +148,7 @@ def _eligible_among(group: ChatGroup, among: list[int], include: list[int]) -> s
     if selected is None or not among:
         return set()
     rows = (
-        Employee.objects.filter(pk__in=among)
+        Employee.objects.filter(pk__any_of=among)
         .order_by()
         .annotate(ok=ExpressionWrapper(Q(status=Employee.Status.ACTIVE) & selected, BooleanField()))
         .values_list("pk", "ok")

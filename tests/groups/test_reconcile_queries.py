@@ -142,3 +142,27 @@ def test_an_ambiguous_member_still_names_every_namesake():
     namesakes = set(Employee.objects.filter(name="员099000").values_list("pk", flat=True))
     assert set(candidates) == namesakes
     assert elsewhere.pk in read
+
+
+def test_any_of_answers_as_in_with_one_parameter():
+    # groups.lookups: the matcher's and eligibility's long lists bound as one array on
+    # PostgreSQL; the same rows as ``__in`` for ids and text, empty lists, None and NOT.
+    people = EmployeeFactory.create_batch(4)[:3]
+    ids = [e.pk for e in people]
+    names = [e.name for e in people]
+    for values in (ids, set(ids), [], [None], [ids[0], None]):
+        assert set(Employee.objects.filter(pk__any_of=values)) == set(
+            Employee.objects.filter(pk__in=values)
+        )
+        assert set(Employee.objects.exclude(pk__any_of=values)) == set(
+            Employee.objects.exclude(pk__in=values)
+        )
+    assert set(Employee.objects.filter(name__any_of=names)) == set(
+        Employee.objects.filter(name__in=names)
+    )
+    # Never truncated to the column's length: a longer text equals no stored one.
+    assert not Employee.objects.filter(name__any_of=[names[0] + "x" * 300]).exists()
+    with CaptureQueriesContext(connection) as ctx:
+        list(Employee.objects.filter(pk__any_of=ids * 100))
+    if connection.vendor == "postgresql":
+        assert "= ANY(" in ctx.captured_queries[0]["sql"]
