@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils.html import format_html
 
 from common.admin import (
+    QuickCheckboxMixin,
     ReadOnlyInline,
     TimelineInline,
     ViewerLinksMixin,
@@ -49,7 +50,7 @@ MESSAGE_REFUSED = "{row}：未能{verb}：{reason}"
 State = DirectiveAssignment.State
 
 
-class ScopedAdmin(ViewerLinksMixin, admin.ModelAdmin):
+class ScopedAdmin(QuickCheckboxMixin, ViewerLinksMixin, admin.ModelAdmin):
     """Read-only rows, listed by a selector: users without the model permission (a head,
     a group's admin) see their scope, and may open the list only when it has rows. Related
     rows are shown as links only where the viewer may go (ViewerLinksMixin), never as

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from common.admin import WrittenByServicesMixin
+from common.admin import QuickCheckboxMixin, WrittenByServicesMixin
 from notices.models import EmailDelivery
 from notices.services import RETRY_PERMISSION, NoticeError, emails_retry
 
@@ -14,7 +14,7 @@ MESSAGE_NOTHING_TO_RETRY = "所选邮件都已发送，无需重试。"
 
 
 @admin.register(EmailDelivery)
-class EmailDeliveryAdmin(WrittenByServicesMixin, admin.ModelAdmin):
+class EmailDeliveryAdmin(QuickCheckboxMixin, WrittenByServicesMixin, admin.ModelAdmin):
     list_display = [
         "to",
         "subject",

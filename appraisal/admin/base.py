@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from common.admin import ViewerLinksMixin, WrittenByServicesMixin
+from common.admin import QuickCheckboxMixin, ViewerLinksMixin, WrittenByServicesMixin
 
 # An empty value, on every appraisal page and list: the dash person_label() gives for nobody,
 # not Django's "-" beside it (admin.site keeps its own default; these admins set theirs).
 EMPTY = "—"
 
 
-class ReadOnlyAdmin(ViewerLinksMixin, WrittenByServicesMixin, admin.ModelAdmin):
+class ReadOnlyAdmin(QuickCheckboxMixin, ViewerLinksMixin, WrittenByServicesMixin, admin.ModelAdmin):
     """Rows that services write (a computation, a finance import): listed, never edited
     nor deleted."""
 
