@@ -79,6 +79,12 @@ def update_from_values(
             cursor.execute(sql, params)
 
 
+def _array_type(field: models.Field) -> str:
+    if field.get_internal_type() in {"CharField", "TextField", "SlugField", "EmailField"}:
+        return "text"
+    return str(field.db_type(connection))
+
+
 def _update_from_arrays(
     model: type[Model], objects: Sequence[Model], columns: list[models.Field]
 ) -> None:
@@ -87,7 +93,9 @@ def _update_from_arrays(
     q = connection.ops.quote_name
     table = q(model._meta.db_table)
     names = [f"c{index}" for index in range(len(columns))]
-    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in columns)
+    # Text as text[], not the column's varchar(n)[]: a cast to varchar(n) cuts a longer value
+    # short without a word, where the assignment to the column refuses it (as COPY does).
+    arrays = ", ".join(f"%s::{_array_type(f)}[]" for f in columns)
     assignments = ", ".join(
         f"{q(f.column)} = v.{name}" for f, name in zip(columns[1:], names[1:], strict=True)
     )

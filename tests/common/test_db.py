@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from common.db import insert_many, update_from_values
@@ -199,6 +199,24 @@ def test_update_from_values_round_trips_awkward_values_and_nulls_both_ways(line_
     else:
         assert len(updates) == 3
         assert "VALUES" in updates[0]
+
+
+def test_update_from_values_never_cuts_a_long_text_short(unseeded):
+    """PostgreSQL: a text longer than its column is refused, as an UPDATE or COPY refuses it —
+    a cast of the array to varchar(n)[] would store it cut short without a word. (SQLite has
+    no lengths: it keeps the whole text.)"""
+    employee = EmployeeFactory(wechat_id="short")
+    limit = type(employee)._meta.get_field("wechat_id").max_length
+    employee.wechat_id = "w" * (limit + 5)
+    if connection.vendor == "postgresql":
+        with pytest.raises(DataError), transaction.atomic():
+            update_from_values(type(employee), [employee], ["wechat_id"])
+        employee.refresh_from_db()
+        assert employee.wechat_id == "short"
+    else:
+        update_from_values(type(employee), [employee], ["wechat_id"])
+        employee.refresh_from_db()
+        assert employee.wechat_id == "w" * (limit + 5)
 
 
 def test_update_from_values_takes_an_int_set_on_a_decimal_field(line_refs):

@@ -190,6 +190,7 @@ def test_search_finds_by_part_of_a_name_the_start_of_a_number_and_the_case_numbe
     assert found(f"李娜 %23{worker}") == set()  # every word must match
     assert found(f"李娜 {cases['offender_in_mine'].pk}") == {cases["offender_in_mine"].pk}
     assert found("99999999999999999999") == set()  # no such number, no overflow
+    assert found("①") == found("%23²") == set()  # digits to Python, not numbers to int()
 
 
 def test_search_does_not_read_the_description(client, world, cases):
@@ -223,6 +224,7 @@ def test_changelist_filters_by_local_month(client, world, cases):
     assert [case.pk for case in changelist_rows(client, "?month=2025-05")] == [old.pk]
     assert [case.pk for case in changelist_rows(client, "?month=2025-06")] == [june.pk]
     assert changelist_rows(client, "?month=garbage") == []
+    assert changelist_rows(client, "?month=9999-12") == []  # its next month is past the calendar
     response = client.get(reverse(CHANGELIST))
     spec = next(
         s for s in response.context["cl"].filter_specs if isinstance(s, OccurredMonthFilter)
@@ -230,6 +232,24 @@ def test_changelist_filters_by_local_month(client, world, cases):
     months = [value for value, _ in spec.lookup_choices]
     assert months[-1] == "2025-05"
     assert months == sorted(months, reverse=True)
+
+
+def test_month_filter_offers_the_months_of_the_viewers_own_cases(client, world, cases):
+    """A month that only cases outside one's scope fill is not offered (nor their dates)."""
+    others = cases["worker_in_other"]
+    Case.objects.filter(pk=others.pk).update(occurred_at=dt.datetime(2024, 3, 6, 10, tzinfo=dt.UTC))
+    client.force_login(world["creator"])  # sees their group's case only
+    response = client.get(reverse(CHANGELIST))
+    spec = next(
+        s for s in response.context["cl"].filter_specs if isinstance(s, OccurredMonthFilter)
+    )
+    assert "2024-03" not in [value for value, _ in spec.lookup_choices]
+    client.force_login(world["hr"])
+    response = client.get(reverse(CHANGELIST))
+    spec = next(
+        s for s in response.context["cl"].filter_specs if isinstance(s, OccurredMonthFilter)
+    )
+    assert "2024-03" in [value for value, _ in spec.lookup_choices]
 
 
 # -- 2. the change page: a record, with its timeline and evidence ---------------------------

@@ -87,7 +87,8 @@ def case_search(term: str) -> Q:
     ).values("pk")
     found = Q(employee_id__in=employees)
     number = term.removeprefix("#")
-    if number.isdigit() and int(number) <= MAX_CASE_NUMBER:
+    # isdecimal, not isdigit: "①" and "²" are digits that int() refuses.
+    if number.isascii() and number.isdecimal() and int(number) <= MAX_CASE_NUMBER:
         found |= Q(pk=int(number))
     return found
 

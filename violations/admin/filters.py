@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from members.models import PATH_SEPARATOR, Department
 from violations import selectors
-from violations.models import Case
 
 
 class DepartmentFilter(admin.SimpleListFilter):
@@ -48,7 +47,8 @@ class DepartmentFilter(admin.SimpleListFilter):
         if not value:
             return queryset
         department = self._departments.get(value)
-        if department is None and value.isdigit():  # chosen, but no visible case in it
+        # isdecimal on ASCII: "①" is a digit that int() refuses.
+        if department is None and value.isascii() and value.isdecimal():  # chosen, no visible case
             department = Department.objects.filter(pk=int(value)).first()
         if department is None:
             return queryset.none()
@@ -109,7 +109,12 @@ class OccurredMonthFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         # Two queries, each one end of the occurred_at index: SQLite reads the whole index
         # for a MIN and a MAX asked together.
-        times = Case.objects.order_by("occurred_at").values_list("occurred_at", flat=True)
+        # The viewer's own cases: a month that only others' cases fill is not theirs to see.
+        times = (
+            selectors.cases_visible_to(request.user)
+            .order_by("occurred_at")
+            .values_list("occurred_at", flat=True)
+        )
         first, last = times.first(), times.last()
         if first is None or last is None:
             return []
@@ -127,12 +132,13 @@ class OccurredMonthFilter(admin.SimpleListFilter):
         year, _, month = value.partition("-")
         try:
             start = dt.date(int(year), int(month), 1)
-        except ValueError:
+            end = _next_month(start)
+        except (ValueError, OverflowError):  # not a month, or past the calendar's last (9999-12)
             return None
         zone = timezone.get_current_timezone()
         return Q(
             occurred_at__gte=dt.datetime.combine(start, dt.time.min, tzinfo=zone),
-            occurred_at__lt=dt.datetime.combine(_next_month(start), dt.time.min, tzinfo=zone),
+            occurred_at__lt=dt.datetime.combine(end, dt.time.min, tzinfo=zone),
         )
 
     def queryset(self, request, queryset):
