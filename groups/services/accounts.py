@@ -23,6 +23,7 @@ from common.actors import Actor, actor_may, actor_user
 from common.exceptions import ServiceError
 from common.permissions import logins_with_perm
 from common.spreadsheets.cells import normalize_text
+from groups.lookups import AnyOf  # noqa: F401 — registers field__any_of
 from groups.models import AccountReport, RosterMember
 from members.models import Employee
 from notices.models import Notice
@@ -178,13 +179,16 @@ def account_report_close(*, report: AccountReport, actor: Actor, note: str = "")
 
 def account_reports_open_at(wechat_ids: set[str], at: dt.datetime) -> dict[str, AccountReport]:
     """§6.3: the open reports of these accounts made at or before ``at`` (a snapshot's
-    taken_at), by WeChat id; one query (none without ids)."""
+    taken_at), by WeChat id; one query (none without ids). The ids — a whole roster's —
+    are bound as one array on PostgreSQL (groups.lookups), not one parameter each."""
     if not wechat_ids:
         return {}
     return {
         report.wechat_id: report
         for report in AccountReport.objects.filter(
-            wechat_id__in=wechat_ids, status=AccountReport.Status.OPEN, reported_at__lte=at
+            wechat_id__any_of=list(wechat_ids),
+            status=AccountReport.Status.OPEN,
+            reported_at__lte=at,
         )
         .select_related("employee")
         .order_by("reported_at", "pk")

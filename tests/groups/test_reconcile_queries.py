@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from groups.matching import match_members
-from groups.models import ChatGroup, EligibilityRule, RosterMember
+from groups.models import AccountReport, ChatGroup, EligibilityRule, RosterMember
+from groups.services.accounts import account_reports_open_at
 from groups.services.runs import run_execute
 from members.models import Employee
 from members.services import department_get_or_create_by_path
@@ -166,3 +167,32 @@ def test_any_of_answers_as_in_with_one_parameter():
         list(Employee.objects.filter(pk__any_of=ids * 100))
     if connection.vendor == "postgresql":
         assert "= ANY(" in ctx.captured_queries[0]["sql"]
+
+
+def test_account_reports_open_at_binds_a_roster_of_ids_as_one_array():
+    # §6.3: a whole roster's WeChat ids are asked about in one query; on PostgreSQL they go
+    # as one array (groups.lookups), not a parameter each. Same answers: open reports made
+    # by ``at`` of the ids asked, nothing else.
+    lina, bo = EmployeeFactory.create_batch(2)
+    lost = AccountReport.objects.create(
+        employee=lina, wechat_id="lina88", kind=AccountReport.Kind.LOST
+    )
+    AccountReport.objects.create(
+        employee=bo,
+        wechat_id="bo66",
+        kind=AccountReport.Kind.STOLEN,
+        status=AccountReport.Status.CLOSED,
+    )
+    AccountReport.objects.create(employee=bo, wechat_id="not-asked", kind=AccountReport.Kind.LOST)
+    asked = {f"wx{i:04d}" for i in range(500)} | {"lina88", "bo66"}
+    later = lost.reported_at + dt.timedelta(minutes=1)
+    with CaptureQueriesContext(connection) as ctx:
+        assert account_reports_open_at(asked, later) == {"lina88": lost}
+    assert len(ctx.captured_queries) == 1
+    if connection.vendor == "postgresql":
+        assert "= ANY(" in ctx.captured_queries[0]["sql"]
+    # Made after the snapshot was taken: not open at that time.
+    assert account_reports_open_at(asked, lost.reported_at - dt.timedelta(minutes=1)) == {}
+    with CaptureQueriesContext(connection) as ctx:
+        assert account_reports_open_at(set(), later) == {}
+    assert not ctx.captured_queries
