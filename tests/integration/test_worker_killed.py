@@ -181,22 +181,21 @@ def test_worker_killed_mid_compute_the_next_worker_gives_the_rows_of_a_clean_run
     clean_at = Period.objects.get(pk=period.pk).computed_at
     assert len(clean[1]) == 20
 
+    # period_compute locks the period, computes every row, then deletes the stored rows that
+    # differ from the new ones and inserts those: one Result made stale (a wrong grade) and
+    # locked holds it there, with the new rows computed and the delete waiting.
+    stale = Result.objects.filter(period=period).values_list("pk", flat=True).first()
+    Result.objects.filter(pk=stale).update(grade="X")
+    before = _rows(period)
+    assert before != clean
+
     first = worker_processes()
-    # period_compute locks the period, computes every row, then replaces the old rows:
-    # a locked Result holds it there, with the new rows computed and the old half deleted.
-    with row_locked(
-        Result._meta.db_table,
-        "period_id = %s AND id = %s",
-        [
-            period.pk,
-            Result.objects.filter(period=period).values_list("pk", flat=True).first(),
-        ],
-    ):
+    with row_locked(Result._meta.db_table, "period_id = %s AND id = %s", [period.pk, stale]):
         compute_period.delay(period.pk)
         _wait_until_a_worker_waits_for_the_lock()
         first.kill()
     killed = time.monotonic()
-    assert _rows(period) == clean  # the killed transaction rolled back
+    assert _rows(period) == before  # the killed transaction rolled back
 
     worker_processes()
     recovered = _wait_for(lambda: Period.objects.get(pk=period.pk).computed_at > clean_at)
