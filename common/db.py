@@ -79,10 +79,18 @@ def update_from_values(
             cursor.execute(sql, params)
 
 
-def _array_type(field: models.Field) -> str:
-    if field.get_internal_type() in {"CharField", "TextField", "SlugField", "EmailField"}:
+# Text columns take a text[] (varchar compares to text with its own index); a cast to
+# varchar(n)[] would cut a longer value short without a word.
+TEXT_FIELDS = frozenset({"CharField", "TextField", "SlugField", "EmailField"})
+
+
+def array_type(field: models.Field) -> str:
+    """The PostgreSQL element type to bind ``field``'s values as one array (update_from_values,
+    groups.lookups' any_of): text for text, else the type the column holds."""
+    if field.get_internal_type() in TEXT_FIELDS:
         return "text"
-    return str(field.db_type(connection))
+    # rel_db_type: an id column as the key it holds (django-stubs lacks it on Field).
+    return str(field.rel_db_type(connection))  # type: ignore[attr-defined]
 
 
 def _update_from_arrays(
@@ -93,9 +101,8 @@ def _update_from_arrays(
     q = connection.ops.quote_name
     table = q(model._meta.db_table)
     names = [f"c{index}" for index in range(len(columns))]
-    # Text as text[], not the column's varchar(n)[]: a cast to varchar(n) cuts a longer value
-    # short without a word, where the assignment to the column refuses it (as COPY does).
-    arrays = ", ".join(f"%s::{_array_type(f)}[]" for f in columns)
+    # Text as text[] (array_type): the assignment to the column then refuses a longer value.
+    arrays = ", ".join(f"%s::{array_type(f)}[]" for f in columns)
     assignments = ", ".join(
         f"{q(f.column)} = v.{name}" for f, name in zip(columns[1:], names[1:], strict=True)
     )

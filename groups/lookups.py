@@ -15,9 +15,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db.models import Field
 from django.db.models.lookups import In
 
-# Text columns take a text[] (varchar compares to text with its own index); a cast to
-# varchar(n)[] would cut a longer value short and make it equal to one that fits.
-_TEXT_TYPES = frozenset({"CharField", "TextField", "SlugField", "EmailField"})
+from common.db import array_type
 
 
 @Field.register_lookup
@@ -32,8 +30,7 @@ class AnyOf(In):
         values = [value for value in self.rhs if value is not None]
         if not values:  # as In: matches nothing (and NOT of it everything)
             raise EmptyResultSet
-        field = self.lhs.output_field
-        kind = field.get_internal_type()
-        db_type = "text" if kind in _TEXT_TYPES else field.rel_db_type(connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s::{db_type}[])", [*lhs_params, values]
+        # array_type: a cast to varchar(n)[] would cut a longer value short and make it
+        # equal to one that fits.
+        return f"{lhs} = ANY(%s::{array_type(self.lhs.output_field)}[])", [*lhs_params, values]
