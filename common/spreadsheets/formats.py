@@ -12,9 +12,10 @@ from django import forms
 from import_export.formats.base_formats import TablibFormat
 from import_export.forms import ImportForm
 
+from common import import_files  # the module: it imports this package's reader
 from common.downloads import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from common.spreadsheets.limits import SpreadsheetError
-from common.spreadsheets.reading import Table, check_size, read_table
+from common.spreadsheets.reading import Table, check_size
 from common.spreadsheets.writing import write_csv, write_xlsx
 
 
@@ -26,6 +27,9 @@ class TableDataset(tablib.Dataset):
         # row's width again (read_table made them all as wide as the headers).
         super().__init__(*(row.values for row in table.rows), headers=list(table.headers))
         self.row_numbers = [row.number for row in table.rows]
+        # The table it was made from, for a resource that reads rows as a Table again
+        # (appraisal.resources): tablib copied every row, so the table is as read.
+        self.table = table
 
 
 class SpreadsheetFormat(TablibFormat):
@@ -37,7 +41,9 @@ class SpreadsheetFormat(TablibFormat):
 
     def create_dataset(self, in_stream: bytes | str, **kwargs) -> TableDataset:
         data = in_stream.encode("utf-8") if isinstance(in_stream, str) else bytes(in_stream)
-        return TableDataset(read_table(data))
+        # read_table(), or in the admin's confirmation the table its preview parsed
+        # (common.import_files: the same bytes, parsed once).
+        return TableDataset(import_files.read_table_kept(data))
 
     def is_binary(self) -> bool:
         return True

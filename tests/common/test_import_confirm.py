@@ -5,6 +5,7 @@ real admin."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import time
 from decimal import Decimal
@@ -17,16 +18,21 @@ from django.core import signing
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.template import Context, Template
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from appraisal.models import Period, Result, Settlement
 from appraisal.services import period_get_or_create
+from common import import_files
 from common.import_files import (
     ABANDONED_AFTER,
     ERROR_CONFIRM_CHANGED,
     ERROR_CONFIRM_EXPIRED,
     ERROR_CONFIRM_FOREIGN,
     ERROR_CONFIRM_GONE,
+    KEPT_TABLE,
     PrivateTempStorage,
     import_files_sweep,
 )
@@ -54,7 +60,15 @@ def previews(settings, tmp_path):
 
 
 def stored(previews) -> list[str]:
-    return sorted(os.listdir(previews)) if previews.exists() else []
+    """The folder's files but the tables kept for the previews (``kept``)."""
+    names = sorted(os.listdir(previews)) if previews.exists() else []
+    return [name for name in names if not KEPT_TABLE.fullmatch(name)]
+
+
+def kept(previews) -> list[str]:
+    """The tables the previews parsed, kept for their confirmation (read_table_kept)."""
+    names = sorted(os.listdir(previews)) if previews.exists() else []
+    return [name for name in names if KEPT_TABLE.fullmatch(name)]
 
 
 def employees_sheet(rank: object = 5) -> bytes:
@@ -108,6 +122,7 @@ def test_preview_then_confirm_imports_and_leaves_no_file(hr_client, previews):
     assert done.status_code == 302
     assert set(Employee.objects.values_list("name", flat=True)) == {"张三", "李四"}
     assert stored(previews) == []
+    assert kept(previews) == []
 
 
 @pytest.mark.parametrize(
@@ -233,6 +248,7 @@ def test_a_refused_preview_leaves_no_file(hr_client, previews, data):
     assert response.status_code == 200
     assert response.context.get("confirm_form") is None
     assert stored(previews) == []
+    assert kept(previews) == []
 
 
 def test_the_sweep_removes_abandoned_previews_only(previews, tmp_path):
@@ -327,6 +343,7 @@ def test_finance_previews_then_confirms_and_leaves_no_file(finance_client, locke
     assert done.status_code == 302
     assert Settlement.objects.filter(period=locked_period).count() == 2
     assert stored(previews) == []
+    assert kept(previews) == []
 
 
 def test_finance_posting_a_path_gets_a_form_error(finance_client, locked_period, secret_file):
@@ -380,3 +397,188 @@ def test_the_sweep_task_runs_the_sweep(previews):
     assert settings_module.CELERY_BEAT_SCHEDULE["import-files-sweep-nightly"]["task"] == (
         sweep_import_files.name
     )
+
+
+# -- the table a preview parsed, kept for its confirmation (docs/performance.md) ---------------
+def settlement_sheet(*rows: list) -> bytes:
+    return xlsx_bytes([SETTLEMENT_HEADERS, *rows])
+
+
+def upload_settlements(client, period: Period, data: bytes):
+    upload = SimpleUploadedFile("扣款表.xlsx", data)
+    form = {"period": period.pk, "format": "0", "resource": "0", "import_file": upload}
+    return client.post(reverse(SETTLEMENTS), form)
+
+
+def amounts(period: Period) -> dict[str, Decimal]:
+    return dict(
+        Settlement.objects.filter(period=period).values_list("employee__employee_no", "amount")
+    )
+
+
+TWO_ROWS = [["E001", "张三", "销售部", 0, 12.5, "补扣"], ["E002", "李四", "销售部", 0, 0, ""]]
+
+
+def test_the_confirmation_uses_the_table_its_preview_parsed_once(
+    finance_client, locked_period, previews, monkeypatch
+):
+    data = settlement_sheet(*TWO_ROWS)
+    preview = upload_settlements(finance_client, locked_period, data)
+    assert kept(previews) == [f"table-{hashlib.sha256(data).hexdigest()}.json"]
+
+    def no_parse(*args, **kwargs):
+        raise AssertionError("the confirmation parsed the file again")
+
+    monkeypatch.setattr(import_files, "read_table", no_parse)
+    done = finance_client.post(reverse(SETTLEMENTS_CONFIRM), confirm_data(preview))
+
+    assert done.status_code == 302
+    assert amounts(locked_period) == {"E001": Decimal("12.50"), "E002": Decimal("0.00")}
+    assert stored(previews) == []
+    assert kept(previews) == []  # used once, then removed
+
+
+def test_a_kept_table_is_the_table_the_file_reads_as(previews):
+    # Every kind of cell read_table() gives: text, numbers, a bool, dates, blanks.
+    data = xlsx_bytes(
+        [
+            ["工号", "金额", "日期", "时间", "是否", "备注"],
+            [
+                "E001",
+                12.5,
+                dt.date(2026, 11, 30),
+                dt.datetime(2026, 11, 30, 8, 5),  # noqa: DTZ001 — a spreadsheet's naive date-time
+                True,
+                None,
+            ],
+            ["００２", 3, dt.date(2026, 1, 1), None, False, "<b>“补扣”</b>"],
+            [None, None, None, None, None, "only a note"],
+        ]
+    )
+    with import_files.kept_tables(import_files.KEEP):
+        parsed = import_files.read_table_kept(data)
+    with import_files.kept_tables(import_files.USE):
+        recalled = import_files.read_table_kept(data)
+
+    assert recalled == parsed == import_files.read_table(data)
+    assert [[type(cell) for cell in row.values] for row in recalled.rows] == [
+        [type(cell) for cell in row.values] for row in parsed.rows
+    ]
+    assert kept(previews) == []
+
+
+def test_a_kept_table_is_only_ever_that_of_the_same_bytes(finance_client, locked_period, previews):
+    # The stored file replaced under its name after the preview (any writer of the folder):
+    # the confirmation imports what the file now holds, never the table kept for the old one.
+    preview = upload_settlements(finance_client, locked_period, settlement_sheet(*TWO_ROWS))
+    [name] = stored(previews)
+    (previews / name).write_bytes(
+        settlement_sheet(
+            ["E001", "张三", "销售部", 0, 99, ""], ["E002", "李四", "销售部", 0, 1, ""]
+        )
+    )
+
+    done = finance_client.post(reverse(SETTLEMENTS_CONFIRM), confirm_data(preview))
+
+    assert done.status_code == 302
+    assert amounts(locked_period) == {"E001": Decimal("99.00"), "E002": Decimal("1.00")}
+    [orphan] = kept(previews)  # the old file's table, no longer anyone's: swept with them
+    long_ago = (dt.datetime.now(tz=dt.UTC) - dt.timedelta(days=2)).timestamp()
+    os.utime(previews / orphan, (long_ago, long_ago))
+    assert import_files_sweep() == 0  # it counts previews; the table goes with the sweep
+    assert kept(previews) == []
+
+
+def test_an_unreadable_kept_table_is_parsed_again(finance_client, locked_period, previews):
+    preview = upload_settlements(finance_client, locked_period, settlement_sheet(*TWO_ROWS))
+    [table] = kept(previews)
+    (previews / table).write_text('{"version": 1, "headers": [', encoding="utf-8")
+
+    done = finance_client.post(reverse(SETTLEMENTS_CONFIRM), confirm_data(preview))
+
+    assert done.status_code == 302
+    assert amounts(locked_period) == {"E001": Decimal("12.50"), "E002": Decimal("0.00")}
+    assert kept(previews) == []
+
+
+def test_the_confirmation_checks_the_rows_against_the_period_as_it_is_then(
+    finance_client, locked_period, previews
+):
+    # The table is kept, the plan is not: a recomputation between preview and confirmation
+    # is caught, with the row and column, and nothing is written.
+    preview = upload_settlements(finance_client, locked_period, settlement_sheet(*TWO_ROWS))
+    Result.objects.filter(period=locked_period, employee__employee_no="E002").update(
+        deducted=Decimal("1.5")
+    )
+
+    done = finance_client.post(reverse(SETTLEMENTS_CONFIRM), confirm_data(preview), follow=True)
+
+    assert [str(m) for m in done.context["messages"]] == [
+        "第3行「扣分合计」与系统不符：文件 0.00，系统 1.50"
+    ]
+    assert not Settlement.objects.exists()
+    assert stored(previews) == []
+    assert kept(previews) == []
+
+
+def test_a_preview_with_row_errors_keeps_no_table(finance_client, locked_period, previews):
+    bad = settlement_sheet(["E001", "张三", "销售部", 3, 12.5, ""])
+
+    response = upload_settlements(finance_client, locked_period, bad)
+
+    assert response.context.get("confirm_form") is None
+    assert stored(previews) == []
+    assert kept(previews) == []
+
+
+def test_the_confirmations_queries_do_not_grow_with_the_file(finance_client, finance, previews):
+    sales = department_get_or_create_by_path(path="销售部")
+    employees = [EmployeeFactory(employee_no=f"F{n:03d}", department=sales) for n in range(40)]
+    counts = []
+    for code, size in (("2026-10", 4), ("2026-11", 40)):
+        period = period_get_or_create(code=code)
+        Result.objects.bulk_create(
+            Result(
+                period=period,
+                employee=e,
+                department_path="销售部",
+                base_score=Decimal("100"),
+                deducted=Decimal("0"),
+                warnings=0,
+                final_score=Decimal("100"),
+            )
+            for e in employees
+        )
+        Period.objects.filter(pk=period.pk).update(state=Period.State.LOCKED)
+        rows = [[f"F{n:03d}", "", "销售部", 0, n, ""] for n in range(size)]
+        preview = upload_settlements(finance_client, period, settlement_sheet(*rows))
+        with CaptureQueriesContext(connection) as queries:
+            done = finance_client.post(reverse(SETTLEMENTS_CONFIRM), confirm_data(preview))
+        assert done.status_code == 302
+        assert Settlement.objects.filter(period=period).count() == size
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]
+
+
+def test_the_preview_lists_every_row_as_the_librarys_template_would(
+    finance_client, locked_period, previews
+):
+    data = settlement_sheet(["E001", "张三", "销售部", 0, 12.5, "<script>x</script>"], TWO_ROWS[1])
+    preview = upload_settlements(finance_client, locked_period, data)
+    # The library's own loop (import_export/import.html, block preview), for comparison.
+    library = Template(
+        '{% load i18n %}{% for row in result.valid_rows %}<tr class="{{ row.import_type }}">'
+        '<td class="import-type">{% if row.import_type == "new" %}{% translate "New" %}'
+        '{% elif row.import_type == "skip" %}{% translate "Skipped" %}'
+        '{% elif row.import_type == "delete" %}{% translate "Delete" %}'
+        '{% elif row.import_type == "update" %}{% translate "Update" %}{% endif %}</td>'
+        "{% for field in row.diff %}<td>{{ field }}</td>{% endfor %}</tr>\n{% endfor %}"
+    ).render(Context({"result": preview.context["result"]}))
+
+    rows = preview.context["preview_rows"]
+
+    assert rows == library.rstrip("\n")
+    assert rows in preview.content.decode()
+    assert "&lt;script&gt;x&lt;/script&gt;" in rows
+    assert "<script>" not in rows
