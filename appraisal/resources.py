@@ -236,13 +236,7 @@ class SettlementResource(resources.ModelResource):
             if self.period is None:
                 raise SettlementImportError(ERROR_NO_PERIOD)
             periods = Period.objects if self._dry_run else Period.objects.select_for_update()
-            table = Table(
-                headers=list(dataset.headers or []),
-                rows=[
-                    Row(number, list(values))
-                    for number, values in zip(self._row_numbers, dataset, strict=True)
-                ],
-            )
+            table = self._table(dataset)
             self.plan = settlements.settlement_plan(
                 period=periods.get(pk=self.period.pk), table=table
             )
@@ -256,6 +250,24 @@ class SettlementResource(resources.ModelResource):
         for name, index in self.plan.columns.items():
             headers[index] = settlements.HEADER[name]
         dataset.headers = headers
+
+    def _table(self, dataset) -> Table:
+        """The rows to plan: the Table a TableDataset was read from (the plan only reads
+        it), or the dataset's rows as one."""
+        table = getattr(dataset, "table", None)
+        if (
+            isinstance(table, Table)
+            and len(table.rows) == len(dataset)
+            and table.headers == list(dataset.headers or [])
+        ):
+            return table
+        return Table(
+            headers=list(dataset.headers or []),
+            rows=[
+                Row(number, list(values))
+                for number, values in zip(self._row_numbers, dataset, strict=True)
+            ],
+        )
 
     # --- the rows: straight from the plan ------------------------------------------------
     def import_data_inner(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -15,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -25,12 +27,16 @@ from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from common.import_files import (
+    KEEP,
+    USE,
     confirmation_form,
     confirmation_salt,
     confirmation_token,
     import_file_discard,
+    kept_tables,
 )
-from common.importing import import_error_lines, import_summary
+from common.importing import import_error_lines, import_preview_rows, import_summary
+from common.memory import cyclic_gc_paused
 from common.people import person_label
 from common.spreadsheets.limits import SpreadsheetError
 
@@ -265,7 +271,12 @@ class ClerkImportMixin(_ImportMixin):
     (docs/security.md, 4; common.import_files): the form carries a signed token, not a file name,
     and a refused preview deletes its file at once.
 
-    The template shows ``error_lines`` and ``summary`` (see members' import.html).
+    The preview's table is kept for its confirmation, which then does not parse the file
+    again (common.import_files.read_table_kept); the preview's rows are written in one pass
+    (``preview_rows``: common.importing.import_preview_rows).
+
+    The template shows ``error_lines``, ``summary`` and ``preview_rows`` (see members'
+    import.html).
     """
 
     def get_confirm_form_class(self, request):
@@ -289,19 +300,30 @@ class ClerkImportMixin(_ImportMixin):
 
     def import_action(self, request, **kwargs):
         response = None
+        # Without the confirmation step nothing would ever use a kept table.
+        keep = request.method == "POST" and not self.is_skip_import_confirm_enabled()
         try:
-            response = super().import_action(request, **kwargs)
+            with kept_tables(KEEP) if keep else contextlib.nullcontext(), cyclic_gc_paused():
+                response = super().import_action(request, **kwargs)
+                result = getattr(response, "context_data", {}).get("result")
+                if result is not None:
+                    response.context_data["error_lines"] = import_error_lines(result)
+                    response.context_data["summary"] = import_summary(result)
+                    if response.context_data.get("confirm_form") is not None:
+                        response.context_data["preview_rows"] = import_preview_rows(result)
+                if isinstance(response, TemplateResponse):
+                    response.render()  # here: the preview of every row is most of the page
         finally:
             if (getattr(response, "context_data", None) or {}).get("confirm_form") is None:
                 # Refused or failed: no confirmation will ever read the stored upload
                 # (65 payroll and staff sheets were left in /tmp before: docs/security.md, 4).
                 upload = request.FILES.get("import_file")
                 import_file_discard(name=getattr(upload, "tmp_storage_name", None))
-        result = getattr(response, "context_data", {}).get("result")
-        if result is not None:
-            response.context_data["error_lines"] = import_error_lines(result)
-            response.context_data["summary"] = import_summary(result)
         return response
+
+    def process_import(self, request, **kwargs):
+        with kept_tables(USE), cyclic_gc_paused():
+            return super().process_import(request, **kwargs)
 
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors():
