@@ -174,11 +174,13 @@ def _cell_to_json(value: object) -> object:
 
 
 def _cell_from_json(value: dict) -> object:
-    if "datetime" in value:
+    if value.keys() == {"datetime"}:
         return dt.datetime.fromisoformat(value["datetime"])
-    if "date" in value:
+    if value.keys() == {"date"}:
         return dt.date.fromisoformat(value["date"])
-    return value
+    if value.keys() >= {"version", "rows"}:  # the table itself
+        return value
+    raise ValueError("not a kept table")
 
 
 def _keep_table(path: Path, table: Table) -> None:
@@ -220,11 +222,16 @@ def _take_kept_table(path: Path) -> Table | None:
         kept = json.loads(text, object_hook=_cell_from_json)
         if kept["version"] != TABLE_VERSION:
             return None
-        return Table(
-            headers=[str(header) for header in kept["headers"]],
-            rows=[Row(number, values) for number, values in kept["rows"]],
-            header_row=int(kept["header_row"]),
-        )
+        headers = [str(header) for header in kept["headers"]]
+        rows = [Row(number, values) for number, values in kept["rows"]]
+        # The shape read_table() gives (only this module writes here, in a folder only the
+        # server may open; a table that does not have it is parsed again).
+        if not all(
+            type(row.number) is int and type(row.values) is list and len(row.values) == len(headers)
+            for row in rows
+        ):
+            return None
+        return Table(headers=headers, rows=rows, header_row=int(kept["header_row"]))
     except (ValueError, KeyError, TypeError):
         return None
 

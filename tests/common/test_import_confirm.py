@@ -489,10 +489,27 @@ def test_a_kept_table_is_only_ever_that_of_the_same_bytes(finance_client, locked
     assert kept(previews) == []
 
 
-def test_an_unreadable_kept_table_is_parsed_again(finance_client, locked_period, previews):
+FORGED_ROWS = (
+    '[[2, ["E001", "张三", "销售部", 0, 99, ""]], [3, ["E002", "李四", "销售部", 0, 1, ""]]]'
+)
+HEADERS_JSON = '["工号", "姓名", "部门", "扣分合计", "扣款金额", "备注"]'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"version": 1, "headers": [',
+        f'{{"version": 0, "header_row": 1, "headers": {HEADERS_JSON}, "rows": {FORGED_ROWS}}}',
+        f'{{"version": 1, "header_row": 1, "headers": ["工号"], "rows": {FORGED_ROWS}}}',
+        f'{{"version": 1, "header_row": 1, "headers": {HEADERS_JSON}, "rows": [[2, {{"x": 1}}]]}}',
+        '{"version": 1, "header_row": 1, "headers": [], "rows": [[2, [{"eval": "x"}]]]}',
+    ],
+    ids=["truncated", "older-code", "wrong-width", "not-a-row", "not-a-cell"],
+)
+def test_an_unreadable_kept_table_is_parsed_again(finance_client, locked_period, previews, text):
     preview = upload_settlements(finance_client, locked_period, settlement_sheet(*TWO_ROWS))
     [table] = kept(previews)
-    (previews / table).write_text('{"version": 1, "headers": [', encoding="utf-8")
+    (previews / table).write_text(text, encoding="utf-8")
 
     done = finance_client.post(reverse(SETTLEMENTS_CONFIRM), confirm_data(preview))
 
