@@ -548,7 +548,9 @@ def test_a_preview_with_row_errors_keeps_no_table(finance_client, locked_period,
     assert kept(previews) == []
 
 
-def test_the_previews_and_confirmations_queries_do_not_grow_with_the_file(finance_client, finance, previews):
+def test_the_previews_and_confirmations_queries_do_not_grow_with_the_file(
+    finance_client, finance, previews
+):
     sales = department_get_or_create_by_path(path="销售部")
     employees = [EmployeeFactory(employee_no=f"F{n:03d}", department=sales) for n in range(40)]
     finance_client.get(reverse(SETTLEMENTS))  # the process's caches warmed, not counted
