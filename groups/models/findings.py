@@ -45,8 +45,15 @@ class Finding(models.Model):
         NO_CASE = "no_case", "不作处理"
         PROPOSE_CASE = "propose_case", "提出 §9.5 违规"
 
+    # No index of its own: (group, status, kind) below and the unique constraints start with
+    # it, and serve the lookups and the cascade alike; one index less for every finding
+    # written (docs/performance.md, "where the first run's database time goes").
     group = models.ForeignKey(
-        ChatGroup, verbose_name="微信群", on_delete=models.CASCADE, related_name="findings"
+        ChatGroup,
+        verbose_name="微信群",
+        on_delete=models.CASCADE,
+        related_name="findings",
+        db_index=False,
     )
     kind = models.CharField("类型", max_length=24, choices=Kind.choices)
     # What the finding is about, stable across snapshots: "e:<employee id>",
@@ -55,9 +62,9 @@ class Finding(models.Model):
     subject = models.CharField("对象键", max_length=200)
     clause = models.CharField("条款", max_length=16)
     severity = models.PositiveSmallIntegerField("严重程度", choices=Severity.choices)
-    status = models.CharField(
-        "状态", max_length=8, choices=Status.choices, default=Status.OPEN, db_index=True
-    )
+    # Indexed in Meta.indexes: db_index would add a second, LIKE-only index on PostgreSQL that
+    # no query uses (a status is matched whole), written with every finding.
+    status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.OPEN)
     employee = models.ForeignKey(
         Employee,
         verbose_name="员工",
@@ -149,6 +156,7 @@ class Finding(models.Model):
             ),
         ]
         indexes = [
+            models.Index(fields=["status"], name="finding_status"),
             models.Index(fields=["group", "status", "kind"]),
             # The findings list's order (groups.admin.findings: the group by id), read in
             # order a page at a time instead of sorting every finding.

@@ -112,8 +112,14 @@ class RosterMember(models.Model):
         AMBIGUOUS = "ambiguous", "同名无法区分"
         NONE = "none", "未匹配"
 
+    # No index of its own: the unique (snapshot, row_number) starts with it and serves the
+    # lookups and the cascade; one index less for every member imported and matched.
     snapshot = models.ForeignKey(
-        RosterSnapshot, verbose_name="快照", on_delete=models.CASCADE, related_name="members"
+        RosterSnapshot,
+        verbose_name="快照",
+        on_delete=models.CASCADE,
+        related_name="members",
+        db_index=False,
     )
     row_number = models.PositiveIntegerField("行号")
     display_name = models.CharField("群昵称", max_length=128)

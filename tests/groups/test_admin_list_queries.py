@@ -23,6 +23,7 @@ from groups.models import (
     MembershipException,
     ReconciliationRun,
     RosterAction,
+    RosterMember,
     RosterSnapshot,
 )
 from groups.services.accounts import account_report_create
@@ -253,3 +254,22 @@ def indexes_of(model) -> list[list[str]]:
 @pytest.mark.django_db
 def test_each_list_order_and_filter_has_its_index(model, columns):
     assert any(index[: len(columns)] == columns for index in indexes_of(model)), indexes_of(model)
+
+
+@pytest.mark.parametrize("model", [Finding, RosterMember], ids=lambda m: m.__name__)
+@pytest.mark.django_db
+def test_a_table_reconciliation_writes_in_bulk_carries_no_index_another_covers(model):
+    """Every index is written with every row: reconciliation writes findings and members' matches
+    by the thousand (docs/performance.md, "where the first run's database time goes"), so none
+    of their plain indexes is the start of another (PostgreSQL's LIKE twin of a db_index
+    CharField included), while the lookups they served keep an index that starts with them."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    plain = [c["columns"] for c in constraints.values() if c["index"] and not c["unique"]]
+    every = indexes_of(model)
+    for columns in plain:
+        covering = [other for other in every if other[: len(columns)] == columns]
+        assert covering == [columns], (columns, covering)
+    lookups = {Finding: [["group_id"], ["status"]], RosterMember: [["snapshot_id"]]}[model]
+    for columns in lookups:
+        assert any(index[: len(columns)] == columns for index in every), (columns, every)
