@@ -4,12 +4,21 @@ Run by hand, never in the test suite:
 
     .venv/bin/python bench/reconcile.py [--employees 20000] [--fresh]
     .venv/bin/python bench/reconcile.py --database postgres --employees 50000
+    .venv/bin/python bench/reconcile.py --database postgres --worker 2 [--broker redis://…]
 
 It builds the demo company (bench/_db.py: SQLite or PostgreSQL, built once per size and
 ANALYZEd after the bulk load, a fresh copy per run), captures a roster for every group — the
 four groups of §4, split into WeChat-sized families (≤ 500 members each) — then times
 `reconcile_now()` over all groups twice (the second run finds nothing new: the idempotent
 re-run), and counts the SQL queries of one group's reconciliation at 50 and at 500 members.
+
+``--worker N`` times instead the path the nightly job takes where it is deployed:
+``reconcile_start_all()`` queues one task per group family on the broker (Redis), and a real
+``celery -A config worker --concurrency N`` (the Makefile's and README's 2) started on the
+run's database executes them; a run ends when every recorded run has finished. Families are
+independent, so N processes reconcile N of them at once (the largest family stays serial).
+The CPU reported is then the machine's (every process: the worker, PostgreSQL, this script's
+polling), so run it on a quiet machine.
 
 Name matching must stay bounded as the company grows (namesakes multiply with headcount):
 the benchmark counts the employee rows the matcher reads (groups.matching._load_employees)
@@ -80,8 +89,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--employees", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--worker",
+        type=int,
+        metavar="N",
+        help="the nightly path: one task per family on a real Celery worker of N processes",
+    )
+    parser.add_argument(
+        "--broker", default="redis://127.0.0.1:6379/14", help="with --worker: the Redis to use"
+    )
     add_database_arguments(parser)
     args = parser.parse_args()
+    if args.worker and args.database != "postgres":
+        parser.error("--worker needs --database postgres (SQLite has one writer at a time)")
 
     timings: dict[str, float] = {}
 
@@ -134,6 +154,12 @@ def main() -> None:
         f"rosters: {groups} groups, {members} members in the latest snapshots (largest {biggest})"
     )
 
+    if args.worker:
+        with _Worker(args) as worker:
+            for run in (1, 2):
+                _through_worker(run, members, worker)
+        return
+
     for run in (1, 2):
         own0, server0 = _cpu_seconds(args)
         start = time.perf_counter()
@@ -169,6 +195,108 @@ def main() -> None:
             f"queries for one group of {len(rows)} members: {len(ctx.captured_queries)}; "
             f"{reads.take()}"
         )
+
+
+class _Worker:
+    """``celery -A config worker --concurrency N`` on the run's database, in its own process
+    group (stopped at the end, on an error too); this process's tasks go to its broker."""
+
+    LOG = Path("/tmp/bench-reconcile-worker.log")  # noqa: S108 — the benchmark's scratch file
+
+    def __init__(self, args) -> None:
+        self.args = args
+
+    def __enter__(self) -> _Worker:
+        import signal
+        import subprocess
+
+        from django.db import connection
+
+        from config.celery import app
+
+        app.conf.update(broker_url=self.args.broker, task_always_eager=False)
+        app.control.purge()  # tasks a stopped run left on the benchmark's broker
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"{self.args.pg}/{connection.settings_dict['NAME']}",
+            "CELERY_BROKER_URL": self.args.broker,
+        }
+        self.signal = signal
+        with self.LOG.open("wb") as out:
+            self.process = subprocess.Popen(  # noqa: S603 — our own interpreter and arguments
+                [
+                    sys.executable,
+                    *("-m", "celery", "-A", "config", "worker", "--loglevel=INFO"),
+                    f"--concurrency={self.args.worker}",
+                    *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+                    f"--hostname=bench-reconcile-{os.getpid()}@%h",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            deadline = time.monotonic() + 60
+            while b" ready." not in self.LOG.read_bytes():
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the worker did not start:\n{self.LOG.read_text()[-2000:]}")
+                time.sleep(0.2)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            os.killpg(self.process.pid, self.signal.SIGTERM)
+            self.process.wait(timeout=30)
+        except (ProcessLookupError, OSError):
+            pass
+        except Exception:
+            os.killpg(self.process.pid, self.signal.SIGKILL)
+
+
+def _through_worker(run: int, members: int, worker: _Worker) -> None:
+    """One nightly reconciliation through the worker, timed until its last run finished."""
+    from common.actors import SystemActor
+    from groups.models import ReconciliationRun
+    from groups.services import reconcile_start_all
+    from groups.services.runs import UNFINISHED
+
+    busy0, total0 = _machine_cpu()
+    start = time.perf_counter()
+    ids = [r.pk for r in reconcile_start_all(actor=SystemActor("bench"))]
+    deadline = time.monotonic() + 600
+    while ReconciliationRun.objects.filter(pk__in=ids, status__in=UNFINISHED).exists():
+        if worker.process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the worker stopped:\n{worker.LOG.read_text()[-2000:]}")
+        time.sleep(0.02)
+    elapsed = time.perf_counter() - start
+    busy, total = _machine_cpu()
+    runs = ReconciliationRun.objects.filter(pk__in=ids)
+    failed = runs.exclude(status=ReconciliationRun.Status.DONE).count()
+    opened = sum((r.summary or {}).get("opened", 0) for r in runs.only("summary"))
+    cores = os.cpu_count() or 1
+    cpu = (busy - busy0) / os.sysconf("SC_CLK_TCK")
+    print(
+        f"reconcile_start_all() run {run} on a worker of {worker.args.worker}: {len(ids)} groups, "
+        f"{elapsed:.2f} s, {elapsed / members * 10_000:.2f} s per 10,000 members, "
+        f"{opened} findings opened, {failed} runs not done — {load_average()}"
+    )
+    print(
+        f"  CPU of the whole machine: {cpu:.2f} s ({(busy - busy0) / max(total - total0, 1):.0%}"
+        f" of {cores} cores) = {cpu / members * 10_000:.2f} s per 10,000 members"
+    )
+
+
+def _machine_cpu() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores since boot, from /proc/stat."""
+    with open("/proc/stat") as stat:
+        values = [int(v) for v in stat.readline().split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
 
 
 def _cpu_seconds(args) -> tuple[float, float]:

@@ -185,6 +185,38 @@ def insert_many(
             cursor.executemany(sql, rows[start : start + batch])
 
 
+# analyze_when_outgrown: below this many pages a table is read whole faster than through an
+# index, and PostgreSQL's plans say so.
+ANALYZE_FROM_PAGES = 8
+
+
+def analyze_when_outgrown(model: type[Model]) -> None:
+    """ANALYZE ``model``'s table when it has grown to more than twice the pages its statistics
+    know of (PostgreSQL; nothing on SQLite).
+
+    PostgreSQL plans a foreign-key check once per connection and keeps the plan. Planned while
+    the referenced table was a page or two — a new deployment's first reconciliation, whose
+    findings table starts empty —, the check reads the whole table for every row it checks
+    afterwards: the first run over 50,000 employees spent 16 s of its 41 s committing the
+    to-dos' references to their findings (docs/performance.md). New statistics invalidate the
+    kept plans, and the next check is planned on the index. Doubling keeps it to a handful of
+    ANALYZEs while a table fills up and none once it is large. Called outside the writing
+    transaction, so that its lock is held for the ANALYZE alone; a login that does not own
+    the table gets PostgreSQL's warning, never an error."""
+    if not _on_postgresql():
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relpages, pg_relation_size(oid) / current_setting('block_size')::int "
+            "FROM pg_class WHERE oid = %s::regclass",
+            [table],
+        )
+        known, pages = cursor.fetchone()
+        if pages > 2 * max(known, ANALYZE_FROM_PAGES // 2):
+            cursor.execute(f"ANALYZE {table}")
+
+
 def delete_many(model: type[Model], pks: Sequence[Any]) -> None:
     """DELETE the rows of ``model`` with these primary keys, in one statement whatever their
     number (PostgreSQL: ``= ANY(%s)``, one array; SQLite: executemany), without Django's

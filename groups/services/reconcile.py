@@ -30,7 +30,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from common.db import update_from_values
+from common.db import analyze_when_outgrown, update_from_values
 from groups import selectors
 from groups.matching import match_members
 from groups.models import (
@@ -182,6 +182,10 @@ def snapshot_reconcile(
         RosterSnapshot.objects.filter(pk=snapshot.pk).update(
             members_with_findings=len(flagged), reconciled_at=now
         )
+    if result.opened:
+        # The to-dos' references to their findings are checked by a plan the connection keeps:
+        # fresh statistics once the findings table has outgrown them (common.db).
+        analyze_when_outgrown(Finding)
     _finish(run, result, ReconciliationRun.Status.DONE)
     return result
 

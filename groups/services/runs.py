@@ -166,10 +166,10 @@ def _queue(snapshot: RosterSnapshot, actor: Actor) -> ReconciliationRun:
 
 def _create_runs(snapshots: list[RosterSnapshot], actor: Actor) -> list[ReconciliationRun]:
     started_by = actor_user(actor)  # the system (a task, a command) is stored as no one
-    return [
-        ReconciliationRun.objects.create(group_id=s.group_id, snapshot=s, started_by=started_by)
-        for s in snapshots
-    ]
+    # One INSERT for the family (a hundred groups at 50,000 employees), keys returned in order.
+    return ReconciliationRun.objects.bulk_create(
+        ReconciliationRun(group_id=s.group_id, snapshot=s, started_by=started_by) for s in snapshots
+    )
 
 
 def latest_snapshots(groups=None) -> list[RosterSnapshot]:

@@ -9,7 +9,7 @@ import pytest
 from django.db import DataError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from common.db import insert_many, update_from_values
+from common.db import analyze_when_outgrown, insert_many, update_from_values
 from groups.models import RosterSnapshot
 from members.models import Position
 from tests.factories import EmployeeFactory, PositionFactory
@@ -245,3 +245,30 @@ def test_delete_many_deletes_those_keys_only_in_one_statement(line_refs):
         delete_many(Line, [])
     assert list(Line.objects.order_by("pk").values_list("pk", flat=True)) == pks[3:]
     assert len(ctx.captured_queries) == 2
+
+
+def test_analyze_when_outgrown_refreshes_a_tables_statistics_once_it_doubled(unseeded):
+    """A foreign-key check's plan, kept by the connection, was made from a table of a page or
+    two; statistics taken again once the table doubled let the next check use the index."""
+    with CaptureQueriesContext(connection) as small:
+        analyze_when_outgrown(Position)  # an empty table: nothing to refresh
+    insert_many(Position, [(f"岗位{i:05d}", i) for i in range(3000)], fields=["name", "rank"])
+    with CaptureQueriesContext(connection) as grown:
+        analyze_when_outgrown(Position)
+    with CaptureQueriesContext(connection) as again:
+        analyze_when_outgrown(Position)
+    if connection.vendor != "postgresql":  # SQLite plans every statement afresh
+        assert not small.captured_queries
+        assert not grown.captured_queries
+        return
+    assert [q["sql"].split()[0] for q in small.captured_queries] == ["SELECT"]
+    assert [q["sql"].split()[0] for q in grown.captured_queries] == ["SELECT", "ANALYZE"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relpages, reltuples FROM pg_class WHERE oid = %s::regclass",
+            [Position._meta.db_table],
+        )
+        pages, rows = cursor.fetchone()
+    assert pages >= 8
+    assert rows == 3000
+    assert [q["sql"].split()[0] for q in again.captured_queries] == ["SELECT"]  # known now

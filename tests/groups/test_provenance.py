@@ -450,7 +450,8 @@ def test_reconciliation_with_inviters_keeps_a_flat_query_count():
         # missing from the other, which is not what is measured here.)
         with CaptureQueriesContext(connection) as ctx:
             snapshot_reconcile(snapshot=snapshot, judge_missing=False)
-        counts.append(len(ctx.captured_queries))
+        # Not PostgreSQL's ANALYZE of a findings table that doubled (analyze_when_outgrown).
+        counts.append(sum(not q["sql"].startswith("ANALYZE") for q in ctx.captured_queries))
         assert (
             Finding.objects.filter(group=group, kind=Finding.Kind.STRANGER, inviter=None).count()
             == 0

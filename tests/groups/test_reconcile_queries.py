@@ -57,9 +57,11 @@ def _group_with_members(n: int):
 
 
 def _queries(fn) -> int:
+    """The queries ``fn`` runs, without PostgreSQL's ANALYZE of a findings table that doubled
+    (common.db.analyze_when_outgrown): a handful while the table fills up, then none."""
     with CaptureQueriesContext(connection) as ctx:
         fn()
-    return len(ctx.captured_queries)
+    return sum(not q["sql"].startswith("ANALYZE") for q in ctx.captured_queries)
 
 
 def _reconcile_twice(n: int) -> tuple[int, int]:
@@ -77,8 +79,9 @@ def test_reconcile_query_count_does_not_grow_with_members():
     assert large == small, f"50 members: {small} queries, 500 members: {large}"
     # A bound, so that a new query per phase is noticed. Name matching takes up to six of
     # them (identities; WeChat ids; name counts; departments; namesakes there; every namesake
-    # of an ambiguous name) so that the rows it reads stay flat as the company grows.
-    assert max(small) <= 35, small
+    # of an ambiguous name) so that the rows it reads stay flat as the company grows. One more
+    # on PostgreSQL after findings were opened: whether the table outgrew its statistics.
+    assert max(small) <= 35 + (connection.vendor == "postgresql"), small
 
 
 def test_overdue_handling_query_count_does_not_grow_with_actions(seeded):
