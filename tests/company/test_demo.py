@@ -21,6 +21,7 @@ from company.demo.case_people import DEMO_HR_USERNAMES
 from company.demo.cases import DEMO_MEMBER_USERNAME
 from company.demo.plan import CREATOR_PERSONA_GROUP, PERSONA_ROLES, POSITION_RANKS
 from company.demo.write import demo_company_apply
+from company.management.commands.demo import ERROR_NOT_SEEDED
 from groups.models import ChatGroup
 from members.models import WORKSHOP_DIRECTOR_RANK, Department, Employee
 
@@ -119,6 +120,14 @@ def test_a_size_out_of_range_is_refused(employees):
 def test_the_command_refuses_a_size_out_of_range(db):
     with pytest.raises(CommandError, match=ERROR_SIZE):
         run_demo(10)
+
+
+def test_the_command_asks_for_the_policy_first_and_writes_nothing_without_it(unseeded):
+    with pytest.raises(CommandError, match="seed_policy") as refused:
+        run_demo(50)
+    assert str(refused.value) == ERROR_NOT_SEEDED
+    assert not Employee.objects.exists()
+    assert not get_user_model().objects.exists()
 
 
 # --- the company in the database --------------------------------------------------------

@@ -20,9 +20,13 @@ from company.demo.directives import demo_directives_apply
 from company.demo.plan import PERSONA_ROLES
 from company.demo.rosters import demo_rosters_apply
 from company.demo.write import demo_company_apply
-from violations.models import Case
+from violations.models import Case, Rule
 
 LOGIN_ENV = "DEMO_PASSWORD"
+ERROR_NOT_SEEDED = (
+    "尚未载入制度（部门、四个微信群、违规条款、角色）：请先运行 python manage.py seed_policy"
+    "（make demo 会先运行它）。演示公司未写入任何数据。"
+)
 
 
 class Command(BaseCommand):
@@ -33,6 +37,10 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1, help="随机种子（默认 1）")
 
     def handle(self, *args, employees: int, seed: int, **options) -> None:
+        # The demo's groups, cases and periods are the policy's: without seed_policy it stopped
+        # halfway, the employees written and no case (seed_policy writes all of it at once).
+        if not Rule.objects.exists():
+            raise CommandError(ERROR_NOT_SEEDED)
         try:  # first: a size out of range is refused before anything is written
             company = demo_company_build(employees=employees, seed=seed, today=timezone.localdate())
         except DemoSizeError as error:
