@@ -67,6 +67,9 @@ class Department(models.Model):
         return self.path
 
     def save(self, *args, **kwargs) -> None:
+        # The name as its path spells it: reconciliation finds a display name's department by
+        # name (groups.matching._in_departments) and tells namesakes apart by path segment.
+        self.name = self.name.strip()
         old_path = self.path
         self.path = self.compute_path()
         super().save(*args, **kwargs)

@@ -30,6 +30,15 @@ def test_department_path_creates_each_missing_level_once(unseeded):
     assert Department.objects.count() == 2
 
 
+def test_a_department_keeps_its_name_as_its_path_spells_it(unseeded):
+    # Reconciliation looks a display name's department up by name and compares path segments.
+    quality = Department.objects.create(name=" 品质部\u3000")
+    lab = Department.objects.create(name="检测室 ", parent=quality)
+    assert (quality.name, quality.path) == ("品质部", "品质部")
+    assert (lab.name, lab.path) == ("检测室", "品质部/检测室")
+    assert Department.objects.filter(name="品质部").get() == quality
+
+
 @pytest.mark.parametrize("path", ["生产部//一车间", "/生产部", "生产部/ "])
 def test_department_path_with_an_empty_level_is_refused(path):
     with pytest.raises(DepartmentPathError, match="空的层级") as exc:
