@@ -15,6 +15,7 @@ from appraisal import selectors
 from appraisal.admin.base import ReadOnlyAdmin
 from appraisal.models import GradeBand, Line, Result
 from common.admin import may_open, once_per_request
+from members.admin_search import EmployeeSearchMixin
 from members.models import PATH_SEPARATOR
 from violations.models import Case, Rule, Sanction, clause_sort_key
 from violations.selectors import cases_visible_to
@@ -153,7 +154,7 @@ RESULT_FIELDS = [
 
 
 @admin.register(Result)
-class ResultAdmin(ScopedAdmin):
+class ResultAdmin(EmployeeSearchMixin, ScopedAdmin):
     list_display = [
         "period",
         "employee",
@@ -208,7 +209,7 @@ LINE_FIELDS = [
 
 
 @admin.register(Line)
-class LineAdmin(ScopedAdmin):
+class LineAdmin(EmployeeSearchMixin, ScopedAdmin):
     list_display = [
         "period",
         "employee",

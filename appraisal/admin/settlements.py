@@ -15,6 +15,7 @@ from appraisal.resources import (
 )
 from common.admin import ClerkImportMixin
 from common.importing import import_summary
+from members.admin_search import EmployeeSearchMixin
 from members.selectors import person_label
 
 IMPORT_FIELDS = [
@@ -57,7 +58,7 @@ class SettlementImportAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Settlement)
-class SettlementAdmin(ClerkImportMixin, ImportMixin, ReadOnlyAdmin):
+class SettlementAdmin(EmployeeSearchMixin, ClerkImportMixin, ImportMixin, ReadOnlyAdmin):
     """What payroll deducted, from finance's sheet: imported (appraisal.import_settlement,
     through IMPORT_EXPORT_IMPORT_PERMISSION_CODE) with a preview, never edited by hand.
     appraisal.resources checks and plans the rows, appraisal.services.settlements writes them."""

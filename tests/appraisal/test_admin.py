@@ -35,6 +35,7 @@ from appraisal.services import (
 from appraisal.services.periods import ERROR_LOCKED, ERROR_NOT_COMPUTED
 from appraisal.services.settlements import ERROR_NOT_LOCKED
 from common.actors import SystemActor
+from members.models import Employee
 from tests.appraisal.test_visibility import appraised, confirmed  # noqa: F401 — fixture
 from tests.factories import EmployeeFactory, StaffUserFactory
 from tests.html import Page, post_change_form
@@ -504,6 +505,29 @@ def test_results_filter_by_period_and_grade_and_search_by_number_and_name(hr_cli
     assert {r.grade for r in changelist_rows(hr_client, RESULTS, "?grade__exact=")} == {""}
     assert {r.employee.name for r in changelist_rows(hr_client, RESULTS, "?q=JM004")} == {"李娜"}
     assert {r.employee.name for r in changelist_rows(hr_client, RESULTS, "?q=刘洋")} == {"刘洋"}
+
+
+def test_lines_and_settlements_are_searched_by_their_employee(client, appraised):  # noqa: F811
+    period, hr = appraised["period"], appraised["users"]["hr"]
+    period_lock(period=period, actor=hr)
+    client.force_login(appraised["users"]["finance"])
+    preview = upload(client, period, finance_sheet(period))
+    confirm = preview.context["confirm_form"]
+    client.post(
+        reverse("admin:appraisal_settlement_process_import"),
+        {name: confirm.initial[name] for name in confirm.fields},
+    )
+    client.force_login(hr)
+    settlements = "admin:appraisal_settlement_changelist"
+    li_na = Employee.objects.get(name="李娜")
+    for url in (LINES, settlements):
+        assert {r.employee.name for r in changelist_rows(client, url, "?q=李")} == {"李娜"}
+        # 工号 from its start; every word must name the employee (Django's search).
+        number = li_na.employee_no
+        assert {r.employee.name for r in changelist_rows(client, url, f"?q={number}")} == {"李娜"}
+        assert not changelist_rows(client, url, f"?q={number[1:]}")
+        assert not changelist_rows(client, url, "?q=李+刘洋")
+        assert {r.employee.name for r in changelist_rows(client, url, "?q=李+娜")} == {"李娜"}
 
 
 def test_results_filter_by_grade_once_bands_are_configured(hr_client, appraised):  # noqa: F811

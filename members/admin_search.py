@@ -1,0 +1,20 @@
+"""Searching a list of an employee's rows by the employee (members.selectors.employees_named_by)."""
+
+from __future__ import annotations
+
+from members.selectors import employees_named_by
+
+
+class EmployeeSearchMixin:
+    """A ModelAdmin whose rows belong to an employee (``employee_search_field``), searched by
+    that employee: every word must name them (as Django's search: each word must match), by
+    name or 工号 start. Keep ``search_fields`` set: Django shows the search box for them."""
+
+    employee_search_field = "employee"
+
+    def get_search_results(self, request, queryset, search_term):
+        for term in search_term.split():
+            queryset = queryset.filter(
+                **{f"{self.employee_search_field}__in": employees_named_by(term)}
+            )
+        return queryset, False
