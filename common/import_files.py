@@ -31,6 +31,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import logging
 import os
 import re
 from collections.abc import Iterator
@@ -45,6 +46,7 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.utils import timezone
 from import_export.tmp_storages import TempFolderStorage
 
+from common.spreadsheets import reading
 from common.spreadsheets.reading import Row, Table, read_table
 
 ERROR_CONFIRM_FOREIGN = "这个确认不是您本次预览生成的，没有导入任何数据。请重新上传文件并预览。"
@@ -59,10 +61,11 @@ ERROR_CONFIRM_GONE = (
 # uuid4().hex: the only names PrivateTempStorage ever makes or opens.
 STORED_NAME = re.compile(r"[0-9a-f]{32}")
 # A preview's parsed table: "table-" + the SHA-256 of the file's bytes (+ a temporary suffix
-# while it is written). Bump TABLE_VERSION when read_table() would read a file differently:
-# a table kept by older code is then not used.
+# while it is written). A table kept by other code (table_version) is not used.
 KEPT_TABLE = re.compile(r"table-[0-9a-f]{64}\.json(\.[0-9a-f]{32}\.tmp)?")
-TABLE_VERSION = 1
+TABLE_FORMAT = 1  # of the JSON written here
+logger = logging.getLogger(__name__)
+
 CONFIRM_SALT = "common.import_files.confirm"
 # A preview older than this is abandoned: its token is refused and the sweep deletes the file.
 ABANDONED_AFTER = dt.timedelta(days=1)
@@ -113,7 +116,8 @@ def import_file_discard(*, name: str | None) -> bool:
         return False
     try:
         path = stored_path(name)
-        with open(path, "rb") as file:
+        with open(path, "rb") as file, contextlib.suppress(OSError):
+            # Left behind, the nightly sweep removes it: never fail the response for it.
             kept_table_path(file.read()).unlink(missing_ok=True)
         path.unlink()
     except (FileNotFoundError, SuspiciousFileOperation):
@@ -139,6 +143,17 @@ def kept_tables(mode: str) -> Iterator[None]:
         _TABLE_MODE.reset(token)
 
 
+@functools.cache
+def table_version() -> str:
+    """What a kept table was written by: the JSON's format and the reader's code
+    (common/spreadsheets), so that a table kept before a deploy that changed how a file reads
+    is parsed again after it — no version number to remember to raise."""
+    digest = hashlib.sha256()
+    for source in sorted(Path(reading.__file__).parent.glob("*.py")):
+        digest.update(source.read_bytes())
+    return f"{TABLE_FORMAT}-{digest.hexdigest()[:16]}"
+
+
 def kept_table_path(data: bytes) -> Path:
     return import_tmp_dir() / f"table-{hashlib.sha256(data).hexdigest()}.json"
 
@@ -160,7 +175,10 @@ def read_table_kept(data: bytes) -> Table:
             return table
     table = read_table(data)
     if mode == KEEP:
-        _keep_table(kept_table_path(data), table)
+        try:
+            _keep_table(kept_table_path(data), table)
+        except OSError:  # a full disk, a folder made read-only: the confirmation parses again
+            logger.warning("could not keep the table of an import preview", exc_info=True)
     return table
 
 
@@ -188,7 +206,7 @@ def _keep_table(path: Path, table: Table) -> None:
     under a temporary name, then renamed), never over a name the storage did not make."""
     text = json.dumps(
         {
-            "version": TABLE_VERSION,
+            "version": table_version(),
             "header_row": table.header_row,
             "headers": table.headers,
             "rows": table.rows,  # Rows are tuples: [number, [cells]]
@@ -214,13 +232,14 @@ def _take_kept_table(path: Path) -> Table | None:
     try:
         with open(path, encoding="utf-8") as file:
             text = file.read()
-    except FileNotFoundError:
+    except (OSError, UnicodeDecodeError):  # none, or unreadable: the file is parsed again
         return None
     finally:
-        path.unlink(missing_ok=True)  # used once, or unreadable
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)  # used once, or unreadable
     try:
         kept = json.loads(text, object_hook=_cell_from_json)
-        if kept["version"] != TABLE_VERSION:
+        if kept["version"] != table_version():
             return None
         headers = [str(header) for header in kept["headers"]]
         rows = [Row(number, values) for number, values in kept["rows"]]

@@ -498,18 +498,18 @@ HEADERS_JSON = '["工号", "姓名", "部门", "扣分合计", "扣款金额", "
 @pytest.mark.parametrize(
     "text",
     [
-        '{"version": 1, "headers": [',
-        f'{{"version": 0, "header_row": 1, "headers": {HEADERS_JSON}, "rows": {FORGED_ROWS}}}',
-        f'{{"version": 1, "header_row": 1, "headers": ["工号"], "rows": {FORGED_ROWS}}}',
-        f'{{"version": 1, "header_row": 1, "headers": {HEADERS_JSON}, "rows": [[2, {{"x": 1}}]]}}',
-        '{"version": 1, "header_row": 1, "headers": [], "rows": [[2, [{"eval": "x"}]]]}',
+        '{"version": "{V}", "headers": [',
+        f'{{"version": "0-older", "header_row": 1, "headers": {HEADERS_JSON}, "rows": {FORGED_ROWS}}}',
+        f'{{"version": "{{V}}", "header_row": 1, "headers": ["工号"], "rows": {FORGED_ROWS}}}',
+        f'{{"version": "{{V}}", "header_row": 1, "headers": {HEADERS_JSON}, "rows": [[2, {{"x": 1}}]]}}',
+        '{"version": "{V}", "header_row": 1, "headers": [], "rows": [[2, [{"eval": "x"}]]]}',
     ],
     ids=["truncated", "older-code", "wrong-width", "not-a-row", "not-a-cell"],
 )
 def test_an_unreadable_kept_table_is_parsed_again(finance_client, locked_period, previews, text):
     preview = upload_settlements(finance_client, locked_period, settlement_sheet(*TWO_ROWS))
     [table] = kept(previews)
-    (previews / table).write_text(text, encoding="utf-8")
+    (previews / table).write_text(text.replace("{V}", import_files.table_version()), "utf-8")
 
     done = finance_client.post(reverse(SETTLEMENTS_CONFIRM), confirm_data(preview))
 
@@ -546,6 +546,23 @@ def test_a_preview_with_row_errors_keeps_no_table(finance_client, locked_period,
     assert response.context.get("confirm_form") is None
     assert stored(previews) == []
     assert kept(previews) == []
+
+
+def test_a_table_that_cannot_be_kept_costs_a_second_parse_not_the_preview(
+    finance_client, locked_period, previews, monkeypatch
+):
+    def disk_full(path, table):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(import_files, "_keep_table", disk_full)
+    preview = upload_settlements(finance_client, locked_period, settlement_sheet(*TWO_ROWS))
+    assert preview.context["confirm_form"] is not None
+    assert kept(previews) == []
+
+    done = finance_client.post(reverse(SETTLEMENTS_CONFIRM), confirm_data(preview))
+
+    assert done.status_code == 302
+    assert amounts(locked_period) == {"E001": Decimal("12.50"), "E002": Decimal("0.00")}
 
 
 def test_the_previews_and_confirmations_queries_do_not_grow_with_the_file(
