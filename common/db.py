@@ -15,11 +15,14 @@ form each database takes fastest:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any, cast
 
-from django.db import connection, models
+from django.db import DatabaseError, connection, models
 from django.db.models import Model
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 1000
 # Rows per statement of update_from_values on PostgreSQL: its arrays cost a parameter per
@@ -200,21 +203,26 @@ def analyze_when_outgrown(model: type[Model]) -> None:
     afterwards: the first run over 50,000 employees spent 16 s of its 41 s committing the
     to-dos' references to their findings (docs/performance.md). New statistics invalidate the
     kept plans, and the next check is planned on the index. Doubling keeps it to a handful of
-    ANALYZEs while a table fills up and none once it is large. Called outside the writing
-    transaction, so that its lock is held for the ANALYZE alone; a login that does not own
-    the table gets PostgreSQL's warning, never an error."""
-    if not _on_postgresql():
+    ANALYZEs while a table fills up and none once it is large.
+
+    Only between transactions: inside one, its lock would be held to the end, and an error
+    would spoil the caller's work — statistics are an optimisation, so a failure is logged,
+    never raised. A login that does not own the table gets PostgreSQL's warning, not an error."""
+    if not _on_postgresql() or connection.in_atomic_block:
         return
     table = connection.ops.quote_name(model._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT relpages, pg_relation_size(oid) / current_setting('block_size')::int "
-            "FROM pg_class WHERE oid = %s::regclass",
-            [table],
-        )
-        known, pages = cursor.fetchone()
-        if pages > 2 * max(known, ANALYZE_FROM_PAGES // 2):
-            cursor.execute(f"ANALYZE {table}")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT relpages, pg_relation_size(oid) / current_setting('block_size')::int "
+                "FROM pg_class WHERE oid = %s::regclass",
+                [table],
+            )
+            known, pages = cursor.fetchone()
+            if pages > 2 * max(known, ANALYZE_FROM_PAGES // 2):
+                cursor.execute(f"ANALYZE {table}")
+    except DatabaseError:
+        logger.warning("could not ANALYZE %s", table, exc_info=True)
 
 
 def delete_many(model: type[Model], pks: Sequence[Any]) -> None:

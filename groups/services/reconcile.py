@@ -182,11 +182,11 @@ def snapshot_reconcile(
         RosterSnapshot.objects.filter(pk=snapshot.pk).update(
             members_with_findings=len(flagged), reconciled_at=now
         )
+    _finish(run, result, ReconciliationRun.Status.DONE)
     if result.opened:
         # The to-dos' references to their findings are checked by a plan the connection keeps:
         # fresh statistics once the findings table has outgrown them (common.db).
         analyze_when_outgrown(Finding)
-    _finish(run, result, ReconciliationRun.Status.DONE)
     return result
 
 

@@ -247,11 +247,12 @@ def test_delete_many_deletes_those_keys_only_in_one_statement(line_refs):
     assert len(ctx.captured_queries) == 2
 
 
-def test_analyze_when_outgrown_refreshes_a_tables_statistics_once_it_doubled(unseeded):
+@pytest.mark.django_db(transaction=True)
+def test_analyze_when_outgrown_refreshes_a_tables_statistics_once_it_doubled():
     """A foreign-key check's plan, kept by the connection, was made from a table of a page or
     two; statistics taken again once the table doubled let the next check use the index."""
     with CaptureQueriesContext(connection) as small:
-        analyze_when_outgrown(Position)  # an empty table: nothing to refresh
+        analyze_when_outgrown(Position)  # a page or two: nothing to refresh
     insert_many(Position, [(f"岗位{i:05d}", i) for i in range(3000)], fields=["name", "rank"])
     with CaptureQueriesContext(connection) as grown:
         analyze_when_outgrown(Position)
@@ -270,5 +271,13 @@ def test_analyze_when_outgrown_refreshes_a_tables_statistics_once_it_doubled(uns
         )
         pages, rows = cursor.fetchone()
     assert pages >= 8
-    assert rows == 3000
+    assert rows == Position.objects.count()
     assert [q["sql"].split()[0] for q in again.captured_queries] == ["SELECT"]  # known now
+
+
+def test_analyze_when_outgrown_waits_for_the_end_of_a_transaction(unseeded):
+    # Its lock would be held to the end of the caller's transaction, an error would spoil it.
+    insert_many(Position, [(f"岗位{i:05d}", i) for i in range(3000)], fields=["name", "rank"])
+    with CaptureQueriesContext(connection) as inside:
+        analyze_when_outgrown(Position)
+    assert not inside.captured_queries
