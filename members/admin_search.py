@@ -11,6 +11,7 @@ class EmployeeSearchMixin:
     name or 工号 start. Keep ``search_fields`` set: Django shows the search box for them."""
 
     employee_search_field = "employee"
+    search_help_text = "按员工姓名（包含即可）或工号（开头几位即可）搜索；多个词须同时符合。"
 
     def get_search_results(self, request, queryset, search_term):
         for term in search_term.split():
