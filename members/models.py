@@ -79,6 +79,7 @@ class Department(models.Model):
                 child.save()
 
     def clean(self) -> None:
+        self.name = self.name.strip()  # before the unique constraints are checked (save too)
         if PATH_SEPARATOR in self.name:
             raise ValidationError({"name": f"部门名称不能包含“{PATH_SEPARATOR}”。"})
         ancestor = self.parent

@@ -39,6 +39,24 @@ def test_a_department_keeps_its_name_as_its_path_spells_it(unseeded):
     assert Department.objects.filter(name="品质部").get() == quality
 
 
+def test_a_name_that_strips_to_a_siblings_is_refused_by_the_form_check(unseeded):
+    Department.objects.create(name="品质部")
+    with pytest.raises(ValidationError):
+        Department(name=" 品质部 ").full_clean()
+
+
+def test_the_migration_strips_the_names_stored_with_spaces(unseeded):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    quality = Department.objects.create(name="品质部")
+    Department.objects.filter(pk=quality.pk).update(name=" 品质部\u3000")  # stored before
+    import_module("members.migrations.0006_department_names_stripped").strip_names(apps, None)
+    quality.refresh_from_db()
+    assert (quality.name, quality.path) == ("品质部", "品质部")
+
+
 @pytest.mark.parametrize("path", ["生产部//一车间", "/生产部", "生产部/ "])
 def test_department_path_with_an_empty_level_is_refused(path):
     with pytest.raises(DepartmentPathError, match="空的层级") as exc:
