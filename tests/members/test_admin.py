@@ -7,12 +7,14 @@ from urllib.parse import quote
 
 import pytest
 from django.contrib import admin
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from company import roles
 from members.models import Employee
@@ -315,3 +317,24 @@ def test_the_lists_action_checkbox_is_djangos_own_html(client, superuser):
     assert 'name="_selected_action"' in djangos
     assert "&lt;梅&gt;&amp;&quot;博" in djangos
     assert djangos in response.content.decode()
+
+
+# --- the list's row links: built once per page, the same URLs as Django's -------------------
+@pytest.mark.parametrize("query", ["", "?status__exact=active&q=陈"])
+def test_the_lists_row_links_are_djangos_own(client, superuser, query):
+    """common.admin.QuickChangeList reverses one URL per page, not one per row, and carries
+    the list's filters itself: each row must still link to its page with the filters that
+    bring the clerk back to this list (Django's add_preserved_filters)."""
+    employees = [EmployeeFactory(name=f"陈{n}") for n in range(3)]
+    client.force_login(superuser)
+    response = client.get(reverse("admin:members_employee_changelist") + query)
+    html = response.content.decode()
+    context = {
+        "preserved_filters": admin.site.get_model_admin(Employee).get_preserved_filters(
+            response.wsgi_request
+        ),
+        "opts": Employee._meta,
+    }
+    for employee in employees:
+        page = reverse("admin:members_employee_change", args=[employee.pk])
+        assert f'href="{escape(add_preserved_filters(context, page))}"' in html

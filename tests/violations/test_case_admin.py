@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from django.contrib import admin
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.utils import quote
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.http import Http404
@@ -825,6 +827,34 @@ def test_changelist_query_count_does_not_grow_with_rows(client, world, who, quer
         case.save()
     many = _queries(client, reverse(CHANGELIST) + query)
     assert many == few, f"{few} queries for 2 rows, {many} for 17"
+
+
+# The rows' links are built once per page (common.admin.QuickChangeList): they must stay the
+# URLs Django writes — each case's page carrying the list's filters back.
+@pytest.mark.parametrize(
+    "query", ["", "?state__exact=proposed", "?state__exact=proposed&o=-1&q=李"]
+)
+def test_each_rows_links_are_djangos_own(client, world, query):
+    client.force_login(world["hr"])
+    for _ in range(3):
+        CaseFactory(rule=world["rule"], employee=world["offender"], group=world["mine"])
+    response = client.get(reverse(CHANGELIST) + query)
+    html = response.content.decode()
+    cases = list(response.context["cl"].result_list)
+    assert len(cases) == 3
+    case_admin = admin.site.get_model_admin(Case)
+    context = {
+        "preserved_filters": case_admin.get_preserved_filters(response.wsgi_request),
+        "opts": Case._meta,
+    }
+    for case in cases:
+        page = reverse("admin:violations_case_change", args=[quote(case.pk)])
+        djangos = escape(add_preserved_filters(context, page))
+        # Both link columns: 编号 (the row's header cell) and 条款.
+        assert f'<th class="field-case_number"><a href="{djangos}">#{case.pk}</a></th>' in html
+        assert f'<a href="{djangos}">{escape(case.rule)}</a></td>' in html
+    if query:
+        assert "_changelist_filters=" in context["preserved_filters"]
 
 
 def test_search_query_count_does_not_grow_with_rows(client, world):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -18,7 +17,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from common.admin import HistoryAdmin, once_per_request, render_service_add_form
+from common.admin import HistoryAdmin, QuickChangeList, once_per_request, render_service_add_form
 from members.models import Employee
 from members.selectors import employees_named_by, person_label
 from violations import selectors
@@ -59,7 +58,7 @@ APPEAL_STATES = (Case.State.APPEALED, Case.State.UPHELD, Case.State.OVERTURNED)
 FACT_FIELDS = ["rule", "employee", "group", "occurred_at", "description"]
 
 
-class CaseChangeList(ChangeList):
+class CaseChangeList(QuickChangeList):
     """The case list loads what its rows show, not what the case page shows
     (cases_visible_to joins the confirmer and the reporter's employee too)."""
 
