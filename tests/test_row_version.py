@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from appraisal.models import Period
@@ -108,6 +109,34 @@ def test_the_admins_a_group_gained_meanwhile_are_kept(client, hr, seeded):
     group.refresh_from_db()
     assert group.name != "俊马工作群（新）"
     assert added in group.admins.all()
+
+
+def test_a_group_page_reads_its_links_once_and_an_unchanged_group_saves(client, hr, seeded):
+    """The group's page reads its 管理员 and 内容 once each (prefetched for the form, the page's
+    row version made from them, docs/performance.md): the version must still be the row's
+    own, or every clerk's save would be refused as stale."""
+    group = ChatGroup.objects.get(code="work")
+    group.admins.add(EmployeeFactory(name="孙丽"))
+    assert group.allowed_content.exists()
+    url = reverse("admin:groups_chatgroup_change", args=[group.pk])
+    client.force_login(hr)
+    client.get(url)  # warm: content types, permissions
+    with CaptureQueriesContext(connection) as queries:
+        data = change_form_data(client, url, {"name": "俊马工作群（新）"})
+    for table in ("groups_chatgroup_admins", "groups_chatgroup_allowed_content"):
+        reads = [
+            q["sql"]
+            for q in queries.captured_queries
+            if f'INNER JOIN "{table}"' in q["sql"]
+            and not q["sql"].startswith('SELECT "members_employee"."user_id" FROM')
+        ]
+        assert len(reads) == 1, reads
+
+    response = client.post(url, data)
+
+    assert STALE_EDIT not in response.content.decode()
+    group.refresh_from_db()
+    assert group.name == "俊马工作群（新）"
 
 
 def test_a_rule_changed_meanwhile_is_not_written_over(client, superuser, seeded):

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -25,6 +26,8 @@ from groups.models.roster import compliance_display
 from groups.provenance import provenance_of
 
 __all__ = ["ERROR_GROUP_OUT_OF_SCOPE", "ChatGroupAdmin", "ContentKindAdmin"]
+
+GROUP_PAGE_PREFETCH = ["admins", "allowed_content"]  # the group's many-to-many fields
 
 
 @admin.register(ChatGroup)
@@ -90,7 +93,12 @@ class ChatGroupAdmin(RosterPagesMixin, ViewerLinksMixin, HistoryAdmin):
         memo = request.__dict__.setdefault("_chat_group_objects", {})
         key = (object_id, from_field)
         if key not in memo:
-            memo[key] = super().get_object(request, object_id, from_field)
+            group = super().get_object(request, object_id, from_field)
+            if group is not None:
+                # One read of the 管理员 and 内容 each, for the form's values and the page's
+                # row version alike (common.admin.row_version): they read them twice before.
+                prefetch_related_objects([group], *GROUP_PAGE_PREFETCH)
+            memo[key] = group
         return memo[key]
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
@@ -148,13 +156,21 @@ class ChatGroupAdmin(RosterPagesMixin, ViewerLinksMixin, HistoryAdmin):
             return "—"
         return compliance_display(obj.latest_member_count, obj.latest_flagged)
 
+    def get_changelist_instance(self, request):
+        # The findings list's address reversed once per page, not once per row (待处理问题).
+        changelist = super().get_changelist_instance(request)
+        url = reverse("admin:groups_finding_changelist")
+        for group in changelist.result_list:
+            group.findings_list_url = url
+        return changelist
+
     @admin.display(description="待处理问题", ordering="open_findings")
     def open_findings(self, obj: ChatGroup):
         if not obj.roster_visible:
             return "—"
         if not obj.open_findings:
             return 0
-        url = reverse("admin:groups_finding_changelist")
+        url = getattr(obj, "findings_list_url", None) or reverse("admin:groups_finding_changelist")
         return format_html(
             '<a href="{}?group__id__exact={}&status__exact=open">{}</a>',
             url,
@@ -215,6 +231,8 @@ class ChatGroupAdmin(RosterPagesMixin, ViewerLinksMixin, HistoryAdmin):
                     f.provenance = words.get(f.pk, "")  # type: ignore[attr-defined]
             context["findings_by_kind"] = findings_by_kind
             context["findings_url"] = reverse("admin:groups_finding_changelist")
+            # Reversed once, not once per ambiguous or stranger finding listed.
+            context["identity_add_url"] = reverse("admin:groups_memberidentity_add")
             context["latest_run"] = group.runs.order_by("-created_at", "-pk").first()
         return context
 
