@@ -253,3 +253,24 @@ def test_gunicorn_serves_the_admins_css_under_production_settings(tmp_path):
     # Every page still carries the HTTPS promises: HSTS is the proxy's, secure cookies ours.
     assert plain_status == 200
     assert "secure" in plain_headers.get("Set-Cookie", "").lower()
+
+
+def test_the_wsgi_application_hides_what_it_loaded_from_the_collector():
+    """config.wsgi freezes what loading the project made (gc.freeze): a worker's full
+    collections then walk only what requests made since, not the ~100,000 objects of Django
+    and the apps (docs/performance.md, "The admin under load")."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import gc, config.wsgi; print(gc.get_freeze_count(), len(gc.get_objects()))",
+        ],
+        cwd=ROOT,
+        env=_production_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    frozen, tracked = map(int, out.stdout.split())
+    assert frozen > 10 * tracked
