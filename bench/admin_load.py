@@ -47,6 +47,7 @@ import re
 import secrets
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -100,6 +101,12 @@ def main() -> int:
     parser.add_argument("--diagnose", action="store_true", help="queries per page, no server")
     parser.add_argument("--explain", action="store_true", help="with --diagnose: EXPLAIN ANALYZE")
     parser.add_argument("--profile", action="store_true", help="with --diagnose: cProfile")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=DIAGNOSE_RUNS,
+        help="with --diagnose: requests of each page, the fastest reported (and the median CPU)",
+    )
     parser.add_argument(
         "--page", action="append", help="with --diagnose: only pages whose label has this"
     )
@@ -905,7 +912,7 @@ def diagnose(args, pages: list[Page]) -> None:
         path = page.urls[0]
         client.get(path)  # warm: the first request of a page fills caches
         runs = []
-        for _ in range(DIAGNOSE_RUNS):  # the fastest of a few: the machine is shared
+        for _ in range(max(args.runs, 1)):  # the fastest of a few: the machine is shared
             profile = cProfile.Profile() if args.profile else None
             started, cpu = time.perf_counter(), time.process_time()
             with CaptureQueriesContext(connection) as queries:
@@ -919,11 +926,13 @@ def diagnose(args, pages: list[Page]) -> None:
             runs.append((wall, cpu, queries, profile, response))
         wall, cpu, queries, profile, response = min(runs, key=lambda run: run[0])
         cpu = min(run[1] for run in runs)
+        median_cpu = statistics.median(run[1] for run in runs)
         timed = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))
         sql_ms = sum(float(q["time"]) for q in timed) * 1000
         print(
             f"\n== {page.label}: {path} → {response.status_code}, {len(timed)} queries, "
-            f"SQL {sql_ms:.0f} ms, wall {wall:.0f} ms, Python CPU {cpu:.0f} ms"
+            f"SQL {sql_ms:.0f} ms, wall {wall:.0f} ms, Python CPU {cpu:.0f} ms "
+            f"(median of {len(runs)}: {median_cpu:.0f} ms)"
         )
         for query in timed[:3]:
             print(f"  {float(query['time']) * 1000:7.1f} ms  {query['sql'][:400]}")
