@@ -93,12 +93,7 @@ class ChatGroupAdmin(RosterPagesMixin, ViewerLinksMixin, HistoryAdmin):
         memo = request.__dict__.setdefault("_chat_group_objects", {})
         key = (object_id, from_field)
         if key not in memo:
-            group = super().get_object(request, object_id, from_field)
-            if group is not None:
-                # One read of the 管理员 and 内容 each, for the form's values and the page's
-                # row version alike (common.admin.row_version): they read them twice before.
-                prefetch_related_objects([group], *GROUP_PAGE_PREFETCH)
-            memo[key] = group
+            memo[key] = super().get_object(request, object_id, from_field)
         return memo[key]
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
@@ -209,6 +204,10 @@ class ChatGroupAdmin(RosterPagesMixin, ViewerLinksMixin, HistoryAdmin):
                 raise PermissionDenied(ERROR_GROUP_OUT_OF_SCOPE)
         extra = extra_context or {}
         if group is not None:
+            # One read of the 管理员 and 内容 each, for the form's values and the page's row
+            # version alike (common.admin.row_version), on the group get_object keeps for
+            # the form view: they were read twice.
+            prefetch_related_objects([group], *GROUP_PAGE_PREFETCH)
             extra.update(self._roster_context(request, group))
         return super().change_view(request, object_id, form_url, extra)
 
