@@ -210,6 +210,30 @@ def test_dry_run_reports_every_change_and_writes_nothing(period, finance):
 
 
 @pytest.mark.django_db
+def test_the_import_plans_with_the_cyclic_collector_paused_and_resumes_it(
+    period, finance, monkeypatch
+):
+    # Some hundreds of thousands of objects live until the report (common.memory).
+    import gc
+
+    from appraisal.services.settlements import apply
+
+    seen = []
+    real_plan = apply.settlement_plan
+
+    def plan_and_look(**kwargs):
+        seen.append(gc.isenabled())
+        return real_plan(**kwargs)
+
+    monkeypatch.setattr(apply, "settlement_plan", plan_and_look)
+    assert gc.isenabled()
+    report = run(period, three_rows(), actor=finance)
+
+    assert not report.errors
+    assert seen == [False]
+    assert gc.isenabled()
+
+
 def test_importing_the_same_file_again_changes_nothing(period, finance):
     data = three_rows()
     first = run(period, data, actor=finance).settlement_import

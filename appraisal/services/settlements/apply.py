@@ -27,6 +27,7 @@ from appraisal.services.settlements.plan import (
 )
 from common.actors import Actor, actor_may, actor_user
 from common.db import insert_many, update_from_values
+from common.memory import cyclic_gc_paused
 from common.spreadsheets.limits import XLSX_MAGIC, SpreadsheetError
 from common.spreadsheets.reading import read_table
 
@@ -182,6 +183,18 @@ def settlement_import(
     appraisal.import_settlement (the system, for the command line, may). File and row
     errors are returned in the report, not raised.
     """
+    # The table, the plan and its rows (some hundreds of thousands of objects for 20,000
+    # rows) live until the report: full collections walked them all and freed nothing
+    # (common.memory; the admin's preview and confirmation pause it around this too).
+    with cyclic_gc_paused():
+        return _settlement_import(
+            period=period, data=data, filename=filename, actor=actor, dry_run=dry_run
+        )
+
+
+def _settlement_import(
+    *, period: Period, data: bytes, filename: str, actor: Actor, dry_run: bool
+) -> SettlementReport:
     settlement_check_permission(actor)
     period = Period.objects.get(pk=period.pk)  # its state now, not when the caller read it
     if error := period_error(period):
