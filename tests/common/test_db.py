@@ -251,6 +251,9 @@ def test_delete_many_deletes_those_keys_only_in_one_statement(line_refs):
 def test_analyze_when_outgrown_refreshes_a_tables_statistics_once_it_doubled():
     """A foreign-key check's plan, kept by the connection, was made from a table of a page or
     two; statistics taken again once the table doubled let the next check use the index."""
+    if connection.vendor == "postgresql":  # a table of no pages, whatever earlier tests left
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {Position._meta.db_table} CASCADE")
     with CaptureQueriesContext(connection) as small:
         analyze_when_outgrown(Position)  # a page or two: nothing to refresh
     insert_many(Position, [(f"岗位{i:05d}", i) for i in range(3000)], fields=["name", "rank"])
