@@ -80,10 +80,23 @@ def notice_post(
             notice=notice,
             to=recipient.email,
             subject=subject[: EmailDelivery._meta.get_field("subject").max_length],
-            body=body + EMAIL_FOOTER,
+            body=body + email_link(url) + EMAIL_FOOTER,
         )
         transaction.on_commit(_send_soon)
     return notice
+
+
+def email_link(url: str) -> str:
+    """The line that takes an email's reader to the notice's page: the app's own path under
+    NOTICE_SITE_URL (a mail reader opens no relative link), nothing without one."""
+    if not url:
+        return ""
+    if not url.startswith(("http://", "https://")):
+        site = settings.NOTICE_SITE_URL.rstrip("/")
+        if not site:
+            return ""
+        url = f"{site}/{url.lstrip('/')}"
+    return f"\n\n查看详情：{url}"
 
 
 def _send_soon() -> None:

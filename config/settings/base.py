@@ -225,6 +225,9 @@ CASE_EXPLANATION_WORKING_DAYS = env.int("CASE_EXPLANATION_WORKING_DAYS", default
 # (django-environ's email_url). DEFAULT_FROM_EMAIL is the sender.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="weixinqun@junma.local")
+# The address people open the app at (https://hr.junma.local): a notice's email links to its
+# page there. Unset: the email says to log in (a relative link works in no mail reader).
+NOTICE_SITE_URL = env("NOTICE_SITE_URL", default="")
 # Times a failed email is tried before it is marked failed (kept, with its error, for the admin).
 NOTICE_EMAIL_MAX_ATTEMPTS = env.int("NOTICE_EMAIL_MAX_ATTEMPTS", default=5)
 # Largest evidence file (screenshot or PDF).

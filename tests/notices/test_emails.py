@@ -82,6 +82,26 @@ def test_a_notice_with_an_address_queues_one_email(lina):
     assert delivery.body == "扣分：2" + EMAIL_FOOTER
 
 
+def test_the_email_links_to_the_notices_page_at_the_apps_address(lina, settings):
+    settings.NOTICE_SITE_URL = "https://hr.junma.local/"
+    post(lina)
+
+    body = EmailDelivery.objects.get().body
+    assert body == "扣分：2\n\n查看详情：https://hr.junma.local/me/cases/1/" + EMAIL_FOOTER
+
+
+def test_without_the_apps_address_or_a_page_the_email_says_to_log_in(lina, settings):
+    settings.NOTICE_SITE_URL = ""
+    post(lina, key="a")  # a relative link opens nowhere from a mail reader
+    settings.NOTICE_SITE_URL = "https://hr.junma.local"
+    notice_post(recipient=lina, kind=Notice.Kind.CASE_CONFIRMED, title="无页面", body="说明")
+
+    assert [d.body for d in EmailDelivery.objects.order_by("pk")] == [
+        "扣分：2" + EMAIL_FOOTER,
+        "说明" + EMAIL_FOOTER,
+    ]
+
+
 def test_the_same_event_tells_the_same_person_once(lina):
     first = post(lina)
     again = post(lina)
