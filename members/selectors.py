@@ -12,9 +12,10 @@ from members.models import Department, Employee
 
 def employees_named_by(term: str) -> QuerySet[Employee, dict[str, Any]]:
     """The employees one search word names: their name contains it (any case: Latin names
-    too), or their 工号 starts with it — as ids, for a list of their rows to filter on (``employee_id__in``): picked on the
-    employee table, then the rows by their employee index, instead of LIKE '%…%' over the
-    list's own table joined to every employee (docs/performance.md, the case search)."""
+    too), or their 工号 starts with it — as ids, for a list of their rows to filter on
+    (``employee_id__in``): picked on the employee table, then the rows by their employee
+    index, instead of LIKE '%…%' over the list's own table joined to every employee
+    (docs/performance.md, the case search)."""
     return Employee.objects.filter(
         Q(name__icontains=term) | Q(employee_no__istartswith=term)
     ).values("pk")

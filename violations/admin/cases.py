@@ -18,8 +18,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from common.admin import HistoryAdmin, QuickChangeList, once_per_request, render_service_add_form
+from members.admin_search import EmployeeSearchMixin
 from members.models import Employee
-from members.selectors import employees_named_by, person_label
+from members.selectors import person_label
 from violations import selectors
 from violations.admin.decisions import CaseDecisionActions
 from violations.admin.display import (
@@ -72,25 +73,10 @@ class CaseChangeList(QuickChangeList):
         )
 
 
-def case_search(term: str) -> Q:
-    """The cases one search word finds: its employee's name contains it, or their 工号 starts
-    with it, or (digits, with or without #) it is the case's number.
-
-    The employees are picked on their own table (20,000 rows) and the cases by their
-    employee's index; the description is not searched — LIKE '%…%' on it read all 100,000
-    cases joined to their employees, twice per page (1.1 s on PostgreSQL), for words that
-    name a person or a case far more often than a fact.
-    """
-    found = Q(employee_id__in=employees_named_by(term))
-    number = term.removeprefix("#")
-    # isdecimal, not isdigit: "①" and "²" are digits that int() refuses.
-    if number.isascii() and number.isdecimal() and int(number) <= MAX_CASE_NUMBER:
-        found |= Q(pk=int(number))
-    return found
-
-
 @admin.register(Case)
-class CaseAdmin(CaseDisplay, CaseDecisionActions, CaseTellingActions, HistoryAdmin):
+class CaseAdmin(
+    EmployeeSearchMixin, CaseDisplay, CaseDecisionActions, CaseTellingActions, HistoryAdmin
+):
     """Cases: filed here or proposed by other parts; HR confirms, dismisses and decides appeals
     through the actions below, each calling one service per case."""
 
@@ -126,8 +112,8 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, CaseTellingActions, HistoryAdm
     # 50 rows, not Django's 100: rendering the rows is most of the page's CPU (85 → 58 ms
     # per request at 100,000 cases, docs/performance.md, "The admin under load").
     list_per_page = 50
-    # Searched by get_search_results, not Django's LIKE '%…%' over these joined columns
-    # (kept for the search box to show): the description is not searched.
+    # Searched by search_word (EmployeeSearchMixin), not Django's LIKE '%…%' over these
+    # joined columns (kept for the search box to show): the description is not searched.
     search_fields = ["employee__name", "employee__employee_no"]
     search_help_text = SEARCH_HELP
     add_fieldsets = [(None, {"fields": [*FACT_FIELDS, "evidence"]})]
@@ -144,11 +130,22 @@ class CaseAdmin(CaseDisplay, CaseDecisionActions, CaseTellingActions, HistoryAdm
     def get_changelist(self, request, **kwargs):
         return CaseChangeList
 
-    def get_search_results(self, request, queryset, search_term):
-        # Every word must match (as Django's search), each by case_search.
-        for term in search_term.split():
-            queryset = queryset.filter(case_search(term))
-        return queryset, False
+    def search_word(self, term: str) -> Q:
+        """The cases one search word finds: its employee's name contains it, or their 工号
+        starts with it (EmployeeSearchMixin), or (digits, with or without #) it is the case's
+        number.
+
+        The employees are picked on their own table (20,000 rows) and the cases by their
+        employee's index; the description is not searched — LIKE '%…%' on it read all
+        100,000 cases joined to their employees, twice per page (1.1 s on PostgreSQL), for
+        words that name a person or a case far more often than a fact.
+        """
+        found = super().search_word(term)
+        number = term.removeprefix("#")
+        # isdecimal, not isdigit: "①" and "²" are digits that int() refuses.
+        if number.isascii() and number.isdecimal() and int(number) <= MAX_CASE_NUMBER:
+            found |= Q(pk=int(number))
+        return found
 
     def get_queryset(self, request):
         # The selector decides who sees what; the start of each explanation window (the
