@@ -6,4 +6,6 @@ class GroupsConfig(AppConfig):
     verbose_name = "微信群"
 
     def ready(self) -> None:
-        from groups import checks, signals  # noqa: F401 — registers the checks, connects permission sync
+        # Registers the checks and the field__any_of lookup (here, not by whichever module
+        # uses it first), connects the permission sync.
+        from groups import checks, lookups, signals  # noqa: F401

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from django.db.models import Count, Q
 
 from groups import naming
-from groups.lookups import AnyOf  # noqa: F401 — registers field__any_of
 from groups.models import ChatGroup, MemberIdentity, RosterMember
 from members.models import PATH_SEPARATOR, Department, Employee
 

@@ -31,7 +31,6 @@ from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from common.permissions import objects_for_user
-from groups.lookups import AnyOf  # noqa: F401 — registers field__any_of
 from groups.models import (
     ChatGroup,
     EligibilityRule,

@@ -23,7 +23,6 @@ from common.actors import Actor, actor_may, actor_user
 from common.exceptions import ServiceError
 from common.permissions import logins_with_perm
 from common.spreadsheets.cells import normalize_text
-from groups.lookups import AnyOf  # noqa: F401 — registers field__any_of
 from groups.models import AccountReport, RosterMember
 from members.models import Employee
 from notices.models import Notice
