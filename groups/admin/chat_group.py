@@ -27,8 +27,6 @@ from groups.provenance import provenance_of
 
 __all__ = ["ERROR_GROUP_OUT_OF_SCOPE", "ChatGroupAdmin", "ContentKindAdmin"]
 
-GROUP_PAGE_PREFETCH = ["admins", "allowed_content"]  # the group's many-to-many fields
-
 
 @admin.register(ChatGroup)
 class ChatGroupAdmin(RosterPagesMixin, ViewerLinksMixin, HistoryAdmin):
@@ -207,7 +205,7 @@ class ChatGroupAdmin(RosterPagesMixin, ViewerLinksMixin, HistoryAdmin):
             # One read of the 管理员 and 内容 each, for the form's values and the page's row
             # version alike (common.admin.row_version), on the group get_object keeps for
             # the form view: they were read twice.
-            prefetch_related_objects([group], *GROUP_PAGE_PREFETCH)
+            prefetch_related_objects([group], *(f.name for f in ChatGroup._meta.many_to_many))
             extra.update(self._roster_context(request, group))
         return super().change_view(request, object_id, form_url, extra)
 
