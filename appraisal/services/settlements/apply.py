@@ -185,7 +185,8 @@ def settlement_import(
     """
     # The table, the plan and its rows (some hundreds of thousands of objects for 20,000
     # rows) live until the report: full collections walked them all and freed nothing
-    # (common.memory; the admin's preview and confirmation pause it around this too).
+    # (common.memory; the admin's preview and confirmation, which plan through
+    # appraisal.resources, pause it around their requests).
     with cyclic_gc_paused():
         return _settlement_import(
             period=period, data=data, filename=filename, actor=actor, dry_run=dry_run
