@@ -259,7 +259,7 @@ def delete_many(model: type[Model], pks: Sequence[Any]) -> None:
     with connection.cursor() as cursor:
         if _on_postgresql():
             cursor.execute(
-                f"DELETE FROM {table} WHERE {q(pk.column)} = ANY(%s::{pk.db_type(connection)}[])",  # noqa: S608 — names from our model, values bound
+                f"DELETE FROM {table} WHERE {q(pk.column)} = ANY(%s::{array_type(pk)}[])",  # noqa: S608 — names from our model, values bound
                 [list(pks)],
             )
         else:
