@@ -60,7 +60,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._db import add_database_arguments, database_label, load_average, open_database  # noqa: E402
+from bench._db import (  # noqa: E402 — after sys.path
+    add_database_arguments,
+    cpu_times,
+    database_label,
+    load_average,
+    open_database,
+)
 
 PASSWORD = "bench-load-Passw0rd!"  # noqa: S105 — the benchmark's own logins, on its own database
 USERNAME = "load-hr-{:02d}"
@@ -749,14 +755,6 @@ class Results:
     load_after: str = ""
     server_cpu: float = 0.0  # seconds of CPU the gunicorn workers used during the run
     database_cpu: float = 0.0  # and the PostgreSQL backends serving them
-
-
-def cpu_times() -> tuple[int, int]:
-    """(busy, total) jiffies of all cores since boot, from /proc/stat."""
-    with open("/proc/stat") as stat:
-        values = [int(v) for v in stat.readline().split()[1:]]
-    idle = values[3] + values[4]  # idle + iowait
-    return sum(values) - idle, sum(values)
 
 
 def browse(users: list[User], pages: list[Page], args, server: Gunicorn) -> Results:

@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench._db import (  # noqa: E402 — after sys.path
     add_database_arguments,
+    cpu_times,
     database_label,
     load_average,
     open_database,
@@ -268,7 +269,7 @@ def _through_worker(run: int, members: int, worker: _Worker) -> None:
     from groups.services import reconcile_start_all
     from groups.services.runs import UNFINISHED
 
-    busy0, total0 = _machine_cpu()
+    busy0, total0 = cpu_times()
     start = time.perf_counter()
     ids = [r.pk for r in reconcile_start_all(actor=SystemActor("bench"))]
     deadline = time.monotonic() + 600
@@ -277,7 +278,7 @@ def _through_worker(run: int, members: int, worker: _Worker) -> None:
             raise RuntimeError(f"the worker stopped:\n{worker.LOG.read_text()[-2000:]}")
         time.sleep(0.02)
     elapsed = time.perf_counter() - start
-    busy, total = _machine_cpu()
+    busy, total = cpu_times()
     runs = ReconciliationRun.objects.filter(pk__in=ids)
     failed = runs.filter(status=ReconciliationRun.Status.FAILED).count()
     if failed:
@@ -294,14 +295,6 @@ def _through_worker(run: int, members: int, worker: _Worker) -> None:
         f"  CPU of the whole machine: {cpu:.2f} s ({(busy - busy0) / max(total - total0, 1):.0%}"
         f" of {cores} cores) = {cpu / members * 10_000:.2f} s per 10,000 members"
     )
-
-
-def _machine_cpu() -> tuple[int, int]:
-    """(busy, total) jiffies of all cores since boot, from /proc/stat."""
-    with open("/proc/stat") as stat:
-        values = [int(v) for v in stat.readline().split()[1:]]
-    idle = values[3] + values[4]  # idle + iowait
-    return sum(values) - idle, sum(values)
 
 
 def _cpu_seconds(args) -> tuple[float, float]:
