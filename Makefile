@@ -14,7 +14,7 @@ E2E_CHROMIUM ?= /usr/bin/chromium
 # together: tests/conftest.py). PYTEST_WORKERS=0 runs them in this one process.
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test e2e lint format worker migrate seed demo clean
+.PHONY: run test e2e guides lint format worker migrate seed demo clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11（python3.11 或 python3）"; exit 1; }
@@ -53,6 +53,15 @@ test: $(VENV)/.installed
 e2e: $(VENV)/.installed
 	@test -x $(E2E_CHROMIUM) || { echo "需要 chromium：apt-get install chromium（或设置 E2E_CHROMIUM）"; exit 1; }
 	E2E_CHROMIUM=$(E2E_CHROMIUM) $(VENV)/bin/pytest -m e2e tests/e2e $(PYTEST_ARGS)
+
+# The guides' pictures (docs/guides.md): tests/e2e/test_guides.py walks each role's pages in
+# chromium and, with GUIDE_SCREENSHOTS set, saves them over docs/img/guides/ (the old ones are
+# removed first, so a step that no longer exists leaves no stale picture behind).
+guides: $(VENV)/.installed
+	@test -x $(E2E_CHROMIUM) || { echo "需要 chromium：apt-get install chromium（或设置 E2E_CHROMIUM）"; exit 1; }
+	rm -f docs/img/guides/*.png
+	GUIDE_SCREENSHOTS=$(CURDIR)/docs/img/guides E2E_CHROMIUM=$(E2E_CHROMIUM) \
+		$(VENV)/bin/pytest -m e2e tests/e2e/test_guides.py $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
