@@ -38,6 +38,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# The browser's own widgets (the file button, the date field's placeholder) in Chinese, as
+# users' browsers show them: chromium on Linux takes its UI language from LANGUAGE, not
+# --lang; its catalogue is Debian's chromium-l10n (.ci/run installs it).
+CHROMIUM_ENV = {**os.environ, "LANGUAGE": "zh_CN", "LANG": "zh_CN.UTF-8"}
 PASSWORD = "junma-demo"  # the demo personas' password (DEMO_PASSWORD), as `make run` sets it
 DEMO_EMPLOYEES = 30
 TIMEOUT_MS = 15_000
@@ -75,7 +79,7 @@ def browser(_allow_orm_beside_playwright) -> Iterator[Browser]:
         pytest.fail(f"chromium not found at {CHROMIUM}: apt-get install chromium (see .ci/run)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=CHROMIUM_ENV
         )
         yield browser
         browser.close()
