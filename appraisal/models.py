@@ -119,6 +119,7 @@ class Period(models.Model):
             ("lock_period", "可以锁定考核期间（人力资源部）"),
             ("export_period", "可以导出考核结果"),
             ("import_settlement", "可以导入财务扣款表"),
+            ("view_fairness_report", "可以查看公平性报告（人力资源部、公司领导）"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -72,6 +72,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "appraisal.view_gradeband",
         "directives.issue_directive",  # §7.2
         "directives.view_question",  # §9.9: every question raised in a group and its answer
+        "appraisal.view_fairness_report",  # §7.1: that the rules are applied evenly
     ],
     # §9.12: a head's cases, results and roster findings are their departments' — scoped by the
     # selectors (violations.selectors.cases_visible_to, groups.selectors.findings_visible_to),

@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from appraisal.admin.base import EMPTY
+from appraisal.admin.fairness import FairnessReportViews
 from appraisal.admin.period_runs import PeriodRunActions, PeriodTransitionInline, change_url
 from appraisal.exports import period_workbook, period_workbook_filename
 from appraisal.models import GradeBand, Line, Period, Result
@@ -64,7 +65,7 @@ def rows_url(model, period: Period) -> str:
 
 
 @admin.register(Period)
-class PeriodAdmin(PeriodRunActions, ViewerLinksMixin, HistoryAdmin):
+class PeriodAdmin(FairnessReportViews, PeriodRunActions, ViewerLinksMixin, HistoryAdmin):
     """A period is added by its code alone (Period.clean fills kind and dates), computed and
     locked by HR through the actions or the page's buttons (PeriodRunActions); once locked
     its page is read-only. Its page ends with the timeline of its moves."""

@@ -18,10 +18,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from common.admin import HistoryAdmin, QuickChangeList, once_per_request, render_service_add_form
+from common.admin_export import ChangeListExportMixin
 from members.admin_search import EmployeeSearchMixin
 from members.models import Employee
 from members.selectors import person_label
 from violations import selectors
+from violations.admin.case_export import CASE_EXPORT_COLUMNS, CASE_EXPORT_RELATED
 from violations.admin.decisions import CaseDecisionActions
 from violations.admin.display import (
     READONLY_DISPLAY,
@@ -75,7 +77,12 @@ class CaseChangeList(QuickChangeList):
 
 @admin.register(Case)
 class CaseAdmin(
-    EmployeeSearchMixin, CaseDisplay, CaseDecisionActions, CaseTellingActions, HistoryAdmin
+    ChangeListExportMixin,
+    EmployeeSearchMixin,
+    CaseDisplay,
+    CaseDecisionActions,
+    CaseTellingActions,
+    HistoryAdmin,
 ):
     """Cases: filed here or proposed by other parts; HR confirms, dismisses and decides appeals
     through the actions below, each calling one service per case."""
@@ -125,6 +132,9 @@ class CaseAdmin(
         "record_told_in_person",
     ]
     change_list_template = "admin/violations/case/change_list.html"
+    export_columns = CASE_EXPORT_COLUMNS  # 导出 Excel (common.admin_export)
+    export_filename = "违规案件"
+    export_select_related = CASE_EXPORT_RELATED
     change_form_template = "admin/violations/case/change_form.html"
 
     def get_changelist(self, request, **kwargs):
