@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import openpyxl
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import lookup_field
-from django.contrib.admin.views.main import ERROR_FLAG, IS_FACETS_VAR, PAGE_VAR
+from django.contrib.admin.views.main import ERROR_FLAG, PAGE_VAR
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import path, reverse
@@ -54,6 +54,7 @@ else:
     _ModelAdmin = object
 
 EXPORT_CHUNK = 2000
+IS_FACETS_VAR = "_facets"  # django.contrib.admin.views.main's (not in django-stubs)
 # What only steers the page on screen: the export takes every row of the filtered list.
 SCREEN_ONLY_PARAMS = (PAGE_VAR, IS_FACETS_VAR, ERROR_FLAG)
 
@@ -154,5 +155,5 @@ class ChangeListExportMixin(_ModelAdmin):
             return source(obj)
         _, _, value = lookup_field(source, obj, self)
         if isinstance(value, SafeData):  # a display method's HTML: its text
-            return html.unescape(strip_tags(value))
+            return html.unescape(strip_tags(str(value)))
         return value

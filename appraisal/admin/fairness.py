@@ -6,6 +6,7 @@ them."""
 from __future__ import annotations
 
 import tempfile
+from typing import TYPE_CHECKING
 
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -17,10 +18,17 @@ from appraisal.fairness import fairness_filename, fairness_report, fairness_work
 from appraisal.models import Period
 from common.downloads import file_response
 
+if TYPE_CHECKING:
+    from django.contrib import admin
+
+    _ModelAdmin = admin.ModelAdmin
+else:
+    _ModelAdmin = object
+
 PERMISSION = "appraisal.view_fairness_report"
 
 
-class FairnessReportViews:
+class FairnessReportViews(_ModelAdmin):
     """Mixed into PeriodAdmin: the report's page and download, and its link on the period's
     page (``can_view_fairness`` in the change form's context)."""
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from groups.models import ChatGroup, Finding
 from members.services import department_get_or_create_by_path
 from tests.factories import CaseFactory, ChatGroupFactory, EmployeeFactory, RuleFactory
+from tests.groups.test_findings_heads import finding
 from violations.models import Case
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +27,7 @@ CASES = reverse("admin:violations_case_changelist")
 CASES_XLSX = reverse("admin:violations_case_export_xlsx")
 FINDINGS = reverse("admin:groups_finding_changelist")
 FINDINGS_XLSX = reverse("admin:groups_finding_export_xlsx")
-PAYLOAD = "=HYPERLINK(\"http://evil.example/\",\"点我\")"
+PAYLOAD = '=HYPERLINK("http://evil.example/","点我")'
 CASE_HEADERS = (
     "编号", "条款", "条款名称", "员工", "工号", "部门", "微信群", "状态", "扣分", "处分", "来源",
     "发生时间", "报告人", "确认人", "确认时间", "登记时间", "经过",
@@ -220,20 +221,6 @@ def test_the_case_export_takes_the_same_queries_for_4_and_80_cases(client, hr, c
 # -- the finding list ------------------------------------------------------------------------
 
 
-def finding(group, employee, kind=Finding.Kind.NOT_REAL_NAME, **extra) -> Finding:
-    subject = f"e:{employee.pk}" if employee else f"n:{extra.get('display_name', '')}"
-    return Finding.objects.create(
-        group=group,
-        kind=kind,
-        subject=subject,
-        clause="5.3.b",
-        severity=Finding.Severity.values[0],
-        employee=employee,
-        display_name=extra.pop("display_name", employee.name if employee else ""),
-        **extra,
-    )
-
-
 @pytest.fixture
 def findings(seeded, office, group_admin, department_head):
     sales = department_get_or_create_by_path(path="销售部")
@@ -296,7 +283,9 @@ def test_a_head_exports_their_peoples_findings_without_the_confidential_inviter(
     assert column(sheet, "员工") == ["李娜", "李娜"]  # in 办公群 and in 俊马管理群
     header = next(sheet.iter_rows(values_only=True))
     assert "邀请人" not in header  # §6.1: as the list leaves it out for them
-    assert all("吴总" not in str(value) for row in sheet.iter_rows(values_only=True) for value in row)
+    assert all(
+        "吴总" not in str(value) for row in sheet.iter_rows(values_only=True) for value in row
+    )
 
 
 def test_a_formula_in_a_display_name_is_written_as_text(client, hr, findings):
