@@ -759,6 +759,10 @@ TARGETS: dict[str, tuple[type[Model] | None, dict[str, Callable[[object], Q]]]] 
 }
 
 
+def _listers(model_label: str) -> set[str]:
+    return {persona for persona, cells in EXPECTED[model_label].items() if "L" in cells}
+
+
 @dataclass(frozen=True)
 class View:
     name: str
@@ -838,6 +842,12 @@ CUSTOM = [
     View("me:notice_read_all", "post", "", frozenset(LOGGED_IN)),
     View("me:notice_open", "get", "own_notice", frozenset(LOGGED_IN)),
     View("me:case_explain", "post", "own_case", frozenset(LOGGED_IN)),
+    # 导出 Excel: whoever may list the rows (their scope is the list's: tests/reports)
+    View("admin:violations_case_export_xlsx", "get", "", frozenset(_listers("violations.case"))),
+    View("admin:groups_finding_export_xlsx", "get", "", frozenset(_listers("groups.finding"))),
+    # 公平性报告 (appraisal.view_fairness_report): HR and company leaders
+    View("admin:appraisal_period_fairness", "get", "period", frozenset(HR_ONLY | {"leader"})),
+    View("admin:appraisal_period_fairness_xlsx", "get", "period", frozenset(HR_ONLY | {"leader"})),
 ]
 
 
