@@ -10,6 +10,7 @@ from groups.models import ReconciliationRun, RosterSnapshot
 from groups.services import reconcile_start_all
 from groups.services.actions import roster_renames_tell
 from groups.services.runs import run_execute, runs_execute, runs_sweep_stale
+from groups.services.todo_notices import roster_todos_tell_opened
 
 
 @shared_task(name="groups.reconcile_group")
@@ -41,6 +42,12 @@ def reconcile_all() -> int:
 def tell_renames(action_ids: list[int]) -> int:
     """After a reconciliation opened rename to-dos: tell each member once (§5.3.b)."""
     return roster_renames_tell(action_ids=action_ids)
+
+
+@shared_task(name="groups.tell_todos_opened")
+def tell_todos_opened(action_ids: list[int]) -> int:
+    """After a reconciliation opened creator to-dos: tell each creator once (§5.1)."""
+    return roster_todos_tell_opened(action_ids=action_ids)
 
 
 # groups.handle_overdue_roster_actions is defined in violations.tasks: past the grace period

@@ -1,5 +1,6 @@
-"""The emails the system sent, in the admin (邮件发送记录): read-only, so that a failed send is
-seen with its error, never lost; HR (and the superuser) may try one again (立即重试)."""
+"""The emails the system sent, in the admin (邮件发送记录): each person's daily digest (摘要日期
+set) and the urgent case mails; read-only, so that a failed send is seen with its error, never
+lost; HR (and the superuser) may try one again (立即重试)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ class EmailDeliveryAdmin(QuickCheckboxMixin, WrittenByServicesMixin, admin.Model
     list_display = [
         "to",
         "subject",
+        "day",
         "status",
         "attempts",
         "next_attempt_at",
@@ -35,6 +37,7 @@ class EmailDeliveryAdmin(QuickCheckboxMixin, WrittenByServicesMixin, admin.Model
     list_select_related = ["notice"]
     readonly_fields = [
         "notice",
+        "day",
         "to",
         "subject",
         "body",

@@ -9,8 +9,9 @@ from notices.selectors import notices_unread_count
 
 
 def notices(request: HttpRequest) -> dict:
-    """The bell's unread count, counted (one query) only by a page that shows it: the admin's
-    pages get the same context and never ask."""
+    """The bell's unread count, counted (one query) only by a page that shows it: the /me/
+    pages and the admin's header (templates/admin/base_site.html); a page without the bell
+    never asks."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}

@@ -23,6 +23,7 @@ urlpatterns = [
     path("notices/", notices_views.notice_list, name="notice_list"),
     path("notices/read-all/", notices_views.notice_read_all, name="notice_read_all"),
     path("notices/<int:pk>/", notices_views.notice_open, name="notice_open"),
+    path("email/", account_views.email_settings, name="email_settings"),
     path("appraisal/", views.appraisal, name="appraisal"),
     path("account/", account_views.account_report, name="account_report"),  # §6.3
     path("group-names/", roster_views.group_name_list, name="group_name_list"),  # §5.3.b

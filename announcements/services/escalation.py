@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from announcements.models import Announcement, AnnouncementStep, ApprovalReminder, ApproverKind
 from announcements.selectors import company_date, role_holders
+from announcements.services.approval_notices import approval_waiting_tell
 from announcements.services.machine import move
 from announcements.services.routes import head_above
 from announcements.services.workflow import approver_label, step_due
@@ -121,6 +122,7 @@ def _escalate(step: AnnouncementStep, now: dt.datetime, actor: Actor) -> Announc
         comment=f"逾期未审批，由{previous}升级为{approver_label(step)}审批",
         step=step.position,
     )
+    approval_waiting_tell(step, now=now)  # the approvers it moved to, in their inbox
     return step
 
 

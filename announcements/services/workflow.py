@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from announcements.models import Announcement, AnnouncementStep, ApproverKind, Delegation, TimeUnit
 from announcements.selectors import ROLE_PERMISSIONS, company_date
+from announcements.services.approval_notices import approval_waiting_tell
 from announcements.services.content import announcement_check_targets
 from announcements.services.errors import (
     ERROR_COMMENT_REQUIRED,
@@ -63,6 +64,7 @@ def step_start(step: AnnouncementStep, now: dt.datetime) -> None:
     step.started_at = now
     step.due_at = step_due(step, now)
     step.save(update_fields=["started_at", "due_at"])
+    approval_waiting_tell(step, now=now)  # its approvers' inbox (待审批)
 
 
 def current_step(announcement: Announcement) -> AnnouncementStep | None:

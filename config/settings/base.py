@@ -338,6 +338,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "directives.follow_up",
         "schedule": crontab(minute="*/15"),
     },
+    # The daily email digest: one mail per person listing the day's unread notices
+    # (docs/notices.md); failures are retried by notices-send-emails.
+    "notices-daily-digest": {
+        "task": "notices.send_digests",
+        "schedule": crontab(hour=17, minute=30),
+    },
 }
 
 # ------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from common.actors import Actor, actor_user, require_actor
 from common.exceptions import ServiceError
 from directives import selectors
 from directives.models import Directive, DirectiveAssignment, DirectiveTransition
+from directives.services.directive_notices import directive_tell_assignees, directive_tell_done
 from groups.models import ChatGroup
 from members.models import Department, Employee
 from workdays.selectors import is_working_day, working_day_overrides, working_days_after
@@ -184,6 +185,7 @@ def directive_create(
         )
         for a in assignments
     )
+    directive_tell_assignees(directive, assignments, actor)  # each assignee's inbox
     return directive
 
 
@@ -240,7 +242,9 @@ def assignment_done(
     assignment.note = note
     assignment.done_at = now or timezone.now()
     comment = _on_behalf(assignment, actor, note)
-    return _move(assignment, State.DONE, actor=actor, comment=comment, fields=("note", "done_at"))
+    _move(assignment, State.DONE, actor=actor, comment=comment, fields=("note", "done_at"))
+    directive_tell_done(assignment, actor)  # waits for the issuer's acceptance (待验收)
+    return assignment
 
 
 def _refuse_unless_decider(assignment: DirectiveAssignment, actor: Actor) -> None:

@@ -18,6 +18,7 @@ from groups.models import BULK_BATCH, ChatGroup, Finding, RosterAction, RosterSn
 from groups.policy_data import FINDING_SPECS
 from groups.services.actions import roster_renames_tell_later
 from groups.services.detect import EVENT_KINDS, Seen
+from groups.services.todo_notices import roster_todos_tell_later
 
 if TYPE_CHECKING:
     from groups.services.reconcile import ReconcileResult
@@ -181,6 +182,7 @@ def findings_apply(
     ]
     RosterAction.objects.bulk_create(actions, batch_size=BULK_BATCH)
     roster_renames_tell_later(actions)  # §5.3.b: the member hears of their rename once
+    roster_todos_tell_later(actions)  # §5.1: the creator hears of the to-dos opened for them
     result.opened += len(created)
     result.kept += len(wanted) - len(created) - (len(to_resolve) - len(resolved))
     result.resolved += len(resolved)

@@ -13,7 +13,8 @@ from groups.models import ChatGroup, ReconciliationRun, RosterAction
 from groups.services.actions import REMINDER_SUBJECT
 from groups.tasks import reconcile_all
 from notices.models import EmailDelivery, Notice
-from notices.services import EMAIL_SUBJECT
+from notices.services import EMAIL_SUBJECT, emails_send_due
+from notices.services.digests import digests_compose
 from tests.factories import ChatGroupFactory, UserFactory
 from tests.groups.conftest import capture, compliant_rows
 from tests.groups.test_reconcile import reconcile
@@ -49,20 +50,27 @@ def test_overdue_creator_is_reminded_once_a_day_by_email(
     with django_capture_on_commit_callbacks(execute=True):
         result = roster_actions_handle_overdue(today=day, actor=SYSTEM)
     assert result.reminded == 2
+    assert mailoutbox == []  # no mail per event: the evening's digest carries it
+    evening = timezone.now() + dt.timedelta(seconds=1)
+    digests_compose(now=evening)
+    emails_send_due(now=evening)
     assert len(mailoutbox) == 1  # one email per creator, listing both
     assert mailoutbox[0].to == ["zhaomin@example.com"]
-    assert mailoutbox[0].subject == EMAIL_SUBJECT.format(title=REMINDER_SUBJECT.format(count=2))
+    assert mailoutbox[0].subject.startswith(EMAIL_SUBJECT.format(title="每日通知摘要"))
+    assert REMINDER_SUBJECT.format(count=2) in mailoutbox[0].body
     assert "快递小哥" in mailoutbox[0].body
-    # Told through a notice on their page too; the email is its delivery, sent (not dropped).
-    notice = Notice.objects.get(recipient__username="zhaomin")
+    # Told through a notice on their page too; the digest is its delivery, sent (not dropped).
+    notice = Notice.objects.select_related("digest").get(recipient__username="zhaomin")
     assert notice.kind == Notice.Kind.ROSTER_TODO
-    assert notice.emails.get().status == EmailDelivery.Status.SENT
+    assert notice.digest.status == EmailDelivery.Status.SENT
     with django_capture_on_commit_callbacks(execute=True):
         again = roster_actions_handle_overdue(today=day, actor=SYSTEM)
     assert again.reminded == 0
     assert len(mailoutbox) == 1
     with django_capture_on_commit_callbacks(execute=True):
         roster_actions_handle_overdue(today=day + dt.timedelta(days=1), actor=SYSTEM)
+    digests_compose(now=evening + dt.timedelta(days=1))
+    emails_send_due(now=evening + dt.timedelta(days=1))
     assert len(mailoutbox) == 2
     assert Notice.objects.filter(recipient__username="zhaomin").count() == 2  # one a day
     assert set(RosterAction.objects.values_list("reminder_count", flat=True)) == {2}

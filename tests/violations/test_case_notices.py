@@ -184,7 +184,9 @@ def test_the_appeals_decision_is_told(org, hr, uphold, word):
 
     [notice] = notices(lina.user, Kind.APPEAL_DECIDED)
     assert word in notice.title
-    assert EmailDelivery.objects.filter(notice__recipient=lina.user).count() == 3
+    # Proposed and confirmed start a clock: mailed at once; the decision waits for the digest.
+    assert EmailDelivery.objects.filter(notice__recipient=lina.user).count() == 2
+    assert notice.in_digest
 
 
 def test_the_department_head_hears_of_their_joint_case_and_its_overturning(org, hr):

@@ -328,6 +328,7 @@ def case_appeal(
     # The appellant was checked above (can_appeal_case, the rule evidence_add_all applies
     # to an appeal's material): store what was checked.
     evidence_store_checked(case=case, files=attachments, kinds=kinds, actor=actor, for_appeal=True)
+    notify.notify_appeal_arrived(case, actor)  # HR who may decide it, never a party
     return case
 
 

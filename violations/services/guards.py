@@ -36,7 +36,7 @@ def own_interest(case: Case, actor: Actor) -> str:
     the case page hides its 处理 box."""
     if actor.pk is None:
         return ""
-    if actor.pk in _parties(case):
+    if actor.pk in parties(case):
         return ERROR_OWN_CASE
     if case.state == Case.State.APPEALED:
         appeal = (
@@ -51,7 +51,7 @@ def own_interest(case: Case, actor: Actor) -> str:
     return ""
 
 
-def _parties(case: Case) -> set[int]:
+def parties(case: Case) -> set[int]:
     """The logins of everyone a decision on ``case`` charges: its employee, and through §9.8
     joint liability the employee of the case it is joint to, of the cases joint to it, and the
     department head a confirmation would make one for (a head decides neither their

@@ -1,6 +1,7 @@
 """Telling the employee about their case (issue 12, point 6): a notice on their own page
 and an email (notices.notice_post), once per event — proposed (with the chance to explain),
-confirmed, dismissed, appeal decided — and the §9.8 joint case to the department head.
+confirmed, dismissed, appeal decided — and the §9.8 joint case to the department head;
+and HR of an appeal that arrived (notify_appeal_arrived), told only to whoever may decide it.
 
 Only the posting and its words live here; when a telling starts the explanation window or
 the appeal clock is telling.py's (explanation_due, told_at).
@@ -14,9 +15,12 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from common.actors import Actor
+from common.permissions import logins_with_perm
 from notices.models import Notice
 from notices.services import notice_post
 from violations.models import Case
+from violations.services.guards import DECIDE_PERMISSION, parties
 
 TITLE_PROPOSED = "有一项违规待人力资源部审核，你可以在页面上说明"
 TITLE_CONFIRMED = "你的违规案件 #{pk} 已确认"
@@ -25,6 +29,7 @@ TITLE_DISMISSED = "你的违规案件 #{pk} 已驳回，不作处理"
 TITLE_UPHELD = "你对案件 #{pk} 的申诉不成立，维持原处理"
 TITLE_OVERTURNED = "你对案件 #{pk} 的申诉成立，处理已撤销"
 TITLE_JOINT_OVERTURNED = "案件 #{pk} 申诉成立，你的连带记录 #{joint} 已撤销"
+TITLE_APPEAL_ARRIVED = "新的申诉：{name} 对案件 #{pk} 提出申诉，等待裁决"
 
 APPEAL_WINDOW = "如有异议，请在 {days} 天内（自你收到本通知起，截至 {deadline:%Y-%m-%d %H:%M}）在案件页面提出申诉。"
 EXPLANATION_WAIT = "人力资源部会等你说明至 {until:%Y-%m-%d %H:%M}（{days} 个工作日）再作决定。"
@@ -130,3 +135,27 @@ def notify_joint_overturned(joint: Case, case: Case) -> Notice | None:
     title = TITLE_JOINT_OVERTURNED.format(pk=case.pk, joint=joint.pk)
     body = f"{_facts(joint)}\n\n员工的申诉成立，部门负责人的连带记录随之撤销，不再计分。"
     return _post(joint, Notice.Kind.APPEAL_DECIDED, "appeal", title, body)
+
+
+def notify_appeal_arrived(case: Case, appellant: Actor) -> list[Notice]:
+    """An appeal arrived (§7.1): every HR clerk who may decide it is told — the holders of
+    violations.decide_case, superusers left out (logins_with_perm), and never the parties of
+    the case (guards.parties: the employee, §9.8 joint heads), whoever confirmed it nor
+    whoever filed the appeal: the four-eyes rules of case_decide_appeal, so nobody is asked
+    to decide what they may not. Queries: the parties, the holders, notice_post each."""
+    excluded = parties(case) | {case.confirmed_by_id, appellant.pk}
+    body = f"{_facts(case)}\n\n申诉理由见案件页面；请确认人以外的人力资源部同事裁决。"
+    url = reverse("admin:violations_case_change", args=[case.pk])
+    told = []
+    for user in logins_with_perm(DECIDE_PERMISSION).exclude(pk__in=[pk for pk in excluded if pk]):
+        notice = notice_post(
+            recipient=user,
+            kind=Notice.Kind.APPEAL_ARRIVED,
+            title=TITLE_APPEAL_ARRIVED.format(name=case.employee.name, pk=case.pk),
+            body=body,
+            url=url,
+            subject_key=_subject_key(case, "appealed"),
+        )
+        if notice is not None:
+            told.append(notice)
+    return told

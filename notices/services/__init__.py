@@ -1,8 +1,11 @@
-"""Telling people: post an in-app notice, and send its email (a second channel).
+"""Telling people: post an in-app notice; email is a second channel (docs/notices.md).
 
 Every other app tells someone through ``notice_post``: the notice is the record that the
-person was told (a case's appeal clock may start from it). The email is queued with it and
-sent once the transaction commits; a failed send is recorded with its error and retried by
+person was told (a case's appeal clock may start from it, never from an email). Email goes
+out as one daily digest per person (notices.services.digests: the notices of the day still
+unread), except a notice that starts a clock for its reader (URGENT_KINDS), mailed at once
+after the transaction commits. Nobody who turned email off (EmailPreference) is mailed.
+Every email is an EmailDelivery row: a failed send is recorded with its error and retried by
 the ``notices.send_emails`` task (every 5 minutes), up to NOTICE_EMAIL_MAX_ATTEMPTS times,
 never dropped silently: each failure is logged (a warning, the last one an error) and the
 row stays in the admin's 邮件发送记录 with its error, where HR may try it again.
@@ -22,7 +25,7 @@ from django.utils import timezone
 
 from common.actors import Actor, actor_may, require_actor
 from common.exceptions import ServiceError
-from notices.models import EmailDelivery, Notice
+from notices.models import EmailDelivery, EmailPreference, Notice
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +37,15 @@ RETRY_FIRST_DELAY = dt.timedelta(minutes=5)
 # Rows sent per transaction: the locks are held while the mail server answers.
 SEND_BATCH = 50
 RETRY_PERMISSION = "notices.change_emaildelivery"
+# Notices that start a clock for their reader are mailed at once, not in the evening's digest:
+# a proposal opens the CASE_EXPLANATION_WORKING_DAYS window to explain (one working day by
+# default, shorter than a digest may take), a confirmation the appeal window (§7.1). Both
+# clocks count from the in-app notice (violations.services.telling), never from the email.
+URGENT_KINDS = frozenset({Notice.Kind.CASE_PROPOSED, Notice.Kind.CASE_CONFIRMED})
 
 ERROR_NOT_YOURS = "这条通知不是发给你的。"
 ERROR_RETRY_FORBIDDEN = "只有人力资源部可以重新发送邮件。"
+ERROR_PREFERENCE_NOT_YOURS = "只能设置自己是否接收邮件。"
 
 
 class NoticeError(ServiceError):
@@ -57,13 +66,22 @@ def notice_post(
     told (no login, or an inactive one: a leaver is told nothing).
 
     The same ``subject_key`` never tells the same person twice (returns the first notice,
-    and queues no second email). With ``email`` and an address on the login, an email is
-    queued in the caller's transaction and sent after it commits (emails_send_due).
+    and queues no second email). With ``email``, the notice waits for the person's daily
+    digest (digests.digests_compose); an urgent one (URGENT_KINDS) is mailed instead, queued
+    in the caller's transaction and sent after it commits (emails_send_due) — when the login
+    has an address and its owner has not turned email off.
     """
     if recipient is None or not recipient.is_active:
         return None
     title = title[: Notice._meta.get_field("title").max_length]
-    fields = {"kind": kind, "title": title, "body": body, "url": url}
+    urgent = kind in URGENT_KINDS
+    fields = {
+        "kind": kind,
+        "title": title,
+        "body": body,
+        "url": url,
+        "in_digest": email and not urgent,
+    }
     try:
         with transaction.atomic():
             if subject_key:
@@ -74,10 +92,11 @@ def notice_post(
                 notice, created = Notice.objects.create(recipient=recipient, **fields), True
     except IntegrityError:  # the same event told at once by two workers: the first one won
         return Notice.objects.get(recipient=recipient, subject_key=subject_key)
-    if created and email and recipient.email:
+    if created and email and urgent and recipient.email and email_wanted(recipient):
         subject = EMAIL_SUBJECT.format(title=title)
         EmailDelivery.objects.create(
             notice=notice,
+            recipient=recipient,
             to=recipient.email,
             subject=subject[: EmailDelivery._meta.get_field("subject").max_length],
             body=body + email_link(url) + EMAIL_FOOTER,
@@ -86,17 +105,37 @@ def notice_post(
     return notice
 
 
+def email_wanted(user) -> bool:
+    """Whether ``user`` wants email (they have not turned it off on 我的通知). One query."""
+    return not EmailPreference.objects.filter(user_id=user.pk, email_on=False).exists()
+
+
+@transaction.atomic
+def email_preference_set(*, user, email_on: bool, actor: Actor) -> EmailPreference:
+    """A person turns their own email on or off (the digest and urgent mails alike); the
+    in-app notices go on either way. Nobody sets another's (NoticeError)."""
+    require_actor(actor)
+    if actor.pk is None or actor.pk != user.pk:
+        raise NoticeError(ERROR_PREFERENCE_NOT_YOURS)
+    preference, _ = EmailPreference.objects.update_or_create(
+        user=user, defaults={"email_on": email_on}
+    )
+    return preference
+
+
+def site_url(path: str) -> str:
+    """``path`` on this app as a mail reader opens it (NOTICE_SITE_URL), "" without one."""
+    if path.startswith(("http://", "https://")):
+        return path
+    site = settings.NOTICE_SITE_URL.rstrip("/")
+    return f"{site}/{path.lstrip('/')}" if site else ""
+
+
 def email_link(url: str) -> str:
     """The line that takes an email's reader to the notice's page: the app's own path under
     NOTICE_SITE_URL (a mail reader opens no relative link), nothing without one."""
-    if not url:
-        return ""
-    if not url.startswith(("http://", "https://")):
-        site = settings.NOTICE_SITE_URL.rstrip("/")
-        if not site:
-            return ""
-        url = f"{site}/{url.lstrip('/')}"
-    return f"\n\n查看详情：{url}"
+    url = site_url(url) if url else ""
+    return f"\n\n查看详情：{url}" if url else ""
 
 
 def _send_soon() -> None:

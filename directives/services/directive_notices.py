@@ -1,0 +1,79 @@
+"""Telling people of directives (§7.2; issue 14, point 3): each assignee of a new directive
+(a to-do assigned to them), and the issuer when an assignee reports the work done — it waits
+for their acceptance (待验收). In-app notices, mailed in the evening digest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from common.actors import Actor
+from directives.models import Directive, DirectiveAssignment
+from notices.models import Notice
+from notices.services import notice_post
+
+TITLE_ASSIGNED = "新的指令：请在 {deadline} 前完成"
+TITLE_DONE = "{name} 报告指令 #{pk} 已完成，等待你验收"
+ASSIGNED_KEY = "directive-assignment:{pk}:assigned"
+DONE_KEY = "directive-assignment:{pk}:done:{at}"
+
+
+def _day_time(at) -> str:
+    local = timezone.localtime(at, timezone.get_default_timezone())
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def _my_directive_url(assignment_pk: int) -> str:
+    try:
+        return reverse("me:directive_detail", args=[assignment_pk])
+    except NoReverseMatch:  # the /me/ pages are not mounted
+        return ""
+
+
+def directive_tell_assignees(
+    directive: Directive, assignments: Iterable[DirectiveAssignment], actor: Actor
+) -> int:
+    """Each assignee with a login is told of their part of ``directive`` (not whoever
+    recorded it, who knows). Queries: the assignees' logins, then notice_post each."""
+    by_employee = {a.employee_id: a for a in assignments}
+    users = (
+        get_user_model()
+        .objects.filter(employee__in=list(by_employee), is_active=True)
+        .select_related("employee")
+    )
+    if actor.pk is not None:  # whoever recorded it knows of it; the system is nobody
+        users = users.exclude(pk=actor.pk)
+    title = TITLE_ASSIGNED.format(deadline=_day_time(directive.deadline))
+    body = f"{directive.issuer.name} 在{directive.group.name}下达的指令（§7.2）：\n{directive.text}"
+    told = 0
+    for user in users:
+        assignment = by_employee[user.employee.pk]
+        notice = notice_post(
+            recipient=user,
+            kind=Notice.Kind.TODO_ASSIGNED,
+            title=title,
+            body=body,
+            url=_my_directive_url(assignment.pk),
+            subject_key=ASSIGNED_KEY.format(pk=assignment.pk),
+        )
+        told += int(notice is not None)
+    return told
+
+
+def directive_tell_done(assignment: DirectiveAssignment, actor: Actor) -> Notice | None:
+    """The issuer is told the work waits for their acceptance — unless they recorded it."""
+    issuer_user = assignment.directive.issuer.user
+    if issuer_user is None or issuer_user.pk == actor.pk:
+        return None
+    return notice_post(
+        recipient=issuer_user,
+        kind=Notice.Kind.APPROVAL_WAITING,
+        title=TITLE_DONE.format(name=assignment.employee.name, pk=assignment.directive_id),
+        body=f"指令：{assignment.directive.text}\n完成情况：{assignment.note}",
+        url=reverse("admin:directives_directiveassignment_change", args=[assignment.pk]),
+        subject_key=DONE_KEY.format(pk=assignment.pk, at=f"{assignment.done_at:%Y%m%d%H%M%S}"),
+    )

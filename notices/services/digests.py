@@ -1,0 +1,145 @@
+"""The daily email digest (issue 14, point 3): one mail per person per day listing their
+notices still unread, instead of one mail per event (docs/notices.md).
+
+``digests_compose`` runs from the beat schedule (notices.send_digests, each evening) and
+writes one EmailDelivery per person for the day; the existing machinery sends it, records a
+failure and retries it (notices.services.emails_send_due), and HR may retry it by hand.
+
+Guarantees:
+- one digest per person and day however often it runs: the row is unique on (recipient,
+  day), a person with today's digest is skipped, and a notice carried by one digest
+  (Notice.digest) is never listed again;
+- only notices posted for email (Notice.in_digest: not the urgent ones, mailed at once,
+  nor those posted with email=False), unread when the digest is written, from the last
+  DIGEST_LOOKBACK (a day the schedule missed is caught up, never a year of history);
+- nobody without an address, with an inactive login, or who turned email off
+  (EmailPreference) is mailed — their notices stay on their page;
+- the queries are flat in the number of people: one read of the waiting notices, one
+  INSERT per DIGEST_BATCH digests, one read back, one UPDATE per batch linking the notices.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from common.db import update_from_values
+from notices.models import EmailDelivery, EmailPreference, Notice
+from notices.services import EMAIL_FOOTER, EMAIL_SUBJECT, site_url
+
+# A digest lists what arrived since the last one; after a schedule outage, at most this far back.
+DIGEST_LOOKBACK = dt.timedelta(days=7)
+DIGEST_BATCH = 500
+DIGEST_TITLE = "每日通知摘要：{day}（{count} 条未读）"
+DIGEST_GREETING = "{name}，你好：\n\n以下是你尚未阅读的 {count} 条通知（截至 {day} {time}）："
+DIGEST_ALL = "全部通知：{url}"
+DIGEST_OPT_OUT = "不想再收到邮件，可在“我的通知”页面关闭邮件提醒（站内通知照常显示）。"
+
+
+def day_label(day: dt.date) -> str:
+    """2026年11月24日, as people read a date."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def digest_waiting(*, now: dt.datetime, day: dt.date) -> QuerySet[Notice]:
+    """The notices a digest of ``day`` written at ``now`` carries: posted for email, not yet
+    carried, unread, from the last DIGEST_LOOKBACK, to a person who can and wants to be
+    mailed and has no digest for ``day`` yet; by person, oldest first."""
+    turned_off = EmailPreference.objects.filter(user_id=OuterRef("recipient_id"), email_on=False)
+    has_today = EmailDelivery.objects.filter(recipient_id=OuterRef("recipient_id"), day=day)
+    return (
+        Notice.objects.filter(
+            in_digest=True,
+            digest__isnull=True,
+            read_at__isnull=True,
+            created_at__gte=now - DIGEST_LOOKBACK,
+            created_at__lte=now,
+            recipient__is_active=True,
+        )
+        .exclude(recipient__email="")
+        .exclude(Exists(turned_off))
+        .exclude(Exists(has_today))
+        .select_related("recipient__employee")
+        .order_by("recipient_id", "created_at", "pk")
+    )
+
+
+@transaction.atomic
+def digests_compose(*, now: dt.datetime | None = None) -> int:
+    """Write today's digest of each person with notices waiting (digest_waiting); returns
+    how many were written. They are sent by emails_send_due (the task calls it next)."""
+    now = now or timezone.now()
+    day = timezone.localdate(now, timezone.get_default_timezone())
+    by_person: dict[int, list[Notice]] = defaultdict(list)
+    for notice in digest_waiting(now=now, day=day):
+        by_person[notice.recipient_id].append(notice)
+    if not by_person:
+        return 0
+    EmailDelivery.objects.bulk_create(
+        [_digest(notices, now, day) for notices in by_person.values()],
+        batch_size=DIGEST_BATCH,
+        # A second run at the same moment (two beats): its rows lose to these, or these to its.
+        ignore_conflicts=True,
+    )
+    # The digests written now are those of today listing no notice yet (an earlier run's
+    # lists its notices: it linked them in its own transaction).
+    written = dict(
+        EmailDelivery.objects.filter(day=day, digest_notices__isnull=True).values_list(
+            "recipient_id", "pk"
+        )
+    )
+    carried = []
+    for person, notices in by_person.items():
+        if person in written:
+            for notice in notices:
+                notice.digest_id = written[person]
+                carried.append(notice)
+    update_from_values(Notice, carried, ["digest"])
+    return sum(1 for person in by_person if person in written)
+
+
+def _digest(notices: list[Notice], now: dt.datetime, day: dt.date) -> EmailDelivery:
+    recipient = notices[0].recipient
+    employee = getattr(recipient, "employee", None)
+    name = employee.name if employee is not None else recipient.get_username()
+    local = timezone.localtime(now, timezone.get_default_timezone())
+    lines = [
+        DIGEST_GREETING.format(
+            name=name, count=len(notices), day=day_label(day), time=f"{local:%H:%M}"
+        )
+    ]
+    for number, notice in enumerate(notices, start=1):
+        at = timezone.localtime(notice.created_at, timezone.get_default_timezone())
+        lines.append("")
+        lines.append(f"{number}. {notice.title}（{at.month}月{at.day}日 {at:%H:%M}）")
+        if notice.body:
+            lines.extend(f"   {line}" for line in notice.body.splitlines())
+        link = site_url(notice.url) if notice.url else ""
+        if link:
+            lines.append(f"   查看详情：{link}")
+    everything = site_url(_notice_list_path())
+    if everything:
+        lines.extend(["", DIGEST_ALL.format(url=everything)])
+    lines.extend(["", DIGEST_OPT_OUT])
+    subject = EMAIL_SUBJECT.format(
+        title=DIGEST_TITLE.format(day=day_label(day), count=len(notices))
+    )
+    return EmailDelivery(
+        recipient=recipient,
+        day=day,
+        to=recipient.email,
+        subject=subject[: EmailDelivery._meta.get_field("subject").max_length],
+        body="\n".join(lines) + EMAIL_FOOTER,
+    )
+
+
+def _notice_list_path() -> str:
+    try:
+        return reverse("me:notice_list")
+    except NoReverseMatch:  # the /me/ pages are not mounted (a bare notices install)
+        return ""

@@ -1,0 +1,61 @@
+"""Directives in the inbox (issue 14, point 3): each assignee is told of a new directive (a
+to-do assigned to them), and the issuer when one reports it done — it waits for them to
+accept; nobody is told of what they did themselves."""
+
+from __future__ import annotations
+
+import pytest
+
+from directives.models import Directive
+from directives.services import assignment_acknowledge, assignment_done, directive_create
+from notices.models import Notice
+from tests.directives.conftest import at
+
+Kind = Notice.Kind
+
+
+@pytest.fixture
+def directive(hr, boss, office, staff, national_day) -> Directive:
+    return directive_create(
+        text="国庆后第一天提交九月销售报表",
+        issuer=boss,
+        group=office,
+        given_at=at(9, 30),
+        now=at(9, 30),
+        working_days=1,
+        employees=staff,
+        actor=hr,
+    )
+
+
+def test_each_assignee_is_told_of_their_part(directive, staff, hr, leader):
+    for person in staff:
+        [notice] = Notice.objects.filter(recipient=person.user)
+        assignment = directive.assignments.get(employee=person)
+        assert notice.kind == Kind.TODO_ASSIGNED
+        assert notice.title == "新的指令：请在 2026年10月8日 10:00 前完成"
+        assert "国庆后第一天提交九月销售报表" in notice.body
+        assert notice.url == f"/me/directives/{assignment.pk}/"
+        assert notice.in_digest
+    # Neither whoever recorded it nor the issuer is told of the directive itself.
+    assert not Notice.objects.filter(recipient__in=[hr, leader]).exists()
+
+
+def test_the_issuer_is_told_when_work_waits_for_acceptance(directive, staff, leader):
+    user = staff[0].user
+    assignment = directive.assignments.get(employee=staff[0])
+    assignment_acknowledge(assignment=assignment, actor=user)
+    assignment_done(assignment=assignment, note="报表已提交", actor=user)
+
+    [notice] = Notice.objects.filter(recipient=leader, kind=Kind.APPROVAL_WAITING)
+    assert notice.title == f"张伟 报告指令 #{directive.pk} 已完成，等待你验收"
+    assert "报表已提交" in notice.body
+    assert notice.url == f"/admin/directives/directiveassignment/{assignment.pk}/change/"
+
+
+def test_the_issuer_recording_it_for_the_assignee_is_not_told(directive, staff, leader):
+    assignment = directive.assignments.get(employee=staff[0])
+    assignment_acknowledge(assignment=assignment, actor=leader)
+    assignment_done(assignment=assignment, note="电话里说做完了", actor=leader)
+
+    assert not Notice.objects.filter(recipient=leader).exists()

@@ -1,0 +1,55 @@
+"""A to-do opened for a group's creator (§5.1) reaches their inbox once (issue 14, point 3):
+one notice per creator and group for the to-dos opened together, listing them."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from groups.models import Finding, RosterAction
+from notices.models import Notice
+from tests.factories import UserFactory
+from tests.groups.test_reconcile import reconcile
+from tests.groups.test_routing import without
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def creator_login(company):
+    company.hr_head.user = UserFactory(username="creator", email="creator@example.com")
+    company.hr_head.save()
+    return company.hr_head.user
+
+
+def test_the_creator_is_told_of_the_todos_opened_for_them_once(
+    seeded, company, creator_login, django_capture_on_commit_callbacks
+):
+    rows = [*without("销售部-李娜"), "快递小哥"]
+    with django_capture_on_commit_callbacks(execute=True):
+        reconcile(company.office, *rows)
+
+    # Opened together per kind of finding (the missing, the strangers): a notice each.
+    notices = list(Notice.objects.filter(recipient=creator_login).order_by("pk"))
+    assert {n.kind for n in notices} == {Notice.Kind.TODO_ASSIGNED}
+    assert {n.title for n in notices} == {"办公群：1 项新的群成员待办"}
+    body = "\n".join(n.body for n in notices)
+    assert "拉入群：应入群未入群：李娜" in body
+    assert "移出群：无关人员：快递小哥" in body
+    assert "§5.1" in notices[0].body
+    url = reverse("admin:groups_rosteraction_changelist") + "?status__exact=open"
+    assert {n.url for n in notices} == {url}
+    assert RosterAction.objects.filter(owner=RosterAction.Owner.CREATOR).count() == 2
+    # The next run keeps the same to-dos: nobody is told twice.
+    with django_capture_on_commit_callbacks(execute=True):
+        reconcile(company.office, *rows)
+    assert Notice.objects.filter(recipient=creator_login).count() == 2
+
+
+def test_a_creator_without_a_login_is_not_told_and_nothing_fails(
+    seeded, company, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        reconcile(company.office, *without("销售部-李娜"))
+    assert RosterAction.objects.filter(finding__kind=Finding.Kind.MISSING).exists()
+    assert not Notice.objects.exists()
