@@ -746,10 +746,10 @@ TARGETS: dict[str, tuple[type[Model] | None, dict[str, Callable[[object], Q]]]] 
     # /me/: each login's own cases only; the in-scope side is tried where the persona has one
     # (not the superuser, who has no employee: /me/ tells them so, whatever the case)
     "own_case": (Case, dict.fromkeys([*STAFF[1:], "employee"], _own_case_q)),
-    # /me/notices/: each login's own notices only
+    # /me/notices/: each login's own notices only (every login has an inbox, the superuser too)
     "own_notice": (
         apps.get_model("notices", "Notice"),
-        dict.fromkeys([*STAFF[1:], "employee"], lambda u: Q(recipient=u)),
+        dict.fromkeys([*STAFF, "employee"], lambda u: Q(recipient=u)),
     ),
     # /me/directives/: each login's own assignments only (§7.2)
     "own_assignment": (
