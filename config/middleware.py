@@ -6,33 +6,27 @@ import logging
 
 from axes.helpers import get_client_ip_address
 from django.conf import settings
-from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
-from django.utils.cache import patch_vary_headers
 
 
-class ChineseFirstLocaleMiddleware(LocaleMiddleware):
-    """LocaleMiddleware without the Accept-Language negotiation.
+class ChineseFirstLocaleMiddleware:
+    """Every request in 简体中文, the one language the product offers (settings.LANGUAGES).
 
-    A browser set to English (headless Chromium sends en-US) got Django's own admin
-    strings in English next to our Chinese ones. Here the language is LANGUAGE_CODE unless
-    the user chose another one (the language cookie, as set_language writes it).
+    Django's LocaleMiddleware would negotiate with Accept-Language: a browser set to English
+    (headless Chromium sends en-US) got Django's own admin strings in English next to our
+    Chinese ones. We offer no language switch (issue 14: one language done properly, no half
+    state), so neither a header nor a cookie chooses another language, and the response varies
+    on neither: a shared cache may serve one page to everyone.
     """
 
-    def process_request(self, request) -> None:
-        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        try:
-            language = translation.get_supported_language_variant(chosen) if chosen else None
-        except LookupError:
-            language = None
-        translation.activate(language or settings.LANGUAGE_CODE)
-        request.LANGUAGE_CODE = translation.get_language()
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
 
-    def process_response(self, request, response):
-        # The parent also adds "Vary: Accept-Language", which no longer changes the page; the
-        # language cookie does, so a shared cache must not serve one user's language to another.
-        patch_vary_headers(response, ["Cookie"])
-        response.headers.setdefault("Content-Language", translation.get_language())
+    def __call__(self, request):
+        translation.activate(settings.LANGUAGE_CODE)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         return response
 
 

@@ -5,6 +5,7 @@ import base64
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Q
@@ -284,6 +285,15 @@ User = get_user_model()
 admin.site.unregister(User)
 
 
+class PasswordChangeForm(auth_forms.AdminPasswordChangeForm):
+    # Django appends this warning to the help text as a plain English string (no catalogue
+    # entry reaches it); the rest of the help text is translated.
+    usable_password_help_text = auth_forms.SetUnusablePasswordMixin.usable_password_help_text + (
+        '<ul id="id_unusable_warning" class="messagelist"><li class="warning">'
+        "关闭后，该用户当前的密码将失效。</li></ul>"
+    )
+
+
 @admin.register(User)
 class UserAdmin(QuickCheckboxMixin, RowVersionGuardMixin, auth_admin.UserAdmin):
     """Django's user admin, for superusers alone (auth.change_user lets one make oneself
@@ -291,6 +301,7 @@ class UserAdmin(QuickCheckboxMixin, RowVersionGuardMixin, auth_admin.UserAdmin):
 
     list_display = ["username", "person", "is_staff", "is_superuser", "is_active", "last_login"]
     list_select_related = ["employee"]
+    change_password_form = PasswordChangeForm
     search_fields = [*auth_admin.UserAdmin.search_fields, "employee__name", "employee__employee_no"]
 
     @admin.display(description="员工", ordering="employee__employee_no")

@@ -57,7 +57,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "config.middleware.ChineseFirstLocaleMiddleware",  # Chinese unless chosen otherwise
+    "config.middleware.ChineseFirstLocaleMiddleware",  # Chinese, whatever the browser asks
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -163,11 +163,15 @@ GUARDIAN_RAISE_403 = True
 # Internationalisation — https://docs.djangoproject.com/en/5.2/topics/i18n/
 # ------------------------------------------------------------------------------
 LANGUAGE_CODE = env("DJANGO_LANGUAGE_CODE", default="zh-hans")
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# One language, done properly (issue 14): no language switch, so no half-translated English.
+LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# 2026年11月24日 where people read a date; input still takes 2026-11-24 (config/formats).
+# https://docs.djangoproject.com/en/5.2/ref/settings/#format-module-path
+FORMAT_MODULE_PATH = ["config.formats"]
 
 # ------------------------------------------------------------------------------
 # Static and uploaded files — https://docs.djangoproject.com/en/5.2/howto/static-files/

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -60,29 +60,28 @@ def test_the_add_user_help_text_is_chinese_for_an_english_browser(client, superu
     assert "用户名" in page
 
 
-def test_english_only_when_the_user_chose_it(client, superuser, settings):
+def test_a_language_cookie_does_not_bring_english_back(client, superuser, settings):
+    # One language, no switch (issue 14): a cookie left from an older version changes nothing.
     client.force_login(superuser)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
 
-    page = client.get(reverse("admin:index")).content.decode()
+    page = client.get(reverse("admin:index"), **ENGLISH_BROWSER).content.decode()
 
-    assert "Recent actions" in page
-
-
-def test_a_language_cookie_we_do_not_offer_falls_back_to_chinese(client, superuser, settings):
-    client.force_login(superuser)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "xx"
-
-    assert "最近动作" in client.get(reverse("admin:index")).content.decode()
+    assert "最近动作" in page
+    assert "Recent actions" not in page
 
 
-def test_responses_vary_on_the_cookie_that_chooses_the_language(client, settings):
-    # A shared cache must not serve the English page to everyone once someone chose English.
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+def test_responses_say_chinese_and_do_not_vary_on_the_browsers_language(client):
+    response = client.get("/", **ENGLISH_BROWSER)  # touches no session
 
-    response = client.get("/")  # touches no session, so nothing else adds the header
+    assert response["Content-Language"] == "zh-hans"
+    assert "Accept-Language" not in response.get("Vary", "")
 
-    assert "Cookie" in response["Vary"]
+
+def test_django_offers_no_language_switch(settings):
+    assert [code for code, _ in settings.LANGUAGES] == ["zh-hans"]
+    with pytest.raises(NoReverseMatch):
+        reverse("set_language")
 
 
 # --- role names -------------------------------------------------------------------------------
