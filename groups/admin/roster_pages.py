@@ -142,7 +142,8 @@ class RosterPagesMixin:
         if not selectors.can_view_roster(request.user, group):
             raise PermissionDenied
         stamp = timezone.localdate().isoformat()
-        return file_response(todo_workbook(group), filename=f"todo-{group.code}-{stamp}.xlsx")
+        name = f"群成员待办-{group.name}-{stamp}.xlsx"  # Chinese, as every download (issue 14)
+        return file_response(todo_workbook(group), filename=name)
 
     def _run_or_404(self, request, run_id) -> ReconciliationRun:
         run = get_object_or_404(ReconciliationRun.objects.select_related("group"), pk=run_id)

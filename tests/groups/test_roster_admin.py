@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from urllib.parse import quote
 
 import openpyxl
 import pytest
@@ -17,6 +18,7 @@ from common.spreadsheets.headers import ERROR_MISSING_COLUMNS
 from common.spreadsheets.limits import ERROR_NOT_A_SPREADSHEET, ERROR_TOO_MANY_ROWS
 from groups.exports import TODO_HEADERS
 from groups.models import (
+    ChatGroup,
     Finding,
     MemberIdentity,
     ReconciliationRun,
@@ -342,7 +344,8 @@ def test_reconcile_refuses_a_get(client, hr_user, company):
 def _sheet(response):
     assert response.status_code == 200
     assert response["Content-Type"] == XLSX_TYPE
-    assert response["Content-Disposition"].startswith('attachment; filename="todo-office-')
+    name = f"群成员待办-{ChatGroup.objects.get(code='office').name}-"
+    assert response["Content-Disposition"].startswith(f"attachment; filename*=utf-8''{quote(name)}")
     return openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
 
 

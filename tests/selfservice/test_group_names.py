@@ -43,7 +43,8 @@ def test_the_member_sees_what_their_display_name_should_be(client, work_group, z
     assert page.status_code == 200
     html = page.content.decode()
     assert "你在俊马工作测试群的群昵称应为“张伟”" in html
-    assert action.due_on.strftime("%Y-%m-%d") in html
+    due = action.due_on
+    assert f"{due.year}年{due.month}月{due.day}日" in html  # config/formats
     assert "伟哥张伟" in html  # what it is now
     assert "已逾期" not in html
     assert f'href="{URL}" aria-current="page"' in html  # in the /me/ navigation

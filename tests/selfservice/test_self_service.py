@@ -102,7 +102,8 @@ def test_the_list_shows_rule_group_time_state_points_and_sanction(my_client, me,
 
     page = my_client.get(list_url()).content.decode()
 
-    occurred = timezone.localtime(case.occurred_at).strftime("%Y-%m-%d %H:%M")
+    at = timezone.localtime(case.occurred_at)
+    occurred = f"{at.year}年{at.month}月{at.day}日 {at:%H:%M}"  # config/formats
     for text in ["§9.4", case.rule.title_zh, case.group.name, occurred, "已确认", "3.00", "警告"]:
         assert text in page
 
