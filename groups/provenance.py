@@ -44,7 +44,7 @@ def provenance_text(finding: Finding, member: RosterMember | None) -> str:
     if member is not None and member.join_method:
         how.append(member.get_join_method_display())
     if member is not None and member.joined_at:
-        how.append(f"{timezone.localtime(member.joined_at):%Y-%m-%d}")
+        how.append(f"{timezone.localtime(member.joined_at):%Y年%-m月%-d日}")
     when = f"（{'，'.join(how)}）" if how else ""
     written = finding.inviter_text
     if finding.inviter_id:

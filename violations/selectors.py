@@ -112,7 +112,7 @@ QUEUE_ASKS = {
     Case.State.APPEALED: "裁决申诉（维持或撤销）",
 }
 # A proposal inside its explanation window (violations.services.telling.explanation_due).
-QUEUE_ASK_WAITING = "等待员工说明（至 {until:%m-%d %H:%M}）；可驳回"
+QUEUE_ASK_WAITING = "等待员工说明（至 {until:%-m月%-d日 %H:%M}）；可驳回"
 
 
 def proposed_queue(user=None) -> QuerySet[Case]:
@@ -208,7 +208,12 @@ def source_event_label(source_key: str) -> str:
     elif kind == "joint" and rest.isdigit():
         text = f"案件 #{rest} 的部门负责人连带责任（§9.8、§9.12）"
     elif kind == "roster-actions":
-        text = f"群成员待办逾期（截止 {rest.rsplit(':', 1)[-1]}）"
+        due = rest.rsplit(":", 1)[-1]  # ISO in the key; as people write it on the page
+        try:
+            due = f"{dt.date.fromisoformat(due):%Y年%-m月%-d日}"
+        except ValueError:
+            pass
+        text = f"群成员待办逾期（截止 {due}）"
     else:
         text = EVENT_KINDS.get(kind, "其他来源事件")
     return prefix + text

@@ -38,7 +38,7 @@ class CalendarDay(models.Model):
         ordering = ["date"]
 
     def __str__(self) -> str:
-        label = f"{self.date:%Y-%m-%d} {self.get_kind_display()}"
+        label = f"{self.date:%Y年%-m月%-d日} {self.get_kind_display()}"
         return f"{label}（{self.name}）" if self.name else label
 
     @property

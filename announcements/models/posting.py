@@ -43,7 +43,7 @@ class Publication(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.group} · {self.posted_at:%Y-%m-%d %H:%M}"
+        return f"{self.group} · {self.posted_at:%Y年%-m月%-d日 %H:%M}"
 
 
 class Acknowledgement(models.Model):
@@ -69,4 +69,4 @@ class Acknowledgement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.employee} · {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.employee} · {self.at:%Y年%-m月%-d日 %H:%M}"

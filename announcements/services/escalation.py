@@ -132,7 +132,7 @@ def _message(subject: str, step: AnnouncementStep, to: list[str]) -> tuple:
     body = (
         f"公告“{announcement.title}”第 {step.position} 个审批环节"
         f"（{approver_label(step)}）截止时间为 "
-        f"{due:%Y-%m-%d %H:%M}。请登录系统在“待我审批”中处理。"
+        f"{due:%Y年%-m月%-d日 %H:%M}。请登录系统在“待我审批”中处理。"
     )
     return (subject.format(title=announcement.title), body, None, to)
 

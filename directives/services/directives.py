@@ -52,9 +52,9 @@ ERROR_DEADLINE = "请给出完成期限：具体时间或工作日数，二者�
 ERROR_DEADLINE_BEFORE = "完成期限必须晚于下达时间。"
 ERROR_TEXT_REQUIRED = "请填写指令内容。"
 ERROR_DEADLINE_PAST = (
-    "完成期限 {deadline:%Y-%m-%d %H:%M} 在登记时已经过去，执行人无从完成；请给出新的期限。"
+    "完成期限 {deadline:%Y年%-m月%-d日 %H:%M} 在登记时已经过去，执行人无从完成；请给出新的期限。"
 )
-ERROR_DEADLINE_DAY_OFF = "截止时间 {day:%Y-%m-%d} 是{kind}，请改为工作日。"
+ERROR_DEADLINE_DAY_OFF = "截止时间 {day:%Y年%-m月%-d日} 是{kind}，请改为工作日。"
 ERROR_NOT_ASSIGNEE = "只有执行人本人，或人力资源部、下达人代为登记，可以确认收到或报告完成。"
 ERROR_NOTE_REQUIRED = "报告完成时请写明完成情况。"
 ERROR_NOT_DECIDER = "只有人力资源部或下达人可以验收或退回；执行人不能验收自己的工作。"

@@ -36,7 +36,7 @@ from workdays.selectors import working_days_after
 
 DIRECTIVE_RULE = "7.2"
 QUESTION_RULE = "9.9"
-REMINDER_SUBJECT = "【微信群管理】{kind}即将到期（{deadline:%m-%d %H:%M}）"
+REMINDER_SUBJECT = "【微信群管理】{kind}即将到期（{deadline:%-m月%-d日 %H:%M}）"
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def _remind_assignments(now: dt.datetime, horizon: dt.datetime) -> tuple[int, li
         mails.append(
             _mail(
                 REMINDER_SUBJECT.format(kind="群内指令", deadline=deadline),
-                f"您在“{a.directive.group}”收到的指令将于 {deadline:%Y-%m-%d %H:%M} 到期：\n"
+                f"您在“{a.directive.group}”收到的指令将于 {deadline:%Y年%-m月%-d日 %H:%M} 到期：\n"
                 f"{a.directive.text}\n完成后请在“我的指令”中报告完成情况（§7.2）。",
                 a.employee.user,
             )
@@ -102,7 +102,7 @@ def _remind_questions(now: dt.datetime, horizon: dt.datetime) -> tuple[int, list
         mails.append(
             _mail(
                 REMINDER_SUBJECT.format(kind="群内问题", deadline=deadline),
-                f"“{q.group}”中反映给{q.department}的问题请于 {deadline:%Y-%m-%d %H:%M} 前回复"
+                f"“{q.group}”中反映给{q.department}的问题请于 {deadline:%Y年%-m月%-d日 %H:%M} 前回复"
                 f"（§9.9）：\n{q.text}",
                 head.user if head else None,
             )
@@ -128,9 +128,9 @@ def _propose_assignments(now: dt.datetime, actor: Actor) -> int:
             source=Case.Source.DIRECTIVE,
             source_key=f"directive-assignment:{a.pk}",
             description=(
-                f"{directive.issuer} 于 {_local(directive.given_at):%Y-%m-%d %H:%M} 在"
+                f"{directive.issuer} 于 {_local(directive.given_at):%Y年%-m月%-d日 %H:%M} 在"
                 f"“{directive.group}”下达的指令 #{directive.pk}，期限 "
-                f"{_local(a.due_at):%Y-%m-%d %H:%M}，到期仍未完成"
+                f"{_local(a.due_at):%Y年%-m月%-d日 %H:%M}，到期仍未完成"
                 f"（{a.get_state_display()}）：{directive.text}"
             ),
             occurred_at=a.due_at,
@@ -160,8 +160,8 @@ def _propose_questions(now: dt.datetime, actor: Actor) -> int:
             source=Case.Source.QUESTION,
             source_key=f"question:{q.pk}",
             description=(
-                f"{q.asker} 于 {_local(q.raised_at):%Y-%m-%d %H:%M} 在“{q.group}”反映的问题 "
-                f"#{q.pk}，{q.department}负责人未在 {_local(q.deadline):%Y-%m-%d %H:%M} "
+                f"{q.asker} 于 {_local(q.raised_at):%Y年%-m月%-d日 %H:%M} 在“{q.group}”反映的问题 "
+                f"#{q.pk}，{q.department}负责人未在 {_local(q.deadline):%Y年%-m月%-d日 %H:%M} "
                 f"前回复（§9.9）：{q.text}"
             ),
             occurred_at=q.deadline,

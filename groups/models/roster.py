@@ -71,7 +71,7 @@ class RosterSnapshot(models.Model):
     def __str__(self) -> str:
         if not self.taken_at:
             return str(self.group)
-        return f"{self.group} @ {timezone.localtime(self.taken_at):%Y-%m-%d %H:%M}"
+        return f"{self.group} @ {timezone.localtime(self.taken_at):%Y年%-m月%-d日 %H:%M}"
 
     def save(self, *args, **kwargs) -> None:
         # What HR captured is evidence: once stored it never changes. (Reconciliation

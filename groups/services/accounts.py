@@ -51,7 +51,7 @@ class AccountReportError(ServiceError):
 def _already_reported(wechat_id: str, reported_at: dt.datetime) -> AccountReportError:
     return AccountReportError(
         ERROR_ALREADY_REPORTED.format(
-            wechat_id=wechat_id, when=f"{timezone.localtime(reported_at):%Y-%m-%d}"
+            wechat_id=wechat_id, when=f"{timezone.localtime(reported_at):%Y年%-m月%-d日}"
         )
     )
 
@@ -126,7 +126,7 @@ def account_report_create(
     body = (
         f"{employee.name}（{employee.employee_no}）的微信号 {wechat_id} "
         f"{report.get_kind_display()}"
-        + (f"（发生于 {happened_on:%Y-%m-%d}）" if happened_on else "")
+        + (f"（发生于 {happened_on:%Y年%-m月%-d日}）" if happened_on else "")
         + "。此后名单中该账号的成员会被标记（§6.3），请核实；账号找回后请解除挂失。"
         + (f"\n说明：{report.note}" if report.note else "")
     )
@@ -156,7 +156,7 @@ def account_report_close(*, report: AccountReport, actor: Actor, note: str = "")
     )
     if report.status != AccountReport.Status.OPEN:
         raise AccountReportError(
-            ERROR_NOT_OPEN.format(when=f"{timezone.localtime(report.closed_at):%Y-%m-%d}")
+            ERROR_NOT_OPEN.format(when=f"{timezone.localtime(report.closed_at):%Y年%-m月%-d日}")
         )
     report.status = AccountReport.Status.CLOSED
     report.closed_at = timezone.now()

@@ -34,7 +34,7 @@ REMINDER_SUBJECT = "{count} 项群成员待办已逾期"
 RENAME_SUBJECT = "请修改你的群昵称"
 # §5.3.b, as the member reads it on their page and in the notice.
 RENAME_LINE = "你在{group}的群昵称应为“{name}”"
-RENAME_NOTICE = RENAME_LINE + "，请在 {due:%Y-%m-%d} 前修改"
+RENAME_NOTICE = RENAME_LINE + "，请在 {due:%Y年%-m月%-d日} 前修改"
 # The notices' subject keys: how the §5.3.b escalation (violations.services.roster_cases)
 # finds when a member was told of their rename.
 RENAME_NOTICE_KEY = "roster-rename:{action}"
@@ -122,7 +122,7 @@ def roster_actions_remind_overdue(*, today: dt.date) -> ReminderResult:
     for assignee_id, actions in by_assignee.items():
         user = cast(Employee, actions[0].assignee).user
         lines = [
-            f"- {a.group.name}：{a.get_kind_display()} {a.finding}（截止 {a.due_on:%Y-%m-%d}）"
+            f"- {a.group.name}：{a.get_kind_display()} {a.finding}（截止 {a.due_on:%Y年%-m月%-d日}）"
             for a in actions
         ]
         owners = {a.owner for a in actions}

@@ -72,7 +72,7 @@ def _invited(member: RosterMember, match: Match) -> dict:
 def _reported(report: AccountReport) -> str:
     """§6.3: "该微信号已于 2024-03-01 由 李娜 报告丢失"."""
     return (
-        f"该微信号已于 {timezone.localtime(report.reported_at):%Y-%m-%d} 由 "
+        f"该微信号已于 {timezone.localtime(report.reported_at):%Y年%-m月%-d日} 由 "
         f"{report.employee.name} 报告{report.get_kind_display()}"
     )
 

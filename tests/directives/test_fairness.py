@@ -180,7 +180,7 @@ def test_hr_records_a_heads_reply_not_for_their_own_question(
 
 
 def test_an_explicit_deadline_already_past_is_refused(hr, boss, office, staff, national_day):
-    with pytest.raises(DirectiveError, match="完成期限 2026-09-30 10:00 在登记时已经过去"):
+    with pytest.raises(DirectiveError, match="完成期限 2026年9月30日 10:00 在登记时已经过去"):
         directive_create(
             text="x", issuer=boss, group=office, given_at=at(9, 29), now=at(9, 30, 11),
             deadline=at(9, 30), employees=staff, actor=hr,
@@ -242,8 +242,8 @@ def test_the_follow_up_never_charges_a_head_for_their_own_question(
 @pytest.mark.parametrize(
     ("deadline", "message"),
     [
-        (at(10, 3, 18), "截止时间 2026-10-03 是法定假日，请改为工作日。"),
-        (at(9, 27, 18), "截止时间 2026-09-27 是周末，请改为工作日。"),
+        (at(10, 3, 18), "截止时间 2026年10月3日 是法定假日，请改为工作日。"),
+        (at(9, 27, 18), "截止时间 2026年9月27日 是周末，请改为工作日。"),
     ],
 )
 def test_an_explicit_deadline_on_a_day_off_is_refused(

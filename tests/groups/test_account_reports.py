@@ -127,7 +127,7 @@ def test_one_open_report_per_account(lina):
     with pytest.raises(AccountReportError) as error:
         report(lina)
     assert str(error.value) == ERROR_ALREADY_REPORTED.format(
-        wechat_id="lina88", when=f"{timezone.localdate():%Y-%m-%d}"
+        wechat_id="lina88", when=f"{timezone.localdate():%Y年%-m月%-d日}"
     )
     assert AccountReport.objects.count() == 1
 
@@ -137,7 +137,7 @@ def test_the_employee_and_hr_reporting_one_account_make_one_report(lina, hr_user
     with pytest.raises(AccountReportError) as error:
         account_report_create(employee=lina, wechat_id="lina88", kind=LOST, actor=hr_user)
     assert str(error.value) == ERROR_ALREADY_REPORTED.format(
-        wechat_id="lina88", when=f"{timezone.localdate():%Y-%m-%d}"
+        wechat_id="lina88", when=f"{timezone.localdate():%Y年%-m月%-d日}"
     )
     assert list(AccountReport.objects.values_list("reported_by", flat=True)) == [lina.user.pk]
 
@@ -189,7 +189,7 @@ def test_two_reporters_at_once_make_one_report_and_the_second_hears_why(seeded):
         release.set()
         other.join(10)
     assert str(error.value) == ERROR_ALREADY_REPORTED.format(
-        wechat_id="lina88", when=f"{timezone.localdate():%Y-%m-%d}"
+        wechat_id="lina88", when=f"{timezone.localdate():%Y年%-m月%-d日}"
     )
     assert list(AccountReport.objects.values_list("reported_by", flat=True)) == [hr.pk]
 
@@ -206,7 +206,7 @@ def test_the_accounts_rows_are_flagged_from_the_report_on(lina, company):
     (finding,) = open_of(Finding.Kind.REPORTED_ACCOUNT, company.office)
     assert (finding.subject, finding.wechat_id, finding.employee) == ("w:lina88", "lina88", lina)
     assert finding.clause == "6.3"
-    assert f"该微信号已于 {timezone.localdate():%Y-%m-%d} 由 李娜 报告丢失" in finding.detail
+    assert f"该微信号已于 {timezone.localdate():%Y年%-m月%-d日} 由 李娜 报告丢失" in finding.detail
     action = finding.action
     assert (action.owner, action.assignee) == (RosterAction.Owner.HR, None)  # HR's to-do
     # The compliance rate counts the flagged member.
@@ -235,7 +235,9 @@ def test_a_duplicate_account_finding_mentions_the_report(lina, company):
     reconcile_now(company.office, *compliant_rows()[:3], ("小李", "lina88"))
     (duplicate,) = open_of(Finding.Kind.DUPLICATE_ACCOUNT, company.office)
     assert duplicate.subject == "w:lina88"
-    assert f"该微信号已于 {timezone.localdate():%Y-%m-%d} 由 李娜 报告丢失" in duplicate.detail
+    assert (
+        f"该微信号已于 {timezone.localdate():%Y年%-m月%-d日} 由 李娜 报告丢失" in duplicate.detail
+    )
 
 
 def test_closing_the_report_lets_the_next_reconciliation_resolve_the_flag(lina, company, hr_user):
@@ -268,7 +270,7 @@ def test_only_hr_closes_a_report_and_only_once(lina, hr_user):
     account_report_close(report=made, actor=hr_user)
     with pytest.raises(AccountReportError) as error:
         account_report_close(report=made, actor=hr_user)
-    assert str(error.value) == ERROR_NOT_OPEN.format(when=f"{timezone.localdate():%Y-%m-%d}")
+    assert str(error.value) == ERROR_NOT_OPEN.format(when=f"{timezone.localdate():%Y年%-m月%-d日}")
 
 
 # -- the admin ----------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def test_an_invite_from_the_account_reported_stolen_before_it_is_refused(
     report(company.li_na, "lina88", reported_at=_at(2024, 2, 20, 9, 0))
     message = refused(invited_stranger, hr_user)
     assert "lina88" in message
-    assert "2024-02-20" in message
+    assert "2024年2月20日" in message
     assert "挂失" in message
 
 
@@ -65,7 +65,7 @@ def test_the_day_it_was_stolen_counts_even_if_reported_later(invited_stranger, h
         reported_at=_at(2024, 3, 5, 9, 0),
         happened_on=dt.date(2024, 2, 28),
     )
-    assert "2024-02-28" in refused(invited_stranger, hr_user)
+    assert "2024年2月28日" in refused(invited_stranger, hr_user)
 
 
 def test_any_open_report_of_the_inviter_before_the_invite_is_refused(
@@ -132,8 +132,8 @@ def test_a_member_who_moved_after_joining_is_no_case_against_the_inviter(
     moved(company.production_worker, _at(2025, 5, 1, 9, 0))
     message = refused(invited_worker, hr_user)
     assert "刘洋" in message
-    assert "2025-05-01" in message
-    assert "2024-03-01" in message
+    assert "2025年5月1日" in message
+    assert "2024年3月1日" in message
 
 
 def test_a_move_before_the_invite_leaves_the_inviter_responsible(invited_worker, hr_user, company):

@@ -240,7 +240,7 @@ def test_hr_reads_the_inviter_how_and_when_of_a_reconciled_confidential_finding(
     client.force_login(world["hr"])
     html = client.get(page(reconciled_invitation)).content.decode()
     inviter = reconciled_invitation.inviter
-    assert f"由 吴总（{inviter.employee_no}） 邀请（二维码，2024-03-01）" in html
+    assert f"由 吴总（{inviter.employee_no}） 邀请（二维码，2024年3月1日）" in html
     assert "吴总" in client.get(LIST).content.decode()
 
 

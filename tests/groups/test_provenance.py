@@ -231,7 +231,7 @@ def test_stranger_finding_names_the_inviter_how_and_when(company):
         *office_with(stranger("lina88", joined_at=joined, join_method=JoinMethod.QR_CODE)),
     )
     finding = Finding.objects.get(kind=Finding.Kind.STRANGER)
-    assert words(finding) == "由 李娜（JM004） 邀请（二维码，2024-03-01）"
+    assert words(finding) == "由 李娜（JM004） 邀请（二维码，2024年3月1日）"
     # Who invited whom stays out of the text everyone who sees the finding reads (§6.1).
     assert finding.detail == "无法对应到任何员工（§5.3.c）"
 
@@ -294,7 +294,7 @@ def test_how_and_when_are_those_of_the_latest_snapshot(company):
         ),
     )
     finding = Finding.objects.get(kind=Finding.Kind.STRANGER)
-    assert words(finding) == "由 王芳（JM005） 邀请（二维码，2024-05-06）"
+    assert words(finding) == "由 王芳（JM005） 邀请（二维码，2024年5月6日）"
 
 
 def test_the_files_words_for_the_inviter_are_kept_beside_the_match(company):
@@ -318,7 +318,7 @@ def test_the_group_page_and_the_to_do_list_name_the_inviter_for_the_rosters_view
             stranger("lina88", joined_at=_at(2024, 3, 1, 8, 0), join_method=JoinMethod.QR_CODE)
         ),
     )
-    said = "无法对应到任何员工（§5.3.c）；由 李娜（JM004） 邀请（二维码，2024-03-01）"
+    said = "无法对应到任何员工（§5.3.c）；由 李娜（JM004） 邀请（二维码，2024年3月1日）"
     client.force_login(hr_user)
     page = client.get(reverse("admin:groups_chatgroup_change", args=[company.office.pk]))
     assert said in page.content.decode()

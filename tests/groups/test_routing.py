@@ -91,7 +91,7 @@ def test_the_member_is_told_of_their_rename_once(
     due = action_of(Finding.Kind.NOT_REAL_NAME).due_on
     assert notice.kind == Notice.Kind.ROSTER_TODO
     assert notice.title == RENAME_SUBJECT
-    assert f"你在办公群的群昵称应为“销售部-李娜”，请在 {due:%Y-%m-%d} 前修改" in notice.body
+    assert f"你在办公群的群昵称应为“销售部-李娜”，请在 {due:%Y年%-m月%-d日} 前修改" in notice.body
     assert notice.url == reverse("me:group_name_list")
     assert notice.in_digest  # mailed in the evening's digest, not one mail per event
     # The next run keeps the same to-do: nobody is told twice.

@@ -72,7 +72,7 @@ def test_hr_cannot_confirm_while_the_window_runs_and_the_message_names_the_date(
         case_confirm(case=case, actor=hr, comment="属实")
 
     assert str(refused.value) == expected
-    assert f"{timezone.localtime(until):%Y-%m-%d}" in expected
+    assert f"{timezone.localtime(until):%Y年%-m月%-d日}" in expected
     case.refresh_from_db()
     assert case.state == State.PROPOSED
     assert case.confirmed_at is None
@@ -281,13 +281,13 @@ def test_the_case_list_shows_who_explained(client, people, hr):
     page = response.content.decode()
     assert "员工说明" in page
     due = timezone.localtime(explanation_due(silent))
-    assert f"待说明（至 {due:%m-%d}）" in page
+    assert f"待说明（至 {due:%-m月%-d日}）" in page
     admin = response.context["cl"].model_admin
     listed = {case.pk: case for case in response.context["cl"].result_list}
     assert admin.explained(listed[explained.pk]) == "已说明"
-    assert admin.explained(listed[silent.pk]) == f"待说明（至 {due:%m-%d}）"
+    assert admin.explained(listed[silent.pk]) == f"待说明（至 {due:%-m月%-d日}）"
     # The same words without the list's annotation (a case loaded elsewhere).
-    assert admin.explained(Case.objects.get(pk=silent.pk)) == f"待说明（至 {due:%m-%d}）"
+    assert admin.explained(Case.objects.get(pk=silent.pk)) == f"待说明（至 {due:%-m月%-d日}）"
     # No boolean icons any more.
     assert "icon-unknown.svg" not in page
     assert "icon-no.svg" not in page

@@ -473,7 +473,7 @@ def test_the_history_page_shows_labels_and_names_not_raw_values(client, world):
         ("", "—"),
         ("finding:12", "群成员核对发现 #12"),
         ("joint:7", "案件 #7 的部门负责人连带责任（§9.8、§9.12）"),
-        ("roster-actions:3:5:2026-11-03", "群成员待办逾期（截止 2026-11-03）"),
+        ("roster-actions:3:5:2026-11-03", "群成员待办逾期（截止 2026年11月3日）"),
         ("demo:screening:ads", "演示数据：内容筛查记录"),
         ("demo:finding:4", "演示数据：群成员核对发现 #4"),
         ("directive:stocktake", "逾期的群内指令"),

@@ -304,7 +304,7 @@ def test_the_queue_says_a_proposal_waits_for_the_explanation(client, people, hr)
     }
 
     until = timezone.localtime(explanation_due(waiting))
-    assert f"等待员工说明（至 {until:%m-%d %H:%M}）；可驳回" in rows[waiting.pk]
+    assert f"等待员工说明（至 {until:%-m月%-d日 %H:%M}）；可驳回" in rows[waiting.pk]
     assert "确认或驳回" in rows[nobody_told.pk]
 
 
@@ -317,7 +317,7 @@ def test_telling_in_person_is_on_the_timeline(people, hr, hr2):
     row = case.transitions.order_by("-pk").first()
     assert (row.from_state, row.to_state, row.actor) == (State.CONFIRMED, State.CONFIRMED, hr2)
     told = timezone.localtime(case.told_at)
-    assert row.comment.startswith(f"已当面告知员工，申诉期自 {told:%Y-%m-%d %H:%M} 起算")
+    assert row.comment.startswith(f"已当面告知员工，申诉期自 {told:%Y年%-m月%-d日 %H:%M} 起算")
     # Told again: nothing more on the timeline.
     case_record_told(case=case, how=TOLD_IN_PERSON, actor=hr2)
     assert CaseTransition.objects.filter(case=case, comment__startswith="已当面告知").count() == 1
@@ -334,7 +334,7 @@ def test_the_case_page_shows_the_timeline_row_and_the_appeal_deadline(client, pe
     page = page_of(client, case)
     assert "已当面告知员工，申诉期自" in page
     assert "申诉截止" in page
-    assert f"{timezone.localtime(appeal_deadline(case)):%Y-%m-%d %H:%M}" in page
+    assert f"{timezone.localtime(appeal_deadline(case)):%Y年%-m月%-d日 %H:%M}" in page
 
 
 def test_a_telling_after_an_appeal_is_not_taken_for_the_appeal(people, hr, hr2):

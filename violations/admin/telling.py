@@ -29,11 +29,11 @@ from violations.services.telling import (
 )
 
 MESSAGE_TOLD = "已记录案件 {numbers} 已当面告知员工，申诉期自现在起算。"
-MESSAGE_TOLD_BEFORE = "案件 #{pk} 已于 {at:%Y-%m-%d %H:%M} 告知员工（{how}），申诉期不变。"
+MESSAGE_TOLD_BEFORE = "案件 #{pk} 已于 {at:%Y年%-m月%-d日 %H:%M} 告知员工（{how}），申诉期不变。"
 MESSAGE_TOLD_REFUSED = "案件 #{pk} 未记录告知：{reason}"
 # The 员工说明 column, in words.
 EXPLAINED = "已说明"
-EXPLANATION_AWAITED = "待说明（至 {until:%m-%d}）"
+EXPLANATION_AWAITED = "待说明（至 {until:%-m月%-d日}）"
 NOTHING_ASKED = "—"
 APPEAL_NOT_STARTED = "尚未告知员工，申诉期未开始"
 
@@ -97,7 +97,7 @@ class CaseTellingActions:
         deadline = appeal_deadline(obj)
         if deadline is None:
             return APPEAL_NOT_STARTED if obj.confirmed_at is not None else NOTHING_ASKED
-        return f"{timezone.localtime(deadline):%Y-%m-%d %H:%M}"
+        return f"{timezone.localtime(deadline):%Y年%-m月%-d日 %H:%M}"
 
     @admin.action(description="记录已告知员工（当面告知）", permissions=["decide"])
     def record_told_in_person(self, request, queryset):

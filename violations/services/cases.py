@@ -82,7 +82,9 @@ ERROR_OWN_CONFIRMATION = "不能裁决自己确认的案件的申诉（四眼原
 ERROR_COMMENT_REQUIRED = "请填写意见。"
 ERROR_REASON_REQUIRED = "调整扣分时必须填写理由。"
 ERROR_NEGATIVE_POINTS = "扣分不能为负数。"
-ERROR_APPEAL_LATE = "申诉期已过：告知本人后 {days} 天内可以申诉（截至 {deadline:%Y-%m-%d %H:%M}）。"
+ERROR_APPEAL_LATE = (
+    "申诉期已过：告知本人后 {days} 天内可以申诉（截至 {deadline:%Y年%-m月%-d日 %H:%M}）。"
+)
 ERROR_APPEAL_NOT_YOURS = "只有本人或人力资源部可以为这个案件提出申诉。"
 ERROR_UNKNOWN_RULE = "违规条款 §{code} 不存在或未启用。"
 ERROR_FILE_FORBIDDEN = "你不能为这个群登记违规。"

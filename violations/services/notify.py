@@ -31,15 +31,17 @@ TITLE_OVERTURNED = "你对案件 #{pk} 的申诉成立，处理已撤销"
 TITLE_JOINT_OVERTURNED = "案件 #{pk} 申诉成立，你的连带记录 #{joint} 已撤销"
 TITLE_APPEAL_ARRIVED = "新的申诉：{name} 对案件 #{pk} 提出申诉，等待裁决"
 
-APPEAL_WINDOW = "如有异议，请在 {days} 天内（自你收到本通知起，截至 {deadline:%Y-%m-%d %H:%M}）在案件页面提出申诉。"
-EXPLANATION_WAIT = "人力资源部会等你说明至 {until:%Y-%m-%d %H:%M}（{days} 个工作日）再作决定。"
+APPEAL_WINDOW = "如有异议，请在 {days} 天内（自你收到本通知起，截至 {deadline:%Y年%-m月%-d日 %H:%M}）在案件页面提出申诉。"
+EXPLANATION_WAIT = (
+    "人力资源部会等你说明至 {until:%Y年%-m月%-d日 %H:%M}（{days} 个工作日）再作决定。"
+)
 
 
 def _facts(case: Case) -> str:
     occurred = timezone.localtime(case.occurred_at)
     group = f"，{case.group.name}" if case.group is not None else ""
     return (
-        f"§{case.rule.code} {case.rule.title_zh}（{occurred:%Y-%m-%d %H:%M}{group}）\n"
+        f"§{case.rule.code} {case.rule.title_zh}（{occurred:%Y年%-m月%-d日 %H:%M}{group}）\n"
         f"{case.description}"
     )
 

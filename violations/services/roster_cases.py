@@ -210,7 +210,7 @@ def _escalate_overdue(
             source=Case.Source.RECONCILIATION,
             source_key=f"roster-actions:{group_id}:{assignee_id}:{due_on.isoformat()}",
             description=(
-                f"{first.group.name} 的 {len(actions)} 项群成员待办截止于 {due_on:%Y-%m-%d}，"
+                f"{first.group.name} 的 {len(actions)} 项群成员待办截止于 {due_on:%Y年%-m月%-d日}，"
                 f"超过宽限期 {grace.days} 天仍未完成（§5.1）：\n"
                 + "\n".join(f"- {a.get_kind_display()} {a.finding}" for a in actions)
             ),
@@ -356,7 +356,7 @@ def _propose_rename_case(
         source=Case.Source.RECONCILIATION,
         source_key=f"renames:{member_id}:{due_on.isoformat()}",
         description=(
-            f"{member.name} 在 {len(groups)} 个微信群未使用真实姓名，截止于 {due_on:%Y-%m-%d}，"
+            f"{member.name} 在 {len(groups)} 个微信群未使用真实姓名，截止于 {due_on:%Y年%-m月%-d日}，"
             f"超过宽限期 {grace.days} 天仍未修改（§5.3.b 群内使用真实姓名）：\n{lines}"
         ),
         occurred_at=now,
@@ -377,14 +377,14 @@ ERROR_INVITER_UNKNOWN = (
 )
 ERROR_INVITER_CASE_EXISTS = "已就这条核对发现向邀请人提出过 §5.3.a 违规（案件 #{case}）。"
 ERROR_INVITER_ACCOUNT_REPORTED = (
-    "邀请人 {inviter} 的微信号 {wechat_id} 已于 {since:%Y-%m-%d} 挂失（{kind}），"
+    "邀请人 {inviter} 的微信号 {wechat_id} 已于 {since:%Y年%-m月%-d日} 挂失（{kind}），"
     "邀请发生在挂失之后，不能由本人负责（§6.3），不能向邀请人提出 §5.3.a 违规。"
 )
 ERROR_INVITER_CASE_PERSONNEL_EVENT = (
     "这条核对发现由人事变动（{event}）产生：成员入群时可能符合条件，不能向邀请人提出 §5.3.a 违规。"
 )
 ERROR_INVITER_CASE_MOVED_LATER = (
-    "{member} 于 {at:%Y-%m-%d} 有人事变动（{event}），{joined}："
+    "{member} 于 {at:%Y年%-m月%-d日} 有人事变动（{event}），{joined}："
     "被邀请时可能符合入群条件，不能向邀请人提出 §5.3.a 违规。"
 )
 
@@ -427,7 +427,7 @@ def finding_propose_inviter_case(*, finding: Finding, actor: Actor) -> Case:
         how = f"，方式：{member.get_join_method_display()}"
     when = ""
     if member is not None and member.joined_at:
-        when = f"，入群时间：{timezone.localtime(member.joined_at):%Y-%m-%d %H:%M}"
+        when = f"，入群时间：{timezone.localtime(member.joined_at):%Y年%-m月%-d日 %H:%M}"
     invited = finding.employee.name if finding.employee else f"“{finding.display_name}”"
     snapshot = finding.last_seen or finding.first_seen
     joined_at = member.joined_at if member is not None else None
@@ -484,9 +484,11 @@ def _refuse_if_eligible_when_invited(finding: Finding, *, joined_at: dt.datetime
     if latest is None or (since is not None and latest.at <= since):
         return
     if joined_at is not None:
-        joined = f"晚于其入群时间 {timezone.localtime(joined_at):%Y-%m-%d %H:%M}"
+        joined = f"晚于其入群时间 {timezone.localtime(joined_at):%Y年%-m月%-d日 %H:%M}"
     elif first_seen is not None:
-        joined = f"晚于名单首次显示其在群内的时间 {timezone.localtime(first_seen):%Y-%m-%d %H:%M}"
+        joined = (
+            f"晚于名单首次显示其在群内的时间 {timezone.localtime(first_seen):%Y年%-m月%-d日 %H:%M}"
+        )
     else:
         joined = "名单未记入群时间"
     raise CaseError(

@@ -43,7 +43,7 @@ ERROR_EXPLAIN_CLOSED = "案件已处理（{state}），不能再修改说明；�
 ERROR_EXPLANATION_REQUIRED = "请填写说明。"
 ERROR_EXPLANATION_TOO_LONG = f"说明不能超过 {EXPLANATION_MAX_CHARS} 字。"
 ERROR_EXPLANATION_PENDING = (
-    "员工尚未说明：通知本人后 {days} 个工作日内（截至 {until:%Y-%m-%d %H:%M}）"
+    "员工尚未说明：通知本人后 {days} 个工作日内（截至 {until:%Y年%-m月%-d日 %H:%M}）"
     "等待本人在页面上说明，之后才能确认；驳回不受此限。"
 )
 ERROR_TOLD_UNKNOWN_WAY = "未知的告知方式：{how}。"
@@ -60,9 +60,7 @@ ERROR_TOLD_OWN_APPEAL = (
     "不能记录自己代为提出申诉的案件已告知员工：请另一位人力资源部同事告知并记录。"
 )
 ERROR_TOLD_OWN_REPORT = "不能记录自己报告的案件已告知员工：请另一位人力资源部同事告知并记录。"
-TIMELINE_TOLD_IN_PERSON = (
-    "已当面告知员工，申诉期自 {at:%Y-%m-%d %H:%M} 起算（截至 {deadline:%Y-%m-%d %H:%M}）。"
-)
+TIMELINE_TOLD_IN_PERSON = "已当面告知员工，申诉期自 {at:%Y年%-m月%-d日 %H:%M} 起算（截至 {deadline:%Y年%-m月%-d日 %H:%M}）。"
 ERROR_TOLD_OWN_CONFIRMATION = (
     "不能记录自己确认的案件已告知员工：申诉期由此起算，请另一位人力资源部同事告知并记录。"
 )
