@@ -6,7 +6,7 @@ untranslated string, not a choice. On the demo company (as tests/test_crawl.py b
 - every page the superuser reaches by links (tests/test_crawl.crawl), plus, for every model
   registered in the admin, its changelist, its add page and the change page of one row, and
   every page the employee reaches from /me/: no visible text — nor a title, placeholder,
-  alt text or button value — holds an English word that is not on ALLOWED;
+  aria-label or button value — holds an English word that is not on ALLOWED;
 - every label a user can see on a model — verbose names, each field's verbose name, each
   choice — holds a Chinese character, in our apps and in the third-party ones HR opens;
 - the demo company's data is Chinese, so what the check finds is a label, not a name.
@@ -14,8 +14,11 @@ untranslated string, not a choice. On the demo company (as tests/test_crawl.py b
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from dataclasses import dataclass
 from html.parser import HTMLParser
+from urllib.parse import unquote
 
 import pytest
 from django.apps import apps
@@ -34,7 +37,8 @@ from tests.test_crawl import DEMO_EMPLOYEES, PASSWORD, SUPERUSER, client_for, cr
 # logins and the seeded groups' and content kinds' codes are data, added by the fixture.
 ALLOWED = {
     *("excel", "xlsx", "xls", "csv", "json", "pdf", "png", "jpeg", "gif", "webp", "mb", "kb"),
-    *("id", "ip", "url", "http", "get", "post", "accept", "sha", "utf", "gbk", "ldap", "pmc"),
+    *("id", "ip", "url", "http", "get", "post", "accept", "sha", "utf", "gbk", "ldap"),
+    "pmc",  # 生产物料控制, as factories name the department (PMC部)
     *("wechat", "wxid", "mac", "control", "command"),
     *("cron", "crontab", "amqp", "rabbitmq", "redis", "utc", "gmt", "asia", "shanghai"),
 }
@@ -53,11 +57,12 @@ ATTRIBUTES = {"title", "placeholder", "aria-label"}
 # Selects whose options are values, not labels: a time zone's name is the same everywhere.
 DATA_SELECTS = {"timezone"}
 BUTTON_INPUTS = {"submit", "button", "reset"}
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 class VisibleText(HTMLParser):
     """The strings a person reads on a page: text outside <script>/<style>, and the
-    attributes a browser shows (title, placeholder, alt, aria-label, a button's value)."""
+    attributes a browser shows (title, placeholder, aria-label, a button's value)."""
 
     def __init__(self, html: str):
         super().__init__(convert_charrefs=True)
@@ -135,10 +140,23 @@ def demo_words() -> frozenset[str]:
     return frozenset(word.lower() for value in values for word in re.split(r"[\W_]+", value))
 
 
+# Files served under the name they were uploaded with (an evidence screenshot, an
+# announcement's attachment): the uploader's name, not ours.
+UPLOADED_FILES = re.compile(r"^/evidence/\d+/|/attachments?/")
+
+
+@dataclass
+class Checked:
+    english: list[str] = dataclasses.field(
+        default_factory=list
+    )  # 'who GET url: the English strings'
+    downloads: dict[str, str] = dataclasses.field(default_factory=dict)  # url: Content-Disposition
+
+
 @pytest.fixture(scope="module")
-def english_on_pages(django_db_setup, django_db_blocker) -> list[str]:
-    """Every page checked, once for the module: 'who GET url: the English strings'."""
-    found: list[str] = []
+def checked(django_db_setup, django_db_blocker) -> Checked:
+    """Every page checked once for the module; every download's name kept."""
+    found = Checked()
     with (
         django_db_blocker.unblock(),
         demo_company_rolled_back(employees=DEMO_EMPLOYEES, password=PASSWORD),
@@ -149,17 +167,34 @@ def english_on_pages(django_db_setup, django_db_blocker) -> list[str]:
             client = client_for(persona)
             urls = [visit.url for visit in crawl(client, persona).visits.values()]
             for url in dict.fromkeys(urls + start):
-                _status, _, body, error = fetch(client, url)
+                status, content_type, body, error = fetch(client, url)
                 assert not error, f"{persona} GET {url}: {error}"
                 if strings := english_in(body, data):
-                    found.append(f"{persona} GET {url}: {' | '.join(strings)}")
+                    found.english.append(f"{persona} GET {url}: {' | '.join(strings)}")
+                if status == 200 and "html" not in content_type and not UPLOADED_FILES.search(url):
+                    disposition = client.get(url).get("Content-Disposition", "")
+                    if disposition:
+                        found.downloads[url] = disposition
         transaction.set_rollback(True)
     return found
 
 
 @pytest.mark.django_db
-def test_no_page_shows_an_english_word(english_on_pages):
-    assert not english_on_pages, f"{len(english_on_pages)} page(s):\n" + "\n".join(english_on_pages)
+def test_no_page_shows_an_english_word(checked):
+    assert not checked.english, f"{len(checked.english)} page(s):\n" + "\n".join(checked.english)
+
+
+@pytest.mark.django_db
+def test_every_download_has_a_chinese_name(checked):
+    """员工-2026-11-24.xlsx, 考核结果-2026-10.xlsx …: RFC 5987's filename*=utf-8''… carries
+    the Chinese name (common/downloads.py)."""
+    assert checked.downloads, "the crawl found no download"
+    names = {
+        url: unquote(d.partition("filename*=utf-8''")[2]) for url, d in checked.downloads.items()
+    }
+    assert not [
+        f"{url}: {checked.downloads[url]}" for url, name in names.items() if not CJK.search(name)
+    ]
 
 
 def test_the_check_finds_english_and_lets_data_through():
@@ -175,7 +210,6 @@ def test_the_check_finds_english_and_lets_data_through():
 
 # --- the labels -----------------------------------------------------------------------------
 
-CJK = re.compile(r"[\u4e00-\u9fff]")
 # Labels without a Chinese character that are right as they are.
 LABELS_ALLOWED = {"ID", "Excel", "URL", "IP", "SHA-256"}
 
