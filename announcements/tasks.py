@@ -19,4 +19,4 @@ def escalate_approvals(now: str | None = None) -> dict:
     result = approvals_escalate(
         now=moment, actor=SystemActor("task:announcements.escalate_approvals")
     )
-    return {"reminded": result.reminded, "escalated": result.escalated, "emails": result.emails}
+    return {"reminded": result.reminded, "escalated": result.escalated, "told": result.told}

@@ -28,6 +28,7 @@ class Notice(models.Model):
         APPEAL_ARRIVED = "appeal_arrived", "新的申诉"
         APPROVAL_WAITING = "approval_waiting", "等待审批"
         JOB_FINISHED = "job_finished", "后台任务完成"
+        DEADLINE_REMINDER = "deadline_reminder", "到期提醒"
         OTHER = "other", "其他"
 
     recipient = models.ForeignKey(

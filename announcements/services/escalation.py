@@ -1,15 +1,20 @@
 """Late approval steps (§4 routes have time limits): a beat task reminds and escalates.
 
 - A step is late once its ``due_at`` has passed (working days counted by the holiday table,
-  workdays.selectors, or hours): its approver gets a reminder email, at most once a day
-  (ApprovalReminder, unique per step and date — the task run twice reminds once).
+  workdays.selectors, or hours): whoever may decide it now (approval_notices.step_approvers:
+  its approver or the role's holders, and their delegates of the day; never the author nor
+  one who decided a step of this version) gets a reminder in their inbox, at most once a day
+  (ApprovalReminder, unique per step and date — the task run twice reminds once; and the
+  notice's subject key per step and date). notices.notice_post keeps it: in-app at once,
+  mailed in the person's evening digest unless they turned email off, a failed mail retried.
 - A second period later (the same time limit again, from the due time) the step moves one
   level up, and its clock starts again: a person's step goes to the head above them (the
   head of their department, or of the department above the one they head: routes.head_above),
   and from the top of the tree — or from 人力资源部, or when the one above is the author or
   already decided a step of this version — to 任一公司领导. A step already with the company
   leaders has no level above: it is reminded daily. Each escalation is a pending → pending
-  row of the item's timeline, by the system.
+  row of the item's timeline, by the system, and its new approvers are told it waits for
+  them (approval_notices.approval_waiting_tell).
 """
 
 from __future__ import annotations
@@ -17,29 +22,39 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from announcements.models import Announcement, AnnouncementStep, ApprovalReminder, ApproverKind
-from announcements.selectors import company_date, role_holders
-from announcements.services.approval_notices import approval_waiting_tell
+from announcements.selectors import company_date
+from announcements.services.approval_notices import approval_waiting_tell, step_approvers
 from announcements.services.machine import move
 from announcements.services.routes import head_above
 from announcements.services.workflow import approver_label, step_due
 from common.actors import Actor, require_actor
 from members.models import Employee
+from notices.models import Notice
+from notices.services import notice_post
 
-REMINDER_SUBJECT = "【公告审批】“{title}”等待您审批，已超过时限"
-ESCALATED_SUBJECT = "【公告审批】“{title}”已逾期，升级由您审批"
+REMINDER_TITLE = "公告“{title}”等待你审批，已超过时限"
+REMINDER_BODY = (
+    "第 {position} 个审批环节（{who}）的截止时间 {due} 已过，"
+    "请尽快在后台“公告”中选择“待我审批”处理。"
+)
+# Once per step and company day: a rerun the same day tells nobody twice.
+REMINDER_KEY = "approval-reminder:{step}:{day}"
 
 
 @dataclass(frozen=True)
 class EscalationResult:
+    """Steps reminded and escalated by this run, and the people told (in their inbox) of
+    either: the reminded approvers and the approvers an escalation moved the step to."""
+
     reminded: int = 0
     escalated: int = 0
-    emails: int = 0
+    told: int = 0
 
 
 def late_steps(now: dt.datetime):
@@ -56,14 +71,6 @@ def late_steps(now: dt.datetime):
         .select_related("announcement", "approver")
         .order_by("due_at", "pk")
     )
-
-
-def _recipients(step: AnnouncementStep) -> list[str]:
-    if step.approver is not None:
-        people = [step.approver]
-    else:
-        people = list(role_holders(step.approver_kind))
-    return sorted({user.email for user in people if user.email})
 
 
 def _may_take_over(user, step: AnnouncementStep) -> bool:
@@ -122,29 +129,51 @@ def _escalate(step: AnnouncementStep, now: dt.datetime, actor: Actor) -> Announc
         comment=f"逾期未审批，由{previous}升级为{approver_label(step)}审批",
         step=step.position,
     )
-    approval_waiting_tell(step, now=now)  # the approvers it moved to, in their inbox
     return step
 
 
-def _message(subject: str, step: AnnouncementStep, to: list[str]) -> tuple:
+def _day_time(moment: dt.datetime) -> str:
+    local = timezone.localtime(moment, timezone.get_default_timezone())
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def _name(user) -> str:
+    employee = getattr(user, "employee", None)  # step_approvers loads it
+    return employee.name if employee is not None else user.get_username()
+
+
+def _remind(step: AnnouncementStep, approvers: list, today: dt.date) -> int:
+    """Tell each of ``approvers`` the step is late; returns how many were told."""
     announcement = step.announcement
-    due = timezone.localtime(step.due_at, timezone.get_default_timezone())
-    body = (
-        f"公告“{announcement.title}”第 {step.position} 个审批环节"
-        f"（{approver_label(step)}）截止时间为 "
-        f"{due:%Y年%-m月%-d日 %H:%M}。请登录系统在“待我审批”中处理。"
+    title = REMINDER_TITLE.format(title=announcement.title)
+    body = REMINDER_BODY.format(
+        position=step.position,
+        who=approver_label(step),
+        due=_day_time(step.due_at) if step.due_at is not None else "—",
     )
-    return (subject.format(title=announcement.title), body, None, to)
+    url = reverse("admin:announcements_announcement_change", args=[announcement.pk])
+    told = 0
+    for user in approvers:
+        notice = notice_post(
+            recipient=user,
+            kind=Notice.Kind.APPROVAL_WAITING,
+            title=title,
+            body=body,
+            url=url,
+            subject_key=REMINDER_KEY.format(step=step.pk, day=today.isoformat()),
+        )
+        told += int(notice is not None)
+    return told
 
 
 @transaction.atomic
 def approvals_escalate(*, now: dt.datetime, actor: Actor) -> EscalationResult:
-    """Remind the approvers of late steps (once a day) and move a step a second period late
-    one level up (module docstring). Idempotent: run twice, it reminds and escalates once."""
+    """Remind whoever may decide a late step (once a day, in their inbox) and move a step a
+    second period late one level up, telling its new approvers (module docstring).
+    Idempotent: run twice, it reminds, escalates and tells once."""
     require_actor(actor)
     today = company_date(now)  # the reminder's day is the company's, whatever zone is active
-    reminded = escalated = 0
-    messages = []
+    reminded = escalated = told = 0
     for step in late_steps(now).select_for_update(of=("self",)):
         can_go_up = not (
             step.approver_id is None and step.approver_kind == ApproverKind.COMPANY_LEADER
@@ -152,19 +181,18 @@ def approvals_escalate(*, now: dt.datetime, actor: Actor) -> EscalationResult:
         if can_go_up and step.due_at is not None and step_due(step, step.due_at) <= now:
             _escalate(step, now, actor)
             escalated += 1
-            to = _recipients(step)
-            if to:
-                messages.append(_message(ESCALATED_SUBJECT, step, to))
+            told += approval_waiting_tell(step, now=now)  # the approvers it moved to
             continue
-        to = _recipients(step)
+        approvers = step_approvers(step, today=today)
         try:
             with transaction.atomic():
-                ApprovalReminder.objects.create(step=step, sent_on=today, recipients=", ".join(to))
+                ApprovalReminder.objects.create(
+                    step=step,
+                    sent_on=today,
+                    recipients="、".join(_name(user) for user in approvers),
+                )
         except IntegrityError:
             continue  # reminded today already
         reminded += 1
-        if to:
-            messages.append(_message(REMINDER_SUBJECT, step, to))
-    if messages:
-        transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
-    return EscalationResult(reminded=reminded, escalated=escalated, emails=len(messages))
+        told += _remind(step, approvers, today)
+    return EscalationResult(reminded=reminded, escalated=escalated, told=told)

@@ -2,8 +2,12 @@
 directives.follow_up: a reminder before the deadline, a proposed case after it.
 
 - Reminder: once per assignment / question, when its deadline (an assignment's own due_at)
-  is within one working day (reminded_at records it; a reopening clears it); an email to
-  whoever must act, sent once the transaction commits.
+  is within one working day (reminded_at records it; a reopening clears it): a notice in the
+  inbox of whoever must act — the assignee (leading to their directive's page), the head
+  stored on the question (leading to the questions they answer) — through
+  notices.notice_post: in-app at once, mailed in the person's evening digest unless they
+  turned email off, a failed mail retried. Its subject key (the assignment / question, and
+  the deadline it reminds of) tells nobody twice of one deadline.
 - Past the deadline: one proposed case through violations' case_propose — §7.2 against each
   assignee not done, §9.9 against the head stored on a question not answered —
   deduplicated by its source key and recorded in overdue_proposed_at. HR decides the case;
@@ -22,25 +26,40 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import F
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from common.actors import Actor, require_actor
 from directives.models import DirectiveAssignment, Question
+from directives.services.directive_notices import _day_time, _my_directive_url
 from members.models import Employee
+from notices.models import Notice
+from notices.services import notice_post
 from violations.models import Case, Rule
 from violations.services import case_propose
 from workdays.selectors import working_days_after
 
 DIRECTIVE_RULE = "7.2"
 QUESTION_RULE = "9.9"
-REMINDER_SUBJECT = "【微信群管理】{kind}即将到期（{deadline:%-m月%-d日 %H:%M}）"
+DIRECTIVE_REMINDER_TITLE = "指令即将到期：请在 {deadline} 前完成"
+DIRECTIVE_REMINDER_BODY = (
+    "你在{group}收到的指令将于 {deadline} 到期：\n{text}\n"
+    "完成后请在“我的指令”中报告完成情况（§7.2）。"
+)
+QUESTION_REMINDER_TITLE = "群内问题即将到期：请在 {deadline} 前回复"
+QUESTION_REMINDER_BODY = "{group}中反映给{department}的问题请于 {deadline} 前回复（§9.9）：\n{text}"
+# One notice per deadline: a rerun never tells twice; a reopening with a new deadline does.
+DIRECTIVE_REMINDER_KEY = "directive-reminder:{pk}:{deadline}"
+QUESTION_REMINDER_KEY = "question-reminder:{pk}:{deadline}"
 
 
 @dataclass(frozen=True)
 class FollowUpResult:
+    """Assignments and questions reminded and proposed by this run; ``*_reminded`` counts
+    the people told (an assignee or head without an active login is told nothing)."""
+
     directives_reminded: int = 0
     directives_proposed: int = 0
     questions_reminded: int = 0
@@ -51,13 +70,18 @@ def _local(moment: dt.datetime) -> dt.datetime:
     return timezone.localtime(moment, timezone.get_default_timezone())
 
 
-def _mail(subject: str, body: str, user) -> tuple[str, str, None, list[str]] | None:
-    if user is None or not user.email:
-        return None
-    return (subject, body, None, [user.email])
+def _key_moment(moment: dt.datetime) -> str:
+    return f"{_local(moment):%Y%m%d%H%M}"
 
 
-def _remind_assignments(now: dt.datetime, horizon: dt.datetime) -> tuple[int, list]:
+def _question_url(question: Question) -> str:
+    try:  # the head replies on their questions page, at this question's form
+        return reverse("me:question_list") + f"#reply-{question.pk}"
+    except NoReverseMatch:  # the /me/ pages are not mounted
+        return ""
+
+
+def _remind_assignments(now: dt.datetime, horizon: dt.datetime) -> int:
     due = list(
         DirectiveAssignment.objects.filter(
             state__in=DirectiveAssignment.OPEN_STATES,
@@ -69,22 +93,25 @@ def _remind_assignments(now: dt.datetime, horizon: dt.datetime) -> tuple[int, li
         .select_for_update(of=("self",), skip_locked=True)
         .select_related("directive__group", "employee__user")
     )
-    mails = []
+    told = 0
     for a in due:
-        deadline = _local(a.due_at)
-        mails.append(
-            _mail(
-                REMINDER_SUBJECT.format(kind="群内指令", deadline=deadline),
-                f"您在“{a.directive.group}”收到的指令将于 {deadline:%Y年%-m月%-d日 %H:%M} 到期：\n"
-                f"{a.directive.text}\n完成后请在“我的指令”中报告完成情况（§7.2）。",
-                a.employee.user,
-            )
+        deadline = _day_time(a.due_at)
+        notice = notice_post(
+            recipient=a.employee.user,
+            kind=Notice.Kind.DEADLINE_REMINDER,
+            title=DIRECTIVE_REMINDER_TITLE.format(deadline=deadline),
+            body=DIRECTIVE_REMINDER_BODY.format(
+                group=a.directive.group, deadline=deadline, text=a.directive.text
+            ),
+            url=_my_directive_url(a.pk),
+            subject_key=DIRECTIVE_REMINDER_KEY.format(pk=a.pk, deadline=_key_moment(a.due_at)),
         )
+        told += int(notice is not None)
     DirectiveAssignment.objects.filter(pk__in=[a.pk for a in due]).update(reminded_at=now)
-    return len(due), mails
+    return told
 
 
-def _remind_questions(now: dt.datetime, horizon: dt.datetime) -> tuple[int, list]:
+def _remind_questions(now: dt.datetime, horizon: dt.datetime) -> int:
     due = list(
         Question.objects.filter(
             state__in=Question.WAITING_STATES,
@@ -95,20 +122,24 @@ def _remind_questions(now: dt.datetime, horizon: dt.datetime) -> tuple[int, list
         .select_for_update(of=("self",), skip_locked=True)
         .select_related("group", "department", "head__user")
     )
-    mails = []
+    told = 0
     for q in due:
-        deadline = _local(q.deadline)
-        head = q.head
-        mails.append(
-            _mail(
-                REMINDER_SUBJECT.format(kind="群内问题", deadline=deadline),
-                f"“{q.group}”中反映给{q.department}的问题请于 {deadline:%Y年%-m月%-d日 %H:%M} 前回复"
-                f"（§9.9）：\n{q.text}",
-                head.user if head else None,
-            )
+        if q.head is None:  # nobody to answer for it: HR sees it in the list
+            continue
+        deadline = _day_time(q.deadline)
+        notice = notice_post(
+            recipient=q.head.user,
+            kind=Notice.Kind.DEADLINE_REMINDER,
+            title=QUESTION_REMINDER_TITLE.format(deadline=deadline),
+            body=QUESTION_REMINDER_BODY.format(
+                group=q.group, department=q.department, deadline=deadline, text=q.text
+            ),
+            url=_question_url(q),
+            subject_key=QUESTION_REMINDER_KEY.format(pk=q.pk, deadline=_key_moment(q.deadline)),
         )
+        told += int(notice is not None)
     Question.objects.filter(pk__in=[q.pk for q in due]).update(reminded_at=now)
-    return len(due), mails
+    return told
 
 
 def _propose_assignments(now: dt.datetime, actor: Actor) -> int:
@@ -180,11 +211,8 @@ def directives_follow_up(*, actor: Actor, now: dt.datetime | None = None) -> Fol
     require_actor(actor)
     now = now or timezone.now()
     horizon = working_days_after(now, 1)  # "within one working day" of now
-    d_reminded, d_mails = _remind_assignments(now, horizon)
-    q_reminded, q_mails = _remind_questions(now, horizon)
-    messages = [m for m in (*d_mails, *q_mails) if m is not None]
-    if messages:
-        transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
+    d_reminded = _remind_assignments(now, horizon)
+    q_reminded = _remind_questions(now, horizon)
     # HR may switch a rule off in the catalog: then that kind is only reminded, and the other
     # is still proposed (one switched-off rule does not fail the whole run).
     active = set(

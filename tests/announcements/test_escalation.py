@@ -1,12 +1,15 @@
 """Late steps (§4 routes' time limits): reminders once a day, then one level up — with fixed
 times across a holiday (国庆) and a 调休 Saturday from the holiday table, and the beat task
-run twice reminding once."""
+run twice reminding once. Every reminder is an in-app notice (issue 14, point 3) to whoever
+may decide the step, carried by the evening's digest, never a mail of its own."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
+from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from announcements.models import Announcement, ApprovalReminder, ApproverKind
@@ -14,8 +17,10 @@ from announcements.services import announcement_approve, announcement_submit, ap
 from announcements.tasks import escalate_approvals
 from common.actors import SystemActor
 from members.services import department_get_or_create_by_path, department_set_head
+from notices.models import EmailDelivery, EmailPreference, Notice
+from notices.services.digests import digests_compose
 from tests.announcements.conftest import at
-from tests.factories import EmployeeFactory, UserFactory, announcement_draft
+from tests.factories import DelegationFactory, EmployeeFactory, UserFactory, announcement_draft
 from workdays.models import CalendarDay
 
 TASK = SystemActor("task:announcements.escalate_approvals")
@@ -36,49 +41,50 @@ def national_day(seeded):
         )
 
 
-@pytest.fixture
-def mail_now(django_capture_on_commit_callbacks, mailoutbox):
-    """Runs the escalation with its emails sent (they go out when the transaction commits)."""
-
-    def run(now):
-        with django_capture_on_commit_callbacks(execute=True):
-            return approvals_escalate(now=now, actor=TASK)
-
-    return run
-
-
 def _submitted(author, now):
     item = announcement_draft(author=author)
     announcement_submit(announcement=item, actor=author, now=now)
     return item
 
 
+def reminders(user) -> list[Notice]:
+    return list(
+        Notice.objects.filter(
+            recipient=user, subject_key__startswith="approval-reminder:"
+        ).order_by("pk")
+    )
+
+
 def test_a_step_is_due_after_the_holiday_reminded_once_a_day_then_escalated(
-    author, department_head, leader, national_day, mail_now, mailoutbox
+    author, department_head, leader, national_day
 ):
-    department_head.email = "head@example.com"
-    department_head.save()
-    leader.email = "leader@example.com"
-    leader.save()
     item = _submitted(author, at(2025, 9, 30))  # the eve of 国庆
     step = item.steps.get(position=1)
     assert step.due_at == at(2025, 10, 9)  # 1–8 October are no working days
 
-    assert mail_now(at(2025, 10, 5)).reminded == 0  # in the holiday: not late yet
-    first = mail_now(at(2025, 10, 9, 10, 30))
-    assert (first.reminded, first.escalated, first.emails) == (1, 0, 1)
-    assert mailoutbox[-1].to == ["head@example.com"]
-    assert "等待您审批" in mailoutbox[-1].subject
-    again = mail_now(at(2025, 10, 9, 16, 0))  # the same day: once
-    assert (again.reminded, again.emails) == (0, 0)
-    next_day = mail_now(at(2025, 10, 10, 9, 0))  # a new day, still within the second period
-    assert next_day.reminded == 1
+    assert approvals_escalate(now=at(2025, 10, 5), actor=TASK).reminded == 0  # not late yet
+    first = approvals_escalate(now=at(2025, 10, 9, 10, 30), actor=TASK)
+    assert (first.reminded, first.escalated, first.told) == (1, 0, 1)
+    [notice] = reminders(department_head)
+    assert notice.kind == Notice.Kind.APPROVAL_WAITING
+    assert notice.title == f"公告“{item.title}”等待你审批，已超过时限"
+    assert "截止时间 2025年10月9日 10:00 已过" in notice.body
+    assert notice.url == reverse("admin:announcements_announcement_change", args=[item.pk])
+    assert notice.subject_key == f"approval-reminder:{step.pk}:2025-10-09"
+    assert notice.in_digest  # mailed in the evening's digest, not on its own
+    again = approvals_escalate(now=at(2025, 10, 9, 16, 0), actor=TASK)  # the same day: once
+    assert (again.reminded, again.told) == (0, 0)
+    assert len(reminders(department_head)) == 1
+    next_day = approvals_escalate(now=at(2025, 10, 10, 9, 0), actor=TASK)  # a new day
+    assert (next_day.reminded, next_day.told) == (1, 1)
+    assert len(reminders(department_head)) == 2
     assert ApprovalReminder.objects.filter(step=step).count() == 2
+    assert ApprovalReminder.objects.filter(step=step).first().recipients == "郭杰华"
 
     # A second period late (one more working day after the due time): one level up. 销售部 has
     # no department above with a head: the company leaders.
-    up = mail_now(at(2025, 10, 10, 10, 0))
-    assert up.escalated == 1
+    up = approvals_escalate(now=at(2025, 10, 10, 10, 0), actor=TASK)
+    assert (up.escalated, up.told) == (1, 1)
     step.refresh_from_db()
     assert (step.approver_kind, step.approver, step.escalated_from) == (
         ApproverKind.COMPANY_LEADER,
@@ -86,7 +92,8 @@ def test_a_step_is_due_after_the_holiday_reminded_once_a_day_then_escalated(
         department_head,
     )
     assert step.due_at == at(2025, 10, 11)  # 调休 Saturday is a working day
-    assert mailoutbox[-1].to == ["leader@example.com"]
+    assert Notice.objects.filter(recipient=leader, kind=Notice.Kind.APPROVAL_WAITING).exists()
+    assert not mail.outbox  # nothing mailed outside the digest
     row = item.decisions.latest("pk")
     assert (row.from_state, row.to_state, row.actor) == ("pending", "pending", None)
     assert "升级" in row.comment
@@ -94,6 +101,54 @@ def test_a_step_is_due_after_the_holiday_reminded_once_a_day_then_escalated(
     announcement_approve(announcement=item, actor=leader, now=at(2025, 10, 10, 11, 0))
     item.refresh_from_db()
     assert item.current_step == 2
+
+
+def test_the_reminder_reaches_a_role_s_holders_and_their_delegates_never_the_author(
+    author, leader, leader2
+):
+    item = announcement_draft(author=author, category_code="emergency")  # 2 hours, a leader
+    announcement_submit(announcement=item, actor=author, now=at(2025, 11, 17, 9, 0))
+    secretary = UserFactory(username="secretary")
+    DelegationFactory(
+        approver=leader,
+        delegate=secretary,
+        starts_on=dt.date(2025, 11, 17),
+        ends_on=dt.date(2025, 11, 17),
+    )
+    result = approvals_escalate(now=at(2025, 11, 17, 15, 0), actor=TASK)
+    assert (result.reminded, result.told) == (1, 3)
+    assert [len(reminders(u)) for u in (leader, leader2, secretary, author)] == [1, 1, 1, 0]
+
+
+def test_an_approver_without_an_email_address_is_told_in_the_app_and_the_digest_carries_it(
+    author, department_head, django_capture_on_commit_callbacks
+):
+    assert department_head.email == ""
+    item = _submitted(author, at(2025, 11, 17))  # due Tuesday 10:00
+    with django_capture_on_commit_callbacks(execute=True):
+        approvals_escalate(now=at(2025, 11, 18, 12, 0), actor=TASK)
+    [notice] = reminders(department_head)
+    assert notice.url == reverse("admin:announcements_announcement_change", args=[item.pk])
+    assert not EmailDelivery.objects.exists()
+    assert not mail.outbox
+
+    # With an address, the evening's digest carries the reminder.
+    department_head.email = "head@example.com"
+    department_head.save()
+    assert digests_compose() == 1
+    digest = EmailDelivery.objects.get(recipient=department_head)
+    assert notice.title in digest.body
+    assert Notice.objects.get(pk=notice.pk).digest == digest
+
+
+def test_an_approver_who_turned_email_off_is_told_in_the_app_only(author, department_head):
+    department_head.email = "head@example.com"
+    department_head.save()
+    EmailPreference.objects.create(user=department_head, email_on=False)
+    _submitted(author, at(2025, 11, 17))
+    approvals_escalate(now=at(2025, 11, 18, 12, 0), actor=TASK)
+    assert len(reminders(department_head)) == 1
+    assert digests_compose() == 0
 
 
 def test_a_make_up_saturday_counts_as_a_working_day(author, department_head, national_day):
@@ -120,7 +175,9 @@ def test_a_leader_step_has_no_level_above_and_is_only_reminded(author, leader):
     item = announcement_draft(author=author, category_code="emergency")  # 2 hours, a leader
     announcement_submit(announcement=item, actor=author, now=at(2025, 11, 17, 9, 0))
     result = approvals_escalate(now=at(2025, 11, 17, 15, 0), actor=TASK)
-    assert (result.reminded, result.escalated) == (1, 0)
+    assert (result.reminded, result.escalated, result.told) == (1, 0, 1)
+    [notice] = reminders(leader)
+    assert "任一公司领导" in notice.body
 
 
 def test_the_task_run_twice_reminds_once(author, department_head):
@@ -129,6 +186,7 @@ def test_the_task_run_twice_reminds_once(author, department_head):
     first = escalate_approvals.apply(kwargs={"now": late}).get()
     second = escalate_approvals.apply(kwargs={"now": late}).get()
     assert (first["reminded"], second["reminded"]) == (1, 0)
+    assert (first["told"], second["told"]) == (1, 0)
     assert ApprovalReminder.objects.filter(step__announcement=item).count() == 1
 
 
