@@ -12,6 +12,8 @@ admin.site.empty_value_display = "—"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    # 我的任务 and the jobs' pages (docs/background-jobs.md): before the admin's catch-all.
+    path("admin/jobs/", include("jobs.urls")),
     path("admin/", admin.site.urls),
     path("evidence/", include("violations.urls")),
     path("me/", include("selfservice.urls")),

@@ -3,6 +3,8 @@ the timeline of its moves.
 
 Every way to compute or lock calls one service per period (appraisal.services: the moves are
 checked and recorded there, appraisal.services.periods) and shows its refusal as it is.
+Computing runs as a background job (appraisal.jobs, docs/background-jobs.md): the button
+and the action lead to its progress page.
 """
 
 from __future__ import annotations
@@ -16,14 +18,14 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from appraisal.models import Period, PeriodTransition
-from appraisal.services import AppraisalError, period_compute, period_lock
+from appraisal.services import AppraisalError, period_lock
+from appraisal.services.periods import check_move, check_permission
 from common.admin import TimelineInline
+from jobs.models import Job
+from jobs.reporting import job_report
+from jobs.services import job_start, job_url
 from members.selectors import person_label
 
-COMPUTED = (
-    "{period} 已计算：{employees} 名员工，扣分明细 {lines} 条，调整 {adjustments} 条，"
-    "扣分合计 {deducted}。"
-)
 LOCKED = "考核期间 {code} 已锁定。"
 
 
@@ -61,8 +63,8 @@ class PeriodRunActions:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         period = self._posted_period(request, object_id, self.has_compute_permission(request))
-        self._compute_one(request, period)
-        return redirect(change_url(period))
+        job = self._compute_one(request, period)
+        return redirect(job_url(job) if job is not None else change_url(period))
 
     def lock_view(self, request, object_id):
         """The page's 锁定 button: the list action's confirmation first, then the lock."""
@@ -71,25 +73,24 @@ class PeriodRunActions:
         period = self._posted_period(request, object_id, self.has_lock_permission(request))
         return self._lock_confirmed(request, [period], page=period) or redirect(change_url(period))
 
-    def _compute_one(self, request, period: Period) -> None:
-        # In the request, not on the worker: the result (or the refusal) is reported here
-        # and the period records who computed it. Recomputing replaces the rows (idempotent).
+    def _compute_one(self, request, period: Period) -> Job | None:
+        """A computation job for ``period``, run as the requesting user (the period records
+        who computed it); a move the period refuses (locked, no right) is said at once and
+        starts no job. Recomputing replaces the rows (idempotent)."""
         try:
-            summary = period_compute(period=period, actor=request.user)
+            check_permission(request.user, Period.State.COMPUTED)
+            check_move(period, Period.State.COMPUTED)
         except AppraisalError as exc:
             self.message_user(request, str(exc), messages.ERROR)
-            return
-        self.message_user(
-            request,
-            COMPUTED.format(
-                period=summary.period,
-                employees=summary.employees,
-                lines=summary.lines,
-                adjustments=summary.adjustments,
-                deducted=summary.deducted,
-            ),
-            messages.SUCCESS,
+            return None
+        job = job_start(
+            kind=Job.Kind.PERIOD_COMPUTE,
+            actor=request.user,
+            params={"period_id": period.pk},
+            subject=f"考核期间 {period.code}",
         )
+        job_report(request, job)
+        return job
 
     def _lock_one(self, request, period: Period) -> None:
         try:
@@ -101,8 +102,11 @@ class PeriodRunActions:
 
     @admin.action(description="计算所选考核期间", permissions=["compute"])
     def compute_periods(self, request, queryset):
-        for period in queryset.order_by("starts_on"):
-            self._compute_one(request, period)
+        jobs = [self._compute_one(request, period) for period in queryset.order_by("starts_on")]
+        started = [job for job in jobs if job is not None]
+        if len(started) == 1:  # one period: its progress page
+            return redirect(job_url(started[0]))
+        return redirect("jobs:mine") if started else None
 
     def _lock_confirmed(
         self, request, periods: list[Period], page: Period | None = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -21,7 +22,7 @@ from django.utils.html import format_html
 from appraisal.admin.base import EMPTY
 from appraisal.admin.fairness import FairnessReportViews
 from appraisal.admin.period_runs import PeriodRunActions, PeriodTransitionInline, change_url
-from appraisal.exports import period_workbook, period_workbook_filename
+from appraisal.exports import period_workbook, period_workbook_filename, period_workbook_rows
 from appraisal.models import GradeBand, Line, Period, Result
 from appraisal.selectors import WaitingCorrections, corrections_waiting
 from appraisal.services import (
@@ -31,6 +32,9 @@ from appraisal.services import (
 )
 from common.admin import HistoryAdmin, RowVersionGuardMixin, ViewerLinksMixin, may_open
 from common.downloads import file_response
+from jobs.models import Job
+from jobs.reporting import job_report
+from jobs.services import job_start, job_url
 from members.selectors import person_label
 
 CHANGED_AFTER_COMPUTE = "考核期间 {code} 的计分设置已修改，请重新计算后再锁定。"
@@ -260,6 +264,17 @@ class PeriodAdmin(FairnessReportViews, PeriodRunActions, ViewerLinksMixin, Histo
         period = self.get_object(request, unquote(object_id))
         if period is None:
             raise Http404
+        if period_workbook_rows(period) > settings.JOBS_BACKGROUND_ROWS:
+            # A large workbook is written by a background job (appraisal.jobs): its page
+            # shows the progress, then the download link (docs/background-jobs.md).
+            job = job_start(
+                kind=Job.Kind.PERIOD_EXPORT,
+                actor=request.user,
+                params={"period_id": period.pk},
+                subject=f"考核期间 {period.code}",
+            )
+            job_report(request, job)
+            return redirect(job_url(job))
         # Streamed from a temporary file: the workbook of a large company never sits in memory.
         out = tempfile.TemporaryFile()  # FileResponse closes it
         period_workbook(period, out)

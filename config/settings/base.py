@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     # ours
     "workdays",
     "notices",  # in-app notices and their emails, near the bottom: any app may tell someone
+    "jobs",  # long work in the background with progress (我的任务), above notices
     "members",
     "groups",
     "violations",
@@ -303,6 +304,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 RECONCILE_STALE_AFTER_SECONDS = env.int(
     "RECONCILE_STALE_AFTER_SECONDS", default=3 * QUEUE_VISIBILITY_TIMEOUT
 )
+# Exports (and imports) of more rows than this run as a background job with a progress page
+# (docs/background-jobs.md); smaller ones answer in the request, as before.
+JOBS_BACKGROUND_ROWS = env.int("JOBS_BACKGROUND_ROWS", default=2000)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Loaded into django-celery-beat's tables on start; HR can change times in the admin.
 CELERY_BEAT_SCHEDULE = {

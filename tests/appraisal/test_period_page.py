@@ -29,6 +29,7 @@ from appraisal.services.periods import (
     ERROR_NOT_WAITED_FOR,
 )
 from company.roles import GROUP_ADMINS
+from jobs.models import Job
 from tests.appraisal.test_visibility import appraised, confirmed  # noqa: F401 — fixture
 from tests.factories import EmployeeFactory, StaffUserFactory, UserFactory
 from tests.html import Page
@@ -92,10 +93,13 @@ def test_hr_computes_then_locks_with_the_buttons_on_the_period_page(hr_client, u
     response = hr_client.post(compute_url(period), follow=True)
     period.refresh_from_db()
     assert (period.state, period.computed_by) == (State.COMPUTED, users["hr"])
-    assert response.redirect_chain[-1][0] == page(period)
+    # The computation is a job (docs/background-jobs.md): its page, finished (no broker).
+    job = Job.objects.get(kind=Job.Kind.PERIOD_COMPUTE)
+    assert response.redirect_chain[-1][0] == reverse("jobs:detail", args=[job.pk])
     assert any(m.startswith("2026-09 已计算：4 名员工") for m in messages_of(response))
+    assert (page(period), "打开考核期间 2026-09") in Page(response.content.decode()).anchors
     # Computed: it may be computed again, or locked.
-    assert {"计算", "锁定"} <= set(Page(response.content.decode()).buttons())
+    assert {"计算", "锁定"} <= set(parsed(hr_client, page(period)).buttons())
 
     hr_client.post(lock_url(period))  # the confirmation first (see below)
     response = hr_client.post(lock_url(period), {"apply": "1"}, follow=True)
