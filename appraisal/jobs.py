@@ -26,7 +26,7 @@ EXPORT_PERMISSION = "appraisal.export_period"
 
 
 def _period(params: dict) -> Period:
-    period = Period.objects.filter(pk=params.get("period_id")).first()
+    period = Period.objects.filter(pk=params.get("period_id", 0)).first()
     if period is None:
         raise AppraisalError(ERROR_PERIOD_GONE)
     return period

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import connection, transaction
@@ -46,7 +46,7 @@ def job_url(job: Job) -> str:
     return reverse("jobs:detail", args=[job.pk])
 
 
-def job_start(*, kind: str, actor: AbstractBaseUser, params: dict, subject: str = "") -> Job:
+def job_start(*, kind: str, actor: User, params: dict, subject: str = "") -> Job:
     """Record a job of ``kind`` for ``actor`` (a person: the job is theirs, only they see it,
     and the work runs with their permissions) and run it: on the worker after the caller's
     transaction commits, or here and now when no broker is configured.
