@@ -7,12 +7,13 @@ from __future__ import annotations
 import tempfile
 
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from appraisal.exceptions import AppraisalError
 from appraisal.exports import period_workbook, period_workbook_filename
 from appraisal.models import Period
-from appraisal.services import period_compute
+from appraisal.services import period_compute, settlement_import
 from common.actors import Actor, actor_may
 from jobs.runners import JobOutcome, Progress
 
@@ -20,6 +21,7 @@ COMPUTED = (
     "{period} 已计算：{employees} 名员工，扣分明细 {lines} 条，调整 {adjustments} 条，"
     "扣分合计 {deducted}。"
 )
+IMPORTED = "导入完成（导入记录 #{record}）：{summary}。"
 EXPORTED = "{period} 已导出：汇总 {results} 行，明细 {lines} 行，部门 {departments} 行。"
 ERROR_PERIOD_GONE = "考核期间已被删除，任务无法执行。"
 EXPORT_PERMISSION = "appraisal.export_period"
@@ -75,4 +77,29 @@ def period_export_job(*, params: dict, actor: Actor, progress: Progress) -> JobO
         result={"period": summary.period, "results": summary.results, "lines": summary.lines},
         file=out,
         file_name=period_workbook_filename(period),
+    )
+
+
+def settlement_import_job(*, params: dict, actor: Actor, progress: Progress) -> JobOutcome:
+    """Finance's sheet committed (appraisal.services.settlement_import, all or nothing: a
+    sheet with any error imports nothing and the job fails with every error, one a line).
+    The upload was moved to private storage for the job (``params["upload"]``) and is
+    deleted here, whatever the outcome; the import keeps its own copy (SettlementImport)."""
+    upload = params["upload"]
+    try:
+        period = _period(params)
+        with default_storage.open(upload, "rb") as file:
+            data = file.read()
+        progress(5)
+        report = settlement_import(
+            period=period, data=data, filename=params["file_name"], actor=actor, dry_run=False
+        )
+    finally:
+        default_storage.delete(upload)
+    if report.errors:
+        raise AppraisalError("\n".join(report.errors))
+    record = report.settlement_import.pk if report.settlement_import is not None else None
+    return JobOutcome(
+        text=IMPORTED.format(record=record, summary=report.summary),
+        result={"settlement_import": record, "new": report.new, "updated": report.updated},
     )

@@ -26,6 +26,7 @@ Progress = Callable[[int], None]
 RUNNERS: dict[str, str] = {
     Job.Kind.PERIOD_COMPUTE: "appraisal.jobs.period_compute_job",
     Job.Kind.PERIOD_EXPORT: "appraisal.jobs.period_export_job",
+    Job.Kind.SETTLEMENT_IMPORT: "appraisal.jobs.settlement_import_job",
 }
 
 # The notice's title when a job of each kind ends ("计算完成：考核期间 2026-09").

@@ -1,8 +1,20 @@
-"""What finance deducted: the imports kept, the settlements, and the import with its preview."""
+"""What finance deducted: the imports kept, the settlements, and the import with its preview.
+
+A confirmed sheet of a period with more results than JOBS_BACKGROUND_ROWS is imported by a
+background job (appraisal.jobs.settlement_import_job; docs/background-jobs.md): the
+confirmation leads to its progress page instead of waiting for the import."""
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
+
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.shortcuts import redirect
 from import_export.admin import ImportMixin
 
 from appraisal.admin.base import ReadOnlyAdmin
@@ -14,7 +26,11 @@ from appraisal.resources import (
     SettlementResource,
 )
 from common.admin import ClerkImportMixin
+from common.import_files import import_file_discard, stored_path
 from common.importing import import_summary
+from jobs.models import Job
+from jobs.reporting import job_report
+from jobs.services import job_start, job_url
 from members.admin_search import EmployeeSearchMixin
 from members.selectors import person_label
 
@@ -97,3 +113,36 @@ class SettlementAdmin(EmployeeSearchMixin, ClerkImportMixin, ImportMixin, ReadOn
         record = result.settlement_import
         done = f"导入完成（导入记录 #{record.pk}，{record.period}）：{import_summary(result)}。"
         messages.success(request, done)
+
+    def process_import(self, request, **kwargs):
+        """The confirmation: here for a sheet of a few thousand rows at most, else a job.
+        The sheet is the period's 汇总 (one row per result), so the period's stored result
+        count says how large it is before anything is read."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        confirm_form = self.create_confirm_form(request)
+        if not confirm_form.is_valid():  # the library's own page, with the form's errors
+            return super().process_import(request, **kwargs)
+        period = confirm_form.cleaned_data["period"]
+        if period.result_count <= settings.JOBS_BACKGROUND_ROWS:
+            return super().process_import(request, **kwargs)
+        # The preview's file moves to private storage for the job (the worker may run on
+        # another host than the preview's folder), and the preview's copy is deleted.
+        name = confirm_form.cleaned_data["import_file_name"]
+        suffix = Path(name).suffix or ".xlsx"
+        upload = default_storage.save(
+            f"jobs/uploads/{uuid.uuid4().hex}{suffix}", ContentFile(stored_path(name).read_bytes())
+        )
+        import_file_discard(name=name)
+        job = job_start(
+            kind=Job.Kind.SETTLEMENT_IMPORT,
+            actor=request.user,
+            params={
+                "period_id": period.pk,
+                "upload": upload,
+                "file_name": confirm_form.cleaned_data.get("original_file_name") or "扣款表.xlsx",
+            },
+            subject=f"财务扣款表 {period.code}",
+        )
+        job_report(request, job)
+        return redirect(job_url(job))

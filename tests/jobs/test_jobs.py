@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from appraisal import exports
 from appraisal.jobs import ERROR_PERIOD_GONE
-from appraisal.models import Period, Result
+from appraisal.models import Period, Result, Settlement, SettlementImport
 from appraisal.services import period_get_or_create, period_lock
 from appraisal.services.periods import ERROR_LOCKED
 from groups.models import ReconciliationRun
@@ -23,6 +23,7 @@ from jobs import runners
 from jobs.models import Job
 from jobs.services import ERROR_FORBIDDEN, ERROR_UNEXPECTED, QUEUE_DOWN, job_start
 from notices.models import Notice
+from tests.appraisal.test_admin import finance_sheet, upload
 from tests.appraisal.test_visibility import PERIOD
 from tests.factories import ChatGroupFactory, StaffUserFactory
 from tests.groups.conftest import capture
@@ -322,3 +323,53 @@ def test_with_the_broker_down_the_job_says_it_could_not_start(client, hr, broker
     assert QUEUE_DOWN in response.content.decode()
     period.refresh_from_db()
     assert period.state == Period.State.OPEN
+
+
+# -- finance's import: a job for the sheet of a large period ------------------------------------
+
+
+def test_a_large_settlement_sheet_is_imported_by_a_job(client, users, appraised, settings, media):
+    settings.JOBS_BACKGROUND_ROWS = 3  # the period has 4 results: its sheet 4 rows
+    period = appraised["period"]
+    period_lock(period=period, actor=users["hr"])
+    client.force_login(users["finance"])
+    preview = upload(client, period, finance_sheet(period))
+    confirm = preview.context["confirm_form"]
+
+    done = client.post(
+        reverse("admin:appraisal_settlement_process_import"),
+        {name: confirm.initial[name] for name in confirm.fields},
+        follow=True,
+    )
+
+    job = Job.objects.get()
+    assert done.redirect_chain[-1][0] == reverse("jobs:detail", args=[job.pk])
+    assert (job.kind, job.owner, job.status) == (
+        Job.Kind.SETTLEMENT_IMPORT,
+        users["finance"],
+        Status.DONE,
+    )
+    record = SettlementImport.objects.get()
+    assert (record.imported_by, record.created) == (users["finance"], 4)
+    assert (
+        job.result_text
+        == f"导入完成（导入记录 #{record.pk}）：{PERIOD}：新增 4 / 更新 0 / 未变 0。"
+    )
+    assert job.result_text in messages_of(done)
+    assert Settlement.objects.filter(period=period).count() == 4
+    notice = Notice.objects.get(subject_key=f"job:{job.pk}")
+    assert notice.title == f"导入完成：财务扣款表 {PERIOD}"
+    assert not list((media / "jobs" / "uploads").iterdir())  # the job's copy is gone
+
+
+def test_a_small_settlement_sheet_is_imported_in_the_request(client, users, appraised):
+    period = appraised["period"]
+    period_lock(period=period, actor=users["hr"])
+    client.force_login(users["finance"])
+    confirm = upload(client, period, finance_sheet(period)).context["confirm_form"]
+    client.post(
+        reverse("admin:appraisal_settlement_process_import"),
+        {name: confirm.initial[name] for name in confirm.fields},
+    )
+    assert not Job.objects.exists()
+    assert Settlement.objects.filter(period=period).count() == 4
