@@ -373,3 +373,9 @@ def test_a_small_settlement_sheet_is_imported_in_the_request(client, users, appr
     )
     assert not Job.objects.exists()
     assert Settlement.objects.filter(period=period).count() == 4
+
+
+def test_every_admin_page_links_my_jobs_for_staff(client, users):
+    client.force_login(users["finance"])
+    page = client.get(reverse("admin:index")).content.decode()
+    assert f'<a href="{reverse("jobs:mine")}">我的任务</a>' in page
