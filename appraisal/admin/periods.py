@@ -16,6 +16,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
@@ -266,7 +267,19 @@ class PeriodAdmin(FairnessReportViews, PeriodRunActions, ViewerLinksMixin, Histo
             raise Http404
         if period_workbook_rows(period) > settings.JOBS_BACKGROUND_ROWS:
             # A large workbook is written by a background job (appraisal.jobs): its page
-            # shows the progress, then the download link (docs/background-jobs.md).
+            # shows the progress, then the download link (docs/background-jobs.md). The
+            # link is a GET, which must not start work: a page with a POST button first.
+            if request.method != "POST":
+                context = {
+                    **self.admin_site.each_context(request),
+                    "opts": self.opts,
+                    "original": period,
+                    "title": f"导出考核期间 {period.code}",
+                    "rows": period_workbook_rows(period),
+                }
+                return TemplateResponse(
+                    request, "admin/appraisal/period/export_confirm.html", context
+                )
             job = job_start(
                 kind=Job.Kind.PERIOD_EXPORT,
                 actor=request.user,

@@ -174,7 +174,12 @@ def test_a_large_export_is_a_job_whose_file_its_owner_downloads(
     settings.JOBS_BACKGROUND_ROWS = 3  # the period has 4 results and 4 lines
     period = appraised["period"]
 
-    response = export(hr_client, period)
+    confirm = export(hr_client, period)  # a GET starts nothing: it offers a POST
+    assert confirm.status_code == 200
+    assert "在后台导出" in confirm.content.decode()
+    assert not Job.objects.exists()
+
+    response = hr_client.post(reverse("admin:appraisal_period_export", args=[period.pk]))
 
     job = Job.objects.get()
     assert response.status_code == 302
