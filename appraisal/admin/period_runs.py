@@ -33,6 +33,19 @@ def change_url(period: Period) -> str:
     return reverse("admin:appraisal_period_change", args=[period.pk])
 
 
+def period_job_start(request, kind: str, period: Period) -> Job:
+    """A background job of ``kind`` about ``period`` for the requesting user, with what it
+    came to (or that it runs) as the next page's message (docs/background-jobs.md)."""
+    job = job_start(
+        kind=kind,
+        actor=request.user,
+        params={"period_id": period.pk},
+        subject=f"考核期间 {period.code}",
+    )
+    job_report(request, job)
+    return job
+
+
 class PeriodTransitionInline(TimelineInline):
     """The period's timeline: each move with who made it (系统: a task or a command) and why,
     shown to whoever may open the period, as the case page's."""
@@ -83,14 +96,7 @@ class PeriodRunActions:
         except AppraisalError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return None
-        job = job_start(
-            kind=Job.Kind.PERIOD_COMPUTE,
-            actor=request.user,
-            params={"period_id": period.pk},
-            subject=f"考核期间 {period.code}",
-        )
-        job_report(request, job)
-        return job
+        return period_job_start(request, Job.Kind.PERIOD_COMPUTE, period)
 
     def _lock_one(self, request, period: Period) -> None:
         try:

@@ -22,7 +22,12 @@ from django.utils.html import format_html
 
 from appraisal.admin.base import EMPTY
 from appraisal.admin.fairness import FairnessReportViews
-from appraisal.admin.period_runs import PeriodRunActions, PeriodTransitionInline, change_url
+from appraisal.admin.period_runs import (
+    PeriodRunActions,
+    PeriodTransitionInline,
+    change_url,
+    period_job_start,
+)
 from appraisal.exports import period_workbook, period_workbook_filename, period_workbook_rows
 from appraisal.models import GradeBand, Line, Period, Result
 from appraisal.selectors import WaitingCorrections, corrections_waiting
@@ -34,8 +39,7 @@ from appraisal.services import (
 from common.admin import HistoryAdmin, RowVersionGuardMixin, ViewerLinksMixin, may_open
 from common.downloads import file_response
 from jobs.models import Job
-from jobs.reporting import job_report
-from jobs.services import job_start, job_url
+from jobs.services import job_url
 from members.selectors import person_label
 
 CHANGED_AFTER_COMPUTE = "考核期间 {code} 的计分设置已修改，请重新计算后再锁定。"
@@ -280,13 +284,7 @@ class PeriodAdmin(FairnessReportViews, PeriodRunActions, ViewerLinksMixin, Histo
                 return TemplateResponse(
                     request, "admin/appraisal/period/export_confirm.html", context
                 )
-            job = job_start(
-                kind=Job.Kind.PERIOD_EXPORT,
-                actor=request.user,
-                params={"period_id": period.pk},
-                subject=f"考核期间 {period.code}",
-            )
-            job_report(request, job)
+            job = period_job_start(request, Job.Kind.PERIOD_EXPORT, period)
             return redirect(job_url(job))
         # Streamed from a temporary file: the workbook of a large company never sits in memory.
         out = tempfile.TemporaryFile()  # FileResponse closes it
