@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "announcements",
     "selfservice",  # the employee's own pages (/me/), above violations and appraisal
     "company",  # company-wide wiring (roles, seed_policy, demo), above every other app
+    "dashboard",  # 工作台, the admin's front page: reads every app (docs/dashboard.md)
 ]
 
 MIDDLEWARE = [

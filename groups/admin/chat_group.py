@@ -129,23 +129,25 @@ class ChatGroupAdmin(RosterPagesMixin, ViewerLinksMixin, HistoryAdmin):
         return obj.admin_count
 
     # A confidential group's roster figures are shown only to those who may see
-    # its roster (§6.1); roster_visible is annotated by the selector.
+    # its roster (§6.1); a group's that is not confidential also to whoever sees every group
+    # (公司领导, issue 14): figures_visible is annotated by the selector. The open findings
+    # link to their list only for whoever sees the roster (roster_visible).
 
     @admin.display(description="最近快照", ordering="latest_taken_at")
     def latest_snapshot(self, obj: ChatGroup):
-        if not obj.roster_visible or not obj.latest_taken_at:
+        if not obj.figures_visible or not obj.latest_taken_at:
             return "—"
         return timezone.localtime(obj.latest_taken_at)
 
     @admin.display(description="成员数", ordering="latest_member_count")
     def member_count(self, obj: ChatGroup):
-        if not obj.roster_visible or obj.latest_member_count is None:
+        if not obj.figures_visible or obj.latest_member_count is None:
             return "—"
         return obj.latest_member_count
 
     @admin.display(description="合规率")
     def compliance(self, obj: ChatGroup) -> str:
-        if not obj.roster_visible or not obj.latest_reconciled_at:
+        if not obj.figures_visible or not obj.latest_reconciled_at:
             return "—"
         return compliance_display(obj.latest_member_count, obj.latest_flagged)
 
@@ -159,10 +161,12 @@ class ChatGroupAdmin(RosterPagesMixin, ViewerLinksMixin, HistoryAdmin):
 
     @admin.display(description="待处理问题", ordering="open_findings")
     def open_findings(self, obj: ChatGroup):
-        if not obj.roster_visible:
+        if not obj.figures_visible:
             return "—"
         if not obj.open_findings:
             return 0
+        if not obj.roster_visible:  # a count, not the findings: their list is not theirs
+            return obj.open_findings
         url = getattr(obj, "findings_list_url", None) or reverse("admin:groups_finding_changelist")
         return format_html(
             '<a href="{}?group__id__exact={}&status__exact=open">{}</a>',

@@ -257,7 +257,7 @@ def with_latest_snapshot(groups: QuerySet[ChatGroup]) -> QuerySet[GroupWithLates
 def groups_for_changelist(user) -> QuerySet[ChatGroup]:
     """The group list with its latest snapshot's figures and open findings, in one query."""
     latest = RosterSnapshot.objects.filter(group=OuterRef("pk")).order_by("-taken_at", "-pk")
-    visible = _roster_visible(user)
+    visible = _figures_visible(user)
 
     def shown(figure):
         # §6.1: a confidential group's roster figures are empty for whoever may not see its
@@ -282,10 +282,26 @@ def groups_for_changelist(user) -> QuerySet[ChatGroup]:
             latest_reconciled_at=shown(Subquery(latest.values("reconciled_at")[:1])),
             open_findings=shown(count_of(open_findings)),
             admin_count=count_of(admins),
-            roster_visible=visible,
+            figures_visible=visible,
+            roster_visible=_roster_visible(user),
         )
         .order_by("code")
     )  # Meta.ordering is dropped once Count groups the rows
+
+
+def _figures_visible(user):
+    """An annotation: may ``user`` see this group's roster figures (最近快照, 成员数, 合规率,
+    待处理问题) — whoever sees its roster, and whoever sees every group (公司领导:
+    ``groups.view_chatgroup``) for a group that is not confidential: counts, not the roster
+    (issue 14: a leader saw every figure as —). A confidential group's stay hidden (§6.1)."""
+    if user.has_perm("groups.view_rostersnapshot"):
+        return Value(True)
+    if not user.has_perm("groups.view_chatgroup"):
+        return _roster_visible(user)
+    visible = list(roster_groups_visible_to(user).values_list("pk", flat=True))
+    return ExpressionWrapper(
+        Q(is_confidential=False) | Q(pk__in=visible), output_field=BooleanField()
+    )
 
 
 def _roster_visible(user):
