@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.db.models import Count, F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F, Func, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 from django.utils import timezone
 
@@ -34,6 +34,19 @@ from groups.selectors import findings_visible_to, groups_for_changelist, roster_
 from members.models import PATH_SEPARATOR, Department
 from violations.models import Case
 from violations.selectors import cases_visible_to
+
+# Who holds which role, told by the permissions that make it (company.roles, read from the
+# permission cache the admin has loaded anyway, no query): 人力资源部 decides cases (§7.1);
+# a 公司领导 approves as a leader, which HR never holds (ROLE_FORBIDDEN); 财务 imports the pay
+# sheet, and HR, who may too, gets 全公司 instead. The superuser holds them all.
+HR_PERMISSION = "violations.decide_case"
+LEADER_PERMISSION = "announcements.approve_as_leader"
+FINANCE_PERMISSION = "appraisal.import_settlement"
+ROLES_BY_PERMISSION = {
+    HR: HR_PERMISSION,
+    COMPANY_LEADERS: LEADER_PERMISSION,
+    FINANCE: FINANCE_PERMISSION,
+}
 
 MONTHS_SHOWN = 6  # 案件月度: this month and the five before it
 TREND_SNAPSHOTS = 8  # 合规率趋势: a group's last reconciled snapshots
@@ -157,11 +170,10 @@ def dashboard_for(user, *, today: dt.date | None = None) -> Dashboard:
     if user is None or not user.is_authenticated or not user.is_staff:
         return board
     today = today or timezone.localdate()
-    roles = set(user.groups.values_list("name", flat=True))
-    if user.is_superuser or HR in roles or COMPANY_LEADERS in roles:
-        read_only = not (user.is_superuser or HR in roles)
-        board.overview = overview_for(user, today=today, read_only=read_only)
-        if COMPANY_LEADERS in roles:
+    is_hr, is_leader = user.has_perm(HR_PERMISSION), user.has_perm(LEADER_PERMISSION)
+    if is_hr or is_leader:
+        board.overview = overview_for(user, today=today, read_only=not is_hr)
+        if is_leader:
             waiting = announcements_waiting_count(user, today=today)
             url = list_url("announcements.announcement", inbox="waiting")
             board.overview.announcements = Figure("待我审批的公告", waiting, url)
@@ -173,16 +185,13 @@ def dashboard_for(user, *, today: dt.date | None = None) -> Dashboard:
         board.directives = open_assignments(user)
     if not user.has_perm("groups.view_rostersnapshot"):
         board.groups = group_sections(user, today=today)
-    if FINANCE in roles:
+    if user.has_perm(FINANCE_PERMISSION) and not user.has_perm(HR_PERMISSION):
         board.finance, board.finance_periods = finance_figures()
     return board
 
 
 def _headed_departments(user) -> list[Department]:
-    employee = getattr(user, "employee", None)
-    if employee is None:
-        return []
-    return list(Department.objects.filter(head=employee).order_by("path"))
+    return list(Department.objects.filter(head__user=user).order_by("path"))
 
 
 # -- 全公司 (HR, company leaders) ---------------------------------------------------------
@@ -212,12 +221,16 @@ def waiting_cases(user) -> tuple[list[Figure], list[tuple[Case, str]]]:
     """待处理案件: proposed and appealed (HR's queue, violations.selectors.QUEUE_ASKS), and
     the oldest of them first."""
     visible = cases_visible_to(user)
-    counts = visible.order_by().aggregate(
-        **{state: Count("pk", filter=Q(state=state)) for state in WAITING_STATES}
+    counts = (
+        visible.filter(state__in=WAITING_STATES)  # the state index, not every case
+        .order_by()
+        .aggregate(**{str(state): Count("pk", filter=Q(state=state)) for state in WAITING_STATES})
     )
     figures = [
         Figure(
-            Case.State(state).label, counts[state], list_url("violations.case", state__exact=state)
+            Case.State(state).label,
+            counts[str(state)],
+            list_url("violations.case", state__exact=state),
         )
         for state in WAITING_STATES
     ]
@@ -284,19 +297,28 @@ def group_compliance(user) -> list[GroupCompliance]:
     """Each group's 合规率 as the group list shows it to ``user`` (groups_for_changelist:
     a confidential group's only to those who may see its roster, §6.1), worst first, with
     the trend over its last reconciled snapshots — two queries."""
+    figures = groups_for_changelist(user).filter(is_active=True)
     groups = [
         g
-        for g in groups_for_changelist(user).filter(is_active=True)
-        if g.figures_visible and g.latest_reconciled_at
+        # The annotations are groups_for_changelist's, which the type checker cannot see.
+        for g in figures.values(  # type: ignore[misc]
+            "pk",
+            "name",
+            "figures_visible",
+            "latest_reconciled_at",
+            "latest_member_count",
+            "latest_flagged",
+        )
+        if g["figures_visible"] and g["latest_reconciled_at"]
     ]
-    trends = _trends([g.pk for g in groups])
+    trends = _trends([g["pk"] for g in groups])
     rows = [
         GroupCompliance(
-            name=g.name,
-            rate=compliance_rate(g.latest_member_count, g.latest_flagged),
-            text=compliance_display(g.latest_member_count, g.latest_flagged),
-            url=list_url("groups.chatgroup", id__exact=g.pk),
-            trend=trends.get(g.pk, []),
+            name=g["name"],
+            rate=compliance_rate(g["latest_member_count"], g["latest_flagged"]),
+            text=compliance_display(g["latest_member_count"], g["latest_flagged"]),
+            url=list_url("groups.chatgroup", id__exact=g["pk"]),
+            trend=trends.get(g["pk"], []),
         )
         for g in groups
     ]
@@ -476,12 +498,12 @@ def department_sections(user, headed: list[Department]) -> list[DepartmentSectio
             .select_related(None)
             .filter(department.subtree_q("employee__department__"))
             .order_by()
-            .aggregate(**{s: Count("pk", filter=Q(state=s)) for s in CASE_STATES_FOR_HEADS})
+            .aggregate(**{str(s): Count("pk", filter=Q(state=s)) for s in CASE_STATES_FOR_HEADS})
         )
         figures = [
             Figure(
                 f"案件：{Case.State(s).label}",
-                cases[s],
+                cases[str(s)],
                 list_url("violations.case", department=department.pk, state__exact=s),
             )
             for s in CASE_STATES_FOR_HEADS
@@ -516,49 +538,39 @@ def open_assignments(user) -> Figure | None:
 # -- 我的群 (a group's creator or admins, §5.1, §5.2) ----------------------------------------
 
 
+def _count(rows: QuerySet) -> Coalesce:
+    """A correlated COUNT of ``rows`` (filtered on OuterRef), 0 when none."""
+    counted = rows.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return Coalesce(Subquery(counted), 0)
+
+
 def group_sections(user, *, today: dt.date) -> list[GroupSection]:
     """The groups whose rosters ``user`` sees, each with its open and overdue to-dos and
-    open findings — three queries whatever the number of groups."""
-    groups = list(roster_groups_visible_to(user).order_by("code").values_list("pk", "name"))
-    if not groups:
-        return []
-    ids = [pk for pk, _ in groups]
-    open_status = RosterAction.Status.OPEN
-    todos = {
-        row["group_id"]: row
-        for row in RosterAction.objects.filter(group_id__in=ids, status=open_status)
-        .order_by()
-        .values("group_id")
-        .annotate(n=Count("pk"), late=Count("pk", filter=Q(due_on__lt=today)))
-    }
-    findings = dict(
-        Finding.objects.filter(group_id__in=ids, status=Finding.Status.OPEN)
-        .order_by()
-        .values("group_id")
-        .annotate(n=Count("pk"))
-        .values_list("group_id", "n")
+    open findings — one query whatever the number of groups."""
+    todos = RosterAction.objects.filter(group=OuterRef("pk"), status=RosterAction.Status.OPEN)
+    findings = Finding.objects.filter(group=OuterRef("pk"), status=Finding.Status.OPEN)
+    groups = (
+        roster_groups_visible_to(user)
+        .annotate(
+            todos=_count(todos), late=_count(todos.filter(due_on__lt=today)), open=_count(findings)
+        )
+        .order_by("code")
+        .values_list("pk", "name", "todos", "late", "open")
     )
     sections = []
-    for pk, name in groups:
-        row = todos.get(pk, {"n": 0, "late": 0})
-        base = {"status__exact": open_status, "group__id__exact": pk}
+    for pk, name, n_todos, n_late, n_findings in groups:
+        base = {"status__exact": RosterAction.Status.OPEN, "group__id__exact": pk}
+        late = {**base, "due_on__lt": today.isoformat()}
+        findings_url = list_url(
+            "groups.finding", status__exact=Finding.Status.OPEN, group__id__exact=pk
+        )
         sections.append(
             GroupSection(
                 name,
                 [
-                    Figure("待办", row["n"], list_url("groups.rosteraction", **base)),
-                    Figure(
-                        "逾期待办",
-                        row["late"],
-                        list_url("groups.rosteraction", **base, due_on__lt=today.isoformat()),
-                    ),
-                    Figure(
-                        "待处理问题",
-                        findings.get(pk, 0),
-                        list_url(
-                            "groups.finding", status__exact=Finding.Status.OPEN, group__id__exact=pk
-                        ),
-                    ),
+                    Figure("待办", n_todos, list_url("groups.rosteraction", **base)),
+                    Figure("逾期待办", n_late, list_url("groups.rosteraction", **late)),
+                    Figure("待处理问题", n_findings, findings_url),
                 ],
             )
         )

@@ -144,3 +144,23 @@ def test_a_login_without_a_role_is_told_nothing_waits(db, company):
     html = dashboard_html(client_for(UserFactory(username="nobody")))
     assert "没有需要您处理的事项" in html
     assert "data-count" not in html
+
+
+def test_the_roles_are_told_by_the_permissions_that_make_them(seeded):
+    """dashboard.selectors tells a role by its defining permission: each role group holds its
+    own, and no other role holds it (HR may import a pay sheet too, and gets 全公司 for it)."""
+    from django.contrib.auth.models import Group
+
+    from dashboard.selectors import ROLES_BY_PERMISSION
+
+    def holds(role: str, perm: str) -> bool:
+        app, codename = perm.split(".")
+        return Group.objects.filter(
+            name=role, permissions__codename=codename, permissions__content_type__app_label=app
+        ).exists()
+
+    for role, perm in ROLES_BY_PERMISSION.items():
+        assert holds(role, perm), role
+        others = [r for r in ROLES_BY_PERMISSION if r != role]
+        held_by = [r for r in others if holds(r, perm)]
+        assert held_by == (["人力资源部"] if role == "财务" else []), (role, held_by)
