@@ -53,8 +53,14 @@ def main() -> None:
         os.environ["DJANGO_SUPERUSER_PASSWORD"] = PASSWORD
         call_command("demo", "--employees", str(args.employees), stdout=open(os.devnull, "w"))
         call_command("ensure_admin", stdout=open(os.devnull, "w"))
+        from bench.admin_load import compute_periods, file_cases, settle
 
-    open_database(args, name=f"dashboard_{args.employees}", build=build, copy=not args.build_only)
+        file_cases(args.cases, seed=1)
+        compute_periods()
+        settle()
+
+    name = f"dashboard_{args.employees}_{args.cases}"
+    open_database(args, name=name, build=build, copy=not args.build_only)
     if args.build_only:
         return
     print(

@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from announcements.selectors import announcements_waiting_count
 from appraisal.exceptions import AppraisalError
-from appraisal.models import Period, SettlementImport
-from appraisal.selectors import local_range, results_visible_to
+from appraisal.models import Period, Result, SettlementImport
+from appraisal.selectors import local_range
 from appraisal.services.periods import check_move
 from company.roles import COMPANY_LEADERS, FINANCE, HR
 from directives.models import DirectiveAssignment
@@ -53,7 +53,6 @@ TREND_SNAPSHOTS = 8  # 合规率趋势: a group's last reconciled snapshots
 OLDEST_WAITING = 10  # 待处理案件: the oldest ones listed by name
 TOP_ROWS = 10  # per group / per person / per rule tables: the largest rows
 WAITING_STATES = (Case.State.PROPOSED, Case.State.APPEALED)  # HR's queue (QUEUE_ASKS)
-CASE_STATES_FOR_HEADS = (Case.State.PROPOSED, Case.State.CONFIRMED, Case.State.APPEALED)
 
 NOTE_WAITING_IN_PERIOD = (
     "本期仍有 {n} 件案件待处理；锁定后才确认的，计入下一个未锁定的期间（§7.1）。"
@@ -179,7 +178,7 @@ def dashboard_for(user, *, today: dt.date | None = None) -> Dashboard:
             board.overview.announcements = Figure("待我审批的公告", waiting, url)
     headed = _headed_departments(user)
     if headed:
-        board.departments = department_sections(user, headed)
+        board.departments = department_sections(user, headed, today=today)
         if not user.has_perm("groups.view_finding"):  # else 全公司 shows them all
             board.findings_seen = findings_by_kind(user)
         board.directives = open_assignments(user)
@@ -384,15 +383,21 @@ def _month_q(month: dt.date) -> Q:
 
 def cases_per_month(user, *, today: dt.date) -> tuple[list[Figure], list[Table]]:
     """案件月度: cases by the local month they occurred in (the case list's 发生月份), in all,
-    by rule and by top-level department (the list's 部门: sub-departments included) — two
-    GROUP BYs with a count per month."""
+    by rule and by top-level department (the list's 部门: sub-departments included) — one
+    GROUP BY (rule, department) with a count per month, added up here: a second pass over
+    half a year's cases cost PostgreSQL ~70 ms at 100,000 cases."""
     months = _months(today)
     keys = [f"{m:%Y-%m}" for m in months]
     per_month = {f"m{i}": Count("pk", filter=_month_q(m)) for i, m in enumerate(months)}
     since = local_range(months[0], months[0])[0]
     recent = cases_visible_to(user).select_related(None).filter(occurred_at__gte=since).order_by()
-    by_rule = list(recent.values("rule_id", "rule__code", "rule__title_zh").annotate(**per_month))
-    by_path = recent.values("employee__department__path").annotate(**per_month)
+    rows = list(
+        recent.values(
+            "rule_id", "rule__code", "rule__title_zh", "employee__department__path"
+        ).annotate(**per_month)
+    )
+    by_rule = _summed(rows, ("rule_id", "rule__code", "rule__title_zh"), len(months))
+    by_path = _summed(rows, ("employee__department__path",), len(months))
     totals = [sum(row[f"m{i}"] for row in by_rule) for i in range(len(months))]
     labels = [f"{m.year}年{m.month}月" for m in months]
     columns = [
@@ -416,6 +421,19 @@ def cases_per_month(user, *, today: dt.date) -> tuple[list[Figure], list[Table]]
         Table("按规则", labels, rule_rows),
         Table("按部门（含下级部门）", labels, department_rows),
     ]
+
+
+def _summed(rows: list[dict], keys: tuple[str, ...], n: int) -> list[dict]:
+    """``rows`` added up per value of ``keys``, month by month (m0 … m{n-1})."""
+    summed: dict[tuple, dict] = {}
+    for row in rows:
+        key = tuple(row[k] for k in keys)
+        into = summed.setdefault(
+            key, {**dict(zip(keys, key, strict=True)), **{f"m{i}": 0 for i in range(n)}}
+        )
+        for i in range(n):
+            into[f"m{i}"] += row[f"m{i}"]
+    return list(summed.values())
 
 
 def _by_top_department(rows: Iterable[dict], n: int, cells) -> list[tuple[str, list[Figure]]]:
@@ -486,19 +504,33 @@ def _latest_computed_period() -> Period | None:
     return Period.objects.exclude(state=Period.State.OPEN).order_by("-starts_on", "-pk").first()
 
 
-def department_sections(user, headed: list[Department]) -> list[DepartmentSection]:
-    """Per department the head runs: its people's cases by state and their results of the
-    latest computed period — a query each per department (a head runs one or two). A figure
-    of 0 is left out: a head's lists open only when they have rows (ScopedAdmin)."""
+def department_sections(
+    user, headed: list[Department], *, today: dt.date
+) -> list[DepartmentSection]:
+    """Per department the head runs: its people's cases waiting (proposed, appealed) and
+    confirmed this month, and their results of the latest computed period — a query each per department (a head runs one or two). A figure
+    of 0 is left out: a head's lists open only when they have rows (ScopedAdmin).
+
+    Counted on the department's rows alone: every case and result of the people of a
+    department ``user`` heads is in their scope (§9.12: cases_visible_to and
+    results_visible_to grant exactly that), so the scope's union — and its DISTINCT, 0.37 s
+    over 100,000 cases on SQLite — adds nothing to these counts."""
     period = _latest_computed_period()
+    month = today.replace(day=1)
     sections = []
     for department in headed:
+        # Waiting (any month: the state index) and confirmed this month (the occurred_at
+        # index): not every confirmed case ever, which read most of a large department's.
+        waiting = Q(state__in=WAITING_STATES)
+        confirmed = Q(state=Case.State.CONFIRMED) & _month_q(month)
         cases = (
-            cases_visible_to(user)
-            .select_related(None)
-            .filter(department.subtree_q("employee__department__"))
+            Case.objects.filter(department.subtree_q("employee__department__"))
+            .filter(waiting | confirmed)
             .order_by()
-            .aggregate(**{str(s): Count("pk", filter=Q(state=s)) for s in CASE_STATES_FOR_HEADS})
+            .aggregate(
+                **{str(s): Count("pk", filter=Q(state=s)) for s in WAITING_STATES},
+                confirmed=Count("pk", filter=Q(state=Case.State.CONFIRMED)),
+            )
         )
         figures = [
             Figure(
@@ -506,12 +538,22 @@ def department_sections(user, headed: list[Department]) -> list[DepartmentSectio
                 cases[str(s)],
                 list_url("violations.case", department=department.pk, state__exact=s),
             )
-            for s in CASE_STATES_FOR_HEADS
+            for s in WAITING_STATES
         ]
-        if period is not None:
-            results = results_visible_to(user).filter(
-                department.subtree_q("department_"), period=period
+        figures.append(
+            Figure(
+                f"{month.year}年{month.month}月已确认的案件",
+                cases["confirmed"],
+                list_url(
+                    "violations.case",
+                    department=department.pk,
+                    state__exact=Case.State.CONFIRMED,
+                    month=f"{month:%Y-%m}",
+                ),
             )
+        )
+        if period is not None:
+            results = Result.objects.filter(department.subtree_q("department_"), period=period)
             figures.append(
                 Figure(
                     f"{period.code} 考核结果",
