@@ -115,32 +115,61 @@ class ChangeListExportMixin(_ModelAdmin):
     def export_xlsx_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
+        try:
+            changelist = self.export_changelist(request)
+        except IncorrectLookupParameters:  # as the list answers a bad filter: its error page
+            return redirect(f"{reverse(f'admin:{self._changelist_url_name}')}?{ERROR_FLAG}=1")
+        large = self.export_large(request, changelist)
+        if large is not None:
+            return large
+        out = tempfile.TemporaryFile()  # FileResponse streams it, then closes it
+        self.export_write(request, changelist, out)
+        out.seek(0)
+        return file_response(out, filename=self.export_file_name())
+
+    def export_changelist(self, request):
+        """The list as ``request`` asks for it (its filters, search, order, the user's scope),
+        without what only steers the page on screen; IncorrectLookupParameters as the list."""
         params = request.GET.copy()
         for name in SCREEN_ONLY_PARAMS:
             params.pop(name, None)
         request.GET = params
-        try:
-            changelist = self.get_changelist_instance(request)
-        except IncorrectLookupParameters:  # as the list answers a bad filter: its error page
-            return redirect(f"{reverse(f'admin:{self._changelist_url_name}')}?{ERROR_FLAG}=1")
+        return self.get_changelist_instance(request)
+
+    def export_large(self, request, changelist):
+        """A response instead of the download (a list too large for the request: the
+        background export, jobs.list_export), or None to download here."""
+        return None
+
+    def export_file_name(self) -> str:
+        return f"{self.export_filename}-{timezone.localdate().isoformat()}.xlsx"
+
+    def export_write(
+        self, request, changelist, out, progress: Callable[[int], None] | None = None
+    ) -> int:
+        """Write every row of ``changelist`` as an xlsx to the binary file ``out``; returns
+        the number of rows. ``progress(percent)`` is told every EXPORT_CHUNK rows."""
         columns = self.get_export_columns(request)
         queryset = changelist.queryset
         if self.export_select_related:
             queryset = queryset.select_related(*self.export_select_related)
         if self.export_prefetch_related:
             queryset = queryset.prefetch_related(*self.export_prefetch_related)
+        total = max(changelist.result_count, 1)
+        written = 0
+
+        def rows() -> Iterator[list[object]]:
+            nonlocal written
+            for row in self._export_rows(queryset.iterator(chunk_size=EXPORT_CHUNK), columns):
+                yield row
+                written += 1
+                if progress is not None and written % EXPORT_CHUNK == 0:
+                    progress(written * 95 // total)
+
         workbook = openpyxl.Workbook(write_only=True)
-        write_sheet(
-            workbook,
-            self.export_filename,
-            [c.column for c in columns],
-            self._export_rows(queryset.iterator(chunk_size=EXPORT_CHUNK), columns),
-        )
-        out = tempfile.TemporaryFile()  # FileResponse streams it, then closes it
+        write_sheet(workbook, self.export_filename, [c.column for c in columns], rows())
         workbook.save(out)
-        out.seek(0)
-        stamp = timezone.localdate().isoformat()
-        return file_response(out, filename=f"{self.export_filename}-{stamp}.xlsx")
+        return written
 
     @property
     def _changelist_url_name(self) -> str:

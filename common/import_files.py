@@ -43,6 +43,8 @@ from django import forms
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.utils import timezone
 from import_export.tmp_storages import TempFolderStorage
 
@@ -131,16 +133,28 @@ def import_file_discard(*, name: str | None) -> bool:
 # around import-export's own, which call the format's create_dataset() with the bytes only.
 _TABLE_MODE: contextvars.ContextVar[str | None] = contextvars.ContextVar("table_mode", default=None)
 KEEP, USE = "keep", "use"
+# How many rows the table a preview (KEEP) read has: for its confirm form to sign, so that the
+# confirmation knows the file's size without reading it (members' import: a job when large).
+_PREVIEW_ROWS: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "preview_rows", default=None
+)
 
 
 @contextlib.contextmanager
 def kept_tables(mode: str) -> Iterator[None]:
     """Within this block, read_table_kept() keeps (KEEP) or uses (USE) a preview's table."""
-    token = _TABLE_MODE.set(mode)
+    token, rows = _TABLE_MODE.set(mode), _PREVIEW_ROWS.set(None)
     try:
         yield
     finally:
+        _PREVIEW_ROWS.reset(rows)
         _TABLE_MODE.reset(token)
+
+
+def previewed_rows() -> int | None:
+    """The number of data rows of the table this preview read (within ``kept_tables(KEEP)``),
+    None before it read one or outside a preview."""
+    return _PREVIEW_ROWS.get()
 
 
 @functools.cache
@@ -175,6 +189,7 @@ def read_table_kept(data: bytes) -> Table:
             return table
     table = read_table(data)
     if mode == KEEP:
+        _PREVIEW_ROWS.set(len(table.rows))
         try:
             _keep_table(kept_table_path(data), table)
         except OSError:  # a full disk, a folder made read-only: the confirmation parses again
@@ -253,6 +268,18 @@ def _take_kept_table(path: Path) -> Table | None:
         return Table(headers=headers, rows=rows, header_row=int(kept["header_row"]))
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def import_file_to_private_media(*, name: str) -> str:
+    """Move a stored preview into private media (``jobs/uploads/``) for a background job,
+    which may run on another host than the preview's folder; returns the media name. The
+    preview's copy and its kept table are deleted (the job reads the file, then deletes it)."""
+    path = stored_path(name)
+    media_name = default_storage.save(
+        f"jobs/uploads/{uuid4().hex}{path.suffix or '.xlsx'}", ContentFile(path.read_bytes())
+    )
+    import_file_discard(name=name)
+    return media_name
 
 
 def import_files_sweep(*, older_than: dt.timedelta = ABANDONED_AFTER) -> int:

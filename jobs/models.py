@@ -15,6 +15,7 @@ class Job(models.Model):
         PERIOD_EXPORT = "period_export", "导出考核结果"
         SETTLEMENT_IMPORT = "settlement_import", "导入财务扣款表"
         EMPLOYEE_IMPORT = "employee_import", "导入员工"
+        LIST_EXPORT = "list_export", "导出列表"
 
     class Status(models.TextChoices):
         PENDING = "pending", "排队中"

@@ -27,6 +27,9 @@ RUNNERS: dict[str, str] = {
     Job.Kind.PERIOD_COMPUTE: "appraisal.jobs.period_compute_job",
     Job.Kind.PERIOD_EXPORT: "appraisal.jobs.period_export_job",
     Job.Kind.SETTLEMENT_IMPORT: "appraisal.jobs.settlement_import_job",
+    Job.Kind.EMPLOYEE_IMPORT: "members.jobs.employee_import_job",
+    # In this app: it finds the list's ModelAdmin by the model's label, imports no app.
+    Job.Kind.LIST_EXPORT: "jobs.list_export.list_export_job",
 }
 
 # The notice's title when a job of each kind ends ("计算完成：考核期间 2026-09").
@@ -35,12 +38,14 @@ DONE_TITLES: dict[str, str] = {
     Job.Kind.PERIOD_EXPORT: "导出完成",
     Job.Kind.SETTLEMENT_IMPORT: "导入完成",
     Job.Kind.EMPLOYEE_IMPORT: "导入完成",
+    Job.Kind.LIST_EXPORT: "导出完成",
 }
 FAILED_TITLES: dict[str, str] = {
     Job.Kind.PERIOD_COMPUTE: "计算失败",
     Job.Kind.PERIOD_EXPORT: "导出失败",
     Job.Kind.SETTLEMENT_IMPORT: "导入失败",
     Job.Kind.EMPLOYEE_IMPORT: "导入失败",
+    Job.Kind.LIST_EXPORT: "导出失败",
 }
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import admin as auth_admin
@@ -9,17 +10,22 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Q
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from import_export.admin import ImportExportMixin
-from import_export.forms import ExportForm
+from import_export.forms import ConfirmImportForm, ExportForm
 
 from common.admin import ClerkImportMixin, HistoryAdmin, QuickCheckboxMixin, RowVersionGuardMixin
 from common.downloads import XLSX_CONTENT_TYPE, file_response, name_download
+from common.import_files import import_file_to_private_media, previewed_rows
 from common.importing import import_summary
 from common.spreadsheets import SPREADSHEET_FORMATS, SpreadsheetImportForm, write_xlsx
+from jobs.models import Job
+from jobs.reporting import job_report
+from jobs.services import job_start, job_url
 from members import importing, selectors, services
 from members.admin_events import PersonnelEventInline
 from members.models import (
@@ -34,6 +40,12 @@ from members.resources import EmployeeResource
 EXPORT_FILENAME = "员工-{date}.{extension}"
 INVITES_FILENAME = "设置密码链接-{date}.xlsx"
 INVITES_HEADERS = ("工号", "姓名", "部门", "登录账号", "设置密码链接", "有效期至", "结果")
+
+
+class EmployeeConfirmImportForm(ConfirmImportForm):
+    # The preview's row count, signed with the rest (common.import_files.ConfirmationMixin):
+    # the confirmation decides request or background job without reading the file.
+    rows = forms.IntegerField(widget=forms.HiddenInput(), min_value=0)
 
 
 @admin.register(Department)
@@ -231,6 +243,7 @@ class EmployeeAdmin(ClerkImportMixin, ImportExportMixin, HistoryAdmin):
     import_formats = SPREADSHEET_FORMATS
     export_formats = SPREADSHEET_FORMATS
     import_form_class = SpreadsheetImportForm
+    confirm_form_class = EmployeeConfirmImportForm
     export_form_class = ExportForm
     import_template_name = "admin/members/employee/import.html"
     import_export_change_list_template = "admin/members/employee/change_list.html"
@@ -279,6 +292,39 @@ class EmployeeAdmin(ClerkImportMixin, ImportExportMixin, HistoryAdmin):
 
     def add_success_message(self, result, request):
         messages.success(request, f"导入完成：{import_summary(result)}。")
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["rows"] = previewed_rows() or 0
+        return initial
+
+    def process_import(self, request, **kwargs):
+        """The confirmation: here for a sheet of up to JOBS_BACKGROUND_ROWS rows, else a
+        background job (members.jobs.employee_import_job; docs/background-jobs.md) whose
+        progress page the clerk is sent to. The preview's file moves to private media for it."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        confirm_form = self.create_confirm_form(request)
+        if (
+            not confirm_form.is_valid()  # the library's own page, with the form's errors
+            or confirm_form.cleaned_data["rows"] <= settings.JOBS_BACKGROUND_ROWS
+        ):
+            return super().process_import(request, **kwargs)
+        file_name = confirm_form.cleaned_data.get("original_file_name") or "员工.xlsx"
+        job = job_start(
+            kind=Job.Kind.EMPLOYEE_IMPORT,
+            actor=request.user,
+            params={
+                "upload": import_file_to_private_media(
+                    name=confirm_form.cleaned_data["import_file_name"]
+                ),
+                "file_name": file_name,
+            },
+            subject=f"员工表 {file_name}（{confirm_form.cleaned_data['rows']} 行）",
+        )
+        job_report(request, job)
+        return redirect(job_url(job))
 
 
 User = get_user_model()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from common.admin import once_per_request
-from common.admin_export import ChangeListExportMixin, ExportColumn
+from common.admin_export import ExportColumn
 from common.spreadsheets.sheets import DATETIME_FORMAT
 from groups.admin.mixins import GroupListFilter, RosterScopedAdmin, linked_field
 from groups.admin.roster import EvidenceRowsMixin
@@ -21,6 +21,7 @@ from groups.selectors import (
     findings_visible_to,
     heads_confidential_findings,
 )
+from jobs.list_export import BackgroundListExportMixin
 from members.selectors import person_label
 
 
@@ -55,7 +56,7 @@ EXPORT_COLUMNS = [
 
 
 @admin.register(Finding)
-class FindingAdmin(ChangeListExportMixin, EvidenceRowsMixin, RosterScopedAdmin):
+class FindingAdmin(BackgroundListExportMixin, EvidenceRowsMixin, RosterScopedAdmin):
     # Findings: made by reconciliation only.
     export_columns = EXPORT_COLUMNS
     export_filename = "核对问题"

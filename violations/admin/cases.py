@@ -18,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from common.admin import HistoryAdmin, QuickChangeList, once_per_request, render_service_add_form
-from common.admin_export import ChangeListExportMixin
+from jobs.list_export import BackgroundListExportMixin
 from members.admin_search import EmployeeSearchMixin
 from members.models import Employee
 from members.selectors import person_label
@@ -77,7 +77,7 @@ class CaseChangeList(QuickChangeList):
 
 @admin.register(Case)
 class CaseAdmin(
-    ChangeListExportMixin,
+    BackgroundListExportMixin,
     EmployeeSearchMixin,
     CaseDisplay,
     CaseDecisionActions,
