@@ -43,6 +43,8 @@ class Job(models.Model):
     error = models.TextField("错误", blank=True)
     # docs/security.md, 5: a job the broker refused says so on its page.
     dispatch_failed = models.BooleanField("未能入队", default=False)
+    # jobs.sweep: a job no worker picked up is sent once more, then given up.
+    resent_at = models.DateTimeField("重新发送时间", null=True, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("结束时间", null=True, blank=True)

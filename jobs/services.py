@@ -66,11 +66,11 @@ def job_start(*, kind: str, actor: User, params: dict, subject: str = "") -> Job
         run_job.delay(job.pk)
         job.refresh_from_db()
     else:
-        transaction.on_commit(partial(_send, job))
+        transaction.on_commit(partial(job_send, job))
     return job
 
 
-def _send(job: Job) -> None:
+def job_send(job: Job) -> None:
     """Queue the job's task; if the broker cannot take it, say so on the job."""
     from jobs.tasks import run_job
 
@@ -113,10 +113,10 @@ def job_execute(job_id: int) -> Job | None:
         else:
             outcome = _run(runner, job)
     except (ServiceError, PermissionDenied) as exc:
-        _fail(job, str(exc) or ERROR_FORBIDDEN)
+        job_fail(job, str(exc) or ERROR_FORBIDDEN)
     except Exception:
         logger.exception("job %s (%s) failed", job.pk, job.kind)
-        _fail(job, ERROR_UNEXPECTED.format(pk=job.pk))
+        job_fail(job, ERROR_UNEXPECTED.format(pk=job.pk))
     else:
         _finish(job, outcome)
     return job
@@ -142,7 +142,7 @@ def _finish(job: Job, outcome: JobOutcome) -> None:
     _tell(job, DONE_TITLES[job.kind], job.result_text)
 
 
-def _fail(job: Job, message: str) -> None:
+def job_fail(job: Job, message: str) -> None:
     job.status, job.error, job.finished_at = Job.Status.FAILED, message, timezone.now()
     job.save(update_fields=["status", "error", "finished_at"])
     _tell(job, FAILED_TITLES[job.kind], message)

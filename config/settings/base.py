@@ -375,3 +375,8 @@ LOGGING = {
         "security": {"handlers": ["security"], "level": "INFO", "propagate": False},
     },
 }
+# docs/background-jobs.md, 清理 (jobs.sweep): a job waiting or running longer than this is
+# sent again once, then failed; result files are deleted after JOBS_RESULT_DAYS days.
+JOBS_STALE_AFTER_SECONDS = env.int("JOBS_STALE_AFTER_SECONDS", default=3 * QUEUE_VISIBILITY_TIMEOUT)
+JOBS_RESULT_DAYS = env.int("JOBS_RESULT_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["jobs-sweep"] = {"task": "jobs.sweep", "schedule": crontab(minute="*/5")}
