@@ -461,6 +461,16 @@ def _give_out_of_scope_rows() -> None:
     for case in Case.objects.all():
         evidence_add_all(case=case, files=[("截图.png", PNG_BYTES)], actor=hr)
     _rows_the_demo_lacks(hr, work)
+    # 我的任务: a job of hr's and one of finance's, so that each is another's for the rest.
+    from jobs.models import Job
+
+    for owner in ("hr", "finance"):
+        Job.objects.create(
+            owner=get_user_model().objects.get(username=owner),
+            kind=Job.Kind.LIST_EXPORT,
+            status=Job.Status.DONE,
+            result_text="违规案件已导出：1 行。",
+        )
 
 
 def _rows_the_demo_lacks(hr, group: ChatGroup) -> None:
@@ -751,6 +761,8 @@ TARGETS: dict[str, tuple[type[Model] | None, dict[str, Callable[[object], Q]]]] 
         apps.get_model("notices", "Notice"),
         dict.fromkeys([*STAFF, "employee"], lambda u: Q(recipient=u)),
     ),
+    # 我的任务: each staff login's own jobs only (another's is a 404)
+    "own_job": (apps.get_model("jobs", "Job"), dict.fromkeys(STAFF, lambda u: Q(owner=u))),
     # /me/directives/: each login's own assignments only (§7.2)
     "own_assignment": (
         apps.get_model("directives", "DirectiveAssignment"),
@@ -845,6 +857,10 @@ CUSTOM = [
     # 导出 Excel: whoever may list the rows (their scope is the list's: tests/reports)
     View("admin:violations_case_export_xlsx", "get", "", frozenset(_listers("violations.case"))),
     View("admin:groups_finding_export_xlsx", "get", "", frozenset(_listers("groups.finding"))),
+    # 我的任务 and a job's pages (docs/background-jobs.md): staff, their own jobs only
+    View("jobs:mine", "get", "", frozenset(STAFF)),
+    View("jobs:detail", "get", "own_job", frozenset(STAFF)),
+    View("jobs:status", "get", "own_job", frozenset(STAFF)),
     # 公平性报告 (appraisal.view_fairness_report): HR and company leaders
     View("admin:appraisal_period_fairness", "get", "period", frozenset(HR_ONLY | {"leader"})),
     View("admin:appraisal_period_fairness_xlsx", "get", "period", frozenset(HR_ONLY | {"leader"})),
