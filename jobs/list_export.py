@@ -20,8 +20,9 @@ import tempfile
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.sites import NotRegistered
+from django.contrib.auth.models import User
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.test import RequestFactory
@@ -81,6 +82,8 @@ def list_export_job(*, params: dict, actor: Actor, progress: Progress) -> JobOut
         raise ListExportError(ERROR_NO_LIST) from exc
     if not isinstance(model_admin, ChangeListExportMixin):
         raise ListExportError(ERROR_NO_LIST)
+    if not isinstance(actor, User):  # a job is a person's (jobs.services.job_start)
+        raise ListExportError(ERROR_NO_VIEW)
     list_url = reverse(f"admin:{model_admin._changelist_url_name}")
     request = RequestFactory().get(f"{list_url}?{params['query']}")
     request.user = actor
