@@ -321,7 +321,7 @@ class EmployeeAdmin(ClerkImportMixin, ImportExportMixin, HistoryAdmin):
                 ),
                 "file_name": file_name,
             },
-            subject=f"员工表 {file_name}（{confirm_form.cleaned_data['rows']} 行）",
+            subject=f"员工表 {file_name[:100]}（{confirm_form.cleaned_data['rows']} 行）",
         )
         job_report(request, job)
         return redirect(job_url(job))
