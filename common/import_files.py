@@ -270,13 +270,17 @@ def _take_kept_table(path: Path) -> Table | None:
         return None
 
 
+# Where an import's file waits in private media for its background job (jobs.services).
+JOB_UPLOADS_DIR = "jobs/uploads/"
+
+
 def import_file_to_private_media(*, name: str) -> str:
     """Move a stored preview into private media (``jobs/uploads/``) for a background job,
     which may run on another host than the preview's folder; returns the media name. The
     preview's copy and its kept table are deleted (the job reads the file, then deletes it)."""
     path = stored_path(name)
     media_name = default_storage.save(
-        f"jobs/uploads/{uuid4().hex}{path.suffix or '.xlsx'}", ContentFile(path.read_bytes())
+        f"{JOB_UPLOADS_DIR}{uuid4().hex}{path.suffix or '.xlsx'}", ContentFile(path.read_bytes())
     )
     import_file_discard(name=name)
     return media_name

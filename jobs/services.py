@@ -16,6 +16,7 @@ from functools import partial
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +25,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
 from common.exceptions import ServiceError
+from common.import_files import JOB_UPLOADS_DIR
 from jobs.models import Job
 from jobs.runners import DONE_TITLES, FAILED_TITLES, RUNNERS, JobOutcome
 from notices.models import Notice
@@ -71,19 +73,32 @@ def job_start(*, kind: str, actor: User, params: dict, subject: str = "") -> Job
 
 
 def job_send(job: Job) -> None:
-    """Queue the job's task; if the broker cannot take it, say so on the job."""
+    """Queue the job's task; if the broker cannot take it, the job fails with QUEUE_DOWN —
+    on its row and on ``job`` itself (the caller's page says so, not "started") — its owner
+    is told, and an upload kept for it is deleted (no runner will read it)."""
     from jobs.tasks import run_job
 
     try:
         run_job.delay(job.pk)
     except (KombuOperationalError, RedisError, OSError):  # what an unreachable broker raises
         logger.exception("could not queue job %s", job.pk)
-        Job.objects.filter(pk=job.pk, status=Job.Status.PENDING).update(
-            status=Job.Status.FAILED,
-            dispatch_failed=True,
-            error=QUEUE_DOWN,
-            finished_at=timezone.now(),
+        now = timezone.now()
+        failed = Job.objects.filter(pk=job.pk, status=Job.Status.PENDING).update(
+            status=Job.Status.FAILED, dispatch_failed=True, error=QUEUE_DOWN, finished_at=now
         )
+        if failed:
+            job.status, job.dispatch_failed, job.error = Job.Status.FAILED, True, QUEUE_DOWN
+            job.finished_at = now
+            _tell(job, FAILED_TITLES.get(job.kind, "后台任务失败"), QUEUE_DOWN)
+            job_discard_upload(job)
+
+
+def job_discard_upload(job: Job) -> None:
+    """Delete the file an import moved to private media for its job (``params["upload"]``),
+    once no runner will read it."""
+    upload = job.params.get("upload") if isinstance(job.params, dict) else None
+    if isinstance(upload, str) and upload.startswith(JOB_UPLOADS_DIR):
+        default_storage.delete(upload)
 
 
 def job_progress(job_id: int, percent: int) -> None:
@@ -101,9 +116,21 @@ def job_execute(job_id: int) -> Job | None:
     job = Job.objects.select_related("owner").filter(pk=job_id).first()
     if job is None or job.finished:
         return job
-    job.status, job.started_at, job.progress = Job.Status.RUNNING, timezone.now(), 0
-    job.save(update_fields=["status", "started_at", "progress"])
-    runner = import_string(RUNNERS[job.kind])
+    try:
+        runner = import_string(RUNNERS[job.kind])
+    except (KeyError, ImportError):
+        logger.exception("job %s: no runner for its kind %r", job.pk, job.kind)
+        job_fail(job, ERROR_UNEXPECTED.format(pk=job.pk))
+        return job
+    # Claimed by one worker only: a task delivered twice (the broker's redelivery, or the
+    # sweep's resend racing the original) finds the job no longer PENDING and leaves it.
+    started = timezone.now()
+    claimed = Job.objects.filter(pk=job.pk, status=Job.Status.PENDING).update(
+        status=Job.Status.RUNNING, started_at=started, progress=0
+    )
+    if not claimed:
+        return job
+    job.status, job.started_at, job.progress = Job.Status.RUNNING, started, 0
     try:
         if connection.in_atomic_block:
             # In-process, inside the caller's transaction: a savepoint, so that a runner
@@ -145,13 +172,13 @@ def _finish(job: Job, outcome: JobOutcome) -> None:
 def job_fail(job: Job, message: str) -> None:
     job.status, job.error, job.finished_at = Job.Status.FAILED, message, timezone.now()
     job.save(update_fields=["status", "error", "finished_at"])
-    _tell(job, FAILED_TITLES[job.kind], message)
+    _tell(job, FAILED_TITLES.get(job.kind, "后台任务失败"), message)
 
 
 def _tell(job: Job, title: str, body: str) -> None:
     notice_post(
         recipient=job.owner,
-        kind=Notice.Kind.OTHER,
+        kind=Notice.Kind.JOB_FINISHED,
         title=f"{title}：{job.subject}" if job.subject else title,
         body=body,
         url=job_url(job),

@@ -20,12 +20,11 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from jobs.models import Job
-from jobs.services import job_fail, job_send
+from jobs.services import job_discard_upload, job_fail, job_send
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +76,7 @@ def jobs_sweep(*, now: dt.datetime | None = None) -> JobSweep:
 def _give_up(job: Job, message: str, swept: JobSweep) -> None:
     logger.warning("job %s (%s) stuck %s: %s", job.pk, job.kind, job.status, message)
     job_fail(job, message)
-    upload = job.params.get("upload") if isinstance(job.params, dict) else None
-    if isinstance(upload, str) and upload.startswith("jobs/uploads/"):
-        default_storage.delete(upload)  # no runner will read it now
+    job_discard_upload(job)  # no runner will read it now
     swept.failed.append(job.pk)
 
 

@@ -6,14 +6,9 @@ confirmation leads to its progress page instead of waiting for the import."""
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
-
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.shortcuts import redirect
 from import_export.admin import ImportMixin
 
@@ -26,7 +21,7 @@ from appraisal.resources import (
     SettlementResource,
 )
 from common.admin import ClerkImportMixin
-from common.import_files import import_file_discard, stored_path
+from common.import_files import import_file_to_private_media
 from common.importing import import_summary
 from jobs.models import Job
 from jobs.reporting import job_report
@@ -129,11 +124,7 @@ class SettlementAdmin(EmployeeSearchMixin, ClerkImportMixin, ImportMixin, ReadOn
         # The preview's file moves to private storage for the job (the worker may run on
         # another host than the preview's folder), and the preview's copy is deleted.
         name = confirm_form.cleaned_data["import_file_name"]
-        suffix = Path(name).suffix or ".xlsx"
-        upload = default_storage.save(
-            f"jobs/uploads/{uuid.uuid4().hex}{suffix}", ContentFile(stored_path(name).read_bytes())
-        )
-        import_file_discard(name=name)
+        upload = import_file_to_private_media(name=name)
         job = job_start(
             kind=Job.Kind.SETTLEMENT_IMPORT,
             actor=request.user,

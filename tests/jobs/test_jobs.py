@@ -21,7 +21,7 @@ from appraisal.services.periods import ERROR_LOCKED
 from groups.models import ReconciliationRun
 from jobs import runners
 from jobs.models import Job
-from jobs.services import ERROR_FORBIDDEN, ERROR_UNEXPECTED, QUEUE_DOWN, job_start
+from jobs.services import ERROR_FORBIDDEN, ERROR_UNEXPECTED, QUEUE_DOWN, job_execute, job_start
 from notices.models import Notice
 from tests.appraisal.test_admin import finance_sheet, upload
 from tests.appraisal.test_visibility import PERIOD
@@ -326,8 +326,31 @@ def test_with_the_broker_down_the_job_says_it_could_not_start(client, hr, broker
     assert (job.status, job.dispatch_failed, job.error) == (Status.FAILED, True, QUEUE_DOWN)
     assert response.redirect_chain[-1][0] == reverse("jobs:detail", args=[job.pk])
     assert QUEUE_DOWN in response.content.decode()
+    # The page that started it says so too, not "started, you will be told"…
+    assert messages_of(response) == [QUEUE_DOWN]
+    # …and its owner is told, as of any job that ends.
+    notice = Notice.objects.get(recipient=hr, subject_key=f"job:{job.pk}")
+    assert (notice.kind, notice.title) == (Notice.Kind.JOB_FINISHED, "计算失败：考核期间 2026-09")
     period.refresh_from_db()
     assert period.state == Period.State.OPEN
+
+
+def test_a_job_delivered_twice_runs_once(users):
+    """The broker's redelivery (or the sweep's resend racing the original) finds the job
+    already claimed by a worker and leaves it: the work is not done twice."""
+    job = job_start(kind=Job.Kind.PERIOD_COMPUTE, actor=users["hr"], params={"period_id": 0})
+    Job.objects.filter(pk=job.pk).update(status=Status.RUNNING, error="", finished_at=None)
+    job_execute(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.error) == (Status.RUNNING, "")
+
+
+def test_a_job_of_a_kind_without_a_runner_fails_instead_of_running_forever(users, caplog):
+    job = Job.objects.create(owner=users["hr"], kind="no-such-kind", params={})
+    job_execute(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.error) == (Status.FAILED, ERROR_UNEXPECTED.format(pk=job.pk))
+    assert "no runner" in caplog.text
 
 
 # -- finance's import: a job for the sheet of a large period ------------------------------------
