@@ -418,7 +418,15 @@ def cases_per_month(user, *, today: dt.date) -> tuple[list[Figure], list[Table]]
     ]
     department_rows = _by_top_department(by_path, len(months), cells)
     return columns, [
-        Table("按规则", labels, rule_rows),
+        # Only the rules with the most cases: the title says so (the columns' totals are
+        # the chart's, over every rule).
+        Table(
+            f"按规则（案件最多的 {TOP_ROWS} 条，共 {len(by_rule)} 条）"
+            if len(by_rule) > TOP_ROWS
+            else "按规则",
+            labels,
+            rule_rows,
+        ),
         Table("按部门（含下级部门）", labels, department_rows),
     ]
 
