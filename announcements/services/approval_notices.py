@@ -22,12 +22,15 @@ from announcements.models import AnnouncementStep, Delegation
 from announcements.selectors import company_date, role_holders
 from notices.models import Notice
 from notices.services import notice_post
+from notices.services.settling import notices_settle
 
 TITLE_WAITING = "公告“{title}”等待你审批"
 BODY_WAITING = (
     "第 {position} 个审批环节（{who}），截止时间 {due}。请在后台“公告”中选择“待我审批”处理。"
 )
 STEP_NOTICE_KEY = "announcement-step:{step}"
+# escalation's daily reminder of a late step (one key per day)
+REMINDER_KEY = "approval-reminder:{step}:{day}"
 
 
 def step_approvers(step: AnnouncementStep, *, today: dt.date) -> list:
@@ -81,3 +84,13 @@ def approval_waiting_tell(step: AnnouncementStep, *, now: dt.datetime) -> int:
         )
         told += int(notice is not None)
     return told
+
+
+def steps_notices_settle(step_ids) -> int:
+    """The steps are decided or their item withdrawn: their approvers' 待审批 notices and late
+    reminders no longer ask anything (notices.services.settling)."""
+    ids = list(step_ids)
+    return notices_settle(
+        keys=[STEP_NOTICE_KEY.format(step=pk) for pk in ids],
+        key_prefixes=[REMINDER_KEY.format(step=pk, day="") for pk in ids],
+    )

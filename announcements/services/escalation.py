@@ -29,7 +29,11 @@ from django.utils import timezone
 
 from announcements.models import Announcement, AnnouncementStep, ApprovalReminder, ApproverKind
 from announcements.selectors import company_date
-from announcements.services.approval_notices import approval_waiting_tell, step_approvers
+from announcements.services.approval_notices import (
+    REMINDER_KEY,
+    approval_waiting_tell,
+    step_approvers,
+)
 from announcements.services.machine import move
 from announcements.services.routes import head_above
 from announcements.services.workflow import approver_label, step_due
@@ -44,7 +48,6 @@ REMINDER_BODY = (
     "请尽快在后台“公告”中选择“待我审批”处理。"
 )
 # Once per step and company day: a rerun the same day tells nobody twice.
-REMINDER_KEY = "approval-reminder:{step}:{day}"
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from announcements.models import Announcement, AnnouncementStep, ApproverKind, Delegation, TimeUnit
 from announcements.selectors import ROLE_PERMISSIONS, company_date
-from announcements.services.approval_notices import approval_waiting_tell
+from announcements.services.approval_notices import approval_waiting_tell, steps_notices_settle
 from announcements.services.content import announcement_check_targets
 from announcements.services.errors import (
     ERROR_COMMENT_REQUIRED,
@@ -259,6 +259,7 @@ def _record_step(
     step.decided_at = now
     step.comment = comment
     step.save(update_fields=["outcome", "decided_by", "decided_for", "decided_at", "comment"])
+    steps_notices_settle([step.pk])  # decided: no approver of it is asked any more
 
 
 @transaction.atomic
@@ -336,6 +337,9 @@ def announcement_withdraw(
     if announcement.state in (State.APPROVED, State.PUBLISHED):
         raise AnnouncementError(ERROR_WITHDRAW_APPROVED)
     announcement.current_step = 0
+    steps_notices_settle(
+        AnnouncementStep.objects.filter(announcement=announcement).values_list("pk", flat=True)
+    )
     return move(
         announcement,
         State.WITHDRAWN,

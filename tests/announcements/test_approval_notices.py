@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from announcements.services import announcement_approve, announcement_submit
+from announcements.services import (
+    announcement_approve,
+    announcement_submit,
+    announcement_withdraw,
+)
 from notices.models import Notice
 from tests.announcements.conftest import at
 from tests.factories import DelegationFactory, UserFactory, announcement_draft
@@ -52,3 +56,36 @@ def test_the_author_holding_the_role_is_not_told_of_their_own_item(leader, leade
 
     assert not waiting(leader)
     assert len(waiting(leader2)) == 1
+
+
+def unread(user) -> list[Notice]:
+    return [n for n in waiting(user) if n.read_at is None]
+
+
+def test_a_step_decided_by_a_fellow_approver_asks_the_others_no_more(
+    author, department_head, leader, leader2
+):
+    """任一公司领导: once one leader approves, the other's 待审批 notice is settled (read):
+    the bell stops counting it and the evening digest does not mail a request that is over."""
+    item = announcement_draft(author=author)
+    announcement_submit(announcement=item, actor=author, now=MONDAY)
+    announcement_approve(announcement=item, actor=department_head, now=MONDAY)
+    assert len(unread(leader)) == len(unread(leader2)) == 1
+    untouched = announcement_draft(author=author, title="另一份通知")
+    announcement_submit(announcement=untouched, actor=author, now=MONDAY)
+
+    announcement_approve(announcement=item, actor=leader, now=MONDAY)
+
+    assert not unread(leader2)
+    assert len(waiting(leader2)) == 1  # kept in 我的通知 as the record of what was asked
+    assert len(unread(department_head)) == 1  # the other item's step still waits for them
+
+
+def test_a_withdrawn_item_asks_its_approvers_nothing(author, department_head):
+    item = announcement_draft(author=author)
+    announcement_submit(announcement=item, actor=author, now=MONDAY)
+    assert len(unread(department_head)) == 1
+
+    announcement_withdraw(announcement=item, actor=author)
+
+    assert not unread(department_head)
