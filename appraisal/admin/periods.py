@@ -133,7 +133,7 @@ class PeriodAdmin(FairnessReportViews, PeriodRunActions, ViewerLinksMixin, Histo
     @admin.display(description="导出")
     def export_link(self, obj: Period) -> str:
         url = reverse("admin:appraisal_period_export", args=[obj.pk])
-        return format_html('<a href="{}">导出 xlsx</a>', url)
+        return format_html('<a href="{}">导出 Excel</a>', url)
 
     # -- the form: the code, then read-only once computed facts exist -------------------------
 

@@ -29,6 +29,12 @@ def _of_employee(field: str):
     return lambda finding: getattr(finding.employee, field) if finding.employee_id else ""
 
 
+def _inviter_cell(finding: Finding) -> str:
+    if finding.inviter_id:
+        return f"{finding.inviter.name}（{finding.inviter.employee_no}）"
+    return finding.inviter_text
+
+
 # 导出 Excel (common.admin_export): the list's rows, with what the finding's page shows of each.
 EXPORT_COLUMNS = [
     ExportColumn("类型", lambda f: f.get_kind_display(), width=16),
@@ -41,7 +47,8 @@ EXPORT_COLUMNS = [
     ExportColumn("条款", "clause_link", width=9),
     ExportColumn("说明", "detail", width=40),
     # §6.1: not for a department head who sees a confidential group's finding (the list's rule).
-    ExportColumn("邀请人", "inviter_name", width=18, shown_with="inviter_name"),
+    # An empty cell, not the list's "—", where nobody is known to have invited them.
+    ExportColumn("邀请人", _inviter_cell, width=18, shown_with="inviter_name"),
     ExportColumn("状态", lambda f: f.get_status_display(), width=10),
     ExportColumn("人力资源部决定", lambda f: f.get_decision_display(), width=16),
     ExportColumn(

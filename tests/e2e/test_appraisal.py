@@ -73,7 +73,7 @@ def test_19_finance_downloads_the_workbook_and_imports_it_back(open_page, demo, 
     period_page(page, period)
 
     with page.expect_download() as download:
-        page.get_by_role("link", name="导出 xlsx").first.click()
+        page.get_by_role("link", name="导出 Excel").first.click()
     saved = tmp_path / download.value.suggested_filename
     download.value.save_as(saved)
     shot(page, "19-finance-download")

@@ -282,7 +282,7 @@ def test_finance_guide(open_page, demo, tmp_path):
     guide_shot(page, "finance-04-period")
 
     with page.expect_download() as download:
-        page.get_by_role("link", name="导出 xlsx").first.click()
+        page.get_by_role("link", name="导出 Excel").first.click()
     saved = tmp_path / download.value.suggested_filename
     download.value.save_as(saved)
     workbook = openpyxl.load_workbook(saved)
