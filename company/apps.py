@@ -18,6 +18,7 @@ class CompanyConfig(AppConfig):
         from company import chinese
 
         chinese.name_third_party_apps()
+        chinese.name_boolean_icons()
         # For every app (a sender only if it has models): auth's receiver, connected
         # before this one, has created the app's permissions by then.
         post_migrate.connect(chinese.name_default_permissions, dispatch_uid="company.chinese")

@@ -147,3 +147,15 @@ def test_celery_beats_schedule_pages_are_chinese(client, superuser):
     assert "Crontab translation" not in task_page
     assert "每分钟（Asia/Shanghai）" in crontab_page
     assert "Human readable" not in crontab_page
+
+
+def test_yes_no_icons_and_the_search_box_have_chinese_alt_text(client, superuser):
+    """Django writes alt="True"/"False" on a yes/no cell's icon and alt="Search" on the
+    search box, with no catalogue entry (company.chinese, templates/admin/search_form.html)."""
+    EmployeeFactory()
+    client.force_login(superuser)
+    body = client.get(reverse("admin:members_employee_changelist")).content.decode()
+    assert re.search(r'<img src="[^"]*icon-(yes|no)\.svg" alt="[是否]">', body)
+    assert 'alt="搜索"' in body
+    for english in ('alt="True"', 'alt="False"', 'alt="None"', 'alt="Search"'):
+        assert english not in body

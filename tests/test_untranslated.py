@@ -50,10 +50,10 @@ DATA = re.compile(
     r"manage\.py \w+"  # a command, as typed
     r"|\S+@\S+|\b\w+(?:\.\w+)+\b|\b\w*_\w*\b|https?://\S+|\S*\*{3,}\S*"
 )
-# Not alt: Django's admin writes its icons' alt text in English without a catalogue entry
-# (alt="True"/"False" on boolean cells, alt="Search" on the search box); a browser shows
-# the icon, not the text.
-ATTRIBUTES = {"title", "placeholder", "aria-label"}
+# alt included: Django's admin writes its icons' alt text in English without a catalogue
+# entry (alt="True"/"False" on yes/no cells, alt="Search" on the search box), which
+# company.chinese and templates/admin/search_form.html put in Chinese.
+ATTRIBUTES = {"title", "placeholder", "aria-label", "alt"}
 # Selects whose options are values, not labels: a time zone's name is the same everywhere.
 DATA_SELECTS = {"timezone"}
 BUTTON_INPUTS = {"submit", "button", "reset"}
