@@ -70,8 +70,9 @@ def user(username: str):
     return get_user_model().objects.select_related("employee").get(username=username)
 
 
-def login_admin_as(page: Page, username: str, role: str) -> None:
-    """The admin login page with the name typed in (the first picture), then the front page."""
+def login_admin_as(page: Page, username: str, role: str, *sections: str) -> None:
+    """The admin login page with the name typed in (the first picture), then the front page:
+    the 工作台 with the role's ``sections`` (docs/dashboard.md)."""
     page.goto("/admin/login/")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
@@ -79,6 +80,9 @@ def login_admin_as(page: Page, username: str, role: str) -> None:
     page.get_by_role("button", name="登录").click()
     expect(page).to_have_url(re.compile(r"/admin/$"))
     front_page(page, username)
+    for section in sections:
+        expect(page.locator(f"#{section}")).to_be_visible()
+    expect(page.locator("#all-models")).to_be_attached()  # the model list, one click away
     guide_shot(page, f"{role}-02-front")
 
 
@@ -97,8 +101,16 @@ def heading(page: Page, text: str) -> None:
 
 def test_hr_guide(open_page, demo):
     page = window(open_page)
-    login_admin_as(page, "hr", "hr")
+    login_admin_as(page, "hr", "hr", "dashboard-overview", "dashboard-waiting")
     hr = user("hr")
+
+    # A figure on the 工作台 opens the list it counts (docs/dashboard.md).
+    figure = page.locator("#dashboard-waiting a.figure").first
+    count = int(figure.inner_text())
+    figure.click()
+    expect(page).to_have_url(re.compile(r"/admin/violations/case/\?"))
+    expect(page.locator("#result_list tbody tr")).to_have_count(count)
+    page.goto("/admin/")
 
     # The queue: every proposal and appeal HR may decide, oldest first (hr-guide-cases.md).
     page.goto("/admin/violations/case/queue/")
@@ -155,7 +167,7 @@ def test_hr_guide(open_page, demo):
 
 def test_approver_guide(open_page, demo):
     page = window(open_page)
-    login_admin_as(page, "leader", "approver")
+    login_admin_as(page, "leader", "approver", "dashboard-overview")
     leader = user("leader")
 
     # 待我审批: exactly what announcement_approve would accept from them (guide-announcements.md).
@@ -221,12 +233,25 @@ def test_approver_guide(open_page, demo):
     assert assignment.state == DirectiveAssignment.State.ACCEPTED
 
 
+# -- department heads -----------------------------------------------------------------------------
+
+
+def test_head_guide(open_page, demo):
+    """A head's 工作台: their department's people (§9.12), each figure a link to its list."""
+    page = window(open_page)
+    login_admin_as(page, "head", "head", "dashboard-departments")
+    figures = page.locator("#dashboard-departments a.figure")
+    expect(figures.first).to_be_visible()
+    figures.first.click()
+    expect(page.locator("#result_list, .paginator").first).to_be_visible()
+
+
 # -- group creators and admins ------------------------------------------------------------------
 
 
 def test_creator_guide(open_page, demo):
     page = window(open_page)
-    login_admin_as(page, "creator", "creator")
+    login_admin_as(page, "creator", "creator", "dashboard-groups")
     creator = user("creator")
 
     # Their groups only (§5.1, §5.2), with the latest roster's figures (hr-guide-roster.md, 6).
@@ -268,7 +293,7 @@ def test_finance_guide(open_page, demo, tmp_path):
     period = Period.objects.get(state=Period.State.COMPUTED)
     period_lock(period=period, actor=user("hr"))
     page = window(open_page)
-    login_admin_as(page, "finance", "finance")
+    login_admin_as(page, "finance", "finance", "dashboard-finance")
 
     page.goto("/admin/appraisal/period/")
     expect(page.locator("#result_list")).to_contain_text(period.code)
