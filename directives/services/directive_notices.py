@@ -1,10 +1,13 @@
 """Telling people of directives (§7.2; issue 14, point 3): each assignee of a new directive
 (a to-do assigned to them), and the issuer when an assignee reports the work done — it waits
-for their acceptance (待验收). In-app notices, mailed in the evening digest.
+for their acceptance (待验收). In-app notices, mailed in the evening digest — except an
+assignment whose deadline comes before that digest is written: mailed at once, or the
+assignee could learn of it only after the deadline, when a §7.2 case is already proposed.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
@@ -15,6 +18,7 @@ from common.actors import Actor
 from directives.models import Directive, DirectiveAssignment
 from notices.models import Notice
 from notices.services import notice_post
+from notices.services.digests import next_digest_at
 
 TITLE_ASSIGNED = "新的指令：请在 {deadline} 前完成"
 TITLE_DONE = "{name} 报告指令 #{pk} 已完成，等待你验收"
@@ -35,10 +39,15 @@ def _my_directive_url(assignment_pk: int) -> str:
 
 
 def directive_tell_assignees(
-    directive: Directive, assignments: Iterable[DirectiveAssignment], actor: Actor
+    directive: Directive,
+    assignments: Iterable[DirectiveAssignment],
+    actor: Actor,
+    *,
+    now: dt.datetime | None = None,
 ) -> int:
     """Each assignee with a login is told of their part of ``directive`` (not whoever
-    recorded it, who knows). Queries: the assignees' logins, then notice_post each."""
+    recorded it, who knows) — mailed at once when the deadline comes before the next digest
+    (next_digest_at after ``now``). Queries: the assignees' logins, then notice_post each."""
     by_employee = {a.employee_id: a for a in assignments}
     users = (
         get_user_model()
@@ -49,6 +58,7 @@ def directive_tell_assignees(
         users = users.exclude(pk=actor.pk)
     title = TITLE_ASSIGNED.format(deadline=_day_time(directive.deadline))
     body = f"{directive.issuer.name} 在{directive.group.name}下达的指令（§7.2）：\n{directive.text}"
+    urgent = directive.deadline < next_digest_at(now or timezone.now())
     told = 0
     for user in users:
         assignment = by_employee[user.employee.pk]
@@ -59,6 +69,7 @@ def directive_tell_assignees(
             body=body,
             url=_my_directive_url(assignment.pk),
             subject_key=ASSIGNED_KEY.format(pk=assignment.pk),
+            urgent=urgent,
         )
         told += int(notice is not None)
     return told

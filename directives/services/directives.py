@@ -185,7 +185,7 @@ def directive_create(
         )
         for a in assignments
     )
-    directive_tell_assignees(directive, assignments, actor)  # each assignee's inbox
+    directive_tell_assignees(directive, assignments, actor, now=now)  # each assignee's inbox
     return directive
 
 

@@ -41,7 +41,11 @@ RETRY_PERMISSION = "notices.change_emaildelivery"
 # a proposal opens the CASE_EXPLANATION_WORKING_DAYS window to explain (one working day by
 # default, shorter than a digest may take), a confirmation the appeal window (§7.1). Both
 # clocks count from the in-app notice (violations.services.telling), never from the email.
-URGENT_KINDS = frozenset({Notice.Kind.CASE_PROPOSED, Notice.Kind.CASE_CONFIRMED})
+# A deadline reminder (§7.2 directives, §9.9 questions) is sent one working day before the
+# deadline: in the evening's digest it could arrive after it, when a case is already proposed.
+URGENT_KINDS = frozenset(
+    {Notice.Kind.CASE_PROPOSED, Notice.Kind.CASE_CONFIRMED, Notice.Kind.DEADLINE_REMINDER}
+)
 
 ERROR_NOT_YOURS = "这条通知不是发给你的。"
 ERROR_RETRY_FORBIDDEN = "只有人力资源部可以重新发送邮件。"
@@ -61,20 +65,22 @@ def notice_post(
     url: str = "",
     subject_key: str = "",
     email: bool = True,
+    urgent: bool = False,
 ) -> Notice | None:
     """Tell ``recipient`` (a login) something; returns the notice, or None when nobody can be
     told (no login, or an inactive one: a leaver is told nothing).
 
     The same ``subject_key`` never tells the same person twice (returns the first notice,
     and queues no second email). With ``email``, the notice waits for the person's daily
-    digest (digests.digests_compose); an urgent one (URGENT_KINDS) is mailed instead, queued
-    in the caller's transaction and sent after it commits (emails_send_due) — when the login
-    has an address and its owner has not turned email off.
+    digest (digests.digests_compose); an urgent one (its kind in URGENT_KINDS, or ``urgent``:
+    the caller knows the digest comes too late, e.g. a deadline before the next digest) is
+    mailed instead, queued in the caller's transaction and sent after it commits
+    (emails_send_due) — when the login has an address and its owner has not turned email off.
     """
     if recipient is None or not recipient.is_active:
         return None
     title = title[: Notice._meta.get_field("title").max_length]
-    urgent = kind in URGENT_KINDS
+    urgent = urgent or kind in URGENT_KINDS
     fields = {
         "kind": kind,
         "title": title,

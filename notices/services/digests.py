@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import NoReverseMatch, reverse
@@ -39,11 +40,39 @@ DIGEST_TITLE = "每日通知摘要：{day}（{count} 条未读）"
 DIGEST_GREETING = "{name}，你好：\n\n以下是你尚未阅读的 {count} 条通知（截至 {day} {time}）："
 DIGEST_ALL = "全部通知：{url}"
 DIGEST_OPT_OUT = "不想再收到邮件，可在“我的通知”页面关闭邮件提醒（站内通知照常显示）。"
+# The beat entry that writes the digests (config/settings/base.py): its hours and minutes
+# are when a notice left for the digest reaches a mailbox.
+DIGEST_SCHEDULE = "notices-daily-digest"
+# The digest is scheduled each evening (17:30): a run before this local hour is that
+# evening's run delayed past midnight (a worker down, a backlog), and carries its day —
+# else the day would have no digest and the next evening's would be a second one.
+DIGEST_DAY_ENDS_AT = dt.time(12)
 
 
 def day_label(day: dt.date) -> str:
     """2026年11月24日, as people read a date."""
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def digest_day(now: dt.datetime) -> dt.date:
+    """The day a digest written at ``now`` is for: the local date, or the day before when it
+    runs before DIGEST_DAY_ENDS_AT (the evening's run, late)."""
+    local = timezone.localtime(now, timezone.get_default_timezone())
+    if local.time() < DIGEST_DAY_ENDS_AT:
+        return local.date() - dt.timedelta(days=1)
+    return local.date()
+
+
+def next_digest_at(now: dt.datetime) -> dt.datetime:
+    """When the next digest is written after ``now``, by the beat schedule's crontab
+    (settings.CELERY_BEAT_SCHEDULE[DIGEST_SCHEDULE], local time, daily)."""
+    schedule = settings.CELERY_BEAT_SCHEDULE[DIGEST_SCHEDULE]["schedule"]
+    times = sorted(dt.time(hour, minute) for hour in schedule.hour for minute in schedule.minute)
+    zone = timezone.get_default_timezone()
+    local = timezone.localtime(now, zone)
+    later = [t for t in times if t > local.time()]
+    day = local.date() if later else local.date() + dt.timedelta(days=1)
+    return timezone.make_aware(dt.datetime.combine(day, (later or times)[0]), zone)
 
 
 def digest_waiting(*, now: dt.datetime, day: dt.date) -> QuerySet[Notice]:
@@ -71,10 +100,11 @@ def digest_waiting(*, now: dt.datetime, day: dt.date) -> QuerySet[Notice]:
 
 @transaction.atomic
 def digests_compose(*, now: dt.datetime | None = None) -> int:
-    """Write today's digest of each person with notices waiting (digest_waiting); returns
-    how many were written. They are sent by emails_send_due (the task calls it next)."""
+    """Write the day's digest (digest_day) of each person with notices waiting
+    (digest_waiting); returns how many were written. They are sent by emails_send_due (the
+    task calls it next)."""
     now = now or timezone.now()
-    day = timezone.localdate(now, timezone.get_default_timezone())
+    day = digest_day(now)
     by_person: dict[int, list[Notice]] = defaultdict(list)
     for notice in digest_waiting(now=now, day=day):
         by_person[notice.recipient_id].append(notice)
@@ -110,7 +140,7 @@ def _digest(notices: list[Notice], now: dt.datetime, day: dt.date) -> EmailDeliv
     local = timezone.localtime(now, timezone.get_default_timezone())
     lines = [
         DIGEST_GREETING.format(
-            name=name, count=len(notices), day=day_label(day), time=f"{local:%H:%M}"
+            name=name, count=len(notices), day=day_label(local.date()), time=f"{local:%H:%M}"
         )
     ]
     for number, notice in enumerate(notices, start=1):

@@ -8,7 +8,7 @@ import pytest
 
 from directives.models import Directive
 from directives.services import assignment_acknowledge, assignment_done, directive_create
-from notices.models import Notice
+from notices.models import EmailDelivery, EmailPreference, Notice
 from tests.directives.conftest import at
 
 Kind = Notice.Kind
@@ -59,3 +59,39 @@ def test_the_issuer_recording_it_for_the_assignee_is_not_told(directive, staff, 
     assignment_done(assignment=assignment, note="电话里说做完了", actor=leader)
 
     assert not Notice.objects.filter(recipient=leader).exists()
+
+
+@pytest.mark.parametrize(
+    ("deadline", "mailed_at_once"),
+    [
+        (at(9, 30, 17), True),  # before the 17:30 digest: the digest would come too late
+        (at(9, 30, 18), False),  # after it: the evening's digest tells them in time
+    ],
+)
+def test_a_deadline_before_the_next_digest_is_mailed_at_once(
+    hr, boss, office, staff, national_day, deadline, mailed_at_once
+):
+    user = staff[0].user
+    user.email = "zhangwei@example.com"
+    user.save()
+    directive_create(
+        text="今天下班前把样品寄出", issuer=boss, group=office, given_at=at(9, 30, 9),
+        now=at(9, 30, 9), deadline=deadline, employees=staff[:1], actor=hr,
+    )  # fmt: skip
+    [notice] = Notice.objects.filter(recipient=user, kind=Kind.TODO_ASSIGNED)
+    assert notice.in_digest is not mailed_at_once
+    emails = EmailDelivery.objects.filter(notice=notice, to="zhangwei@example.com")
+    assert emails.exists() is mailed_at_once
+
+
+def test_an_urgent_directive_still_honours_the_email_opt_out(hr, boss, office, staff, national_day):
+    user = staff[0].user
+    user.email = "zhangwei@example.com"
+    user.save()
+    EmailPreference.objects.create(user=user, email_on=False)
+    directive_create(
+        text="今天下班前把样品寄出", issuer=boss, group=office, given_at=at(9, 30, 9),
+        now=at(9, 30, 9), deadline=at(9, 30, 17), employees=staff[:1], actor=hr,
+    )  # fmt: skip
+    assert Notice.objects.filter(recipient=user, kind=Kind.TODO_ASSIGNED).exists()
+    assert not EmailDelivery.objects.exists()

@@ -10,14 +10,26 @@ import datetime as dt
 import logging
 
 import pytest
+from celery.schedules import crontab
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from notices.models import EmailDelivery, EmailPreference, Notice
-from notices.services import EMAIL_FOOTER, emails_retry, emails_send_due, notice_post
-from notices.services.digests import DIGEST_LOOKBACK, digests_compose
+from notices.services import (
+    EMAIL_FOOTER,
+    URGENT_KINDS,
+    emails_retry,
+    emails_send_due,
+    notice_post,
+)
+from notices.services.digests import (
+    DIGEST_LOOKBACK,
+    DIGEST_SCHEDULE,
+    digests_compose,
+    next_digest_at,
+)
 from notices.tasks import send_digests
 from tests.factories import EmployeeFactory, UserFactory
 
@@ -226,3 +238,45 @@ def test_the_digest_query_count_is_flat_as_people_grow(seeded, django_assert_num
     people(2, 30)
     with django_assert_num_queries(len(few.captured_queries)):
         assert digests_compose(now=EVENING) == 30
+
+
+def test_a_caller_may_mark_one_notice_urgent(lina, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        notice = tell(lina, 1, urgent=True)  # e.g. a to-do due before the evening's digest
+
+    assert not notice.in_digest
+    assert [m.to for m in mail.outbox] == [["lina@example.com"]]
+    assert tell(lina, 2, urgent=False).in_digest  # the kind's own urgency otherwise
+
+
+def test_deadline_reminders_are_urgent():
+    assert Notice.Kind.DEADLINE_REMINDER in URGENT_KINDS
+
+
+def test_the_next_digest_follows_the_beat_schedule(settings):
+    shanghai = timezone.get_default_timezone()
+
+    def local(day: int, hour: int, minute: int = 0) -> dt.datetime:
+        return dt.datetime(2026, 12, day, hour, minute, tzinfo=shanghai)
+
+    assert next_digest_at(local(7, 10)) == local(7, 17, 30)
+    assert next_digest_at(local(7, 17, 30)) == local(8, 17, 30)  # this one is being written
+    assert next_digest_at(local(7, 23)) == local(8, 17, 30)
+    settings.CELERY_BEAT_SCHEDULE = {
+        **settings.CELERY_BEAT_SCHEDULE,
+        DIGEST_SCHEDULE: {"task": "notices.send_digests", "schedule": crontab(hour=8, minute=0)},
+    }
+    assert next_digest_at(local(7, 10)) == local(8, 8)
+
+
+def test_a_run_delayed_past_midnight_is_the_evenings_digest(lina):
+    # The 17:30 run of Dec 7 is held up (a worker down) and runs at 00:30 on Dec 8, Shanghai.
+    told_at([tell(lina, 1)], EVENING - dt.timedelta(hours=1))
+    after_midnight = dt.datetime(2026, 12, 7, 16, 30, tzinfo=dt.UTC)
+    assert digests_compose(now=after_midnight) == 1
+    assert EmailDelivery.objects.get().day == dt.date(2026, 12, 7)
+    # Dec 8's own evening digest still goes out: no day is skipped.
+    told_at([later := tell(lina, 2)], after_midnight + dt.timedelta(hours=2))
+    assert digests_compose(now=EVENING + dt.timedelta(days=1)) == 1
+    later.refresh_from_db()
+    assert later.digest.day == dt.date(2026, 12, 8)
