@@ -24,7 +24,7 @@ from announcements.selectors import announcements_waiting_count
 from appraisal.exceptions import AppraisalError
 from appraisal.models import Period, Result, SettlementImport
 from appraisal.selectors import local_range
-from appraisal.services.periods import check_move
+from appraisal.services.periods import check_lock
 from company.roles import COMPANY_LEADERS, FINANCE, HR
 from directives.models import DirectiveAssignment
 from directives.selectors import directives_visible_to
@@ -465,7 +465,7 @@ def _by_top_department(rows: Iterable[dict], n: int, cells) -> list[tuple[str, l
 
 def current_period(user, *, today: dt.date) -> PeriodState | None:
     """The period HR works on: the earliest not locked that has begun (else the latest), its
-    state, and what stops locking it — the lock service's own check (check_move)."""
+    state, and what stops locking it — the lock service's own check (check_lock)."""
     begun = Period.objects.filter(starts_on__lte=today)
     period = (
         begun.exclude(state=Period.State.LOCKED).order_by("starts_on", "pk").first()
@@ -476,7 +476,7 @@ def current_period(user, *, today: dt.date) -> PeriodState | None:
     blockers = []
     if period.state != Period.State.LOCKED:
         try:
-            check_move(period, Period.State.LOCKED)
+            check_lock(period)
         except AppraisalError as refusal:
             blockers.append(str(refusal))
     waiting = None

@@ -24,6 +24,7 @@ from appraisal.exceptions import AppraisalError
 from appraisal.models import Period, PeriodTransition, period_bounds
 from appraisal.selectors import corrections_waiting
 from common.actors import Actor, actor_may, actor_user
+from jobs.models import Job
 
 State = Period.State
 COMPUTE_PERMISSION = "appraisal.compute_period"
@@ -41,6 +42,7 @@ ERROR_NOT_WAITED_FOR = (
     "没有锁定期间的更正在等待考核期间 {code}，未新建。其他考核期间请用“增加考核期间”添加。"
 )
 ERROR_FORBIDDEN = "考核期间 {code} 当前为“{current}”，不能改为“{target}”。"
+ERROR_COMPUTING = "考核期间 {code} 正在后台计算，计算完成后才能锁定。"
 
 # The moves a period may make (from, to).
 ALLOWED: set[tuple[str, str]] = {
@@ -81,6 +83,20 @@ def check_move(period: Period, target: str) -> None:
                 code=period.code, current=period.get_state_display(), target=State(target).label
             )
         )
+
+
+def check_lock(period: Period) -> None:
+    """AppraisalError unless ``period`` may be locked now: the move is allowed, and no
+    computation of it is queued or running (jobs.Job, appraisal.jobs.period_compute_job) —
+    it would replace the results after the lock. One query beyond the move's check."""
+    check_move(period, State.LOCKED)
+    computing = Job.objects.filter(
+        kind=Job.Kind.PERIOD_COMPUTE,
+        status__in=[Job.Status.PENDING, Job.Status.RUNNING],
+        params__period_id=period.pk,
+    )
+    if computing.exists():
+        raise AppraisalError(ERROR_COMPUTING.format(code=period.code))
 
 
 def move(
@@ -161,9 +177,11 @@ def period_create_for_corrections(*, code: str, actor: Actor) -> Period:
 
 @transaction.atomic
 def period_lock(*, period: Period, actor: Actor) -> Period:
-    """HR locks a computed period: from now on it never changes."""
+    """HR locks a computed period: from now on it never changes. Refused while a
+    computation of it waits or runs in the background (check_lock)."""
     check_permission(actor, State.LOCKED)
     period = lock_row(period)
+    check_lock(period)
     period.locked_at = timezone.now()
     period.locked_by = actor_user(actor)
     return move(period, State.LOCKED, actor=actor, fields=("locked_at", "locked_by"))

@@ -19,12 +19,16 @@ from appraisal.services import (
 )
 from appraisal.services.periods import (
     ERROR_ALREADY_LOCKED,
+    ERROR_COMPUTING,
     ERROR_LOCKED,
     ERROR_LOCKED_SCORING,
     ERROR_NOT_COMPUTED,
     ERROR_NOT_HR,
+    check_lock,
 )
 from common.actors import SystemActor
+from dashboard.selectors import current_period
+from jobs.models import Job
 from members.selectors import person_label
 
 pytestmark = pytest.mark.django_db
@@ -120,3 +124,42 @@ def test_the_period_page_shows_its_timeline(client, october, hr, finance, who):
     assert "计算与锁定记录" in page
     assert "系统" in page  # the task's computation
     assert person_label(hr) in page
+
+
+@pytest.mark.parametrize("status", [Job.Status.PENDING, Job.Status.RUNNING])
+def test_a_period_cannot_be_locked_while_its_computation_is_queued_or_running(october, hr, status):
+    period_compute(period=october, actor=hr)
+    Job.objects.create(
+        owner=hr, kind=Job.Kind.PERIOD_COMPUTE, status=status, params={"period_id": october.pk}
+    )
+    with pytest.raises(AppraisalError, match="正在后台计算，计算完成后才能锁定"):
+        period_lock(period=october, actor=hr)
+    october.refresh_from_db()
+    assert october.state == State.COMPUTED
+    # The dashboard says the same: the lock's own check.
+    shown = current_period(hr, today=october.starts_on)
+    assert shown.blockers == [ERROR_COMPUTING.format(code="2026-10")]
+    assert not shown.lockable
+
+
+def test_another_periods_job_or_a_finished_one_does_not_stop_the_lock(october, hr):
+    period_compute(period=october, actor=hr)
+    november = period_get_or_create(code="2026-11")
+    for kind, status, period in [
+        (Job.Kind.PERIOD_COMPUTE, Job.Status.DONE, october),
+        (Job.Kind.PERIOD_COMPUTE, Job.Status.FAILED, october),
+        (Job.Kind.PERIOD_COMPUTE, Job.Status.PENDING, november),
+        (Job.Kind.PERIOD_EXPORT, Job.Status.RUNNING, october),
+    ]:
+        Job.objects.create(owner=hr, kind=kind, status=status, params={"period_id": period.pk})
+    assert current_period(hr, today=october.starts_on).lockable
+    period_lock(period=october, actor=hr)
+    october.refresh_from_db()
+    assert october.state == State.LOCKED
+
+
+def test_the_lock_check_is_one_query(october, hr, django_assert_num_queries):
+    period_compute(period=october, actor=hr)
+    october.refresh_from_db()
+    with django_assert_num_queries(1):
+        check_lock(october)
