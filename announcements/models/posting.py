@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from groups.models import ChatGroup
 from members.models import Employee
@@ -43,7 +44,7 @@ class Publication(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.group} · {self.posted_at:%Y年%-m月%-d日 %H:%M}"
+        return f"{self.group} · {timezone.localtime(self.posted_at):%Y年%-m月%-d日 %H:%M}"
 
 
 class Acknowledgement(models.Model):
@@ -69,4 +70,4 @@ class Acknowledgement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.employee} · {self.at:%Y年%-m月%-d日 %H:%M}"
+        return f"{self.employee} · {timezone.localtime(self.at):%Y年%-m月%-d日 %H:%M}"

@@ -25,7 +25,7 @@ from notices.services import notice_post
 log = logging.getLogger(__name__)
 
 TODOS_OPENED_TITLE = "{group}：{count} 项新的群成员待办"
-TODOS_OPENED_LINE = "- {kind}：{finding}（截止 {due:%Y-%m-%d}）"
+TODOS_OPENED_LINE = "- {kind}：{finding}（截止 {due:%Y年%-m月%-d日}）"
 TODOS_OPENED_BODY = (
     "根据《公司内部微信群管理办法》{clause}，核对群成员名单发现以下事项需要你处理：\n"
 )

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from announcements.models import Announcement
+from announcements.models import Acknowledgement, Announcement, Publication
 from announcements.selectors import (
     acknowledgements_pending_for,
     announcement_unacknowledged_employees,
@@ -181,3 +181,13 @@ def test_the_reader_s_page_query_count_stays_flat(
     add(6)
     with django_assert_max_num_queries(len(first.captured_queries)):
         assert len([a.title for a in acknowledgements_pending_for(clerk)]) == 7
+
+
+def test_a_posting_and_a_confirmation_read_in_the_companys_time():
+    # 01:30 UTC is 09:30 in Shanghai: the row names the moment people saw, not UTC's.
+    moment = dt.datetime(2026, 11, 24, 1, 30, tzinfo=dt.UTC)
+    posted = Publication(group=ChatGroup(name="俊马工作群"), posted_at=moment)
+    confirmed = Acknowledgement(employee=Employee(name="李娜"), at=moment)
+    assert str(posted) == "俊马工作群 · 2026年11月24日 09:30"
+    assert str(confirmed).endswith(" · 2026年11月24日 09:30")
+    assert str(confirmed).startswith("李娜")

@@ -37,6 +37,8 @@ def test_the_creator_is_told_of_the_todos_opened_for_them_once(
     assert "拉入群：应入群未入群：李娜" in body
     assert "移出群：无关人员：快递小哥" in body
     assert "§5.1" in notices[0].body
+    due = RosterAction.objects.filter(owner=RosterAction.Owner.CREATOR).first().due_on
+    assert f"（截止 {due.year}年{due.month}月{due.day}日）" in body  # the house's date
     url = reverse("admin:groups_rosteraction_changelist") + "?status__exact=open"
     assert {n.url for n in notices} == {url}
     assert RosterAction.objects.filter(owner=RosterAction.Owner.CREATOR).count() == 2
