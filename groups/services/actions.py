@@ -24,6 +24,7 @@ from django.urls import NoReverseMatch, reverse
 
 from groups import naming
 from groups.models import RosterAction
+from groups.selectors import can_view_roster
 from members.models import Employee
 from notices.models import Notice
 from notices.services import notice_post
@@ -73,6 +74,18 @@ CLAUSE_OF_OWNER: dict[str, str] = {
 }
 
 
+def may_open_todo(user, action: RosterAction) -> bool:
+    """Whether ``user`` can open ``action`` where a notice sends them: a member's rename on
+    their own page, always; a creator's to-do in the to-do list, only where they may see the
+    group's roster (can_view_roster: a confidential group's, §6.1, only HR and its admins
+    see) — nobody is told of what they cannot open. Asked of confidential groups alone: a
+    creator sees their other groups' rosters (staffing.CREATOR_PERMISSIONS), and the
+    reminder's queries stay flat."""
+    if action.owner != RosterAction.Owner.CREATOR or not action.group.is_confidential:
+        return True
+    return user is None or can_view_roster(user, action.group)  # no login: nobody to tell
+
+
 def _reminder_url(owners: set[str], user) -> str:
     """A creator's to-dos are in the admin's to-do list (a staff login), a member's rename
     on their /me/ page."""
@@ -113,7 +126,17 @@ def roster_actions_remind_overdue(*, today: dt.date) -> ReminderResult:
     the counts (ReminderResult.overdue).
     """
     overdue = tuple(roster_actions_overdue(today=today))
-    to_remind = [a for a in overdue if a.last_reminded_on != today]
+    may_open: dict[tuple[int | None, int, str], bool] = {}  # asked once per person and group
+    for a in overdue:
+        key = (a.assignee_id, a.group_id, a.owner)
+        if key not in may_open:
+            may_open[key] = a.assignee is None or may_open_todo(a.assignee.user, a)
+    # A to-do its assignee cannot open is not reminded (nor marked so): HR's list shows it.
+    to_remind = [
+        a
+        for a in overdue
+        if a.last_reminded_on != today and may_open[a.assignee_id, a.group_id, a.owner]
+    ]
     by_assignee: dict[int, list[RosterAction]] = defaultdict(list)
     for action in to_remind:
         if action.assignee_id:

@@ -17,7 +17,7 @@ from typing import cast
 from django.db import transaction
 
 from groups.models import RosterAction
-from groups.services.actions import CLAUSE_OF_OWNER, _reminder_url
+from groups.services.actions import CLAUSE_OF_OWNER, _reminder_url, may_open_todo
 from members.models import Employee
 from notices.models import Notice
 from notices.services import notice_post
@@ -54,7 +54,9 @@ def roster_todos_tell_opened(*, action_ids: Iterable[int]) -> int:
     """Tell each assignee of the open creator to-dos ``action_ids`` what was opened for them,
     one notice per assignee and group; returns how many notices were posted.
 
-    Queries: one load of the to-dos with the assignees' logins, then notice_post per notice."""
+    Nobody is told of to-dos they cannot open (actions.may_open_todo: a confidential group's
+    roster, §6.1). Queries: one load of the to-dos with the assignees' logins, then per
+    notice notice_post (and, for a confidential group, the roster permission check)."""
     actions = (
         RosterAction.objects.filter(
             pk__in=list(action_ids),
@@ -71,6 +73,8 @@ def roster_todos_tell_opened(*, action_ids: Iterable[int]) -> int:
     told = 0
     for todos in by_assignee.values():
         user = cast(Employee, todos[0].assignee).user
+        if not may_open_todo(user, todos[0]):  # one group per notice: a confidential one's
+            continue
         body = TODOS_OPENED_BODY.format(clause=CLAUSE_OF_OWNER[RosterAction.Owner.CREATOR])
         body += "\n".join(
             TODOS_OPENED_LINE.format(kind=a.get_kind_display(), finding=a.finding, due=a.due_on)

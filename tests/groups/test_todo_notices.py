@@ -3,12 +3,17 @@ one notice per creator and group for the to-dos opened together, listing them.""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from groups.models import Finding, RosterAction
+from groups.selectors import can_view_roster
+from groups.services.actions import roster_actions_remind_overdue
 from notices.models import Notice
-from tests.factories import UserFactory
+from tests.factories import ChatGroupFactory, UserFactory
 from tests.groups.test_reconcile import reconcile
 from tests.groups.test_routing import without
 
@@ -55,3 +60,40 @@ def test_a_creator_without_a_login_is_not_told_and_nothing_fails(
         reconcile(company.office, *without("销售部-李娜"))
     assert RosterAction.objects.filter(finding__kind=Finding.Kind.MISSING).exists()
     assert not Notice.objects.exists()
+
+
+@pytest.fixture
+def secret(company):
+    """A confidential group (§6.1, like 俊马管理群) that 赵敏 created: its roster is HR's and
+    its admins' only (groups.selectors.can_view_roster)."""
+    return ChatGroupFactory(
+        code="secret", name="机密群", creator=company.hr_head, is_confidential=True
+    )
+
+
+def test_a_confidential_groups_creator_is_not_told_of_todos_they_cannot_open(
+    seeded, company, creator_login, secret, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        reconcile(secret, "快递小哥")
+    todo = RosterAction.objects.get(group=secret, owner=RosterAction.Owner.CREATOR)
+    assert todo.assignee == company.hr_head
+    assert not can_view_roster(creator_login, secret)
+    assert not Notice.objects.filter(recipient=creator_login).exists()
+    # Overdue, they are not reminded either (HR's list shows the to-do).
+    result = roster_actions_remind_overdue(today=todo.due_on + dt.timedelta(days=1))
+    assert result.reminded == 0
+    assert not Notice.objects.filter(recipient=creator_login).exists()
+
+
+def test_a_confidential_groups_creator_who_may_see_its_roster_is_told(
+    seeded, company, creator_login, secret, django_capture_on_commit_callbacks
+):
+    creator_login.user_permissions.add(Permission.objects.get(codename="view_rostersnapshot"))
+    with django_capture_on_commit_callbacks(execute=True):
+        reconcile(secret, "快递小哥")
+    assert Notice.objects.filter(recipient=creator_login, kind=Notice.Kind.TODO_ASSIGNED).exists()
+    todo = RosterAction.objects.get(group=secret, owner=RosterAction.Owner.CREATOR)
+    result = roster_actions_remind_overdue(today=todo.due_on + dt.timedelta(days=1))
+    assert result.reminded == 1
+    assert Notice.objects.filter(recipient=creator_login, kind=Notice.Kind.ROSTER_TODO).exists()
