@@ -5,6 +5,7 @@ violations.services.guards) — and superusers are no clerks to tell."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
 from django.utils import timezone
@@ -70,3 +71,26 @@ def test_a_clerk_appealing_their_own_case_is_not_asked_to_decide_it(hr, hr2, see
     assert not told(hr3)
     assert not told(hr)
     assert len(told(hr2)) == 1
+
+
+def test_when_no_clerk_may_decide_the_superusers_are_told_and_a_warning_logged(
+    employee, hr, superuser, seeded, caplog
+):
+    # hr confirmed the case; no other clerk holds the decide permission.
+    case = confirmed_case(employee.employee, hr)
+    with caplog.at_level(logging.WARNING, logger="violations.services.notify"):
+        case_appeal(case=case, actor=employee, comment="不是我发的")
+
+    [notice] = told(superuser)
+    assert notice.url == f"/admin/violations/case/{case.pk}/change/"
+    assert not told(hr)
+    assert f"no HR clerk may decide the appeal of case {case.pk}" in caplog.text
+
+
+def test_a_superuser_who_confirmed_is_not_told_either(employee, superuser, seeded, caplog):
+    case = confirmed_case(employee.employee, superuser)
+    with caplog.at_level(logging.WARNING, logger="violations.services.notify"):
+        case_appeal(case=case, actor=employee, comment="不是我发的")
+
+    assert not Notice.objects.filter(kind=Kind.APPEAL_ARRIVED).exists()
+    assert "told 0 superuser(s)" in caplog.text

@@ -10,8 +10,10 @@ the appeal clock is telling.py's (explanation_due, told_at).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,6 +23,8 @@ from notices.models import Notice
 from notices.services import notice_post
 from violations.models import Case
 from violations.services.guards import DECIDE_PERMISSION, parties
+
+log = logging.getLogger(__name__)
 
 TITLE_PROPOSED = "有一项违规待人力资源部审核，你可以在页面上说明"
 TITLE_CONFIRMED = "你的违规案件 #{pk} 已确认"
@@ -144,12 +148,29 @@ def notify_appeal_arrived(case: Case, appellant: Actor) -> list[Notice]:
     violations.decide_case, superusers left out (logins_with_perm), and never the parties of
     the case (guards.parties: the employee, §9.8 joint heads), whoever confirmed it nor
     whoever filed the appeal: the four-eyes rules of case_decide_appeal, so nobody is asked
-    to decide what they may not. Queries: the parties, the holders, notice_post each."""
-    excluded = parties(case) | {case.confirmed_by_id, appellant.pk}
+    to decide what they may not. When those rules leave no clerk (a small HR team), the
+    active superusers outside them are told instead — they may decide it — and a warning is
+    logged, so an appeal never waits unseen. Queries: the parties, the holders (then the
+    superusers), notice_post each."""
+    excluded = [pk for pk in parties(case) | {case.confirmed_by_id, appellant.pk} if pk]
     body = f"{_facts(case)}\n\n申诉理由见案件页面；请确认人以外的人力资源部同事裁决。"
     url = reverse("admin:violations_case_change", args=[case.pk])
     told = []
-    for user in logins_with_perm(DECIDE_PERMISSION).exclude(pk__in=[pk for pk in excluded if pk]):
+    deciders = list(logins_with_perm(DECIDE_PERMISSION).exclude(pk__in=excluded))
+    if not deciders:
+        deciders = list(
+            get_user_model()
+            .objects.filter(is_superuser=True, is_active=True)
+            .exclude(pk__in=excluded)
+            .order_by("pk")
+        )
+        log.warning(
+            "violations: no HR clerk may decide the appeal of case %s (four eyes); "
+            "told %s superuser(s) instead",
+            case.pk,
+            len(deciders),
+        )
+    for user in deciders:
         notice = notice_post(
             recipient=user,
             kind=Notice.Kind.APPEAL_ARRIVED,
