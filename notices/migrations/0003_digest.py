@@ -5,6 +5,13 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def drop_digests(apps, schema_editor):
+    """Backwards only: before EmailDelivery.notice is NOT NULL again, the digests (no notice)
+    go — the schema before digests cannot hold them."""
+    EmailDelivery = apps.get_model("notices", "EmailDelivery")
+    EmailDelivery.objects.filter(notice__isnull=True).delete()
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -51,6 +58,9 @@ class Migration(migrations.Migration):
             name='notice',
             field=models.ForeignKey(blank=True, help_text='单独发送的紧急通知；每日摘要为空。', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='emails', to='notices.notice', verbose_name='通知'),
         ),
+        # Placed after the AlterField: migrating backwards runs it first (operations unapply
+        # in reverse order), so the NOT NULL can be restored.
+        migrations.RunPython(migrations.RunPython.noop, drop_digests),
         migrations.AlterField(
             model_name='notice',
             name='kind',
