@@ -40,8 +40,15 @@ CHROMIUM_ARGS = [
 ]
 # The browser's own widgets (the file button, the date field's placeholder) in Chinese, as
 # users' browsers show them: chromium on Linux takes its UI language from LANGUAGE, not
-# --lang; its catalogue is Debian's chromium-l10n (.ci/run installs it).
-CHROMIUM_ENV = {**os.environ, "LANGUAGE": "zh_CN", "LANG": "zh_CN.UTF-8"}
+# --lang; its catalogue is Debian's chromium-l10n (.ci/run installs it). LANG stays a UTF-8
+# locale the machine has (C.UTF-8): under one it lacks, chromium names every download
+# "download", its Chinese name lost.
+_LANG = os.environ.get("LANG", "")
+CHROMIUM_ENV = {
+    **os.environ,
+    "LANGUAGE": "zh_CN",
+    "LANG": _LANG if "UTF-8" in _LANG.upper() else "C.UTF-8",
+}
 PASSWORD = "junma-demo"  # the demo personas' password (DEMO_PASSWORD), as `make run` sets it
 DEMO_EMPLOYEES = 30
 TIMEOUT_MS = 15_000
