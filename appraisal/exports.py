@@ -28,21 +28,16 @@ out of step: export it again.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import IO
 
 import openpyxl
 from django.db.models import Avg, Count, OuterRef, Subquery, Sum
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
-from openpyxl.cell.rich_text import CellRichText
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from appraisal.models import Line, Period, Result
-from common.spreadsheets.cells import escape_formula
+from common.spreadsheets.sheets import Column, write_sheet, xlsx_text
 from violations.models import Sanction
 
 SUMMARY_SHEET = "汇总"
@@ -54,13 +49,6 @@ DATE_FORMAT = "yyyy-mm-dd"
 CENT = Decimal("0.01")
 YES, NO = "是", "否"
 SANCTION_LABELS = {value: str(label) for value, label in Sanction.choices}
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    width: int  # in Excel's character widths; a Chinese character takes two
-    number_format: str | None = None  # for numbers and dates; None: text, or a plain count
 
 
 SUMMARY_COLUMNS = (
@@ -132,12 +120,18 @@ def period_workbook(
     workbook = openpyxl.Workbook(write_only=True)
     summary_columns = (*SUMMARY_COLUMNS, GRADE_COLUMN) if with_grade else SUMMARY_COLUMNS
     counted = _Counter(period_workbook_rows(period), progress)
-    results = _write_sheet(
-        workbook, SUMMARY_SHEET, summary_columns, counted(_summary_rows(period, with_grade))
+    results = write_sheet(
+        workbook,
+        SUMMARY_SHEET,
+        summary_columns,
+        counted(_summary_rows(period, with_grade)),
+        ready=True,
     )
-    lines = _write_sheet(workbook, LINES_SHEET, LINE_COLUMNS, counted(_line_rows(period)))
-    departments = _write_sheet(
-        workbook, DEPARTMENTS_SHEET, DEPARTMENT_COLUMNS, _department_rows(period)
+    lines = write_sheet(
+        workbook, LINES_SHEET, LINE_COLUMNS, counted(_line_rows(period)), ready=True
+    )
+    departments = write_sheet(
+        workbook, DEPARTMENTS_SHEET, DEPARTMENT_COLUMNS, _department_rows(period), ready=True
     )
     workbook.save(out)
     return ExportSummary(period.code, period.state, results, lines, departments)
@@ -160,7 +154,7 @@ class _Counter:
             yield row
 
 
-# -- rows: plain values from values_list(), text through _text() ------------------------------
+# -- rows: plain values from values_list(), text through xlsx_text() ------------------------------
 
 
 def _summary_rows(period: Period, with_grade: bool) -> Iterator[list]:
@@ -174,13 +168,13 @@ def _summary_rows(period: Period, with_grade: bool) -> Iterator[list]:
     )
     for employee_no, name, department, deducted, warnings, final_score, *grade in rows:
         yield [
-            _text(employee_no),
-            _text(name),
-            _text(department),
+            xlsx_text(employee_no),
+            xlsx_text(name),
+            xlsx_text(department),
             deducted,
             warnings,
             final_score,
-            *map(_text, grade),
+            *map(xlsx_text, grade),
         ]
 
 
@@ -225,17 +219,17 @@ def _line_rows(period: Period) -> Iterator[list]:
         corrects,
     ) in rows:
         yield [
-            _text(employee_no),
-            _text(name),
-            _text(department_path),
+            xlsx_text(employee_no),
+            xlsx_text(name),
+            xlsx_text(department_path),
             case_id,
-            _text(f"§{clause}"),
-            _text(rule_title),
-            SANCTION_LABELS.get(sanction) or _text(sanction),
+            xlsx_text(f"§{clause}"),
+            xlsx_text(rule_title),
+            SANCTION_LABELS.get(sanction) or xlsx_text(sanction),
             occurred_on,
             points,
             YES if is_joint else NO,
-            _text(corrects),
+            xlsx_text(corrects),
         ]
 
 
@@ -253,7 +247,7 @@ def _department_rows(period: Period) -> Iterator[list]:
     )
     for row in rows:
         yield [
-            _text(row["department_path"]),
+            xlsx_text(row["department_path"]),
             row["people"],
             _cents(row["deducted"]),
             row["warnings"],
@@ -264,62 +258,3 @@ def _department_rows(period: Period) -> Iterator[list]:
 def _cents(value: Decimal | float | None) -> Decimal | None:
     """Sums and averages to two decimals (SQLite computes them in floating point)."""
     return None if value is None else Decimal(str(value)).quantize(CENT, ROUND_HALF_UP)
-
-
-# -- cells ---------------------------------------------------------------------------------
-
-
-def _text(value: str | None) -> str | CellRichText | None:
-    """A text cell: never a formula, never an error value, never refused by openpyxl."""
-    if not value:
-        return None
-    value = escape_formula(value)  # a leading ' for = + - @ tab CR NUL
-    if ILLEGAL_CHARACTERS_RE.search(value):  # control characters openpyxl raises on
-        value = ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", value)
-    if value in ERROR_CODES:  # openpyxl writes a plain "#N/A" as an error value, not as text
-        return CellRichText(value)
-    return value
-
-
-def _write_sheet(
-    workbook: openpyxl.Workbook,
-    title: str,
-    columns: Sequence[Column],
-    rows: Iterable[list],
-) -> int:
-    """Append a sheet with a bold, frozen, filterable header; return the data rows written.
-
-    A formatted column (numbers, dates) has one styled cell that every row reuses (openpyxl
-    writes an appended row at once), and text goes in as plain str, escaped: a styled or
-    typed cell made per value, as write_xlsx() does, made this export 30 % slower
-    (docs/performance.md).
-    """
-    sheet = workbook.create_sheet(title)
-    # Views and column widths are written before the first row: set them first.
-    sheet.freeze_panes = "A2"
-    for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    bold = Font(bold=True)
-    header = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, column.header)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    formatted = []
-    for index, column in enumerate(columns):
-        if column.number_format:
-            cell = WriteOnlyCell(sheet)
-            cell.number_format = column.number_format
-            formatted.append((index, cell))
-    count = 0
-    for row in rows:
-        for index, cell in formatted:
-            value = row[index]
-            if value is not None:
-                cell.value = value
-                row[index] = cell
-        sheet.append(row)
-        count += 1
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
-    return count

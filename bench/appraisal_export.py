@@ -384,7 +384,7 @@ def write_per_cell(period, output: str) -> tuple[int, int]:
 
     from appraisal import exports
 
-    def write_sheet(workbook, title, columns, rows) -> int:
+    def write_sheet(workbook, title, columns, rows, *, ready: bool = False) -> int:
         sheet = workbook.create_sheet(title)
         sheet.freeze_panes = "A2"
         for index, column in enumerate(columns, start=1):
@@ -406,7 +406,7 @@ def write_per_cell(period, output: str) -> tuple[int, int]:
             count += 1
         return count
 
-    exports._write_sheet = write_sheet
+    exports.write_sheet = write_sheet  # type: ignore[assignment]
     return write_ours(period, output + ".per-cell.xlsx")
 
 

@@ -83,9 +83,15 @@ def write_sheet(
     title: str,
     columns: Sequence[Column],
     rows: Iterable[Sequence[object]],
+    *,
+    ready: bool = False,
 ) -> int:
     """Append a sheet to a write-only ``workbook``: a bold, frozen, filterable header, then
     ``rows`` as they come (each written at once, never held); return the rows written.
+
+    ``ready``: the rows' values are cells already (text through ``xlsx_text``, numbers,
+    dates, None) and are written as they are — the appraisal workbook's 100,000 lines, where a
+    conversion per value would cost time the export was tuned for (docs/performance.md).
 
     A formatted column has one styled cell that every row reuses (openpyxl writes an
     appended row at once): a styled cell made per value cost the appraisal export 30 %
@@ -110,7 +116,7 @@ def write_sheet(
             formatted.append((index, cell))
     count = 0
     for row in rows:
-        values = [xlsx_value(value) for value in row]
+        values = list(row) if ready else [xlsx_value(value) for value in row]
         for index, cell in formatted:
             if values[index] is not None and not isinstance(values[index], str):
                 cell.value = values[index]
