@@ -15,8 +15,19 @@ Kind = Notice.Kind
 
 
 @pytest.fixture
-def directive(hr, boss, office, staff, national_day) -> Directive:
-    return directive_create(
+def issue(django_capture_on_commit_callbacks):
+    """directive_create, then its commit: the assignees are told once it commits."""
+
+    def issue_(**kwargs) -> Directive:
+        with django_capture_on_commit_callbacks(execute=True):
+            return directive_create(**kwargs)
+
+    return issue_
+
+
+@pytest.fixture
+def directive(issue, hr, boss, office, staff, national_day) -> Directive:
+    return issue(
         text="国庆后第一天提交九月销售报表",
         issuer=boss,
         group=office,
@@ -69,12 +80,12 @@ def test_the_issuer_recording_it_for_the_assignee_is_not_told(directive, staff, 
     ],
 )
 def test_a_deadline_before_the_next_digest_is_mailed_at_once(
-    hr, boss, office, staff, national_day, deadline, mailed_at_once
+    issue, hr, boss, office, staff, national_day, deadline, mailed_at_once
 ):
     user = staff[0].user
     user.email = "zhangwei@example.com"
     user.save()
-    directive_create(
+    issue(
         text="今天下班前把样品寄出", issuer=boss, group=office, given_at=at(9, 30, 9),
         now=at(9, 30, 9), deadline=deadline, employees=staff[:1], actor=hr,
     )  # fmt: skip
@@ -84,14 +95,62 @@ def test_a_deadline_before_the_next_digest_is_mailed_at_once(
     assert emails.exists() is mailed_at_once
 
 
-def test_an_urgent_directive_still_honours_the_email_opt_out(hr, boss, office, staff, national_day):
+def test_an_urgent_directive_still_honours_the_email_opt_out(
+    issue, hr, boss, office, staff, national_day
+):
     user = staff[0].user
     user.email = "zhangwei@example.com"
     user.save()
     EmailPreference.objects.create(user=user, email_on=False)
-    directive_create(
+    issue(
         text="今天下班前把样品寄出", issuer=boss, group=office, given_at=at(9, 30, 9),
         now=at(9, 30, 9), deadline=at(9, 30, 17), employees=staff[:1], actor=hr,
     )  # fmt: skip
     assert Notice.objects.filter(recipient=user, kind=Kind.TODO_ASSIGNED).exists()
     assert not EmailDelivery.objects.exists()
+
+
+def test_nobody_is_told_before_the_directive_commits(hr, boss, office, staff, national_day):
+    """In the request only the directive is written; its assignees are told after it commits
+    (on the worker: directives.tell_assignees), so that a directive to a whole department does
+    not hold the request for hundreds of notices — and a rolled-back one tells nobody."""
+    directive_create(
+        text="国庆后第一天提交九月销售报表", issuer=boss, group=office, given_at=at(9, 30),
+        now=at(9, 30), working_days=1, employees=staff, actor=hr,
+    )  # fmt: skip
+    assert not Notice.objects.filter(kind=Kind.TODO_ASSIGNED).exists()
+
+
+def test_issuing_takes_the_same_queries_for_many_assignees(
+    hr, boss, office, national_day, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import EmployeeFactory, UserFactory
+
+    def people(n: int) -> list:
+        return [EmployeeFactory(user=UserFactory()) for _ in range(n)]
+
+    def issue_to(employees) -> None:
+        directive_create(
+            text="盘点", issuer=boss, group=office, given_at=at(9, 30), now=at(9, 30),
+            working_days=1, employees=employees, actor=hr,
+        )  # fmt: skip
+
+    few, many = people(2), people(20)
+    with CaptureQueriesContext(connection) as for_few:
+        issue_to(few)
+    with django_assert_max_num_queries(len(for_few.captured_queries)):
+        issue_to(many)
+
+
+def test_the_task_tells_each_assignee_once(directive, staff):
+    from directives.tasks import tell_assignees
+
+    ids = list(directive.assignments.values_list("pk", flat=True))
+    before = set(Notice.objects.filter(kind=Kind.TODO_ASSIGNED).values_list("pk", flat=True))
+    assert len(before) == len(staff)
+    tell_assignees(directive.pk, ids, None, at(9, 30).isoformat())  # delivered twice
+    after = set(Notice.objects.filter(kind=Kind.TODO_ASSIGNED).values_list("pk", flat=True))
+    assert after == before
