@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from common.actors import SystemActor
 from groups.models import Finding, RosterAction
 from groups.selectors import can_view_roster
 from groups.services.actions import roster_actions_remind_overdue
@@ -16,6 +18,8 @@ from notices.models import Notice
 from tests.factories import ChatGroupFactory, UserFactory
 from tests.groups.test_reconcile import reconcile
 from tests.groups.test_routing import without
+from violations.models import Case
+from violations.services.roster_cases import roster_actions_handle_overdue
 
 pytestmark = pytest.mark.django_db
 
@@ -84,11 +88,16 @@ def test_a_confidential_groups_creator_is_not_told_of_todos_they_cannot_open(
     result = roster_actions_remind_overdue(today=todo.due_on + dt.timedelta(days=1))
     assert result.reminded == 0
     assert not Notice.objects.filter(recipient=creator_login).exists()
+    # Nor, past the grace period, proposed a §5.1 case for what they could not open.
+    late = todo.due_on + dt.timedelta(days=settings.ROSTER_ACTION_GRACE_DAYS + 1)
+    roster_actions_handle_overdue(today=late, actor=SystemActor("test"))
+    assert not Case.objects.filter(employee=company.hr_head, rule__code="5.1").exists()
 
 
 def test_a_confidential_groups_creator_who_may_see_its_roster_is_told(
     seeded, company, creator_login, secret, django_capture_on_commit_callbacks
 ):
+    """…and, able to act, answers for it past the grace period as any creator (§5.1)."""
     creator_login.user_permissions.add(Permission.objects.get(codename="view_rostersnapshot"))
     with django_capture_on_commit_callbacks(execute=True):
         reconcile(secret, "快递小哥")
@@ -97,3 +106,6 @@ def test_a_confidential_groups_creator_who_may_see_its_roster_is_told(
     result = roster_actions_remind_overdue(today=todo.due_on + dt.timedelta(days=1))
     assert result.reminded == 1
     assert Notice.objects.filter(recipient=creator_login, kind=Notice.Kind.ROSTER_TODO).exists()
+    late = todo.due_on + dt.timedelta(days=settings.ROSTER_ACTION_GRACE_DAYS + 1)
+    roster_actions_handle_overdue(today=late, actor=SystemActor("test"))
+    assert Case.objects.filter(employee=company.hr_head, rule__code="5.1").exists()

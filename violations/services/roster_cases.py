@@ -31,6 +31,7 @@ from groups.selectors import name_breaks_only_house_rule
 from groups.services.actions import (
     OVERDUE_NOTICE_KEY,
     RENAME_NOTICE_KEY,
+    may_open_todo,
     roster_actions_remind_overdue,
 )
 from members.models import Employee, PersonnelEvent
@@ -182,12 +183,15 @@ def _escalate_overdue(
     batches: dict[tuple, list[RosterAction]] = defaultdict(list)
     by_member: dict[tuple, list[RosterAction]] = defaultdict(list)
     for action in past_grace:
-        # §5.1 is the creator's duty today: never a former creator's (their to-dos move).
+        # §5.1 is the creator's duty today: never a former creator's (their to-dos move), nor
+        # one who may not open the to-do (a confidential group's roster is HR's and its
+        # admins', §6.1): nobody is charged for what they could not do — HR's list shows it.
         if (
             action.owner == RosterAction.Owner.CREATOR
             and "5.1" in active
             and _is_active(action.assignee)
             and action.assignee_id == action.group.creator_id
+            and may_open_todo(cast(Employee, action.assignee).user, action)
         ):
             batches[(action.group_id, action.assignee_id, action.due_on)].append(action)
         # RosterAction.Owner.HR: HR's own question, never a case against anyone.
