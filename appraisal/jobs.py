@@ -60,6 +60,11 @@ def period_compute_job(*, params: dict, actor: Actor, progress: Progress) -> Job
     )
 
 
+def period_export_file_allowed(request, job) -> bool:
+    """The workbook's download (jobs.views.download): only while its owner may export."""
+    return request.user.has_perm(EXPORT_PERMISSION)
+
+
 def period_export_job(*, params: dict, actor: Actor, progress: Progress) -> JobOutcome:
     """The period's workbook (appraisal.exports), to a file the job keeps for its owner."""
     if not actor_may(actor, EXPORT_PERMISSION):  # asked again: the job may run much later

@@ -73,6 +73,15 @@ class BackgroundListExportMixin(ChangeListExportMixin):
         return redirect(job_url(job))
 
 
+def list_export_file_allowed(request, job: Job) -> bool:
+    """The list's file (jobs.views.download): only while its owner may still open the list."""
+    try:
+        model_admin = admin.site.get_model_admin(apps.get_model(job.params["model"]))
+    except (LookupError, NotRegistered, KeyError):
+        return False
+    return model_admin.has_view_permission(request)
+
+
 def list_export_job(*, params: dict, actor: Actor, progress: Progress) -> JobOutcome:
     """The list ``params["model"]`` with the query string ``params["query"]``, as ``actor``
     sees it when the job runs (asked again: they may have lost the right meanwhile)."""

@@ -32,6 +32,14 @@ RUNNERS: dict[str, str] = {
     Job.Kind.LIST_EXPORT: "jobs.list_export.list_export_job",
 }
 
+# Who may still download a kind's file, asked at each download with the request: the right
+# the runner needed (its owner may have lost it since; the file is kept JOBS_RESULT_DAYS).
+# ``check(request, job) -> bool``, named by dotted path as the runners are.
+FILE_ACCESS: dict[str, str] = {
+    Job.Kind.PERIOD_EXPORT: "appraisal.jobs.period_export_file_allowed",
+    Job.Kind.LIST_EXPORT: "jobs.list_export.list_export_file_allowed",
+}
+
 # The notice's title when a job of each kind ends ("计算完成：考核期间 2026-09").
 DONE_TITLES: dict[str, str] = {
     Job.Kind.PERIOD_COMPUTE: "计算完成",

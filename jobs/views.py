@@ -7,14 +7,17 @@ wrapped by the admin's own login check (jobs.urls): the pages are the admin's pa
 from __future__ import annotations
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_safe
 
 from common.downloads import file_response
 from jobs.models import Job
+from jobs.runners import FILE_ACCESS
 from jobs.selectors import LISTED, job_of, jobs_of, reconciliation_runs_of
 
 POLL_SECONDS = 1  # how often the page asks while a job runs (a meta refresh: 3 s)
@@ -76,6 +79,9 @@ def download(request, pk: int) -> HttpResponseBase:
     job = job_of(request.user, pk)
     if not job.result_file:
         raise Http404("这个任务没有文件。")
+    check = FILE_ACCESS.get(job.kind)
+    if check is not None and not import_string(check)(request, job):
+        raise PermissionDenied  # the right the file needs, lost since the job ran
     try:
         handle = job.result_file.open("rb")
     except FileNotFoundError as exc:

@@ -9,6 +9,7 @@ import logging
 
 import openpyxl
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -201,6 +202,22 @@ def test_a_large_export_is_a_job_whose_file_its_owner_downloads(
     workbook = openpyxl.load_workbook(io.BytesIO(b"".join(file.streaming_content)))
     assert workbook.sheetnames == ["汇总", "明细", "部门"]
     assert workbook["汇总"].max_row == 1 + Result.objects.filter(period=period).count()
+
+
+def test_an_export_file_is_not_served_once_its_owner_lost_the_right(client, appraised, settings):
+    """The file is kept JOBS_RESULT_DAYS: who lost 导出 meanwhile no longer downloads it."""
+    settings.JOBS_BACKGROUND_ROWS = 3
+    clerk = StaffUserFactory(permissions=["appraisal.view_period", "appraisal.export_period"])
+    client.force_login(clerk)
+    client.post(reverse("admin:appraisal_period_export", args=[appraised["period"].pk]))
+    job = Job.objects.get()
+    download = reverse("jobs:download", args=[job.pk])
+    assert client.get(download).status_code == 200
+
+    clerk.user_permissions.remove(Permission.objects.get(codename="export_period"))
+    clerk = type(clerk).objects.get(pk=clerk.pk)  # the permission cache, as a new request
+    client.force_login(clerk)
+    assert client.get(download).status_code == 403
 
 
 def test_the_export_reports_its_progress_as_it_writes(appraised, monkeypatch):

@@ -110,6 +110,21 @@ def test_an_owner_who_lost_the_list_gets_a_chinese_refusal(cases, media):
     assert not job.result_file
 
 
+def test_a_list_file_is_not_served_once_its_owner_lost_the_list(client, cases, media):
+    clerk = StaffUserFactory(permissions=["violations.view_case"])
+    job = job_start(
+        kind=Job.Kind.LIST_EXPORT, actor=clerk, params={"model": "violations.Case", "query": ""}
+    )
+    assert job.status == Job.Status.DONE
+    client.force_login(clerk)
+    download = reverse("jobs:download", args=[job.pk])
+    assert client.get(download).status_code == 200
+
+    clerk.user_permissions.clear()  # moved to another job since
+    client.force_login(type(clerk).objects.get(pk=clerk.pk))
+    assert client.get(download).status_code == 403
+
+
 @pytest.mark.parametrize(
     ("params", "error"),
     [
