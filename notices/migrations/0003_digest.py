@@ -9,6 +9,10 @@ def drop_digests(apps, schema_editor):
     """Backwards only: before EmailDelivery.notice is NOT NULL again, the digests (no notice)
     go — the schema before digests cannot hold them."""
     EmailDelivery = apps.get_model("notices", "EmailDelivery")
+    if schema_editor.connection.vendor == "postgresql":
+        # The deletes' foreign-key checks at once: PostgreSQL refuses the ALTER TABLE that
+        # follows in this transaction while deferred checks are pending.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     EmailDelivery.objects.filter(notice__isnull=True).delete()
 
 

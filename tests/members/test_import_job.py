@@ -69,8 +69,10 @@ def test_a_sheet_at_the_threshold_is_imported_in_the_request(hr_client, settings
 
 
 def test_a_larger_sheet_is_a_job_that_imports_the_same_rows(
-    hr_client, hr, settings, media, client, django_user_model
+    hr_client, hr, settings, media, client, django_user_model, tmp_path
 ):
+    # Its own previews' folder: a test importing beside it (xdist) keeps previews there too.
+    settings.IMPORT_TMP_DIR = str(tmp_path / "import-previews")
     settings.JOBS_BACKGROUND_ROWS = 3
     preview_and_confirm(hr_client, three_employees())
     in_request = imported()
