@@ -23,12 +23,18 @@ def follow_up(now: str | None = None) -> dict:
 
 @shared_task(name="directives.tell_assignees")
 def tell_assignees(
-    directive_id: int, assignment_ids: list[int], exclude_user_id: int | None, now: str
+    directive_id: int,
+    assignment_ids: list[int],
+    exclude_user_id: int | None,
+    now: str,
+    queued_at: str | None = None,
 ) -> int:
-    """A new directive's assignees told of their parts, after it committed (§7.2)."""
+    """A new directive's assignees told of their parts, after it committed (§7.2); how long
+    it waited in the queue counts when telling whether the digest would be too late."""
     return assignees_tell(
         directive_id=directive_id,
         assignment_ids=assignment_ids,
         exclude_user_id=exclude_user_id,
         now=dt.datetime.fromisoformat(now),
+        queued_at=dt.datetime.fromisoformat(queued_at) if queued_at else None,
     )

@@ -5,7 +5,7 @@ groups.services.runs.runs_sweep_stale does for the reconciliation runs (docs/sec
 
 - a job 排队中 longer than JOBS_STALE_AFTER_SECONDS (the broker lost it, or no worker ran)
   is sent once more; still 排队中 that long after, it is marked 失败 with a Chinese reason;
-- a job 运行中 that long (its worker died and the broker's redelivery did not finish it) is
+- a job 运行中 that long (its worker died: a redelivered task finds it claimed and leaves it) is
   marked 失败: imports and computations are not re-run behind their owner's back;
 - either way the owner gets the usual notice, and an upload kept for the job is deleted;
 - result files older than JOBS_RESULT_DAYS days are deleted; the job stays in 我的任务 with

@@ -29,7 +29,8 @@ BODY_WAITING = (
     "第 {position} 个审批环节（{who}），截止时间 {due}。请在后台“公告”中选择“待我审批”处理。"
 )
 STEP_NOTICE_KEY = "announcement-step:{step}"
-# escalation's daily reminder of a late step (one key per day)
+# escalation's daily reminder of a late step: once per step and company day, so that a rerun
+# the same day tells nobody twice
 REMINDER_KEY = "approval-reminder:{step}:{day}"
 
 
@@ -86,11 +87,13 @@ def approval_waiting_tell(step: AnnouncementStep, *, now: dt.datetime) -> int:
     return told
 
 
-def steps_notices_settle(step_ids) -> int:
-    """The steps are decided or their item withdrawn: their approvers' 待审批 notices and late
-    reminders no longer ask anything (notices.services.settling)."""
+def steps_notices_settle(step_ids, *, recipient_ids=None) -> int:
+    """The steps are decided or their item withdrawn (or, with ``recipient_ids``, escalated
+    past those approvers): their 待审批 notices and late reminders no longer ask anything
+    (notices.services.settling)."""
     ids = list(step_ids)
     return notices_settle(
         keys=[STEP_NOTICE_KEY.format(step=pk) for pk in ids],
         key_prefixes=[REMINDER_KEY.format(step=pk, day="") for pk in ids],
+        recipient_ids=recipient_ids,
     )

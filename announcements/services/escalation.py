@@ -33,6 +33,7 @@ from announcements.services.approval_notices import (
     REMINDER_KEY,
     approval_waiting_tell,
     step_approvers,
+    steps_notices_settle,
 )
 from announcements.services.machine import move
 from announcements.services.routes import head_above
@@ -47,7 +48,6 @@ REMINDER_BODY = (
     "第 {position} 个审批环节（{who}）的截止时间 {due} 已过，"
     "请尽快在后台“公告”中选择“待我审批”处理。"
 )
-# Once per step and company day: a rerun the same day tells nobody twice.
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,7 @@ def _level_up(step: AnnouncementStep):
 
 def _escalate(step: AnnouncementStep, now: dt.datetime, actor: Actor) -> AnnouncementStep:
     previous = approver_label(step)
+    before = {user.pk for user in step_approvers(step, today=company_date(now))}
     above = _level_up(step)
     step.escalated_from = step.approver
     step.escalated_at = now
@@ -132,6 +133,9 @@ def _escalate(step: AnnouncementStep, now: dt.datetime, actor: Actor) -> Announc
         comment=f"逾期未审批，由{previous}升级为{approver_label(step)}审批",
         step=step.position,
     )
+    # Who may no longer decide it is asked no more (their 待审批 and reminders settle).
+    after = {user.pk for user in step_approvers(step, today=company_date(now))}
+    steps_notices_settle([step.pk], recipient_ids=before - after)
     return step
 
 

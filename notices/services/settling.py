@@ -14,10 +14,19 @@ from django.utils import timezone
 from notices.models import Notice
 
 
-def notices_settle(*, keys: Iterable[str] = (), key_prefixes: Iterable[str] = ()) -> int:
+def notices_settle(
+    *,
+    keys: Iterable[str] = (),
+    key_prefixes: Iterable[str] = (),
+    recipient_ids: Iterable[int] | None = None,
+) -> int:
     """Mark read every unread notice whose subject key is one of ``keys`` or starts with one
-    of ``key_prefixes``; returns how many. One UPDATE, whoever the recipients."""
+    of ``key_prefixes`` — of ``recipient_ids`` only when given (a step escalated past some
+    of its approvers); returns how many. One UPDATE."""
     match = Q(subject_key__in=list(keys))
     for prefix in key_prefixes:
         match |= Q(subject_key__startswith=prefix)
-    return Notice.objects.filter(match, read_at__isnull=True).update(read_at=timezone.now())
+    notices = Notice.objects.filter(match, read_at__isnull=True)
+    if recipient_ids is not None:
+        notices = notices.filter(recipient_id__in=list(recipient_ids))
+    return notices.update(read_at=timezone.now())

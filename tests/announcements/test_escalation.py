@@ -168,6 +168,12 @@ def test_escalation_goes_to_the_head_above_when_there_is_one(author, department_
     assert approvals_escalate(now=at(2025, 11, 19, 10, 0), actor=TASK).escalated == 1
     step = item.steps.get(position=1)
     assert (step.approver_kind, step.approver) == (ApproverKind.DEPARTMENT_HEAD, boss.user)
+    # The head passed over may no longer decide it: their 待审批 and reminder are settled;
+    # the head above is asked.
+    asked = Notice.objects.filter(subject_key__startswith="announcement-step:")
+    assert not asked.filter(recipient=department_head, read_at__isnull=True).exists()
+    assert not [n for n in reminders(department_head) if n.read_at is None]
+    assert asked.filter(recipient=boss.user, read_at__isnull=True).exists()
     announcement_approve(announcement=item, actor=boss.user, now=at(2025, 11, 19, 11, 0))
 
 

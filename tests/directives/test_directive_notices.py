@@ -154,3 +154,27 @@ def test_the_task_tells_each_assignee_once(directive, staff):
     tell_assignees(directive.pk, ids, None, at(9, 30).isoformat())  # delivered twice
     after = set(Notice.objects.filter(kind=Kind.TODO_ASSIGNED).values_list("pk", flat=True))
     assert after == before
+
+
+def test_a_task_run_late_tells_as_of_when_it_runs(hr, boss, office, staff, national_day):
+    """Queued at 17:00 for a deadline at 9:00 the next morning (the 17:30 digest in time), but
+    run at 17:40 by a busy worker: the digest after that comes too late — mailed at once."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from directives.tasks import tell_assignees
+
+    user = staff[0].user
+    user.email = "zhangwei@example.com"
+    user.save()
+    directive = directive_create(
+        text="明天一早交样品", issuer=boss, group=office, given_at=at(9, 29, 9),
+        now=at(9, 29, 9), deadline=at(9, 30, 9), employees=staff[:1], actor=hr,
+    )  # fmt: skip
+    ids = list(directive.assignments.values_list("pk", flat=True))
+    queued = timezone.now() - dt.timedelta(minutes=40)
+    tell_assignees(directive.pk, ids, hr.pk, at(9, 29, 17).isoformat(), queued.isoformat())
+    [notice] = Notice.objects.filter(recipient=user, kind=Kind.TODO_ASSIGNED)
+    assert not notice.in_digest
+    assert EmailDelivery.objects.filter(notice=notice).exists()

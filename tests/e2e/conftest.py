@@ -40,15 +40,11 @@ CHROMIUM_ARGS = [
 ]
 # The browser's own widgets (the file button, the date field's placeholder) in Chinese, as
 # users' browsers show them: chromium on Linux takes its UI language from LANGUAGE, not
-# --lang; its catalogue is Debian's chromium-l10n (.ci/run installs it). LANG stays a UTF-8
-# locale the machine has (C.UTF-8): under one it lacks, chromium names every download
+# --lang; its catalogue is Debian's chromium-l10n (.ci/run installs it). LANG is C.UTF-8, a
+# UTF-8 locale every Debian has: under one the machine lacks, chromium names every download
 # "download", its Chinese name lost.
-_LANG = os.environ.get("LANG", "")
-CHROMIUM_ENV = {
-    **os.environ,
-    "LANGUAGE": "zh_CN",
-    "LANG": _LANG if "UTF-8" in _LANG.upper() else "C.UTF-8",
-}
+CHROMIUM_ENV = {**os.environ, "LANGUAGE": "zh_CN", "LANG": "C.UTF-8"}
+CHROMIUM_ENV.pop("LC_ALL", None)
 PASSWORD = "junma-demo"  # the demo personas' password (DEMO_PASSWORD), as `make run` sets it
 DEMO_EMPLOYEES = 30
 TIMEOUT_MS = 15_000

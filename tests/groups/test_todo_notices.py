@@ -109,3 +109,15 @@ def test_a_confidential_groups_creator_who_may_see_its_roster_is_told(
     late = todo.due_on + dt.timedelta(days=settings.ROSTER_ACTION_GRACE_DAYS + 1)
     roster_actions_handle_overdue(today=late, actor=SystemActor("test"))
     assert Case.objects.filter(employee=company.hr_head, rule__code="5.1").exists()
+
+
+def test_a_confidential_groups_creator_without_a_login_is_not_charged_either(
+    seeded, company, secret
+):
+    """No login, no to-do list to open: past the grace period no §5.1 case (HR's list has it)."""
+    reconcile(secret, "快递小哥")
+    todo = RosterAction.objects.get(group=secret, owner=RosterAction.Owner.CREATOR)
+    assert company.hr_head.user is None
+    late = todo.due_on + dt.timedelta(days=settings.ROSTER_ACTION_GRACE_DAYS + 1)
+    roster_actions_handle_overdue(today=late, actor=SystemActor("test"))
+    assert not Case.objects.filter(employee=company.hr_head, rule__code="5.1").exists()

@@ -27,11 +27,10 @@ from django.utils import timezone
 
 from common.actors import Actor, actor_may, actor_user, require_actor
 from groups.models import AccountReport, Finding, RosterAction, RosterMember, RosterSnapshot
-from groups.selectors import name_breaks_only_house_rule
+from groups.selectors import can_view_roster, name_breaks_only_house_rule
 from groups.services.actions import (
     OVERDUE_NOTICE_KEY,
     RENAME_NOTICE_KEY,
-    may_open_todo,
     roster_actions_remind_overdue,
 )
 from members.models import Employee, PersonnelEvent
@@ -191,7 +190,7 @@ def _escalate_overdue(
             and "5.1" in active
             and _is_active(action.assignee)
             and action.assignee_id == action.group.creator_id
-            and may_open_todo(cast(Employee, action.assignee).user, action)
+            and _could_open(action)
         ):
             batches[(action.group_id, action.assignee_id, action.due_on)].append(action)
         # RosterAction.Owner.HR: HR's own question, never a case against anyone.
@@ -230,6 +229,16 @@ def _escalate_overdue(
         escalated.extend(a.pk for a in actions)
     RosterAction.objects.filter(pk__in=escalated).update(escalated_at=now)
     return result
+
+
+def _could_open(action: RosterAction) -> bool:
+    """Whether the creator could open the to-do at all: any group's, except a confidential
+    group's (§6.1), whose roster only a login allowed to see it opens (can_view_roster) —
+    without one, or without that right, nobody may charge them for it."""
+    if not action.group.is_confidential:
+        return True
+    user = cast(Employee, action.assignee).user
+    return user is not None and can_view_roster(user, action.group)
 
 
 def _is_active(employee: Employee | None) -> bool:
