@@ -16,10 +16,10 @@ import datetime as dt
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 
 from announcements.models import AnnouncementStep, Delegation
 from announcements.selectors import company_date, role_holders
+from common.dates import moment_text
 from notices.models import Notice
 from notices.services import notice_post
 from notices.services.settling import notices_settle
@@ -65,10 +65,7 @@ def approval_waiting_tell(step: AnnouncementStep, *, now: dt.datetime) -> int:
     """Tell whoever may decide ``step`` (just started or escalated) that it waits for them;
     returns how many were told."""
     announcement = step.announcement
-    due = ""
-    if step.due_at is not None:
-        local = timezone.localtime(step.due_at, timezone.get_default_timezone())
-        due = f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+    due = moment_text(step.due_at) if step.due_at is not None else ""
     from announcements.services.workflow import approver_label  # workflow imports this module
 
     body = BODY_WAITING.format(position=step.position, who=approver_label(step), due=due or "—")

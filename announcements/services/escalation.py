@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
 
 from announcements.models import Announcement, AnnouncementStep, ApprovalReminder, ApproverKind
 from announcements.selectors import company_date
@@ -39,6 +38,7 @@ from announcements.services.machine import move
 from announcements.services.routes import head_above
 from announcements.services.workflow import approver_label, step_due
 from common.actors import Actor, require_actor
+from common.dates import moment_text
 from members.models import Employee
 from notices.models import Notice
 from notices.services import notice_post
@@ -139,11 +139,6 @@ def _escalate(step: AnnouncementStep, now: dt.datetime, actor: Actor) -> Announc
     return step
 
 
-def _day_time(moment: dt.datetime) -> str:
-    local = timezone.localtime(moment, timezone.get_default_timezone())
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
-
-
 def _name(user) -> str:
     employee = getattr(user, "employee", None)  # step_approvers loads it
     return employee.name if employee is not None else user.get_username()
@@ -156,7 +151,7 @@ def _remind(step: AnnouncementStep, approvers: list, today: dt.date) -> int:
     body = REMINDER_BODY.format(
         position=step.position,
         who=approver_label(step),
-        due=_day_time(step.due_at) if step.due_at is not None else "—",
+        due=moment_text(step.due_at) if step.due_at is not None else "—",
     )
     url = reverse("admin:announcements_announcement_change", args=[announcement.pk])
     told = 0

@@ -23,6 +23,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
 from common.actors import Actor
+from common.dates import moment_text
 from directives.models import Directive, DirectiveAssignment
 from notices.models import Notice
 from notices.services import notice_post
@@ -34,11 +35,6 @@ ASSIGNED_KEY = "directive-assignment:{pk}:assigned"
 DONE_KEY = "directive-assignment:{pk}:done:{at}"
 
 log = logging.getLogger(__name__)
-
-
-def _day_time(at) -> str:
-    local = timezone.localtime(at, timezone.get_default_timezone())
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
 def _my_directive_url(assignment_pk: int) -> str:
@@ -113,7 +109,7 @@ def assignees_tell(
     )
     if exclude_user_id is not None:
         users = users.exclude(pk=exclude_user_id)
-    title = TITLE_ASSIGNED.format(deadline=_day_time(directive.deadline))
+    title = TITLE_ASSIGNED.format(deadline=moment_text(directive.deadline))
     body = f"{directive.issuer.name} 在{directive.group.name}下达的指令（§7.2）：\n{directive.text}"
     # As of when they are told: the task may run later than it was queued (a busy worker),
     # and a deadline before the digest after that is mailed at once.

@@ -32,8 +32,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from common.actors import Actor, require_actor
+from common.dates import moment_text
 from directives.models import DirectiveAssignment, Question
-from directives.services.directive_notices import _day_time, _my_directive_url
+from directives.services.directive_notices import _my_directive_url
 from members.models import Employee
 from notices.models import Notice
 from notices.services import notice_post
@@ -95,7 +96,7 @@ def _remind_assignments(now: dt.datetime, horizon: dt.datetime) -> int:
     )
     told = 0
     for a in due:
-        deadline = _day_time(a.due_at)
+        deadline = moment_text(a.due_at)
         notice = notice_post(
             recipient=a.employee.user,
             kind=Notice.Kind.DEADLINE_REMINDER,
@@ -126,7 +127,7 @@ def _remind_questions(now: dt.datetime, horizon: dt.datetime) -> int:
     for q in due:
         if q.head is None:  # nobody to answer for it: HR sees it in the list
             continue
-        deadline = _day_time(q.deadline)
+        deadline = moment_text(q.deadline)
         notice = notice_post(
             recipient=q.head.user,
             kind=Notice.Kind.DEADLINE_REMINDER,
@@ -159,9 +160,9 @@ def _propose_assignments(now: dt.datetime, actor: Actor) -> int:
             source=Case.Source.DIRECTIVE,
             source_key=f"directive-assignment:{a.pk}",
             description=(
-                f"{directive.issuer} 于 {_local(directive.given_at):%Y年%-m月%-d日 %H:%M} 在"
+                f"{directive.issuer} 于 {moment_text(directive.given_at)} 在"
                 f"“{directive.group}”下达的指令 #{directive.pk}，期限 "
-                f"{_local(a.due_at):%Y年%-m月%-d日 %H:%M}，到期仍未完成"
+                f"{moment_text(a.due_at)}，到期仍未完成"
                 f"（{a.get_state_display()}）：{directive.text}"
             ),
             occurred_at=a.due_at,
@@ -191,8 +192,8 @@ def _propose_questions(now: dt.datetime, actor: Actor) -> int:
             source=Case.Source.QUESTION,
             source_key=f"question:{q.pk}",
             description=(
-                f"{q.asker} 于 {_local(q.raised_at):%Y年%-m月%-d日 %H:%M} 在“{q.group}”反映的问题 "
-                f"#{q.pk}，{q.department}负责人未在 {_local(q.deadline):%Y年%-m月%-d日 %H:%M} "
+                f"{q.asker} 于 {moment_text(q.raised_at)} 在“{q.group}”反映的问题 "
+                f"#{q.pk}，{q.department}负责人未在 {moment_text(q.deadline)} "
                 f"前回复（§9.9）：{q.text}"
             ),
             occurred_at=q.deadline,

@@ -29,6 +29,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from common.dates import day_text
 from common.db import update_from_values
 from notices.models import EmailDelivery, EmailPreference, Notice
 from notices.services import EMAIL_FOOTER, EMAIL_SUBJECT, site_url
@@ -47,11 +48,6 @@ DIGEST_SCHEDULE = "notices-daily-digest"
 # evening's run delayed past midnight (a worker down, a backlog), and carries its day —
 # else the day would have no digest and the next evening's would be a second one.
 DIGEST_DAY_ENDS_AT = dt.time(12)
-
-
-def day_label(day: dt.date) -> str:
-    """2026年11月24日, as people read a date."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def digest_day(now: dt.datetime) -> dt.date:
@@ -140,7 +136,7 @@ def _digest(notices: list[Notice], now: dt.datetime, day: dt.date) -> EmailDeliv
     local = timezone.localtime(now, timezone.get_default_timezone())
     lines = [
         DIGEST_GREETING.format(
-            name=name, count=len(notices), day=day_label(local.date()), time=f"{local:%H:%M}"
+            name=name, count=len(notices), day=day_text(local.date()), time=f"{local:%H:%M}"
         )
     ]
     for number, notice in enumerate(notices, start=1):
@@ -156,9 +152,7 @@ def _digest(notices: list[Notice], now: dt.datetime, day: dt.date) -> EmailDeliv
     if everything:
         lines.extend(["", DIGEST_ALL.format(url=everything)])
     lines.extend(["", DIGEST_OPT_OUT])
-    subject = EMAIL_SUBJECT.format(
-        title=DIGEST_TITLE.format(day=day_label(day), count=len(notices))
-    )
+    subject = EMAIL_SUBJECT.format(title=DIGEST_TITLE.format(day=day_text(day), count=len(notices)))
     return EmailDelivery(
         recipient=recipient,
         day=day,
