@@ -59,16 +59,7 @@ def bars(figures: Sequence[Figure], *, title: str, width: int = 420) -> SafeStri
                 figure.count,
             )
         )
-    return format_html(
-        '<svg class="dashboard-chart" role="img" aria-label="{}" width="{}" height="{}" '
-        'viewBox="0 0 {} {}" xmlns="http://www.w3.org/2000/svg">{}</svg>',
-        title,
-        width,
-        height,
-        width,
-        height,
-        _join(rows),
-    )
+    return _chart(title, width, height, rows)
 
 
 def columns(figures: Sequence[Figure], *, title: str, width: int = 420) -> SafeString:
@@ -106,16 +97,7 @@ def columns(figures: Sequence[Figure], *, title: str, width: int = 420) -> SafeS
                 _short(figure.label, 8),
             )
         )
-    return format_html(
-        '<svg class="dashboard-chart" role="img" aria-label="{}" width="{}" height="{}" '
-        'viewBox="0 0 {} {}" xmlns="http://www.w3.org/2000/svg">{}</svg>',
-        title,
-        width,
-        height,
-        width,
-        height,
-        _join(parts),
-    )
+    return _chart(title, width, height, parts)
 
 
 def sparkline(values: Sequence[float | None], *, width: int = 120, height: int = 26) -> SafeString:
@@ -159,3 +141,17 @@ def sparkline(values: Sequence[float | None], *, width: int = 120, height: int =
 
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _chart(title: str, width: int, height: int, parts: Sequence[SafeString]) -> SafeString:
+    """The chart's SVG element around its parts, named for screen readers by ``title``."""
+    return format_html(
+        '<svg class="dashboard-chart" role="img" aria-label="{}" width="{}" height="{}" '
+        'viewBox="0 0 {} {}" xmlns="http://www.w3.org/2000/svg">{}</svg>',
+        title,
+        width,
+        height,
+        width,
+        height,
+        _join(parts),
+    )
