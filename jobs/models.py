@@ -16,6 +16,7 @@ class Job(models.Model):
         SETTLEMENT_IMPORT = "settlement_import", "导入财务扣款表"
         EMPLOYEE_IMPORT = "employee_import", "导入员工"
         LIST_EXPORT = "list_export", "导出列表"
+        CHATLOG_IMPORT = "chatlog_import", "导入聊天记录"
 
     class Status(models.TextChoices):
         PENDING = "pending", "排队中"

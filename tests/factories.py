@@ -208,3 +208,47 @@ class DelegationFactory(factory.django.DjangoModelFactory):
     delegate = factory.SubFactory(UserFactory)
     starts_on = factory.LazyFunction(lambda: _now().date())
     ends_on = factory.LazyFunction(lambda: _now().date())
+
+
+# -- screening (docs/screening.md): rules are data HR edits; messages come from an import.
+
+
+class ScreeningRuleFactory(factory.django.DjangoModelFactory):
+    """A keyword rule tied to a fresh catalog rule: ScreeningRuleFactory(words=["赌博"])."""
+
+    class Meta:
+        model = "screening.ScreeningRule"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"测试筛查规则{n}")
+    kind = "keywords"
+    rule = factory.SubFactory(RuleFactory)
+
+    @factory.post_generation
+    def words(self, create: bool, extracted: list[str] | None, **kwargs) -> None:
+        from screening.models import Keyword
+
+        for word in extracted or []:
+            Keyword.objects.create(screening_rule=self, word=word)
+
+
+class ChatImportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "screening.ChatImport"
+
+    group = factory.SubFactory(ChatGroupFactory)
+    source_format = "template"
+    original_name = "聊天记录.xlsx"
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "screening.Message"
+
+    chat_import = factory.SubFactory(ChatImportFactory)
+    group = factory.SelfAttribute("chat_import.group")
+    identity = factory.Sequence(lambda n: f"id:test-{n}")
+    sent_at = factory.LazyFunction(_now)
+    sender_name = factory.Sequence(lambda n: f"发言人{n}")
+    kind = "text"
+    content = "收到"

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "groups",
     "violations",
     "appraisal",
+    "screening",  # exported group chats screened into proposed cases (docs/screening.md)
     "directives",
     "announcements",
     "selfservice",  # the employee's own pages (/me/), above violations and appraisal
