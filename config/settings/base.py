@@ -381,3 +381,7 @@ LOGGING = {
 JOBS_STALE_AFTER_SECONDS = env.int("JOBS_STALE_AFTER_SECONDS", default=3 * QUEUE_VISIBILITY_TIMEOUT)
 JOBS_RESULT_DAYS = env.int("JOBS_RESULT_DAYS", default=7)
 CELERY_BEAT_SCHEDULE["jobs-sweep"] = {"task": "jobs.sweep", "schedule": crontab(minute="*/5")}
+
+# Chat-log screening (docs/screening.md): messages sent between these hours, Beijing time
+# (22:00 to 06:00), weigh their hits up in HR's review queue by each rule's odd-hours weight.
+SCREENING_ODD_HOURS = (22, 6)
