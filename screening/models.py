@@ -257,6 +257,9 @@ class Hit(models.Model):
         ScreeningRule, verbose_name="筛查规则", on_delete=models.PROTECT, related_name="hits"
     )
     matched = models.CharField("命中内容", max_length=255)
+    # The match with the letters around it, normalised ("废物率"): offered as an allowed
+    # phrase when HR dismisses the hit as 误报.
+    phrase = models.CharField("命中处", max_length=64, blank=True)
     weight = models.DecimalField("权重", max_digits=5, decimal_places=2, default=1)
     case = models.OneToOneField(
         Case,

@@ -283,15 +283,27 @@ def _screen(
     ]
     found: list[EngineHit] = screen.screen(incoming)
     for engine_hit in found:
-        _record(messages[engine_hit.index], rules[engine_hit.rule_id], engine_hit.matched, totals)
+        _record(
+            messages[engine_hit.index],
+            rules[engine_hit.rule_id],
+            engine_hit.matched,
+            totals,
+            phrase=engine_hit.phrase,
+        )
 
 
-def _record(message: Message, rule: ScreeningRule, matched: str, totals: _Totals) -> Hit | None:
+def _record(
+    message: Message, rule: ScreeningRule, matched: str, totals: _Totals, *, phrase: str = ""
+) -> Hit | None:
     """A Hit for (message, rule), and its proposed case when the sender is an employee."""
     hit, created = Hit.objects.get_or_create(
         message=message,
         screening_rule=rule,
-        defaults={"matched": matched[:255], "weight": _weight(rule, message.sent_at)},
+        defaults={
+            "matched": matched[:255],
+            "phrase": phrase[:64],
+            "weight": _weight(rule, message.sent_at),
+        },
     )
     if not created:
         return None
@@ -406,3 +418,29 @@ def _record_flood(
     hit.case = case
     hit.save(update_fields=["case"])
     totals.cases_proposed += created
+
+
+RESCREEN_BATCH = 5_000
+
+
+@transaction.atomic
+def messages_rescreen(*, group: ChatGroup, since: dt.datetime, actor: Actor) -> int:
+    """Screen ``group``'s messages since ``since`` again with the rules as they are now (HR
+    added a word, a domain, a rule): what was found before is not found twice (one hit per
+    message and rule, one case per source key). Returns the number of new hits.
+
+    ``actor`` is who asked (HR); the proposals are the system's, as an import's are."""
+    actor_user(actor)  # a person or the system, never an anonymous visitor
+    screen, rules = screen_compile()
+    totals = _Totals()
+    if not rules:
+        return 0
+    messages = (
+        Message.objects.filter(group=group, sent_at__gte=since)
+        .exclude(kind__in=UNSCREENED_KINDS)
+        .select_related("group", "employee")
+        .order_by("sent_at", "pk")
+    )
+    for batch in _batches(messages.iterator(chunk_size=RESCREEN_BATCH), RESCREEN_BATCH):
+        _screen(group, batch, screen, rules, totals)
+    return totals.hits

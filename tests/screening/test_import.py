@@ -375,3 +375,25 @@ def test_a_group_of_its_own_is_screened_like_the_others(seeded):
     group = ChatGroupFactory(is_confidential=False)
     EmployeeFactory(name="赵六", wechat_id="z6")
     assert run(group, template([["2026-11-30 10:00:00", "赵六", "z6", "文字", "赌场"]])).hits == 1
+
+
+def test_rescreening_finds_what_a_new_word_catches_and_nothing_twice(work, zhang, hr):
+    from screening.services.importing import messages_rescreen
+
+    run(
+        work,
+        template(
+            [
+                ["2026-11-30 10:00:00", "张伟", "zhangwei_88", "文字", "去飞鹰厂面试了"],
+                ["2026-11-30 10:01:00", "张伟", "zhangwei_88", "文字", "网赌"],
+            ]
+        ),
+    )
+    assert Hit.objects.count() == 1
+    rule = ScreeningRule.objects.create(name="竞争对手", kind="keywords", rule=RuleFactory())
+    Keyword.objects.create(screening_rule=rule, word="飞鹰厂")
+    since = dt.datetime(2026, 11, 30, tzinfo=SHANGHAI)
+    assert messages_rescreen(group=work, since=since, actor=hr) == 1
+    assert messages_rescreen(group=work, since=since, actor=hr) == 0
+    assert Hit.objects.count() == 2
+    assert Hit.objects.get(screening_rule=rule).case.reported_by is None
