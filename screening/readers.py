@@ -144,7 +144,7 @@ def read_chatlog(file: BinaryIO, *, filename: str = "") -> tuple[str, Iterator[P
 def chatlog_template() -> bytes:
     """The template to fill in by hand (xlsx): its header and one example row."""
     return write_xlsx(
-        list(TEMPLATE_COLUMNS.values()),
+        TEMPLATE_FIELDS,
         [
             [
                 "2026-11-30 08:15",
@@ -400,13 +400,7 @@ WECHAT_COLUMNS = {
         "Sender",
     )
 }
-TEMPLATE_COLUMNS = {
-    "时间": "时间",
-    "群昵称": "群昵称",
-    "微信号": "微信号",
-    "类型": "类型",
-    "内容": "内容",
-}
+TEMPLATE_FIELDS = ("时间", "群昵称", "微信号", "类型", "内容")
 Columns = dict[str, int]  # canonical name -> index in the row
 # Reads one row, given the cells it needs (in the order of its *_FIELDS): a message, None for
 # a blank row, or ChatLogError.
@@ -419,7 +413,7 @@ def _open_table(records: Iterator[Record]) -> tuple[str, Iterator[ParsedMessage]
     for index, value in enumerate(values):
         found.setdefault(header_key(value), index)
     wechat = {name: found[name] for name in WECHAT_COLUMNS if name in found}
-    template = {name: found[name] for name in TEMPLATE_COLUMNS if name in found}
+    template = {name: found[name] for name in TEMPLATE_FIELDS if name in found}
     if {"type", "strcontent"} <= wechat.keys() and wechat.keys() & {"createtime", "strtime"}:
         messages = _table_messages(records, wechat, WECHAT_FIELDS, _wechat_message)
         return Format.WECHAT_PC.value, messages
@@ -631,9 +625,6 @@ _TIME_PATTERN = re.compile(
     r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?[\sT]*"
     r"(\d{1,2})\s*[:：]\s*(\d{2})(?:\s*[:：]\s*(\d{2}))?"
 )
-
-
-TEMPLATE_FIELDS = ("时间", "群昵称", "微信号", "类型", "内容")
 
 
 def _template_message(number: int, cells: tuple[str, ...]) -> ParsedMessage | None:

@@ -581,8 +581,8 @@ def test_an_xlsx_formula_is_never_evaluated():
 # --- encodings ----------------------------------------------------------------------------------
 def test_a_non_ascii_character_first_met_at_the_chunk_edge_decides_the_encoding():
     # A WeChat export can begin with a page of ASCII (ids, times); the first Chinese character
-    # is cut by the chunk edge: its first byte alone is no proof of UTF-8 (a GBK lead byte looks
-    # like one), so the decision waits for the next chunk.
+    # is cut by the chunk edge: its first byte alone is no proof of UTF-8 (张's GBK lead byte
+    # 0xD5 starts a UTF-8 pair too), so the decision waits for the next chunk.
     header = ",".join(HEADER).encode() + b"\r\n"
     filler_row = f"1,{ROOM},1,0,0,{MORNING},2,hello,2026-11-30 08:15:00,,a,zhangsan_wx\r\n".encode()
     body = header + filler_row * ((CHUNK_BYTES - 500) // len(filler_row))
@@ -593,7 +593,7 @@ def test_a_non_ascii_character_first_met_at_the_chunk_edge_decides_the_encoding(
             body
             + start
             + pad
-            + "工厂".encode(encoding)
+            + "张三".encode(encoding)
             + b",2026-11-30 08:15:00,,a,zhangsan_wx\r\n"
         )
         assert data[CHUNK_BYTES - 1] >= 0x80
@@ -601,7 +601,7 @@ def test_a_non_ascii_character_first_met_at_the_chunk_edge_decides_the_encoding(
 
         _, messages = read(data)
 
-        assert messages[-1].content == "x" * len(pad) + "工厂"
+        assert messages[-1].content == "x" * len(pad) + "张三"
 
 
 def test_text_that_is_neither_utf8_nor_gbk_mid_file_is_refused():
@@ -824,3 +824,47 @@ def test_a_long_csv_is_streamed_with_flat_memory(tmp_path):
     assert last.content == f"第{lines - 1}条：今天的排产、品质、出货"
     assert size > 15 * 1024 * 1024
     assert peak < 2 * 1024 * 1024  # a few chunks, never the file
+
+
+def test_a_gbk_template_csv_is_read():
+    data = csv_bytes(
+        [TEMPLATE, ["2026-11-30 08:15", "张三", "zs", "链接", "看看 https://t.cn/x"]],
+        encoding="gbk",
+    )
+
+    message = one(data)
+
+    assert (message.sender_name, message.kind, message.content) == (
+        "张三",
+        "link",
+        "看看 https://t.cn/x",
+    )
+
+
+def test_an_uploaded_file_is_read_as_django_gives_it():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("导出.csv", csv_bytes([HEADER, wechat_row()]))
+
+    source_format, messages = read_chatlog(upload, filename=upload.name)
+
+    assert (source_format, list(messages)) == ("wechat_pc", [EXPECTED])
+
+
+def test_an_xlsx_wechat_export_reads_each_kind_and_number_cells():
+    rows = [
+        HEADER,
+        wechat_row("早", type_=1),
+        wechat_row("<msg><img/></msg>", type_=3),
+        wechat_row(LINK_XML, type_=49, subtype=5),
+        wechat_row('"张三"邀请"李四"加入了群聊', type_=10000, sender="", nickname=""),
+    ]
+
+    _, messages = read(xlsx_bytes(rows))
+
+    assert [(m.row, m.kind, m.content) for m in messages] == [
+        (2, "text", "早"),
+        (3, "image", ""),
+        (4, "link", "年终奖内部消息 https://t.cn/A6abcd"),
+        (5, "system", '"张三"邀请"李四"加入了群聊'),
+    ]
