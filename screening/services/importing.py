@@ -34,7 +34,7 @@ from groups.matching import match_members
 from groups.models import ChatGroup
 from screening.engine import EngineHit, Incoming
 from screening.models import ChatImport, Hit, Message, ScreeningRule
-from screening.readers import ParsedMessage, read_chatlog
+from screening.readers import ChatLogError, ParsedMessage, read_chatlog
 from screening.services.rules import flood_rules, screen_compile
 from violations.models import Case
 from violations.services import case_propose
@@ -69,6 +69,7 @@ class _Totals:
     messages_duplicate: int = 0
     hits: int = 0
     cases_proposed: int = 0
+    messages_skipped: int = 0
     first_at: dt.datetime | None = None
     last_at: dt.datetime | None = None
     unmatched: set[tuple[str, str]] = field(default_factory=set)
@@ -120,9 +121,15 @@ def chatlog_import(
     file: BinaryIO,
     filename: str,
     actor: Actor,
+    room: str = "",
     progress: Progress | None = None,
 ) -> ChatImport:
     """Read ``file`` (an export in any of the readers' formats) into ``group`` and screen it.
+
+    ``room`` is the chat's id in the export (WeChat's TalkerId, WeCom's roomid) when the file
+    holds several chats: only its messages are read. Without it the file must hold one group
+    chat; private chats (WeCom messages without a room) are never read (§5.2: the groups'
+    messages are HR's business, nobody's private ones).
 
     Raises ChatLogError (screening.readers) with the row and column to blame; nothing is
     stored then. ``progress(percent)`` is told how far through the file it is."""
@@ -132,12 +139,14 @@ def chatlog_import(
         source_format=source_format,
         original_name=os.path.basename(filename)[:255],
         imported_by=actor_user(actor),
+        room_id=room,
     )
     screen, rules = screen_compile()
     totals = _Totals()
     senders: dict[tuple[str, str], int | None] = {}
     size = _size(file)
-    for batch in _batches(_with_identity(parsed), BATCH_SIZE):
+    rooms = _RoomFilter(room, source_format, totals)
+    for batch in _batches(_with_identity(rooms.keep(parsed)), BATCH_SIZE):
         totals.rows_read += len(batch)
         new = _store(chat_import, batch, senders, totals)
         if new and rules:
@@ -149,12 +158,59 @@ def chatlog_import(
         setattr(chat_import, key, rows)
     chat_import.messages_new = totals.messages_new
     chat_import.messages_duplicate = totals.messages_duplicate
+    chat_import.messages_skipped = totals.messages_skipped
+    chat_import.room_id = rooms.room
     chat_import.cases_proposed = totals.cases_proposed
     chat_import.senders_unmatched = len(totals.unmatched)
     chat_import.first_at = totals.first_at
     chat_import.last_at = totals.last_at
     chat_import.save()
     return chat_import
+
+
+ERROR_SEVERAL_ROOMS = (
+    "第{row}行：文件中有不止一个群聊的记录（{rooms}）。请只导出本群的聊天记录，"
+    "或在“会话 ID”中填写本群的会话 ID。"
+)
+
+
+class _RoomFilter:
+    """The messages of one chat room: ``room`` if given, else the first room met — a second
+    one refuses the file, since nobody can tell which is this group."""
+
+    def __init__(self, room: str, source_format: str, totals: _Totals) -> None:
+        self.room = room
+        self.fixed = bool(room)
+        self.private_without_room = source_format == ChatImport.Format.WECOM
+        self.totals = totals
+
+    @staticmethod
+    def private_chat(room_id: str) -> bool:
+        # WeChat names every group chat "…@chatroom"; anything else in TalkerId is a person.
+        return "@" not in room_id and room_id.startswith("wxid_")
+
+    def keep(self, parsed: Iterable[ParsedMessage]) -> Iterator[ParsedMessage]:
+        for message in parsed:
+            room_id = message.room_id
+            if not room_id:
+                if self.private_without_room:  # a WeCom private chat
+                    self.totals.messages_skipped += 1
+                    continue
+                yield message  # the template and plain exports name no room
+                continue
+            if self.private_chat(room_id):
+                self.totals.messages_skipped += 1
+                continue
+            if not self.room:
+                self.room = room_id
+            if room_id != self.room:
+                if self.fixed:
+                    self.totals.messages_skipped += 1
+                    continue
+                raise ChatLogError(
+                    ERROR_SEVERAL_ROOMS.format(row=message.row, rooms=f"{self.room}、{room_id}")
+                )
+            yield message
 
 
 def _size(file: BinaryIO) -> int:

@@ -397,3 +397,42 @@ def test_rescreening_finds_what_a_new_word_catches_and_nothing_twice(work, zhang
     assert messages_rescreen(group=work, since=since, actor=hr) == 0
     assert Hit.objects.count() == 2
     assert Hit.objects.get(screening_rule=rule).case.reported_by is None
+
+
+def wecom_line(msgid: str, room: str, content: str, *, sender: str = "zhangwei_88") -> str:
+    return json.dumps(
+        {
+            "msgid": msgid,
+            "action": "send",
+            "from": sender,
+            "tolist": ["lisi"],
+            "roomid": room,
+            "msgtime": 1764464400000,
+            "msgtype": "text",
+            "text": {"content": content},
+        },
+        ensure_ascii=False,
+    )
+
+
+def wecom(*lines: str) -> io.BytesIO:
+    return io.BytesIO(("\n".join(lines) + "\n").encode())
+
+
+def test_private_chats_in_an_archive_are_never_stored(work, zhang):
+    result = run(work, wecom(wecom_line("p1", "", "私聊：网赌"), wecom_line("g1", "wrA", "收到")))
+    assert (result.messages_new, result.messages_skipped, result.hits) == (1, 1, 0)
+    assert result.room_id == "wrA"
+    assert list(Message.objects.values_list("content", flat=True)) == ["收到"]
+
+
+def test_a_file_of_two_group_chats_is_refused_unless_the_room_is_named(work, zhang):
+    lines = (wecom_line("a1", "wrA", "收到"), wecom_line("b1", "wrB", "网赌"))
+    with pytest.raises(ChatLogError, match="不止一个群聊"):
+        run(work, wecom(*lines))
+    assert not Message.objects.exists()
+    result = chatlog_import(
+        group=work, file=wecom(*lines), filename="archive.jsonl", actor=ACTOR, room="wrB"
+    )
+    assert (result.messages_new, result.messages_skipped, result.hits) == (1, 1, 1)
+    assert Message.objects.get().content == "网赌"
