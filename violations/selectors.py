@@ -196,7 +196,8 @@ DEMO_PREFIX = "demo:"
 
 
 def source_event_label(source_key: str) -> str:
-    """``finding:12`` → 群成员核对发现 #12, ``demo:screening:ads`` → 演示数据：内容筛查记录 …"""
+    """``finding:12`` → 群成员核对发现 #12, ``message:7:rule:2`` → 内容筛查：群消息 #7,
+    ``demo:screening:ads`` → 演示数据：内容筛查记录 …"""
     if not source_key:
         return "—"
     prefix = ""
@@ -207,6 +208,17 @@ def source_event_label(source_key: str) -> str:
         text = f"群成员核对发现 #{rest}"
     elif kind == "joint" and rest.isdigit():
         text = f"案件 #{rest} 的部门负责人连带责任（§9.8、§9.12）"
+    elif kind == "message" and rest.partition(":")[0].isdigit():
+        # screening: "message:<pk>:rule:<pk>" — the message a screening rule hit.
+        text = f"内容筛查：群消息 #{rest.partition(':')[0]}"
+    elif kind == "flood":
+        # screening, §9.7: "flood:<rule>:<group>:<employee>:<YYYY-MM-DD>".
+        day = rest.rsplit(":", 1)[-1]
+        try:
+            day = f"{dt.date.fromisoformat(day):%Y年%-m月%-d日}"
+        except ValueError:
+            pass
+        text = f"内容筛查：{day}刷图（§9.7）"
     elif kind == "roster-actions":
         due = rest.rsplit(":", 1)[-1]  # ISO in the key; as people write it on the page
         try:
