@@ -120,8 +120,10 @@ def unseeded(db) -> None:
     when the test ends."""
     from groups.models import ChatGroup, ContentKind
     from members.models import Department, Position
+    from screening.models import ScreeningRule
     from violations.models import Rule
 
+    ScreeningRule.objects.all().delete()  # they protect their catalog rules
     ChatGroup.objects.exclude(family=None).delete()
     ChatGroup.objects.all().delete()
     ContentKind.objects.all().delete()

@@ -72,13 +72,7 @@ class Command(BaseCommand):
             f"群内指令 {directives.directives} 条（执行人：{assignments}）；"
             f"群内问题（{questions}）；本次逾期提交审核 {directives.proposed} 件。"
         )
-        cases = demo_cases_apply(
-            seed=seed,
-            reserved_employee_nos=[p.employee_no for p in company.personas],
-            own_cases_employee_no=company.persona("employee").employee_no,
-        )
-        states = "，".join(f"{Case.State(state).label} {n}" for state, n in cases.by_state.items())
-        self.stdout.write(f"违规案件 {cases.total} 件（{states}）；本次新建 {cases.created} 件。")
+        # Before the cases' summary: the screened chats propose theirs.
         chatlogs = demo_chatlogs_apply(
             seed=seed,
             today=timezone.localdate(),
@@ -88,6 +82,13 @@ class Command(BaseCommand):
             f"聊天记录：本次导入 {chatlogs.imports} 份，新消息 {chatlogs.messages} 条，"
             f"筛查命中 {chatlogs.hits} 条，提出待审核案件 {chatlogs.cases} 件。"
         )
+        cases = demo_cases_apply(
+            seed=seed,
+            reserved_employee_nos=[p.employee_no for p in company.personas],
+            own_cases_employee_no=company.persona("employee").employee_no,
+        )
+        states = "，".join(f"{Case.State(state).label} {n}" for state, n in cases.by_state.items())
+        self.stdout.write(f"违规案件 {cases.total} 件（{states}）；本次新建 {cases.created} 件。")
         appraisal = demo_appraisal_apply(today=timezone.localdate())
         self.stdout.write(
             f"考核期间 {appraisal.period} {'已计算' if appraisal.computed else '已有结果，未重算'}："
