@@ -50,4 +50,6 @@ def chatlog_import_job(*, params: dict, actor: Actor, progress: Progress) -> Job
             "senders_unmatched",
         )
     }
-    return JobOutcome(text=IMPORTED.format(**figures), result={"chat_import": chat_import.pk, **figures})
+    return JobOutcome(
+        text=IMPORTED.format(**figures), result={"chat_import": chat_import.pk, **figures}
+    )

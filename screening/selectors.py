@@ -105,7 +105,7 @@ def rules_with_precision(rules: QuerySet[ScreeningRule] | None = None) -> QueryS
 
 
 def precision_text(confirmed: int, proposed: int) -> str:
-    """"确认 3 / 提出 4（75%）"; "—" for a rule that proposed nothing yet."""
+    """ "确认 3 / 提出 4（75%）"; "—" for a rule that proposed nothing yet."""
     if not proposed:
         return "—"
     percent = round(100 * confirmed / proposed)

@@ -28,6 +28,7 @@ from common.import_files import JOB_UPLOADS_DIR
 from common.people import person_label
 from common.spreadsheets.formats import validate_upload_size
 from groups.admin.mixins import GroupListFilter
+from groups.models import ChatGroup
 from jobs.models import Job
 from jobs.reporting import job_report
 from jobs.services import job_start, job_url
@@ -47,7 +48,9 @@ UPLOAD_HELP = (
 
 
 class ChatLogUploadForm(forms.Form):
-    group = forms.ModelChoiceField(label="微信群", queryset=None)
+    group: forms.ModelChoiceField = forms.ModelChoiceField(
+        label="微信群", queryset=ChatGroup.objects.none()
+    )
     file = forms.FileField(label="聊天记录文件", help_text=UPLOAD_HELP)
 
     def __init__(self, *args, user, **kwargs):
@@ -213,4 +216,3 @@ class MessageAdmin(WrittenByServicesMixin, admin.ModelAdmin):
     @admin.display(description="内容")
     def content_excerpt(self, obj: Message) -> str:
         return obj.content[:80] + ("…" if len(obj.content) > 80 else "")
-

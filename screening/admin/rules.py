@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Case as When_, IntegerField, Value, When
+from django.db.models import Case, IntegerField, Value, When
 
 from common.admin import QuickCheckboxMixin, RowVersionGuardMixin, WrittenByServicesMixin
 from common.people import person_label
@@ -73,7 +73,18 @@ class ScreeningRuleForm(forms.ModelForm):
 
     class Meta:
         model = ScreeningRule
-        fields = "__all__"
+        fields = [
+            "name",
+            "kind",
+            "rule",
+            "is_active",
+            "notes",
+            "odd_hours_weight",
+            "flag_short_links",
+            "flag_unlisted_domains",
+            "flag_mini_programs",
+            "daily_limit",
+        ]
 
     def clean_bulk_keywords(self) -> list[str]:
         try:
@@ -82,7 +93,7 @@ class ScreeningRuleForm(forms.ModelForm):
             raise forms.ValidationError(str(exc)) from exc
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         if cleaned.get("kind") == ScreeningRule.Kind.FLOOD and not cleaned.get("daily_limit"):
             self.add_error("daily_limit", ERROR_FLOOD_LIMIT)
         return cleaned
@@ -192,16 +203,16 @@ class AllowSuggestionAdmin(WrittenByServicesMixin, QuickCheckboxMixin, admin.Mod
     list_filter = ["status", "screening_rule"]
     list_select_related = ["screening_rule"]
     search_fields = ["phrase", "keyword"]
-    # The open ones first, the most often dismissed on top.
-    ordering = [
-        When_(
+
+    def get_ordering(self, request):
+        # The open ones first, the most often dismissed on top.
+        open_first = Case(
             When(status=AllowSuggestion.Status.OPEN, then=Value(0)),
             default=Value(1),
             output_field=IntegerField(),
-        ).asc(),
-        "-dismissals",
-        "-updated_at",
-    ]
+        )
+        return [open_first.asc(), "-dismissals", "-updated_at"]
+
     actions = ["accept_suggestions", "reject_suggestions"]
 
     def has_decide_permission(self, request) -> bool:

@@ -154,7 +154,7 @@ def suggestion_reject(*, suggestion: AllowSuggestion, actor: Actor) -> AllowSugg
 def keyword_lines(text: str) -> list[str]:
     """HR's bulk entry read: one keyword a line, stripped, blank lines and repeats left out;
     ReviewError naming the first line too long for a keyword."""
-    limit = Keyword._meta.get_field("word").max_length
+    limit = Keyword._meta.get_field("word").max_length or 0
     words: list[str] = []
     for line, raw in enumerate(text.splitlines(), start=1):
         word = raw.strip()

@@ -252,9 +252,7 @@ def test_rejecting_a_suggestion_closes_it_and_later_dismissals_still_count(hr, s
     suggestion_reject(suggestion=suggestion, actor=hr)
     suggestion.refresh_from_db()
     assert suggestion.status == AllowSuggestion.Status.REJECTED
-    again = make_hit(
-        content="又在赌气了", matched="赌", screening_rule=suggestion.screening_rule
-    )
+    again = make_hit(content="又在赌气了", matched="赌", screening_rule=suggestion.screening_rule)
     hit_dismiss(hit=again, actor=hr, false_positive=True, comment="")
     suggestion.refresh_from_db()
     assert (suggestion.status, suggestion.dismissals) == (AllowSuggestion.Status.REJECTED, 2)
