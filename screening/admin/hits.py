@@ -67,8 +67,12 @@ class ReviewFilter(admin.SimpleListFilter):
         return value if value in self.CHOICES else self.PENDING
 
     def choices(self, changelist):
-        # No Django "全部" meaning "no filter": here no filter means 待审核.
-        for key, label in self.lookup_choices:
+        # No Django "全部" meaning "no filter": here no filter means 待审核. The counts of
+        # 显示计数 as Django's own choices() writes them.
+        counts = self.get_facet_queryset(changelist) if changelist.add_facets else None
+        for i, (key, label) in enumerate(self.lookup_choices):
+            if counts is not None:
+                label = f"{label} ({counts.get(f'{i}__c', '-')})"
             yield {
                 "selected": self.value() == key,
                 "query_string": changelist.get_query_string({self.parameter_name: key}),
@@ -188,6 +192,8 @@ class HitAdmin(WrittenByServicesMixin, QuickCheckboxMixin, admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The message in context and the decision, instead of a form of the hit's fields."""
         hit = self._hit(request, object_id)
+        if request.method == "POST":  # a hit is never edited: decisions go to decide_view
+            raise PermissionDenied
         message = hit.message
         initials = Keyword.objects.filter(
             screening_rule_id=hit.screening_rule_id, word=hit.matched

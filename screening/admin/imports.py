@@ -41,8 +41,8 @@ TEMPLATE_FILENAME = "聊天记录导入模板.xlsx"
 # the suffix only helps it (csv, xlsx, json lines).
 KNOWN_SUFFIXES = {".csv", ".xlsx", ".xls", ".json", ".jsonl", ".txt"}
 UPLOAD_HELP = (
-    "微信电脑版导出工具的 CSV 或 Excel（localId、TalkerId、Type… 列），企业微信会话存档解密后的"
-    " JSON 行，或本系统模板（时间、群昵称、微信号、类型、内容）；UTF-8（可带 BOM）或 GBK。"
+    "微信电脑版导出工具导出的 CSV 或 Excel 文件、企业微信会话存档解密后的 JSON 行文件，"
+    "或本系统模板（时间、群昵称、微信号、类型、内容）；UTF-8 或 GBK 编码均可。"
     "同一文件导入两次，消息不会重复保存。"
 )
 

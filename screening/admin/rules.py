@@ -218,6 +218,9 @@ class AllowSuggestionAdmin(WrittenByServicesMixin, QuickCheckboxMixin, admin.Mod
     def has_decide_permission(self, request) -> bool:
         return request.user.has_perm(RULES_PERMISSION)
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # 不采纳 closes one; its 误报 count keeps counting
+
     @admin.display(description="示例消息")
     def example_excerpt(self, obj: AllowSuggestion) -> str:
         return obj.example[:60] + ("…" if len(obj.example) > 60 else "")

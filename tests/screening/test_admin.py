@@ -252,10 +252,11 @@ def test_other_dismissal_without_a_reason_is_refused_and_stays_on_the_hit(hr_cli
     assert any("已驳回案件" in m for m in messages_of(followed))
 
 
-def test_an_unknown_decision_or_a_get_changes_nothing(hr_client):
+def test_an_unknown_decision_a_get_or_a_post_to_the_page_changes_nothing(hr_client):
     hit = make_hit()
     hr_client.post(decide_url(hit), {"decision": "delete"})
     assert hr_client.get(decide_url(hit)).status_code == 405
+    assert hr_client.post(hit_url(hit), {"decision": "confirm"}).status_code == 403
     hit.case.refresh_from_db()
     assert hit.case.state == Case.State.PROPOSED
 
@@ -490,3 +491,36 @@ def test_hrs_pages_open(hr_client, name):
 
 def test_rule_model_is_registered_with_its_verbose_names():
     assert ScreeningRule._meta.verbose_name == "筛查规则"
+
+
+def test_the_queue_counts_its_filters_choices(hr_client):
+    make_hit()
+    make_hit(unmatched=True)
+    response = hr_client.get(reverse(HITS) + "?_facets=True")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "待审核 (1)" in html
+    assert "无案件（未匹配员工） (1)" in html
+
+
+def test_a_message_opens_read_only(hr_client):
+    message = MessageFactory(content="<b>收到</b>")
+    response = hr_client.get(reverse("admin:screening_message_change", args=[message.pk]))
+    assert response.status_code == 200
+    assert not response.context["has_change_permission"]
+    assert "<b>收到</b>" not in response.content.decode()
+
+
+def test_suggestions_are_closed_never_deleted(hr_client, hr2):
+    from screening.services.review import hit_dismiss
+
+    hit_dismiss(
+        hit=make_hit(content="他又在赌气了", matched="赌"),
+        actor=hr2,
+        false_positive=True,
+        comment="",
+    )
+    suggestion = AllowSuggestion.objects.get()
+    delete = reverse("admin:screening_allowsuggestion_delete", args=[suggestion.pk])
+    assert hr_client.post(delete, {"post": "yes"}).status_code == 403
+    assert AllowSuggestion.objects.filter(pk=suggestion.pk).exists()
