@@ -26,6 +26,7 @@ OUR_APPS = (
     "groups",
     "violations",
     "appraisal",
+    "screening",  # HR's screening rules, the imported chats and the review queue (§5.2)
     "directives",
     "announcements",  # routes and delegations are HR's data; approve_as_leader taken away
 )

@@ -37,6 +37,10 @@ class ChatImport(models.Model):
     rows_read = models.PositiveIntegerField("读取行数", default=0)
     messages_new = models.PositiveIntegerField("新消息", default=0)
     messages_duplicate = models.PositiveIntegerField("重复（已导入过）", default=0)
+    # Private chats and other rooms in the same file: never stored (a WeCom archive holds the
+    # whole company's conversations; only this group's are HR's business, §5.2).
+    messages_skipped = models.PositiveIntegerField("其他会话（未导入）", default=0)
+    room_id = models.CharField("会话 ID", max_length=128, blank=True)
     senders_unmatched = models.PositiveIntegerField("未匹配到员工的发言人", default=0)
     hits = models.PositiveIntegerField("命中", default=0)
     cases_proposed = models.PositiveIntegerField("提出的案件", default=0)
@@ -257,6 +261,9 @@ class Hit(models.Model):
         ScreeningRule, verbose_name="筛查规则", on_delete=models.PROTECT, related_name="hits"
     )
     matched = models.CharField("命中内容", max_length=255)
+    # The match with the letters around it, normalised ("废物率"): offered as an allowed
+    # phrase when HR dismisses the hit as 误报.
+    phrase = models.CharField("命中处", max_length=64, blank=True)
     weight = models.DecimalField("权重", max_digits=5, decimal_places=2, default=1)
     case = models.OneToOneField(
         Case,

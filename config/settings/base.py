@@ -190,6 +190,12 @@ MEDIA_URL = "/private/"
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
 # Largest number of data rows read from one uploaded sheet.
 MAX_IMPORT_ROWS = env.int("MAX_IMPORT_ROWS", default=50_000)
+# Largest chat log read for screening (issue 15, screening/readers.py): a year of a busy
+# group is a million lines, 150–250 MB of CSV, streamed (never held whole); an xlsx is read
+# whole, under screening.readers.MAX_XLSX_BYTES as well.
+SCREENING_MAX_UPLOAD_BYTES = env.int("SCREENING_MAX_UPLOAD_BYTES", default=512 * 1024 * 1024)
+# Most rows (messages) read from one chat log.
+SCREENING_MAX_ROWS = env.int("SCREENING_MAX_ROWS", default=2_000_000)
 
 # ------------------------------------------------------------------------------
 # Roster reconciliation (§5.1) — README.md, "Configuration"
@@ -381,3 +387,7 @@ LOGGING = {
 JOBS_STALE_AFTER_SECONDS = env.int("JOBS_STALE_AFTER_SECONDS", default=3 * QUEUE_VISIBILITY_TIMEOUT)
 JOBS_RESULT_DAYS = env.int("JOBS_RESULT_DAYS", default=7)
 CELERY_BEAT_SCHEDULE["jobs-sweep"] = {"task": "jobs.sweep", "schedule": crontab(minute="*/5")}
+
+# Chat-log screening (docs/screening.md): messages sent between these hours, Beijing time
+# (22:00 to 06:00), weigh their hits up in HR's review queue by each rule's odd-hours weight.
+SCREENING_ODD_HOURS = (22, 6)

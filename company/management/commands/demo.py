@@ -16,6 +16,7 @@ from company.demo.announcements import demo_announcements_apply
 from company.demo.appraisal import demo_appraisal_apply
 from company.demo.build import DemoSizeError, demo_company_build
 from company.demo.cases import demo_cases_apply
+from company.demo.chatlog import demo_chatlogs_apply
 from company.demo.directives import demo_directives_apply
 from company.demo.plan import PERSONA_ROLES
 from company.demo.rosters import demo_rosters_apply
@@ -78,6 +79,15 @@ class Command(BaseCommand):
         )
         states = "，".join(f"{Case.State(state).label} {n}" for state, n in cases.by_state.items())
         self.stdout.write(f"违规案件 {cases.total} 件（{states}）；本次新建 {cases.created} 件。")
+        chatlogs = demo_chatlogs_apply(
+            seed=seed,
+            today=timezone.localdate(),
+            reserved_employee_nos=[p.employee_no for p in company.personas],
+        )
+        self.stdout.write(
+            f"聊天记录：本次导入 {chatlogs.imports} 份，新消息 {chatlogs.messages} 条，"
+            f"筛查命中 {chatlogs.hits} 条，提出待审核案件 {chatlogs.cases} 件。"
+        )
         appraisal = demo_appraisal_apply(today=timezone.localdate())
         self.stdout.write(
             f"考核期间 {appraisal.period} {'已计算' if appraisal.computed else '已有结果，未重算'}："

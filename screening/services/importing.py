@@ -1,0 +1,502 @@
+"""A group's exported chat read in, screened, and its hits proposed as cases (docs/screening.md).
+
+One pass over the file, in batches: each batch's messages are stored once (their identity
+decides), their senders matched as reconciliation matches a roster (§5.3.b), and the new
+ones screened by HR's rules. A hit by a matched sender becomes a *proposed* case through
+``case_propose`` — HR decides, a machine never deducts (§7.1). After the file, the §9.7
+image counts of each sender's days in it are read back from the database, so a day split
+across two files is still counted whole.
+
+All or nothing: one transaction, so a bad row 900,000 lines in leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import BinaryIO
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case as SqlCase
+from django.db.models import Count, F, When
+from django.db.models.functions import TruncDate
+
+from common.actors import Actor, SystemActor, actor_user
+from common.dates import day_text, moment_text
+from groups.matching import match_members
+from groups.models import ChatGroup
+from screening.engine import EngineHit, Incoming
+from screening.models import ChatImport, Hit, Message, ScreeningRule
+from screening.readers import ChatLogError, ParsedMessage, read_chatlog
+from screening.services.rules import flood_rules, screen_compile
+from violations.models import Case
+from violations.services import case_propose
+
+# Messages per batch: one existence query, one insert and one automaton pass each. 2,000
+# keeps a batch's objects to a few MB whatever the file's size (the 1,000,000-line import
+# stays under 300 MB peak: docs/performance.md, 内容筛查).
+BATCH_SIZE = 2_000
+
+# The machine proposes, HR decides: the system is the proposer, so the HR clerk who
+# uploaded the file may still confirm what it found (four eyes, violations.services.cases).
+PROPOSER = SystemActor("screening")
+
+FLOOD_KINDS = (Message.Kind.IMAGE, Message.Kind.STICKER)
+# Kinds that carry nothing to screen.
+UNSCREENED_KINDS = frozenset({Message.Kind.SYSTEM})
+
+DESCRIPTION = "内容筛查：{group} {when}，{sender}的消息命中“{rule}”（{matched}）：{content}"
+FLOOD_DESCRIPTION = (
+    "内容筛查：{group} {day}，{sender}当天发送图片与表情 {count} 条，"
+    "超过每人每群每天 {limit} 条的上限（§9.7）。"
+)
+EXCERPT_CHARS = 200
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class _Totals:
+    rows_read: int = 0
+    messages_new: int = 0
+    messages_duplicate: int = 0
+    hits: int = 0
+    cases_proposed: int = 0
+    messages_skipped: int = 0
+    first_at: dt.datetime | None = None
+    last_at: dt.datetime | None = None
+    unmatched: set[tuple[str, str]] = field(default_factory=set)
+    # §9.7: (sender key, local day) of each image or sticker stored.
+    flood_days: set[tuple[str, dt.date]] = field(default_factory=set)
+
+
+@dataclass
+class _Sender:
+    """A sender as groups.matching reads a roster member."""
+
+    pk: int
+    wechat_id: str
+    display_name: str
+    inviter: str = ""
+    snapshot_id: int | None = None
+
+
+def message_identity(parsed: ParsedMessage, occurrence: int) -> str:
+    """The export's own id when it has one that names the message (WeCom's msgid), else a hash
+    of time, sender and content — and of ``occurrence``, the how-many-th such message of that
+    second in the file, so that two "收到" in one second are two messages, and the same two
+    imported again are still two."""
+    if parsed.source_id and len(parsed.source_id) <= 90:
+        return f"id:{parsed.source_id}"
+    text = "\x1f".join(
+        (
+            parsed.source_id,
+            parsed.sent_at.astimezone(dt.UTC).isoformat(),
+            parsed.sender_wechat_id,
+            parsed.sender_name,
+            parsed.kind,
+            parsed.content,
+            str(occurrence),
+        )
+    )
+    return "h:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def sender_key(wechat_id: str, name: str) -> str:
+    """Who sent a message, for counting: the WeChat id, else the display name."""
+    return wechat_id or name
+
+
+@transaction.atomic
+def chatlog_import(
+    *,
+    group: ChatGroup,
+    file: BinaryIO,
+    filename: str,
+    actor: Actor,
+    room: str = "",
+    progress: Progress | None = None,
+) -> ChatImport:
+    """Read ``file`` (an export in any of the readers' formats) into ``group`` and screen it.
+
+    ``room`` is the chat's id in the export (WeChat's TalkerId, WeCom's roomid) when the file
+    holds several chats: only its messages are read. Without it the file must hold one group
+    chat; private chats (WeCom messages without a room) are never read (§5.2: the groups'
+    messages are HR's business, nobody's private ones).
+
+    Raises ChatLogError (screening.readers) with the row and column to blame; nothing is
+    stored then. ``progress(percent)`` is told how far through the file it is."""
+    source_format, parsed = read_chatlog(file, filename=filename)
+    chat_import = ChatImport.objects.create(
+        group=group,
+        source_format=source_format,
+        original_name=os.path.basename(filename)[:255],
+        imported_by=actor_user(actor),
+        room_id=room,
+    )
+    screen, rules = screen_compile()
+    totals = _Totals()
+    senders: dict[tuple[str, str], int | None] = {}
+    size = _size(file)
+    rooms = _RoomFilter(room, source_format, totals)
+    for batch in _batches(_with_identity(rooms.keep(parsed)), BATCH_SIZE):
+        totals.rows_read += len(batch)
+        new = _store(chat_import, batch, senders, totals)
+        if new and rules:
+            _screen(group, new, screen, rules, totals)
+        if progress and size:
+            progress(min(99, int(file.tell() * 100 / size)))
+    _screen_floods(group, totals)
+    for key, rows in (("rows_read", totals.rows_read), ("hits", totals.hits)):
+        setattr(chat_import, key, rows)
+    chat_import.messages_new = totals.messages_new
+    chat_import.messages_duplicate = totals.messages_duplicate
+    chat_import.messages_skipped = totals.messages_skipped
+    chat_import.room_id = rooms.room
+    chat_import.cases_proposed = totals.cases_proposed
+    chat_import.senders_unmatched = len(totals.unmatched)
+    chat_import.first_at = totals.first_at
+    chat_import.last_at = totals.last_at
+    chat_import.save()
+    return chat_import
+
+
+ERROR_SEVERAL_ROOMS = (
+    "第{row}行：文件中有不止一个群聊的记录（{rooms}）。请只导出本群的聊天记录，"
+    "或在“会话 ID”中填写本群的会话 ID。"
+)
+
+
+class _RoomFilter:
+    """The messages of one chat room: ``room`` if given, else the first room met — a second
+    one refuses the file, since nobody can tell which is this group."""
+
+    def __init__(self, room: str, source_format: str, totals: _Totals) -> None:
+        self.room = room
+        self.fixed = bool(room)
+        self.private_without_room = source_format == ChatImport.Format.WECOM
+        self.totals = totals
+
+    @staticmethod
+    def private_chat(room_id: str) -> bool:
+        # WeChat names every group chat "…@chatroom"; anything else in TalkerId is a person.
+        return "@" not in room_id and room_id.startswith("wxid_")
+
+    def keep(self, parsed: Iterable[ParsedMessage]) -> Iterator[ParsedMessage]:
+        for message in parsed:
+            room_id = message.room_id
+            if not room_id:
+                if self.private_without_room:  # a WeCom private chat
+                    self.totals.messages_skipped += 1
+                    continue
+                yield message  # the template and plain exports name no room
+                continue
+            if self.private_chat(room_id):
+                self.totals.messages_skipped += 1
+                continue
+            if not self.room:
+                self.room = room_id
+            if room_id != self.room:
+                if self.fixed:
+                    self.totals.messages_skipped += 1
+                    continue
+                raise ChatLogError(
+                    ERROR_SEVERAL_ROOMS.format(row=message.row, rooms=f"{self.room}、{room_id}")
+                )
+            yield message
+
+
+def _size(file: BinaryIO) -> int:
+    try:
+        return os.fstat(file.fileno()).st_size
+    except (AttributeError, OSError, ValueError):
+        return getattr(file, "size", 0) or 0
+
+
+def _with_identity(parsed: Iterable[ParsedMessage]) -> Iterator[tuple[str, ParsedMessage]]:
+    # Occurrences are counted within one second: exports list messages in time order, so
+    # the counter is cleared whenever the second changes (memory stays flat).
+    second: dt.datetime | None = None
+    seen: dict[tuple[str, str, str, str], int] = {}
+    for message in parsed:
+        if message.sent_at != second:
+            second, seen = message.sent_at, {}
+        key = (message.sender_wechat_id, message.sender_name, message.kind, message.content)
+        occurrence = seen.get(key, 0)
+        seen[key] = occurrence + 1
+        yield message_identity(message, occurrence), message
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _store(
+    chat_import: ChatImport,
+    batch: list[tuple[str, ParsedMessage]],
+    senders: dict[tuple[str, str], int | None],
+    totals: _Totals,
+) -> list[Message]:
+    """The batch's messages not stored before, saved (with their pks) and returned."""
+    group = chat_import.group
+    existing = set(
+        Message.objects.filter(group=group, identity__in=[i for i, _ in batch]).values_list(
+            "identity", flat=True
+        )
+    )
+    fresh: dict[str, ParsedMessage] = {}
+    for identity, parsed in batch:
+        if identity in existing or identity in fresh:
+            totals.messages_duplicate += 1
+        else:
+            fresh[identity] = parsed
+    _match_senders(group, fresh.values(), senders)
+    zone = ZoneInfo(settings.TIME_ZONE)
+    messages = []
+    for identity, parsed in fresh.items():
+        key = (parsed.sender_wechat_id, parsed.sender_name)
+        employee_id = senders.get(key)
+        if employee_id is None and any(key) and parsed.kind not in UNSCREENED_KINDS:
+            totals.unmatched.add(key)
+        messages.append(
+            Message(
+                group=group,
+                chat_import=chat_import,
+                identity=identity,
+                sent_at=parsed.sent_at,
+                sender_wechat_id=parsed.sender_wechat_id[:64],
+                sender_name=parsed.sender_name[:128],
+                employee_id=employee_id,
+                kind=parsed.kind,
+                content=parsed.content,
+            )
+        )
+        if totals.first_at is None or parsed.sent_at < totals.first_at:
+            totals.first_at = parsed.sent_at
+        if totals.last_at is None or parsed.sent_at > totals.last_at:
+            totals.last_at = parsed.sent_at
+        if parsed.kind in FLOOD_KINDS:
+            day = parsed.sent_at.astimezone(zone).date()
+            totals.flood_days.add((sender_key(parsed.sender_wechat_id, parsed.sender_name), day))
+    # PostgreSQL and SQLite ≥ 3.35 return the new pks (Django's bulk_create).
+    Message.objects.bulk_create(messages)
+    totals.messages_new += len(messages)
+    return messages
+
+
+def _match_senders(
+    group: ChatGroup,
+    messages: Iterable[ParsedMessage],
+    senders: dict[tuple[str, str], int | None],
+) -> None:
+    """Match the senders not met before by reconciliation's rules (§5.3.b): WeChat id, HR's
+    remembered identity for the display name, then the real name in it — never a guess
+    between namesakes. Remembered for the rest of the file."""
+    unknown = {
+        (m.sender_wechat_id, m.sender_name)
+        for m in messages
+        if (m.sender_wechat_id, m.sender_name) not in senders
+    }
+    if not unknown:
+        return
+    members = [_Sender(pk, wechat_id, name) for pk, (wechat_id, name) in enumerate(unknown)]
+    matches, _, _ = match_members(group, members)  # type: ignore[arg-type]
+    for member in members:
+        senders[(member.wechat_id, member.display_name)] = matches[member.pk].employee_id
+
+
+def _weight(rule: ScreeningRule, sent_at: dt.datetime) -> Decimal:
+    """Odd hours (SCREENING_ODD_HOURS, Beijing time) weigh a hit up in HR's queue."""
+    start, end = settings.SCREENING_ODD_HOURS
+    hour = sent_at.astimezone(ZoneInfo(settings.TIME_ZONE)).hour
+    odd = hour >= start or hour < end if start > end else start <= hour < end
+    return rule.odd_hours_weight if odd else Decimal(1)
+
+
+def _screen(
+    group: ChatGroup,
+    messages: list[Message],
+    screen,
+    rules: dict[int, ScreeningRule],
+    totals: _Totals,
+) -> None:
+    incoming = [
+        Incoming(
+            kind=message.kind,
+            content="" if message.kind in UNSCREENED_KINDS else message.content,
+            confidential_group=group.is_confidential,
+        )
+        for message in messages
+    ]
+    found: list[EngineHit] = screen.screen(incoming)
+    for engine_hit in found:
+        _record(
+            messages[engine_hit.index],
+            rules[engine_hit.rule_id],
+            engine_hit.matched,
+            totals,
+            phrase=engine_hit.phrase,
+        )
+
+
+def _record(
+    message: Message, rule: ScreeningRule, matched: str, totals: _Totals, *, phrase: str = ""
+) -> Hit | None:
+    """A Hit for (message, rule), and its proposed case when the sender is an employee."""
+    hit, created = Hit.objects.get_or_create(
+        message=message,
+        screening_rule=rule,
+        defaults={
+            "matched": matched[:255],
+            "phrase": phrase[:64],
+            "weight": _weight(rule, message.sent_at),
+        },
+    )
+    if not created:
+        return None
+    totals.hits += 1
+    if message.employee_id is None:
+        return hit  # nobody is charged on a guess: HR sees it in the queue as 未匹配员工
+    case, case_created = case_propose(
+        rule_code=rule.rule.code,
+        employee=message.employee,
+        source=Case.Source.SCREENING,
+        source_key=f"message:{message.pk}:rule:{rule.pk}",
+        description=DESCRIPTION.format(
+            group=message.group.name,
+            when=moment_text(message.sent_at),
+            sender=message.sender_name or message.sender_wechat_id,
+            rule=rule.name,
+            matched=matched,
+            content=message.content[:EXCERPT_CHARS],
+        ),
+        occurred_at=message.sent_at,
+        actor=PROPOSER,
+        group=message.group,
+    )
+    hit.case = case
+    hit.save(update_fields=["case"])
+    totals.cases_proposed += case_created
+    return hit
+
+
+def _screen_floods(group: ChatGroup, totals: _Totals) -> None:
+    """§9.7: each sender's images and stickers per group per Beijing day, the days this file
+    touched counted whole from the database (with what earlier files stored); over a rule's
+    daily limit, the message past the limit is the hit — one per sender, group, day and rule."""
+    rules = flood_rules()
+    if not rules or not totals.flood_days:
+        return
+    zone = ZoneInfo(settings.TIME_ZONE)
+    days = {day for _, day in totals.flood_days}
+    start = dt.datetime.combine(min(days), dt.time(), zone)
+    end = dt.datetime.combine(max(days) + dt.timedelta(days=1), dt.time(), zone)
+    # sender_key() in SQL: the WeChat id, else the display name.
+    key = SqlCase(When(sender_wechat_id="", then=F("sender_name")), default=F("sender_wechat_id"))
+    counts = (
+        Message.objects.filter(
+            group=group, kind__in=FLOOD_KINDS, sent_at__gte=start, sent_at__lt=end
+        )
+        .annotate(sender=key, day=TruncDate("sent_at", tzinfo=zone))
+        .values("sender", "day")
+        .annotate(count=Count("pk"))
+    )
+    lowest = min(rule.daily_limit or 0 for rule in rules)
+    over = [
+        (row["sender"], row["day"], row["count"])
+        for row in counts.filter(count__gt=lowest)
+        if (row["sender"], row["day"]) in totals.flood_days
+    ]
+    for sender, day, count in over:
+        day_start = dt.datetime.combine(day, dt.time(), zone)
+        day_messages = (
+            Message.objects.filter(
+                group=group,
+                kind__in=FLOOD_KINDS,
+                sent_at__gte=day_start,
+                sent_at__lt=day_start + dt.timedelta(days=1),
+            )
+            .annotate(sender=key)
+            .filter(sender=sender)
+            .select_related("group", "employee")
+            .order_by("sent_at", "pk")
+        )
+        for rule in rules:
+            limit = rule.daily_limit or 0
+            if count <= limit:
+                continue
+            if Hit.objects.filter(
+                screening_rule=rule, message__in=day_messages.values("pk")
+            ).exists():
+                continue  # the day was flagged by an earlier file
+            crossing = day_messages[limit]
+            _record_flood(crossing, rule, day, count, totals)
+
+
+def _record_flood(
+    message: Message, rule: ScreeningRule, day: dt.date, count: int, totals: _Totals
+) -> None:
+    matched = f"当天第 {rule.daily_limit + 1 if rule.daily_limit else 1} 条图片或表情"
+    hit = Hit.objects.create(
+        message=message,
+        screening_rule=rule,
+        matched=matched,
+        weight=_weight(rule, message.sent_at),
+    )
+    totals.hits += 1
+    if message.employee_id is None:
+        return
+    case, created = case_propose(
+        rule_code=rule.rule.code,
+        employee=message.employee,
+        source=Case.Source.SCREENING,
+        source_key=f"flood:{rule.pk}:{message.group_id}:{message.employee_id}:{day.isoformat()}",
+        description=FLOOD_DESCRIPTION.format(
+            group=message.group.name,
+            day=day_text(day),
+            sender=message.sender_name or message.sender_wechat_id,
+            count=count,
+            limit=rule.daily_limit,
+        ),
+        occurred_at=message.sent_at,
+        actor=PROPOSER,
+        group=message.group,
+    )
+    hit.case = case
+    hit.save(update_fields=["case"])
+    totals.cases_proposed += created
+
+
+RESCREEN_BATCH = 5_000
+
+
+@transaction.atomic
+def messages_rescreen(*, group: ChatGroup, since: dt.datetime, actor: Actor) -> int:
+    """Screen ``group``'s messages since ``since`` again with the rules as they are now (HR
+    added a word, a domain, a rule): what was found before is not found twice (one hit per
+    message and rule, one case per source key). Returns the number of new hits.
+
+    ``actor`` is who asked (HR); the proposals are the system's, as an import's are."""
+    actor_user(actor)  # a person or the system, never an anonymous visitor
+    screen, rules = screen_compile()
+    totals = _Totals()
+    if not rules:
+        return 0
+    messages = (
+        Message.objects.filter(group=group, sent_at__gte=since)
+        .exclude(kind__in=UNSCREENED_KINDS)
+        .select_related("group", "employee")
+        .order_by("sent_at", "pk")
+    )
+    for batch in _batches(messages.iterator(chunk_size=RESCREEN_BATCH), RESCREEN_BATCH):
+        _screen(group, batch, screen, rules, totals)
+    return totals.hits
