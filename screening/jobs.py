@@ -4,6 +4,8 @@ who uploaded it (docs/background-jobs.md)."""
 
 from __future__ import annotations
 
+from typing import BinaryIO, cast
+
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 
@@ -11,9 +13,11 @@ from common.actors import Actor
 from groups.models import ChatGroup
 from jobs.runners import JobOutcome, Progress
 from screening.selectors import can_import_chatlog
+from screening.services.importing import chatlog_import
 
 IMPORTED = (
-    "导入完成：读取 {rows_read} 行，新消息 {messages_new} 条，已导入过 {messages_duplicate} 条；"
+    "导入完成：读取 {rows_read} 行，新消息 {messages_new} 条，已导入过 {messages_duplicate} 条，"
+    "其他会话 {messages_skipped} 条未导入；"
     "命中 {hits} 条，提出案件 {cases_proposed} 个；未匹配到员工的发言人 {senders_unmatched} 个。"
 )
 
@@ -28,14 +32,15 @@ def chatlog_import_job(*, params: dict, actor: Actor, progress: Progress) -> Job
         group = ChatGroup.objects.filter(pk=params["group"]).first()
         if group is None or not can_import_chatlog(actor, group):
             raise PermissionDenied
-        # Here, not at the top: the import is the lead's module (issue 15), and the runner is
-        # imported only when a job runs (jobs.runners).
-        from screening.services.importing import chatlog_import
-
-        progress(5)
+        progress(1)
         with default_storage.open(upload, "rb") as file:
             chat_import = chatlog_import(
-                group=group, file=file, filename=params["file_name"], actor=actor
+                group=group,
+                file=cast(BinaryIO, file),  # a storage's File reads like one
+                filename=params["file_name"],
+                actor=actor,
+                room=params.get("room", ""),
+                progress=progress,
             )
     finally:
         default_storage.delete(upload)
@@ -45,6 +50,7 @@ def chatlog_import_job(*, params: dict, actor: Actor, progress: Progress) -> Job
             "rows_read",
             "messages_new",
             "messages_duplicate",
+            "messages_skipped",
             "hits",
             "cases_proposed",
             "senders_unmatched",

@@ -6,7 +6,6 @@ where in a message a hit's keyword sits (its highlight, and the 误报 suggestio
 from __future__ import annotations
 
 import functools
-import unicodedata
 from collections.abc import Iterable
 
 from django.db.models import Count, Q, QuerySet
@@ -15,6 +14,7 @@ from django.utils.safestring import SafeString
 
 from groups.models import ChatGroup
 from groups.selectors import roster_groups_visible_to
+from screening.engine import normalize
 from screening.models import Hit, Message, ScreeningRule
 from violations.models import Case
 
@@ -133,23 +133,10 @@ def can_import_chatlog(user, group: ChatGroup) -> bool:
 # -- where a hit's keyword sits in its message -------------------------------------------------
 
 
-@functools.cache
-def _converter():
-    import opencc  # a C extension: loaded by the first page that needs it
-
-    return opencc.OpenCC("t2s.json")
-
-
-def normalize(text: str) -> str:
-    """NFKC (full → half width), traditional → simplified, casefold: how the engine compares
-    a message with a keyword (docs/screening.md, "Matching semantics").
-
-    A local copy until screening.engine.normalize lands on main (then this calls it)."""
-    return _converter().convert(unicodedata.normalize("NFKC", text)).casefold()
-
-
 @functools.lru_cache(maxsize=8192)
 def _fold(char: str) -> str:
+    # Char by char (cached), to know where each kept character came from: the engine
+    # normalises whole batches, which only tells whether, not where.
     return normalize(char)
 
 
@@ -189,22 +176,26 @@ def locate(content: str, words: Iterable[str]) -> tuple[int, int] | None:
     return None
 
 
-def suggestion_phrase(content: str, words: Iterable[str]) -> str:
+def suggestion_phrase(content: str, words: Iterable[str], *, stored: str = "") -> str:
     """The allow-list phrase a 误报 suggests: the keyword with up to SUGGESTION_MARGIN letters
     or digits either side, normalised and without separators as the engine compares allowed
-    phrases; "" when the keyword is not found or has no neighbours (the keyword alone as an
-    allowed phrase would switch the keyword off)."""
+    phrases — ``stored`` (Hit.phrase, the engine's own) when the hit has one, else found in
+    ``content``. "" when there is none, or it is a keyword alone: allowing the keyword itself
+    would switch it off."""
+    needles = [n for n in (_compact_word(w) for w in words) if n]
+    phrase = stored if stored else _phrase_in(content, needles)
+    if not phrase or phrase in needles or len(phrase) > SUGGESTION_MAX:
+        return ""
+    return phrase
+
+
+def _phrase_in(content: str, needles: list[str]) -> str:
     compact, _ = _compact(content)
-    for word in words:
-        needle = _compact_word(word)
-        at = compact.find(needle) if needle else -1
-        if at < 0:
-            continue
-        start = max(0, at - SUGGESTION_MARGIN)
-        phrase = compact[start : at + len(needle) + SUGGESTION_MARGIN]
-        if phrase == needle or len(phrase) > SUGGESTION_MAX:
-            return ""
-        return phrase
+    for needle in needles:
+        at = compact.find(needle)
+        if at >= 0:
+            start = max(0, at - SUGGESTION_MARGIN)
+            return compact[start : at + len(needle) + SUGGESTION_MARGIN]
     return ""
 
 

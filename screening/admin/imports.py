@@ -14,10 +14,12 @@ from pathlib import PurePath
 from uuid import uuid4
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.shortcuts import redirect
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
@@ -26,7 +28,6 @@ from common.admin import QuickCheckboxMixin, WrittenByServicesMixin, once_per_re
 from common.downloads import file_response
 from common.import_files import JOB_UPLOADS_DIR
 from common.people import person_label
-from common.spreadsheets.formats import validate_upload_size
 from groups.admin.mixins import GroupListFilter
 from groups.models import ChatGroup
 from jobs.models import Job
@@ -35,6 +36,7 @@ from jobs.services import job_start, job_url
 from screening import selectors
 from screening.admin.hits import sender_label
 from screening.models import ChatImport, Message
+from screening.readers import ERROR_TOO_LARGE, chatlog_template
 
 TEMPLATE_FILENAME = "聊天记录导入模板.xlsx"
 # What the job's file keeps of the upload's name: the reader tells the format by the header,
@@ -52,6 +54,13 @@ class ChatLogUploadForm(forms.Form):
         label="微信群", queryset=ChatGroup.objects.none()
     )
     file = forms.FileField(label="聊天记录文件", help_text=UPLOAD_HELP)
+    room = forms.CharField(
+        label="会话 ID",
+        required=False,
+        max_length=128,
+        help_text="文件里有多个群聊时填写要导入的那一个（微信导出的 TalkerId、企业微信的 roomid）；"
+        "只有一个群聊时留空。私聊一律不导入。",
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -59,7 +68,16 @@ class ChatLogUploadForm(forms.Form):
         self.fields["group"].queryset = groups  # type: ignore[attr-defined]
 
     def clean_file(self):
-        return validate_upload_size(self.cleaned_data["file"])
+        # Before anything reads it (docs/security.md, 2); the reader checks the same limit.
+        upload = self.cleaned_data["file"]
+        limit = settings.SCREENING_MAX_UPLOAD_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                ERROR_TOO_LARGE.format(
+                    size=filesizeformat(upload.size), limit=filesizeformat(limit)
+                )
+            )
+        return upload
 
 
 def store_upload(upload) -> str:
@@ -132,9 +150,6 @@ class ChatImportAdmin(WrittenByServicesMixin, QuickCheckboxMixin, admin.ModelAdm
     def template_view(self, request):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        # The readers' module, asked only here: the list and the upload do not need it.
-        from screening.readers import chatlog_template
-
         return file_response(chatlog_template(), filename=TEMPLATE_FILENAME)
 
     def add_view(self, request, form_url="", extra_context=None):
@@ -153,7 +168,12 @@ class ChatImportAdmin(WrittenByServicesMixin, QuickCheckboxMixin, admin.ModelAdm
                 job = job_start(
                     kind=Job.Kind.CHATLOG_IMPORT,
                     actor=request.user,
-                    params={"upload": name, "file_name": upload.name[:200], "group": group.pk},
+                    params={
+                        "upload": name,
+                        "file_name": upload.name[:200],
+                        "group": group.pk,
+                        "room": form.cleaned_data["room"].strip(),
+                    },
                     subject=f"{group.name} · {upload.name[:100]}",
                 )
             except BaseException:

@@ -75,10 +75,11 @@ def hit_dismiss(*, hit: Hit, actor: Actor, false_positive: bool, comment: str) -
 
 
 def hit_suggest(hit: Hit) -> AllowSuggestion | None:
-    """Count one 误报 for the phrase around ``hit``'s keyword: the suggestion made or updated
+    """Count one 误报 for the phrase around ``hit``'s keyword (Hit.phrase, as the engine saw
+    it; found in the message for a hit stored without one): the suggestion made or updated
     (its example the latest message), or None when there is none to make (a link or flood
-    rule, or the keyword not found in the text as written). Called inside hit_dismiss's
-    transaction."""
+    rule, a keyword with nothing around it, or not found in the text). Called inside
+    hit_dismiss's transaction."""
     rule = hit.screening_rule
     if rule.kind not in KEYWORD_KINDS:
         return None
@@ -87,7 +88,7 @@ def hit_suggest(hit: Hit) -> AllowSuggestion | None:
     )
     words = selectors.searched_words(hit.matched, [i for i in initials if i])
     content = hit.message.content
-    phrase = selectors.suggestion_phrase(content, words)
+    phrase = selectors.suggestion_phrase(content, words, stored=hit.phrase)
     if not phrase:
         return None
     suggestion, _ = AllowSuggestion.objects.get_or_create(

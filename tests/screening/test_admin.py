@@ -23,7 +23,7 @@ from tests.factories import (
     ScreeningRuleFactory,
 )
 from tests.html import Page
-from tests.screening.test_review import T0, hr_screens, make_hit  # noqa: F401 — the fixture
+from tests.screening.test_review import T0, TEMPLATE, hr_screens, make_hit  # noqa: F401 — the fixture
 from violations.models import Case
 from violations.services.cases import ERROR_OWN_REPORT
 
@@ -363,7 +363,7 @@ def test_a_bulk_line_too_long_is_a_form_error_and_nothing_is_saved(hr_client):
     assert "第 2 行" in str(response.context["adminform"].form.errors)
     rule.refresh_from_db()
     assert rule.name != "改了名"
-    assert not Keyword.objects.filter(word="六合彩").exists()
+    assert not Keyword.objects.filter(screening_rule=rule, word="六合彩").exists()
 
 
 def test_an_allowed_phrase_added_on_the_page_records_who(hr_client, hr):
@@ -399,23 +399,57 @@ def test_suggestions_are_accepted_from_their_list(hr_client, hr2):
         url, {"action": "accept_suggestions", "_selected_action": [suggestion.pk]}, follow=True
     )
     assert any("已加入允许词：又在赌气了" in m for m in messages_of(response))
-    assert AllowedPhrase.objects.get().phrase == "又在赌气了"
+    assert AllowedPhrase.objects.get(screening_rule=hit.screening_rule).phrase == "又在赌气了"
 
 
 # -- chat imports and messages -------------------------------------------------------------------
 
 
-def test_upload_starts_the_import_job_and_keeps_no_file(hr_client, hr, office):
-    upload = SimpleUploadedFile("聊天.csv", "时间,群昵称,微信号,类型,内容\n".encode())
+def test_upload_runs_the_import_job_and_keeps_no_file(hr_client, hr, office):
+    EmployeeFactory(name="张伟", wechat_id="zhangwei_88")
+    upload = SimpleUploadedFile("聊天.csv", TEMPLATE.encode())
     url = reverse("admin:screening_chatimport_add")
     assert hr_client.get(url).status_code == 200
     response = hr_client.post(url, {"group": office.pk, "file": upload})
     job = Job.objects.get(kind=Job.Kind.CHATLOG_IMPORT)
     assert response["Location"] == job_url(job)
     assert (job.owner, job.params["group"], job.params["file_name"]) == (hr, office.pk, "聊天.csv")
-    # Eager in the tests: the job ran and, whatever its outcome, its upload is gone.
-    assert job.finished
+    # Eager in the tests: the job ran here, and its upload is gone.
+    assert job.status == Job.Status.DONE, job.error
     assert not default_storage.exists(job.params["upload"])
+    chat = ChatImport.objects.get(group=office)
+    assert (chat.messages_new, chat.hits, chat.cases_proposed) == (1, 1, 1)
+    page = hr_client.get(response["Location"])
+    assert "提出案件 1 个" in page.content.decode()
+
+
+def test_a_refused_file_fails_its_job_with_the_readers_reason(hr_client, office):
+    upload = SimpleUploadedFile("聊天.csv", b"")
+    response = hr_client.post(
+        reverse("admin:screening_chatimport_add"), {"group": office.pk, "file": upload}
+    )
+    # An empty file is refused by the form itself (Django: 提交的文件为空).
+    assert response.status_code == 200
+    assert "file" in response.context["form"].errors
+    bad = SimpleUploadedFile("聊天.csv", "时间,群昵称\n".encode())
+    hr_client.post(reverse("admin:screening_chatimport_add"), {"group": office.pk, "file": bad})
+    job = Job.objects.get()
+    assert job.status == Job.Status.FAILED
+    assert job.error  # the reader's Chinese reason, not a traceback
+    assert "任务执行出错" not in job.error
+    assert not default_storage.exists(job.params["upload"])
+    assert not ChatImport.objects.exists()
+
+
+def test_an_upload_over_the_limit_is_refused_before_it_is_stored(hr_client, office, settings):
+    settings.SCREENING_MAX_UPLOAD_BYTES = 10
+    upload = SimpleUploadedFile("聊天.csv", TEMPLATE.encode())
+    response = hr_client.post(
+        reverse("admin:screening_chatimport_add"), {"group": office.pk, "file": upload}
+    )
+    assert response.status_code == 200
+    assert "文件太大" in str(response.context["form"].errors["file"])
+    assert not Job.objects.exists()
 
 
 def test_a_group_admin_uploads_for_their_group_only(client, group_admin, office):
@@ -451,7 +485,6 @@ def test_the_import_list_is_read_only(hr_client):
 
 
 def test_the_template_downloads_under_a_chinese_name(hr_client):
-    pytest.importorskip("screening.readers")  # the readers' module (issue 15)
     response = hr_client.get(reverse("admin:screening_chatimport_template"))
     assert response.status_code == 200
     assert "filename*=utf-8''" in response["Content-Disposition"]

@@ -157,6 +157,22 @@ def test_the_suggested_phrase_is_normalised_as_the_engine_compares(hr):
     assert AllowSuggestion.objects.get().phrase == "又在赌气了"
 
 
+def test_the_phrase_the_engine_stored_is_the_one_suggested(hr):
+    hit = make_hit(content="废 物料要分类", matched="废物")
+    Hit.objects.filter(pk=hit.pk).update(phrase="废物料要")
+    hit.refresh_from_db()
+    hit_dismiss(hit=hit, actor=hr, false_positive=True, comment="")
+    assert AllowSuggestion.objects.get().phrase == "废物料要"
+
+
+def test_a_stored_phrase_that_is_the_keyword_alone_suggests_nothing(hr):
+    hit = make_hit(content="废物！", matched="废物")
+    Hit.objects.filter(pk=hit.pk).update(phrase="废物")
+    hit.refresh_from_db()
+    hit_dismiss(hit=hit, actor=hr, false_positive=True, comment="")
+    assert not AllowSuggestion.objects.exists()
+
+
 def test_a_keyword_standing_alone_suggests_nothing(hr):
     # Allowing the keyword itself would switch the keyword off.
     hit = make_hit(content="赌！", matched="赌")
@@ -237,7 +253,7 @@ def test_accepting_a_suggestion_adds_the_allowed_phrase_once(hr, hr2, suggestion
     assert str(refused.value) == ERROR_SUGGESTION_CLOSED.format(
         phrase="又在赌气了", status="已加入允许词"
     )
-    assert AllowedPhrase.objects.count() == 1
+    assert AllowedPhrase.objects.filter(screening_rule=suggestion.screening_rule).count() == 1
 
 
 def test_an_allowed_phrase_already_there_is_kept(hr, hr2, suggestion):
@@ -245,7 +261,7 @@ def test_an_allowed_phrase_already_there_is_kept(hr, hr2, suggestion):
         screening_rule=suggestion.screening_rule, phrase=suggestion.phrase, added_by=hr2
     )
     assert suggestion_accept(suggestion=suggestion, actor=hr).added_by == hr2
-    assert AllowedPhrase.objects.count() == 1
+    assert AllowedPhrase.objects.filter(screening_rule=suggestion.screening_rule).count() == 1
 
 
 def test_rejecting_a_suggestion_closes_it_and_later_dismissals_still_count(hr, suggestion):
@@ -256,7 +272,7 @@ def test_rejecting_a_suggestion_closes_it_and_later_dismissals_still_count(hr, s
     hit_dismiss(hit=again, actor=hr, false_positive=True, comment="")
     suggestion.refresh_from_db()
     assert (suggestion.status, suggestion.dismissals) == (AllowSuggestion.Status.REJECTED, 2)
-    assert not AllowedPhrase.objects.exists()
+    assert not AllowedPhrase.objects.filter(screening_rule=suggestion.screening_rule).exists()
 
 
 @pytest.mark.parametrize("who", ["outsider", "finance"])
@@ -442,6 +458,42 @@ def test_job_for_a_group_gone_refuses_and_deletes_the_upload(hr):
             progress=lambda percent: None,
         )
     assert not default_storage.exists(upload)
+
+
+TEMPLATE = "时间,群昵称,微信号,类型,内容\n2026-11-30 09:01:00,生产部-张伟,zhangwei_88,文字,晚上一起去網 賭吧\n"
+
+
+def test_job_imports_the_upload_as_its_owner_and_deletes_it(hr, office):
+    zhang = EmployeeFactory(name="张伟", wechat_id="zhangwei_88")
+    upload = default_storage.save("jobs/uploads/chat.csv", ContentFile(TEMPLATE.encode()))
+    seen: list[int] = []
+    outcome = chatlog_import_job(
+        params={"upload": upload, "file_name": "群聊.csv", "group": office.pk, "room": ""},
+        actor=hr,
+        progress=seen.append,
+    )
+    assert not default_storage.exists(upload)
+    assert (outcome.result["messages_new"], outcome.result["hits"]) == (1, 1)
+    assert "提出案件 1 个" in outcome.text
+    hit = Hit.objects.get(message__group=office)
+    assert hit.case.employee == zhang
+    assert hit.message.chat_import.imported_by == hr
+    assert seen
+    assert seen[0] == 1
+
+
+def test_job_refused_by_the_reader_deletes_the_upload_and_stores_nothing(hr, office):
+    from screening.readers import ChatLogError
+
+    upload = default_storage.save("jobs/uploads/chat.csv", ContentFile(b"\x00\x01binary"))
+    with pytest.raises(ChatLogError):
+        chatlog_import_job(
+            params={"upload": upload, "file_name": "x.csv", "group": office.pk},
+            actor=hr,
+            progress=lambda percent: None,
+        )
+    assert not default_storage.exists(upload)
+    assert not Hit.objects.exists()
 
 
 def test_group_admins_import_for_their_groups_only(group_admin, office, hr):
