@@ -208,8 +208,10 @@ def highlighted(content: str, words: Iterable[str], *, around: int | None = None
         more = "…" if around is not None and len(content) > 2 * around else ""
         return format_html("{}{}", text, more)
     start, end = span
-    head_from = 0 if around is None else max(0, start - around)
-    tail_to = len(content) if around is None else min(len(content), end + around)
+    head_from = 0 if around is None else _token_start(content, max(0, start - around))
+    tail_to = (
+        len(content) if around is None else _token_end(content, min(len(content), end + around))
+    )
     return format_html(
         "{}{}<mark>{}</mark>{}{}",
         "…" if head_from > 0 else "",
@@ -218,3 +220,27 @@ def highlighted(content: str, words: Iterable[str], *, around: int | None = None
         content[end:tail_to],
         "…" if tail_to < len(content) else "",
     )
+
+
+TOKEN_SLACK = 40  # how much further an excerpt goes not to cut a link or word in two
+
+
+def _in_token(char: str) -> bool:
+    # Latin letters, digits and a link's punctuation: Chinese text may be cut anywhere.
+    return char.isascii() and not char.isspace()
+
+
+def _token_start(content: str, at: int) -> int:
+    """``at``, or up to TOKEN_SLACK characters earlier, where a link or Latin word starts."""
+    limit = max(0, at - TOKEN_SLACK)
+    while at > limit and _in_token(content[at - 1]) and _in_token(content[at]):
+        at -= 1
+    return at
+
+
+def _token_end(content: str, at: int) -> int:
+    """``at``, or up to TOKEN_SLACK characters later, where a link or Latin word ends."""
+    limit = min(len(content), at + TOKEN_SLACK)
+    while at < limit and at > 0 and _in_token(content[at - 1]) and _in_token(content[at]):
+        at += 1
+    return at

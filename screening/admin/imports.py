@@ -58,8 +58,10 @@ class ChatLogUploadForm(forms.Form):
         label="会话 ID",
         required=False,
         max_length=128,
-        help_text="文件里有多个群聊时填写要导入的那一个（微信导出的 TalkerId、企业微信的 roomid）；"
-        "只有一个群聊时留空。私聊一律不导入。",
+        help_text=(
+            "文件里有不止一个群聊的记录时，填写本群的会话 ID（导入时的提示会列出文件中的各个"
+            "会话 ID）；只有本群的记录时留空。私聊一律不导入。"
+        ),
     )
 
     def __init__(self, *args, user, **kwargs):
