@@ -207,7 +207,7 @@ def highlighted(content: str, words: Iterable[str], *, around: int | None = None
         text = content if around is None else content[: 2 * around]
         more = "…" if around is not None and len(content) > 2 * around else ""
         return format_html("{}{}", text, more)
-    start, end = span
+    start, end = _widen(content, *span)
     head_from = 0 if around is None else _token_start(content, max(0, start - around))
     tail_to = (
         len(content) if around is None else _token_end(content, min(len(content), end + around))
@@ -228,6 +228,15 @@ TOKEN_SLACK = 40  # how much further an excerpt goes not to cut a link or word i
 def _in_token(char: str) -> bool:
     # Latin letters, digits and a link's punctuation: Chinese text may be cut anywhere.
     return char.isascii() and not char.isspace()
+
+
+def _widen(content: str, start: int, end: int) -> tuple[int, int]:
+    """The match, or the whole link or Latin word it lies in (a domain's hit marks its link)."""
+    while start > 0 and _in_token(content[start - 1]) and _in_token(content[start]):
+        start -= 1
+    while end < len(content) and _in_token(content[end - 1]) and _in_token(content[end]):
+        end += 1
+    return start, end
 
 
 def _token_start(content: str, at: int) -> int:

@@ -431,6 +431,11 @@ def test_the_excerpt_cuts_around_the_match():
     assert html == "…甲甲甲<mark>赌博</mark>乙乙乙…"
 
 
+def test_a_domains_hit_marks_its_whole_link():
+    html = selectors.highlighted("稳赚 https://t.cn/A6xYz9 快来", ["t.cn"])
+    assert html == "稳赚 <mark>https://t.cn/A6xYz9</mark> 快来"
+
+
 def test_the_excerpt_does_not_cut_a_link_in_two():
     content = "周末去赌博，稳赚 https://example.com/abc 快来" + "乙" * 30
     html = selectors.highlighted(content, ["赌博"], around=12)
