@@ -101,6 +101,7 @@ class ChatImportAdmin(WrittenByServicesMixin, QuickCheckboxMixin, admin.ModelAdm
         "rows_read",
         "messages_new",
         "messages_duplicate",
+        "messages_skipped",
         "senders_unmatched",
         "hits",
         "cases_proposed",

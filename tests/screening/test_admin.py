@@ -557,3 +557,23 @@ def test_suggestions_are_closed_never_deleted(hr_client, hr2):
     delete = reverse("admin:screening_allowsuggestion_delete", args=[suggestion.pk])
     assert hr_client.post(delete, {"post": "yes"}).status_code == 403
     assert AllowSuggestion.objects.filter(pk=suggestion.pk).exists()
+
+
+def test_confirm_waits_while_the_employee_may_still_explain(hr_client, settings):
+    from tests.factories import UserFactory
+
+    settings.CASE_EXPLANATION_WORKING_DAYS = 1
+    lina = EmployeeFactory(name="李娜", user=UserFactory(username="lina", is_staff=False))
+    hit = make_hit(employee=lina)
+    page = Page(hr_client.get(hit_url(hit)).content.decode())
+    confirm = next(f for f in page.forms if f["id"] == "hit-confirm-form")
+    assert confirm["buttons"] == ["确认"]
+    assert "员工尚未说明" in " ".join(page.text)
+    response = hr_client.post(decide_url(hit), {"decision": "confirm"}, follow=True)
+    assert any("员工尚未说明" in m for m in messages_of(response))
+    hit.case.refresh_from_db()
+    assert hit.case.state == Case.State.PROPOSED
+    # Dismissing never waits (violations.services.cases).
+    hr_client.post(decide_url(hit), {"decision": "false_positive"})
+    hit.case.refresh_from_db()
+    assert hit.case.state == Case.State.DISMISSED
