@@ -176,17 +176,26 @@ def locate(content: str, words: Iterable[str]) -> tuple[int, int] | None:
     return None
 
 
-def suggestion_phrase(content: str, words: Iterable[str], *, stored: str = "") -> str:
-    """The allow-list phrase a 误报 suggests: the keyword with up to SUGGESTION_MARGIN letters
-    or digits either side, normalised and without separators as the engine compares allowed
-    phrases — ``stored`` (Hit.phrase, the engine's own) when the hit has one, else found in
-    ``content``. "" when there is none, or it is a keyword alone: allowing the keyword itself
-    would switch it off."""
+def suggestion_phrases(content: str, words: Iterable[str], *, stored: str = "") -> list[str]:
+    """The allow-list phrases a 误报 suggests: the keyword with the letter after it, and with
+    the letter before it ("又在赌气了" → 赌气, 在赌), normalised and without separators as the
+    engine compares allowed phrases. Taken from ``stored`` (Hit.phrase, the engine's own: the
+    keyword with up to SUGGESTION_MARGIN letters either side) when the hit has one, else found
+    in ``content``. One letter either way, not the whole surrounding: a phrase that narrow
+    recurs, so the dismissals of the true harmless word (赌气, 废物率) add up on one suggestion
+    while the accidental neighbours stay at one. Never the keyword alone: allowing the keyword
+    itself would switch it off."""
     needles = [n for n in (_compact_word(w) for w in words) if n]
     phrase = stored if stored else _phrase_in(content, needles)
-    if not phrase or phrase in needles or len(phrase) > SUGGESTION_MAX:
-        return ""
-    return phrase
+    for needle in needles:
+        at = phrase.find(needle)
+        if at < 0:
+            continue
+        end = at + len(needle)
+        candidates = [phrase[at : end + 1] if end < len(phrase) else ""]
+        candidates.append(phrase[at - 1 : end] if at > 0 else "")
+        return [c for c in candidates if c and c != needle and len(c) <= SUGGESTION_MAX]
+    return []
 
 
 def _phrase_in(content: str, needles: list[str]) -> str:

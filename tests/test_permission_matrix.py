@@ -172,6 +172,17 @@ EXPECTED: dict[str, dict[str, str]] = {
         "groupadmin": "LAVH",  # files for their groups (§5.2)
         "creator": "LAVH",
     },
+    # screening (issue 15): HR's; a group's admins and creator upload their groups' chat logs.
+    "screening.hit": {SUPERUSER: VIEW, "hr": VIEW},
+    "screening.message": {SUPERUSER: VIEW, "hr": VIEW},
+    "screening.screeningrule": {SUPERUSER: ALL, "hr": ALL},
+    "screening.allowsuggestion": {SUPERUSER: VIEW, "hr": VIEW},
+    "screening.chatimport": {
+        SUPERUSER: "LAVH",
+        "hr": "LAVH",
+        "groupadmin": "LAVH",
+        "creator": "LAVH",
+    },
     "violations.rule": {
         SUPERUSER: ALL,
         "hr": ALL,
@@ -405,6 +416,10 @@ SCOPES: dict[tuple[str, str], Callable[[object], Q]] = {
         for p in ("leader", "head", "groupadmin", "creator")
     },
     **{("directives.question", p): _question_q for p in ("head", "groupadmin", "creator")},
+    **{
+        ("screening.chatimport", p): (lambda u: Q(group__in=_group_ids(u, roster=True)))
+        for p in ("groupadmin", "creator")
+    },
 }
 
 
@@ -751,6 +766,7 @@ TARGETS: dict[str, tuple[type[Model] | None, dict[str, Callable[[object], Q]]]] 
     # (the creator persona heads 生产部 too, whose cases it sees but does not file for)
     "group_case": (Case, dict.fromkeys(GROUP_RUNNERS, lambda u: Q(group__in=_group_ids(u)))),
     "period": (Period, {}),
+    "hit": (apps.get_model("screening", "Hit"), {}),
     "finding": (Finding, {}),  # HR-only views: no persona's scope is tried
     "evidence": (Evidence, dict.fromkeys(("head", *GROUP_RUNNERS, "employee"), _evidence_q)),
     # /me/: each login's own cases only; the in-scope side is tried where the persona has one
@@ -864,6 +880,9 @@ CUSTOM = [
     # 公平性报告 (appraisal.view_fairness_report): HR and company leaders
     View("admin:appraisal_period_fairness", "get", "period", frozenset(HR_ONLY | {"leader"})),
     View("admin:appraisal_period_fairness_xlsx", "get", "period", frozenset(HR_ONLY | {"leader"})),
+    # 筛查待审: HR decides (violations.decide_case); the template for whoever may upload
+    View("admin:screening_hit_decide", "post", "hit", frozenset(HR_ONLY)),
+    View("admin:screening_chatimport_template", "get", "", frozenset(HR_ONLY | {*GROUP_RUNNERS})),
 ]
 
 

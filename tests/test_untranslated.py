@@ -40,6 +40,7 @@ ALLOWED = {
     *("id", "ip", "url", "http", "get", "post", "accept", "sha", "utf", "gbk", "ldap"),
     "pmc",  # 生产物料控制, as factories name the department (PMC部)
     *("wechat", "wxid", "mac", "control", "command"),
+    "db",  # 拼音首字母 as HR types them: the keyword help text's example (赌博 → db)
     *("cron", "crontab", "amqp", "rabbitmq", "redis", "utc", "gmt", "asia", "shanghai"),
 }
 # An English word: two or more Latin letters (a lone letter is a column like "A", a unit, an

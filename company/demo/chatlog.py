@@ -1,8 +1,8 @@
 """Demo chat logs: three days of 工作群 and 俊马欢乐谷 as their admins would export them, imported
 and screened exactly as an upload is (screening.services.chatlog_import), so that HR's review
 queue holds real hits in context: keywords (one in traditional characters, one spaced out),
-a short link, a §9.7 image flood, a hit by a sender nobody could match, and a likely 误报
-(废物率, a quality figure) for the allow-list suggestion.
+a short link, a §9.7 image flood, a hit by a sender nobody could match, and a 误报 (废物率, a
+quality figure) that HR has already dismissed, so its allowed-phrase suggestion waits.
 
 Running it again adds nothing: the demo's files carry the name DEMO_FILE, and once one was
 imported the step is skipped.
@@ -21,10 +21,12 @@ from django.conf import settings
 from django.db import transaction
 
 from common.actors import SystemActor
+from company.demo.case_people import demo_hr_logins
 from groups.models import ChatGroup
 from members.models import Employee
-from screening.models import ChatImport
+from screening.models import ChatImport, Hit
 from screening.services import chatlog_import
+from screening.services.review import hit_dismiss
 
 DEMO_FILE = "演示聊天记录-{group}.csv"
 ACTOR = SystemActor("demo")
@@ -145,4 +147,16 @@ def demo_chatlogs_apply(
         result.messages += done.messages_new
         result.hits += done.hits
         result.cases += done.cases_proposed
+    # HR has already dismissed the 废物率 hit as 误报: its allowed-phrase suggestion waits.
+    _, reviewer = demo_hr_logins(set(reserved_employee_nos))
+    false_positive = Hit.objects.filter(
+        message__content__contains="废物率", case__isnull=False
+    ).first()
+    if false_positive is not None:
+        hit_dismiss(
+            hit=false_positive,
+            actor=reviewer,
+            false_positive=True,
+            comment="废物率是品质指标，不是骂人。",
+        )
     return result

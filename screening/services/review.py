@@ -6,8 +6,8 @@ Guarantees:
   who may decide (HR, ``violations.decide_case``), four eyes, "nobody decides about
   themselves" and the employee's explanation window are theirs, enforced whoever calls;
 - a dismissal as 误报 records its reason as "误报：…" on the case and, for a keyword rule,
-  counts one more dismissal for the suggested allowed phrase around the keyword (the
-  keyword with up to two letters or digits either side, never the keyword alone) — in the
+  counts one more dismissal for each suggested allowed phrase around the keyword (the
+  keyword with the letter after it, and with the one before it; never the keyword alone) — in the
   same transaction as the dismissal, so a refused dismissal suggests nothing;
 - only who edits the screening rules (``screening.change_screeningrule``) accepts or
   rejects a suggestion; accepting adds the allowed phrase (once) with who added it.
@@ -74,36 +74,38 @@ def hit_dismiss(*, hit: Hit, actor: Actor, false_positive: bool, comment: str) -
     return case
 
 
-def hit_suggest(hit: Hit) -> AllowSuggestion | None:
-    """Count one 误报 for the phrase around ``hit``'s keyword (Hit.phrase, as the engine saw
-    it; found in the message for a hit stored without one): the suggestion made or updated
-    (its example the latest message), or None when there is none to make (a link or flood
-    rule, a keyword with nothing around it, or not found in the text). Called inside
-    hit_dismiss's transaction."""
+def hit_suggest(hit: Hit) -> list[AllowSuggestion]:
+    """Count one 误报 for each phrase around ``hit``'s keyword (selectors.suggestion_phrases:
+    the keyword with the letter after it, and with the letter before it): the suggestions made
+    or updated (their example the latest message); none for a link or flood rule, a keyword
+    with nothing around it, or one not found in the text. Called inside hit_dismiss's
+    transaction."""
     rule = hit.screening_rule
     if rule.kind not in KEYWORD_KINDS:
-        return None
+        return []
     initials = Keyword.objects.filter(screening_rule=rule, word=hit.matched).values_list(
         "initials", flat=True
     )
     words = selectors.searched_words(hit.matched, [i for i in initials if i])
     content = hit.message.content
-    phrase = selectors.suggestion_phrase(content, words, stored=hit.phrase)
-    if not phrase:
-        return None
-    suggestion, _ = AllowSuggestion.objects.get_or_create(
-        screening_rule=rule,
-        phrase=phrase,
-        defaults={"keyword": hit.matched[: AllowSuggestion._meta.get_field("keyword").max_length]},
-    )
-    # F(): two clerks dismissing at once both count.
-    AllowSuggestion.objects.filter(pk=suggestion.pk).update(
-        dismissals=F("dismissals") + 1,
-        example=content[:EXAMPLE_MAX_CHARS],
-        updated_at=timezone.now(),
-    )
-    suggestion.refresh_from_db()
-    return suggestion
+    suggestions = []
+    for phrase in selectors.suggestion_phrases(content, words, stored=hit.phrase):
+        suggestion, _ = AllowSuggestion.objects.get_or_create(
+            screening_rule=rule,
+            phrase=phrase,
+            defaults={
+                "keyword": hit.matched[: AllowSuggestion._meta.get_field("keyword").max_length]
+            },
+        )
+        # F(): two clerks dismissing at once both count.
+        AllowSuggestion.objects.filter(pk=suggestion.pk).update(
+            dismissals=F("dismissals") + 1,
+            example=content[:EXAMPLE_MAX_CHARS],
+            updated_at=timezone.now(),
+        )
+        suggestion.refresh_from_db()
+        suggestions.append(suggestion)
+    return suggestions
 
 
 def _refuse_unless_rule_editor(actor: Actor) -> None:

@@ -128,8 +128,9 @@ def test_false_positive_dismisses_with_the_prefix_and_suggests_the_phrase_around
     case = hit_dismiss(hit=hit, actor=hr, false_positive=True, comment="")
     assert case.state == Case.State.DISMISSED
     assert last_comment(case) == FALSE_POSITIVE_PREFIX + FALSE_POSITIVE_DEFAULT
-    suggestion = AllowSuggestion.objects.get()
-    assert (suggestion.phrase, suggestion.keyword, suggestion.dismissals) == ("又在赌气了", "赌", 1)
+    assert set(AllowSuggestion.objects.values_list("phrase", flat=True)) == {"赌气", "在赌"}
+    suggestion = AllowSuggestion.objects.get(phrase="赌气")
+    assert (suggestion.keyword, suggestion.dismissals) == ("赌", 1)
     assert suggestion.screening_rule == hit.screening_rule
     assert suggestion.example == "他又在赌气了，别理他"
 
@@ -146,7 +147,7 @@ def test_each_false_positive_of_the_same_phrase_counts_on_one_suggestion(hr):
     second = make_hit(content="今天又在赌气了吧", matched="赌", screening_rule=rule)
     hit_dismiss(hit=first, actor=hr, false_positive=True, comment="")
     hit_dismiss(hit=second, actor=hr, false_positive=True, comment="")
-    suggestion = AllowSuggestion.objects.get()
+    suggestion = AllowSuggestion.objects.get(phrase="赌气")
     assert suggestion.dismissals == 2
     assert suggestion.example == "今天又在赌气了吧"  # the latest
 
@@ -154,7 +155,7 @@ def test_each_false_positive_of_the_same_phrase_counts_on_one_suggestion(hr):
 def test_the_suggested_phrase_is_normalised_as_the_engine_compares(hr):
     hit = make_hit(content="他又在 賭 氣了", matched="赌")
     hit_dismiss(hit=hit, actor=hr, false_positive=True, comment="")
-    assert AllowSuggestion.objects.get().phrase == "又在赌气了"
+    assert set(AllowSuggestion.objects.values_list("phrase", flat=True)) == {"赌气", "在赌"}
 
 
 def test_the_phrase_the_engine_stored_is_the_one_suggested(hr):
@@ -162,7 +163,7 @@ def test_the_phrase_the_engine_stored_is_the_one_suggested(hr):
     Hit.objects.filter(pk=hit.pk).update(phrase="废物料要")
     hit.refresh_from_db()
     hit_dismiss(hit=hit, actor=hr, false_positive=True, comment="")
-    assert AllowSuggestion.objects.get().phrase == "废物料要"
+    assert AllowSuggestion.objects.get().phrase == "废物料"
 
 
 def test_a_stored_phrase_that_is_the_keyword_alone_suggests_nothing(hr):
@@ -236,13 +237,13 @@ def test_a_hit_without_a_case_has_nothing_to_decide(hr):
 def suggestion(hr):
     hit = make_hit(content="他又在赌气了", matched="赌")
     hit_dismiss(hit=hit, actor=hr, false_positive=True, comment="")
-    return AllowSuggestion.objects.get()
+    return AllowSuggestion.objects.get(phrase="赌气")
 
 
 def test_accepting_a_suggestion_adds_the_allowed_phrase_once(hr, hr2, suggestion):
     allowed = suggestion_accept(suggestion=suggestion, actor=hr)
     assert (allowed.phrase, allowed.screening_rule, allowed.added_by) == (
-        "又在赌气了",
+        "赌气",
         suggestion.screening_rule,
         hr,
     )
@@ -251,7 +252,7 @@ def test_accepting_a_suggestion_adds_the_allowed_phrase_once(hr, hr2, suggestion
     with pytest.raises(ReviewError) as refused:
         suggestion_accept(suggestion=suggestion, actor=hr2)
     assert str(refused.value) == ERROR_SUGGESTION_CLOSED.format(
-        phrase="又在赌气了", status="已加入允许词"
+        phrase="赌气", status="已加入允许词"
     )
     assert AllowedPhrase.objects.filter(screening_rule=suggestion.screening_rule).count() == 1
 
@@ -287,7 +288,7 @@ def test_who_does_not_edit_the_rules_does_not_handle_suggestions(request, who, s
 
 def test_a_rule_editor_without_decide_may_accept(suggestion):
     editor = StaffUserFactory(permissions=["screening.change_screeningrule"])
-    assert suggestion_accept(suggestion=suggestion, actor=editor).phrase == "又在赌气了"
+    assert suggestion_accept(suggestion=suggestion, actor=editor).phrase == "赌气"
 
 
 # -- bulk keywords ---------------------------------------------------------------------------
