@@ -17,6 +17,7 @@ class Job(models.Model):
         EMPLOYEE_IMPORT = "employee_import", "导入员工"
         LIST_EXPORT = "list_export", "导出列表"
         CHATLOG_IMPORT = "chatlog_import", "导入聊天记录"
+        CHATLOG_RESCREEN = "chatlog_rescreen", "重新筛查聊天记录"
 
     class Status(models.TextChoices):
         PENDING = "pending", "排队中"

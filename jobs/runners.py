@@ -31,6 +31,7 @@ RUNNERS: dict[str, str] = {
     # In this app: it finds the list's ModelAdmin by the model's label, imports no app.
     Job.Kind.LIST_EXPORT: "jobs.list_export.list_export_job",
     Job.Kind.CHATLOG_IMPORT: "screening.jobs.chatlog_import_job",
+    Job.Kind.CHATLOG_RESCREEN: "screening.jobs.chatlog_rescreen_job",
 }
 
 # Who may still download a kind's file, asked at each download with the request: the right
@@ -49,6 +50,7 @@ DONE_TITLES: dict[str, str] = {
     Job.Kind.EMPLOYEE_IMPORT: "导入完成",
     Job.Kind.LIST_EXPORT: "导出完成",
     Job.Kind.CHATLOG_IMPORT: "导入完成",
+    Job.Kind.CHATLOG_RESCREEN: "筛查完成",
 }
 FAILED_TITLES: dict[str, str] = {
     Job.Kind.PERIOD_COMPUTE: "计算失败",
@@ -57,6 +59,7 @@ FAILED_TITLES: dict[str, str] = {
     Job.Kind.EMPLOYEE_IMPORT: "导入失败",
     Job.Kind.LIST_EXPORT: "导出失败",
     Job.Kind.CHATLOG_IMPORT: "导入失败",
+    Job.Kind.CHATLOG_RESCREEN: "筛查失败",
 }
 
 

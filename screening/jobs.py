@@ -12,8 +12,12 @@ from django.core.files.storage import default_storage
 from common.actors import Actor
 from groups.models import ChatGroup
 from jobs.runners import JobOutcome, Progress
+from screening.models import ChatImport
 from screening.selectors import can_import_chatlog
-from screening.services.importing import chatlog_import
+from screening.services.importing import chatlog_import, chatlog_rescreen
+
+# Screening again is for who edits the rules (it follows a change of them).
+RESCREEN_PERMISSION = "screening.change_screeningrule"
 
 IMPORTED = (
     "导入完成：读取 {rows_read} 行，新消息 {messages_new} 条，已导入过 {messages_duplicate} 条，"
@@ -59,3 +63,21 @@ def chatlog_import_job(*, params: dict, actor: Actor, progress: Progress) -> Job
     return JobOutcome(
         text=IMPORTED.format(**figures), result={"chat_import": chat_import.pk, **figures}
     )
+
+
+RESCREENED = "重新筛查完成：{group}“{file}”的消息新命中 {hits} 条。"
+
+
+def chatlog_rescreen_job(*, params: dict, actor: Actor, progress: Progress) -> JobOutcome:
+    """screening.services.importing.chatlog_rescreen of one import (the 重新筛查 action), as
+    the HR clerk who asked: the right to change the rules is asked again here."""
+    chat_import = (
+        ChatImport.objects.filter(pk=params["chat_import"]).select_related("group").first()
+    )
+    if chat_import is None or not actor.has_perm(RESCREEN_PERMISSION):
+        raise PermissionDenied
+    hits = chatlog_rescreen(chat_import=chat_import, actor=actor, progress=progress)
+    text = RESCREENED.format(
+        group=chat_import.group.name, file=chat_import.original_name, hits=hits
+    )
+    return JobOutcome(text=text, result={"chat_import": chat_import.pk, "hits": hits})

@@ -35,6 +35,7 @@ from jobs.reporting import job_report
 from jobs.services import job_start, job_url
 from screening import selectors
 from screening.admin.hits import sender_label
+from screening.jobs import RESCREEN_PERMISSION
 from screening.models import ChatImport, Message
 from screening.readers import ERROR_TOO_LARGE, chatlog_template
 
@@ -110,7 +111,7 @@ class ChatImportAdmin(WrittenByServicesMixin, QuickCheckboxMixin, admin.ModelAdm
     list_filter = [("group", GroupListFilter), "source_format"]
     list_select_related = ["group", "imported_by__employee"]
     change_list_template = "admin/screening/chatimport/change_list.html"
-    actions = None
+    actions = ["rescreen"]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).select_related("group", "imported_by__employee")
@@ -137,6 +138,22 @@ class ChatImportAdmin(WrittenByServicesMixin, QuickCheckboxMixin, admin.ModelAdm
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # its messages and hits stand on it
+
+    def has_rescreen_permission(self, request) -> bool:
+        return request.user.has_perm(RESCREEN_PERMISSION)
+
+    @admin.action(description="按现在的筛查规则重新筛查", permissions=["rescreen"])
+    def rescreen(self, request, queryset):
+        """After HR changed the rules: each import's messages screened again in a job
+        (screening.jobs.chatlog_rescreen_job); nothing found before is found twice."""
+        for chat_import in queryset.select_related("group").order_by("pk"):
+            job = job_start(
+                kind=Job.Kind.CHATLOG_RESCREEN,
+                actor=request.user,
+                params={"chat_import": chat_import.pk},
+                subject=f"{chat_import.group.name} · {chat_import.original_name[:100]}",
+            )
+            job_report(request, job)
 
     @admin.display(description="导入人", ordering="imported_by")
     def importer(self, obj: ChatImport) -> str:

@@ -480,23 +480,34 @@ RESCREEN_BATCH = 5_000
 
 
 @transaction.atomic
-def messages_rescreen(*, group: ChatGroup, since: dt.datetime, actor: Actor) -> int:
-    """Screen ``group``'s messages since ``since`` again with the rules as they are now (HR
+def chatlog_rescreen(
+    *, chat_import: ChatImport, actor: Actor, progress: Progress | None = None
+) -> int:
+    """Screen the messages ``chat_import`` stored again, with the rules as they are now (HR
     added a word, a domain, a rule): what was found before is not found twice (one hit per
-    message and rule, one case per source key). Returns the number of new hits.
+    message and rule, one case per source key). Returns the number of new hits, which are
+    added to the import's figures.
 
     ``actor`` is who asked (HR); the proposals are the system's, as an import's are."""
     actor_user(actor)  # a person or the system, never an anonymous visitor
     screen, rules = screen_compile()
     totals = _Totals()
-    if not rules:
-        return 0
+    group = chat_import.group
     messages = (
-        Message.objects.filter(group=group, sent_at__gte=since)
+        Message.objects.filter(chat_import=chat_import)
         .exclude(kind__in=UNSCREENED_KINDS)
         .select_related("group", "employee")
         .order_by("sent_at", "pk")
     )
-    for batch in _batches(messages.iterator(chunk_size=RESCREEN_BATCH), RESCREEN_BATCH):
-        _screen(group, batch, screen, rules, totals)
+    total = chat_import.messages_new or 1
+    done = 0
+    if rules:
+        for batch in _batches(messages.iterator(chunk_size=RESCREEN_BATCH), RESCREEN_BATCH):
+            _screen(group, batch, screen, rules, totals)
+            done += len(batch)
+            if progress:
+                progress(min(99, done * 100 // total))
+    ChatImport.objects.filter(pk=chat_import.pk).update(
+        hits=F("hits") + totals.hits, cases_proposed=F("cases_proposed") + totals.cases_proposed
+    )
     return totals.hits

@@ -577,3 +577,31 @@ def test_confirm_waits_while_the_employee_may_still_explain(hr_client, settings)
     hr_client.post(decide_url(hit), {"decision": "false_positive"})
     hit.case.refresh_from_db()
     assert hit.case.state == Case.State.DISMISSED
+
+
+def test_hr_screens_an_import_again_after_adding_a_word(hr_client, hr, office):
+    EmployeeFactory(name="张伟", wechat_id="zhangwei_88")
+    upload = SimpleUploadedFile("聊天.csv", TEMPLATE.encode())
+    hr_client.post(reverse("admin:screening_chatimport_add"), {"group": office.pk, "file": upload})
+    chat = ChatImport.objects.get(group=office)
+    before = chat.hits
+    rule = ScreeningRule.objects.get(name="谣言与负面信息")
+    content = chat.messages.first().content
+    Keyword.objects.create(screening_rule=rule, word=content[:4])
+    url = reverse("admin:screening_chatimport_changelist")
+    response = hr_client.post(
+        url, {"action": "rescreen", "_selected_action": [chat.pk]}, follow=True
+    )
+    job = Job.objects.get(kind=Job.Kind.CHATLOG_RESCREEN)
+    assert job.status == Job.Status.DONE, job.error
+    assert any("新命中 1 条" in m for m in messages_of(response))
+    chat.refresh_from_db()
+    assert chat.hits == before + 1
+
+
+def test_who_may_not_edit_the_rules_is_not_offered_to_screen_again(client, group_admin, office):
+    ChatImportFactory(group=office)
+    client.force_login(group_admin)
+    page = client.get(reverse("admin:screening_chatimport_changelist"))
+    assert page.status_code == 200
+    assert "rescreen" not in page.content.decode()

@@ -378,9 +378,9 @@ def test_a_group_of_its_own_is_screened_like_the_others(seeded):
 
 
 def test_rescreening_finds_what_a_new_word_catches_and_nothing_twice(work, zhang, hr):
-    from screening.services.importing import messages_rescreen
+    from screening.services import chatlog_rescreen
 
-    run(
+    chat_import = run(
         work,
         template(
             [
@@ -392,11 +392,12 @@ def test_rescreening_finds_what_a_new_word_catches_and_nothing_twice(work, zhang
     assert Hit.objects.count() == 1
     rule = ScreeningRule.objects.create(name="竞争对手", kind="keywords", rule=RuleFactory())
     Keyword.objects.create(screening_rule=rule, word="飞鹰厂")
-    since = dt.datetime(2026, 11, 30, tzinfo=SHANGHAI)
-    assert messages_rescreen(group=work, since=since, actor=hr) == 1
-    assert messages_rescreen(group=work, since=since, actor=hr) == 0
+    assert chatlog_rescreen(chat_import=chat_import, actor=hr) == 1
+    assert chatlog_rescreen(chat_import=chat_import, actor=hr) == 0
     assert Hit.objects.count() == 2
     assert Hit.objects.get(screening_rule=rule).case.reported_by is None
+    chat_import.refresh_from_db()
+    assert (chat_import.hits, chat_import.cases_proposed) == (2, 2)
 
 
 def wecom_line(msgid: str, room: str, content: str, *, sender: str = "zhangwei_88") -> str:
