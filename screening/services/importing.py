@@ -16,22 +16,25 @@ import datetime as dt
 import hashlib
 import itertools
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case as SqlCase
-from django.db.models import Count, F, When
-from django.db.models.functions import TruncDate
+from django.db.models import CharField, Count, F, Value, When
+from django.db.models.functions import Cast, Concat, TruncDate
 
 from common.actors import Actor, SystemActor, actor_user
 from common.dates import day_text, moment_text
 from groups.matching import match_members
 from groups.models import ChatGroup
+from members.models import Employee
 from screening.engine import EngineHit, Incoming
 from screening.models import ChatImport, Hit, Message, ScreeningRule
 from screening.readers import ChatLogError, ParsedMessage, read_chatlog
@@ -44,8 +47,7 @@ from violations.services import case_propose
 # stays under 300 MB peak: docs/performance.md, 内容筛查).
 BATCH_SIZE = 2_000
 
-# The machine proposes, HR decides: the system is the proposer, so the HR clerk who
-# uploaded the file may still confirm what it found (four eyes, violations.services.cases).
+# The proposer when no person supplied the file (the command, the demo).
 PROPOSER = SystemActor("screening")
 
 FLOOD_KINDS = (Message.Kind.IMAGE, Message.Kind.STICKER)
@@ -58,12 +60,15 @@ FLOOD_DESCRIPTION = (
     "超过每人每群每天 {limit} 条的上限（§9.7）。"
 )
 EXCERPT_CHARS = 200
+CONFIDENTIAL_CONTENT = "（保密群的消息，内容见筛查命中 #{hit}，仅人力资源部可见）"
 
 Progress = Callable[[int], None]
 
 
 @dataclass
 class _Totals:
+    # Who proposes the cases (four eyes): see _proposer.
+    proposer: Actor = PROPOSER
     rows_read: int = 0
     messages_new: int = 0
     messages_duplicate: int = 0
@@ -73,7 +78,7 @@ class _Totals:
     first_at: dt.datetime | None = None
     last_at: dt.datetime | None = None
     unmatched: set[tuple[str, str]] = field(default_factory=set)
-    # §9.7: (sender key, local day) of each image or sticker stored.
+    # §9.7: (flood_key, Beijing day) of each image or sticker stored.
     flood_days: set[tuple[str, dt.date]] = field(default_factory=set)
 
 
@@ -90,17 +95,19 @@ class _Sender:
 
 def message_identity(parsed: ParsedMessage, occurrence: int) -> str:
     """The export's own id when it has one that names the message (WeCom's msgid), else a hash
-    of time, sender and content — and of ``occurrence``, the how-many-th such message of that
+    of its time, type and content — and of ``occurrence``, the how-many-th such message of that
     second in the file, so that two "收到" in one second are two messages, and the same two
-    imported again are still two."""
+    imported again are still two.
+
+    The sender is left out on purpose: a WeChat PC export writes each sender as the exporting
+    computer knows them (its contacts' nicknames, its owner's private remarks, its owner's own
+    messages with no Sender at all), so two admins' exports of the same chat name the same
+    message differently; its time to the second, type and text do not change."""
     if parsed.source_id and len(parsed.source_id) <= 90:
         return f"id:{parsed.source_id}"
     text = "\x1f".join(
         (
-            parsed.source_id,
             parsed.sent_at.astimezone(dt.UTC).isoformat(),
-            parsed.sender_wechat_id,
-            parsed.sender_name,
             parsed.kind,
             parsed.content,
             str(occurrence),
@@ -109,9 +116,12 @@ def message_identity(parsed: ParsedMessage, occurrence: int) -> str:
     return "h:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def sender_key(wechat_id: str, name: str) -> str:
-    """Who sent a message, for counting: the WeChat id, else the display name."""
-    return wechat_id or name
+def flood_key(employee_id: int | None, wechat_id: str, name: str) -> str:
+    """Who sent a message, for the §9.7 count: the employee when matched (however the export
+    wrote them), else the WeChat id, else the display name — as stored (truncated)."""
+    if employee_id is not None:
+        return f"e:{employee_id}"
+    return f"s:{wechat_id[:64] or name[:128]}"
 
 
 @transaction.atomic
@@ -133,6 +143,9 @@ def chatlog_import(
 
     Raises ChatLogError (screening.readers) with the row and column to blame; nothing is
     stored then. ``progress(percent)`` is told how far through the file it is."""
+    # One import of a group at a time: two at once would race on the same messages (the
+    # second would fail on the unique identity); the second now waits for the first.
+    group = ChatGroup.objects.select_for_update().get(pk=group.pk)
     source_format, parsed = read_chatlog(file, filename=filename)
     chat_import = ChatImport.objects.create(
         group=group,
@@ -142,7 +155,7 @@ def chatlog_import(
         room_id=room,
     )
     screen, rules = screen_compile()
-    totals = _Totals()
+    totals = _Totals(proposer=_proposer(actor))
     senders: dict[tuple[str, str], int | None] = {}
     size = _size(file)
     rooms = _RoomFilter(room, source_format, totals)
@@ -182,12 +195,13 @@ class _RoomFilter:
         self.room = room
         self.fixed = bool(room)
         self.private_without_room = source_format == ChatImport.Format.WECOM
+        self.wechat = source_format == ChatImport.Format.WECHAT_PC
         self.totals = totals
 
-    @staticmethod
-    def private_chat(room_id: str) -> bool:
-        # WeChat names every group chat "…@chatroom"; anything else in TalkerId is a person.
-        return "@" not in room_id and room_id.startswith("wxid_")
+    def private_chat(self, room_id: str) -> bool:
+        # WeChat names every group chat "…@chatroom"; any other TalkerId is a person, an
+        # official account (gh_…), the file helper (filehelper) or a WeCom contact (…@openim).
+        return self.wechat and not room_id.endswith("@chatroom")
 
     def keep(self, parsed: Iterable[ParsedMessage]) -> Iterator[ParsedMessage]:
         for message in parsed:
@@ -213,6 +227,13 @@ class _RoomFilter:
             yield message
 
 
+def _proposer(actor: Actor) -> Actor:
+    """Who proposes the cases a file's hits make: the person who supplied the file, recorded as
+    the cases' reporter — the file is their evidence, so four eyes keep them from confirming
+    what it shows (violations.services.cases); the system when no person did (a command)."""
+    return actor if actor_user(actor) is not None else PROPOSER
+
+
 def _size(file: BinaryIO) -> int:
     try:
         return os.fstat(file.fileno()).st_size
@@ -220,15 +241,21 @@ def _size(file: BinaryIO) -> int:
         return getattr(file, "size", 0) or 0
 
 
+# Seconds whose occurrence counters are kept: an export that steps back in time (two files
+# joined, a sort by sender) still counts a repeated second on, within this many seconds.
+OCCURRENCE_SECONDS = 4_096
+
+
 def _with_identity(parsed: Iterable[ParsedMessage]) -> Iterator[tuple[str, ParsedMessage]]:
-    # Occurrences are counted within one second: exports list messages in time order, so
-    # the counter is cleared whenever the second changes (memory stays flat).
-    second: dt.datetime | None = None
-    seen: dict[tuple[str, str, str, str], int] = {}
+    # Counters per second, the oldest dropped beyond OCCURRENCE_SECONDS (memory stays flat).
+    seconds: OrderedDict[dt.datetime, dict[tuple[str, str], int]] = OrderedDict()
     for message in parsed:
-        if message.sent_at != second:
-            second, seen = message.sent_at, {}
-        key = (message.sender_wechat_id, message.sender_name, message.kind, message.content)
+        seen = seconds.get(message.sent_at)
+        if seen is None:
+            seen = seconds[message.sent_at] = {}
+            if len(seconds) > OCCURRENCE_SECONDS:
+                seconds.popitem(last=False)
+        key = (message.kind, message.content)
         occurrence = seen.get(key, 0)
         seen[key] = occurrence + 1
         yield message_identity(message, occurrence), message
@@ -286,7 +313,8 @@ def _store(
             totals.last_at = parsed.sent_at
         if parsed.kind in FLOOD_KINDS:
             day = parsed.sent_at.astimezone(zone).date()
-            totals.flood_days.add((sender_key(parsed.sender_wechat_id, parsed.sender_name), day))
+            who = flood_key(employee_id, parsed.sender_wechat_id, parsed.sender_name)
+            totals.flood_days.add((who, day))
     # PostgreSQL and SQLite ≥ 3.35 return the new pks (Django's bulk_create).
     Message.objects.bulk_create(messages)
     totals.messages_new += len(messages)
@@ -322,77 +350,116 @@ def _weight(rule: ScreeningRule, sent_at: dt.datetime) -> Decimal:
     return rule.odd_hours_weight if odd else Decimal(1)
 
 
+def _confidential(group: ChatGroup) -> bool:
+    # A family member (欢乐谷2群) follows its root's rules, as announcements do.
+    return group.rules_group.is_confidential
+
+
 def _screen(
     group: ChatGroup,
     messages: list[Message],
     screen,
     rules: dict[int, ScreeningRule],
     totals: _Totals,
+    *,
+    existing_hits: bool = False,
 ) -> None:
+    """The batch's hits stored in one insert, then a proposed case for each by a matched
+    sender (case_propose, a few queries each: the employee is told). ``existing_hits``: the
+    messages may have been screened before (chatlog_rescreen), so hits already made are left
+    out rather than made twice."""
+    confidential = _confidential(group)
     incoming = [
         Incoming(
             kind=message.kind,
             content="" if message.kind in UNSCREENED_KINDS else message.content,
-            confidential_group=group.is_confidential,
+            confidential_group=confidential,
         )
         for message in messages
     ]
     found: list[EngineHit] = screen.screen(incoming)
-    for engine_hit in found:
-        _record(
-            messages[engine_hit.index],
-            rules[engine_hit.rule_id],
-            engine_hit.matched,
-            totals,
-            phrase=engine_hit.phrase,
+    if not found:
+        return
+    done: set[tuple[int, int]] = set()
+    if existing_hits:
+        done = set(
+            Hit.objects.filter(message__in=[messages[h.index] for h in found]).values_list(
+                "message_id", "screening_rule_id"
+            )
         )
+    hits = []
+    for engine_hit in found:
+        message, rule = messages[engine_hit.index], rules[engine_hit.rule_id]
+        if (message.pk, rule.pk) in done:
+            continue
+        hits.append(
+            Hit(
+                message=message,
+                screening_rule=rule,
+                matched=engine_hit.matched[:255],
+                phrase=engine_hit.phrase[:64],
+                weight=_weight(rule, message.sent_at),
+            )
+        )
+    Hit.objects.bulk_create(hits)
+    totals.hits += len(hits)
+    _propose(group, hits, totals, description=_description)
 
 
-def _record(
-    message: Message, rule: ScreeningRule, matched: str, totals: _Totals, *, phrase: str = ""
-) -> Hit | None:
-    """A Hit for (message, rule), and its proposed case when the sender is an employee."""
-    hit, created = Hit.objects.get_or_create(
-        message=message,
-        screening_rule=rule,
-        defaults={
-            "matched": matched[:255],
-            "phrase": phrase[:64],
-            "weight": _weight(rule, message.sent_at),
-        },
+def _description(hit: Hit, group: ChatGroup) -> str:
+    message = hit.message
+    if _confidential(group):
+        # §6.1: a confidential group's words stay with HR and its admins (the hit's page);
+        # a case is read by finance, leaders and the employee's department head.
+        content = CONFIDENTIAL_CONTENT.format(hit=hit.pk)
+    else:
+        content = message.content[:EXCERPT_CHARS]
+    return DESCRIPTION.format(
+        group=group.name,
+        when=moment_text(message.sent_at),
+        sender=message.sender_name or message.sender_wechat_id,
+        rule=hit.screening_rule.name,
+        matched=hit.matched,
+        content=content,
     )
-    if not created:
-        return None
-    totals.hits += 1
-    if message.employee_id is None:
-        return hit  # nobody is charged on a guess: HR sees it in the queue as 未匹配员工
-    case, case_created = case_propose(
-        rule_code=rule.rule.code,
-        employee=message.employee,
-        source=Case.Source.SCREENING,
-        source_key=f"message:{message.pk}:rule:{rule.pk}",
-        description=DESCRIPTION.format(
-            group=message.group.name,
-            when=moment_text(message.sent_at),
-            sender=message.sender_name or message.sender_wechat_id,
-            rule=rule.name,
-            matched=matched,
-            content=message.content[:EXCERPT_CHARS],
-        ),
-        occurred_at=message.sent_at,
-        actor=PROPOSER,
-        group=message.group,
-    )
-    hit.case = case
-    hit.save(update_fields=["case"])
-    totals.cases_proposed += case_created
-    return hit
+
+
+def _propose(
+    group: ChatGroup, hits: list[Hit], totals: _Totals, *, description, source_key=None
+) -> None:
+    """A proposed case for each hit whose sender is an employee (case_propose: one per source
+    key), stored on the hit. A sender matched to nobody proposes nothing: nobody is charged on
+    a guess, HR sees the hit in the queue as 未匹配员工."""
+    charged = [hit for hit in hits if hit.message.employee_id is not None]
+    if not charged:
+        return
+    employees = Employee.objects.in_bulk({hit.message.employee_id for hit in charged})
+    for hit in charged:
+        message, rule = hit.message, hit.screening_rule
+        case, created = case_propose(
+            rule_code=rule.rule.code,
+            employee=employees[message.employee_id],
+            source=Case.Source.SCREENING,
+            source_key=(source_key or _message_key)(hit),
+            description=description(hit, group),
+            occurred_at=message.sent_at,
+            actor=totals.proposer,
+            group=group,
+        )
+        hit.case = case
+        totals.cases_proposed += created
+    Hit.objects.bulk_update(charged, ["case"])
+
+
+def _message_key(hit: Hit) -> str:
+    return f"message:{hit.message.pk}:rule:{hit.screening_rule.pk}"
 
 
 def _screen_floods(group: ChatGroup, totals: _Totals) -> None:
     """§9.7: each sender's images and stickers per group per Beijing day, the days this file
     touched counted whole from the database (with what earlier files stored); over a rule's
-    daily limit, the message past the limit is the hit — one per sender, group, day and rule."""
+    daily limit, the message past the limit is the hit — one per sender, group, day and rule.
+    A sender is the employee when matched (however each file wrote them: flood_key)."""
     rules = flood_rules()
     if not rules or not totals.flood_days:
         return
@@ -400,8 +467,16 @@ def _screen_floods(group: ChatGroup, totals: _Totals) -> None:
     days = {day for _, day in totals.flood_days}
     start = dt.datetime.combine(min(days), dt.time(), zone)
     end = dt.datetime.combine(max(days) + dt.timedelta(days=1), dt.time(), zone)
-    # sender_key() in SQL: the WeChat id, else the display name.
-    key = SqlCase(When(sender_wechat_id="", then=F("sender_name")), default=F("sender_wechat_id"))
+    # flood_key() in SQL.
+    key = SqlCase(
+        When(
+            employee__isnull=False,
+            then=Concat(Value("e:"), Cast("employee_id", output_field=CharField())),
+        ),
+        When(sender_wechat_id="", then=Concat(Value("s:"), F("sender_name"))),
+        default=Concat(Value("s:"), F("sender_wechat_id")),
+        output_field=CharField(),
+    )
     counts = (
         Message.objects.filter(
             group=group, kind__in=FLOOD_KINDS, sent_at__gte=start, sent_at__lt=end
@@ -427,7 +502,6 @@ def _screen_floods(group: ChatGroup, totals: _Totals) -> None:
             )
             .annotate(sender=key)
             .filter(sender=sender)
-            .select_related("group", "employee")
             .order_by("sent_at", "pk")
         )
         for rule in rules:
@@ -439,41 +513,40 @@ def _screen_floods(group: ChatGroup, totals: _Totals) -> None:
             ).exists():
                 continue  # the day was flagged by an earlier file
             crossing = day_messages[limit]
-            _record_flood(crossing, rule, day, count, totals)
+            hit = Hit.objects.create(
+                message=crossing,
+                screening_rule=rule,
+                matched=FLOOD_MATCHED.format(number=limit + 1),
+                weight=_weight(rule, crossing.sent_at),
+            )
+            totals.hits += 1
+            _propose(
+                group,
+                [hit],
+                totals,
+                description=partial(_flood_description, day=day, count=count),
+                source_key=partial(_flood_key, day=day),
+            )
 
 
-def _record_flood(
-    message: Message, rule: ScreeningRule, day: dt.date, count: int, totals: _Totals
-) -> None:
-    matched = f"当天第 {rule.daily_limit + 1 if rule.daily_limit else 1} 条图片或表情"
-    hit = Hit.objects.create(
-        message=message,
-        screening_rule=rule,
-        matched=matched,
-        weight=_weight(rule, message.sent_at),
+FLOOD_MATCHED = "当天第 {number} 条图片或表情"
+
+
+def _flood_description(hit: Hit, group: ChatGroup, *, day: dt.date, count: int) -> str:
+    return FLOOD_DESCRIPTION.format(
+        group=group.name,
+        day=day_text(day),
+        sender=hit.message.sender_name or hit.message.sender_wechat_id,
+        count=count,
+        limit=hit.screening_rule.daily_limit,
     )
-    totals.hits += 1
-    if message.employee_id is None:
-        return
-    case, created = case_propose(
-        rule_code=rule.rule.code,
-        employee=message.employee,
-        source=Case.Source.SCREENING,
-        source_key=f"flood:{rule.pk}:{message.group_id}:{message.employee_id}:{day.isoformat()}",
-        description=FLOOD_DESCRIPTION.format(
-            group=message.group.name,
-            day=day_text(day),
-            sender=message.sender_name or message.sender_wechat_id,
-            count=count,
-            limit=rule.daily_limit,
-        ),
-        occurred_at=message.sent_at,
-        actor=PROPOSER,
-        group=message.group,
+
+
+def _flood_key(hit: Hit, *, day: dt.date) -> str:
+    message = hit.message
+    return (
+        f"flood:{hit.screening_rule.pk}:{message.group_id}:{message.employee_id}:{day.isoformat()}"
     )
-    hit.case = case
-    hit.save(update_fields=["case"])
-    totals.cases_proposed += created
 
 
 RESCREEN_BATCH = 5_000
@@ -488,22 +561,23 @@ def chatlog_rescreen(
     message and rule, one case per source key). Returns the number of new hits, which are
     added to the import's figures.
 
-    ``actor`` is who asked (HR); the proposals are the system's, as an import's are."""
+    ``actor`` is who asked (HR, who edits the rules); the new cases are proposed by whoever
+    supplied the file, as its import's were (_proposer: four eyes)."""
     actor_user(actor)  # a person or the system, never an anonymous visitor
+    group = ChatGroup.objects.select_for_update().get(pk=chat_import.group_id)
     screen, rules = screen_compile()
-    totals = _Totals()
-    group = chat_import.group
+    supplier = chat_import.imported_by
+    totals = _Totals(proposer=supplier if supplier is not None else PROPOSER)
     messages = (
         Message.objects.filter(chat_import=chat_import)
         .exclude(kind__in=UNSCREENED_KINDS)
-        .select_related("group", "employee")
         .order_by("sent_at", "pk")
     )
     total = chat_import.messages_new or 1
     done = 0
     if rules:
         for batch in _batches(messages.iterator(chunk_size=RESCREEN_BATCH), RESCREEN_BATCH):
-            _screen(group, batch, screen, rules, totals)
+            _screen(group, batch, screen, rules, totals, existing_hits=True)
             done += len(batch)
             if progress:
                 progress(min(99, done * 100 // total))

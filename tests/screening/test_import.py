@@ -20,7 +20,7 @@ from screening.readers import ChatLogError
 from screening.services import chatlog_import
 from tests.factories import ChatGroupFactory, EmployeeFactory, RuleFactory, csv_bytes
 from violations.models import Case
-from violations.services import case_confirm
+from violations.services import CaseError, case_confirm
 
 pytestmark = pytest.mark.django_db
 
@@ -92,15 +92,18 @@ def test_a_hit_by_a_matched_sender_is_a_proposed_case_with_the_message(work, zha
     assert "工作群" in case.description or work.name in case.description
 
 
-def test_the_hr_clerk_who_uploaded_may_confirm_what_screening_proposed(work, zhang, hr):
+def test_who_supplied_the_file_reports_its_cases_and_may_not_confirm_them(work, zhang, hr, hr2):
+    # The file is the uploader's evidence (its template takes any text): four eyes.
     run(
         work,
         template([["2026-11-30 09:01:00", "张伟", "zhangwei_88", "文字", "来博彩网站"]]),
         actor=hr,
     )
     case = Hit.objects.get().case
-    confirmed = case_confirm(case=case, actor=hr)
-    assert confirmed.state == Case.State.CONFIRMED
+    assert case.reported_by == hr
+    with pytest.raises(CaseError):
+        case_confirm(case=case, actor=hr)
+    assert case_confirm(case=case, actor=hr2).state == Case.State.CONFIRMED
 
 
 def test_the_same_file_twice_stores_and_proposes_nothing_twice(work, zhang):
@@ -437,3 +440,122 @@ def test_a_file_of_two_group_chats_is_refused_unless_the_room_is_named(work, zha
     )
     assert (result.messages_new, result.messages_skipped, result.hits) == (1, 1, 1)
     assert Message.objects.get().content == "网赌"
+
+
+def wechat_export(rows: list[list]) -> io.BytesIO:
+    header = [
+        "localId",
+        "TalkerId",
+        "Type",
+        "SubType",
+        "IsSender",
+        "CreateTime",
+        "Status",
+        "StrContent",
+        "StrTime",
+        "Remark",
+        "NickName",
+        "Sender",
+    ]
+    return io.BytesIO(csv_bytes([header, *rows], encoding="utf-8-sig"))
+
+
+def wechat_row(local_id, talker, content, *, nick="张伟", sender="zhangwei_88", mine=0, remark=""):
+    when = 1764464460  # 2025-11-30 09:01 Beijing time
+    return [local_id, talker, 1, 0, mine, when, 2, content, "", remark, nick, sender]
+
+
+def test_two_admins_exports_of_one_chat_store_each_message_once(work, zhang):
+    # Each PC writes the sender as it knows them: a nickname, a private remark, or — for the
+    # exporter's own messages — no Sender at all. The message is the same.
+    first = run(work, wechat_export([wechat_row(1, "123@chatroom", "今晚网赌吗", nick="老张")]))
+    second = run(
+        work,
+        wechat_export(
+            [wechat_row(77, "123@chatroom", "今晚网赌吗", nick="张伟", remark="生产张工")]
+        ),
+    )
+    third = run(
+        work,
+        wechat_export([wechat_row(5, "123@chatroom", "今晚网赌吗", sender="", mine=1)]),
+    )
+    assert first.source_format == ChatImport.Format.WECHAT_PC
+    assert (first.messages_new, second.messages_new, third.messages_new) == (1, 0, 0)
+    assert Case.objects.filter(source=Case.Source.SCREENING).count() == 1
+
+
+def test_private_chats_in_a_wechat_export_are_never_stored(work, zhang):
+    rows = [
+        wechat_row(1, "zhangwei_88", "私聊：网赌吗"),  # a custom WeChat id: a person
+        wechat_row(2, "gh_3dfda90e39d6", "公众号推送"),
+        wechat_row(3, "filehelper", "文件传输助手"),
+        wechat_row(4, "123@chatroom", "收到"),
+    ]
+    result = run(work, wechat_export(rows))
+    assert (result.messages_new, result.messages_skipped, result.hits) == (1, 3, 0)
+    assert list(Message.objects.values_list("content", flat=True)) == ["收到"]
+
+
+def test_a_confidential_groups_words_stay_out_of_the_case(management, zhang):
+    run(
+        management,
+        template(
+            [
+                [
+                    "2026-11-30 10:00:00",
+                    "张伟",
+                    "zhangwei_88",
+                    "文字",
+                    "天鹰项目底价380万，谁报高了就是废物",
+                ]
+            ]
+        ),
+    )
+    hit = Hit.objects.get()
+    assert hit.screening_rule.name == "辱骂"
+    assert "天鹰" not in hit.case.description
+    assert f"筛查命中 #{hit.pk}" in hit.case.description
+    assert "天鹰" in hit.message.content
+
+
+def test_a_repeated_second_out_of_order_is_still_two_messages(work, zhang):
+    rows = [
+        ["2026-11-30 09:00:00", "张伟", "zhangwei_88", "文字", "收到"],
+        ["2026-11-30 09:00:01", "张伟", "zhangwei_88", "文字", "好"],
+        ["2026-11-30 09:00:00", "李四", "lisi", "文字", "收到"],
+    ]
+    assert run(work, template(rows)).messages_new == 3
+    assert run(work, template(rows)).messages_new == 0
+
+
+def test_flood_counts_the_employee_however_each_file_wrote_them(work, zhang, flood):
+    day = dt.date(2026, 11, 30)
+    by_id = images(day, dt.time(9, 0), 6)
+    by_name = [
+        [when, "生产部-张伟", "", kind, c] for when, _, _, kind, c in images(day, dt.time(11, 0), 6)
+    ]
+    run(work, template(by_id))
+    result = run(work, template(by_name))
+    assert (result.hits, result.cases_proposed) == (1, 1)
+
+
+def test_each_hit_costs_a_bounded_number_of_queries(work, zhang):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(group, hits: int) -> int:
+        rows = [
+            [f"2026-11-30 10:{i:02d}:00", "张伟", "zhangwei_88", "文字", f"第{i}次：网赌"]
+            for i in range(hits)
+        ] + [
+            [f"2026-11-30 11:{i:02d}:00", "张伟", "zhangwei_88", "文字", "收到"] for i in range(40)
+        ]
+        with CaptureQueriesContext(connection) as captured:
+            assert run(group, template(rows)).hits == hits
+        return len(captured)
+
+    few = queries(work, 2)
+    many = queries(ChatGroup.objects.get(code="leisure"), 12)
+    # One insert for the hits; the rest is case_propose's own (the case, its first
+    # transition, the employee's notice) — about a dozen a case, never a query per message.
+    assert (many - few) / 10 <= 15
