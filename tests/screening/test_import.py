@@ -559,3 +559,14 @@ def test_each_hit_costs_a_bounded_number_of_queries(work, zhang):
     # One insert for the hits; the rest is case_propose's own (the case, its first
     # transition, the employee's notice) — about a dozen a case, never a query per message.
     assert (many - few) / 10 <= 15
+
+
+def test_a_file_spread_over_days_is_still_stored_once(work, zhang):
+    # One batch spanning more than screening.services.importing.WINDOW: looked up by identity.
+    rows = [
+        ["2026-11-01 09:00:00", "张伟", "zhangwei_88", "文字", "收到"],
+        ["2026-11-30 09:00:00", "张伟", "zhangwei_88", "文字", "收到"],
+    ]
+    assert run(work, template(rows)).messages_new == 2
+    again = run(work, template(rows))
+    assert (again.messages_new, again.messages_duplicate) == (0, 2)
