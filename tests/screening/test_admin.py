@@ -605,3 +605,29 @@ def test_who_may_not_edit_the_rules_is_not_offered_to_screen_again(client, group
     page = client.get(reverse("admin:screening_chatimport_changelist"))
     assert page.status_code == 200
     assert "rescreen" not in page.content.decode()
+
+
+def test_the_import_and_message_lists_take_as_many_queries_for_many_rows(
+    hr_client, hr, django_assert_max_num_queries
+):
+    lists = [
+        reverse("admin:screening_chatimport_changelist"),
+        reverse("admin:screening_message_changelist"),
+    ]
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            chat = ChatImportFactory(imported_by=hr)
+            MessageFactory(chat_import=chat, employee=EmployeeFactory())
+            MessageFactory(chat_import=chat)
+
+    add(2)
+    counts = []
+    for url in lists:
+        with django_assert_max_num_queries(20) as few:
+            assert hr_client.get(url).status_code == 200
+        counts.append(len(few.captured_queries))
+    add(15)
+    for url, count in zip(lists, counts, strict=True):
+        with django_assert_max_num_queries(count):
+            assert hr_client.get(url).status_code == 200
