@@ -4,7 +4,10 @@ case for HR to decide (docs/screening.md). A machine never deducts by itself."""
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from groups.models import ChatGroup
@@ -186,6 +189,17 @@ class Keyword(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+    def clean(self) -> None:
+        # 整词匹配 keeps an ASCII word out of longer ones ("db" not in "feedback"); Chinese runs
+        # its words together, so the engine reads a Chinese letter's edge as a word boundary and
+        # the box would change nothing on a Chinese word (docs/screening.md, 规则). Full width
+        # counts as ASCII, as the engine reads it: ＤＢ is db.
+        word = unicodedata.normalize("NFKC", self.word or "")
+        if self.whole_word and not any(char.isascii() and char.isalnum() for char in word):
+            raise ValidationError(
+                {"whole_word": "整词匹配只用于英文单词或拼音缩写；中文关键词按字面匹配。"}
+            )
 
 
 class AllowedPhrase(models.Model):

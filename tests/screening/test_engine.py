@@ -145,12 +145,39 @@ def test_whole_word_is_not_part_of_a_longer_word(content, hit):
     assert matched(Screen([WHOLE_DB]), content) == ([(4, "db")] if hit else [])
 
 
-def test_whole_word_chinese_keyword_stands_alone():
-    rule = RuleSpec(rule_id=5, kind="keywords", keywords=words("赌", whole_word=True))
+@pytest.mark.parametrize(
+    "content", ["你个傻逼", "傻逼！", "你个傻逼吧", "go 傻逼 now", "ok傻逼", "傻逼ok", "你个傻 逼"]
+)
+def test_whole_word_on_a_chinese_keyword_matches_as_written(content):
+    """Chinese has no spaces between words: a CJK edge is always a word boundary, so 整词匹配
+    on a Chinese keyword (Keyword.clean() refuses it for new words) changes nothing."""
+    rule = RuleSpec(rule_id=5, kind="keywords", keywords=words("傻逼", whole_word=True))
+    assert matched(Screen([rule]), content) == [(5, "傻逼")]
+
+
+@pytest.mark.parametrize(
+    ("content", "hit"),
+    [
+        ("加qq群吧", True),  # both edges meet Chinese
+        ("qq群", True),
+        ("加 QQ群", True),
+        ("abqq群", False),  # the ASCII edge continues "abqq"
+        ("ab-qq群", False),  # "-" between ASCII joins one token
+        ("ab qq群", True),
+    ],
+)
+def test_whole_word_checks_only_the_ascii_edge_of_a_mixed_keyword(content, hit):
+    rule = RuleSpec(rule_id=5, kind="keywords", keywords=words("qq群", whole_word=True))
+    assert matched(Screen([rule]), content) == ([(5, "qq群")] if hit else [])
+
+
+def test_whole_word_letters_of_other_alphabets_continue_a_word():
+    """Accented Latin letters are letters of the same word ("caf" is no word in "café");
+    only CJK and the scripts after it break a word at every letter."""
+    rule = RuleSpec(rule_id=5, kind="keywords", keywords=words("caf", whole_word=True))
     screen = Screen([rule])
-    assert matched(screen, "赌！") == [(5, "赌")]
-    assert matched(screen, "来赌 ok") == []  # 来 continues the Chinese word
-    assert matched(screen, "go 赌 now") == [(5, "赌")]
+    assert matched(screen, "café") == []
+    assert matched(screen, "去caf吧") == [(5, "caf")]
 
 
 @pytest.mark.parametrize(
@@ -183,10 +210,14 @@ BET = RuleSpec(rule_id=6, kind="keywords", keywords=words("赌"), allowed=("赌�
     ("content", "hit"),
     [
         ("他在赌气", False),
-        ("他在賭 氣", False),  # the allowed phrase matches through variants too
+        ("他在賭氣", False),  # the allowed phrase matches through variants too
         ("我跟你打赌明天下雨", False),
         ("他在赌气，还说要去赌", True),  # the second 赌 is in no allowed phrase
         ("去赌一把", True),
+        # A separator inside the allowed phrase cuts it: 赌 stands on its own.
+        ("他在赌 气", True),
+        ("今晚去赌，气氛好", True),
+        ("我跟你打，赌明天下雨", True),
     ],
 )
 def test_a_keyword_inside_an_allowed_phrase_is_no_hit(content, hit):
@@ -202,6 +233,12 @@ def test_a_keyword_across_a_sentence_boundary_matches_until_hr_allows_the_phrase
     assert hit.phrase == "午总裁员工代"
     allowed = RuleSpec(rule_id=6, kind="keywords", keywords=words("裁员"), allowed=("总裁员工",))
     assert Screen([allowed]).screen([text(content)]) == []
+    # The narrow phrase a 误报 suggests (selectors.suggestion_phrases: the keyword and the
+    # letter after it) spares the message too: its only separator lies inside the keyword.
+    suggested = RuleSpec(rule_id=6, kind="keywords", keywords=words("裁员"), allowed=("裁员工",))
+    assert Screen([suggested]).screen([text(content)]) == []
+    # A separator outside the keyword but inside the allowed phrase still cuts it.
+    assert matched(Screen([suggested]), "总裁，员，工代表") == [(6, "裁员")]
 
 
 def test_an_allowed_phrase_spares_only_its_own_rule():
@@ -217,6 +254,47 @@ def test_allowed_phrase_around_the_keyword_not_just_after_it():
     assert matched(screen, "固体废物按规定存放") == []
     assert matched(screen, "废物料放到指定区域") == []
     assert matched(screen, "你这个废物") == [(8, "废物")]
+
+
+@pytest.mark.parametrize(
+    ("content", "hit"),
+    [
+        ("废物料放东边仓库", False),
+        ("废物料要分类", False),
+        ("廢物料要分類", False),
+        ("固体废物按规定存放", False),
+        # The allowed phrase is one run of letters: a separator the sender put inside it
+        # (after the keyword, or before it) leaves the keyword on its own — a hit.
+        ("你这个废物，料你也不敢", True),
+        ("你这个废物😀料", True),
+        ("你这个废物 料", True),
+        ("你这个废物\n料", True),
+        ("你这个废物_料", True),
+        ("固体，废物", True),
+        ("固体😀废物", True),
+        # A separator inside the keyword itself hides nothing: "废 物料" reads no more as
+        # an insult than "废物料" written in one run (the keyword is only there once the
+        # separators are dropped) — see test_a_keyword_across_a_sentence_boundary_…
+        ("废 物料放东边仓库", False),
+        # …but a second separator, after the keyword, still cuts the allowed phrase.
+        ("你这个废 物，料你也不敢", True),
+        ("废物料，你这个废物", True),  # the second 废物 lies in no allowed phrase
+    ],
+)
+def test_an_allowed_phrase_broken_up_by_a_separator_allows_nothing(content, hit):
+    rule = RuleSpec(
+        rule_id=8, kind="keywords", keywords=words("废物"), allowed=("固体废物", "废物料")
+    )
+    assert matched(Screen([rule]), content) == ([(8, "废物")] if hit else [])
+
+
+def test_an_allowed_phrase_written_with_separators_is_one_run():
+    """HR's separators in an allowed phrase are dropped like a keyword's: "废物 料" allows
+    what "废物料" allows, and no more."""
+    rule = RuleSpec(rule_id=8, kind="keywords", keywords=words("废物"), allowed=("废物 料",))
+    screen = Screen([rule])
+    assert matched(screen, "废物料要分类") == []
+    assert matched(screen, "你这个废物 料") == [(8, "废物")]
 
 
 # --- §6.1 confidential names -----------------------------------------------------------
@@ -388,6 +466,72 @@ def test_the_most_specific_listing_of_a_domain_wins():
     assert matched(screen, "http://safe.example.com/a") == []
     assert matched(screen, "http://a.safe.example.com/a") == []
     assert matched(screen, "http://evil.example.com/a") == [(24, "evil.example.com")]
+
+
+# With good.com allowed and unlisted sites flagged: a link to anywhere else is a hit.
+GOOD_ONLY = RuleSpec(
+    rule_id=27,
+    kind="links",
+    block_domains=("evil.com",),
+    allow_domains=("good.com",),
+    flag_unlisted_domains=True,
+)
+
+
+@pytest.mark.parametrize(
+    ("content", "hit"),
+    [
+        # The host is what follows the last "@" of the authority: good.com is a user name.
+        ("http://good.com@evil.com/x", "evil.com"),
+        ("https://good.com:pass@evil.com", "evil.com"),
+        ("http://good.com@x@evil.com/", "evil.com"),
+        ("http://WWW.GOOD.COM@WWW.EVIL.COM/x", "evil.com"),
+        ("https://good.com@other.net/x", "other.net"),  # not blocked, but off the allow list
+        ("http://good.com\\@evil.com/x", "evil.com"),  # a browser reads "\\" as "/", others not
+        # The other way round the user name is evil.com and the site good.com.
+        ("http://evil.com@good.com/x", None),
+        # An "@" after the host is in the path or query, not in the authority.
+        ("http://good.com/@evil.com", None),
+        ("https://good.com/login?next=a@evil.com", None),
+        ("https://good.com#me@evil.com", None),
+    ],
+)
+def test_a_user_name_before_the_host_does_not_hide_the_site(content, hit):
+    assert matched(Screen([GOOD_ONLY]), content) == ([(27, hit)] if hit else [])
+
+
+@pytest.mark.parametrize(
+    ("content", "hit"),
+    [
+        ("https://evil。com", "evil.com"),  # the CJK full stop
+        ("https://evil｡com/x", "evil.com"),  # the half-width ideographic full stop
+        ("https://evil．com/x", "evil.com"),  # the full-width full stop
+        ("http://m。evil。com/x", "m.evil.com"),
+        ("www.evil。com/reg", "evil.com"),
+        ("网址evil。com注册送钱", "evil.com"),  # bare, with a known ending
+        ("看看evil。com。", "evil.com"),  # the sentence's own full stop ends it
+        ("http://good.com@evil。com/x", "evil.com"),
+        ("https://good。com/x", None),
+    ],
+)
+def test_a_chinese_full_stop_in_a_link_reads_as_a_dot(content, hit):
+    assert matched(Screen([GOOD_ONLY]), content) == ([(27, hit)] if hit else [])
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "明天见。好的",
+        "收到。OK。谢谢",
+        "已完成。com那边也收到了",
+        "版本v1。2 已经上线",
+        "ok。thanks",
+        "计划。xlsx 在群文件",
+        "好的。www",
+    ],
+)
+def test_a_full_stop_in_ordinary_chinese_makes_no_link(content):
+    assert matched(Screen([GOOD_ONLY]), content) == []
 
 
 def test_a_qr_code_on_an_allowed_domain_is_still_a_qr_code():
