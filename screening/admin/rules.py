@@ -120,7 +120,9 @@ class ScreeningRuleAdmin(QuickCheckboxMixin, RowVersionGuardMixin, admin.ModelAd
         "pending",
         "dismissed",
     ]
-    list_filter = ["kind", "is_active", "rule"]
+    # Only the clauses some screening rule is tied to: the catalog's other clauses would
+    # each filter the list down to nothing.
+    list_filter = ["kind", "is_active", ("rule", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["rule"]
     search_fields = ["name", "keywords__word", "domains__domain"]
     search_help_text = "按规则名称、关键词或域名搜索。"
