@@ -34,6 +34,7 @@ from directives.selectors import assignments_of
 from directives.services import assignment_acknowledge, assignment_done
 from groups.models import ChatGroup
 from groups.selectors import groups_for_changelist
+from screening.selectors import review_queue as screening_queue
 from tests.e2e.conftest import PASSWORD, shot
 from violations.models import Case
 from violations.selectors import proposed_queue
@@ -160,6 +161,33 @@ def test_hr_guide(open_page, demo):
     expect(page.get_by_role("button", name="计算", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="锁定", exact=True)).to_be_visible()
     guide_shot(page, "hr-09-period")
+
+    # Chat-log screening (hr-guide-screening.md): the queue of hits waiting, heaviest first.
+    page.goto("/admin/screening/hit/")
+    waiting = list(screening_queue(hr))
+    assert waiting, "the demo's chats leave hits for HR to review"
+    expect(page.locator("#result_list tbody tr")).to_have_count(len(waiting))
+    expect(page.locator("#result_list mark").first).to_be_visible()  # the match, highlighted
+    guide_shot(page, "hr-10-screening-queue")
+
+    # The heaviest hit's page: the message among its neighbours, then 确认 / 驳回.
+    page.locator("#result_list tbody tr").first.get_by_role("link").first.click()
+    expect(page).to_have_url(re.compile(rf"/admin/screening/hit/{waiting[0].pk}/change/$"))
+    expect(page.locator("#hit-message mark")).to_be_visible()
+    expect(page.locator("#hit-context tbody tr.context").first).to_be_visible()
+    expect(page.get_by_role("button", name="驳回（误报）")).to_be_visible()
+    page.locator("#hit-context").evaluate("box => box.scrollIntoView()")  # context and 处理
+    guide_shot(page, "hr-11-screening-hit")
+
+    # The rules with each one's precision (confirmed ÷ proposed).
+    page.goto("/admin/screening/screeningrule/")
+    expect(page.locator("#result_list")).to_contain_text("确认 0 / 提出")
+    guide_shot(page, "hr-12-screening-rules")
+
+    # The demo's 误报 (废物率, a quality figure) left an allowed-phrase suggestion.
+    page.goto("/admin/screening/allowsuggestion/")
+    expect(page.locator("#result_list")).to_contain_text("废物率")
+    guide_shot(page, "hr-13-screening-suggestions")
 
 
 # -- approvers: company leaders (announcements, directives) -------------------------------------
