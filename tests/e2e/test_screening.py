@@ -115,6 +115,20 @@ def hit_of(content: str) -> Hit:
     return Hit.objects.select_related("case", "screening_rule").get(message__content=content)
 
 
+def columns_in_view(page: Page) -> list[str]:
+    """The changelist's headings whose column ends inside the results box: the others are
+    behind its horizontal scroll."""
+    return page.evaluate(
+        """() => {
+            const right = document.querySelector('#changelist .results')
+                .getBoundingClientRect().right;
+            return [...document.querySelectorAll('#result_list thead th')]
+                .filter(th => th.getBoundingClientRect().right <= right + 1)
+                .map(th => th.innerText.trim());
+        }"""
+    )
+
+
 def same_line(page: Page, label: str) -> None:
     """In the hit's facts the label sits beside its value, not above it (forms.css)."""
     row = page.locator("#hit-facts .form-row", has_text=label)
@@ -148,6 +162,11 @@ def test_hr_imports_a_chat_and_reviews_its_hits(open_page, demo, settings, tmp_p
     ).click()
     expect(page).to_have_url(re.compile(r"/admin/screening/chatimport/$"))
     expect(page.locator("select[name=action]")).to_contain_text("按现在的筛查规则重新筛查")
+    # Each import's figures fit a 1280-px window, navigation sidebar open: 命中 and 提出的案件
+    # are not left behind the table's horizontal scroll.
+    in_view = columns_in_view(page)
+    assert "命中" in in_view, in_view
+    assert "提出的案件" in in_view, in_view
     with page.expect_download() as download:
         page.locator(".object-tools").get_by_role("link", name="下载模板").click()
     assert download.value.suggested_filename == TEMPLATE_FILENAME
