@@ -1,6 +1,6 @@
 """Chat-log screening in a browser (docs/screening.md): HR downloads the template, uploads a
-group's chat through the real file input, follows the job to its result, reviews the hits
-in context (驳回（误报） → the next hit; 确认 once the employee's explanation window is over),
+group's chat through the real file input, follows the job to its result; another HR clerk
+(four eyes: the uploader reported the cases) reviews the hits in context (驳回（误报） → the next hit; 确认 once the employee's explanation window is over),
 accepts the allowed-phrase suggestion the 误报 made, and reads each rule's precision; a group
 admin uploads for their own groups only and cannot screen again.
 
@@ -208,6 +208,15 @@ def test_hr_imports_a_chat_and_reviews_its_hits(open_page, demo, settings, tmp_p
     expect(row).to_contain_text(Job.Status.DONE.label)
     watch.check(page)
     shot(page, "screening-03-job")
+
+    # Another HR clerk reviews: who uploaded the file reported its cases (four eyes), and
+    # their own cases are not in their queue.
+    assert hit_of(GAMBLING).case.reported_by == hr
+    assert not selectors.review_queue(hr).filter(message__content=GAMBLING).exists()
+    page = open_page()
+    watch = watched(page)
+    hr = get_user_model().objects.get(username=demo.hr2)
+    admin_login(page, demo.hr2)
 
     # 筛查命中: the queue holds both; open the 误报.
     page.goto("/admin/")
