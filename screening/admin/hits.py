@@ -158,6 +158,8 @@ class HitAdmin(WrittenByServicesMixin, QuickCheckboxMixin, admin.ModelAdmin):
 
     @admin.display(description="消息")
     def excerpt(self, hit: Hit) -> str:
+        if not hit.message.content:  # an image, a sticker (§9.7): its kind, not a blank
+            return f"[{hit.message.get_kind_display()}]"
         return selectors.highlighted(
             hit.message.content,
             selectors.searched_words(hit.matched),

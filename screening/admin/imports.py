@@ -255,4 +255,6 @@ class MessageAdmin(WrittenByServicesMixin, admin.ModelAdmin):
 
     @admin.display(description="内容")
     def content_excerpt(self, obj: Message) -> str:
+        if not obj.content:  # an image, a sticker: its kind, not a blank
+            return f"[{obj.get_kind_display()}]"
         return obj.content[:80] + ("…" if len(obj.content) > 80 else "")

@@ -631,3 +631,23 @@ def test_the_import_and_message_lists_take_as_many_queries_for_many_rows(
     for url, count in zip(lists, counts, strict=True):
         with django_assert_max_num_queries(count):
             assert hr_client.get(url).status_code == 200
+
+
+def test_a_screening_cases_page_links_to_the_message_in_context(hr_client, client, finance):
+    hit = make_hit()
+    case_url = reverse("admin:violations_case_change", args=[hit.case_id])
+    html = hr_client.get(case_url).content.decode()
+    assert f'href="{hit_url(hit)}"' in html
+    assert "查看消息上下文" in html
+    # Finance reads the case, never the chat: the source in words, no link.
+    client.force_login(finance)
+    html = client.get(case_url).content.decode()
+    assert hit_url(hit) not in html
+
+
+def test_an_image_hit_shows_its_kind_in_the_lists(hr_client):
+    hit = make_hit()
+    Message = hit.message.__class__
+    Message.objects.filter(pk=hit.message_id).update(kind="image", content="")
+    assert "[图片]" in hr_client.get(reverse(HITS)).content.decode()
+    assert "[图片]" in hr_client.get(reverse("admin:screening_message_changelist")).content.decode()

@@ -37,6 +37,15 @@ def attach_links(request, model_admin: admin.ModelAdmin, case: Case) -> Case:
         name: admin_link(request, getattr(case, name), site=model_admin.admin_site)
         for name in LINKED
     }
+    if case.source == Case.Source.SCREENING:
+        # The screening hit that proposed it (the screening app's reverse relation, read by
+        # name: this app imports none above it): its page shows the message in context.
+        hit = getattr(case, "screening_hit", None)
+        if hit is not None:
+            label = f"{selectors.source_event_label(case.source_key)}（查看消息上下文）"
+            case.viewer_links["source_key"] = admin_link(
+                request, hit, text=label, site=model_admin.admin_site
+            )
     return case
 
 
@@ -77,7 +86,8 @@ class CaseDisplay:
 
     @admin.display(description="来源事件")
     def source_event(self, obj: Case) -> str:
-        return selectors.source_event_label(obj.source_key)
+        links = getattr(obj, "viewer_links", None) or {}
+        return links.get("source_key") or selectors.source_event_label(obj.source_key)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         # No add/edit/delete/view icons beside the case's rule, employee and group: those
