@@ -479,7 +479,12 @@ def _screen_floods(group: ChatGroup, totals: _Totals) -> None:
     """§9.7: each sender's images and stickers per group per Beijing day, the days this file
     touched counted whole from the database (with what earlier files stored); over a rule's
     daily limit, the message past the limit is the hit — one per sender, group, day and rule.
-    A sender is the employee when matched (however each file wrote them: flood_key)."""
+    A sender is the employee when matched (however each file wrote them: flood_key).
+
+    Three queries whatever the number of senders and days — one counts, one reads the
+    over-limit senders' images in order, one reads the days flagged before — then each new
+    hit and its case (a query per (sender, day) took a PostgreSQL import of 1,000,000 lines
+    past 30 minutes)."""
     rules = flood_rules()
     if not rules or not totals.flood_days:
         return
@@ -497,56 +502,72 @@ def _screen_floods(group: ChatGroup, totals: _Totals) -> None:
         default=Concat(Value("s:"), F("sender_wechat_id")),
         output_field=CharField(),
     )
-    counts = (
-        Message.objects.filter(
-            group=group, kind__in=FLOOD_KINDS, sent_at__gte=start, sent_at__lt=end
-        )
-        .annotate(sender=key, day=TruncDate("sent_at", tzinfo=zone))
+    in_range = Message.objects.filter(
+        group=group, kind__in=FLOOD_KINDS, sent_at__gte=start, sent_at__lt=end
+    ).annotate(sender=key)
+    lowest = min(rule.daily_limit or 0 for rule in rules)
+    counts = {
+        (row["sender"], row["day"]): row["count"]
+        for row in in_range.annotate(day=TruncDate("sent_at", tzinfo=zone))
         .values("sender", "day")
         .annotate(count=Count("pk"))
-    )
-    lowest = min(rule.daily_limit or 0 for rule in rules)
-    over = [
-        (row["sender"], row["day"], row["count"])
-        for row in counts.filter(count__gt=lowest)
+        .filter(count__gt=lowest)
         if (row["sender"], row["day"]) in totals.flood_days
-    ]
-    for sender, day, count in over:
-        day_start = dt.datetime.combine(day, dt.time(), zone)
-        day_messages = (
-            Message.objects.filter(
-                group=group,
-                kind__in=FLOOD_KINDS,
-                sent_at__gte=day_start,
-                sent_at__lt=day_start + dt.timedelta(days=1),
-            )
-            .annotate(sender=key)
-            .filter(sender=sender)
-            .order_by("sent_at", "pk")
+    }
+    if not counts:
+        return
+    # The over-limit senders' images of those days, in order: the (limit + 1)-th of each day.
+    ordered: dict[tuple[str, dt.date], list[int]] = {pair: [] for pair in counts}
+    for pk, sender, sent_at in (
+        in_range.filter(sender__in={sender for sender, _ in counts})
+        .order_by("sent_at", "pk")
+        .values_list("pk", "sender", "sent_at")
+        .iterator()
+    ):
+        pks = ordered.get((sender, sent_at.astimezone(zone).date()))
+        if pks is not None:
+            pks.append(pk)
+    # The (rule, sender, day) an earlier file flagged.
+    flagged = {
+        (rule_id, flood_key(employee_id, wechat_id, name), sent_at.astimezone(zone).date())
+        for rule_id, employee_id, wechat_id, name, sent_at in Hit.objects.filter(
+            screening_rule__in=rules,
+            message__group=group,
+            message__kind__in=FLOOD_KINDS,
+            message__sent_at__gte=start,
+            message__sent_at__lt=end,
+        ).values_list(
+            "screening_rule_id",
+            "message__employee_id",
+            "message__sender_wechat_id",
+            "message__sender_name",
+            "message__sent_at",
         )
+    }
+    crossing: list[tuple[ScreeningRule, int, dt.date, int]] = []
+    for (sender, day), count in counts.items():
         for rule in rules:
             limit = rule.daily_limit or 0
-            if count <= limit:
-                continue
-            if Hit.objects.filter(
-                screening_rule=rule, message__in=day_messages.values("pk")
-            ).exists():
-                continue  # the day was flagged by an earlier file
-            crossing = day_messages[limit]
-            hit = Hit.objects.create(
-                message=crossing,
-                screening_rule=rule,
-                matched=FLOOD_MATCHED.format(number=limit + 1),
-                weight=_weight(rule, crossing.sent_at),
-            )
-            totals.hits += 1
-            _propose(
-                group,
-                [hit],
-                totals,
-                description=partial(_flood_description, day=day, count=count),
-                source_key=partial(_flood_key, day=day),
-            )
+            if count > limit and (rule.pk, sender, day) not in flagged:
+                crossing.append((rule, ordered[(sender, day)][limit], day, count))
+    messages = Message.objects.in_bulk([pk for _, pk, _, _ in crossing])
+    for rule, pk, day, count in crossing:
+        message = messages[pk]
+        hit = Hit(
+            message=message,
+            screening_rule=rule,
+            matched=FLOOD_MATCHED.format(number=(rule.daily_limit or 0) + 1),
+            weight=_weight(rule, message.sent_at),
+        )
+        hit.save()
+        totals.hits += 1
+        _propose(
+            group,
+            [hit],
+            totals,
+            description=partial(_flood_description, day=day, count=count),
+            source_key=partial(_flood_key, day=day),
+        )
 
 
 FLOOD_MATCHED = "当天第 {number} 条图片或表情"

@@ -570,3 +570,26 @@ def test_a_file_spread_over_days_is_still_stored_once(work, zhang):
     assert run(work, template(rows)).messages_new == 2
     again = run(work, template(rows))
     assert (again.messages_new, again.messages_duplicate) == (0, 2)
+
+
+def test_each_flood_costs_a_bounded_number_of_queries(work, flood, seeded):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(group, senders: int) -> int:
+        rows = []
+        for n in range(senders):
+            person = EmployeeFactory(wechat_id=f"flood_{group.code}_{n}")
+            for day in (dt.date(2026, 11, 29), dt.date(2026, 11, 30)):
+                for i in range(11):
+                    at = f"{day} 1{n}:{i:02d}:00"
+                    rows.append([at, person.name, person.wechat_id, "图片", ""])
+        with CaptureQueriesContext(connection) as captured:
+            assert run(group, template(rows)).hits == 2 * senders
+        return len(captured)
+
+    few = queries(work, 1)
+    many = queries(ChatGroup.objects.get(code="leisure"), 4)
+    # Counting and finding the crossing images take the same few queries for 1 sender or 4;
+    # each flooded day adds its hit and case_propose's own queries, nothing per image.
+    assert (many - few) / 6 <= 16
