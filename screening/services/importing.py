@@ -93,7 +93,7 @@ class _Sender:
     snapshot_id: int | None = None
 
 
-def message_identity(parsed: ParsedMessage, occurrence: int) -> str:
+def message_identity(parsed: ParsedMessage, occurrence: int, *, with_sender: bool = False) -> str:
     """The export's own id when it has one that names the message (WeCom's msgid), else a hash
     of its time, type and content — and of ``occurrence``, the how-many-th such message of that
     second in the file, so that two "收到" in one second are two messages, and the same two
@@ -102,11 +102,15 @@ def message_identity(parsed: ParsedMessage, occurrence: int) -> str:
     The sender is left out on purpose: a WeChat PC export writes each sender as the exporting
     computer knows them (its contacts' nicknames, its owner's private remarks, its owner's own
     messages with no Sender at all), so two admins' exports of the same chat name the same
-    message differently; its time to the second, type and text do not change."""
+    message differently; its time to the second, type and text do not change. Our template
+    (``with_sender``) is written by a person on purpose, one sender per row: its 微信号 and
+    群昵称 are part of the message there, so two people's "收到" typed in are two."""
     if parsed.source_id and len(parsed.source_id) <= 90:
         return f"id:{parsed.source_id}"
+    sender = (parsed.sender_wechat_id, parsed.sender_name) if with_sender else ()
     text = "\x1f".join(
         (
+            *sender,
             parsed.sent_at.astimezone(dt.UTC).isoformat(),
             parsed.kind,
             parsed.content,
@@ -159,7 +163,9 @@ def chatlog_import(
     senders: dict[tuple[str, str], int | None] = {}
     size = _size(file)
     rooms = _RoomFilter(room, source_format, totals)
-    for batch in _batches(_with_identity(rooms.keep(parsed)), BATCH_SIZE):
+    with_sender = source_format == ChatImport.Format.TEMPLATE
+    identified = _with_identity(rooms.keep(parsed), with_sender=with_sender)
+    for batch in _batches(identified, BATCH_SIZE):
         totals.rows_read += len(batch)
         new = _store(chat_import, batch, senders, totals)
         if new and rules:
@@ -246,19 +252,23 @@ def _size(file: BinaryIO) -> int:
 OCCURRENCE_SECONDS = 4_096
 
 
-def _with_identity(parsed: Iterable[ParsedMessage]) -> Iterator[tuple[str, ParsedMessage]]:
+def _with_identity(
+    parsed: Iterable[ParsedMessage], *, with_sender: bool = False
+) -> Iterator[tuple[str, ParsedMessage]]:
     # Counters per second, the oldest dropped beyond OCCURRENCE_SECONDS (memory stays flat).
-    seconds: OrderedDict[dt.datetime, dict[tuple[str, str], int]] = OrderedDict()
+    seconds: OrderedDict[dt.datetime, dict[tuple[str, ...], int]] = OrderedDict()
     for message in parsed:
         seen = seconds.get(message.sent_at)
         if seen is None:
             seen = seconds[message.sent_at] = {}
             if len(seconds) > OCCURRENCE_SECONDS:
                 seconds.popitem(last=False)
-        key = (message.kind, message.content)
+        key: tuple[str, ...] = (message.kind, message.content)
+        if with_sender:
+            key += (message.sender_wechat_id, message.sender_name)
         occurrence = seen.get(key, 0)
         seen[key] = occurrence + 1
-        yield message_identity(message, occurrence), message
+        yield message_identity(message, occurrence, with_sender=with_sender), message
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:
@@ -277,12 +287,20 @@ def _store(
     group = chat_import.group
     existing = _stored(group, batch)
     fresh: dict[str, ParsedMessage] = {}
+    # Stored before with no employee (its sender unnamed or unmatched then): this file may
+    # name them (another admin's export of the exporter's own messages).
+    unattributed: dict[int, ParsedMessage] = {}
     for identity, parsed in batch:
         if identity in existing or identity in fresh:
             totals.messages_duplicate += 1
+            stored = existing.get(identity)
+            if stored and stored[1] is None and (parsed.sender_wechat_id or parsed.sender_name):
+                unattributed[stored[0]] = parsed
         else:
             fresh[identity] = parsed
-    _match_senders(group, fresh.values(), senders)
+    _match_senders(group, [*fresh.values(), *unattributed.values()], senders)
+    if unattributed:
+        _attribute(group, unattributed, senders, totals)
     zone = ZoneInfo(settings.TIME_ZONE)
     messages = []
     for identity, parsed in fresh.items():
@@ -317,28 +335,82 @@ def _store(
     return messages
 
 
+def _attribute(
+    group: ChatGroup,
+    unattributed: dict[int, ParsedMessage],
+    senders: dict[tuple[str, str], int | None],
+    totals: _Totals,
+) -> None:
+    """Stored messages that had no employee, now matched through this file's sender: they
+    take the sender and employee, and their hits that could propose no case propose one now
+    (by this file's supplier: it names the sender). Their images count for §9.7 again."""
+    matched = {
+        pk: (parsed, senders.get((parsed.sender_wechat_id, parsed.sender_name)))
+        for pk, parsed in unattributed.items()
+    }
+    matched = {pk: pair for pk, pair in matched.items() if pair[1] is not None}
+    if not matched:
+        return
+    messages = Message.objects.in_bulk(list(matched))
+    zone = ZoneInfo(settings.TIME_ZONE)
+    for pk, (parsed, employee_id) in matched.items():
+        message = messages[pk]
+        message.employee_id = employee_id
+        message.sender_wechat_id = parsed.sender_wechat_id[:64]
+        message.sender_name = parsed.sender_name[:128]
+        if message.kind in FLOOD_KINDS:
+            day = message.sent_at.astimezone(zone).date()
+            totals.flood_days.add((flood_key(employee_id, "", ""), day))
+    Message.objects.bulk_update(
+        list(messages.values()), ["employee", "sender_wechat_id", "sender_name"]
+    )
+    hits = list(
+        Hit.objects.filter(message__in=list(matched), case__isnull=True)
+        .exclude(screening_rule__kind=ScreeningRule.Kind.FLOOD)
+        .select_related("screening_rule__rule")
+    )
+    for hit in hits:
+        hit.message = messages[hit.message_id]
+    _propose(group, hits, totals, description=_description)
+
+
 # A batch whose messages span at most this long is checked against the group's messages of
 # that time (time order, read along the (group, sent_at) index) instead of by identity.
 WINDOW = dt.timedelta(hours=6)
 
 
-def _stored(group: ChatGroup, batch: list[tuple[str, ParsedMessage]]) -> set[str]:
-    """The identities of ``batch`` already stored for ``group``.
+def _stored(group: ChatGroup, batch: list[tuple[str, ParsedMessage]]) -> dict[str, tuple]:
+    """The messages of ``batch`` already stored for ``group``: identity → (pk, employee id).
 
-    A message's identity holds its time (a hash of it, or WeCom's msgid, whose message has one
-    time), so a stored duplicate lies in the batch's time span. Exports run in time order: the
-    span is minutes, and reading the group's messages of those minutes walks one stretch of
-    the time index. Looking the random hashes up one by one in the identity index touched a
-    page per message instead (1,000,000 lines again: 250 s on SQLite, its cache far smaller
-    than the index). A batch spread over more than WINDOW is looked up by identity."""
-    times = [parsed.sent_at for _, parsed in batch]
-    start, end = min(times), max(times)
-    if end - start <= WINDOW:
-        stored = Message.objects.filter(group=group, sent_at__gte=start, sent_at__lte=end)
-    else:
-        stored = Message.objects.filter(group=group, identity__in=[i for i, _ in batch])
+    A hashed identity holds the message's time, so a stored duplicate lies in the batch's time
+    span. Exports run in time order: the span is minutes, and reading the group's messages of
+    those minutes walks one stretch of the time index. Looking the random hashes up one by one
+    in the identity index touched a page per message instead (1,000,000 lines again: 250 s on
+    SQLite, its cache far smaller than the index). A batch spread over more than WINDOW, and
+    WeCom's msgids (whose time another export may give otherwise), are looked up by identity."""
+    hashed = [(identity, parsed) for identity, parsed in batch if identity.startswith("h:")]
+    named = [identity for identity, _ in batch if not identity.startswith("h:")]
+    found: dict[str, tuple] = {}
+    queries = []
+    if hashed:
+        times = [parsed.sent_at for _, parsed in hashed]
+        start, end = min(times), max(times)
+        if end - start <= WINDOW:
+            queries.append(
+                Message.objects.filter(group=group, sent_at__gte=start, sent_at__lte=end)
+            )
+        else:
+            named += [identity for identity, _ in hashed]
+    if named:
+        queries.append(Message.objects.filter(group=group, identity__in=named))
     wanted = {identity for identity, _ in batch}
-    return {i for i in stored.values_list("identity", flat=True).iterator() if i in wanted}
+    for query in queries:
+        for identity, pk, employee_id in query.values_list(
+            "identity", "pk", "employee_id"
+        ).iterator():
+            if identity in wanted:
+                found[identity] = (pk, employee_id)
+    return found
 
 
 def _match_senders(
@@ -428,10 +500,14 @@ def _screen(
 
 def _description(hit: Hit, group: ChatGroup) -> str:
     message = hit.message
+    matched = hit.matched
     if _confidential(group):
-        # §6.1: a confidential group's words stay with HR and its admins (the hit's page);
-        # a case is read by finance, leaders and the employee's department head.
+        # §6.1: a confidential group's words stay with HR (the hit's page); a case is read by
+        # finance, leaders and the employee's department head — not even the matched link's
+        # host (a project's site may name it).
         content = CONFIDENTIAL_CONTENT.format(hit=hit.pk)
+        if hit.screening_rule.kind == ScreeningRule.Kind.LINKS:
+            matched = "链接"
     else:
         content = message.content[:EXCERPT_CHARS]
     return DESCRIPTION.format(
@@ -439,7 +515,7 @@ def _description(hit: Hit, group: ChatGroup) -> str:
         when=moment_text(message.sent_at),
         sender=message.sender_name or message.sender_wechat_id,
         rule=hit.screening_rule.name,
-        matched=hit.matched,
+        matched=matched,
         content=content,
     )
 
@@ -481,9 +557,9 @@ def _screen_floods(group: ChatGroup, totals: _Totals) -> None:
     daily limit, the message past the limit is the hit — one per sender, group, day and rule.
     A sender is the employee when matched (however each file wrote them: flood_key).
 
-    Three queries whatever the number of senders and days — one counts, one reads the
-    over-limit senders' images in order, one reads the days flagged before — then each new
-    hit and its case (a query per (sender, day) took a PostgreSQL import of 1,000,000 lines
+    At most five queries whatever the number of senders and days — one counts, one reads the
+    over-limit senders' images in order, one the days flagged before, one the crossing
+    messages — then each new hit and its case (a query per (sender, day) took a PostgreSQL import of 1,000,000 lines
     past 30 minutes)."""
     rules = flood_rules()
     if not rules or not totals.flood_days:
@@ -622,6 +698,17 @@ def chatlog_rescreen(
             done += len(batch)
             if progress:
                 progress(min(99, done * 100 // total))
+    # §9.7 with the limits as they are now: the days this import's images fall on.
+    zone = ZoneInfo(settings.TIME_ZONE)
+    for employee_id, wechat_id, name, sent_at in (
+        Message.objects.filter(chat_import=chat_import, kind__in=FLOOD_KINDS)
+        .values_list("employee_id", "sender_wechat_id", "sender_name", "sent_at")
+        .iterator()
+    ):
+        totals.flood_days.add(
+            (flood_key(employee_id, wechat_id, name), sent_at.astimezone(zone).date())
+        )
+    _screen_floods(group, totals)
     ChatImport.objects.filter(pk=chat_import.pk).update(
         hits=F("hits") + totals.hits, cases_proposed=F("cases_proposed") + totals.cases_proposed
     )

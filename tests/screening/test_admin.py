@@ -641,7 +641,10 @@ def test_a_screening_cases_page_links_to_the_message_in_context(hr_client, clien
     assert "查看消息上下文" in html
     # Finance reads the case, never the chat: the source in words, no link.
     client.force_login(finance)
-    html = client.get(case_url).content.decode()
+    response = client.get(case_url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "内容筛查：群消息" in html
     assert hit_url(hit) not in html
 
 

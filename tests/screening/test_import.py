@@ -593,3 +593,91 @@ def test_each_flood_costs_a_bounded_number_of_queries(work, flood, seeded):
     # Counting and finding the crossing images take the same few queries for 1 sender or 4;
     # each flooded day adds its hit and case_propose's own queries, nothing per image.
     assert (many - few) / 6 <= 16
+
+
+def test_a_message_stored_without_its_sender_is_charged_when_another_export_names_them(
+    work, zhang, hr, hr2
+):
+    # The exporting admin's own message has no Sender in their export: no one to charge yet.
+    own = run(
+        work,
+        wechat_export([wechat_row(1, "123@chatroom", "今晚网赌吗", nick="", sender="", mine=1)]),
+        actor=hr,
+    )
+    assert (own.hits, own.cases_proposed) == (1, 0)
+    # A colleague's export names them: the message is theirs, and its hit proposes the case.
+    other = run(work, wechat_export([wechat_row(9, "123@chatroom", "今晚网赌吗")]), actor=hr2)
+    assert (other.messages_new, other.messages_duplicate, other.cases_proposed) == (0, 1, 1)
+    message = Message.objects.get()
+    assert (message.employee, message.sender_wechat_id) == (zhang, "zhangwei_88")
+    case = Hit.objects.get().case
+    assert (case.employee, case.reported_by) == (zhang, hr2)
+
+
+def test_a_wecom_message_given_another_time_by_another_export_is_still_one(work, zhang):
+    first = wecom_line("m-1", "wrA", "收到")
+    later = json.loads(first)
+    later["msgtime"] += 9 * 3600 * 1000  # nine hours off: outside the batch's time window
+    run(work, wecom(first))
+    again = run(work, wecom(json.dumps(later, ensure_ascii=False)))
+    assert (again.messages_new, again.messages_duplicate) == (0, 1)
+
+
+def test_rescreening_applies_a_lowered_flood_limit(work, zhang, flood, hr):
+    chat_import = run(work, template(images(dt.date(2026, 11, 30), dt.time(9, 0), 8)))
+    assert chat_import.hits == 0
+    flood.daily_limit = 5
+    flood.save()
+    from screening.services import chatlog_rescreen
+
+    assert chatlog_rescreen(chat_import=chat_import, actor=hr) == 1
+    hit = Hit.objects.get()
+    assert hit.message.sent_at == dt.datetime(2026, 11, 30, 9, 5, tzinfo=SHANGHAI)  # the 6th
+
+
+def test_rescreening_proposes_as_whoever_supplied_the_file(work, zhang, hr, hr2):
+    from screening.services import chatlog_rescreen
+
+    chat_import = run(
+        work,
+        template([["2026-11-30 10:00:00", "张伟", "zhangwei_88", "文字", "去飞鹰厂面试了"]]),
+        actor=hr,
+    )
+    rule = ScreeningRule.objects.create(name="竞争对手", kind="keywords", rule=RuleFactory())
+    Keyword.objects.create(screening_rule=rule, word="飞鹰厂")
+    assert chatlog_rescreen(chat_import=chat_import, actor=hr2) == 1
+    assert Hit.objects.get().case.reported_by == hr  # the file is hr's evidence: hr2 decides
+
+
+def test_the_command_imports_one_room_of_an_archive(work, zhang, tmp_path):
+    path = tmp_path / "archive.jsonl"
+    path.write_bytes(
+        wecom(wecom_line("a1", "wrA", "收到"), wecom_line("b1", "wrB", "网赌")).getvalue()
+    )
+    with pytest.raises(CommandError, match="不止一个群聊"):
+        call_command("import_chatlog", "--group", "work", str(path), stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("import_chatlog", "--group", "work", "--room", "wrB", str(path), stdout=out)
+    assert "新消息 1 条" in out.getvalue()
+    assert Message.objects.get().content == "网赌"
+
+
+def test_a_confidential_groups_link_hit_names_no_site_in_the_case(management, zhang):
+    rule = ScreeningRule.objects.get(kind=ScreeningRule.Kind.LINKS)
+    rule.domains.create(domain="tianying-bid.com", listing="block")
+    run(
+        management,
+        template(
+            [
+                [
+                    "2026-11-30 10:00:00",
+                    "张伟",
+                    "zhangwei_88",
+                    "文字",
+                    "标书 https://tianying-bid.com/x",
+                ]
+            ]
+        ),
+    )
+    description = Hit.objects.get(screening_rule=rule).case.description
+    assert "tianying" not in description

@@ -24,8 +24,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--group", required=True, help="微信群代码，如 work")
         parser.add_argument("file", help="聊天记录文件（UTF-8 / GBK）")
+        parser.add_argument(
+            "--room",
+            default="",
+            help="会话 ID（微信 TalkerId / 企业微信 roomid）：文件含多个群聊时只导入这一个",
+        )
 
-    def handle(self, *args, group: str, file: str, **options) -> None:
+    def handle(self, *args, group: str, file: str, room: str, **options) -> None:
         chat_group = ChatGroup.objects.filter(code=group).first()
         if chat_group is None:
             raise CommandError(f"没有代码为 {group} 的微信群。")
@@ -36,7 +41,7 @@ class Command(BaseCommand):
             # Streamed from disk: the file is never read whole (docs/screening.md, 导入).
             with path.open("rb") as handle:
                 result = chatlog_import(
-                    group=chat_group, file=handle, filename=path.name, actor=ACTOR
+                    group=chat_group, file=handle, filename=path.name, actor=ACTOR, room=room
                 )
         except OSError as error:
             raise CommandError(f"无法读取文件 {file}：{error.strerror}") from error
