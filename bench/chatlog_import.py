@@ -37,33 +37,6 @@ from bench._db import (  # noqa: E402 — after sys.path
     open_database,
 )
 
-HEADER = [
-    "localId",
-    "TalkerId",
-    "Type",
-    "SubType",
-    "IsSender",
-    "CreateTime",
-    "Status",
-    "StrContent",
-    "StrTime",
-    "Remark",
-    "NickName",
-    "Sender",
-]
-CHATTER = [
-    "明天早班提前半小时到岗，排产计划已发群里",
-    "A线今天品质异常两起，请质检部下午三点开会",
-    "出货单已经打印，司机十点到厂",
-    "这周六加班，需要加班的同事找班长登记",
-    "来料检验发现一批螺丝尺寸不对，已通知供应商",
-    "返工的那批货今晚要赶出来，辛苦大家",
-    "设备保养安排在周日，各车间注意",
-    "收到",
-    "好的",
-    "交期很紧，大家注意安全",
-    "请各班组长把考勤表发我 https://www.junma.com/kaoqin",
-]
 PLANTED = ["网赌带你飞 https://t.cn/A6abc", "晚上去賭 博", "代开发票联系我", "你这个废物"]
 START = 1_764_460_800  # 2025-11-30 08:00 Beijing time
 
@@ -73,11 +46,15 @@ def rss_mb() -> float:
 
 
 def write_export(path: Path, lines: int, senders: list[tuple[str, str]], seed: int) -> None:
-    """The export, written row by row (never held in memory)."""
+    """The export, written row by row (never held in memory): the columns the readers know,
+    the demo's chatter (company.demo.chatlog)."""
+    from company.demo.chatlog import WORK_CHATTER as CHATTER
+    from screening.readers import WECHAT_COLUMNS
+
     rng = random.Random(seed)
     with path.open("w", encoding="utf-8-sig", newline="") as file:
         writer = csv.writer(file)
-        writer.writerow(HEADER)
+        writer.writerow(list(WECHAT_COLUMNS.values()))
         for n in range(lines):
             when = START + n * 3  # ~35 days of a busy group
             wechat_id, nick = senders[rng.randrange(len(senders))]

@@ -19,6 +19,7 @@ from screening.models import ChatImport, Hit, Keyword, Message, ScreeningRule
 from screening.readers import ChatLogError
 from screening.services import chatlog_import
 from tests.factories import ChatGroupFactory, EmployeeFactory, RuleFactory, csv_bytes
+from tests.screening.test_readers import HEADER as WECHAT_HEADER
 from violations.models import Case
 from violations.services import CaseError, case_confirm
 
@@ -443,21 +444,7 @@ def test_a_file_of_two_group_chats_is_refused_unless_the_room_is_named(work, zha
 
 
 def wechat_export(rows: list[list]) -> io.BytesIO:
-    header = [
-        "localId",
-        "TalkerId",
-        "Type",
-        "SubType",
-        "IsSender",
-        "CreateTime",
-        "Status",
-        "StrContent",
-        "StrTime",
-        "Remark",
-        "NickName",
-        "Sender",
-    ]
-    return io.BytesIO(csv_bytes([header, *rows], encoding="utf-8-sig"))
+    return io.BytesIO(csv_bytes([WECHAT_HEADER, *rows], encoding="utf-8-sig"))
 
 
 def wechat_row(local_id, talker, content, *, nick="张伟", sender="zhangwei_88", mine=0, remark=""):
