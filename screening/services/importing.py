@@ -142,8 +142,9 @@ def chatlog_import(
 
     ``room`` is the chat's id in the export (WeChat's TalkerId, WeCom's roomid) when the file
     holds several chats: only its messages are read. Without it the file must hold one group
-    chat; private chats (WeCom messages without a room) are never read (§5.2: the groups'
-    messages are HR's business, nobody's private ones).
+    chat; private chats (WeCom messages without a room, a WeChat TalkerId that is no
+    "…@chatroom") are never read (§5.2: the groups' messages are HR's business, nobody's
+    private ones).
 
     Raises ChatLogError (screening.readers) with the row and column to blame; nothing is
     stored then. ``progress(percent)`` is told how far through the file it is."""
@@ -173,8 +174,8 @@ def chatlog_import(
         if progress and size:
             progress(min(99, int(file.tell() * 100 / size)))
     _screen_floods(group, totals)
-    for key, rows in (("rows_read", totals.rows_read), ("hits", totals.hits)):
-        setattr(chat_import, key, rows)
+    chat_import.rows_read = totals.rows_read
+    chat_import.hits = totals.hits
     chat_import.messages_new = totals.messages_new
     chat_import.messages_duplicate = totals.messages_duplicate
     chat_import.messages_skipped = totals.messages_skipped
