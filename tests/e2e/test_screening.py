@@ -117,7 +117,8 @@ def hit_of(content: str) -> Hit:
 
 def columns_in_view(page: Page) -> list[str]:
     """The changelist's headings whose column ends inside the results box: the others are
-    behind its horizontal scroll."""
+    behind its horizontal scroll. Measured once the stylesheets have loaded (same_line)."""
+    page.wait_for_load_state("load")
     return page.evaluate(
         """() => {
             const right = document.querySelector('#changelist .results')
@@ -130,7 +131,11 @@ def columns_in_view(page: Page) -> list[str]:
 
 
 def same_line(page: Page, label: str) -> None:
-    """In the hit's facts the label sits beside its value, not above it (forms.css)."""
+    """In the hit's facts the label sits beside its value, not above it (forms.css).
+
+    Measured once the page's stylesheets have loaded ("load", not the URL change a click
+    waits for): on a busy machine the boxes were read before forms.css applied."""
+    page.wait_for_load_state("load")
     row = page.locator("#hit-facts .form-row", has_text=label)
     label_box = row.locator("label").bounding_box()
     value_box = row.locator(".readonly").bounding_box()
@@ -374,6 +379,9 @@ def test_group_admins_upload_for_their_groups_only(open_page, demo, username):
     expect(models.get_by_role("link", name="筛查命中", exact=True)).to_have_count(0)
     expect(models.get_by_role("link", name="筛查规则", exact=True)).to_have_count(0)
     models.get_by_role("link", name="聊天记录导入", exact=True).click()
+    # all_inner_texts() below does not wait: be on the list first.
+    expect(page).to_have_url(re.compile(r"/admin/screening/chatimport/$"))
+    expect(page.locator("#result_list")).to_be_visible()
 
     # Their groups' imports, and no 重新筛查 (that follows a change of HR's rules).
     expect(page.locator("select[name=action]")).to_have_count(0)
@@ -385,6 +393,8 @@ def test_group_admins_upload_for_their_groups_only(open_page, demo, username):
     shot(page, f"screening-10-{username}-imports")
 
     page.locator(".object-tools").get_by_role("link", name="上传聊天记录").click()
+    expect(page).to_have_url(re.compile(r"/admin/screening/chatimport/add/$"))
+    expect(page.locator("#id_group")).to_be_visible()
     offered = page.locator("#id_group option").all_inner_texts()
     assert sorted(offered[1:]) == sorted(theirs), offered  # after "---------"
     watch.check(page)
