@@ -40,7 +40,7 @@ from common.spreadsheets import limits
 from common.spreadsheets.cells import cell_text
 from common.spreadsheets.headers import header_key
 from common.spreadsheets.limits import OLE2_MAGIC, PDF_MAGIC, XLSX_MAGIC, SpreadsheetError
-from common.spreadsheets.reading import CSV_DELIMITERS
+from common.spreadsheets.reading import BINARY_BYTES, BINARY_CHARS, CSV_DELIMITERS
 from common.spreadsheets.writing import write_xlsx
 from common.spreadsheets.xlsx import xlsx_rows
 from screening.models import ChatImport, Message
@@ -102,10 +102,6 @@ MAX_MSGID_CHARS = 96
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Unix times outside 2000–2100 are a wrong column or a broken file, not a chat message.
 _EARLIEST, _LATEST = 946_684_800, 4_102_444_800
-
-# Bytes that never occur in text (as common/spreadsheets/reading.py; Ctrl-Z is allowed).
-_BINARY_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x19\x1b-\x1f]")
-_BINARY_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x19\x1b-\x1f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +241,7 @@ class _Decoder:
             return self._choose(self._undecided + data, final)
         except UnicodeDecodeError as error:
             # A binary file (NUL bytes and the like) is no text in any encoding: say so.
-            message = ERROR_NOT_TEXT if _BINARY_BYTES.search(data) else ERROR_ENCODING
+            message = ERROR_NOT_TEXT if BINARY_BYTES.search(data) else ERROR_ENCODING
             raise ChatLogError(message) from error
 
     def _choose(self, data: bytes, final: bool) -> str:
@@ -302,7 +298,7 @@ class _Lines:
         chunk = next(self._chunks, None)
         self._done = chunk is None
         text = self._decoder.decode(chunk or b"", final=self._done)
-        if _BINARY_CHARS.search(text):
+        if BINARY_CHARS.search(text):
             raise ChatLogError(ERROR_NOT_TEXT)
         parts = (self._partial + text).split("\n")
         self._partial = parts.pop()

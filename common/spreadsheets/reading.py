@@ -51,8 +51,9 @@ from common.spreadsheets.xlsx import xlsx_rows
 logger = logging.getLogger(__name__)
 
 # Bytes that never occur in text in UTF-8 or GB18030 (Ctrl-Z, which old tools append, is allowed).
-_BINARY_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x19\x1b-\x1f]")
-_BINARY_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x19\x1b-\x1f]")
+# Public: a streaming reader of text files refuses binary files by the same test.
+BINARY_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x19\x1b-\x1f]")
+BINARY_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x19\x1b-\x1f]")
 CSV_DELIMITERS = (",", "\t", ";")  # the Chinese comma "，" is text, never a delimiter
 # What clean_cell() returns unchanged (bool, a subclass of int, goes through it).
 _PLAIN_NUMBERS = (int, float)
@@ -136,7 +137,7 @@ def _decode_csv(data: bytes) -> str:
     elif data.startswith(codecs.BOM_UTF8):
         encodings = ("utf-8-sig",)
     else:
-        if _BINARY_BYTES.search(data):
+        if BINARY_BYTES.search(data):
             raise SpreadsheetError(ERROR_NOT_A_SPREADSHEET)
         # Chinese Excel saves "CSV (逗号分隔)" in GBK; GB18030 is its superset.
         encodings = ("utf-8", "gb18030")
@@ -145,7 +146,7 @@ def _decode_csv(data: bytes) -> str:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        if _BINARY_CHARS.search(text):
+        if BINARY_CHARS.search(text):
             raise SpreadsheetError(ERROR_NOT_A_SPREADSHEET)
         return text
     raise SpreadsheetError(ERROR_UNKNOWN_ENCODING)
