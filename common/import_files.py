@@ -274,14 +274,19 @@ def _take_kept_table(path: Path) -> Table | None:
 JOB_UPLOADS_DIR = "jobs/uploads/"
 
 
+def job_upload_save(content, *, suffix: str) -> str:
+    """``content`` (a File, streamed) saved under a random name in private media for a
+    background job (JOB_UPLOADS_DIR, which jobs.services cleans up); returns the media name.
+    The name is never the user's: ``suffix`` is the caller's, checked."""
+    return default_storage.save(f"{JOB_UPLOADS_DIR}{uuid4().hex}{suffix}", content)
+
+
 def import_file_to_private_media(*, name: str) -> str:
     """Move a stored preview into private media (``jobs/uploads/``) for a background job,
     which may run on another host than the preview's folder; returns the media name. The
     preview's copy and its kept table are deleted (the job reads the file, then deletes it)."""
     path = stored_path(name)
-    media_name = default_storage.save(
-        f"{JOB_UPLOADS_DIR}{uuid4().hex}{path.suffix or '.xlsx'}", ContentFile(path.read_bytes())
-    )
+    media_name = job_upload_save(ContentFile(path.read_bytes()), suffix=path.suffix or ".xlsx")
     import_file_discard(name=name)
     return media_name
 

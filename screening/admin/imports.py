@@ -4,14 +4,13 @@ read-only list for HR).
 
 Who may upload for which group: screening.selectors.groups_user_can_import_for (HR any
 group; a group's admins and creator theirs, as for its roster). The upload waits in private
-media (common.import_files.JOB_UPLOADS_DIR) for the job, which deletes it whatever happens
+media (common.import_files.job_upload_save) for the job, which deletes it whatever happens
 (screening.jobs; jobs.services deletes it too if the queue refuses the job).
 """
 
 from __future__ import annotations
 
 from pathlib import PurePath
-from uuid import uuid4
 
 from django import forms
 from django.conf import settings
@@ -26,7 +25,7 @@ from django.utils import timezone
 
 from common.admin import QuickCheckboxMixin, WrittenByServicesMixin, once_per_request
 from common.downloads import file_response
-from common.import_files import JOB_UPLOADS_DIR
+from common.import_files import job_upload_save
 from common.people import person_label
 from groups.admin.mixins import GroupListFilter
 from groups.models import ChatGroup
@@ -87,7 +86,7 @@ def store_upload(upload) -> str:
     """The upload saved, streamed, under a random name in private media for its job."""
     suffix = PurePath(upload.name or "").suffix.lower()
     suffix = suffix if suffix in KNOWN_SUFFIXES else ".bin"
-    return default_storage.save(f"{JOB_UPLOADS_DIR}{uuid4().hex}{suffix}", upload)
+    return job_upload_save(upload, suffix=suffix)
 
 
 @admin.register(ChatImport)
