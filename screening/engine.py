@@ -161,6 +161,12 @@ def _compact(text: str) -> str:
     return _SEPARATORS.sub("", text)
 
 
+def search_form(text: str) -> str:
+    """A keyword, initials or allowed phrase as the automaton holds it: normalised, without
+    separators ("賭 博" → 赌博). The review pages find a hit's words in its message by it."""
+    return _compact(normalize(text))
+
+
 def _normalize_batch(joined: str) -> str:
     """normalize() of each of the texts joined by "\\n" (none holds a "\\n" of its own)."""
     for char, replacement in _COMMON_FULL_WIDTH:
@@ -277,13 +283,13 @@ def _occurrences(phrase: str, key: str) -> list[int]:
 
 
 def _keyword_entries(rule: RuleSpec) -> Iterable[tuple[str, _Entry]]:
-    allowed = [phrase for phrase in (_compact(normalize(p)) for p in rule.allowed) if phrase]
+    allowed = [phrase for phrase in (search_form(p) for p in rule.allowed) if phrase]
     for keyword in rule.keywords:
         forms = [(keyword.word, keyword.whole_word)]
         if keyword.initials:
             forms.append((keyword.initials, True))  # "db" inside "feedback" is no 赌博
         for written, whole_word in forms:
-            key = _compact(normalize(written))
+            key = search_form(written)
             if not key:  # only separators (an emoji): nothing that could match
                 continue
             yield (

@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString
 
 from groups.models import ChatGroup
 from groups.selectors import roster_groups_visible_to
-from screening.engine import normalize
+from screening.engine import normalize, search_form
 from screening.models import Hit, Message, ScreeningRule
 from violations.models import Case
 
@@ -153,15 +153,11 @@ def _compact(text: str) -> tuple[str, list[int]]:
     return "".join(kept), origin
 
 
-def _compact_word(word: str) -> str:
-    return "".join(c for c in normalize(word) if c.isalnum())
-
-
 def searched_words(matched: str, initials: Iterable[str] = ()) -> list[str]:
     """What to look for in a hit's message: the keyword (or domain) it matched, and the
     pinyin initials HR listed for it ("赌博" is found as "db" too)."""
     word = matched.removeprefix(SHORT_LINK_PREFIX)
-    return [w for w in (word, *initials) if _compact_word(w)]
+    return [w for w in (word, *initials) if search_form(w)]
 
 
 def locate(content: str, words: Iterable[str]) -> tuple[int, int] | None:
@@ -169,7 +165,7 @@ def locate(content: str, words: Iterable[str]) -> tuple[int, int] | None:
     traditional, full-width and spaced-out forms included ("賭 博" for 赌博) — else None."""
     compact, origin = _compact(content)
     for word in words:
-        needle = _compact_word(word)
+        needle = search_form(word)
         at = compact.find(needle) if needle else -1
         if at >= 0:
             return origin[at], origin[at + len(needle) - 1] + 1
@@ -185,7 +181,7 @@ def suggestion_phrases(content: str, words: Iterable[str], *, stored: str = "") 
     recurs, so the dismissals of the true harmless word (赌气, 废物率) add up on one suggestion
     while the accidental neighbours stay at one. Never the keyword alone: allowing the keyword
     itself would switch it off."""
-    needles = [n for n in (_compact_word(w) for w in words) if n]
+    needles = [n for n in (search_form(w) for w in words) if n]
     phrase = stored if stored else _phrase_in(content, needles)
     for needle in needles:
         at = phrase.find(needle)
