@@ -346,7 +346,7 @@ _URL = re.compile(
 _CJK_DOT = re.compile("。(?<=[a-z0-9-]。)(?=[a-z0-9])")
 
 
-def _clean_domain(domain: str) -> str:
+def clean_domain(domain: str) -> str:
     """A listed domain as hosts are compared: lower case, no scheme, path or "www."."""
     domain = normalize(domain).strip()
     domain = re.sub(r"^[a-z][a-z0-9+.-]*://", "", domain)
@@ -378,7 +378,7 @@ class _LinkRule:
             ("block", spec.block_domains),
         ):
             for domain in domains:
-                if cleaned := _clean_domain(domain):
+                if cleaned := clean_domain(domain):
                     self.listing[cleaned] = listing
         self.flag_short_links = spec.flag_short_links
         # §9.4: "only the allowed sites" means something only once HR allowed some.

@@ -11,7 +11,7 @@ from django.db.models import Case, IntegerField, Value, When
 
 from common.admin import QuickCheckboxMixin, RowVersionGuardMixin, WrittenByServicesMixin
 from common.people import person_label
-from screening import selectors
+from screening import engine, selectors
 from screening.models import AllowedPhrase, AllowSuggestion, Domain, Keyword, ScreeningRule
 from screening.services.review import (
     RULES_PERMISSION,
@@ -53,8 +53,9 @@ class DomainForm(forms.ModelForm):
         fields = ["domain", "listing"]
 
     def clean_domain(self) -> str:
-        # As the engine compares them: lower case, without "www." (docs/screening.md).
-        return self.cleaned_data["domain"].strip().lower().removeprefix("www.")
+        # Stored as the engine compares it (screening.engine.clean_domain): lower case, no
+        # scheme, path or "www." — so the list shows, and the unique check sees, what matches.
+        return engine.clean_domain(self.cleaned_data["domain"])
 
 
 class DomainInline(admin.TabularInline):

@@ -654,3 +654,15 @@ def test_an_image_hit_shows_its_kind_in_the_lists(hr_client):
     Message.objects.filter(pk=hit.message_id).update(kind="image", content="")
     assert "[图片]" in hr_client.get(reverse(HITS)).content.decode()
     assert "[图片]" in hr_client.get(reverse("admin:screening_message_changelist")).content.decode()
+
+
+def test_a_listed_domain_is_stored_as_the_engine_compares_it():
+    from screening.admin.rules import DomainForm
+
+    rule = ScreeningRule.objects.get(kind=ScreeningRule.Kind.LINKS)
+    form = DomainForm(
+        {"domain": " https://WWW.Bad-Casino.COM/path?x=1 ", "listing": "block"},
+        instance=rule.domains.model(screening_rule=rule),
+    )
+    assert form.is_valid(), form.errors
+    assert form.save().domain == "bad-casino.com"
